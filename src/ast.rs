@@ -1,0 +1,216 @@
+//! The syntax tree: what the parser produces, with a span on every node and no pest types.
+
+use std::rc::Rc;
+
+/// A byte range of the source text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    pub fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// A name as written, with where it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    pub name: Rc<str>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    pub body: Vec<Stmt>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StmtKind {
+    Let {
+        name: Ident,
+        value: Expr,
+    },
+    /// `x = e`, `xs[i][j] = e`, `x += e`: the target is a variable with zero or more indexes.
+    Assign {
+        target: Ident,
+        indexes: Vec<Expr>,
+        op: AssignOp,
+        value: Expr,
+    },
+    FnDecl(Rc<FnDef>),
+    Return(Option<Expr>),
+    If {
+        cond: Expr,
+        then: Block,
+        otherwise: Option<Block>,
+    },
+    While {
+        cond: Expr,
+        body: Block,
+    },
+    For {
+        var: Ident,
+        iter: Expr,
+        body: Block,
+    },
+    Break,
+    Continue,
+    Try {
+        body: Block,
+        err: Option<Ident>,
+        handler: Block,
+    },
+    Expr(Expr),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssignOp {
+    Set,
+    Update(BinOp),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub stmts: Vec<Stmt>,
+    pub span: Span,
+}
+
+/// A function definition, named (`fn f(a) {}`) or anonymous (`fn(a) {}`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FnDef {
+    pub name: Option<Ident>,
+    pub params: Vec<Ident>,
+    pub body: Block,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Rc<str>),
+    /// A string with `{expr}` parts.
+    Interp(Vec<InterpPart>),
+    List(Vec<Expr>),
+    Map(Vec<(Expr, Expr)>),
+    Var(Ident),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Expr>,
+    },
+    Index {
+        target: Box<Expr>,
+        index: Box<Expr>,
+    },
+    Field {
+        target: Box<Expr>,
+        name: Ident,
+    },
+    Method {
+        target: Box<Expr>,
+        name: Ident,
+        args: Vec<Expr>,
+    },
+    Fn(Rc<FnDef>),
+    Fork,
+    Pid,
+    Ppid,
+    /// `spawn f(args) [as name]`: `call` is always a `Call` or `Method`.
+    Spawn {
+        call: Box<Expr>,
+        name: Option<Box<Expr>>,
+    },
+    /// `join e` or `join(e, seconds)`.
+    Join {
+        target: Box<Expr>,
+        timeout: Option<Box<Expr>>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum InterpPart {
+    Text(Rc<str>),
+    Expr(Expr),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Not,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Range,
+}
+
+impl BinOp {
+    /// The operator as the user writes it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Mod => "%",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Range => "..",
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Errors a user sees: one `Diag` type for parse and runtime errors, rendered by miette.
+
+use crate::ast::Span;
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
+};
+use std::fmt;
+use std::sync::Arc;
+
+/// The script being run: its name as shown in diagnostics, and its text.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: Arc<str>,
+    pub text: Arc<str>,
+}
+
+impl Source {
+    pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
+        Source {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: u32) -> (usize, usize) {
+        let offset = (offset as usize).min(self.text.len());
+        let before = &self.text[..floor_char_boundary(&self.text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[line_start..].chars().count() + 1)
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// One call on the stack when a runtime error happened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame {
+    /// The called function's name (`fn(...)` for anonymous ones).
+    pub function: String,
+    /// Where it was called.
+    pub call_site: Span,
+}
+
+/// A diagnostic: what went wrong, where, and what to do about it. One pointer
+/// wide, so results that may carry one stay small; fields read through `Deref`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diag(Box<DiagData>);
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DiagData {
+    pub message: String,
+    pub span: Span,
+    pub label: String,
+    pub help: Option<String>,
+    /// Further places worth pointing at (e.g. the unclosed `{`).
+    pub notes: Vec<(Span, String)>,
+    /// The call stack, innermost call first (runtime errors only).
+    pub trace: Vec<Frame>,
+    /// Who failed, for errors in child processes ("process 4242 (Process-1)").
+    pub context: Option<String>,
+}
+
+impl Diag {
+    pub fn new(message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+        Diag(Box::new(DiagData {
+            message: message.into(),
+            span,
+            label: label.into(),
+            help: None,
+            notes: Vec::new(),
+            trace: Vec::new(),
+            context: None,
+        }))
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_note(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.notes.push((span, text.into()));
+        self
+    }
+
+    /// Renders the diagnostic as text, with colour or without.
+    pub fn render(&self, source: &Source, color: bool) -> String {
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+        let report = Report {
+            diag: self,
+            source: NamedSource::new(&*source.name, source.text.to_string()),
+            help: self.help_text(source),
+        };
+        let mut out = String::new();
+        if handler.render_report(&mut out, &report).is_err() {
+            // Rendering into a String cannot fail in practice; keep the message anyway.
+            out = format!("error: {}\n", self.message);
+        }
+        out
+    }
+
+    /// The help line followed by the call stack, if any.
+    fn help_text(&self, source: &Source) -> Option<String> {
+        let mut text = self.help.clone().unwrap_or_default();
+        if !self.trace.is_empty() {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str("call stack, innermost first:");
+            // Runs of the same call (deep recursion) print once, with a count.
+            let mut runs: Vec<(&Frame, usize)> = Vec::new();
+            for frame in &self.trace {
+                match runs.last_mut() {
+                    Some((last, count)) if *last == frame => *count += 1,
+                    _ => runs.push((frame, 1)),
+                }
+            }
+            const SHOWN_INNER: usize = 8;
+            const SHOWN_OUTER: usize = 3;
+            let total = runs.len();
+            for (i, (frame, count)) in runs.iter().enumerate() {
+                let hidden = i >= SHOWN_INNER && i < total.saturating_sub(SHOWN_OUTER);
+                if hidden {
+                    if i == SHOWN_INNER {
+                        let n = total - SHOWN_INNER - SHOWN_OUTER;
+                        text.push_str(&format!("\n  ... {n} more ..."));
+                    }
+                    continue;
+                }
+                let (line, col) = source.line_col(frame.call_site.start);
+                text.push_str(&format!(
+                    "\n  in {} called at {}:{line}:{col}",
+                    frame.function, source.name
+                ));
+                if *count > 1 {
+                    text.push_str(&format!(" ({count} times)"));
+                }
+            }
+        }
+        (!text.is_empty()).then_some(text)
+    }
+}
+
+impl std::ops::Deref for Diag {
+    type Target = DiagData;
+
+    fn deref(&self) -> &DiagData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Diag {
+    fn deref_mut(&mut self) -> &mut DiagData {
+        &mut self.0
+    }
+}
+
+/// What miette renders: a borrowed `Diag` plus its source.
+struct Report<'a> {
+    diag: &'a Diag,
+    source: NamedSource<String>,
+    help: Option<String>,
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.diag.fmt(f)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.diag.context {
+            Some(who) => write!(f, "{who}: {}", self.diag.message),
+            None => f.write_str(&self.diag.message),
+        }
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+fn source_span(span: Span) -> SourceSpan {
+    SourceSpan::new((span.start as usize).into(), span.len())
+}
+
+impl Diagnostic for Report<'_> {
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let primary = LabeledSpan::new_primary_with_span(
+            Some(self.diag.label.clone()),
+            source_span(self.diag.span),
+        );
+        let notes =
+            self.diag.notes.iter().map(|(span, text)| {
+                LabeledSpan::new_with_span(Some(text.clone()), source_span(*span))
+            });
+        Some(Box::new(std::iter::once(primary).chain(notes)))
+    }
+}
+
+/// Whether diagnostics on stderr get colour: only on a terminal, never with `NO_COLOR`.
+pub fn stderr_wants_color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}

@@ -1,0 +1,25 @@
+//! Documented limits that make every input finish safely (see docs/language.md, "Limits").
+
+/// Largest script accepted, in bytes.
+pub const MAX_SOURCE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Deepest nesting of brackets, blocks and prefix operators in the source.
+pub const MAX_NESTING: usize = 200;
+
+/// Deepest chain of nested function calls at run time.
+pub const MAX_CALL_DEPTH: usize = 10_000;
+
+/// Stack given to the parser, so that the nesting limit is reached long before the stack's end.
+pub const PARSE_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// When less than this much native stack is left, a call moves to a fresh segment.
+pub const STACK_RED_ZONE: usize = 128 * 1024;
+
+/// Size of each fresh stack segment for deep script recursion.
+pub const STACK_SEGMENT: usize = 4 * 1024 * 1024;
+
+/// Largest string or list that `*` repetition may build, in elements or bytes.
+pub const MAX_REPEAT_LEN: usize = 256 * 1024 * 1024;
+
+/// How deep `==`, printing and comparison descend into nested lists and maps.
+pub const MAX_VALUE_DEPTH: usize = 1_000;

@@ -1,0 +1,778 @@
+//! Source text to syntax tree: runs the pest grammar and turns its pairs into `ast` nodes.
+
+use crate::ast::*;
+use crate::diagnostic::Diag;
+use crate::limits;
+use crate::syntax_error;
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser as _;
+use std::rc::Rc;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/procscript.pest"]
+pub(crate) struct Grammar;
+
+type PResult<T> = Result<T, Diag>;
+
+/// Parses a whole script.
+pub fn parse_program(text: &str) -> PResult<Program> {
+    syntax_error::check_size_and_nesting(text)?;
+    pest::set_error_detail(true);
+    // The grammar is recursive; give it room beyond the limits checked above.
+    stacker::grow(limits::PARSE_STACK_BYTES, || {
+        let mut pairs = Grammar::parse(Rule::program, text)
+            .map_err(|err| syntax_error::from_pest(err, text))?;
+        let program = pairs.next().expect("program rule always yields one pair");
+        let builder = Builder::new();
+        Ok(Program {
+            body: builder.stmts(program.into_inner())?,
+        })
+    })
+}
+
+fn span_of(pair: &Pair<Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+struct Builder {
+    pratt: PrattParser<Rule>,
+}
+
+impl Builder {
+    fn new() -> Self {
+        // Lowest precedence first, as in the language reference.
+        let pratt = PrattParser::new()
+            .op(Op::infix(Rule::op_or, Assoc::Left))
+            .op(Op::infix(Rule::op_and, Assoc::Left))
+            .op(Op::prefix(Rule::op_not))
+            .op(Op::infix(Rule::op_eq, Assoc::Left)
+                | Op::infix(Rule::op_ne, Assoc::Left)
+                | Op::infix(Rule::op_lt, Assoc::Left)
+                | Op::infix(Rule::op_le, Assoc::Left)
+                | Op::infix(Rule::op_gt, Assoc::Left)
+                | Op::infix(Rule::op_ge, Assoc::Left))
+            .op(Op::infix(Rule::op_range, Assoc::Left))
+            .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+            .op(Op::infix(Rule::op_mul, Assoc::Left)
+                | Op::infix(Rule::op_div, Assoc::Left)
+                | Op::infix(Rule::op_mod, Assoc::Left))
+            .op(Op::prefix(Rule::op_neg));
+        Builder { pratt }
+    }
+
+    /// Statements of a program or block (separators are silent in the grammar).
+    fn stmts(&self, pairs: Pairs<Rule>) -> PResult<Vec<Stmt>> {
+        pairs
+            .filter(|p| p.as_rule() != Rule::EOI)
+            .map(|p| self.stmt(p))
+            .collect()
+    }
+
+    fn block(&self, pair: Pair<Rule>) -> PResult<Block> {
+        let span = span_of(&pair);
+        Ok(Block {
+            stmts: self.stmts(pair.into_inner())?,
+            span,
+        })
+    }
+
+    fn stmt(&self, pair: Pair<Rule>) -> PResult<Stmt> {
+        let span = span_of(&pair);
+        let kind = match pair.as_rule() {
+            Rule::let_stmt => self.let_stmt(pair)?,
+            Rule::fn_decl => StmtKind::FnDecl(Rc::new(self.fn_def(pair)?)),
+            Rule::return_stmt => StmtKind::Return(
+                pair.into_inner()
+                    .find(|p| p.as_rule() == Rule::expr)
+                    .map(|p| self.expr(p))
+                    .transpose()?,
+            ),
+            Rule::if_stmt => self.if_stmt(pair)?,
+            Rule::while_stmt => {
+                let mut inner = skip_keywords(pair.into_inner());
+                StmtKind::While {
+                    cond: self.expr(next(&mut inner))?,
+                    body: self.block(next(&mut inner))?,
+                }
+            }
+            Rule::for_stmt => {
+                let mut inner = skip_keywords(pair.into_inner());
+                StmtKind::For {
+                    var: ident(next(&mut inner)),
+                    iter: self.expr(next(&mut inner))?,
+                    body: self.block(next(&mut inner))?,
+                }
+            }
+            Rule::break_stmt => StmtKind::Break,
+            Rule::continue_stmt => StmtKind::Continue,
+            Rule::try_stmt => self.try_stmt(pair)?,
+            Rule::assign_stmt => self.assign_stmt(pair)?,
+            Rule::expr_stmt => StmtKind::Expr(self.expr(next(&mut pair.into_inner()))?),
+            rule => unreachable!("not a statement rule: {rule:?}"),
+        };
+        Ok(Stmt { kind, span })
+    }
+
+    fn let_stmt(&self, pair: Pair<Rule>) -> PResult<StmtKind> {
+        let mut inner = skip_keywords(pair.into_inner());
+        Ok(StmtKind::Let {
+            name: ident(next(&mut inner)),
+            value: self.expr(next(&mut inner))?,
+        })
+    }
+
+    fn fn_def(&self, pair: Pair<Rule>) -> PResult<FnDef> {
+        let span = span_of(&pair);
+        let mut name = None;
+        let mut params = Vec::new();
+        let mut body = None;
+        for p in skip_keywords(pair.into_inner()) {
+            match p.as_rule() {
+                Rule::ident => name = Some(ident(p)),
+                Rule::params => params = self.params(p)?,
+                Rule::block => body = Some(self.block(p)?),
+                rule => unreachable!("unexpected in fn: {rule:?}"),
+            }
+        }
+        Ok(FnDef {
+            name,
+            params,
+            body: body.expect("grammar requires a body"),
+            span,
+        })
+    }
+
+    fn params(&self, pair: Pair<Rule>) -> PResult<Vec<Ident>> {
+        let params: Vec<Ident> = pair.into_inner().map(ident).collect();
+        for (i, p) in params.iter().enumerate() {
+            if let Some(first) = params[..i].iter().find(|q| q.name == p.name) {
+                return Err(Diag::new(
+                    format!("parameter `{}` is named twice", p.name),
+                    p.span,
+                    "second parameter with this name",
+                )
+                .with_note(first.span, "first one here"));
+            }
+        }
+        Ok(params)
+    }
+
+    fn if_stmt(&self, pair: Pair<Rule>) -> PResult<StmtKind> {
+        let mut inner = skip_keywords(pair.into_inner());
+        let cond = self.expr(next(&mut inner))?;
+        let then = self.block(next(&mut inner))?;
+        let otherwise = match inner.next() {
+            None => None,
+            Some(p) if p.as_rule() == Rule::block => Some(self.block(p)?),
+            Some(p) => {
+                // `else if`: a block holding just the nested if statement.
+                let span = span_of(&p);
+                Some(Block {
+                    stmts: vec![self.stmt(p)?],
+                    span,
+                })
+            }
+        };
+        Ok(StmtKind::If {
+            cond,
+            then,
+            otherwise,
+        })
+    }
+
+    fn try_stmt(&self, pair: Pair<Rule>) -> PResult<StmtKind> {
+        let mut body = None;
+        let mut err = None;
+        let mut handler = None;
+        for p in skip_keywords(pair.into_inner()) {
+            match p.as_rule() {
+                Rule::block if body.is_none() => body = Some(self.block(p)?),
+                Rule::block => handler = Some(self.block(p)?),
+                Rule::ident => err = Some(ident(p)),
+                rule => unreachable!("unexpected in try: {rule:?}"),
+            }
+        }
+        Ok(StmtKind::Try {
+            body: body.expect("grammar requires a try block"),
+            err,
+            handler: handler.expect("grammar requires a catch block"),
+        })
+    }
+
+    fn assign_stmt(&self, pair: Pair<Rule>) -> PResult<StmtKind> {
+        let mut target = None;
+        let mut indexes = Vec::new();
+        let mut op = AssignOp::Set;
+        let mut value = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => target = Some(ident(p)),
+                Rule::index => indexes.push(self.nexpr(next(&mut p.into_inner()))?),
+                Rule::assign_op => {
+                    op = match p.as_str() {
+                        "=" => AssignOp::Set,
+                        "+=" => AssignOp::Update(BinOp::Add),
+                        "-=" => AssignOp::Update(BinOp::Sub),
+                        "*=" => AssignOp::Update(BinOp::Mul),
+                        "/=" => AssignOp::Update(BinOp::Div),
+                        _ => AssignOp::Update(BinOp::Mod),
+                    }
+                }
+                Rule::expr => value = Some(self.expr(p)?),
+                rule => unreachable!("unexpected in assignment: {rule:?}"),
+            }
+        }
+        Ok(StmtKind::Assign {
+            target: target.expect("grammar requires a target"),
+            indexes,
+            op,
+            value: value.expect("grammar requires a value"),
+        })
+    }
+
+    /// `expr` and `nexpr` differ only in where newlines may stand.
+    fn expr(&self, pair: Pair<Rule>) -> PResult<Expr> {
+        self.nexpr(pair)
+    }
+
+    fn nexpr(&self, pair: Pair<Rule>) -> PResult<Expr> {
+        let pairs = pair.into_inner();
+        check_prefix_runs(pairs.clone())?;
+        self.pratt
+            .map_primary(|p| self.operand(p))
+            .map_prefix(|op, rhs| {
+                let rhs = rhs?;
+                let span = span_of(&op).to(rhs.span);
+                let kind = match op.as_rule() {
+                    Rule::op_neg => match rhs.kind {
+                        // Fold `-5` into a literal so it prints and compares as one.
+                        ExprKind::Int(n) => ExprKind::Int(-n),
+                        ExprKind::Float(x) => ExprKind::Float(-x),
+                        _ => ExprKind::Unary(UnOp::Neg, Box::new(rhs)),
+                    },
+                    _ => ExprKind::Unary(UnOp::Not, Box::new(rhs)),
+                };
+                Ok(Expr { kind, span })
+            })
+            .map_infix(|lhs, op, rhs| {
+                let (lhs, rhs) = (Box::new(lhs?), Box::new(rhs?));
+                let span = lhs.span.to(rhs.span);
+                let kind = match op.as_rule() {
+                    Rule::op_or => ExprKind::Or(lhs, rhs),
+                    Rule::op_and => ExprKind::And(lhs, rhs),
+                    rule => ExprKind::Binary(binop(rule), lhs, rhs),
+                };
+                Ok(Expr { kind, span })
+            })
+            .parse(pairs)
+    }
+
+    /// A primary followed by calls, indexes, fields and methods.
+    fn operand(&self, pair: Pair<Rule>) -> PResult<Expr> {
+        let mut inner = pair.into_inner().peekable();
+        let mut expr = self.primary(next(&mut inner))?;
+        while let Some(p) = inner.next() {
+            let span = expr.span.to(span_of(&p));
+            let kind = match p.as_rule() {
+                Rule::call_args => ExprKind::Call {
+                    callee: Box::new(expr),
+                    args: self.args(p)?,
+                },
+                Rule::index => ExprKind::Index {
+                    target: Box::new(expr),
+                    index: Box::new(self.nexpr(next(&mut p.into_inner()))?),
+                },
+                Rule::field => {
+                    let name = ident(next(&mut p.into_inner()));
+                    match inner.next_if(|q| q.as_rule() == Rule::call_args) {
+                        Some(args) => {
+                            let span = span.to(span_of(&args));
+                            expr = Expr {
+                                kind: ExprKind::Method {
+                                    target: Box::new(expr),
+                                    name,
+                                    args: self.args(args)?,
+                                },
+                                span,
+                            };
+                            continue;
+                        }
+                        None => ExprKind::Field {
+                            target: Box::new(expr),
+                            name,
+                        },
+                    }
+                }
+                rule => unreachable!("not a postfix rule: {rule:?}"),
+            };
+            expr = Expr { kind, span };
+        }
+        Ok(expr)
+    }
+
+    fn args(&self, pair: Pair<Rule>) -> PResult<Vec<Expr>> {
+        pair.into_inner().map(|p| self.nexpr(p)).collect()
+    }
+
+    fn primary(&self, pair: Pair<Rule>) -> PResult<Expr> {
+        let span = span_of(&pair);
+        let kind = match pair.as_rule() {
+            Rule::int => int_literal(&pair)?,
+            Rule::float => float_literal(&pair)?,
+            Rule::string => self.string(pair)?,
+            Rule::kw_true => ExprKind::Bool(true),
+            Rule::kw_false => ExprKind::Bool(false),
+            Rule::kw_nil => ExprKind::Nil,
+            Rule::list => ExprKind::List(self.args(pair)?),
+            Rule::map => ExprKind::Map(
+                pair.into_inner()
+                    .map(|entry| {
+                        let mut kv = entry.into_inner();
+                        Ok((self.nexpr(next(&mut kv))?, self.nexpr(next(&mut kv))?))
+                    })
+                    .collect::<PResult<_>>()?,
+            ),
+            Rule::fn_lit => ExprKind::Fn(Rc::new(self.fn_def(pair)?)),
+            Rule::fork_expr => ExprKind::Fork,
+            Rule::pid_expr => ExprKind::Pid,
+            Rule::ppid_expr => ExprKind::Ppid,
+            Rule::spawn_expr => self.spawn_expr(pair)?,
+            Rule::join_expr => self.join_expr(pair)?,
+            Rule::ident => ExprKind::Var(ident(pair)),
+            Rule::paren => return self.nexpr(next(&mut pair.into_inner())),
+            rule => unreachable!("not a primary rule: {rule:?}"),
+        };
+        Ok(Expr { kind, span })
+    }
+
+    fn spawn_expr(&self, pair: Pair<Rule>) -> PResult<ExprKind> {
+        let mut inner = skip_keywords(pair.into_inner());
+        let call = self.operand(next(&mut inner))?;
+        if !matches!(call.kind, ExprKind::Call { .. } | ExprKind::Method { .. }) {
+            return Err(Diag::new(
+                "`spawn` needs a function call",
+                call.span,
+                "this is not a call",
+            )
+            .with_help("write `spawn f(args)`: the child process runs that call"));
+        }
+        let name = inner.next().map(|p| self.expr(p)).transpose()?;
+        Ok(ExprKind::Spawn {
+            call: Box::new(call),
+            name: name.map(Box::new),
+        })
+    }
+
+    fn join_expr(&self, pair: Pair<Rule>) -> PResult<ExprKind> {
+        let operand = next(&mut skip_keywords(pair.into_inner()));
+        if operand.as_rule() == Rule::join_args {
+            let mut args = operand.into_inner();
+            return Ok(ExprKind::Join {
+                target: Box::new(self.nexpr(next(&mut args))?),
+                timeout: Some(Box::new(self.nexpr(next(&mut args))?)),
+            });
+        }
+        Ok(ExprKind::Join {
+            target: Box::new(self.operand(operand)?),
+            timeout: None,
+        })
+    }
+
+    fn string(&self, pair: Pair<Rule>) -> PResult<ExprKind> {
+        let mut parts: Vec<InterpPart> = Vec::new();
+        let mut text = String::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::str_text => text.push_str(p.as_str()),
+                Rule::str_escape => text.push(escape(&p)?),
+                Rule::str_interp => {
+                    if !text.is_empty() {
+                        parts.push(InterpPart::Text(std::mem::take(&mut text).into()));
+                    }
+                    parts.push(InterpPart::Expr(self.nexpr(next(&mut p.into_inner()))?));
+                }
+                rule => unreachable!("not a string part: {rule:?}"),
+            }
+        }
+        if parts.is_empty() {
+            return Ok(ExprKind::Str(text.into()));
+        }
+        if !text.is_empty() {
+            parts.push(InterpPart::Text(text.into()));
+        }
+        Ok(ExprKind::Interp(parts))
+    }
+}
+
+fn next<'i>(pairs: &mut impl Iterator<Item = Pair<'i, Rule>>) -> Pair<'i, Rule> {
+    pairs
+        .next()
+        .expect("the grammar guarantees this child exists")
+}
+
+/// Keyword tokens are pairs of their own; the builders skip them.
+fn skip_keywords<'i>(pairs: Pairs<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
+    pairs.filter(|p| {
+        !matches!(
+            p.as_rule(),
+            Rule::kw_let
+                | Rule::kw_fn
+                | Rule::kw_return
+                | Rule::kw_if
+                | Rule::kw_else
+                | Rule::kw_while
+                | Rule::kw_for
+                | Rule::kw_in
+                | Rule::kw_try
+                | Rule::kw_catch
+                | Rule::kw_spawn
+                | Rule::kw_join
+                | Rule::kw_as
+        )
+    })
+}
+
+fn ident(pair: Pair<Rule>) -> Ident {
+    Ident {
+        name: pair.as_str().into(),
+        span: span_of(&pair),
+    }
+}
+
+fn binop(rule: Rule) -> BinOp {
+    match rule {
+        Rule::op_add => BinOp::Add,
+        Rule::op_sub => BinOp::Sub,
+        Rule::op_mul => BinOp::Mul,
+        Rule::op_div => BinOp::Div,
+        Rule::op_mod => BinOp::Mod,
+        Rule::op_eq => BinOp::Eq,
+        Rule::op_ne => BinOp::Ne,
+        Rule::op_lt => BinOp::Lt,
+        Rule::op_le => BinOp::Le,
+        Rule::op_gt => BinOp::Gt,
+        Rule::op_ge => BinOp::Ge,
+        Rule::op_range => BinOp::Range,
+        rule => unreachable!("not an infix operator: {rule:?}"),
+    }
+}
+
+/// A long run of prefix operators (`- - - … x`) would recurse once per operator.
+fn check_prefix_runs(pairs: Pairs<Rule>) -> PResult<()> {
+    let mut run = 0;
+    for p in pairs {
+        if matches!(p.as_rule(), Rule::op_neg | Rule::op_not) {
+            run += 1;
+            if run > limits::MAX_NESTING {
+                return Err(Diag::new(
+                    "too many prefix operators in a row",
+                    span_of(&p),
+                    format!("more than {} here", limits::MAX_NESTING),
+                ));
+            }
+        } else {
+            run = 0;
+        }
+    }
+    Ok(())
+}
+
+fn int_literal(pair: &Pair<Rule>) -> PResult<ExprKind> {
+    pair.as_str()
+        .parse::<i64>()
+        .map(ExprKind::Int)
+        .map_err(|_| {
+            Diag::new(
+                "integer literal too large",
+                span_of(pair),
+                "does not fit in a 64-bit int",
+            )
+            .with_help(format!(
+                "ints range from {} to {}; write a float such as 1e19 for larger numbers",
+                i64::MIN,
+                i64::MAX
+            ))
+        })
+}
+
+fn float_literal(pair: &Pair<Rule>) -> PResult<ExprKind> {
+    match pair.as_str().parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(ExprKind::Float(x)),
+        _ => Err(Diag::new(
+            "float literal too large",
+            span_of(pair),
+            "this is larger than the largest float",
+        )),
+    }
+}
+
+fn escape(pair: &Pair<Rule>) -> PResult<char> {
+    let text = pair.as_str();
+    Ok(match &text[1..] {
+        "n" => '\n',
+        "t" => '\t',
+        "r" => '\r',
+        "0" => '\0',
+        "\\" => '\\',
+        "\"" => '"',
+        "{" => '{',
+        "}" => '}',
+        "" => {
+            return Err(Diag::new(
+                "unfinished escape at the end of the line",
+                span_of(pair),
+                "a `\\` must be followed by a character",
+            )
+            .with_help("a string ends on the line it starts; write `\\n` for a newline"))
+        }
+        other => {
+            return Err(Diag::new(
+                format!("unknown escape `\\{other}`"),
+                span_of(pair),
+                "not a known escape",
+            )
+            .with_help(
+                "escapes are \\n \\t \\r \\0 \\\\ \\\" \\{ \\}; write `\\\\` for a backslash",
+            ))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parses(src: &str) -> bool {
+        parse_program(src).is_ok()
+    }
+
+    /// The single expression statement of `src`.
+    fn expr_of(src: &str) -> ExprKind {
+        let program = parse_program(src).unwrap_or_else(|d| panic!("{src:?}: {}", d.message));
+        match program.body.into_iter().next().map(|s| s.kind) {
+            Some(StmtKind::Expr(e)) => e.kind,
+            other => panic!("not an expression statement: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn accepts_every_statement_form() {
+        for src in [
+            "",
+            "\n\n# only a comment\n",
+            "let x = 1",
+            "let x = 1; x = 2; x += 3",
+            "let xs = [1]; xs[0] = 2; xs[0] -= 1",
+            "fn f(a, b) { return a + b }",
+            "fn f() { return }",
+            "if true { } else if false { } else { }",
+            "while false { break }",
+            "for x in [1] { continue }",
+            "for i in 0..3 { }",
+            "try { error(\"e\") } catch e { }",
+            "try { } catch { }",
+            "if true { } print(1)",
+            "print(1);;print(2)",
+            "let f = fn(x) { return x }",
+        ] {
+            assert!(parses(src), "should parse: {src:?}");
+        }
+    }
+
+    #[test]
+    fn accepts_every_process_form() {
+        for src in [
+            "fork",
+            "fork()",
+            "let p = fork",
+            "print(pid, pid(), ppid, ppid())",
+            "fn f(x) { }\nlet h = spawn f(1)",
+            "fn f(x) { }\nlet h = spawn f(1) as \"worker\"",
+            "fn f() { }\njoin spawn f()",
+            "fn f() { }\nlet h = spawn f()\njoin(h, 1.5)",
+            "fn f() { }\nlet h = spawn f()\njoin [h]",
+            "fn f() { }\nlet h = spawn f()\nprint(h.pid, h.name, h.exitcode)",
+        ] {
+            assert!(parses(src), "should parse: {src:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_input() {
+        for src in [
+            "let",
+            "let x",
+            "let x =",
+            "let 1 = 2",
+            "print(1",
+            "print(1))",
+            "[1, 2",
+            "{\"a\" 1}",
+            "if true",
+            "if true {",
+            "while { }",
+            "for in [1] { }",
+            "for x [1] { }",
+            "fn (a) { }\nfn",
+            "fn f(a b) { }",
+            "try { }",
+            "print(1) print(2)",
+            "x = = 1",
+            "1 +",
+            "\"unterminated",
+            "\"bad \\q escape\"",
+            "spawn 1",
+            "let let = 1",
+            "let fork = 1",
+            "h.",
+            "join",
+            "99999999999999999999",
+        ] {
+            assert!(!parses(src), "should fail: {src:?}");
+        }
+    }
+
+    #[test]
+    fn precedence_follows_the_reference() {
+        // not binds looser than comparison: not (a == b)
+        assert!(matches!(
+            expr_of("not 1 == 2"),
+            ExprKind::Unary(UnOp::Not, _)
+        ));
+        // or is lowest: (a and b) or c
+        assert!(matches!(expr_of("a or b and c"), ExprKind::Or(..)));
+        // range is below + : (1 + 2)..(3 + 4)
+        assert!(matches!(
+            expr_of("1 + 2..3 + 4"),
+            ExprKind::Binary(BinOp::Range, ..)
+        ));
+        // * above + : 1 + (2 * 3)
+        match expr_of("1 + 2 * 3") {
+            ExprKind::Binary(BinOp::Add, _, rhs) => {
+                assert!(matches!(rhs.kind, ExprKind::Binary(BinOp::Mul, ..)))
+            }
+            other => panic!("{other:?}"),
+        }
+        // unary minus above *, below postfix: (-x) * y and -(f(x))
+        assert!(matches!(
+            expr_of("-x * y"),
+            ExprKind::Binary(BinOp::Mul, ..)
+        ));
+        assert!(matches!(expr_of("-f(x)"), ExprKind::Unary(UnOp::Neg, _)));
+        // subtraction is left-associative: (10 - 4) - 3
+        match expr_of("10 - 4 - 3") {
+            ExprKind::Binary(BinOp::Sub, lhs, _) => {
+                assert!(matches!(lhs.kind, ExprKind::Binary(BinOp::Sub, ..)))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn postfix_forms_chain() {
+        assert!(matches!(expr_of("q.put(1)"), ExprKind::Method { .. }));
+        assert!(matches!(expr_of("h.pid"), ExprKind::Field { .. }));
+        assert!(matches!(expr_of("xs[0][1]"), ExprKind::Index { .. }));
+        assert!(matches!(expr_of("f(1)(2)"), ExprKind::Call { .. }));
+    }
+
+    #[test]
+    fn strings_split_into_text_and_interpolations() {
+        match expr_of("\"a{1 + 2}b\\{c\\}\"") {
+            ExprKind::Interp(parts) => {
+                assert_eq!(parts.len(), 3);
+                assert!(matches!(&parts[0], InterpPart::Text(t) if &**t == "a"));
+                assert!(matches!(&parts[2], InterpPart::Text(t) if &**t == "b{c}"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(expr_of("\"plain\\n\""), ExprKind::Str("plain\n".into()));
+    }
+
+    #[test]
+    fn negative_literals_fold() {
+        assert_eq!(expr_of("-7"), ExprKind::Int(-7));
+        assert_eq!(expr_of("-2.5"), ExprKind::Float(-2.5));
+    }
+
+    #[test]
+    fn join_with_timeout_is_two_arguments() {
+        match expr_of("join(h, 2)") {
+            ExprKind::Join { timeout, .. } => assert!(timeout.is_some()),
+            other => panic!("{other:?}"),
+        }
+        match expr_of("join (h)") {
+            ExprKind::Join { timeout, .. } => assert!(timeout.is_none()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn spans_cover_their_text() {
+        let src = "print(1 + 22)";
+        let ExprKind::Call { args, .. } = expr_of(src) else {
+            panic!("not a call")
+        };
+        let span = args[0].span;
+        assert_eq!(&src[span.start as usize..span.end as usize], "1 + 22");
+    }
+
+    /// Rule names that are not also plain English words ("string", "map" and
+    /// "field" may appear in messages as words).
+    const RULE_NAMES: &[&str] = &[
+        "top_item",
+        "block_item",
+        "compound_stmt",
+        "simple_stmt",
+        "let_stmt",
+        "fn_decl",
+        "params",
+        "return_stmt",
+        "if_stmt",
+        "while_stmt",
+        "for_stmt",
+        "break_stmt",
+        "continue_stmt",
+        "try_stmt",
+        "assign_stmt",
+        "assign_op",
+        "expr_stmt",
+        "expr",
+        "nexpr",
+        "operand",
+        "primary",
+        "postfix",
+        "call_args",
+        "paren",
+        "fn_lit",
+        "ident",
+        "member_name",
+        "join_args",
+        "EOI",
+        "SOI",
+    ];
+
+    #[test]
+    fn error_messages_never_name_grammar_rules() {
+        for src in [
+            "let",
+            "print(1",
+            "if x {",
+            "1 +",
+            "{\"a\" 1}",
+            "fn f(",
+            "x[",
+            "h.",
+        ] {
+            let diag = parse_program(src).unwrap_err();
+            let text = format!("{} {}", diag.message, diag.label);
+            for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+                let is_rule = RULE_NAMES.contains(&word)
+                    || ["kw_", "op_", "str_"].iter().any(|p| word.starts_with(p));
+                assert!(!is_rule, "{src:?} gave {text:?}");
+            }
+        }
+    }
+}
