@@ -1,0 +1,582 @@
+//! Name resolution: turns the syntax tree into the slot-resolved `ir`, reporting
+//! undefined names and misplaced `break`/`continue`/`return` before anything runs.
+
+use crate::ast::{self, AssignOp, ExprKind, Ident, Span, StmtKind};
+use crate::builtins;
+use crate::diagnostic::Diag;
+use crate::ir::{self, Boxed, Capture, Place};
+use crate::value::Value;
+use std::cell::Cell;
+use std::rc::Rc;
+
+type CResult<T> = Result<T, Diag>;
+
+/// Slot 0 of the script's frame holds `args`, the command-line arguments.
+pub const ARGS_SLOT: u32 = 0;
+
+/// Compiles a parsed program into the function the interpreter runs.
+pub fn compile_program(program: &ast::Program) -> CResult<Rc<ir::FnProto>> {
+    let mut c = Compiler { fns: Vec::new() };
+    c.fns.push(FnScope::default());
+    c.push_block();
+    let args = Ident {
+        name: "args".into(),
+        span: Span::default(),
+    };
+    let slot = c.declare(&args, true);
+    debug_assert_eq!(slot, ARGS_SLOT);
+    let whole = program
+        .body
+        .first()
+        .map(|s| s.span)
+        .unwrap_or_default()
+        .to(program.body.last().map(|s| s.span).unwrap_or_default());
+    let body = c.block_stmts(&program.body, None)?;
+    c.pop_block();
+    let scope = c.fns.pop().expect("script scope");
+    Ok(Rc::new(ir::FnProto {
+        name: "<script>".into(),
+        // `args` is the script's one parameter.
+        params: vec![scope.slots[ARGS_SLOT as usize].clone()],
+        slots: scope.slots.len() as u32,
+        body,
+        captures: scope.captures,
+        span: whole,
+    }))
+}
+
+struct Binding {
+    name: Rc<str>,
+    slot: u32,
+    /// False between the start of the block and the `let` that declares it.
+    declared: bool,
+    span: Span,
+}
+
+#[derive(Default)]
+struct FnScope {
+    blocks: Vec<Vec<Binding>>,
+    slots: Vec<Boxed>,
+    captures: Vec<Capture>,
+    loop_depth: usize,
+}
+
+struct Compiler {
+    fns: Vec<FnScope>,
+}
+
+enum Lookup {
+    Found(Place),
+    /// Declared later in the same function: used before its `let`.
+    TooEarly(Span),
+    Missing,
+}
+
+impl Compiler {
+    fn current(&mut self) -> &mut FnScope {
+        self.fns.last_mut().expect("a function scope")
+    }
+
+    fn push_block(&mut self) {
+        self.current().blocks.push(Vec::new());
+    }
+
+    fn pop_block(&mut self) {
+        self.current().blocks.pop();
+    }
+
+    fn new_slot(&mut self) -> u32 {
+        let scope = self.current();
+        scope.slots.push(Rc::new(Cell::new(false)));
+        (scope.slots.len() - 1) as u32
+    }
+
+    /// Adds a binding in the innermost block; returns its slot.
+    fn declare(&mut self, name: &Ident, declared: bool) -> u32 {
+        let slot = self.new_slot();
+        let block = self.current().blocks.last_mut().expect("a block");
+        block.push(Binding {
+            name: name.name.clone(),
+            slot,
+            declared,
+            span: name.span,
+        });
+        slot
+    }
+
+    fn decl(&mut self, slot: u32) -> ir::Decl {
+        ir::Decl {
+            slot,
+            boxed: self.current().slots[slot as usize].clone(),
+        }
+    }
+
+    /// Finds a variable as seen from function `fi`, capturing it from enclosing functions.
+    fn lookup(&mut self, fi: usize, name: &str) -> Lookup {
+        let mut too_early = None;
+        for block in self.fns[fi].blocks.iter().rev() {
+            for b in block.iter().rev() {
+                if &*b.name == name {
+                    if b.declared || fi + 1 != self.fns.len() {
+                        return Lookup::Found(Place::Local(b.slot));
+                    }
+                    too_early.get_or_insert(b.span);
+                }
+            }
+        }
+        if fi > 0 {
+            if let Lookup::Found(outer) = self.lookup(fi - 1, name) {
+                let capture = match outer {
+                    Place::Local(slot) => {
+                        self.fns[fi - 1].slots[slot as usize].set(true);
+                        Capture::Local(slot)
+                    }
+                    Place::Upval(i) => Capture::Upval(i),
+                };
+                let captures = &mut self.fns[fi].captures;
+                let index = match captures.iter().position(|c| *c == capture) {
+                    Some(i) => i,
+                    None => {
+                        captures.push(capture);
+                        captures.len() - 1
+                    }
+                };
+                return Lookup::Found(Place::Upval(index as u32));
+            }
+        }
+        match too_early {
+            Some(span) => Lookup::TooEarly(span),
+            None => Lookup::Missing,
+        }
+    }
+
+    fn resolve(&mut self, name: &Ident) -> CResult<Option<Place>> {
+        match self.lookup(self.fns.len() - 1, &name.name) {
+            Lookup::Found(place) => Ok(Some(place)),
+            Lookup::TooEarly(decl) => Err(Diag::new(
+                format!("`{}` is used before it is declared", name.name),
+                name.span,
+                "used here",
+            )
+            .with_note(decl, "declared here")
+            .with_help(format!("move `let {}` above this line", name.name))),
+            Lookup::Missing => Ok(None),
+        }
+    }
+
+    fn undefined(&self, name: &Ident, what: &str) -> Diag {
+        let mut diag = Diag::new(format!("{what} `{}`", name.name), name.span, "not defined");
+        if let Some(similar) = self.similar_name(&name.name) {
+            diag = diag.with_help(format!("did you mean `{similar}`?"));
+        } else if what.starts_with("assignment") {
+            diag = diag.with_help(format!("declare it first: `let {} = ...`", name.name));
+        }
+        diag
+    }
+
+    fn similar_name(&self, name: &str) -> Option<String> {
+        let visible = self
+            .fns
+            .iter()
+            .flat_map(|f| f.blocks.iter().flatten())
+            .map(|b| b.name.to_string())
+            .chain(builtins::names().map(str::to_string));
+        visible
+            .filter(|candidate| candidate != name)
+            .map(|candidate| (strsim::levenshtein(name, &candidate), candidate))
+            .filter(|(distance, candidate)| *distance <= 2 && *distance < candidate.len())
+            .min_by_key(|(distance, _)| *distance)
+            .map(|(_, candidate)| candidate)
+    }
+
+    // ------------------------------------------------------------ statements
+
+    fn block(&mut self, block: &ast::Block, var: Option<&Ident>) -> CResult<ir::Block> {
+        self.push_block();
+        let result = self.block_stmts(&block.stmts, var);
+        self.pop_block();
+        result
+    }
+
+    /// Compiles statements into the current (already pushed) block scope.
+    /// `var` is a loop or catch variable bound fresh on each entry.
+    fn block_stmts(&mut self, stmts: &[ast::Stmt], var: Option<&Ident>) -> CResult<ir::Block> {
+        let mut decls = Vec::new();
+        if let Some(var) = var {
+            let slot = self.declare(var, true);
+            decls.push(self.decl(slot));
+        }
+        // Hoisting: every name of this block gets its slot now, so functions can
+        // call each other and see variables whose `let` comes later.
+        for stmt in stmts {
+            match &stmt.kind {
+                StmtKind::Let { name, .. } => {
+                    let block = self.current().blocks.last().expect("a block");
+                    if !block.iter().any(|b| b.name == name.name) {
+                        let slot = self.declare(name, false);
+                        decls.push(self.decl(slot));
+                    }
+                }
+                StmtKind::FnDecl(def) => {
+                    let name = def.name.as_ref().expect("declared functions have names");
+                    let block = self.current().blocks.last().expect("a block");
+                    if let Some(first) = block.iter().find(|b| b.name == name.name) {
+                        return Err(Diag::new(
+                            format!("`{}` is defined twice in this block", name.name),
+                            name.span,
+                            "second definition",
+                        )
+                        .with_note(first.span, "first definition"));
+                    }
+                    let slot = self.declare(name, true);
+                    decls.push(self.decl(slot));
+                }
+                _ => {}
+            }
+        }
+        let mut out = ir::Block {
+            stmts: Vec::with_capacity(stmts.len()),
+            decls,
+            fns: Vec::new(),
+        };
+        for stmt in stmts {
+            if let StmtKind::FnDecl(def) = &stmt.kind {
+                let name = def.name.as_ref().expect("declared functions have names");
+                let proto = self.function(def, name.name.clone())?;
+                let slot = self
+                    .current()
+                    .blocks
+                    .last()
+                    .and_then(|b| b.iter().find(|b| b.name == name.name))
+                    .map(|b| b.slot)
+                    .expect("hoisted above");
+                out.fns.push((slot, proto));
+                continue;
+            }
+            let compiled = self.stmt(stmt, &mut out.decls)?;
+            out.stmts.push(compiled);
+        }
+        Ok(out)
+    }
+
+    fn stmt(&mut self, stmt: &ast::Stmt, decls: &mut Vec<ir::Decl>) -> CResult<ir::Stmt> {
+        Ok(match &stmt.kind {
+            StmtKind::Let { name, value } => {
+                let value = self.expr(value)?;
+                let block = self.current().blocks.last_mut().expect("a block");
+                let slot = match block.iter_mut().rev().find(|b| b.name == name.name) {
+                    Some(b) if !b.declared => {
+                        b.declared = true;
+                        b.span = name.span;
+                        b.slot
+                    }
+                    // `let` again in the same block: a new variable shadows the old one.
+                    _ => {
+                        let slot = self.declare(name, true);
+                        decls.push(self.decl(slot));
+                        slot
+                    }
+                };
+                ir::Stmt::Let { slot, value }
+            }
+            StmtKind::Assign {
+                target,
+                indexes,
+                op,
+                value,
+            } => {
+                let place = self
+                    .resolve(target)?
+                    .ok_or_else(|| self.undefined(target, "assignment to undeclared variable"))?;
+                let op = match op {
+                    AssignOp::Set => None,
+                    AssignOp::Update(op) => Some(*op),
+                };
+                let value = self.expr(value)?;
+                if indexes.is_empty() {
+                    ir::Stmt::Assign {
+                        place,
+                        name: target.name.clone(),
+                        op,
+                        value,
+                        span: stmt.span,
+                    }
+                } else {
+                    ir::Stmt::AssignIndex {
+                        place,
+                        name: target.name.clone(),
+                        indexes: indexes
+                            .iter()
+                            .map(|i| Ok((self.expr(i)?, i.span)))
+                            .collect::<CResult<_>>()?,
+                        op,
+                        value,
+                        span: stmt.span,
+                    }
+                }
+            }
+            StmtKind::FnDecl(_) => unreachable!("hoisted by block_stmts"),
+            StmtKind::Return(value) => {
+                if self.fns.len() == 1 {
+                    return Err(Diag::new(
+                        "`return` outside a function",
+                        stmt.span,
+                        "not inside any function",
+                    )
+                    .with_help("use `exit(code)` to end the script early"));
+                }
+                ir::Stmt::Return(value.as_ref().map(|v| self.expr(v)).transpose()?)
+            }
+            StmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => ir::Stmt::If {
+                cond: self.expr(cond)?,
+                then: self.block(then, None)?,
+                otherwise: otherwise
+                    .as_ref()
+                    .map(|b| self.block(b, None))
+                    .transpose()?,
+            },
+            StmtKind::While { cond, body } => {
+                let cond = self.expr(cond)?;
+                let body = self.loop_body(body, None)?;
+                ir::Stmt::While { cond, body }
+            }
+            StmtKind::For { var, iter, body } => self.for_stmt(var, iter, body)?,
+            StmtKind::Break | StmtKind::Continue => {
+                let word = if matches!(stmt.kind, StmtKind::Break) {
+                    "break"
+                } else {
+                    "continue"
+                };
+                if self.current().loop_depth == 0 {
+                    return Err(Diag::new(
+                        format!("`{word}` outside a loop"),
+                        stmt.span,
+                        "not inside any `while` or `for` of this function",
+                    ));
+                }
+                if word == "break" {
+                    ir::Stmt::Break
+                } else {
+                    ir::Stmt::Continue
+                }
+            }
+            StmtKind::Try { body, err, handler } => {
+                let body = self.block(body, None)?;
+                let handler = self.block(handler, err.as_ref())?;
+                ir::Stmt::Try {
+                    body,
+                    err_slot: err.as_ref().map(|_| handler.decls[0].slot),
+                    handler,
+                }
+            }
+            StmtKind::Expr(e) => ir::Stmt::Expr(self.expr(e)?),
+        })
+    }
+
+    fn loop_body(&mut self, body: &ast::Block, var: Option<&Ident>) -> CResult<ir::Block> {
+        self.current().loop_depth += 1;
+        let result = self.block(body, var);
+        self.current().loop_depth -= 1;
+        result
+    }
+
+    fn for_stmt(&mut self, var: &Ident, iter: &ast::Expr, body: &ast::Block) -> CResult<ir::Stmt> {
+        // Counting loops need no list: `a..b` and an unshadowed `range(...)`.
+        let counted = match &iter.kind {
+            ExprKind::Binary(ast::BinOp::Range, a, b) => Some((self.expr(a)?, self.expr(b)?, None)),
+            ExprKind::Call { callee, args }
+                if (1..=3).contains(&args.len()) && self.is_builtin(callee, "range")? =>
+            {
+                let mut args = args
+                    .iter()
+                    .map(|a| self.expr(a))
+                    .collect::<CResult<Vec<_>>>()?;
+                let step = (args.len() == 3).then(|| args.pop()).flatten();
+                let end = args.pop().expect("at least one argument");
+                let start = args.pop().unwrap_or(ir::Expr::Const(Value::Int(0)));
+                Some((start, end, step))
+            }
+            _ => None,
+        };
+        if let Some((start, end, step)) = counted {
+            let body = self.loop_body(body, Some(var))?;
+            return Ok(ir::Stmt::ForRange {
+                slot: body.decls[0].slot,
+                start,
+                end,
+                step,
+                body,
+                span: iter.span,
+            });
+        }
+        let iter_expr = self.expr(iter)?;
+        let body = self.loop_body(body, Some(var))?;
+        Ok(ir::Stmt::ForEach {
+            slot: body.decls[0].slot,
+            iter: iter_expr,
+            body,
+            span: iter.span,
+        })
+    }
+
+    fn is_builtin(&mut self, callee: &ast::Expr, wanted: &str) -> CResult<bool> {
+        Ok(match &callee.kind {
+            ExprKind::Var(name) if &*name.name == wanted => self.resolve(name)?.is_none(),
+            _ => false,
+        })
+    }
+
+    fn function(&mut self, def: &ast::FnDef, name: Rc<str>) -> CResult<Rc<ir::FnProto>> {
+        let outer_loops = std::mem::take(&mut self.current().loop_depth);
+        self.fns.push(FnScope::default());
+        self.push_block();
+        let params: Vec<Boxed> = def
+            .params
+            .iter()
+            .map(|p| {
+                let slot = self.declare(p, true);
+                self.current().slots[slot as usize].clone()
+            })
+            .collect();
+        let body = self.block(&def.body, None);
+        self.pop_block();
+        let scope = self.fns.pop().expect("pushed above");
+        self.current().loop_depth = outer_loops;
+        Ok(Rc::new(ir::FnProto {
+            name,
+            params,
+            slots: scope.slots.len() as u32,
+            body: body?,
+            captures: scope.captures,
+            span: def.span,
+        }))
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    fn exprs(&mut self, exprs: &[ast::Expr]) -> CResult<(Vec<ir::Expr>, Vec<Span>)> {
+        let compiled = exprs.iter().map(|e| self.expr(e)).collect::<CResult<_>>()?;
+        Ok((compiled, exprs.iter().map(|e| e.span).collect()))
+    }
+
+    fn expr(&mut self, expr: &ast::Expr) -> CResult<ir::Expr> {
+        // Expressions nest as deep as the source does; keep native stack in reserve.
+        stacker::maybe_grow(
+            crate::limits::STACK_RED_ZONE,
+            crate::limits::STACK_SEGMENT,
+            || self.expr_inner(expr),
+        )
+    }
+
+    fn expr_inner(&mut self, expr: &ast::Expr) -> CResult<ir::Expr> {
+        let span = expr.span;
+        Ok(match &expr.kind {
+            ExprKind::Nil => ir::Expr::Const(Value::Nil),
+            ExprKind::Bool(b) => ir::Expr::Const(Value::Bool(*b)),
+            ExprKind::Int(n) => ir::Expr::Const(Value::Int(*n)),
+            ExprKind::Float(x) => ir::Expr::Const(Value::Float(*x)),
+            ExprKind::Str(s) => ir::Expr::Const(Value::Str(s.clone())),
+            ExprKind::Interp(parts) => ir::Expr::Interp(
+                parts
+                    .iter()
+                    .map(|part| match part {
+                        ast::InterpPart::Text(t) => Ok(ir::Expr::Const(Value::Str(t.clone()))),
+                        ast::InterpPart::Expr(e) => self.expr(e),
+                    })
+                    .collect::<CResult<_>>()?,
+            ),
+            ExprKind::List(items) => ir::Expr::List(self.exprs(items)?.0),
+            ExprKind::Map(entries) => ir::Expr::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| Ok((self.expr(k)?, self.expr(v)?, k.span)))
+                    .collect::<CResult<_>>()?,
+            ),
+            ExprKind::Var(name) => match self.resolve(name)? {
+                Some(Place::Local(slot)) => ir::Expr::Local {
+                    slot,
+                    name: name.name.clone(),
+                    span,
+                },
+                Some(Place::Upval(index)) => ir::Expr::Upval {
+                    index,
+                    name: name.name.clone(),
+                    span,
+                },
+                None => match builtins::lookup(&name.name) {
+                    Some(id) => ir::Expr::Builtin(id),
+                    None => return Err(self.undefined(name, "undefined variable")),
+                },
+            },
+            ExprKind::Unary(op, operand) => {
+                ir::Expr::Unary(*op, Box::new(self.expr(operand)?), span)
+            }
+            ExprKind::Binary(op, a, b) => {
+                ir::Expr::Binary(*op, Box::new((self.expr(a)?, self.expr(b)?)), span)
+            }
+            ExprKind::And(a, b) => ir::Expr::And(Box::new((self.expr(a)?, self.expr(b)?))),
+            ExprKind::Or(a, b) => ir::Expr::Or(Box::new((self.expr(a)?, self.expr(b)?))),
+            ExprKind::Call { callee, args } => self.call(callee, args, span)?,
+            ExprKind::Index { target, index } => {
+                ir::Expr::Index(Box::new((self.expr(target)?, self.expr(index)?)), span)
+            }
+            ExprKind::Field { target, name } => {
+                ir::Expr::Field(Box::new(self.expr(target)?), name.name.clone(), name.span)
+            }
+            ExprKind::Method { target, name, args } => {
+                let target = self.expr(target)?;
+                let (args, arg_spans) = self.exprs(args)?;
+                ir::Expr::Method(Box::new(ir::MethodCall {
+                    target,
+                    name: name.name.clone(),
+                    args,
+                    arg_spans,
+                    name_span: name.span,
+                    span,
+                }))
+            }
+            ExprKind::Fn(def) => ir::Expr::Closure(self.function(def, "".into())?),
+            ExprKind::Fork => ir::Expr::Fork(span),
+            ExprKind::Pid => ir::Expr::Pid,
+            ExprKind::Ppid => ir::Expr::Ppid,
+            ExprKind::Spawn { call, name } => ir::Expr::Spawn(Box::new(ir::Spawn {
+                call: self.expr(call)?,
+                name: name.as_ref().map(|n| self.expr(n)).transpose()?,
+                span,
+            })),
+            ExprKind::Join { target, timeout } => ir::Expr::Join(Box::new(ir::Join {
+                target: self.expr(target)?,
+                timeout: timeout.as_ref().map(|t| self.expr(t)).transpose()?,
+                span,
+            })),
+        })
+    }
+
+    fn call(&mut self, callee: &ast::Expr, args: &[ast::Expr], span: Span) -> CResult<ir::Expr> {
+        let (compiled_args, arg_spans) = self.exprs(args)?;
+        if let ExprKind::Var(name) = &callee.kind {
+            if self.resolve(name)?.is_none() {
+                if let Some(id) = builtins::lookup(&name.name) {
+                    builtins::check_arity(id, args.len(), span, name.span)?;
+                    return Ok(ir::Expr::CallBuiltin(Box::new(ir::BuiltinCall {
+                        id,
+                        args: compiled_args,
+                        arg_spans,
+                        span,
+                    })));
+                }
+            }
+        }
+        Ok(ir::Expr::Call(Box::new(ir::Call {
+            callee: self.expr(callee)?,
+            args: compiled_args,
+            arg_spans,
+            callee_span: callee.span,
+            span,
+        })))
+    }
+}

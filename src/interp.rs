@@ -1,0 +1,869 @@
+//! The tree-walking evaluator: runs `ir` on one value stack, in one thread, so a fork copies it as is.
+
+use crate::ast::{BinOp, Span};
+use crate::builtins::{self, CallSite};
+use crate::compile::ARGS_SLOT;
+use crate::diagnostic::{Diag, Frame, Source};
+use crate::ir::{self, Block, Capture, Expr, FnProto, Place, Stmt};
+use crate::limits;
+use crate::ops::{self, OpError};
+use crate::os;
+use crate::value::{Closure, Upval, Value};
+use indexmap::IndexMap;
+use smallvec::SmallVec;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Why evaluation stopped early: an error, or `exit(code)`. One pointer wide,
+/// so that results on the hot path stay small.
+#[derive(Debug)]
+pub struct Unwind(Box<Stop>);
+
+#[derive(Debug)]
+pub enum Stop {
+    Error(Diag),
+    Exit(i32),
+}
+
+impl Unwind {
+    pub fn error(diag: Diag) -> Self {
+        Unwind(Box::new(Stop::Error(diag)))
+    }
+
+    pub fn exit(code: i32) -> Self {
+        Unwind(Box::new(Stop::Exit(code)))
+    }
+
+    pub fn into_stop(self) -> Stop {
+        *self.0
+    }
+
+    /// The diagnostic, when this is an error (not an exit).
+    pub fn diag_mut(&mut self) -> Option<&mut Diag> {
+        match &mut *self.0 {
+            Stop::Error(diag) => Some(diag),
+            Stop::Exit(_) => None,
+        }
+    }
+}
+
+pub type R<T> = Result<T, Unwind>;
+
+/// A runtime error at a span.
+pub fn error(message: impl Into<String>, span: Span, label: impl Into<String>) -> Unwind {
+    Unwind::error(Diag::new(message, span, label))
+}
+
+/// A runtime error with a help line.
+pub fn error_help(
+    message: impl Into<String>,
+    span: Span,
+    label: impl Into<String>,
+    help: impl Into<String>,
+) -> Unwind {
+    Unwind::error(Diag::new(message, span, label).with_help(help))
+}
+
+impl OpError {
+    fn at(self, span: Span) -> Unwind {
+        let mut diag = Diag::new(self.message, span, self.label);
+        diag.help = self.help;
+        Unwind::error(diag)
+    }
+}
+
+/// How a statement ended. A returned value waits in `Interp::returned`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Normal,
+    Break,
+    Continue,
+    Return,
+}
+
+/// The frame a piece of code runs in: where its slots start, and its closure's captures.
+#[derive(Clone, Copy)]
+struct Env<'a> {
+    base: usize,
+    upvals: &'a [Upval],
+}
+
+/// Interpreter state. Everything lives in this one struct and its heap, so a
+/// forked child continues with an exact copy.
+pub struct Interp {
+    stack: Vec<Value>,
+    depth: usize,
+    /// The value of the `return` being carried out.
+    returned: Value,
+    pub source: Source,
+}
+
+impl Interp {
+    pub fn new(source: Source) -> Self {
+        Interp {
+            stack: Vec::with_capacity(1024),
+            depth: 0,
+            returned: Value::Nil,
+            source,
+        }
+    }
+
+    /// Runs a compiled script with its command-line arguments.
+    pub fn run_script(&mut self, script: &Rc<FnProto>, args: Vec<String>) -> R<()> {
+        self.stack.clear();
+        self.stack.resize(script.slots as usize, Value::Nil);
+        let args = Value::list(args.iter().map(|a| Value::str(a)).collect());
+        self.stack[ARGS_SLOT as usize] = if script_args_boxed(script) {
+            Value::Cell(Rc::new(RefCell::new(args)))
+        } else {
+            args
+        };
+        let env = Env {
+            base: 0,
+            upvals: &[],
+        };
+        self.exec_block(&script.body, env).map(|_| ())
+    }
+
+    // ------------------------------------------------------------ variables
+
+    #[inline(always)]
+    fn load_local(&self, env: Env, slot: u32, name: &str, span: Span) -> R<Value> {
+        match &self.stack[env.base + slot as usize] {
+            Value::Int(n) => Ok(Value::Int(*n)),
+            other => load_slot(other, name, span),
+        }
+    }
+
+    #[inline]
+    fn store(&mut self, env: Env, place: Place, value: Value) {
+        match place {
+            Place::Local(slot) => {
+                let target = &mut self.stack[env.base + slot as usize];
+                match target {
+                    Value::Cell(cell) => *cell.borrow_mut() = value,
+                    _ => *target = value,
+                }
+            }
+            Place::Upval(i) => *env.upvals[i as usize].borrow_mut() = value,
+        }
+    }
+
+    fn load(&self, env: Env, place: Place, name: &str, span: Span) -> R<Value> {
+        match place {
+            Place::Local(slot) => self.load_local(env, slot, name, span),
+            Place::Upval(i) => load_upval(&env.upvals[i as usize], name, span),
+        }
+    }
+
+    fn make_closure(&mut self, proto: &Rc<FnProto>, env: Env) -> Value {
+        let upvals = proto
+            .captures
+            .iter()
+            .map(|capture| match *capture {
+                Capture::Local(slot) => {
+                    let target = &mut self.stack[env.base + slot as usize];
+                    match target {
+                        Value::Cell(cell) => cell.clone(),
+                        other => {
+                            // Boxed slots always hold cells; stay correct if one does not.
+                            let cell = Rc::new(RefCell::new(std::mem::take(other)));
+                            *other = Value::Cell(cell.clone());
+                            cell
+                        }
+                    }
+                }
+                Capture::Upval(i) => env.upvals[i as usize].clone(),
+            })
+            .collect();
+        Value::Func(Rc::new(Closure {
+            proto: proto.clone(),
+            upvals,
+        }))
+    }
+
+    // ------------------------------------------------------------ statements
+
+    /// Gives captured variables of the block fresh cells and creates its named functions.
+    #[inline]
+    fn enter_block(&mut self, block: &Block, env: Env) {
+        if block.decls.is_empty() && block.fns.is_empty() {
+            return;
+        }
+        self.enter_block_slow(block, env);
+    }
+
+    #[inline(never)]
+    fn enter_block_slow(&mut self, block: &Block, env: Env) {
+        for decl in &block.decls {
+            if decl.boxed.get() {
+                self.stack[env.base + decl.slot as usize] =
+                    Value::Cell(Rc::new(RefCell::new(Value::Uninit)));
+            }
+        }
+        for (slot, proto) in &block.fns {
+            let f = self.make_closure(proto, env);
+            self.store(env, Place::Local(*slot), f);
+        }
+    }
+
+    fn exec_block(&mut self, block: &Block, env: Env) -> R<Flow> {
+        self.enter_block(block, env);
+        self.exec_stmts(&block.stmts, env)
+    }
+
+    fn exec_stmts(&mut self, stmts: &[Stmt], env: Env) -> R<Flow> {
+        for stmt in stmts {
+            match self.exec(stmt, env)? {
+                Flow::Normal => {}
+                flow => return Ok(flow),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn exec(&mut self, stmt: &Stmt, env: Env) -> R<Flow> {
+        match stmt {
+            Stmt::Expr(e) => {
+                self.eval(e, env)?;
+            }
+            Stmt::Let { slot, value } => {
+                let v = self.eval(value, env)?;
+                self.store(env, Place::Local(*slot), v);
+            }
+            Stmt::Assign {
+                place,
+                name,
+                op,
+                value,
+                span,
+            } => {
+                let v = self.eval(value, env)?;
+                let v = match op {
+                    None => v,
+                    Some(op) => {
+                        let old = self.load(env, *place, name, *span)?;
+                        ops::binary(*op, &old, &v).map_err(|e| e.at(*span))?
+                    }
+                };
+                self.store(env, *place, v);
+            }
+            Stmt::AssignIndex {
+                place,
+                name,
+                indexes,
+                op,
+                value,
+                span,
+            } => {
+                let mut container = self.load(env, *place, name, *span)?;
+                let (last, path) = indexes.split_last().expect("at least one index");
+                for (index, index_span) in path {
+                    let i = self.eval(index, env)?;
+                    container = index_value(&container, &i, *index_span)?;
+                }
+                let key = self.eval(&last.0, env)?;
+                let v = self.eval(value, env)?;
+                let v = match op {
+                    None => v,
+                    Some(op) => {
+                        let old = index_value(&container, &key, last.1)?;
+                        ops::binary(*op, &old, &v).map_err(|e| e.at(*span))?
+                    }
+                };
+                store_index(&container, key, v, last.1)?;
+            }
+            Stmt::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                if self.eval(cond, env)?.truthy() {
+                    return self.exec_block(then, env);
+                } else if let Some(otherwise) = otherwise {
+                    return self.exec_block(otherwise, env);
+                }
+            }
+            Stmt::While { cond, body } => {
+                while self.eval(cond, env)?.truthy() {
+                    match self.exec_block(body, env)? {
+                        Flow::Break => break,
+                        Flow::Return => return Ok(Flow::Return),
+                        Flow::Normal | Flow::Continue => {}
+                    }
+                }
+            }
+            Stmt::ForRange {
+                slot,
+                start,
+                end,
+                step,
+                body,
+                span,
+            } => {
+                let start = self.eval_int(start, env, *span, "a range start")?;
+                let end = self.eval_int(end, env, *span, "a range end")?;
+                let step = match step {
+                    Some(step) => self.eval_int(step, env, *span, "a range step")?,
+                    None => 1,
+                };
+                if step == 0 {
+                    return Err(error("range step is zero", *span, "the step must not be 0"));
+                }
+                let mut i = start;
+                while (step > 0 && i < end) || (step < 0 && i > end) {
+                    self.enter_block(body, env);
+                    self.store(env, Place::Local(*slot), Value::Int(i));
+                    match self.exec_stmts(&body.stmts, env)? {
+                        Flow::Break => break,
+                        Flow::Return => return Ok(Flow::Return),
+                        Flow::Normal | Flow::Continue => {}
+                    }
+                    i = match i.checked_add(step) {
+                        Some(next) => next,
+                        None => break,
+                    };
+                }
+            }
+            Stmt::ForEach {
+                slot,
+                iter,
+                body,
+                span,
+            } => {
+                let items = self.eval(iter, env)?;
+                return self.for_each(&items, *slot, body, env, *span);
+            }
+            Stmt::Break => return Ok(Flow::Break),
+            Stmt::Continue => return Ok(Flow::Continue),
+            Stmt::Return(value) => {
+                self.returned = match value {
+                    Some(e) => self.eval(e, env)?,
+                    None => Value::Nil,
+                };
+                return Ok(Flow::Return);
+            }
+            Stmt::Try {
+                body,
+                err_slot,
+                handler,
+            } => {
+                let height = self.stack.len();
+                let depth = self.depth;
+                match self.exec_block(body, env) {
+                    Err(mut unwind) => {
+                        let Some(diag) = unwind.diag_mut() else {
+                            return Err(unwind);
+                        };
+                        let message = Value::str(&diag.message);
+                        self.stack.truncate(height);
+                        self.depth = depth;
+                        self.enter_block(handler, env);
+                        if let Some(slot) = err_slot {
+                            self.store(env, Place::Local(*slot), message);
+                        }
+                        return self.exec_stmts(&handler.stmts, env);
+                    }
+                    ok => return ok,
+                }
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn for_each(
+        &mut self,
+        items: &Value,
+        slot: u32,
+        body: &Block,
+        env: Env,
+        span: Span,
+    ) -> R<Flow> {
+        let run = |this: &mut Self, item: Value| -> R<Option<Flow>> {
+            this.enter_block(body, env);
+            this.store(env, Place::Local(slot), item);
+            Ok(match this.exec_stmts(&body.stmts, env)? {
+                Flow::Break => Some(Flow::Normal),
+                Flow::Return => Some(Flow::Return),
+                Flow::Normal | Flow::Continue => None,
+            })
+        };
+        match items {
+            Value::List(list) => {
+                // Index by index, re-reading the length: the body may change the list.
+                let mut i = 0;
+                loop {
+                    let item = match list.borrow().get(i) {
+                        Some(item) => item.clone(),
+                        None => break,
+                    };
+                    if let Some(flow) = run(self, item)? {
+                        return Ok(flow);
+                    }
+                    i += 1;
+                }
+            }
+            Value::Map(map) => {
+                let keys: Vec<Value> = map.borrow().keys().map(|k| Value::Str(k.clone())).collect();
+                for key in keys {
+                    if let Some(flow) = run(self, key)? {
+                        return Ok(flow);
+                    }
+                }
+            }
+            Value::Str(s) => {
+                for c in s.chars() {
+                    if let Some(flow) = run(self, Value::Str(c.to_string().into()))? {
+                        return Ok(flow);
+                    }
+                }
+            }
+            other => return Err(error_help(
+                format!("cannot loop over {}", other.type_name()),
+                span,
+                format!("this is {}", other.type_name()),
+                "`for` takes a list, a map (its keys), a string (its characters) or a range a..b",
+            )),
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn eval_int(&mut self, e: &Expr, env: Env, span: Span, what: &str) -> R<i64> {
+        match self.eval(e, env)? {
+            Value::Int(n) => Ok(n),
+            other => Err(error(
+                format!("{what} must be an int, not {}", other.type_name()),
+                span,
+                format!("this is {}", other.type_name()),
+            )),
+        }
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    /// The hot expression kinds stay in this small function; the rest are in
+    /// `eval_other`, so recursion through `eval` keeps a small native frame.
+    fn eval(&mut self, expr: &Expr, env: Env) -> R<Value> {
+        match expr {
+            Expr::Const(v) => Ok(v.clone()),
+            Expr::Local { slot, name, span } => self.load_local(env, *slot, name, *span),
+            Expr::Upval { index, name, span } => {
+                load_upval(&env.upvals[*index as usize], name, *span)
+            }
+            Expr::Binary(op, operands, span) => {
+                let a = self.eval(&operands.0, env)?;
+                let b = self.eval(&operands.1, env)?;
+                if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
+                    if let Some(v) = int_fast_path(*op, *x, *y) {
+                        return Ok(v);
+                    }
+                }
+                ops::binary(*op, &a, &b).map_err(|e| e.at(*span))
+            }
+            Expr::Call(call) => self.eval_call(call, env),
+            other => self.eval_other(other, env),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_other(&mut self, expr: &Expr, env: Env) -> R<Value> {
+        match expr {
+            Expr::Const(_)
+            | Expr::Local { .. }
+            | Expr::Upval { .. }
+            | Expr::Binary(..)
+            | Expr::Call(_) => self.eval(expr, env),
+            Expr::Builtin(id) => Ok(Value::Builtin(*id)),
+            Expr::CallBuiltin(call) => {
+                let mut args: SmallVec<[Value; 4]> = SmallVec::new();
+                for a in &call.args {
+                    args.push(self.eval(a, env)?);
+                }
+                let site = CallSite {
+                    span: call.span,
+                    arg_spans: &call.arg_spans,
+                };
+                builtins::call(self, call.id, &args, &site)
+            }
+            Expr::And(operands) => {
+                let a = self.eval(&operands.0, env)?;
+                Ok(Value::Bool(
+                    a.truthy() && self.eval(&operands.1, env)?.truthy(),
+                ))
+            }
+            Expr::Or(operands) => {
+                let a = self.eval(&operands.0, env)?;
+                Ok(Value::Bool(
+                    a.truthy() || self.eval(&operands.1, env)?.truthy(),
+                ))
+            }
+            Expr::Unary(op, operand, span) => {
+                let v = self.eval(operand, env)?;
+                ops::unary(*op, &v).map_err(|e| e.at(*span))
+            }
+            Expr::Interp(parts) => {
+                let mut out = String::new();
+                for part in parts {
+                    match part {
+                        Expr::Const(Value::Str(s)) => out.push_str(s),
+                        e => self.eval(e, env)?.write_display(&mut out),
+                    }
+                }
+                Ok(Value::Str(out.into()))
+            }
+            Expr::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.eval(item, env)?);
+                }
+                Ok(Value::list(out))
+            }
+            Expr::Map(entries) => {
+                let mut out = IndexMap::with_capacity(entries.len());
+                for (k, v, key_span) in entries {
+                    let key = map_key(self.eval(k, env)?, *key_span)?;
+                    let value = self.eval(v, env)?;
+                    out.insert(key, value);
+                }
+                Ok(Value::map(out))
+            }
+            Expr::Index(operands, span) => {
+                let target = self.eval(&operands.0, env)?;
+                let index = self.eval(&operands.1, env)?;
+                index_value(&target, &index, *span)
+            }
+            Expr::Field(target, name, span) => {
+                let target = self.eval(target, env)?;
+                field(&target, name, *span)
+            }
+            Expr::Method(call) => {
+                let target = self.eval(&call.target, env)?;
+                Err(no_method(&target, &call.name, call.name_span))
+            }
+            Expr::Closure(proto) => Ok(self.make_closure(proto, env)),
+            Expr::Pid => Ok(Value::Int(os::getpid() as i64)),
+            Expr::Ppid => Ok(Value::Int(os::getppid() as i64)),
+            Expr::Fork(span) => Err(not_yet(*span)),
+            Expr::Spawn(spawn) => Err(not_yet(spawn.span)),
+            Expr::Join(join) => Err(not_yet(join.span)),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_call(&mut self, call: &ir::Call, env: Env) -> R<Value> {
+        let callee = self.eval(&call.callee, env)?;
+        match callee {
+            Value::Func(closure) => {
+                let base = self.stack.len();
+                for a in &call.args {
+                    match self.eval(a, env) {
+                        Ok(v) => self.stack.push(v),
+                        Err(e) => {
+                            self.stack.truncate(base);
+                            return Err(e);
+                        }
+                    }
+                }
+                self.call_closure(&closure, base, call.span)
+            }
+            Value::Builtin(id) => {
+                let mut args: SmallVec<[Value; 4]> = SmallVec::new();
+                for a in &call.args {
+                    args.push(self.eval(a, env)?);
+                }
+                builtins::check_arity(id, args.len(), call.span, call.callee_span)
+                    .map_err(Unwind::error)?;
+                let site = CallSite {
+                    span: call.span,
+                    arg_spans: &call.arg_spans,
+                };
+                builtins::call(self, id, &args, &site)
+            }
+            other => Err(error_help(
+                format!("cannot call {}", other.type_name()),
+                call.callee_span,
+                format!("this is {}, not a function", other.type_name()),
+                "only functions can be called: `fn name(...) { ... }` defines one",
+            )),
+        }
+    }
+
+    /// Calls a closure whose arguments are already on the stack from `base` on.
+    fn call_closure(&mut self, closure: &Rc<Closure>, base: usize, span: Span) -> R<Value> {
+        let proto = &closure.proto;
+        let argc = self.stack.len() - base;
+        if argc != proto.params.len() {
+            self.stack.truncate(base);
+            let want = proto.params.len();
+            return Err(Unwind::error(
+                Diag::new(
+                    format!(
+                        "{} takes {want} argument{}, but {argc} {} given",
+                        proto.describe(),
+                        if want == 1 { "" } else { "s" },
+                        if argc == 1 { "was" } else { "were" }
+                    ),
+                    span,
+                    format!("{argc} given here"),
+                )
+                .with_note(proto.span, "defined here"),
+            ));
+        }
+        if self.depth >= limits::MAX_CALL_DEPTH {
+            self.stack.truncate(base);
+            return Err(error_help(
+                format!("recursion deeper than {} calls", limits::MAX_CALL_DEPTH),
+                span,
+                "this call is too deep",
+                "check that the recursion has a base case that is reached",
+            ));
+        }
+        self.stack.resize(base + proto.slots as usize, Value::Nil);
+        for (i, boxed) in proto.params.iter().enumerate() {
+            if boxed.get() {
+                let v = std::mem::take(&mut self.stack[base + i]);
+                self.stack[base + i] = Value::Cell(Rc::new(RefCell::new(v)));
+            }
+        }
+        let env = Env {
+            base,
+            upvals: &closure.upvals,
+        };
+        self.depth += 1;
+        let result = stacker::maybe_grow(limits::STACK_RED_ZONE, limits::STACK_SEGMENT, || {
+            self.exec_block(&proto.body, env)
+        });
+        self.depth -= 1;
+        self.stack.truncate(base);
+        match result {
+            Ok(Flow::Return) => Ok(std::mem::take(&mut self.returned)),
+            Ok(_) => Ok(Value::Nil),
+            Err(mut unwind) => {
+                if let Some(diag) = unwind.diag_mut() {
+                    diag.trace.push(Frame {
+                        function: proto.describe(),
+                        call_site: span,
+                    });
+                }
+                Err(unwind)
+            }
+        }
+    }
+
+    /// Calls any callable value with the given arguments (used by builtins such as `sort`).
+    pub fn call_value(&mut self, callee: &Value, args: &[Value], span: Span) -> R<Value> {
+        match callee {
+            Value::Func(closure) => {
+                let base = self.stack.len();
+                self.stack.extend(args.iter().cloned());
+                self.call_closure(closure, base, span)
+            }
+            Value::Builtin(id) => {
+                builtins::check_arity(*id, args.len(), span, span).map_err(Unwind::error)?;
+                let spans = vec![span; args.len()];
+                let site = CallSite {
+                    span,
+                    arg_spans: &spans,
+                };
+                builtins::call(self, *id, args, &site)
+            }
+            other => Err(error(
+                format!("cannot call {}", other.type_name()),
+                span,
+                format!("this is {}, not a function", other.type_name()),
+            )),
+        }
+    }
+}
+
+/// Int operations that cannot fail, computed without leaving the evaluator;
+/// `None` sends the rest (overflow, division) to `ops::binary`.
+#[inline(always)]
+fn int_fast_path(op: BinOp, x: i64, y: i64) -> Option<Value> {
+    Some(match op {
+        BinOp::Add => Value::Int(x.checked_add(y)?),
+        BinOp::Sub => Value::Int(x.checked_sub(y)?),
+        BinOp::Mul => Value::Int(x.checked_mul(y)?),
+        BinOp::Lt => Value::Bool(x < y),
+        BinOp::Le => Value::Bool(x <= y),
+        BinOp::Gt => Value::Bool(x > y),
+        BinOp::Ge => Value::Bool(x >= y),
+        BinOp::Eq => Value::Bool(x == y),
+        BinOp::Ne => Value::Bool(x != y),
+        _ => return None,
+    })
+}
+
+/// Whether a closure captures `args` (then its slot holds a cell).
+fn script_args_boxed(script: &FnProto) -> bool {
+    script.params.first().is_some_and(|boxed| boxed.get())
+}
+
+fn not_yet(span: Span) -> Unwind {
+    error(
+        "process operations are not available yet",
+        span,
+        "not implemented",
+    )
+}
+
+/// A slot's value, looking through the cell of a captured variable.
+#[inline(never)]
+fn load_slot(slot: &Value, name: &str, span: Span) -> R<Value> {
+    match slot {
+        Value::Cell(cell) => load_upval(cell, name, span),
+        Value::Uninit => Err(used_before_let(name, span)),
+        v => Ok(v.clone()),
+    }
+}
+
+fn used_before_let(name: &str, span: Span) -> Unwind {
+    error_help(
+        format!("`{name}` is used before it is declared"),
+        span,
+        "its `let` has not run yet",
+        format!("run `let {name} = ...` before this line runs"),
+    )
+}
+
+#[inline]
+fn load_upval(cell: &Upval, name: &str, span: Span) -> R<Value> {
+    match &*cell.borrow() {
+        Value::Uninit => Err(used_before_let(name, span)),
+        v => Ok(v.clone()),
+    }
+}
+
+fn map_key(key: Value, span: Span) -> R<Rc<str>> {
+    match key {
+        Value::Str(s) => Ok(s),
+        other => Err(error_help(
+            format!("map keys must be strings, not {}", other.type_name()),
+            span,
+            format!("this is {}", other.type_name()),
+            "convert the key with str(x)",
+        )),
+    }
+}
+
+/// Resolves a possibly negative index against a length.
+fn list_position(index: &Value, len: usize, span: Span, what: &str) -> R<usize> {
+    let i = match index {
+        Value::Int(i) => *i,
+        other => {
+            return Err(error(
+                format!("{what} indexes must be ints, not {}", other.type_name()),
+                span,
+                format!("indexed with {}", other.type_name()),
+            ))
+        }
+    };
+    let pos = if i < 0 { i + len as i64 } else { i };
+    if pos < 0 || pos >= len as i64 {
+        return Err(error_help(
+            format!("index {i} is out of range for a {what} of length {len}"),
+            span,
+            "out of range",
+            if len == 0 {
+                format!("the {what} is empty")
+            } else {
+                format!(
+                    "valid indexes are 0 to {} (or -{len} to -1 from the end)",
+                    len - 1
+                )
+            },
+        ));
+    }
+    Ok(pos as usize)
+}
+
+pub fn index_value(target: &Value, index: &Value, span: Span) -> R<Value> {
+    match target {
+        Value::List(items) => {
+            let items = items.borrow();
+            let pos = list_position(index, items.len(), span, "list")?;
+            Ok(items[pos].clone())
+        }
+        Value::Map(entries) => {
+            let Value::Str(key) = index else {
+                return Err(map_key(index.clone(), span).expect_err("not a string"));
+            };
+            entries.borrow().get(key).cloned().ok_or_else(|| {
+                error_help(
+                    format!("key \"{key}\" is not in the map"),
+                    span,
+                    "missing key",
+                    "use get(map, key, default) for a key that may be missing",
+                )
+            })
+        }
+        Value::Str(s) => {
+            let len = s.chars().count();
+            let pos = list_position(index, len, span, "string")?;
+            let c = s.chars().nth(pos).expect("position checked");
+            Ok(Value::Str(c.to_string().into()))
+        }
+        other => Err(error(
+            format!("cannot index {}", other.type_name()),
+            span,
+            format!("this is {}", other.type_name()),
+        )),
+    }
+}
+
+fn store_index(target: &Value, index: Value, value: Value, span: Span) -> R<()> {
+    match target {
+        Value::List(items) => {
+            let len = items.borrow().len();
+            let pos = list_position(&index, len, span, "list")?;
+            items.borrow_mut()[pos] = value;
+            Ok(())
+        }
+        Value::Map(entries) => {
+            let key = map_key(index, span)?;
+            entries.borrow_mut().insert(key, value);
+            Ok(())
+        }
+        Value::Str(_) => Err(error_help(
+            "strings cannot be changed in place",
+            span,
+            "assigning into a string",
+            "build a new string instead, e.g. with + or replace(s, old, new)",
+        )),
+        other => Err(error(
+            format!("cannot assign into {}", other.type_name()),
+            span,
+            format!("this is {}", other.type_name()),
+        )),
+    }
+}
+
+fn field(target: &Value, name: &str, span: Span) -> R<Value> {
+    let help = match target {
+        Value::Map(_) => format!("maps have no fields; write m[\"{name}\"]"),
+        _ => "fields exist on process handles: pid, name, exitcode".to_string(),
+    };
+    Err(error_help(
+        format!("{} has no field `{name}`", target.type_name()),
+        span,
+        "no such field",
+        help,
+    ))
+}
+
+fn no_method(target: &Value, name: &str, span: Span) -> Unwind {
+    let help = if let Some(id) = builtins::lookup(name) {
+        format!(
+            "call it as a function: {}",
+            builtins::all()[id as usize].signature
+        )
+    } else {
+        "methods exist on queues and pools".to_string()
+    };
+    error_help(
+        format!("{} has no method `{name}`", target.type_name()),
+        span,
+        "no such method",
+        help,
+    )
+}

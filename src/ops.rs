@@ -1,0 +1,195 @@
+//! Operator semantics: arithmetic with overflow checks, joining, comparison, unary operators.
+
+use crate::ast::{BinOp, UnOp};
+use crate::limits;
+use crate::value::{compare, equals, Value};
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+/// An operator failure, before it is placed at a span.
+#[derive(Debug)]
+pub struct OpError {
+    pub message: String,
+    pub label: String,
+    pub help: Option<String>,
+}
+
+fn fail(message: String, label: impl Into<String>, help: Option<&str>) -> OpError {
+    OpError {
+        message,
+        label: label.into(),
+        help: help.map(str::to_string),
+    }
+}
+
+fn type_mismatch(op: BinOp, a: &Value, b: &Value) -> OpError {
+    let verb = match op {
+        BinOp::Add => "add",
+        BinOp::Sub => "subtract",
+        BinOp::Mul => "multiply",
+        BinOp::Div => "divide",
+        BinOp::Mod => "take the remainder of",
+        BinOp::Range => "make a range of",
+        _ => "compare",
+    };
+    let (ta, tb) = (a.type_name(), b.type_name());
+    let help = match (op, a, b) {
+        (BinOp::Add, Value::Str(_), _) | (BinOp::Add, _, Value::Str(_)) => {
+            Some("convert with str(x), or write the value inside a string: \"{x}\"")
+        }
+        _ => None,
+    };
+    fail(
+        format!("cannot {verb} {ta} and {tb}"),
+        format!("{ta} {} {tb}", op.symbol()),
+        help,
+    )
+}
+
+fn overflow(op: BinOp) -> OpError {
+    fail(
+        format!("integer overflow in `{}`", op.symbol()),
+        "the result does not fit in a 64-bit int",
+        Some("convert one side to a float with float(x) for a larger, approximate result"),
+    )
+}
+
+fn by_zero(op: BinOp) -> OpError {
+    let what = if op == BinOp::Div {
+        "division"
+    } else {
+        "modulo"
+    };
+    fail(format!("{what} by zero"), "the right side is zero", None)
+}
+
+/// Applies a binary operator (not `and`/`or`, which short-circuit in the evaluator).
+pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, OpError> {
+    use Value::{Float, Int};
+    // Ints first: the common case in loops.
+    if let (Int(x), Int(y)) = (a, b) {
+        let (x, y) = (*x, *y);
+        return Ok(match op {
+            BinOp::Add => Int(x.checked_add(y).ok_or_else(|| overflow(op))?),
+            BinOp::Sub => Int(x.checked_sub(y).ok_or_else(|| overflow(op))?),
+            BinOp::Mul => Int(x.checked_mul(y).ok_or_else(|| overflow(op))?),
+            BinOp::Div | BinOp::Mod if y == 0 => return Err(by_zero(op)),
+            BinOp::Div => Int(x.checked_div(y).ok_or_else(|| overflow(op))?),
+            BinOp::Mod => Int(x.checked_rem(y).ok_or_else(|| overflow(op))?),
+            BinOp::Eq => Value::Bool(x == y),
+            BinOp::Ne => Value::Bool(x != y),
+            BinOp::Lt => Value::Bool(x < y),
+            BinOp::Le => Value::Bool(x <= y),
+            BinOp::Gt => Value::Bool(x > y),
+            BinOp::Ge => Value::Bool(x >= y),
+            BinOp::Range => range_list(x, y)?,
+        });
+    }
+    match op {
+        BinOp::Eq => return Ok(Value::Bool(equals(a, b))),
+        BinOp::Ne => return Ok(Value::Bool(!equals(a, b))),
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            let ord = compare(a, b).ok_or_else(|| type_mismatch(op, a, b))?;
+            return Ok(Value::Bool(match op {
+                BinOp::Lt => ord == Ordering::Less,
+                BinOp::Le => ord != Ordering::Greater,
+                BinOp::Gt => ord == Ordering::Greater,
+                _ => ord != Ordering::Less,
+            }));
+        }
+        _ => {}
+    }
+    if let (Some(x), Some(y)) = (as_float(a), as_float(b)) {
+        return Ok(Float(match op {
+            BinOp::Add => x + y,
+            BinOp::Sub => x - y,
+            BinOp::Mul => x * y,
+            BinOp::Div | BinOp::Mod if y == 0.0 => return Err(by_zero(op)),
+            BinOp::Div => x / y,
+            BinOp::Mod => x % y,
+            _ => return Err(type_mismatch(op, a, b)),
+        }));
+    }
+    match (op, a, b) {
+        (BinOp::Add, Value::Str(x), Value::Str(y)) => {
+            let mut s = String::with_capacity(x.len() + y.len());
+            s.push_str(x);
+            s.push_str(y);
+            Ok(Value::Str(s.into()))
+        }
+        (BinOp::Add, Value::List(x), Value::List(y)) => {
+            let mut items = x.borrow().clone();
+            items.extend(y.borrow().iter().cloned());
+            Ok(Value::list(items))
+        }
+        (BinOp::Mul, Value::Str(s), Int(n)) | (BinOp::Mul, Int(n), Value::Str(s)) => {
+            let count = repeat_count(*n, s.len())?;
+            Ok(Value::Str(Rc::from(s.repeat(count))))
+        }
+        (BinOp::Mul, Value::List(items), Int(n)) | (BinOp::Mul, Int(n), Value::List(items)) => {
+            let items = items.borrow();
+            let count = repeat_count(*n, items.len())?;
+            let mut out = Vec::with_capacity(items.len() * count);
+            for _ in 0..count {
+                out.extend(items.iter().cloned());
+            }
+            Ok(Value::list(out))
+        }
+        _ => Err(type_mismatch(op, a, b)),
+    }
+}
+
+fn as_float(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(n) => Some(*n as f64),
+        Value::Float(x) => Some(*x),
+        _ => None,
+    }
+}
+
+fn repeat_count(n: i64, unit: usize) -> Result<usize, OpError> {
+    let count = n.max(0) as usize;
+    if unit.saturating_mul(count) > limits::MAX_REPEAT_LEN {
+        return Err(fail(
+            "repetition too large".to_string(),
+            format!(
+                "would make more than {} elements or bytes",
+                limits::MAX_REPEAT_LEN
+            ),
+            None,
+        ));
+    }
+    Ok(count)
+}
+
+/// `a..b` outside a `for` head: the list of ints from a up to (not including) b.
+pub fn range_list(start: i64, end: i64) -> Result<Value, OpError> {
+    let len = end.saturating_sub(start).max(0) as u64;
+    if len > limits::MAX_REPEAT_LEN as u64 {
+        return Err(fail(
+            "range too large to build as a list".to_string(),
+            format!("{len} elements"),
+            Some("use it directly in a `for` loop, which counts without building a list"),
+        ));
+    }
+    Ok(Value::list((start..end).map(Value::Int).collect()))
+}
+
+pub fn unary(op: UnOp, v: &Value) -> Result<Value, OpError> {
+    match (op, v) {
+        (UnOp::Not, v) => Ok(Value::Bool(!v.truthy())),
+        (UnOp::Neg, Value::Int(n)) => n.checked_neg().map(Value::Int).ok_or_else(|| {
+            fail(
+                "integer overflow in `-`".to_string(),
+                "the result does not fit in a 64-bit int",
+                None,
+            )
+        }),
+        (UnOp::Neg, Value::Float(x)) => Ok(Value::Float(-x)),
+        (UnOp::Neg, other) => Err(fail(
+            format!("cannot negate {}", other.type_name()),
+            format!("this is {}", other.type_name()),
+            None,
+        )),
+    }
+}

@@ -1,0 +1,285 @@
+//! Runtime values: their representation, how they print, and structural equality and order.
+
+use crate::ir::FnProto;
+use crate::limits;
+use indexmap::IndexMap;
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+pub type List = Rc<RefCell<Vec<Value>>>;
+pub type Map = Rc<RefCell<IndexMap<Rc<str>, Value>>>;
+/// A variable captured by a closure: shared by every closure that sees it.
+pub type Upval = Rc<RefCell<Value>>;
+
+/// A script value. Strings are shared and immutable; lists and maps are shared
+/// and mutable (like Python's), so reading a variable never copies them.
+#[derive(Clone, Debug, Default)]
+pub enum Value {
+    #[default]
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Rc<str>),
+    List(List),
+    Map(Map),
+    Func(Rc<Closure>),
+    Builtin(u16),
+    /// Internal: a local variable that a closure captured lives in a cell.
+    Cell(Upval),
+    /// Internal: a variable whose `let` has not run yet.
+    Uninit,
+}
+
+/// A function value: its compiled code and the variables it captured.
+#[derive(Debug)]
+pub struct Closure {
+    pub proto: Rc<FnProto>,
+    pub upvals: Box<[Upval]>,
+}
+
+impl Value {
+    pub fn str(s: &str) -> Value {
+        Value::Str(s.into())
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(RefCell::new(items)))
+    }
+
+    pub fn map(entries: IndexMap<Rc<str>, Value>) -> Value {
+        Value::Map(Rc::new(RefCell::new(entries)))
+    }
+
+    /// The name of the value's type, as `type()` returns it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Nil => "nil",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Map(_) => "map",
+            Value::Func(_) | Value::Builtin(_) => "function",
+            Value::Cell(c) => c.borrow().type_name(),
+            Value::Uninit => "nil",
+        }
+    }
+
+    /// Only `false` and `nil` are false.
+    pub fn truthy(&self) -> bool {
+        !matches!(self, Value::Nil | Value::Bool(false))
+    }
+
+    /// The text `print` and `str` produce: strings as they are, everything else as written.
+    pub fn to_display(&self) -> String {
+        match self {
+            Value::Str(s) => s.to_string(),
+            other => {
+                let mut out = String::new();
+                other.write_repr(&mut out, &mut Vec::new());
+                out
+            }
+        }
+    }
+
+    pub fn write_display(&self, out: &mut String) {
+        match self {
+            Value::Str(s) => out.push_str(s),
+            other => other.write_repr(out, &mut Vec::new()),
+        }
+    }
+
+    /// The text of a value inside a container: strings quoted.
+    /// `seen` holds the containers being printed, so a list that contains itself prints `[...]`.
+    fn write_repr(&self, out: &mut String, seen: &mut Vec<*const ()>) {
+        match self {
+            Value::Nil | Value::Uninit => out.push_str("nil"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::Float(x) => write_float(*x, out),
+            Value::Str(s) => write_quoted(s, out),
+            Value::List(items) => write_container(
+                out,
+                seen,
+                Rc::as_ptr(items) as *const (),
+                "[",
+                "]",
+                |out, seen| {
+                    for (i, item) in items.borrow().iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        item.write_repr(out, seen);
+                    }
+                },
+            ),
+            Value::Map(entries) => write_container(
+                out,
+                seen,
+                Rc::as_ptr(entries) as *const (),
+                "{",
+                "}",
+                |out, seen| {
+                    for (i, (k, v)) in entries.borrow().iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        write_quoted(k, out);
+                        out.push_str(": ");
+                        v.write_repr(out, seen);
+                    }
+                },
+            ),
+            Value::Func(c) if c.proto.name.is_empty() => out.push_str("<fn>"),
+            Value::Func(c) => {
+                let _ = write!(out, "<fn {}>", c.proto.name);
+            }
+            Value::Builtin(id) => {
+                let _ = write!(out, "<builtin {}>", crate::builtins::name(*id));
+            }
+            Value::Cell(c) => c.borrow().write_repr(out, seen),
+        }
+    }
+}
+
+/// Writes a list or map between its brackets, or `[...]` / `{...}` when it is
+/// already being printed further out (a container that holds itself).
+fn write_container(
+    out: &mut String,
+    seen: &mut Vec<*const ()>,
+    id: *const (),
+    open: &str,
+    close: &str,
+    body: impl FnOnce(&mut String, &mut Vec<*const ()>),
+) {
+    if seen.contains(&id) || seen.len() >= limits::MAX_VALUE_DEPTH {
+        out.push_str(open);
+        out.push_str("...");
+        out.push_str(close);
+        return;
+    }
+    seen.push(id);
+    out.push_str(open);
+    body(out, seen);
+    out.push_str(close);
+    seen.pop();
+}
+
+/// Floats always show that they are floats: `1.0`, `0.5`, `1e+16`, `inf`, `nan`.
+pub fn write_float(x: f64, out: &mut String) {
+    if x.is_nan() {
+        out.push_str("nan");
+    } else if x.is_infinite() {
+        out.push_str(if x > 0.0 { "inf" } else { "-inf" });
+    } else if x != 0.0 && (x.abs() >= 1e16 || x.abs() < 1e-4) {
+        // Exponent form like Python's repr: 1e+16, 2.5e-05.
+        let text = format!("{x:e}");
+        let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
+        let exp: i32 = exp.parse().unwrap_or(0);
+        let sign = if exp < 0 { '-' } else { '+' };
+        let _ = write!(out, "{mantissa}e{sign}{:02}", exp.abs());
+    } else if x.fract() == 0.0 {
+        let _ = write!(out, "{x:.1}");
+    } else {
+        let _ = write!(out, "{x}");
+    }
+}
+
+fn write_quoted(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            '{' => out.push_str("\\{"),
+            '}' => out.push_str("\\}"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Structural equality; `1 == 1.0` is true, as in Python.
+pub fn equals(a: &Value, b: &Value) -> bool {
+    equals_at(a, b, 0)
+}
+
+fn equals_at(a: &Value, b: &Value, depth: usize) -> bool {
+    if depth > limits::MAX_VALUE_DEPTH {
+        return false;
+    }
+    match (a, b) {
+        (Value::Nil, Value::Nil) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Float(x), Value::Float(y)) => x == y,
+        (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => (*x as f64) == *y,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::List(x), Value::List(y)) => {
+            if Rc::ptr_eq(x, y) {
+                return true;
+            }
+            let (x, y) = (x.borrow(), y.borrow());
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|(a, b)| equals_at(a, b, depth + 1))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            if Rc::ptr_eq(x, y) {
+                return true;
+            }
+            let (x, y) = (x.borrow(), y.borrow());
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| equals_at(v, w, depth + 1)))
+        }
+        (Value::Func(x), Value::Func(y)) => Rc::ptr_eq(x, y),
+        (Value::Builtin(x), Value::Builtin(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Order for `<` and `sort`: numbers with numbers, strings with strings,
+/// lists element by element. `None` when the two cannot be compared.
+pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    compare_at(a, b, 0)
+}
+
+fn compare_at(a: &Value, b: &Value, depth: usize) -> Option<Ordering> {
+    if depth > limits::MAX_VALUE_DEPTH {
+        return None;
+    }
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
+        (Value::Int(x), Value::Float(y)) => (*x as f64).partial_cmp(y),
+        (Value::Float(x), Value::Int(y)) => x.partial_cmp(&(*y as f64)),
+        (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        (Value::List(x), Value::List(y)) => {
+            if Rc::ptr_eq(x, y) {
+                return Some(Ordering::Equal);
+            }
+            let (x, y) = (x.borrow(), y.borrow());
+            for (a, b) in x.iter().zip(y.iter()) {
+                match compare_at(a, b, depth + 1)? {
+                    Ordering::Equal => continue,
+                    other => return Some(other),
+                }
+            }
+            Some(x.len().cmp(&y.len()))
+        }
+        _ => None,
+    }
+}
