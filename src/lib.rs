@@ -1,0 +1,21 @@
+//! procscript: a small scripting language whose statements are real OS process calls.
+//!
+//! The pipeline is `parser` (pest grammar to `ast`), `compile` (names to slots,
+//! `ir`), then `interp` (evaluation). Every OS call lives in `os`.
+
+pub mod ast;
+pub mod builtins;
+pub mod compile;
+pub mod diagnostic;
+pub mod engine;
+pub mod interp;
+pub mod ir;
+pub mod limits;
+pub mod ops;
+pub mod os;
+pub mod parser;
+mod syntax_error;
+pub mod value;
+
+pub use diagnostic::{Diag, Source};
+pub use engine::{Engine, Outcome};

@@ -1,0 +1,113 @@
+//! The `procscript` command: reads a script, runs it, reports errors, exits with the right code.
+
+use clap::Parser;
+use procscript::diagnostic::stderr_wants_color;
+use procscript::{Engine, Outcome, Source};
+use std::io::Read;
+use std::process::ExitCode;
+
+/// Run procscript scripts: a small language whose statements are real OS process calls.
+#[derive(Parser, Debug)]
+#[command(
+    name = "procscript",
+    version,
+    about,
+    after_help = "Examples:\n  \
+                  procscript hello.proc a b       run a script; `args` is [\"a\", \"b\"]\n  \
+                  procscript -e 'print(pid)'      run code given inline\n  \
+                  echo 'print(1)' | procscript -  read the script from stdin\n  \
+                  procscript --check hello.proc   parse and check only\n\n\
+                  Exit codes: the script's exit(n), else 0; 1 for an uncaught runtime error;\n\
+                  2 for a parse error or bad usage (nothing is run)."
+)]
+struct Cli {
+    /// Run CODE instead of a file; every positional argument goes to `args`
+    #[arg(short = 'e', value_name = "CODE")]
+    eval: Option<String>,
+
+    /// Parse and check the script without running it (exit 0, or 2 on an error)
+    #[arg(long)]
+    check: bool,
+
+    /// The script file (`-` reads it from stdin), then the script's arguments
+    #[arg(
+        value_name = "FILE [ARGS]",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    rest: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (source, args) = match load(&cli) {
+        Ok(loaded) => loaded,
+        Err(message) => {
+            eprintln!("procscript: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let engine = Engine::new().args(args);
+    let color = stderr_wants_color();
+    if cli.check {
+        return match engine.check(&source) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(diag) => {
+                eprint!("{}", diag.render(&source, color));
+                ExitCode::from(2)
+            }
+        };
+    }
+    let outcome = engine.run(&source);
+    if let Outcome::Invalid(diag) | Outcome::Failed(diag) = &outcome {
+        eprint!("{}", diag.render(&source, color));
+    }
+    ExitCode::from(outcome.exit_code() as u8)
+}
+
+/// Finds the script text and its arguments from the command line.
+fn load(cli: &Cli) -> Result<(Source, Vec<String>), String> {
+    if let Some(code) = &cli.eval {
+        return Ok((Source::new("-e", code.as_str()), cli.rest.clone()));
+    }
+    let Some((path, args)) = cli.rest.split_first() else {
+        if procscript::os::stdin_is_terminal() {
+            return Err("no script given; try `procscript --help`".to_string());
+        }
+        return Ok((Source::new("<stdin>", read_stdin()?), Vec::new()));
+    };
+    let text = if path == "-" {
+        read_stdin()?
+    } else {
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read {path}: {}", io_reason(&e)))?;
+        String::from_utf8(bytes).map_err(|e| {
+            format!(
+                "{path} is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            )
+        })?
+    };
+    let name = if path == "-" {
+        "<stdin>"
+    } else {
+        path.as_str()
+    };
+    Ok((Source::new(name, text), args.to_vec()))
+}
+
+fn read_stdin() -> Result<String, String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read the script from stdin: {}", io_reason(&e)))?;
+    Ok(text)
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
