@@ -1,0 +1,134 @@
+//! Shared test helpers: run the real binary in its own process group, then check nothing is left.
+
+#![allow(dead_code)]
+
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_procscript");
+
+/// The result of one run: exit code (or 128+signal), stdout and stderr as text.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The whole transcript, as golden files store it.
+    pub fn transcript(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// A command for the binary, without colour, with stdin closed, in a new process group.
+pub fn procscript(args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .process_group(0);
+    cmd
+}
+
+/// Runs the command to its end and checks that no process of its group is left.
+pub fn run(mut cmd: Command) -> Run {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the procscript binary starts");
+    let group = child.id() as i32;
+    let output = child.wait_with_output().expect("wait for procscript");
+    assert_no_leftovers(group);
+    to_run(output)
+}
+
+pub fn to_run(output: Output) -> Run {
+    use std::os::unix::process::ExitStatusExt;
+    let code = output
+        .status
+        .code()
+        .unwrap_or_else(|| 128 + output.status.signal().unwrap_or(0));
+    Run {
+        code,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs `procscript FILE ARGS...` from the file's folder.
+pub fn run_file(path: &Path, args: &[String]) -> Run {
+    let dir = path.parent().expect("a file has a folder");
+    let name = path
+        .file_name()
+        .expect("a file name")
+        .to_str()
+        .expect("UTF-8 name");
+    let mut all = vec![name];
+    all.extend(args.iter().map(String::as_str));
+    let mut cmd = procscript(&all);
+    cmd.current_dir(dir);
+    run(cmd)
+}
+
+/// Runs inline code with `-e`.
+pub fn run_code(code: &str) -> Run {
+    run(procscript(&["-e", code]))
+}
+
+/// The pids of live processes in a process group (read from /proc).
+pub fn group_members(group: i32) -> Vec<(i32, String)> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+        let (state, pgrp) = (fields[0], fields[2].parse::<i32>().unwrap_or(0));
+        if pgrp == group {
+            found.push((pid, state.to_string()));
+        }
+    }
+    found
+}
+
+/// Fails the test if any process of the group is still there after a short grace period.
+pub fn assert_no_leftovers(group: i32) {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let members = group_members(group);
+        if members.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            for (pid, _) in &members {
+                // Clean up so one failure does not poison the machine, then fail.
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+            panic!("processes left behind by the test (pid, state): {members:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
