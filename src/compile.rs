@@ -397,7 +397,7 @@ impl Compiler {
                     .collect::<CResult<Vec<_>>>()?;
                 let step = (args.len() == 3).then(|| args.pop()).flatten();
                 let end = args.pop().expect("at least one argument");
-                let start = args.pop().unwrap_or(ir::Expr::Const(Value::Int(0)));
+                let start = args.pop().unwrap_or(ir::Expr::Int(0));
                 Some((start, end, step))
             }
             _ => None,
@@ -477,7 +477,7 @@ impl Compiler {
         Ok(match &expr.kind {
             ExprKind::Nil => ir::Expr::Const(Value::Nil),
             ExprKind::Bool(b) => ir::Expr::Const(Value::Bool(*b)),
-            ExprKind::Int(n) => ir::Expr::Const(Value::Int(*n)),
+            ExprKind::Int(n) => ir::Expr::Int(*n),
             ExprKind::Float(x) => ir::Expr::Const(Value::Float(*x)),
             ExprKind::Str(s) => ir::Expr::Const(Value::Str(s.clone())),
             ExprKind::Interp(parts) => ir::Expr::Interp(

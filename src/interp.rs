@@ -278,14 +278,14 @@ impl Interp {
                 then,
                 otherwise,
             } => {
-                if self.eval(cond, env)?.truthy() {
+                if self.eval_condition(cond, env)? {
                     return self.exec_block(then, env);
                 } else if let Some(otherwise) = otherwise {
                     return self.exec_block(otherwise, env);
                 }
             }
             Stmt::While { cond, body } => {
-                while self.eval(cond, env)?.truthy() {
+                while self.eval_condition(cond, env)? {
                     match self.exec_block(body, env)? {
                         Flow::Break => break,
                         Flow::Return => return Ok(Flow::Return),
@@ -450,25 +450,44 @@ impl Interp {
             Expr::Upval { index, name, span } => {
                 load_upval(&env.upvals[*index as usize], name, *span)
             }
+            Expr::Int(n) => Ok(Value::Int(*n)),
             Expr::Binary(op, operands, span) => {
                 let a = self.eval(&operands.0, env)?;
                 let b = self.eval(&operands.1, env)?;
-                if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
-                    if let Some(v) = int_fast_path(*op, *x, *y) {
-                        return Ok(v);
-                    }
+                // Matching by value: the int arm has nothing left to drop.
+                match (a, b) {
+                    (Value::Int(x), Value::Int(y)) => match int_fast_path(*op, x, y) {
+                        Some(v) => Ok(v),
+                        None => binary_slow(*op, &Value::Int(x), &Value::Int(y), *span),
+                    },
+                    (a, b) => binary_slow(*op, &a, &b, *span),
                 }
-                ops::binary(*op, &a, &b).map_err(|e| e.at(*span))
             }
             Expr::Call(call) => self.eval_call(call, env),
             other => self.eval_other(other, env),
         }
     }
 
+    /// A condition's truth; int comparisons skip making a bool value.
+    #[inline]
+    fn eval_condition(&mut self, cond: &Expr, env: Env) -> R<bool> {
+        if let Expr::Binary(op, operands, _) = cond {
+            if let (Expr::Local { slot, .. }, Expr::Int(y)) = (&operands.0, &operands.1) {
+                if let Value::Int(x) = self.stack[env.base + *slot as usize] {
+                    if let Some(Value::Bool(b)) = int_fast_path(*op, x, *y) {
+                        return Ok(b);
+                    }
+                }
+            }
+        }
+        Ok(self.eval(cond, env)?.truthy())
+    }
+
     #[inline(never)]
     fn eval_other(&mut self, expr: &Expr, env: Env) -> R<Value> {
         match expr {
             Expr::Const(_)
+            | Expr::Int(_)
             | Expr::Local { .. }
             | Expr::Upval { .. }
             | Expr::Binary(..)
@@ -674,6 +693,11 @@ impl Interp {
             )),
         }
     }
+}
+
+#[inline(never)]
+fn binary_slow(op: BinOp, a: &Value, b: &Value, span: Span) -> R<Value> {
+    ops::binary(op, a, b).map_err(|e| e.at(span))
 }
 
 /// Int operations that cannot fail, computed without leaving the evaluator;

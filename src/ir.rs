@@ -123,6 +123,8 @@ pub enum Stmt {
 #[derive(Debug)]
 pub enum Expr {
     Const(Value),
+    /// An int constant (the common case, kept apart so it needs no clone).
+    Int(i64),
     Local {
         slot: u32,
         name: Rc<str>,
