@@ -2,7 +2,7 @@
 
 use crate::ast::Span;
 use crate::diagnostic::Diag;
-use crate::interp::{error, error_help, Interp, Unwind, R};
+use crate::interp::{error, error_help, seconds_of, Interp, Unwind, R};
 use crate::ops::range_list;
 use crate::os;
 use crate::value::{compare, equals, Value};
@@ -55,7 +55,7 @@ macro_rules! builtin {
     };
 }
 
-/// Every builtin function. Process builtins join this table as they are built.
+/// Every builtin function.
 static TABLE: &[Builtin] = &[
     builtin!("print", "print(values...)", 0, ANY, print),
     builtin!("eprint", "eprint(values...)", 0, ANY, eprint),
@@ -110,6 +110,12 @@ static TABLE: &[Builtin] = &[
     ),
     builtin!("ends_with", "ends_with(string, suffix)", 2, 2, ends_with),
     builtin!("round", "round(number)", 1, 1, round),
+    builtin!("alive", "alive(process | pid)", 1, 1, alive),
+    builtin!("state", "state(process | pid)", 1, 1, state),
+    builtin!("kill", "kill(process | pid, signal?)", 1, 2, kill),
+    builtin!("terminate", "terminate(process | pid)", 1, 1, terminate),
+    builtin!("wait", "wait()", 0, 0, wait),
+    builtin!("children", "children()", 0, 0, children),
 ];
 
 pub fn lookup(name: &str) -> Option<u16> {
@@ -464,21 +470,65 @@ fn exit(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     Err(Unwind::exit(code as i32))
 }
 
-fn sleep(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
-    let seconds = match &args[0] {
-        Value::Int(n) => *n as f64,
-        Value::Float(x) => *x,
-        other => return Err(site.wrong_type("sleep", 0, "a number of seconds", other)),
-    };
-    if !seconds.is_finite() || seconds < 0.0 {
+fn sleep(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let Some(seconds) = seconds_of(&args[0]) else {
+        if !matches!(args[0], Value::Int(_) | Value::Float(_)) {
+            return Err(site.wrong_type("sleep", 0, "a number of seconds", &args[0]));
+        }
         return Err(error(
             format!("cannot sleep for {} seconds", args[0].to_display()),
             site.arg(0),
             "must be a finite number, 0 or more",
         ));
-    }
-    os::sleep(seconds);
+    };
+    os::sleep_interruptible(seconds);
+    interp.check_signal()?;
     Ok(Value::Nil)
+}
+
+// ---------------------------------------------------------------- processes
+
+fn alive(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    interp.is_alive(&args[0], site.arg(0)).map(Value::Bool)
+}
+
+fn state(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    interp.child_state(&args[0], site.arg(0)).map(Value::str)
+}
+
+fn kill(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let sig = match args.get(1) {
+        None => os::SIGTERM,
+        Some(Value::Str(name)) => os::signal_number(name).ok_or_else(|| {
+            let known: Vec<&str> = os::SIGNALS.iter().map(|(n, _)| *n).collect();
+            error_help(
+                format!("unknown signal \"{name}\""),
+                site.arg(1),
+                "not a signal name",
+                format!("signal names: {}", known.join(", ")),
+            )
+        })?,
+        Some(other) => {
+            return Err(site.wrong_type("kill", 1, "a signal name such as \"TERM\"", other))
+        }
+    };
+    interp
+        .signal_child(&args[0], sig, site.arg(0))
+        .map(Value::Bool)
+}
+
+fn terminate(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    interp
+        .signal_child(&args[0], os::SIGTERM, site.arg(0))
+        .map(Value::Bool)
+}
+
+fn wait(interp: &mut Interp, _: &[Value], _: &CallSite) -> R<Value> {
+    interp.wait_any()
+}
+
+fn children(interp: &mut Interp, _: &[Value], _: &CallSite) -> R<Value> {
+    Ok(interp.live_children())
 }
 
 // ---------------------------------------------------------------- numbers

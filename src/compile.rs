@@ -325,7 +325,7 @@ impl Compiler {
                     )
                     .with_help("use `exit(code)` to end the script early"));
                 }
-                ir::Stmt::Return(value.as_ref().map(|v| self.expr(v)).transpose()?)
+                ir::Stmt::Return(value.as_ref().map(|v| self.expr(v)).transpose()?, stmt.span)
             }
             StmtKind::If {
                 cond,

@@ -65,6 +65,8 @@ pub struct DiagData {
     pub trace: Vec<Frame>,
     /// Who failed, for errors in child processes ("process 4242 (Process-1)").
     pub context: Option<String>,
+    /// A process ran into the tree's process limit (reported once per tree).
+    pub process_limit: bool,
 }
 
 impl Diag {
@@ -77,6 +79,7 @@ impl Diag {
             notes: Vec::new(),
             trace: Vec::new(),
             context: None,
+            process_limit: false,
         }))
     }
 
@@ -97,7 +100,14 @@ impl Diag {
         } else {
             GraphicalTheme::unicode_nocolor()
         };
-        let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+        // On a terminal, its width; in a pipe or file (logs, tests), wide enough
+        // that messages holding pids rarely wrap, so their layout stays stable.
+        let width = if color {
+            crate::os::stderr_terminal_width().unwrap_or(100)
+        } else {
+            120
+        };
+        let handler = GraphicalReportHandler::new_themed(theme).with_width(width);
         let report = Report {
             diag: self,
             source: NamedSource::new(&*source.name, source.text.to_string()),

@@ -5,6 +5,7 @@ use crate::diagnostic::{Diag, Source};
 use crate::interp::{Interp, Stop};
 use crate::ir::FnProto;
 use crate::parser;
+use crate::process::Procs;
 use std::rc::Rc;
 
 /// How a run ended.
@@ -16,6 +17,8 @@ pub enum Outcome {
     Invalid(Diag),
     /// An uncaught runtime error.
     Failed(Diag),
+    /// SIGINT or SIGTERM stopped the script (and its whole tree).
+    Signaled(i32),
 }
 
 impl Outcome {
@@ -25,19 +28,47 @@ impl Outcome {
             Outcome::Exited(code) => *code,
             Outcome::Invalid(_) => 2,
             Outcome::Failed(_) => 1,
+            Outcome::Signaled(sig) => 128 + sig,
         }
     }
 }
 
+/// The default bound on the live processes of one script's tree.
+pub const DEFAULT_MAX_PROCS: usize = 512;
+
 /// Runs procscript source text.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Engine {
     args: Vec<String>,
+    max_procs: usize,
+    color: bool,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine {
+            args: Vec::new(),
+            max_procs: DEFAULT_MAX_PROCS,
+            color: false,
+        }
+    }
 }
 
 impl Engine {
     pub fn new() -> Self {
         Engine::default()
+    }
+
+    /// Bounds the live processes of the script's whole tree.
+    pub fn max_procs(mut self, max: usize) -> Self {
+        self.max_procs = max;
+        self
+    }
+
+    /// Whether child processes render their error reports in colour.
+    pub fn color(mut self, color: bool) -> Self {
+        self.color = color;
+        self
     }
 
     /// Sets `args`, the list of command-line arguments the script sees.
@@ -51,19 +82,21 @@ impl Engine {
         prepare(source).map(|_| ())
     }
 
-    /// Checks, then runs the script to its end.
+    /// Checks, then runs the script to its end. Only the process that called
+    /// `run` returns from it: processes the script forks end inside it.
+    /// By then every child of the script has been joined or stopped.
     pub fn run(&self, source: &Source) -> Outcome {
         let script = match prepare(source) {
             Ok(script) => script,
             Err(diag) => return Outcome::Invalid(diag),
         };
-        let mut interp = Interp::new(source.clone());
-        match interp.run_script(&script, self.args.clone()) {
-            Ok(()) => Outcome::Exited(0),
-            Err(unwind) => match unwind.into_stop() {
-                Stop::Exit(code) => Outcome::Exited(code),
-                Stop::Error(diag) => Outcome::Failed(diag),
-            },
+        let procs = Procs::new_root(self.max_procs);
+        let mut interp = Interp::new(source.clone(), procs, self.color);
+        let result = interp.run_script(&script, self.args.clone());
+        match interp.end_process(result) {
+            Stop::Exit(code) => Outcome::Exited(code),
+            Stop::Error(diag) => Outcome::Failed(diag),
+            Stop::Signal(sig) => Outcome::Signaled(sig),
         }
     }
 }

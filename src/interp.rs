@@ -8,6 +8,7 @@ use crate::ir::{self, Block, Capture, Expr, FnProto, Place, Stmt};
 use crate::limits;
 use crate::ops::{self, OpError};
 use crate::os;
+use crate::process::Procs;
 use crate::value::{Closure, Upval, Value};
 use indexmap::IndexMap;
 use smallvec::SmallVec;
@@ -23,6 +24,8 @@ pub struct Unwind(Box<Stop>);
 pub enum Stop {
     Error(Diag),
     Exit(i32),
+    /// SIGINT or SIGTERM arrived: stop the children and end by that signal.
+    Signal(i32),
 }
 
 impl Unwind {
@@ -34,6 +37,10 @@ impl Unwind {
         Unwind(Box::new(Stop::Exit(code)))
     }
 
+    pub fn signal(sig: i32) -> Self {
+        Unwind(Box::new(Stop::Signal(sig)))
+    }
+
     pub fn into_stop(self) -> Stop {
         *self.0
     }
@@ -42,7 +49,7 @@ impl Unwind {
     pub fn diag_mut(&mut self) -> Option<&mut Diag> {
         match &mut *self.0 {
             Stop::Error(diag) => Some(diag),
-            Stop::Exit(_) => None,
+            Stop::Exit(_) | Stop::Signal(_) => None,
         }
     }
 }
@@ -95,16 +102,33 @@ pub struct Interp {
     depth: usize,
     /// The value of the `return` being carried out.
     returned: Value,
+    /// Where the last `return` ran (a spawned child's result is checked there).
+    pub(crate) returned_at: Span,
     pub source: Source,
+    /// Whether diagnostics from child processes use colour.
+    pub color: bool,
+    pub(crate) procs: Procs,
 }
 
 impl Interp {
-    pub fn new(source: Source) -> Self {
+    pub fn new(source: Source, procs: Procs, color: bool) -> Self {
         Interp {
             stack: Vec::with_capacity(1024),
             depth: 0,
             returned: Value::Nil,
+            returned_at: Span::default(),
             source,
+            color,
+            procs,
+        }
+    }
+
+    /// Turns a SIGINT or SIGTERM that arrived into an unwind, at a safe point.
+    #[inline]
+    pub(crate) fn check_signal(&self) -> R<()> {
+        match os::pending_signal() {
+            None => Ok(()),
+            Some(sig) => Err(Unwind::signal(sig)),
         }
     }
 
@@ -286,6 +310,7 @@ impl Interp {
             }
             Stmt::While { cond, body } => {
                 while self.eval_condition(cond, env)? {
+                    self.check_signal()?;
                     match self.exec_block(body, env)? {
                         Flow::Break => break,
                         Flow::Return => return Ok(Flow::Return),
@@ -312,6 +337,7 @@ impl Interp {
                 }
                 let mut i = start;
                 while (step > 0 && i < end) || (step < 0 && i > end) {
+                    self.check_signal()?;
                     self.enter_block(body, env);
                     self.store(env, Place::Local(*slot), Value::Int(i));
                     match self.exec_stmts(&body.stmts, env)? {
@@ -336,11 +362,13 @@ impl Interp {
             }
             Stmt::Break => return Ok(Flow::Break),
             Stmt::Continue => return Ok(Flow::Continue),
-            Stmt::Return(value) => {
+            Stmt::Return(value, span) => {
                 self.returned = match value {
                     Some(e) => self.eval(e, env)?,
                     None => Value::Nil,
                 };
+                // After the value: returns inside it must not take its place.
+                self.returned_at = *span;
                 return Ok(Flow::Return);
             }
             Stmt::Try {
@@ -380,6 +408,7 @@ impl Interp {
         span: Span,
     ) -> R<Flow> {
         let run = |this: &mut Self, item: Value| -> R<Option<Flow>> {
+            this.check_signal()?;
             this.enter_block(body, env);
             this.store(env, Place::Local(slot), item);
             Ok(match this.exec_stmts(&body.stmts, env)? {
@@ -551,10 +580,10 @@ impl Interp {
                 let index = self.eval(&operands.1, env)?;
                 index_value(&target, &index, *span)
             }
-            Expr::Field(target, name, span) => {
-                let target = self.eval(target, env)?;
-                field(&target, name, *span)
-            }
+            Expr::Field(target, name, span) => match self.eval(target, env)? {
+                Value::Process(handle) => self.handle_field(&handle, name, *span),
+                other => field(&other, name, *span),
+            },
             Expr::Method(call) => {
                 let target = self.eval(&call.target, env)?;
                 Err(no_method(&target, &call.name, call.name_span))
@@ -562,10 +591,76 @@ impl Interp {
             Expr::Closure(proto) => Ok(self.make_closure(proto, env)),
             Expr::Pid => Ok(Value::Int(os::getpid() as i64)),
             Expr::Ppid => Ok(Value::Int(os::getppid() as i64)),
-            Expr::Fork(span) => Err(not_yet(*span)),
-            Expr::Spawn(spawn) => Err(not_yet(spawn.span)),
-            Expr::Join(join) => Err(not_yet(join.span)),
+            Expr::Fork(span) => self.fork_process(*span),
+            Expr::Spawn(spawn) => self.eval_spawn(spawn, env),
+            Expr::Join(join) => {
+                let target = self.eval(&join.target, env)?;
+                let timeout = match &join.timeout {
+                    None => None,
+                    Some(t) => Some(self.eval_seconds(t, env, join.span)?),
+                };
+                self.join(&target, timeout, join.span)
+            }
         }
+    }
+
+    /// Evaluates the function and its arguments here, then runs the call in a child.
+    fn eval_spawn(&mut self, spawn: &ir::Spawn, env: Env) -> R<Value> {
+        let (callee, arg_exprs) = match &spawn.call {
+            Expr::Call(call) => (self.eval(&call.callee, env)?, &call.args),
+            Expr::CallBuiltin(call) => (Value::Builtin(call.id), &call.args),
+            Expr::Method(call) => {
+                let target = self.eval(&call.target, env)?;
+                return Err(no_method(&target, &call.name, call.name_span));
+            }
+            _ => unreachable!("the parser only lets calls be spawned"),
+        };
+        let mut args = Vec::with_capacity(arg_exprs.len());
+        for a in arg_exprs {
+            args.push(self.eval(a, env)?);
+        }
+        let name = match &spawn.name {
+            None => None,
+            Some(e) => match self.eval(e, env)? {
+                Value::Str(s) => Some(s),
+                other => {
+                    return Err(error(
+                        format!("a process name must be a string, not {}", other.type_name()),
+                        expr_span(e).unwrap_or(spawn.span),
+                        format!("this is {}", other.type_name()),
+                    ))
+                }
+            },
+        };
+        if !matches!(callee, Value::Func(_) | Value::Builtin(_)) {
+            return Err(error(
+                format!("cannot spawn {}", callee.type_name()),
+                spawn.span,
+                format!("this calls {}, not a function", callee.type_name()),
+            ));
+        }
+        self.spawn_process(callee, args, name, spawn.span)
+    }
+
+    /// A number of seconds for a timeout: an int or float, 0 or more.
+    fn eval_seconds(&mut self, e: &Expr, env: Env, span: Span) -> R<f64> {
+        let v = self.eval(e, env)?;
+        seconds_of(&v).ok_or_else(|| {
+            error(
+                match v {
+                    Value::Int(_) | Value::Float(_) => format!(
+                        "a timeout must be a number of seconds, 0 or more, not {}",
+                        v.to_display()
+                    ),
+                    _ => format!(
+                        "a timeout must be a number of seconds, not {}",
+                        v.type_name()
+                    ),
+                },
+                expr_span(e).unwrap_or(span),
+                "not a valid number of seconds",
+            )
+        })
     }
 
     #[inline(never)]
@@ -627,6 +722,10 @@ impl Interp {
                 )
                 .with_note(proto.span, "defined here"),
             ));
+        }
+        if let Err(signal) = self.check_signal() {
+            self.stack.truncate(base);
+            return Err(signal);
         }
         if self.depth >= limits::MAX_CALL_DEPTH {
             self.stack.truncate(base);
@@ -723,12 +822,29 @@ fn script_args_boxed(script: &FnProto) -> bool {
     script.params.first().is_some_and(|boxed| boxed.get())
 }
 
-fn not_yet(span: Span) -> Unwind {
-    error(
-        "process operations are not available yet",
-        span,
-        "not implemented",
-    )
+/// A finite, non-negative number of seconds.
+pub fn seconds_of(v: &Value) -> Option<f64> {
+    let seconds = match v {
+        Value::Int(n) => *n as f64,
+        Value::Float(x) => *x,
+        _ => return None,
+    };
+    (seconds.is_finite() && seconds >= 0.0).then_some(seconds)
+}
+
+/// The span of an expression, where it records one.
+fn expr_span(e: &Expr) -> Option<Span> {
+    Some(match e {
+        Expr::Local { span, .. } | Expr::Upval { span, .. } => *span,
+        Expr::Unary(_, _, span) | Expr::Binary(_, _, span) | Expr::Index(_, span) => *span,
+        Expr::Field(_, _, span) | Expr::Fork(span) => *span,
+        Expr::Call(call) => call.span,
+        Expr::CallBuiltin(call) => call.span,
+        Expr::Method(call) => call.span,
+        Expr::Spawn(spawn) => spawn.span,
+        Expr::Join(join) => join.span,
+        _ => return None,
+    })
 }
 
 /// A slot's value, looking through the cell of a captured variable.

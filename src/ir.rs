@@ -112,7 +112,7 @@ pub enum Stmt {
     },
     Break,
     Continue,
-    Return(Option<Expr>),
+    Return(Option<Expr>, Span),
     Try {
         body: Block,
         err_slot: Option<u32>,

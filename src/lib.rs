@@ -14,8 +14,10 @@ pub mod limits;
 pub mod ops;
 pub mod os;
 pub mod parser;
+pub mod process;
 mod syntax_error;
 pub mod value;
+pub mod wire;
 
 pub use diagnostic::{Diag, Source};
 pub use engine::{Engine, Outcome};

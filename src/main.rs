@@ -29,6 +29,12 @@ struct Cli {
     #[arg(long)]
     check: bool,
 
+    /// Most processes the script's whole tree may have alive at once; a fork
+    /// or spawn past it is a catchable error
+    #[arg(long, value_name = "N", default_value_t = procscript::engine::DEFAULT_MAX_PROCS as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_procs: u32,
+
     /// The script file (`-` reads it from stdin), then the script's arguments
     #[arg(
         value_name = "FILE [ARGS]",
@@ -47,8 +53,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let engine = Engine::new().args(args);
     let color = stderr_wants_color();
+    let engine = Engine::new()
+        .args(args)
+        .max_procs(cli.max_procs as usize)
+        .color(color);
     if cli.check {
         return match engine.check(&source) {
             Ok(()) => ExitCode::SUCCESS,

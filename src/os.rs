@@ -71,7 +71,493 @@ pub fn sleep(seconds: f64) {
     std::thread::sleep(std::time::Duration::from_secs_f64(seconds.min(1e9)));
 }
 
+/// The width of the terminal on stderr, if stderr is one.
+pub fn stderr_terminal_width() -> Option<usize> {
+    let mut size = nix::libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize into the struct we pass; fd 2 is
+    // stderr, and a non-terminal simply makes the call fail.
+    let ok = unsafe { nix::libc::ioctl(2, nix::libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_col > 0).then_some(size.ws_col as usize)
+}
+
 /// Is standard input a terminal?
 pub fn stdin_is_terminal() -> bool {
     nix::unistd::isatty(std::io::stdin().as_fd()).unwrap_or(false)
+}
+
+// ---------------------------------------------------------------- processes
+
+use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
+use nix::sys::wait::{WaitPidFlag, WaitStatus};
+use nix::unistd::{ForkResult, Pid};
+use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+
+/// How a process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    Exited(i32),
+    Signaled(i32),
+}
+
+impl ExitStatus {
+    /// The shell's number for it: the exit code, or 128 + the signal.
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Exited(code) => code,
+            ExitStatus::Signaled(sig) => 128 + sig,
+        }
+    }
+}
+
+pub enum Forked {
+    Child,
+    Parent(i32),
+}
+
+/// fork(2). Nothing is buffered in this process (print writes directly), and
+/// std's streams are flushed anyway, so no output can be printed twice.
+pub fn fork() -> Result<Forked, String> {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: the interpreter never starts a thread, so the child is a copy of
+    // a single-threaded process and may run any code, not only async-signal-safe calls.
+    match unsafe { nix::unistd::fork() } {
+        Ok(ForkResult::Child) => {
+            PENDING_SIGNAL.store(0, Ordering::Relaxed);
+            // The parent's wake pipe must not be shared: each process wakes on its own signals.
+            open_wake_pipe();
+            Ok(Forked::Child)
+        }
+        Ok(ForkResult::Parent { child }) => Ok(Forked::Parent(child.as_raw())),
+        Err(e) => Err(e.desc().to_string()),
+    }
+}
+
+/// Ends this process at once, running no destructor and flushing nothing of
+/// the parent's: the one way every child process ends.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit(2) is always safe to call; it only ends the process.
+    unsafe { nix::libc::_exit(code) }
+}
+
+/// Ends this process by the default action of `sig`, so its parent sees it
+/// killed by that signal (as a shell does after Ctrl-C).
+pub fn die_by_signal(sig: i32) -> ! {
+    if let Ok(signal) = Signal::try_from(sig) {
+        let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+        // SAFETY: installing the default action has no handler to be unsafe.
+        let _ = unsafe { signal::sigaction(signal, &default) };
+        let mut set = SigSet::empty();
+        set.add(signal);
+        let _ = signal::sigprocmask(signal::SigmaskHow::SIG_UNBLOCK, Some(&set), None);
+        let _ = signal::raise(signal);
+    }
+    exit_now(128 + sig)
+}
+
+/// waitpid(2) on one child (`Some(pid)`) or any child (`None`).
+pub enum Waited {
+    Ended(i32, ExitStatus),
+    Running,
+    NoChildren,
+    Interrupted,
+}
+
+/// Blocking waits poll the wake pipe, so a SIGCHLD, SIGINT or SIGTERM that
+/// arrives at any moment (even just before the wait starts) ends the wait.
+pub fn wait_child(pid: Option<i32>, block: bool) -> Waited {
+    let target = pid.map(Pid::from_raw).unwrap_or(Pid::from_raw(-1));
+    loop {
+        let result = match nix::sys::wait::waitpid(target, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(pid, code)) => {
+                return Waited::Ended(pid.as_raw(), ExitStatus::Exited(code))
+            }
+            Ok(WaitStatus::Signaled(pid, sig, _)) => {
+                return Waited::Ended(pid.as_raw(), ExitStatus::Signaled(sig as i32))
+            }
+            Ok(_) => Waited::Running,
+            Err(Errno::EINTR) => Waited::Interrupted,
+            Err(_) => return Waited::NoChildren,
+        };
+        if !block {
+            return result;
+        }
+        if pending_signal().is_some() {
+            return Waited::Interrupted;
+        }
+        wait_event(None, None);
+    }
+}
+
+/// Sends a signal; false when the process no longer exists.
+pub fn send_signal(pid: i32, sig: i32) -> Result<bool, String> {
+    let signal = Signal::try_from(sig).map_err(|e| e.desc().to_string())?;
+    match signal::kill(Pid::from_raw(pid), signal) {
+        Ok(()) => Ok(true),
+        Err(Errno::ESRCH) => Ok(false),
+        Err(e) => Err(e.desc().to_string()),
+    }
+}
+
+/// Signal numbers by name, without the SIG prefix.
+pub const SIGNALS: &[(&str, i32)] = &[
+    ("HUP", 1),
+    ("INT", 2),
+    ("QUIT", 3),
+    ("ABRT", 6),
+    ("KILL", 9),
+    ("USR1", 10),
+    ("SEGV", 11),
+    ("USR2", 12),
+    ("PIPE", 13),
+    ("ALRM", 14),
+    ("TERM", 15),
+    ("CONT", 18),
+    ("STOP", 19),
+    ("TSTP", 20),
+];
+
+pub const SIGINT: i32 = 2;
+pub const SIGKILL: i32 = 9;
+pub const SIGTERM: i32 = 15;
+pub const SIGCONT: i32 = 18;
+
+/// `"TERM"` or `"SIGTERM"` to 15.
+pub fn signal_number(name: &str) -> Option<i32> {
+    let bare = name.strip_prefix("SIG").unwrap_or(name);
+    SIGNALS
+        .iter()
+        .find(|(n, _)| *n == bare)
+        .map(|(_, num)| *num)
+}
+
+/// 15 to `"SIGTERM"`.
+pub fn signal_name(sig: i32) -> String {
+    match SIGNALS.iter().find(|(_, num)| *num == sig) {
+        Some((name, _)) => format!("SIG{name}"),
+        None => format!("signal {sig}"),
+    }
+}
+
+/// The last SIGINT or SIGTERM received and not yet handled (0: none).
+static PENDING_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// The self-pipe every blocking wait polls; the signal handlers write a byte to it.
+static WAKE_READ: AtomicI32 = AtomicI32::new(-1);
+static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
+
+extern "C" fn on_signal(sig: nix::libc::c_int) {
+    // Only an atomic store and write(2): both async-signal-safe. errno is
+    // saved and restored so the interrupted code sees its own.
+    let saved = Errno::last_raw();
+    if sig != nix::libc::SIGCHLD {
+        PENDING_SIGNAL.store(sig, Ordering::Relaxed);
+    }
+    let fd = WAKE_WRITE.load(Ordering::Relaxed);
+    if fd >= 0 {
+        let byte = 1u8;
+        // SAFETY: writes one byte from a live stack variable to a non-blocking
+        // pipe; a full pipe (EAGAIN) already guarantees a wake-up.
+        unsafe { nix::libc::write(fd, (&byte as *const u8).cast(), 1) };
+    }
+    Errno::set_raw(saved);
+}
+
+/// Opens this process's wake pipe (closing one inherited from a parent).
+fn open_wake_pipe() {
+    use std::os::fd::IntoRawFd;
+    for slot in [&WAKE_READ, &WAKE_WRITE] {
+        let old = slot.swap(-1, Ordering::SeqCst);
+        if old >= 0 {
+            let _ = nix::unistd::close(old);
+        }
+    }
+    let flags = nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK;
+    if let Ok((read, write)) = nix::unistd::pipe2(flags) {
+        WAKE_READ.store(read.into_raw_fd(), Ordering::SeqCst);
+        WAKE_WRITE.store(write.into_raw_fd(), Ordering::SeqCst);
+    }
+}
+
+/// Catches SIGINT and SIGTERM into a flag the interpreter checks at safe
+/// points, and SIGCHLD, and makes each of them wake any blocking wait.
+pub fn install_signal_handlers() {
+    open_wake_pipe();
+    let stop = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    let child = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::SA_RESTART | SaFlags::SA_NOCLDSTOP,
+        SigSet::empty(),
+    );
+    // SAFETY: the handler only stores into an atomic and writes to a pipe,
+    // both async-signal-safe.
+    unsafe {
+        let _ = signal::sigaction(Signal::SIGINT, &stop);
+        let _ = signal::sigaction(Signal::SIGTERM, &stop);
+        let _ = signal::sigaction(Signal::SIGCHLD, &child);
+    }
+}
+
+/// What ended a `wait_event`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The watched descriptor is readable (or at its end).
+    Readable,
+    /// A signal arrived (SIGCHLD, SIGINT or SIGTERM).
+    Woken,
+    Timeout,
+}
+
+/// Waits until `fd` is readable, a signal arrives, or `timeout_ms` passes.
+pub fn wait_event(fd: Option<&OwnedFd>, timeout_ms: Option<i32>) -> Event {
+    use nix::poll::{PollFd, PollFlags, PollTimeout};
+    use std::os::fd::BorrowedFd;
+    let wake = WAKE_READ.load(Ordering::Relaxed);
+    // SAFETY: the wake pipe's read end stays open for the life of the process
+    // (it is only replaced right after fork, before any wait).
+    let wake_fd = (wake >= 0).then(|| unsafe { BorrowedFd::borrow_raw(wake) });
+    let mut fds = Vec::with_capacity(2);
+    if let Some(fd) = fd {
+        fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
+    }
+    if let Some(w) = wake_fd {
+        fds.push(PollFd::new(w, PollFlags::POLLIN));
+    }
+    let timeout = match timeout_ms {
+        None => PollTimeout::NONE,
+        Some(ms) => PollTimeout::try_from(ms.max(0)).unwrap_or(PollTimeout::MAX),
+    };
+    match nix::poll::poll(&mut fds, timeout) {
+        Ok(0) => Event::Timeout,
+        Ok(_) => {
+            let ready = |pfd: &PollFd| pfd.revents().is_some_and(|r| !r.is_empty());
+            if fd.is_some() && ready(&fds[0]) {
+                return Event::Readable;
+            }
+            if let Some(w) = wake_fd {
+                let mut sink = [0u8; 64];
+                while matches!(nix::unistd::read(w, &mut sink), Ok(n) if n > 0) {}
+            }
+            Event::Woken
+        }
+        Err(_) => Event::Woken,
+    }
+}
+
+/// The signal that arrived, if any, for the interpreter to act on.
+#[inline]
+pub fn pending_signal() -> Option<i32> {
+    match PENDING_SIGNAL.load(Ordering::Relaxed) {
+        0 => None,
+        sig => Some(sig),
+    }
+}
+
+/// Makes this process receive SIGTERM when its parent dies. Returns false if
+/// the parent is already gone (the race prctl alone cannot close).
+pub fn die_with_parent(parent: i32) -> bool {
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+    nix::unistd::getppid().as_raw() == parent
+}
+
+/// Orphaned descendants are re-parented to this process instead of init.
+pub fn become_subreaper() {
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+}
+
+/// The pids of this process's children, read from /proc (adopted orphans included).
+pub fn child_pids_from_proc(parent: i32) -> Vec<i32> {
+    let mut pids = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return pids;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if let Some((_, ppid)) = proc_stat(pid) {
+            if ppid == parent {
+                pids.push(pid);
+            }
+        }
+    }
+    pids
+}
+
+/// State letter and parent pid from /proc/<pid>/stat.
+fn proc_stat(pid: i32) -> Option<(char, i32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain spaces: split after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split(' ');
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some((state, ppid))
+}
+
+/// The kernel's state letter for a process (R, S, D, T, Z, ...), if it exists.
+pub fn process_state(pid: i32) -> Option<char> {
+    proc_stat(pid).map(|(state, _)| state)
+}
+
+/// Sleeps, returning early when SIGINT or SIGTERM arrives.
+pub fn sleep_interruptible(seconds: f64) {
+    let end = monotonic_seconds() + seconds.min(1e9);
+    while pending_signal().is_none() {
+        let left = end - monotonic_seconds();
+        if left <= 0.0 {
+            return;
+        }
+        wait_event(None, Some(ms_ceil(left)));
+    }
+}
+
+/// Waits up to `seconds` for something to happen to a child (or a signal).
+pub fn pause_for_children(seconds: f64) {
+    wait_event(None, Some(ms_ceil(seconds)));
+}
+
+fn ms_ceil(seconds: f64) -> i32 {
+    (seconds * 1000.0).ceil().clamp(0.0, i32::MAX as f64) as i32
+}
+
+// ---------------------------------------------------------------- pipes
+
+/// A pipe whose ends close on exec.
+pub fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| e.desc().to_string())
+}
+
+/// Writes all bytes to a pipe or file; gives up when SIGINT or SIGTERM arrives.
+pub fn write_fd(fd: &OwnedFd, mut bytes: &[u8]) -> Result<(), String> {
+    while !bytes.is_empty() {
+        match nix::unistd::write(fd, bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(Errno::EINTR) if pending_signal().is_some() => return Err("interrupted".into()),
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.desc().to_string()),
+        }
+    }
+    Ok(())
+}
+
+pub enum ReadResult {
+    Data(usize),
+    Eof,
+    Interrupted,
+    /// Nothing arrived before the timeout.
+    Timeout,
+}
+
+/// Reads what is there, waiting at most `timeout_ms` (None: as long as it
+/// takes); a SIGINT or SIGTERM ends the wait.
+pub fn read_fd(fd: &OwnedFd, buf: &mut [u8], timeout_ms: Option<i32>) -> ReadResult {
+    let end = timeout_ms.map(|ms| monotonic_seconds() + ms as f64 / 1000.0);
+    loop {
+        if pending_signal().is_some() {
+            return ReadResult::Interrupted;
+        }
+        let left = end.map(|end| ms_ceil(end - monotonic_seconds()));
+        match wait_event(Some(fd), left) {
+            Event::Readable => {
+                return match nix::unistd::read(fd, buf) {
+                    Ok(0) => ReadResult::Eof,
+                    Ok(n) => ReadResult::Data(n),
+                    Err(Errno::EINTR) | Err(Errno::EAGAIN) => continue,
+                    Err(_) => ReadResult::Eof,
+                }
+            }
+            Event::Timeout => return ReadResult::Timeout,
+            Event::Woken => {
+                if end.is_some_and(|end| monotonic_seconds() >= end) {
+                    return ReadResult::Timeout;
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- shared state
+
+/// What every process of one script's tree shares: a page of shared memory
+/// mapped by the root and inherited through every fork.
+#[repr(C)]
+struct SharedPage {
+    live: AtomicUsize,
+    limit_reported: AtomicUsize,
+}
+
+/// The tree's count of live processes, and whether a child already reported
+/// reaching the process limit (so a fork bomb reports it once, not per process).
+pub struct SharedCounter {
+    page: &'static SharedPage,
+}
+
+impl SharedCounter {
+    /// Maps a fresh shared page; falls back to a private one if mmap fails.
+    pub fn new(initial: usize) -> SharedCounter {
+        use nix::sys::mman::{MapFlags, ProtFlags};
+        use std::num::NonZeroUsize;
+        let len = NonZeroUsize::new(std::mem::size_of::<SharedPage>()).expect("non-zero size");
+        // SAFETY: an anonymous shared mapping of a fresh page; nothing else
+        // aliases it, and it is never unmapped, so the 'static reference stays valid.
+        let mapped = unsafe {
+            nix::sys::mman::mmap_anonymous(
+                None,
+                len,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_SHARED,
+            )
+        };
+        let page: &'static SharedPage = match mapped {
+            // SAFETY: the page is zeroed, page-aligned and large enough for
+            // SharedPage, whose fields are atomics valid as all zeros.
+            Ok(ptr) => unsafe { &*(ptr.as_ptr() as *const SharedPage) },
+            Err(_) => Box::leak(Box::new(SharedPage {
+                live: AtomicUsize::new(0),
+                limit_reported: AtomicUsize::new(0),
+            })),
+        };
+        page.live.store(initial, Ordering::SeqCst);
+        SharedCounter { page }
+    }
+
+    /// Takes one place if fewer than `max` are taken.
+    pub fn try_acquire(&self, max: usize) -> bool {
+        self.page
+            .live
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    pub fn release(&self) {
+        let _ = self
+            .page
+            .live
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                Some(n.saturating_sub(1))
+            });
+    }
+
+    /// True for the first caller in the whole tree, false for every later one.
+    pub fn first_limit_report(&self) -> bool {
+        self.page.limit_reported.swap(1, Ordering::SeqCst) == 0
+    }
 }

@@ -27,6 +27,8 @@ pub enum Value {
     Map(Map),
     Func(Rc<Closure>),
     Builtin(u16),
+    /// A child process started by `spawn`.
+    Process(Rc<crate::process::ProcessHandle>),
     /// Internal: a local variable that a closure captured lives in a cell.
     Cell(Upval),
     /// Internal: a variable whose `let` has not run yet.
@@ -64,6 +66,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Map(_) => "map",
             Value::Func(_) | Value::Builtin(_) => "function",
+            Value::Process(_) => "process",
             Value::Cell(c) => c.borrow().type_name(),
             Value::Uninit => "nil",
         }
@@ -142,6 +145,9 @@ impl Value {
             }
             Value::Builtin(id) => {
                 let _ = write!(out, "<builtin {}>", crate::builtins::name(*id));
+            }
+            Value::Process(h) => {
+                let _ = write!(out, "<process {} pid {}>", h.name, h.pid);
             }
             Value::Cell(c) => c.borrow().write_repr(out, seen),
         }
@@ -246,6 +252,7 @@ fn equals_at(a: &Value, b: &Value, depth: usize) -> bool {
         }
         (Value::Func(x), Value::Func(y)) => Rc::ptr_eq(x, y),
         (Value::Builtin(x), Value::Builtin(y)) => x == y,
+        (Value::Process(x), Value::Process(y)) => x.pid == y.pid && x.owner == y.owner,
         _ => false,
     }
 }
