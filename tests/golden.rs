@@ -8,18 +8,23 @@ mod common;
 use snapbox::{Assert, Data};
 use std::path::{Path, PathBuf};
 
-/// A case's first line may be `#! args: a b c`: the script's command-line arguments.
-fn case_args(text: &str) -> Vec<String> {
+/// Leading `#! args: a b` and `#! options: --max-procs 8` lines give the
+/// script's arguments and procscript's own options.
+fn directive(text: &str, name: &str) -> Vec<String> {
     text.lines()
-        .next()
-        .and_then(|line| line.strip_prefix("#! args:"))
-        .map(|rest| rest.split_whitespace().map(str::to_string).collect())
-        .unwrap_or_default()
+        .take_while(|line| line.starts_with("#!"))
+        .filter_map(|line| line.strip_prefix("#!")?.trim().strip_prefix(name))
+        .flat_map(|rest| rest.split_whitespace().map(str::to_string))
+        .collect()
 }
 
 fn check(path: &Path, expected: PathBuf) -> datatest_stable::Result<()> {
     let text = std::fs::read_to_string(path)?;
-    let run = common::run_file(path, &case_args(&text));
+    let run = common::run_file(
+        path,
+        &directive(&text, "options:"),
+        &directive(&text, "args:"),
+    );
     Assert::new()
         .action_env("SNAPSHOTS")
         .normalize_paths(false)

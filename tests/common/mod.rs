@@ -64,15 +64,16 @@ pub fn to_run(output: Output) -> Run {
     }
 }
 
-/// Runs `procscript FILE ARGS...` from the file's folder.
-pub fn run_file(path: &Path, args: &[String]) -> Run {
+/// Runs `procscript OPTIONS FILE ARGS...` from the file's folder.
+pub fn run_file(path: &Path, options: &[String], args: &[String]) -> Run {
     let dir = path.parent().expect("a file has a folder");
     let name = path
         .file_name()
         .expect("a file name")
         .to_str()
         .expect("UTF-8 name");
-    let mut all = vec![name];
+    let mut all: Vec<&str> = options.iter().map(String::as_str).collect();
+    all.push(name);
     all.extend(args.iter().map(String::as_str));
     let mut cmd = procscript(&all);
     cmd.current_dir(dir);
@@ -106,7 +107,13 @@ pub fn group_members(group: i32) -> Vec<(i32, String)> {
             continue;
         };
         let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
-        let (state, pgrp) = (fields[0], fields[2].parse::<i32>().unwrap_or(0));
+        let (state, ppid) = (fields[0], fields[1].parse::<i32>().unwrap_or(0));
+        let pgrp = fields[2].parse::<i32>().unwrap_or(0);
+        // A zombie handed to init is dead; reaping it is init's job, which some
+        // sandboxes' init does slowly. It is not a process the test left running.
+        if state == "Z" && ppid == 1 {
+            continue;
+        }
         if pgrp == group {
             found.push((pid, state.to_string()));
         }

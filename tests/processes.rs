@@ -1,0 +1,541 @@
+//! Real processes, checked from outside: pid relations, results, errors, signals and
+//! faults. Every run is in its own process group, and nothing of it may be left behind.
+
+mod common;
+
+use common::{assert_no_leftovers, procscript, run_code, to_run, Run};
+use nix::sys::signal::{kill, killpg, Signal};
+use nix::unistd::Pid;
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// A script still running, read line by line while the test acts on it.
+struct Running {
+    child: Child,
+    lines: BufReader<std::process::ChildStdout>,
+    group: i32,
+}
+
+impl Running {
+    fn start(code: &str) -> Running {
+        let mut cmd = procscript(&["-e", code]);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("procscript starts");
+        let lines = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let group = child.id() as i32;
+        Running {
+            child,
+            lines,
+            group,
+        }
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.lines.read_line(&mut line).expect("read a line");
+        line.trim_end().to_string()
+    }
+
+    /// Waits for the end (at most `limit`), checks nothing is left, returns the run and its duration.
+    fn finish(mut self, limit: Duration) -> (Run, Duration) {
+        let started = Instant::now();
+        loop {
+            if self.child.try_wait().expect("try_wait").is_some() {
+                break;
+            }
+            if started.elapsed() > limit {
+                let _ = killpg(Pid::from_raw(self.group), Signal::SIGKILL);
+                panic!("procscript did not end within {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let took = started.elapsed();
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut self.lines, &mut rest);
+        let mut output = self.child.wait_with_output().expect("output");
+        output.stdout = rest.into_bytes();
+        assert_no_leftovers(self.group);
+        (to_run(output), took)
+    }
+}
+
+/// `key value key value` words of a line, as a map (for lines like "pid 12 ppid 3").
+fn fields(line: &str) -> HashMap<String, i64> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    words
+        .chunks(2)
+        .filter_map(|kv| Some((kv[0].to_string(), kv.get(1)?.parse().ok()?)))
+        .collect()
+}
+
+#[test]
+fn fork_returns_zero_in_the_child_and_its_pid_in_the_parent() {
+    let out = run_code(
+        "let p = fork\n\
+         if p == 0 { print(\"child pid\", pid, \"ppid\", ppid); exit(0) }\n\
+         join p\n\
+         print(\"parent pid\", pid, \"forked\", p)",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let child = fields(lines[0].trim_start_matches("child "));
+    let parent = fields(lines[1].trim_start_matches("parent "));
+    assert_eq!(
+        child["pid"], parent["forked"],
+        "fork returned the child's pid"
+    );
+    assert_eq!(
+        child["ppid"], parent["pid"],
+        "the child's ppid is the parent's pid"
+    );
+    assert_ne!(child["pid"], parent["pid"]);
+}
+
+#[test]
+fn three_forks_make_eight_processes_in_the_shape_fork_makes() {
+    let out = run_code(
+        "let root = pid\nfork\nfork\nfork\nprint(\"pid\", pid, \"ppid\", ppid, \"root\", root)",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let procs: Vec<HashMap<String, i64>> = out.stdout.lines().map(fields).collect();
+    assert_eq!(procs.len(), 8, "{}", out.stdout);
+    let pids: HashSet<i64> = procs.iter().map(|p| p["pid"]).collect();
+    assert_eq!(pids.len(), 8, "8 distinct processes");
+    let root = procs[0]["root"];
+    assert!(pids.contains(&root));
+    // Every process but the root has its parent in the tree; the root has 3
+    // children, and the counts of children are 3, 2, 2, 1, 1, 1, 0, 0, 0... as forks make.
+    let mut child_counts: HashMap<i64, usize> = HashMap::new();
+    for p in &procs {
+        if p["pid"] != root {
+            assert!(pids.contains(&p["ppid"]), "parent of {p:?} is in the tree");
+            *child_counts.entry(p["ppid"]).or_default() += 1;
+        }
+    }
+    let mut counts: Vec<usize> = pids
+        .iter()
+        .map(|p| child_counts.get(p).copied().unwrap_or(0))
+        .collect();
+    counts.sort_unstable();
+    assert_eq!(counts, vec![0, 0, 0, 0, 1, 1, 2, 3]);
+    assert_eq!(child_counts[&root], 3);
+}
+
+#[test]
+fn spawn_returns_every_plain_value_to_join() {
+    let out = run_code(
+        "fn give(v) { return v }\n\
+         for v in [nil, true, -5, 2.5, \"héllo\", [1, [2, \"x\"]], {\"k\": {\"n\": [nil]}}] {\n\
+             print(join spawn give(v) == v)\n\
+         }\n\
+         fn big() { return \"x\" * 300000 }\n\
+         print(len(join spawn big()))",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "true\n".repeat(7) + "300000\n");
+}
+
+#[test]
+fn spawn_names_handles_and_counts_per_process() {
+    let out = run_code(
+        "fn f() { sleep(0.3) }\n\
+         let a = spawn f()\n\
+         let b = spawn f() as \"custom\"\n\
+         let c = spawn f()\n\
+         print(a.name, b.name, c.name, a.exitcode)\n\
+         join [a, b, c]\n\
+         print(a.exitcode, type(a))\n\
+         fn inner() { let h = spawn f()\n return h.name }\n\
+         print(join spawn inner())",
+    );
+    assert_eq!(
+        out.transcript(),
+        "exit: 0\n--- stdout\nProcess-1 custom Process-3 nil\n0 process\nProcess-1\n--- stderr\n"
+    );
+}
+
+#[test]
+fn a_child_changing_a_global_changes_only_its_copy() {
+    let out = run_code(
+        "let xs = [1]\nlet n = 0\n\
+         fn work() { push(xs, 2)\n n = 5\n return [xs, n] }\n\
+         print(join spawn work(), xs, n)",
+    );
+    assert_eq!(out.stdout, "[[1, 2], 5] [1] 0\n");
+}
+
+#[test]
+fn a_child_error_is_reported_with_its_pid_and_join_raises_a_catchable_error() {
+    let out = run_code(
+        "fn bad() { return 1 / 0 }\n\
+         let h = spawn bad() as \"worker\"\n\
+         try { join h } catch e { print(\"caught:\", e) }\n\
+         print(\"child pid\", h.pid)",
+    );
+    assert_eq!(out.code, 0);
+    let pid = out
+        .stdout
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim_start_matches("child pid ");
+    assert_eq!(
+        out.stdout.lines().next().unwrap(),
+        format!("caught: `worker` (pid {pid}) failed with exit code 1: division by zero")
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("× process {pid} (worker): division by zero")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("-e:1:19"),
+        "points at the failing line: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_uncaught_join_error_fails_the_parent_with_exit_code_1() {
+    let out = run_code("fn bad() { error(\"boom\") }\njoin spawn bad()\nprint(\"not reached\")");
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains("failed with exit code 1: boom"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("joined here"), "{}", out.stderr);
+}
+
+#[test]
+fn unsendable_results_are_an_error_at_the_return() {
+    let out =
+        run_code("fn f() {\n    return [print]\n}\ntry { join spawn f() } catch e { print(e) }");
+    assert!(
+        out.stdout
+            .contains("a function cannot be sent to another process"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("-e:2:5"), "{}", out.stderr);
+}
+
+#[test]
+fn joining_again_returns_the_same_result() {
+    let out = run_code(
+        "fn f() { return [1] }\nlet h = spawn f()\nprint(join h, join h)\n\
+         let p = fork\nif p == 0 { exit(3) }\nprint(join p, join p)",
+    );
+    assert_eq!(out.stdout, "[1] [1]\n3 3\n");
+}
+
+#[test]
+fn joining_what_is_not_a_child_fails_at_once() {
+    let started = Instant::now();
+    let out = run_code(
+        "try { join 1 } catch e { print(e) }\n\
+         try { join ppid } catch e { print(\"ppid:\", e) }\n\
+         fn f() { sleep(0.1) }\nlet h = spawn f()\n\
+         fn g(h) { return join h }\n\
+         try { join spawn g(h) } catch e { print(\"inherited:\", contains(e, \"is not a child of this process\")) }",
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "1 is not a child of this process");
+    assert!(lines[1].starts_with("ppid: ") && lines[1].ends_with("is not a child of this process"));
+    assert_eq!(lines[2], "inherited: true");
+}
+
+#[test]
+fn join_with_a_timeout_gives_nil_and_the_child_runs_on() {
+    let out = run_code(
+        "fn slow() { sleep(0.6)\n return \"late\" }\n\
+         let h = spawn slow()\n\
+         let t0 = time()\n\
+         print(join(h, 0.1), alive(h), time() - t0 < 0.5)\n\
+         print(join h, alive(h))",
+    );
+    assert_eq!(out.stdout, "nil true true\nlate false\n");
+}
+
+#[test]
+fn joining_a_list_gives_results_in_list_order() {
+    let out = run_code(
+        "fn f(n) { sleep(0.05 * (3 - n))\n return n * 10 }\n\
+         print(join [spawn f(0), spawn f(1), spawn f(2)])",
+    );
+    assert_eq!(out.stdout, "[0, 10, 20]\n");
+}
+
+#[test]
+fn join_of_a_fork_pid_gives_the_exit_code_or_128_plus_the_signal() {
+    let out = run_code(
+        "let a = fork\nif a == 0 { exit(42) }\n\
+         let b = fork\nif b == 0 { sleep(10) }\n\
+         kill(b, \"KILL\")\n\
+         print(join a, join b)",
+    );
+    assert_eq!(out.stdout, "42 137\n");
+}
+
+#[test]
+fn nothing_is_printed_twice_when_stdout_is_a_file() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("dup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("out.txt");
+    let mut cmd = procscript(&[
+        "-e",
+        "print(\"before fork\")\nlet p = fork\nif p != 0 { join p }\nprint(\"after\")",
+    ]);
+    cmd.stdout(std::fs::File::create(&file).unwrap())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let group = child.id() as i32;
+    let out = to_run(child.wait_with_output().unwrap());
+    assert_no_leftovers(group);
+    assert_eq!(out.code, 0);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "before fork\nafter\nafter\n"
+    );
+}
+
+#[test]
+fn lines_from_concurrent_processes_never_mix() {
+    let out = run_code(
+        "fn talk(c) { for i in 0..200 { print(c * 1000) } }\n\
+         join [spawn talk(\"a\"), spawn talk(\"b\"), spawn talk(\"c\"), spawn talk(\"d\")]",
+    );
+    assert_eq!(out.code, 0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 800);
+    for line in lines {
+        let first = line.chars().next().unwrap();
+        assert!(
+            line.len() == 1000 && line.chars().all(|c| c == first),
+            "a torn line: {line:.40}..."
+        );
+    }
+}
+
+#[test]
+fn ended_children_are_reaped_during_a_long_loop() {
+    let mut run = Running::start(
+        "fn quick() { return 1 }\n\
+         for i in 0..300 { spawn quick() }\n\
+         print(\"spawned\")\n\
+         sleep(5)",
+    );
+    assert_eq!(run.line(), "spawned");
+    let zombies = common::group_members(run.group)
+        .into_iter()
+        .filter(|(_, state)| state == "Z")
+        .count();
+    assert!(zombies < 20, "{zombies} zombies piled up");
+    kill(Pid::from_raw(run.pid()), Signal::SIGTERM).unwrap();
+    let (out, _) = run.finish(Duration::from_secs(5));
+    assert_eq!(out.code, 143);
+}
+
+#[test]
+fn a_child_killed_while_the_parent_joins_makes_join_fail() {
+    let mut run = Running::start(
+        "fn nap() { sleep(30) }\n\
+         let h = spawn nap() as \"napper\"\n\
+         print(h.pid)\n\
+         join h",
+    );
+    let child: i32 = run.line().parse().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    kill(Pid::from_raw(child), Signal::SIGKILL).unwrap();
+    let (out, took) = run.finish(Duration::from_secs(5));
+    assert!(took < Duration::from_secs(2));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains(&format!("`napper` (pid {child}) was killed by SIGKILL")),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_parent_failing_while_three_children_sleep_ends_quickly() {
+    let run = Running::start(
+        "fn nap() { sleep(30) }\n\
+         let hs = [spawn nap(), spawn nap(), spawn nap()]\n\
+         sleep(0.2)\n\
+         error(\"parent gives up\")",
+    );
+    let (out, took) = run.finish(Duration::from_secs(10));
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("parent gives up"), "{}", out.stderr);
+}
+
+#[test]
+fn children_die_with_a_parent_killed_by_sigkill() {
+    let mut run = Running::start(
+        "fn nap() { sleep(30) }\n\
+         let hs = [spawn nap(), spawn nap()]\n\
+         let p = fork\n\
+         if p == 0 { sleep(30) }\n\
+         print(\"ready\")\n\
+         sleep(30)",
+    );
+    assert_eq!(run.line(), "ready");
+    let group = run.group;
+    let started = Instant::now();
+    kill(Pid::from_raw(run.pid()), Signal::SIGKILL).unwrap();
+    // The root is gone; its children must end too (zombies left to init are dead).
+    loop {
+        let live: Vec<_> = common::group_members(group)
+            .into_iter()
+            .filter(|(_, state)| state != "Z")
+            .collect();
+        if live.is_empty() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "still running: {live:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (out, _) = run.finish(Duration::from_secs(5));
+    assert_eq!(out.code, 128 + 9);
+}
+
+#[test]
+fn ctrl_c_to_the_process_group_stops_the_tree_with_130() {
+    let mut run = Running::start(
+        "fn nap() { sleep(30) }\n\
+         let hs = [spawn nap(), spawn nap()]\n\
+         let p = fork\n\
+         if p == 0 { while true { sleep(0.01) } }\n\
+         print(\"ready\")\n\
+         join hs",
+    );
+    assert_eq!(run.line(), "ready");
+    killpg(Pid::from_raw(run.group), Signal::SIGINT).unwrap();
+    let (out, took) = run.finish(Duration::from_secs(5));
+    assert_eq!(out.code, 130);
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+#[test]
+fn sigterm_to_procscript_stops_the_tree_with_143() {
+    let mut run = Running::start(
+        "fn busy() { let i = 0\n while true { i += 1 } }\n\
+         let h = spawn busy()\n\
+         print(\"ready\")\n\
+         join h",
+    );
+    assert_eq!(run.line(), "ready");
+    kill(Pid::from_raw(run.pid()), Signal::SIGTERM).unwrap();
+    let (out, took) = run.finish(Duration::from_secs(5));
+    assert_eq!(out.code, 143);
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+#[test]
+fn the_fork_bomb_ends_quickly_at_the_process_limit() {
+    let started = Instant::now();
+    let out = common::run(procscript(&[
+        "--max-procs",
+        "32",
+        "-e",
+        "while true { fork }",
+    ]));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("cannot fork: the script already has 32 live processes"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.matches('×').count() <= 2,
+        "reported once or twice, not per process"
+    );
+}
+
+#[test]
+fn the_process_limit_counts_the_whole_tree_and_is_catchable() {
+    let out = common::run(procscript(&[
+        "--max-procs",
+        "3",
+        "-e",
+        "fn leaf() { sleep(0.3) }\n\
+         fn mid() {\n\
+             let h = spawn leaf()\n\
+             try { spawn leaf() } catch e { return e }\n\
+             return \"no error\"\n\
+         }\n\
+         print(join spawn mid())",
+    ]));
+    assert_eq!(
+        out.stdout, "cannot spawn: the script already has 3 live processes\n",
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn state_shows_a_zombie_until_collected() {
+    let out = run_code(
+        "fn f() { }\nlet h = spawn f()\n\
+         while state(h) != \"zombie\" { sleep(0.01) }\n\
+         print(state(h), alive(h), state(h), kill(h), h.exitcode)",
+    );
+    assert_eq!(out.stdout, "zombie false exited false 0\n");
+}
+
+#[test]
+fn wait_and_children_follow_the_live_children() {
+    let out = run_code(
+        "let a = fork\nif a == 0 { sleep(0.2)\n exit(5) }\n\
+         fn nap() { sleep(0.8) }\nlet h = spawn nap()\n\
+         print(len(children()), contains(children(), h.pid))\n\
+         let first = wait()\nlet second = wait()\n\
+         print(first == [a, 5], second == [h.pid, 0], wait(), children())",
+    );
+    assert_eq!(out.stdout, "2 true\ntrue true nil []\n");
+}
+
+#[test]
+fn a_grandchild_whose_parent_is_killed_is_stopped_with_the_tree() {
+    let mut run = Running::start(
+        "fn grandchild() { sleep(30) }\n\
+         fn child() { let g = spawn grandchild()\n print(g.pid)\n sleep(30) }\n\
+         let h = spawn child()\n\
+         print(h.pid)\n\
+         join(h, 30)",
+    );
+    let first: i32 = run.line().parse().unwrap();
+    let second: i32 = run.line().parse().unwrap();
+    // Whichever line came first, kill the middle process.
+    let middle = [first, second].into_iter().find(|p| {
+        std::fs::read_to_string(format!("/proc/{p}/stat"))
+            .map(|s| s.contains(&format!(" {} ", run.pid())))
+            .unwrap_or(false)
+    });
+    kill(
+        Pid::from_raw(middle.expect("the middle child")),
+        Signal::SIGKILL,
+    )
+    .unwrap();
+    let (out, took) = run.finish(Duration::from_secs(5));
+    assert_eq!(out.code, 1, "join reports the killed child: {}", out.stderr);
+    assert!(took < Duration::from_secs(3));
+}
