@@ -15,7 +15,7 @@ pub struct CallSite<'a> {
 }
 
 impl CallSite<'_> {
-    fn arg(&self, i: usize) -> Span {
+    pub fn arg(&self, i: usize) -> Span {
         self.arg_spans.get(i).copied().unwrap_or(self.span)
     }
 
@@ -116,6 +116,29 @@ static TABLE: &[Builtin] = &[
     builtin!("terminate", "terminate(process | pid)", 1, 1, terminate),
     builtin!("wait", "wait()", 0, 0, wait),
     builtin!("children", "children()", 0, 0, children),
+    builtin!("queue", "queue(max_items?)", 0, 1, queue),
+    builtin!("pool", "pool(workers)", 1, 1, pool),
+    builtin!("exec", "exec(program, args...)", 1, ANY, exec),
+    builtin!("run", "run(program, args...)", 1, ANY, run),
+    builtin!("capture", "capture(program, args...)", 1, ANY, capture),
+    builtin!("read_file", "read_file(path)", 1, 1, read_file),
+    builtin!("write_file", "write_file(path, text)", 2, 2, write_file),
+    builtin!("append_file", "append_file(path, text)", 2, 2, append_file),
+    builtin!("list_dir", "list_dir(path)", 1, 1, list_dir),
+    builtin!("mkdir", "mkdir(path)", 1, 1, mkdir),
+    builtin!("copy_file", "copy_file(from, to)", 2, 2, copy_file),
+    builtin!("remove_file", "remove_file(path)", 1, 1, remove_file),
+    builtin!("exists", "exists(path)", 1, 1, exists),
+    builtin!("is_dir", "is_dir(path)", 1, 1, is_dir),
+    builtin!("file_size", "file_size(path)", 1, 1, file_size),
+    builtin!(
+        "files_equal",
+        "files_equal(path_a, path_b)",
+        2,
+        2,
+        files_equal
+    ),
+    builtin!("progress", "progress(done, total, label?)", 2, 3, progress),
 ];
 
 pub fn lookup(name: &str) -> Option<u16> {
@@ -717,4 +740,247 @@ fn ends_with(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
         1,
         site,
     )?)))
+}
+
+// ---------------------------------------------------------------- queues and pools
+
+fn queue(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let max_items = match args.first() {
+        None => 0,
+        Some(_) => {
+            let n = expect_int("queue", args, 0, site)?;
+            if n < 1 {
+                return Err(error_help(
+                    format!("a queue must hold at least 1 item, not {n}"),
+                    site.arg(0),
+                    "too small",
+                    "queue() without a count has no count limit",
+                ));
+            }
+            n as u64
+        }
+    };
+    let queue = crate::queue::Queue::create(max_items)
+        .map_err(|reason| error(format!("cannot make a queue: {reason}"), site.span, "here"))?;
+    let queue = Rc::new(queue);
+    interp.procs.track_queue(&queue);
+    Ok(Value::Queue(queue))
+}
+
+fn pool(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let n = expect_int("pool", args, 0, site)?;
+    interp.pool_new(n, site.arg(0))
+}
+
+// ---------------------------------------------------------------- programs
+
+/// A program and its arguments as strings (numbers are written out).
+fn program_args(name: &str, args: &[Value], site: &CallSite) -> R<(String, Vec<String>)> {
+    let strings = args
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::Str(s) => Ok(s.to_string()),
+            Value::Int(_) | Value::Float(_) => Ok(v.to_display()),
+            other => {
+                Err(site.wrong_type(name, i, "strings (the program and its arguments)", other))
+            }
+        })
+        .collect::<R<Vec<String>>>()?;
+    let (prog, rest) = strings.split_first().expect("arity checked");
+    Ok((prog.clone(), rest.to_vec()))
+}
+
+fn cannot_run(prog: &str, reason: &str, site: &CallSite) -> Unwind {
+    error_help(
+        format!("cannot run `{prog}`: {reason}"),
+        site.arg(0),
+        "this program",
+        "the program is looked up in the folders of PATH, like a shell does",
+    )
+}
+
+fn exec(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let (prog, rest) = program_args("exec", args, site)?;
+    let reason = os::exec_program(&prog, &rest);
+    Err(cannot_run(&prog, &reason, site))
+}
+
+fn run(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let (prog, rest) = program_args("run", args, site)?;
+    let (pid, _) = interp.start_program(&prog, &rest, false, site)?;
+    let status = interp.wait_child_status(pid)?;
+    Ok(Value::Int(status.map_or(0, |s| s.code()) as i64))
+}
+
+fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let (prog, rest) = program_args("capture", args, site)?;
+    let (pid, out) = interp.start_program(&prog, &rest, true, site)?;
+    let mut text = Vec::new();
+    if let Some(out) = out {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match os::read_fd(&out, &mut buf, None) {
+                os::ReadResult::Data(n) => text.extend_from_slice(&buf[..n]),
+                os::ReadResult::Eof | os::ReadResult::Timeout => break,
+                os::ReadResult::Interrupted => interp.check_signal()?,
+            }
+        }
+    }
+    match interp.wait_child_status(pid)? {
+        Some(os::ExitStatus::Exited(0)) | None => Ok(Value::Str(
+            String::from_utf8_lossy(&text).into_owned().into(),
+        )),
+        Some(status) => Err(error_help(
+            format!("`{prog}` failed with exit code {}", status.code()),
+            site.span,
+            "this program failed",
+            "use run(...) to get the exit code of a program that may fail",
+        )),
+    }
+}
+
+impl Interp {
+    /// Starts an external program as a child of this process (counted and reaped like any).
+    fn start_program(
+        &mut self,
+        prog: &str,
+        args: &[String],
+        capture: bool,
+        site: &CallSite,
+    ) -> R<(i32, Option<std::os::fd::OwnedFd>)> {
+        self.take_place(site.span, "start a program")?;
+        match os::start_program(prog, args, capture) {
+            Ok((pid, out)) => {
+                self.procs.add_child(pid, prog.into());
+                Ok((pid, out))
+            }
+            Err(reason) => {
+                self.procs.live.release();
+                Err(cannot_run(prog, &reason, site))
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- files
+
+fn file_error(name: &str, path: &str, reason: String, site: &CallSite) -> Unwind {
+    error(
+        format!("{name}(\"{path}\"): {reason}"),
+        site.span,
+        "this file operation failed",
+    )
+}
+
+fn read_file(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let path = expect_str("read_file", args, 0, site)?;
+    let bytes = os::read_file(path).map_err(|r| file_error("read_file", path, r, site))?;
+    String::from_utf8(bytes)
+        .map(|text| Value::Str(text.into()))
+        .map_err(|_| {
+            error_help(
+                format!("read_file(\"{path}\"): the file is not UTF-8 text"),
+                site.span,
+                "not text",
+                "copy_file and files_equal work on any file",
+            )
+        })
+}
+
+fn write_text(name: &str, append: bool, args: &[Value], site: &CallSite) -> R<Value> {
+    let path = expect_str(name, args, 0, site)?;
+    let text = args[1].to_display();
+    os::write_file(path, text.as_bytes(), append).map_err(|r| file_error(name, path, r, site))?;
+    Ok(Value::Nil)
+}
+
+fn write_file(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    write_text("write_file", false, args, site)
+}
+
+fn append_file(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    write_text("append_file", true, args, site)
+}
+
+fn list_dir(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let path = expect_str("list_dir", args, 0, site)?;
+    let names = os::list_dir(path).map_err(|r| file_error("list_dir", path, r, site))?;
+    Ok(Value::list(names.iter().map(|n| Value::str(n)).collect()))
+}
+
+fn mkdir(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let path = expect_str("mkdir", args, 0, site)?;
+    os::make_dir(path).map_err(|r| file_error("mkdir", path, r, site))?;
+    Ok(Value::Nil)
+}
+
+fn copy_file(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let from = expect_str("copy_file", args, 0, site)?;
+    let to = expect_str("copy_file", args, 1, site)?;
+    let bytes = os::copy_file(from, to).map_err(|r| file_error("copy_file", from, r, site))?;
+    Ok(Value::Int(bytes as i64))
+}
+
+fn remove_file(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let path = expect_str("remove_file", args, 0, site)?;
+    os::remove_file(path).map_err(|r| file_error("remove_file", path, r, site))?;
+    Ok(Value::Nil)
+}
+
+fn exists(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    Ok(Value::Bool(os::path_exists(expect_str(
+        "exists", args, 0, site,
+    )?)))
+}
+
+fn is_dir(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    Ok(Value::Bool(os::is_dir(expect_str(
+        "is_dir", args, 0, site,
+    )?)))
+}
+
+fn file_size(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let path = expect_str("file_size", args, 0, site)?;
+    let size = os::file_size(path).map_err(|r| file_error("file_size", path, r, site))?;
+    Ok(Value::Int(size as i64))
+}
+
+fn files_equal(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let a = expect_str("files_equal", args, 0, site)?;
+    let b = expect_str("files_equal", args, 1, site)?;
+    let left = os::read_file(a).map_err(|r| file_error("files_equal", a, r, site))?;
+    let right = os::read_file(b).map_err(|r| file_error("files_equal", b, r, site))?;
+    Ok(Value::Bool(left == right))
+}
+
+// ---------------------------------------------------------------- progress
+
+/// Draws `[#####.....] 50% label` on stderr, redrawn in place on a terminal;
+/// elsewhere only the final line is written. Never touches stdout.
+fn progress(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let done = expect_int("progress", args, 0, site)?;
+    let total = expect_int("progress", args, 1, site)?;
+    let label = args.get(2).map(Value::to_display).unwrap_or_default();
+    let total_shown = total.max(1);
+    let fraction = (done.clamp(0, total_shown) as f64) / total_shown as f64;
+    const WIDTH: usize = 30;
+    let filled = (fraction * WIDTH as f64).round() as usize;
+    let bar = format!(
+        "[{}{}] {:3}% {done}/{total} {label}",
+        "#".repeat(filled),
+        ".".repeat(WIDTH - filled),
+        (fraction * 100.0).round() as i64
+    );
+    let finished = done >= total;
+    let text = if os::stderr_is_terminal() {
+        // \r returns to the line's start; \x1b[K clears what a longer line left.
+        format!("\r{bar}\x1b[K{}", if finished { "\n" } else { "" })
+    } else if finished {
+        format!("{bar}\n")
+    } else {
+        return Ok(Value::Nil);
+    };
+    let _ = os::write_all(os::StdFd::Err, text.as_bytes());
+    Ok(Value::Nil)
 }

@@ -14,9 +14,19 @@ type CResult<T> = Result<T, Diag>;
 /// Slot 0 of the script's frame holds `args`, the command-line arguments.
 pub const ARGS_SLOT: u32 = 0;
 
+/// A compiled program: the script's own function, and every function in it
+/// by index (the same in every process, since all are compiled before any fork).
+pub struct Compiled {
+    pub script: Rc<ir::FnProto>,
+    pub protos: Rc<[Rc<ir::FnProto>]>,
+}
+
 /// Compiles a parsed program into the function the interpreter runs.
-pub fn compile_program(program: &ast::Program) -> CResult<Rc<ir::FnProto>> {
-    let mut c = Compiler { fns: Vec::new() };
+pub fn compile_program(program: &ast::Program) -> CResult<Compiled> {
+    let mut c = Compiler {
+        fns: Vec::new(),
+        protos: Vec::new(),
+    };
     c.fns.push(FnScope::default());
     c.push_block();
     let args = Ident {
@@ -34,15 +44,21 @@ pub fn compile_program(program: &ast::Program) -> CResult<Rc<ir::FnProto>> {
     let body = c.block_stmts(&program.body, None)?;
     c.pop_block();
     let scope = c.fns.pop().expect("script scope");
-    Ok(Rc::new(ir::FnProto {
+    let script = Rc::new(ir::FnProto {
         name: "<script>".into(),
+        index: c.protos.len() as u32,
         // `args` is the script's one parameter.
         params: vec![scope.slots[ARGS_SLOT as usize].clone()],
         slots: scope.slots.len() as u32,
         body,
         captures: scope.captures,
         span: whole,
-    }))
+    });
+    c.protos.push(script.clone());
+    Ok(Compiled {
+        script,
+        protos: c.protos.into(),
+    })
 }
 
 struct Binding {
@@ -63,6 +79,7 @@ struct FnScope {
 
 struct Compiler {
     fns: Vec<FnScope>,
+    protos: Vec<Rc<ir::FnProto>>,
 }
 
 enum Lookup {
@@ -446,14 +463,17 @@ impl Compiler {
         self.pop_block();
         let scope = self.fns.pop().expect("pushed above");
         self.current().loop_depth = outer_loops;
-        Ok(Rc::new(ir::FnProto {
+        let proto = Rc::new(ir::FnProto {
             name,
+            index: self.protos.len() as u32,
             params,
             slots: scope.slots.len() as u32,
             body: body?,
             captures: scope.captures,
             span: def.span,
-        }))
+        });
+        self.protos.push(proto.clone());
+        Ok(proto)
     }
 
     // ------------------------------------------------------------ expressions

@@ -1,12 +1,10 @@
 //! The embedding API: check or run a script and get its outcome, without the command line.
 
-use crate::compile;
+use crate::compile::{self, Compiled};
 use crate::diagnostic::{Diag, Source};
 use crate::interp::{Interp, Stop};
-use crate::ir::FnProto;
 use crate::parser;
 use crate::process::Procs;
-use std::rc::Rc;
 
 /// How a run ended.
 #[derive(Debug)]
@@ -86,13 +84,13 @@ impl Engine {
     /// `run` returns from it: processes the script forks end inside it.
     /// By then every child of the script has been joined or stopped.
     pub fn run(&self, source: &Source) -> Outcome {
-        let script = match prepare(source) {
-            Ok(script) => script,
+        let compiled = match prepare(source) {
+            Ok(compiled) => compiled,
             Err(diag) => return Outcome::Invalid(diag),
         };
         let procs = Procs::new_root(self.max_procs);
-        let mut interp = Interp::new(source.clone(), procs, self.color);
-        let result = interp.run_script(&script, self.args.clone());
+        let mut interp = Interp::new(source.clone(), procs, self.color, compiled.protos);
+        let result = interp.run_script(&compiled.script, self.args.clone());
         match interp.end_process(result) {
             Stop::Exit(code) => Outcome::Exited(code),
             Stop::Error(diag) => Outcome::Failed(diag),
@@ -101,7 +99,7 @@ impl Engine {
     }
 }
 
-fn prepare(source: &Source) -> Result<Rc<FnProto>, Diag> {
+fn prepare(source: &Source) -> Result<Compiled, Diag> {
     let program = parser::parse_program(&source.text)?;
     compile::compile_program(&program)
 }

@@ -6,6 +6,7 @@ use crate::compile::ARGS_SLOT;
 use crate::diagnostic::{Diag, Frame, Source};
 use crate::ir::{self, Block, Capture, Expr, FnProto, Place, Stmt};
 use crate::limits;
+use crate::methods;
 use crate::ops::{self, OpError};
 use crate::os;
 use crate::process::Procs;
@@ -43,6 +44,14 @@ impl Unwind {
 
     pub fn into_stop(self) -> Stop {
         *self.0
+    }
+
+    /// The diagnostic, when this is an error (not an exit or a signal).
+    pub fn diag(&self) -> Option<&Diag> {
+        match &*self.0 {
+            Stop::Error(diag) => Some(diag),
+            Stop::Exit(_) | Stop::Signal(_) => None,
+        }
     }
 
     /// The diagnostic, when this is an error (not an exit).
@@ -108,10 +117,12 @@ pub struct Interp {
     /// Whether diagnostics from child processes use colour.
     pub color: bool,
     pub(crate) procs: Procs,
+    /// Every compiled function by index (how pool tasks name functions).
+    pub(crate) protos: Rc<[Rc<FnProto>]>,
 }
 
 impl Interp {
-    pub fn new(source: Source, procs: Procs, color: bool) -> Self {
+    pub fn new(source: Source, procs: Procs, color: bool, protos: Rc<[Rc<FnProto>]>) -> Self {
         Interp {
             stack: Vec::with_capacity(1024),
             depth: 0,
@@ -120,7 +131,14 @@ impl Interp {
             source,
             color,
             procs,
+            protos,
         }
+    }
+
+    /// "script.proc:3:5", for messages that travel without their span.
+    pub fn describe_span(&self, span: Span) -> String {
+        let (line, col) = self.source.line_col(span.start);
+        format!("{}:{line}:{col}", self.source.name)
     }
 
     /// Turns a SIGINT or SIGTERM that arrived into an unwind, at a safe point.
@@ -523,10 +541,7 @@ impl Interp {
             | Expr::Call(_) => self.eval(expr, env),
             Expr::Builtin(id) => Ok(Value::Builtin(*id)),
             Expr::CallBuiltin(call) => {
-                let mut args: SmallVec<[Value; 4]> = SmallVec::new();
-                for a in &call.args {
-                    args.push(self.eval(a, env)?);
-                }
+                let args = self.eval_args(&call.args, env)?;
                 let site = CallSite {
                     span: call.span,
                     arg_spans: &call.arg_spans,
@@ -586,7 +601,12 @@ impl Interp {
             },
             Expr::Method(call) => {
                 let target = self.eval(&call.target, env)?;
-                Err(no_method(&target, &call.name, call.name_span))
+                let args = self.eval_args(&call.args, env)?;
+                let site = CallSite {
+                    span: call.span,
+                    arg_spans: &call.arg_spans,
+                };
+                methods::call(self, &target, &call.name, call.name_span, &args, &site)
             }
             Expr::Closure(proto) => Ok(self.make_closure(proto, env)),
             Expr::Pid => Ok(Value::Int(os::getpid() as i64)),
@@ -604,14 +624,27 @@ impl Interp {
         }
     }
 
+    /// Arguments of a built-in or method call (most take few, so no heap).
+    fn eval_args(&mut self, exprs: &[Expr], env: Env) -> R<SmallVec<[Value; 4]>> {
+        let mut args = SmallVec::new();
+        for a in exprs {
+            args.push(self.eval(a, env)?);
+        }
+        Ok(args)
+    }
+
     /// Evaluates the function and its arguments here, then runs the call in a child.
     fn eval_spawn(&mut self, spawn: &ir::Spawn, env: Env) -> R<Value> {
         let (callee, arg_exprs) = match &spawn.call {
             Expr::Call(call) => (self.eval(&call.callee, env)?, &call.args),
             Expr::CallBuiltin(call) => (Value::Builtin(call.id), &call.args),
             Expr::Method(call) => {
-                let target = self.eval(&call.target, env)?;
-                return Err(no_method(&target, &call.name, call.name_span));
+                return Err(error_help(
+                    "`spawn` of a method call is not supported",
+                    call.span,
+                    "a method call",
+                    "wrap it in a function: fn send(q, v) { q.put(v) } then spawn send(q, v)",
+                ));
             }
             _ => unreachable!("the parser only lets calls be spawned"),
         };
@@ -681,10 +714,7 @@ impl Interp {
                 self.call_closure(&closure, base, call.span)
             }
             Value::Builtin(id) => {
-                let mut args: SmallVec<[Value; 4]> = SmallVec::new();
-                for a in &call.args {
-                    args.push(self.eval(a, env)?);
-                }
+                let args = self.eval_args(&call.args, env)?;
                 builtins::check_arity(id, args.len(), call.span, call.callee_span)
                     .map_err(Unwind::error)?;
                 let site = CallSite {
@@ -989,21 +1019,4 @@ fn field(target: &Value, name: &str, span: Span) -> R<Value> {
         "no such field",
         help,
     ))
-}
-
-fn no_method(target: &Value, name: &str, span: Span) -> Unwind {
-    let help = if let Some(id) = builtins::lookup(name) {
-        format!(
-            "call it as a function: {}",
-            builtins::all()[id as usize].signature
-        )
-    } else {
-        "methods exist on queues and pools".to_string()
-    };
-    error_help(
-        format!("{} has no method `{name}`", target.type_name()),
-        span,
-        "no such method",
-        help,
-    )
 }

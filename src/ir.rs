@@ -14,6 +14,8 @@ pub type Boxed = Rc<Cell<bool>>;
 pub struct FnProto {
     /// Empty for anonymous functions.
     pub name: Rc<str>,
+    /// Its place in the program's list of functions (how pool tasks name it).
+    pub index: u32,
     pub params: Vec<Boxed>,
     /// How many slots its frame needs (parameters first).
     pub slots: u32,

@@ -54,6 +54,20 @@ pub fn getpid() -> i32 {
     nix::unistd::getpid().as_raw()
 }
 
+/// This process's pid, cached (set at start and after every fork) for hot paths.
+static MY_PID: AtomicI32 = AtomicI32::new(0);
+
+pub fn current_pid() -> i32 {
+    match MY_PID.load(Ordering::Relaxed) {
+        0 => {
+            let pid = getpid();
+            MY_PID.store(pid, Ordering::Relaxed);
+            pid
+        }
+        pid => pid,
+    }
+}
+
 pub fn getppid() -> i32 {
     nix::unistd::getppid().as_raw()
 }
@@ -131,6 +145,7 @@ pub fn fork() -> Result<Forked, String> {
     match unsafe { nix::unistd::fork() } {
         Ok(ForkResult::Child) => {
             PENDING_SIGNAL.store(0, Ordering::Relaxed);
+            MY_PID.store(getpid(), Ordering::Relaxed);
             // The parent's wake pipe must not be shared: each process wakes on its own signals.
             open_wake_pipe();
             Ok(Forked::Child)
@@ -192,7 +207,7 @@ pub fn wait_child(pid: Option<i32>, block: bool) -> Waited {
         if pending_signal().is_some() {
             return Waited::Interrupted;
         }
-        wait_event(None, None);
+        wait_event(&[], None);
     }
 }
 
@@ -312,38 +327,38 @@ pub fn install_signal_handlers() {
 /// What ended a `wait_event`.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Event {
-    /// The watched descriptor is readable (or at its end).
-    Readable,
+    /// This one of the watched descriptors is readable (or at its end).
+    Readable(usize),
     /// A signal arrived (SIGCHLD, SIGINT or SIGTERM).
     Woken,
     Timeout,
 }
 
-/// Waits until `fd` is readable, a signal arrives, or `timeout_ms` passes.
-pub fn wait_event(fd: Option<&OwnedFd>, timeout_ms: Option<i32>) -> Event {
+/// Waits until one of `fds` is readable, a signal arrives, or `timeout_ms` passes.
+pub fn wait_event(fds: &[&OwnedFd], timeout_ms: Option<i32>) -> Event {
     use nix::poll::{PollFd, PollFlags, PollTimeout};
     use std::os::fd::BorrowedFd;
     let wake = WAKE_READ.load(Ordering::Relaxed);
     // SAFETY: the wake pipe's read end stays open for the life of the process
     // (it is only replaced right after fork, before any wait).
     let wake_fd = (wake >= 0).then(|| unsafe { BorrowedFd::borrow_raw(wake) });
-    let mut fds = Vec::with_capacity(2);
-    if let Some(fd) = fd {
-        fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
-    }
+    let mut polled: Vec<PollFd> = fds
+        .iter()
+        .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+        .collect();
     if let Some(w) = wake_fd {
-        fds.push(PollFd::new(w, PollFlags::POLLIN));
+        polled.push(PollFd::new(w, PollFlags::POLLIN));
     }
     let timeout = match timeout_ms {
         None => PollTimeout::NONE,
         Some(ms) => PollTimeout::try_from(ms.max(0)).unwrap_or(PollTimeout::MAX),
     };
-    match nix::poll::poll(&mut fds, timeout) {
+    match nix::poll::poll(&mut polled, timeout) {
         Ok(0) => Event::Timeout,
         Ok(_) => {
             let ready = |pfd: &PollFd| pfd.revents().is_some_and(|r| !r.is_empty());
-            if fd.is_some() && ready(&fds[0]) {
-                return Event::Readable;
+            if let Some(i) = polled[..fds.len()].iter().position(ready) {
+                return Event::Readable(i);
             }
             if let Some(w) = wake_fd {
                 let mut sink = [0u8; 64];
@@ -423,16 +438,16 @@ pub fn sleep_interruptible(seconds: f64) {
         if left <= 0.0 {
             return;
         }
-        wait_event(None, Some(ms_ceil(left)));
+        wait_event(&[], Some(ms_ceil(left)));
     }
 }
 
 /// Waits up to `seconds` for something to happen to a child (or a signal).
 pub fn pause_for_children(seconds: f64) {
-    wait_event(None, Some(ms_ceil(seconds)));
+    wait_event(&[], Some(ms_ceil(seconds)));
 }
 
-fn ms_ceil(seconds: f64) -> i32 {
+pub fn ms_ceil(seconds: f64) -> i32 {
     (seconds * 1000.0).ceil().clamp(0.0, i32::MAX as f64) as i32
 }
 
@@ -473,8 +488,8 @@ pub fn read_fd(fd: &OwnedFd, buf: &mut [u8], timeout_ms: Option<i32>) -> ReadRes
             return ReadResult::Interrupted;
         }
         let left = end.map(|end| ms_ceil(end - monotonic_seconds()));
-        match wait_event(Some(fd), left) {
-            Event::Readable => {
+        match wait_event(&[fd], left) {
+            Event::Readable(_) => {
                 return match nix::unistd::read(fd, buf) {
                     Ok(0) => ReadResult::Eof,
                     Ok(n) => ReadResult::Data(n),
@@ -560,4 +575,465 @@ impl SharedCounter {
     pub fn first_limit_report(&self) -> bool {
         self.page.limit_reported.swap(1, Ordering::SeqCst) == 0
     }
+}
+
+// ---------------------------------------------------------------- shared memory regions
+
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, AtomicU64};
+
+/// A shared memory region backed by a memfd: inherited by fork, and passable
+/// to other processes as a file descriptor. All access is bounds-checked.
+pub struct SharedRegion {
+    ptr: NonNull<u8>,
+    len: usize,
+    fd: OwnedFd,
+}
+
+impl SharedRegion {
+    /// A fresh zeroed region of `len` bytes (pages are only used once written).
+    pub fn create(name: &str, len: usize) -> Result<SharedRegion, String> {
+        use nix::sys::memfd::{memfd_create, MFdFlags};
+        let fd = memfd_create(name, MFdFlags::MFD_CLOEXEC).map_err(|e| e.desc().to_string())?;
+        nix::unistd::ftruncate(&fd, len as i64).map_err(|e| e.desc().to_string())?;
+        Self::map(fd, len)
+    }
+
+    /// Maps a region another process created and sent as a descriptor.
+    pub fn open(fd: OwnedFd) -> Result<SharedRegion, String> {
+        let stat = nix::sys::stat::fstat(&fd).map_err(|e| e.desc().to_string())?;
+        Self::map(fd, stat.st_size.max(0) as usize)
+    }
+
+    fn map(fd: OwnedFd, len: usize) -> Result<SharedRegion, String> {
+        use nix::sys::mman::{MapFlags, ProtFlags};
+        let size = std::num::NonZeroUsize::new(len).ok_or("empty region")?;
+        // SAFETY: maps `len` bytes of a memfd we own, shared; the mapping lives
+        // until Drop unmaps it, and all access goes through bounds checks below.
+        let ptr = unsafe {
+            nix::sys::mman::mmap(
+                None,
+                size,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_SHARED,
+                &fd,
+                0,
+            )
+        }
+        .map_err(|e| e.desc().to_string())?;
+        Ok(SharedRegion {
+            ptr: ptr.cast(),
+            len,
+            fd,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.fd.as_raw_fd()
+    }
+
+    fn at<T>(&self, offset: usize) -> *const T {
+        let size = std::mem::size_of::<T>();
+        assert!(
+            offset % std::mem::align_of::<T>() == 0 && offset + size <= self.len,
+            "shared region access out of bounds"
+        );
+        // SAFETY: offset + size is within the mapping (checked above).
+        unsafe { self.ptr.as_ptr().add(offset) as *const T }
+    }
+
+    pub fn u32_at(&self, offset: usize) -> &AtomicU32 {
+        // SAFETY: in bounds and aligned (checked by `at`); the mapping is
+        // shared memory that other processes change, which atomics allow.
+        unsafe { &*self.at::<AtomicU32>(offset) }
+    }
+
+    pub fn i32_at(&self, offset: usize) -> &AtomicI32 {
+        // SAFETY: as for u32_at.
+        unsafe { &*self.at::<AtomicI32>(offset) }
+    }
+
+    pub fn u64_at(&self, offset: usize) -> &AtomicU64 {
+        // SAFETY: as for u32_at.
+        unsafe { &*self.at::<AtomicU64>(offset) }
+    }
+
+    /// Copies bytes in; the caller holds the region's lock for that range.
+    pub fn write(&self, offset: usize, bytes: &[u8]) {
+        assert!(
+            offset + bytes.len() <= self.len,
+            "shared region write out of bounds"
+        );
+        // SAFETY: the destination range is inside the mapping (checked above)
+        // and cannot overlap `bytes`, which lives in this process's own memory.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                self.ptr.as_ptr().add(offset),
+                bytes.len(),
+            )
+        }
+    }
+
+    /// Copies bytes out; the caller holds the region's lock for that range.
+    pub fn read(&self, offset: usize, buf: &mut [u8]) {
+        assert!(
+            offset + buf.len() <= self.len,
+            "shared region read out of bounds"
+        );
+        // SAFETY: the source range is inside the mapping (checked above) and
+        // cannot overlap `buf`, which lives in this process's own memory.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                self.ptr.as_ptr().add(offset),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        }
+    }
+}
+
+impl Drop for SharedRegion {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping made in `map`; nothing refers to
+        // it after the region is dropped (references borrow from the region).
+        let _ = unsafe { nix::sys::mman::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
+impl std::fmt::Debug for SharedRegion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SharedRegion({} bytes)", self.len)
+    }
+}
+
+/// Sleeps while `word` still holds `expected`, at most `timeout_ms`; returns
+/// at once when another process calls `futex_wake` on it, or on a signal.
+pub fn futex_wait(word: &AtomicU32, expected: u32, timeout_ms: u32) {
+    let timeout = nix::libc::timespec {
+        tv_sec: (timeout_ms / 1000) as nix::libc::time_t,
+        tv_nsec: ((timeout_ms % 1000) * 1_000_000) as nix::libc::c_long,
+    };
+    // SAFETY: FUTEX_WAIT on a valid, aligned u32 in shared memory, with a
+    // valid timeout; it only reads the word and sleeps.
+    unsafe {
+        nix::libc::syscall(
+            nix::libc::SYS_futex,
+            word.as_ptr(),
+            nix::libc::FUTEX_WAIT,
+            expected,
+            &timeout as *const nix::libc::timespec,
+        );
+    }
+}
+
+/// Wakes up to `count` processes sleeping in `futex_wait` on `word`.
+pub fn futex_wake(word: &AtomicU32, count: i32) {
+    // SAFETY: FUTEX_WAKE on a valid, aligned u32; it touches no memory.
+    unsafe {
+        nix::libc::syscall(
+            nix::libc::SYS_futex,
+            word.as_ptr(),
+            nix::libc::FUTEX_WAKE,
+            count,
+        );
+    }
+}
+
+/// Does the process exist and has it not ended (a zombie has ended)?
+pub fn process_alive(pid: i32) -> bool {
+    pid > 0 && matches!(process_state(pid), Some(state) if state != 'Z' && state != 'X')
+}
+
+// ---------------------------------------------------------------- sockets carrying descriptors
+
+/// A connected pair of stream sockets, closed on exec.
+pub fn socket_pair() -> Result<(OwnedFd, OwnedFd), String> {
+    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+    socketpair(
+        AddressFamily::Unix,
+        SockType::Stream,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| e.desc().to_string())
+}
+
+/// Most descriptors one frame may carry.
+pub const MAX_FRAME_FDS: usize = 64;
+
+/// Sends one frame (a length, then the bytes) with descriptors attached.
+pub fn send_frame(sock: &OwnedFd, bytes: &[u8], fds: &[std::os::fd::RawFd]) -> Result<(), String> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, UnixAddr};
+    use std::io::IoSlice;
+    use std::os::fd::AsRawFd;
+    let mut frame = Vec::with_capacity(4 + bytes.len());
+    frame.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    frame.extend_from_slice(bytes);
+    let rights = [ControlMessage::ScmRights(fds)];
+    let cmsgs: &[ControlMessage] = if fds.is_empty() { &[] } else { &rights };
+    let mut sent = loop {
+        match sendmsg::<UnixAddr>(
+            sock.as_raw_fd(),
+            &[IoSlice::new(&frame)],
+            cmsgs,
+            MsgFlags::MSG_NOSIGNAL,
+            None,
+        ) {
+            Ok(n) => break n,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.desc().to_string()),
+        }
+    };
+    while sent < frame.len() {
+        match nix::unistd::write(sock, &frame[sent..]) {
+            Ok(n) => sent += n,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.desc().to_string()),
+        }
+    }
+    Ok(())
+}
+
+/// A received frame: its bytes and the descriptors that came with it.
+pub type Frame = (Vec<u8>, Vec<OwnedFd>);
+
+/// Receives one frame and its descriptors; `None` at a clean end of stream.
+pub fn recv_frame(sock: &OwnedFd) -> Result<Option<Frame>, String> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, UnixAddr};
+    use std::io::IoSliceMut;
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let mut header = [0u8; 4];
+    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; MAX_FRAME_FDS]);
+    let (got, fds) = loop {
+        let mut iov = [IoSliceMut::new(&mut header)];
+        match recvmsg::<UnixAddr>(
+            sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Ok(msg) => {
+                let mut fds = Vec::new();
+                for c in msg.cmsgs().map_err(|e| e.desc().to_string())? {
+                    if let ControlMessageOwned::ScmRights(raw) = c {
+                        // SAFETY: the kernel just created these descriptors for
+                        // this process; nothing else owns them.
+                        fds.extend(
+                            raw.into_iter()
+                                .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+                        );
+                    }
+                }
+                break (msg.bytes, fds);
+            }
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.desc().to_string()),
+        }
+    };
+    if got == 0 {
+        return Ok(None);
+    }
+    read_exact(sock, &mut header[got..])?;
+    let len = u32::from_le_bytes(header) as usize;
+    let mut body = vec![0u8; len];
+    read_exact(sock, &mut body)?;
+    Ok(Some((body, fds)))
+}
+
+fn read_exact(fd: &OwnedFd, mut buf: &mut [u8]) -> Result<(), String> {
+    while !buf.is_empty() {
+        match nix::unistd::read(fd, buf) {
+            Ok(0) => return Err("the other end closed in the middle of a message".into()),
+            Ok(n) => buf = &mut buf[n..],
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.desc().to_string()),
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- programs
+
+fn c_strings(prog: &str, args: &[String]) -> Result<Vec<std::ffi::CString>, String> {
+    std::iter::once(prog)
+        .chain(args.iter().map(String::as_str))
+        .map(|a| std::ffi::CString::new(a).map_err(|_| format!("argument {a:?} holds a NUL byte")))
+        .collect()
+}
+
+/// Prepares this process to become another program: default SIGPIPE (Rust
+/// ignores it) and no blocked signals, as a freshly started program expects.
+fn reset_for_exec() {
+    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    // SAFETY: installing the default action has no handler to be unsafe.
+    let _ = unsafe { signal::sigaction(Signal::SIGPIPE, &default) };
+    let _ = signal::sigprocmask(
+        signal::SigmaskHow::SIG_SETMASK,
+        Some(&SigSet::empty()),
+        None,
+    );
+}
+
+/// execvp(3): replaces this process; returns only the reason it failed.
+pub fn exec_program(prog: &str, args: &[String]) -> String {
+    let argv = match c_strings(prog, args) {
+        Ok(argv) => argv,
+        Err(reason) => return reason,
+    };
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    reset_for_exec();
+    match nix::unistd::execvp(&argv[0], &argv) {
+        Err(e) => describe_exec_error(e),
+        Ok(never) => match never {},
+    }
+}
+
+fn describe_exec_error(e: Errno) -> String {
+    match e {
+        Errno::ENOENT => "no such program".to_string(),
+        Errno::EACCES => "permission denied".to_string(),
+        e => e.desc().to_string(),
+    }
+}
+
+/// Starts a program in a child process. With `capture`, its stdout goes to
+/// the returned pipe. An exec failure comes back as an error, not a child.
+pub fn start_program(
+    prog: &str,
+    args: &[String],
+    capture: bool,
+) -> Result<(i32, Option<OwnedFd>), String> {
+    let argv = c_strings(prog, args)?;
+    // The child reports an exec failure (its errno) through this pipe; on
+    // success exec closes it (O_CLOEXEC) and the parent reads nothing.
+    let (err_read, err_write) = pipe()?;
+    let out = if capture { Some(pipe()?) } else { None };
+    let parent = current_pid();
+    match fork()? {
+        Forked::Child => {
+            drop(err_read);
+            // The program dies with procscript too (the setting survives exec).
+            if !die_with_parent(parent) {
+                exit_now(127);
+            }
+            if let Some((out_read, out_write)) = out {
+                drop(out_read);
+                let _ = nix::unistd::dup2_stdout(&out_write);
+            }
+            reset_for_exec();
+            let errno = match nix::unistd::execvp(&argv[0], &argv) {
+                Err(e) => e as i32,
+                Ok(never) => match never {},
+            };
+            let _ = nix::unistd::write(&err_write, &errno.to_le_bytes());
+            exit_now(127)
+        }
+        Forked::Parent(pid) => {
+            drop(err_write);
+            let out_read = out.map(|(read_end, write_end)| {
+                drop(write_end);
+                read_end
+            });
+            let mut errno = [0u8; 4];
+            let mut got = 0;
+            while got < 4 {
+                match nix::unistd::read(&err_read, &mut errno[got..]) {
+                    Ok(0) => break,
+                    Ok(n) => got += n,
+                    Err(Errno::EINTR) => continue,
+                    Err(_) => break,
+                }
+            }
+            if got == 4 {
+                // exec failed: the child exits at once; reap it here.
+                let _ = nix::sys::wait::waitpid(Pid::from_raw(pid), None);
+                return Err(describe_exec_error(Errno::from_raw(i32::from_le_bytes(
+                    errno,
+                ))));
+            }
+            Ok((pid, out_read))
+        }
+    }
+}
+
+// ---------------------------------------------------------------- files
+
+fn io_error(e: std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::AlreadyExists => "it already exists".to_string(),
+        _ => {
+            let text = e.to_string();
+            // "No such file or directory (os error 2)" reads better without the number.
+            text.split(" (os error").next().unwrap_or(&text).to_string()
+        }
+    }
+}
+
+pub fn read_file(path: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(io_error)
+}
+
+pub fn write_file(path: &str, bytes: &[u8], append: bool) -> Result<(), String> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(path)
+        .map_err(io_error)?;
+    file.write_all(bytes).map_err(io_error)
+}
+
+/// The names in a folder, sorted.
+pub fn list_dir(path: &str) -> Result<Vec<String>, String> {
+    let mut names: Vec<String> = std::fs::read_dir(path)
+        .map_err(io_error)?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Creates a folder and any missing parents; fine if it exists.
+pub fn make_dir(path: &str) -> Result<(), String> {
+    std::fs::create_dir_all(path).map_err(io_error)
+}
+
+pub fn copy_file(from: &str, to: &str) -> Result<u64, String> {
+    std::fs::copy(from, to).map_err(io_error)
+}
+
+pub fn remove_file(path: &str) -> Result<(), String> {
+    std::fs::remove_file(path).map_err(io_error)
+}
+
+pub fn path_exists(path: &str) -> bool {
+    std::path::Path::new(path).exists()
+}
+
+pub fn is_dir(path: &str) -> bool {
+    std::path::Path::new(path).is_dir()
+}
+
+pub fn file_size(path: &str) -> Result<u64, String> {
+    std::fs::metadata(path).map(|m| m.len()).map_err(io_error)
+}
+
+/// Is stderr a terminal (for progress lines)?
+pub fn stderr_is_terminal() -> bool {
+    nix::unistd::isatty(std::io::stderr().as_fd()).unwrap_or(false)
 }

@@ -5,10 +5,12 @@ use crate::ast::Span;
 use crate::diagnostic::Diag;
 use crate::interp::{error, error_help, Interp, Stop, Unwind, R};
 use crate::os::{self, ExitStatus, Forked, ReadResult, SharedCounter, Waited};
+use crate::pool::Pool;
+use crate::queue::Queue;
 use crate::value::Value;
 use crate::wire::{self, Report};
 use std::os::fd::OwnedFd;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 /// How long stopped children get between SIGTERM and SIGKILL.
 const GRACE_SECONDS: f64 = 1.0;
@@ -53,9 +55,13 @@ pub struct Procs {
     children: Vec<Child>,
     spawn_count: u32,
     max_procs: usize,
-    live: SharedCounter,
+    pub(crate) live: SharedCounter,
     /// In a spawned child: where its result goes.
     report_to: Option<OwnedFd>,
+    /// Pools this process made (closed when it ends).
+    pub(crate) pools: Vec<Weak<Pool>>,
+    /// Queues this process has seen (a forked child registers as their holder).
+    pub(crate) queues: Vec<Weak<Queue>>,
 }
 
 impl Procs {
@@ -73,7 +79,35 @@ impl Procs {
             max_procs: max_procs.max(1),
             live: SharedCounter::new(1),
             report_to: None,
+            pools: Vec::new(),
+            queues: Vec::new(),
         }
+    }
+
+    pub fn me(&self) -> i32 {
+        self.me
+    }
+
+    /// Records a child this process started (a pool worker, a program).
+    pub(crate) fn add_child(&mut self, pid: i32, name: Rc<str>) {
+        self.children.push(Child {
+            pid,
+            name,
+            kind: Kind::Forked,
+            status: None,
+            waited: false,
+        });
+    }
+
+    /// The pools this process made that still exist.
+    pub(crate) fn live_pools(&self) -> Vec<Rc<Pool>> {
+        self.pools.iter().filter_map(Weak::upgrade).collect()
+    }
+
+    /// Remembers a queue so that children forked later count as its holders.
+    pub(crate) fn track_queue(&mut self, queue: &Rc<Queue>) {
+        self.queues.retain(|q| q.strong_count() > 0);
+        self.queues.push(Rc::downgrade(queue));
     }
 
     pub fn is_root(&self) -> bool {
@@ -133,7 +167,7 @@ impl Deadline {
 impl Interp {
     // ------------------------------------------------------------ creating processes
 
-    fn take_place(&mut self, span: Span, what: &str) -> R<()> {
+    pub(crate) fn take_place(&mut self, span: Span, what: &str) -> R<()> {
         self.collect_ended();
         if self.procs.live.try_acquire(self.procs.max_procs) {
             return Ok(());
@@ -154,7 +188,7 @@ impl Interp {
     }
 
     /// The new child's side of a fork: a fresh table, and death with the parent.
-    fn become_child(&mut self, name: Option<Rc<str>>) {
+    pub(crate) fn become_child(&mut self, name: Option<Rc<str>>) {
         let parent = self.procs.me;
         self.procs.me = os::getpid();
         self.procs.name = name;
@@ -162,6 +196,21 @@ impl Interp {
         self.procs.children.clear();
         self.procs.report_to = None;
         self.procs.spawn_count = 0;
+        // The parent's pools are not ours; their sockets must not stay open here.
+        for pool in std::mem::take(&mut self.procs.pools) {
+            if let Some(pool) = pool.upgrade() {
+                pool.forget_in_child();
+            }
+        }
+        // This process can use every queue its parent had: count it as a holder.
+        let me = self.procs.me;
+        self.procs.queues.retain(|q| match q.upgrade() {
+            Some(queue) => {
+                queue.register(me);
+                true
+            }
+            None => false,
+        });
         if !os::die_with_parent(parent) {
             os::die_by_signal(os::SIGTERM);
         }
@@ -369,7 +418,7 @@ impl Interp {
                     format!("cannot {verb} {}", other.type_name()),
                     span,
                     format!("this is {}", other.type_name()),
-                    "give a process handle from spawn or a pid from fork",
+                    "give a process handle from spawn, a pid from fork, or a task from submit",
                 ))
             }
         };
@@ -398,6 +447,12 @@ impl Interp {
     }
 
     fn join_one(&mut self, target: &Value, deadline: Deadline, span: Span) -> R<Value> {
+        if let Value::Task(task) = target {
+            let left = deadline
+                .0
+                .map(|end| (end - os::monotonic_seconds()).max(0.0));
+            return self.join_task(task, left, span);
+        }
         let i = self.child_index(target, span, "join")?;
         if !self.wait_for(i, deadline)? {
             return Ok(Value::Nil);
@@ -558,7 +613,8 @@ impl Interp {
             stop = Stop::Signal(sig);
         }
         if let Stop::Exit(_) = stop {
-            if let Err(unwind) = self.join_all() {
+            // Pools first: their workers wait for tasks and would never end by themselves.
+            if let Err(unwind) = self.close_all_pools().and_then(|()| self.join_all()) {
                 stop = unwind.into_stop();
             }
         }
@@ -585,7 +641,17 @@ impl Interp {
         }
     }
 
-    fn join_all(&mut self) -> R<()> {
+    /// Waits for a child to end and returns how it ended.
+    pub(crate) fn wait_child_status(&mut self, pid: i32) -> R<Option<ExitStatus>> {
+        let Some(i) = self.procs.find(pid) else {
+            return Ok(None);
+        };
+        self.wait_for(i, Deadline(None))?;
+        self.procs.children[i].waited = true;
+        Ok(self.procs.children[i].status)
+    }
+
+    pub(crate) fn join_all(&mut self) -> R<()> {
         for i in 0..self.procs.children.len() {
             self.wait_for(i, Deadline(None))?;
         }

@@ -29,6 +29,12 @@ pub enum Value {
     Builtin(u16),
     /// A child process started by `spawn`.
     Process(Rc<crate::process::ProcessHandle>),
+    /// A queue between processes.
+    Queue(Rc<crate::queue::Queue>),
+    /// A pool of worker processes.
+    Pool(Rc<crate::pool::Pool>),
+    /// A task submitted to a pool.
+    Task(Rc<crate::pool::TaskHandle>),
     /// Internal: a local variable that a closure captured lives in a cell.
     Cell(Upval),
     /// Internal: a variable whose `let` has not run yet.
@@ -67,6 +73,9 @@ impl Value {
             Value::Map(_) => "map",
             Value::Func(_) | Value::Builtin(_) => "function",
             Value::Process(_) => "process",
+            Value::Queue(_) => "queue",
+            Value::Pool(_) => "pool",
+            Value::Task(_) => "task",
             Value::Cell(c) => c.borrow().type_name(),
             Value::Uninit => "nil",
         }
@@ -148,6 +157,15 @@ impl Value {
             }
             Value::Process(h) => {
                 let _ = write!(out, "<process {} pid {}>", h.name, h.pid);
+            }
+            Value::Queue(q) => {
+                let _ = write!(out, "<queue of {}>", q.size());
+            }
+            Value::Pool(p) => {
+                let _ = write!(out, "<pool of {}>", p.size);
+            }
+            Value::Task(t) => {
+                let _ = write!(out, "<task {}>", t.id);
             }
             Value::Cell(c) => c.borrow().write_repr(out, seen),
         }
@@ -253,6 +271,9 @@ fn equals_at(a: &Value, b: &Value, depth: usize) -> bool {
         (Value::Func(x), Value::Func(y)) => Rc::ptr_eq(x, y),
         (Value::Builtin(x), Value::Builtin(y)) => x == y,
         (Value::Process(x), Value::Process(y)) => x.pid == y.pid && x.owner == y.owner,
+        (Value::Queue(x), Value::Queue(y)) => Rc::ptr_eq(x, y),
+        (Value::Pool(x), Value::Pool(y)) => Rc::ptr_eq(x, y),
+        (Value::Task(x), Value::Task(y)) => Rc::ptr_eq(x, y),
         _ => false,
     }
 }

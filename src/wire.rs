@@ -1,9 +1,15 @@
-//! Values crossing a process boundary: encoded with serde + postcard; only plain data may cross.
+//! Values crossing a process boundary, encoded with serde + postcard: plain data for
+//! results and queue messages; pool tasks may also carry functions and queues.
 
+use crate::ir::FnProto;
 use crate::limits;
-use crate::value::Value;
+use crate::queue::Queue;
+use crate::value::{Closure, Value};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::os::fd::{OwnedFd, RawFd};
 use std::rc::Rc;
 
 /// The data a value carries between processes.
@@ -37,6 +43,10 @@ impl NotSendable {
             "nested" => format!(
                 "a value nested more than {} levels deep cannot be sent to another process",
                 limits::MAX_VALUE_DEPTH
+            ),
+            "too many queues" => format!(
+                "a task can carry at most {} queues",
+                crate::os::MAX_FRAME_FDS
             ),
             t => format!("a {t} cannot be sent to another process"),
         }
@@ -115,6 +125,16 @@ pub enum Report {
     Missing,
 }
 
+/// Encodes a queue message.
+pub fn encode_message(v: &Value) -> Result<Vec<u8>, NotSendable> {
+    Ok(postcard::to_allocvec(&to_wire(v, 0)?).unwrap_or_default())
+}
+
+/// Decodes a queue message; `None` if the bytes are not one.
+pub fn decode_message(bytes: &[u8]) -> Option<Value> {
+    postcard::from_bytes::<Wire>(bytes).ok().map(from_wire)
+}
+
 pub fn decode_report(bytes: &[u8]) -> Report {
     if bytes.is_empty() {
         return Report::Missing;
@@ -124,4 +144,238 @@ pub fn decode_report(bytes: &[u8]) -> Report {
         Ok(ChildReport::Failed(message)) => Report::Failed(message),
         Err(_) => Report::Missing,
     }
+}
+
+// ---------------------------------------------------------------- pool tasks
+
+/// A value in a pool task: plain data, or a function (by its compiled
+/// function's index and its captured values), a built-in, or a queue (by the
+/// index of a descriptor sent with the task).
+#[derive(Serialize, Deserialize, Debug)]
+enum Rich {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    List(Vec<Rich>),
+    Map(Vec<(String, Rich)>),
+    Func(u32),
+    Builtin(u16),
+    Queue(u32),
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+struct TaskWire {
+    /// Every closure the task reaches: its function's index and its captures.
+    closures: Vec<(u32, Vec<Rich>)>,
+    callee: Rich,
+    args: Vec<Rich>,
+}
+
+/// A task ready to send: its bytes, and the queues whose descriptors go with it.
+pub struct EncodedTask {
+    pub bytes: Vec<u8>,
+    pub queues: Vec<Rc<Queue>>,
+}
+
+impl EncodedTask {
+    pub fn fds(&self) -> Vec<RawFd> {
+        self.queues.iter().map(|q| q.raw_fd()).collect()
+    }
+}
+
+#[derive(Default)]
+struct TaskEncoder {
+    closures: Vec<(u32, Vec<Rich>)>,
+    seen_closures: HashMap<*const Closure, u32>,
+    queues: Vec<Rc<Queue>>,
+}
+
+impl TaskEncoder {
+    fn value(&mut self, v: &Value, depth: usize) -> Result<Rich, NotSendable> {
+        if depth > limits::MAX_VALUE_DEPTH {
+            return Err(NotSendable {
+                type_name: "nested",
+            });
+        }
+        Ok(match v {
+            Value::Nil | Value::Uninit => Rich::Nil,
+            Value::Bool(b) => Rich::Bool(*b),
+            Value::Int(n) => Rich::Int(*n),
+            Value::Float(x) => Rich::Float(*x),
+            Value::Str(s) => Rich::Str(s.to_string()),
+            Value::List(items) => Rich::List(
+                items
+                    .borrow()
+                    .iter()
+                    .map(|item| self.value(item, depth + 1))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Map(entries) => Rich::Map(
+                entries
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| Ok((k.to_string(), self.value(v, depth + 1)?)))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Builtin(id) => Rich::Builtin(*id),
+            Value::Cell(cell) => self.value(&cell.borrow(), depth)?,
+            Value::Func(closure) => {
+                let key = Rc::as_ptr(closure);
+                if let Some(id) = self.seen_closures.get(&key) {
+                    return Ok(Rich::Func(*id));
+                }
+                let id = self.closures.len() as u32;
+                self.seen_closures.insert(key, id);
+                self.closures.push((closure.proto.index, Vec::new()));
+                let captures = closure
+                    .upvals
+                    .iter()
+                    .map(|cell| self.value(&cell.borrow(), depth + 1))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.closures[id as usize].1 = captures;
+                Rich::Func(id)
+            }
+            Value::Queue(queue) => {
+                let index = match self.queues.iter().position(|q| Rc::ptr_eq(q, queue)) {
+                    Some(i) => i,
+                    None => {
+                        self.queues.push(queue.clone());
+                        self.queues.len() - 1
+                    }
+                };
+                Rich::Queue(index as u32)
+            }
+            other => {
+                return Err(NotSendable {
+                    type_name: other.type_name(),
+                })
+            }
+        })
+    }
+}
+
+/// Encodes a call for a pool worker.
+pub fn encode_task(callee: &Value, args: &[Value]) -> Result<EncodedTask, NotSendable> {
+    let mut encoder = TaskEncoder::default();
+    let callee = encoder.value(callee, 0)?;
+    let args = args
+        .iter()
+        .map(|a| encoder.value(a, 0))
+        .collect::<Result<Vec<_>, _>>()?;
+    if encoder.queues.len() > crate::os::MAX_FRAME_FDS {
+        return Err(NotSendable {
+            type_name: "too many queues",
+        });
+    }
+    let wire = TaskWire {
+        closures: encoder.closures,
+        callee,
+        args,
+    };
+    Ok(EncodedTask {
+        bytes: postcard::to_allocvec(&wire).unwrap_or_default(),
+        queues: encoder.queues,
+    })
+}
+
+struct TaskDecoder<'a> {
+    closures: Vec<Rc<Closure>>,
+    queues: Vec<Option<Value>>,
+    fds: Vec<Option<OwnedFd>>,
+    protos: &'a [Rc<FnProto>],
+}
+
+impl TaskDecoder<'_> {
+    fn value(&mut self, r: Rich) -> Result<Value, String> {
+        Ok(match r {
+            Rich::Nil => Value::Nil,
+            Rich::Bool(b) => Value::Bool(b),
+            Rich::Int(n) => Value::Int(n),
+            Rich::Float(x) => Value::Float(x),
+            Rich::Str(s) => Value::Str(s.into()),
+            Rich::List(items) => Value::list(
+                items
+                    .into_iter()
+                    .map(|i| self.value(i))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Rich::Map(entries) => {
+                let mut map = IndexMap::new();
+                for (k, v) in entries {
+                    map.insert(Rc::from(k), self.value(v)?);
+                }
+                Value::map(map)
+            }
+            Rich::Builtin(id) if (id as usize) < crate::builtins::all().len() => Value::Builtin(id),
+            Rich::Func(id) => Value::Func(
+                self.closures
+                    .get(id as usize)
+                    .cloned()
+                    .ok_or("a task names a function it does not carry")?,
+            ),
+            Rich::Queue(i) => {
+                let i = i as usize;
+                if let Some(Some(q)) = self.queues.get(i) {
+                    return Ok(q.clone());
+                }
+                let fd = self
+                    .fds
+                    .get_mut(i)
+                    .and_then(Option::take)
+                    .ok_or("a task names a queue it does not carry")?;
+                let queue = Value::Queue(Rc::new(Queue::open(fd)?));
+                if self.queues.len() <= i {
+                    self.queues.resize(i + 1, None);
+                }
+                self.queues[i] = Some(queue.clone());
+                queue
+            }
+            Rich::Builtin(_) => return Err("a task names an unknown built-in".into()),
+        })
+    }
+}
+
+/// Decodes a task in a pool worker: the function to call and its arguments.
+pub fn decode_task(
+    bytes: &[u8],
+    fds: Vec<OwnedFd>,
+    protos: &[Rc<FnProto>],
+) -> Result<(Value, Vec<Value>), String> {
+    let wire: TaskWire = postcard::from_bytes(bytes).map_err(|e| e.to_string())?;
+    let mut decoder = TaskDecoder {
+        closures: Vec::new(),
+        queues: Vec::new(),
+        fds: fds.into_iter().map(Some).collect(),
+        protos,
+    };
+    // Closures first, with empty cells, so captures may refer to any of them (recursion).
+    for (index, captures) in &wire.closures {
+        let proto = decoder
+            .protos
+            .get(*index as usize)
+            .ok_or("a task names an unknown function")?
+            .clone();
+        if proto.captures.len() != captures.len() {
+            return Err("a task's function does not match this program".into());
+        }
+        let upvals = (0..captures.len())
+            .map(|_| Rc::new(RefCell::new(Value::Nil)))
+            .collect();
+        decoder.closures.push(Rc::new(Closure { proto, upvals }));
+    }
+    for (i, (_, captures)) in wire.closures.into_iter().enumerate() {
+        for (j, capture) in captures.into_iter().enumerate() {
+            let value = decoder.value(capture)?;
+            *decoder.closures[i].upvals[j].borrow_mut() = value;
+        }
+    }
+    let callee = decoder.value(wire.callee)?;
+    let args = wire
+        .args
+        .into_iter()
+        .map(|a| decoder.value(a))
+        .collect::<Result<_, _>>()?;
+    Ok((callee, args))
 }

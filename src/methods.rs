@@ -1,0 +1,323 @@
+//! Methods of queues and pools (`q.put(v)`, `p.map(f, xs)`), registered from one table.
+
+use crate::ast::Span;
+use crate::builtins::CallSite;
+use crate::interp::{error, error_help, seconds_of, Interp, Unwind, R};
+use crate::pool::{Pool, TaskHandle};
+use crate::queue::{Queue, QueueError, Wait};
+use crate::value::Value;
+use crate::{os, wire};
+use std::rc::Rc;
+
+type MethodFn = fn(&mut Interp, &Value, &[Value], &CallSite) -> R<Value>;
+
+pub struct Method {
+    /// The type it belongs to, as `type()` names it.
+    pub on: &'static str,
+    pub name: &'static str,
+    pub signature: &'static str,
+    min_args: usize,
+    max_args: usize,
+    run: MethodFn,
+}
+
+macro_rules! method {
+    ($on:literal, $name:literal, $sig:literal, $min:expr, $max:expr, $run:expr) => {
+        Method {
+            on: $on,
+            name: $name,
+            signature: $sig,
+            min_args: $min,
+            max_args: $max,
+            run: $run,
+        }
+    };
+}
+
+static METHODS: &[Method] = &[
+    method!("queue", "put", "q.put(value, seconds?)", 1, 2, queue_put),
+    method!("queue", "get", "q.get(seconds?)", 0, 1, queue_get),
+    method!("queue", "try_put", "q.try_put(value)", 1, 1, queue_try_put),
+    method!("queue", "try_get", "q.try_get()", 0, 0, queue_try_get),
+    method!("queue", "size", "q.size()", 0, 0, queue_size),
+    method!("queue", "empty", "q.empty()", 0, 0, queue_empty),
+    method!("queue", "full", "q.full()", 0, 0, queue_full),
+    method!("pool", "map", "p.map(f, items)", 2, 2, pool_map),
+    method!("pool", "apply", "p.apply(f, [args])", 1, 2, pool_apply),
+    method!("pool", "submit", "p.submit(f, [args])", 1, 2, pool_submit),
+    method!("pool", "close", "p.close()", 0, 0, pool_close),
+];
+
+pub fn all() -> &'static [Method] {
+    METHODS
+}
+
+/// Calls `target.name(args)`, or explains why there is no such method.
+pub fn call(
+    interp: &mut Interp,
+    target: &Value,
+    name: &str,
+    name_span: Span,
+    args: &[Value],
+    site: &CallSite,
+) -> R<Value> {
+    let on = target.type_name();
+    let Some(method) = METHODS.iter().find(|m| m.on == on && m.name == name) else {
+        return Err(no_method(target, name, name_span));
+    };
+    if args.len() < method.min_args || args.len() > method.max_args {
+        return Err(error_help(
+            format!(
+                "`{name}` of a {on} takes {}, but {} were given",
+                arg_count(method),
+                args.len()
+            ),
+            site.span,
+            "wrong number of arguments",
+            format!("usage: {}", method.signature),
+        ));
+    }
+    (method.run)(interp, target, args, site)
+}
+
+fn arg_count(m: &Method) -> String {
+    match (m.min_args, m.max_args) {
+        (a, b) if a == b => format!("{a} argument{}", if a == 1 { "" } else { "s" }),
+        (a, b) => format!("{a} to {b} arguments"),
+    }
+}
+
+fn no_method(target: &Value, name: &str, span: Span) -> Unwind {
+    let on = target.type_name();
+    let own: Vec<&str> = METHODS
+        .iter()
+        .filter(|m| m.on == on)
+        .map(|m| m.name)
+        .collect();
+    let help = if let Some(id) = crate::builtins::lookup(name) {
+        format!(
+            "call it as a function: {}",
+            crate::builtins::all()[id as usize].signature
+        )
+    } else if !own.is_empty() {
+        format!("a {on} has the methods {}", own.join(", "))
+    } else {
+        "methods exist on queues and pools".to_string()
+    };
+    error_help(
+        format!("{on} has no method `{name}`"),
+        span,
+        "no such method",
+        help,
+    )
+}
+
+// ---------------------------------------------------------------- queues
+
+fn queue_of(target: &Value) -> &Rc<Queue> {
+    match target {
+        Value::Queue(q) => q,
+        _ => unreachable!("the table only routes queues here"),
+    }
+}
+
+/// The wait a `seconds` argument asks for (none given: wait as long as it takes).
+fn wait_for(arg: Option<&Value>, site: &CallSite, i: usize) -> R<Wait> {
+    match arg {
+        None => Ok(Wait::Forever),
+        Some(v) => match seconds_of(v) {
+            Some(seconds) => Ok(Wait::Until(os::monotonic_seconds() + seconds)),
+            None => Err(error(
+                format!(
+                    "a timeout must be a number of seconds, 0 or more, not {}",
+                    v.to_display()
+                ),
+                site.arg(i),
+                "not a valid number of seconds",
+            )),
+        },
+    }
+}
+
+fn queue_error(e: QueueError, op: &str, seconds: Option<&Value>, site: &CallSite) -> Unwind {
+    match e {
+        QueueError::Interrupted(sig) => Unwind::signal(sig),
+        QueueError::Timeout => {
+            let (state, what) = if op == "put" {
+                ("full", "room")
+            } else {
+                ("empty", "message")
+            };
+            let seconds = seconds.map(Value::to_display).unwrap_or_default();
+            error_help(
+                format!("q.{op} timed out after {seconds} seconds: the queue stayed {state}"),
+                site.span,
+                format!("no {what} in time"),
+                format!("catch the error to go on, or use q.try_{op} to never wait"),
+            )
+        }
+        QueueError::Hopeless => {
+            let state = if op == "put" { "full" } else { "empty" };
+            error_help(
+                format!(
+                    "q.{op}() would wait forever: the queue is {state} and no other process that holds it is still running"
+                ),
+                site.span,
+                "nobody can answer this",
+                "a process holds a queue when it created it, inherited it through fork or spawn, or received it in a pool task",
+            )
+        }
+        QueueError::Aborted => unreachable!("handled by the caller"),
+        QueueError::TooLarge(len) => error(
+            format!(
+                "a message of {len} bytes is larger than a queue holds ({} bytes)",
+                crate::queue::QUEUE_BYTES
+            ),
+            site.arg(0),
+            "too large",
+        ),
+    }
+}
+
+fn encode(value: &Value, site: &CallSite) -> R<Vec<u8>> {
+    wire::encode_message(value).map_err(|not_sendable| {
+        error_help(
+            not_sendable
+                .message()
+                .replace("sent to another process", "put in a queue"),
+            site.arg(0),
+            "not plain data",
+            "queue messages are nil, bool, int, float, string, list or map",
+        )
+    })
+}
+
+fn decode(bytes: &[u8], site: &CallSite) -> R<Value> {
+    wire::decode_message(bytes).ok_or_else(|| {
+        error(
+            "a message in the queue could not be read",
+            site.span,
+            "damaged message",
+        )
+    })
+}
+
+/// Runs a queue operation while keeping this process's pools going; an error
+/// from the pools (a signal, a worker that cannot be replaced) ends the wait.
+fn with_pools<T>(
+    interp: &mut Interp,
+    op: impl FnOnce(crate::queue::Idle) -> Result<T, QueueError>,
+) -> Result<Result<T, QueueError>, Unwind> {
+    let mut failure = None;
+    let result = op(&mut || match interp.service_pools() {
+        Ok(busy) => Ok(busy),
+        Err(unwind) => {
+            failure = Some(unwind);
+            Err(())
+        }
+    });
+    match failure {
+        Some(unwind) => Err(unwind),
+        None => Ok(result),
+    }
+}
+
+fn queue_put(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
+    let bytes = encode(&args[0], site)?;
+    let wait = wait_for(args.get(1), site, 1)?;
+    let queue = queue_of(target).clone();
+    with_pools(interp, |idle| queue.put(&bytes, wait, idle))?
+        .map_err(|e| queue_error(e, "put", args.get(1), site))?;
+    Ok(Value::Nil)
+}
+
+fn queue_get(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
+    let wait = wait_for(args.first(), site, 0)?;
+    let queue = queue_of(target).clone();
+    match with_pools(interp, |idle| queue.get(wait, idle))? {
+        Ok(Some(bytes)) => decode(&bytes, site),
+        Ok(None) => Ok(Value::Nil),
+        Err(e) => Err(queue_error(e, "get", args.first(), site)),
+    }
+}
+
+fn queue_try_put(_: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
+    let bytes = encode(&args[0], site)?;
+    queue_of(target)
+        .put(&bytes, Wait::No, &mut || Ok(false))
+        .map(Value::Bool)
+        .map_err(|e| queue_error(e, "put", None, site))
+}
+
+fn queue_try_get(_: &mut Interp, target: &Value, _: &[Value], site: &CallSite) -> R<Value> {
+    match queue_of(target).get(Wait::No, &mut || Ok(false)) {
+        Ok(Some(bytes)) => decode(&bytes, site),
+        Ok(None) => Ok(Value::Nil),
+        Err(e) => Err(queue_error(e, "get", None, site)),
+    }
+}
+
+fn queue_size(_: &mut Interp, target: &Value, _: &[Value], _: &CallSite) -> R<Value> {
+    Ok(Value::Int(queue_of(target).size() as i64))
+}
+
+fn queue_empty(_: &mut Interp, target: &Value, _: &[Value], _: &CallSite) -> R<Value> {
+    Ok(Value::Bool(queue_of(target).size() == 0))
+}
+
+fn queue_full(_: &mut Interp, target: &Value, _: &[Value], _: &CallSite) -> R<Value> {
+    Ok(Value::Bool(queue_of(target).is_full()))
+}
+
+// ---------------------------------------------------------------- pools
+
+fn pool_of(target: &Value) -> &Rc<Pool> {
+    match target {
+        Value::Pool(p) => p,
+        _ => unreachable!("the table only routes pools here"),
+    }
+}
+
+/// The `[args]` list of apply and submit (none: no arguments).
+fn task_args(args: &[Value], site: &CallSite) -> R<Vec<Value>> {
+    match args.get(1) {
+        None => Ok(Vec::new()),
+        Some(Value::List(items)) => Ok(items.borrow().clone()),
+        Some(other) => Err(error_help(
+            format!("a task's arguments are a list, not {}", other.type_name()),
+            site.arg(1),
+            format!("this is {}", other.type_name()),
+            "write p.apply(f, [a, b]) to call f(a, b)",
+        )),
+    }
+}
+
+fn pool_map(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
+    interp.pool_map(pool_of(target), &args[0], &args[1], site.span)
+}
+
+fn pool_apply(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
+    let pool = pool_of(target);
+    let call_args = task_args(args, site)?;
+    let id = interp.pool_submit(pool, &args[0], &call_args, site.span)?;
+    let task = TaskHandle {
+        pool: pool.clone(),
+        id,
+    };
+    interp.join_task(&task, None, site.span)
+}
+
+fn pool_submit(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
+    let pool = pool_of(target);
+    let call_args = task_args(args, site)?;
+    let id = interp.pool_submit(pool, &args[0], &call_args, site.span)?;
+    Ok(Value::Task(Rc::new(TaskHandle {
+        pool: pool.clone(),
+        id,
+    })))
+}
+
+fn pool_close(interp: &mut Interp, target: &Value, _: &[Value], site: &CallSite) -> R<Value> {
+    interp.close_pool(pool_of(target), site.span)?;
+    Ok(Value::Nil)
+}

@@ -1,0 +1,560 @@
+//! Process pools: n workers forked once and reused. Tasks travel over a socket per worker
+//! (functions by compiled index, queues as descriptors); a worker that dies is reported and
+//! replaced, so a pool never hangs.
+
+use crate::ast::Span;
+use crate::interp::{error, error_help, Interp, Stop, Unwind, R};
+use crate::os::{self, Event, Forked};
+use crate::queue::Queue;
+use crate::value::Value;
+use crate::wire::{self, Report};
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::OwnedFd;
+use std::rc::Rc;
+
+/// A pool as a script value.
+#[derive(Debug)]
+pub struct Pool {
+    /// The process that made the pool: only it may use it.
+    pub owner: i32,
+    pub size: usize,
+    state: RefCell<PoolState>,
+}
+
+/// A task submitted with `p.submit`: `join` waits for it.
+#[derive(Debug)]
+pub struct TaskHandle {
+    pub pool: Rc<Pool>,
+    pub id: u64,
+}
+
+/// Tasks sent ahead to one worker (they wait in its socket): few enough that
+/// sending never blocks, and a worker that is busy never holds many.
+const MAX_AHEAD_TASKS: usize = 32;
+const MAX_AHEAD_BYTES: usize = 64 * 1024;
+
+#[derive(Debug)]
+struct Worker {
+    pid: i32,
+    /// The parent's end of the worker's socket.
+    socket: Option<OwnedFd>,
+    /// Tasks sent to it, oldest (the one running) first, with their sizes.
+    sent: VecDeque<(u64, usize)>,
+}
+
+impl Worker {
+    fn busy(&self) -> bool {
+        !self.sent.is_empty()
+    }
+
+    /// Can this task be sent to it now without the send blocking?
+    fn has_room(&self, bytes: usize) -> bool {
+        let ahead: usize = self.sent.iter().map(|(_, b)| b).sum();
+        self.sent.is_empty()
+            || (self.sent.len() < MAX_AHEAD_TASKS && ahead + bytes <= MAX_AHEAD_BYTES)
+    }
+}
+
+struct Pending {
+    id: u64,
+    bytes: Vec<u8>,
+    /// Keeps the queues' descriptors open until the task is sent.
+    queues: Vec<Rc<Queue>>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pending({})", self.id)
+    }
+}
+
+#[derive(Debug, Default)]
+struct PoolState {
+    workers: Vec<Worker>,
+    waiting: VecDeque<Pending>,
+    /// Finished tasks: the result, or the error message.
+    results: HashMap<u64, Result<Value, String>>,
+    /// Copies of tasks sent but not answered, to resend if their worker dies first.
+    resend: HashMap<u64, Pending>,
+    next_id: u64,
+    closed: bool,
+    /// Copied into another process by fork: its workers are not ours.
+    inherited: bool,
+}
+
+impl Pool {
+    /// In a forked child: forget the parent's workers and close our copies of their sockets.
+    pub fn forget_in_child(&self) {
+        let mut state = self.state.borrow_mut();
+        state.inherited = true;
+        state.workers.clear();
+        state.waiting.clear();
+        state.resend.clear();
+    }
+}
+
+/// What a pool worker sends back.
+fn worker_report(result: &R<Value>, interp: &Interp) -> Vec<u8> {
+    match result {
+        Ok(value) => wire::encode_returned(value).unwrap_or_else(|not_sendable| {
+            wire::encode_failed(&format!(
+                "{} (the task's result, at {})",
+                not_sendable.message(),
+                interp.describe_span(interp.returned_at)
+            ))
+        }),
+        Err(unwind) => match unwind.diag() {
+            // Calls made by the worker itself have no place in the script to show.
+            Some(diag) if diag.span.is_empty() && diag.span.start == 0 => {
+                wire::encode_failed(&diag.message)
+            }
+            Some(diag) => wire::encode_failed(&format!(
+                "{} (at {})",
+                diag.message,
+                interp.describe_span(diag.span)
+            )),
+            None => wire::encode_failed("the task ended its worker"),
+        },
+    }
+}
+
+impl Interp {
+    /// `pool(n)`: starts n workers.
+    pub fn pool_new(&mut self, size: i64, span: Span) -> R<Value> {
+        if !(1..=1024).contains(&size) {
+            return Err(error(
+                format!("a pool needs 1 to 1024 workers, not {size}"),
+                span,
+                "out of range",
+            ));
+        }
+        let pool = Rc::new(Pool {
+            owner: self.procs.me(),
+            size: size as usize,
+            state: RefCell::new(PoolState::default()),
+        });
+        self.procs.pools.push(Rc::downgrade(&pool));
+        for _ in 0..size {
+            match self.start_worker(span) {
+                Ok(worker) => pool.state.borrow_mut().workers.push(worker),
+                Err(e) => {
+                    self.close_pool(&pool, span).ok();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Value::Pool(pool))
+    }
+
+    fn start_worker(&mut self, span: Span) -> R<Worker> {
+        self.take_place(span, "start a pool worker")?;
+        let (ours, theirs) = os::socket_pair().map_err(|reason| {
+            self.procs.live.release();
+            error(
+                format!("cannot start a pool worker: {reason}"),
+                span,
+                "here",
+            )
+        })?;
+        match os::fork() {
+            Err(reason) => {
+                self.procs.live.release();
+                Err(error(
+                    format!("cannot start a pool worker: {reason}"),
+                    span,
+                    "here",
+                ))
+            }
+            Ok(Forked::Child) => {
+                drop(ours);
+                self.become_child(Some("pool worker".into()));
+                self.worker_main(theirs)
+            }
+            Ok(Forked::Parent(pid)) => {
+                drop(theirs);
+                self.procs.add_child(pid, "".into());
+                Ok(Worker {
+                    pid,
+                    socket: Some(ours),
+                    sent: VecDeque::new(),
+                })
+            }
+        }
+    }
+
+    /// A worker's life: run tasks until the pool closes its socket.
+    fn worker_main(&mut self, socket: OwnedFd) -> ! {
+        loop {
+            let frame = match os::recv_frame(&socket) {
+                Ok(Some(frame)) => frame,
+                // The pool closed (or the parent died): end quietly.
+                _ => os::exit_now(0),
+            };
+            let (bytes, fds) = frame;
+            let result = match wire::decode_task(&bytes, fds, &self.protos.clone()) {
+                Ok((callee, args)) => self.call_value(&callee, &args, Span::default()),
+                Err(reason) => Err(error(
+                    format!("a pool task could not be read: {reason}"),
+                    Span::default(),
+                    "",
+                )),
+            };
+            // Children a task started and did not join are joined before the next task.
+            let result = match self.join_all() {
+                Ok(()) => result,
+                Err(unwind) => Err(unwind),
+            };
+            if let Err(unwind) = &result {
+                if unwind.diag().is_none() {
+                    // exit() or a signal ends the worker itself; the pool sees it die.
+                    let Err(unwind) = result else { unreachable!() };
+                    match self.end_process(Err(unwind)) {
+                        Stop::Exit(code) => os::exit_now(code),
+                        _ => os::exit_now(1),
+                    }
+                }
+            }
+            let report = worker_report(&result, self);
+            if os::send_frame(&socket, &report, &[]).is_err() {
+                os::exit_now(0);
+            }
+        }
+    }
+
+    fn own_pool(&self, pool: &Pool, span: Span) -> R<()> {
+        if pool.owner != self.procs.me() || pool.state.borrow().inherited {
+            return Err(error_help(
+                "this pool belongs to another process",
+                span,
+                "not usable here",
+                "a pool can only be used by the process that made it; make one with pool(n) here",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Queues a task; it goes to a worker as soon as one is free.
+    pub fn pool_submit(
+        &mut self,
+        pool: &Rc<Pool>,
+        callee: &Value,
+        args: &[Value],
+        span: Span,
+    ) -> R<u64> {
+        self.own_pool(pool, span)?;
+        if pool.state.borrow().closed {
+            return Err(error(
+                "the pool is closed",
+                span,
+                "no new tasks after close()",
+            ));
+        }
+        if !matches!(callee, Value::Func(_) | Value::Builtin(_)) {
+            return Err(error(
+                format!("a pool runs functions, not {}", callee.type_name()),
+                span,
+                format!("this is {}", callee.type_name()),
+            ));
+        }
+        let task = wire::encode_task(callee, args).map_err(|not_sendable| {
+            error_help(
+                not_sendable.message(),
+                span,
+                "in this task",
+                "a pool task may carry plain values, functions and queues",
+            )
+        })?;
+        let id = {
+            let mut state = pool.state.borrow_mut();
+            state.next_id += 1;
+            let id = state.next_id;
+            state.waiting.push_back(Pending {
+                id,
+                bytes: task.bytes,
+                queues: task.queues,
+            });
+            id
+        };
+        self.dispatch(pool, span)?;
+        Ok(id)
+    }
+
+    /// Sends waiting tasks ahead to the least loaded workers with room, so
+    /// workers keep going while this process does other things; replaces
+    /// workers found dead.
+    fn dispatch(&mut self, pool: &Rc<Pool>, span: Span) -> R<()> {
+        loop {
+            let (worker_index, pending) = {
+                let mut state = pool.state.borrow_mut();
+                let Some(front) = state.waiting.front() else {
+                    return Ok(());
+                };
+                let bytes = front.bytes.len();
+                let Some(i) = (0..state.workers.len())
+                    .filter(|&i| state.workers[i].has_room(bytes))
+                    .min_by_key(|&i| state.workers[i].sent.len())
+                else {
+                    return Ok(());
+                };
+                (i, state.waiting.pop_front().expect("front exists"))
+            };
+            let sent = {
+                let state = pool.state.borrow();
+                let worker = &state.workers[worker_index];
+                let fds: Vec<_> = pending.queues.iter().map(|q| q.raw_fd()).collect();
+                worker
+                    .socket
+                    .as_ref()
+                    .is_some_and(|s| os::send_frame(s, &pending.bytes, &fds).is_ok())
+            };
+            if sent {
+                let mut state = pool.state.borrow_mut();
+                state.workers[worker_index]
+                    .sent
+                    .push_back((pending.id, pending.bytes.len()));
+                state.resend.insert(pending.id, pending);
+            } else {
+                // The worker is gone: put the task back and replace the worker.
+                pool.state.borrow_mut().waiting.push_front(pending);
+                self.worker_died(pool, worker_index, span)?;
+            }
+        }
+    }
+
+    /// Collects what finished and hands out waiting tasks, without waiting.
+    /// Called while this process waits on something else (a queue), so its
+    /// pools keep running. Returns whether any pool still has work.
+    pub(crate) fn service_pools(&mut self) -> R<bool> {
+        let pools = self.procs.live_pools();
+        let mut busy = false;
+        for pool in pools {
+            if pool.owner != self.procs.me() || pool.state.borrow().inherited {
+                continue;
+            }
+            self.pump(&pool, Span::default(), Some(0.0), &|_| false)?;
+            let state = pool.state.borrow();
+            busy |= !state.waiting.is_empty() || state.workers.iter().any(Worker::busy);
+        }
+        Ok(busy)
+    }
+
+    /// A worker died: the task it was running fails with how it died, the
+    /// tasks waiting behind it go back to be sent again, and a new worker
+    /// takes its place.
+    fn worker_died(&mut self, pool: &Rc<Pool>, i: usize, span: Span) -> R<()> {
+        let (pid, sent) = {
+            let mut state = pool.state.borrow_mut();
+            let worker = &mut state.workers[i];
+            worker.socket = None;
+            (worker.pid, std::mem::take(&mut worker.sent))
+        };
+        let how = self.replace_worker(pool, i, span)?;
+        let mut state = pool.state.borrow_mut();
+        let mut sent = sent.into_iter();
+        if let Some((running, _)) = sent.next() {
+            state.results.insert(
+                running,
+                Err(format!(
+                    "pool worker {pid} {how} while running this task; a new worker took its place"
+                )),
+            );
+        }
+        // Not started yet: resend them, in their order, ahead of newer tasks.
+        let resend: Vec<u64> = sent.map(|(id, _)| id).collect();
+        for id in resend.into_iter().rev() {
+            if let Some(task) = state.resend.remove(&id) {
+                state.waiting.push_front(task);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reaps a dead worker and starts another in its place; returns how it died.
+    fn replace_worker(&mut self, pool: &Rc<Pool>, i: usize, span: Span) -> R<String> {
+        let pid = pool.state.borrow().workers[i].pid;
+        let how = match self.wait_child_status(pid)? {
+            Some(os::ExitStatus::Signaled(sig)) => {
+                format!("was killed by {}", os::signal_name(sig))
+            }
+            Some(os::ExitStatus::Exited(code)) => format!("exited with code {code}"),
+            None => "ended".to_string(),
+        };
+        let replacement = self.start_worker(span)?;
+        pool.state.borrow_mut().workers[i] = replacement;
+        Ok(how)
+    }
+
+    /// Reads results until `done` holds, or the deadline passes (Ok(false)).
+    fn pump(
+        &mut self,
+        pool: &Rc<Pool>,
+        span: Span,
+        deadline: Option<f64>,
+        done: &dyn Fn(&PoolStateView) -> bool,
+    ) -> R<bool> {
+        loop {
+            self.dispatch(pool, span)?;
+            if done(&PoolStateView(&pool.state.borrow())) {
+                return Ok(true);
+            }
+            let busy: Vec<usize> = pool
+                .state
+                .borrow()
+                .workers
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.busy() && w.socket.is_some())
+                .map(|(i, _)| i)
+                .collect();
+            // A deadline already passed still gets one look at what is ready.
+            let left = deadline.map(|end| os::ms_ceil(end - os::monotonic_seconds()).max(0));
+            let event = {
+                let state = pool.state.borrow();
+                let sockets: Vec<&OwnedFd> = busy
+                    .iter()
+                    .filter_map(|&i| state.workers[i].socket.as_ref())
+                    .collect();
+                os::wait_event(&sockets, left)
+            };
+            match event {
+                Event::Readable(k) => self.receive(pool, busy[k], span)?,
+                Event::Timeout => return Ok(false),
+                Event::Woken => {
+                    if let Some(sig) = os::pending_signal() {
+                        return Err(Unwind::signal(sig));
+                    }
+                    if left == Some(0) {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads one result from worker `i`, or finds it dead.
+    fn receive(&mut self, pool: &Rc<Pool>, i: usize, span: Span) -> R<()> {
+        let frame = {
+            let state = pool.state.borrow();
+            let socket = state.workers[i]
+                .socket
+                .as_ref()
+                .expect("polled sockets exist");
+            os::recv_frame(socket)
+        };
+        let Ok(Some((bytes, _))) = frame else {
+            return self.worker_died(pool, i, span);
+        };
+        let outcome = match wire::decode_report(&bytes) {
+            Report::Returned(v) => Ok(v),
+            Report::Failed(message) => Err(message),
+            Report::Missing => Err("the task's result could not be read".to_string()),
+        };
+        let mut state = pool.state.borrow_mut();
+        // A worker answers its tasks in the order they were sent.
+        if let Some((task, _)) = state.workers[i].sent.pop_front() {
+            state.resend.remove(&task);
+            state.results.insert(task, outcome);
+        }
+        Ok(())
+    }
+
+    fn task_result(&self, pool: &Rc<Pool>, id: u64, span: Span, what: &str) -> R<Value> {
+        match pool.state.borrow().results.get(&id) {
+            Some(Ok(v)) => Ok(v.clone()),
+            Some(Err(message)) => Err(error_help(
+                format!("{what} failed: {message}"),
+                span,
+                "the task ran here",
+                "the error happened in a pool worker; try/catch catches it here",
+            )),
+            None => Ok(Value::Nil),
+        }
+    }
+
+    /// `join` of a task handle (with an optional timeout: nil if not done in time).
+    pub fn join_task(&mut self, task: &TaskHandle, timeout: Option<f64>, span: Span) -> R<Value> {
+        self.own_pool(&task.pool, span)?;
+        let id = task.id;
+        let deadline = timeout.map(|t| os::monotonic_seconds() + t);
+        if !self.pump(&task.pool, span, deadline, &|s| {
+            s.0.results.contains_key(&id)
+        })? {
+            return Ok(Value::Nil);
+        }
+        self.task_result(&task.pool, id, span, "the task")
+    }
+
+    /// `p.map(f, items)`: results in item order; the first failure (in order) is raised
+    /// once every task has finished.
+    pub fn pool_map(
+        &mut self,
+        pool: &Rc<Pool>,
+        callee: &Value,
+        items: &Value,
+        span: Span,
+    ) -> R<Value> {
+        let items: Vec<Value> = match items {
+            Value::List(items) => items.borrow().clone(),
+            other => {
+                return Err(error(
+                    format!("map takes a list of items, not {}", other.type_name()),
+                    span,
+                    format!("this is {}", other.type_name()),
+                ))
+            }
+        };
+        let mut ids = Vec::with_capacity(items.len());
+        for item in &items {
+            ids.push(self.pool_submit(pool, callee, std::slice::from_ref(item), span)?);
+        }
+        let all: Vec<u64> = ids.clone();
+        self.pump(pool, span, None, &|s| {
+            all.iter().all(|id| s.0.results.contains_key(id))
+        })?;
+        let mut results = Vec::with_capacity(ids.len());
+        for (n, id) in ids.iter().enumerate() {
+            results.push(self.task_result(pool, *id, span, &format!("the task for item {n}"))?);
+        }
+        let mut state = pool.state.borrow_mut();
+        for id in &ids {
+            state.results.remove(id);
+        }
+        Ok(Value::list(results))
+    }
+
+    /// `p.close()`: finishes the tasks already given, then ends the workers.
+    pub fn close_pool(&mut self, pool: &Rc<Pool>, span: Span) -> R<()> {
+        if pool.state.borrow().inherited || pool.owner != self.procs.me() {
+            return Ok(());
+        }
+        pool.state.borrow_mut().closed = true;
+        self.pump(pool, span, None, &|s| {
+            s.0.waiting.is_empty() && !s.0.workers.iter().any(Worker::busy)
+        })?;
+        let pids: Vec<i32> = pool
+            .state
+            .borrow_mut()
+            .workers
+            .drain(..)
+            .map(|w| w.pid)
+            .collect();
+        // Dropping the sockets above tells each worker to end.
+        for pid in pids {
+            self.wait_child_status(pid)?;
+        }
+        Ok(())
+    }
+
+    /// Closes every pool this process made (at the end of the process).
+    pub(crate) fn close_all_pools(&mut self) -> R<()> {
+        let pools = self.procs.live_pools();
+        for pool in pools {
+            self.close_pool(&pool, Span::default())?;
+        }
+        Ok(())
+    }
+}
+
+/// Read access to a pool's state for `pump`'s stop condition.
+struct PoolStateView<'a>(&'a PoolState);

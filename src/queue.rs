@@ -1,0 +1,290 @@
+//! Queues between processes: a ring of messages in shared memory (a memfd), with no
+//! manager process. Inherited by fork and spawn, passed to pool workers as a descriptor.
+
+use crate::os::{self, SharedRegion};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+
+/// Bytes of messages a queue holds; one message may be up to this size too.
+pub const QUEUE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Processes remembered as holding a queue, for knowing when a wait is hopeless.
+const HOLDER_SLOTS: usize = 512;
+
+// The header, at the start of the region; messages follow at DATA.
+const LOCK: usize = 0; // u32: pid of the lock's owner, 0 when free
+const LOCK_WAITERS: usize = 4; // u32
+const CHANGED: usize = 8; // u32: bumped on every put and get (futex word)
+const WAITERS: usize = 12; // u32: processes sleeping on CHANGED
+const COUNT: usize = 16; // u64: messages waiting
+const MAX_ITEMS: usize = 24; // u64: 0 for no count limit
+const HEAD: usize = 32; // u64: byte position of the oldest message
+const TAIL: usize = 40; // u64: byte position after the newest message
+const UNTRACKED: usize = 48; // u32: holder table overflowed
+const HOLDERS: usize = 64; // i32 * HOLDER_SLOTS
+const DATA: usize = 4096;
+
+/// How long a blocked operation may wait.
+#[derive(Clone, Copy)]
+pub enum Wait {
+    No,
+    Forever,
+    /// Until this `os::monotonic_seconds()` time.
+    Until(f64),
+}
+
+#[derive(Debug)]
+pub enum QueueError {
+    Timeout,
+    /// No other process that holds the queue is still running.
+    Hopeless,
+    /// SIGINT or SIGTERM arrived while waiting.
+    Interrupted(i32),
+    TooLarge(usize),
+    /// The caller's idle work asked to stop waiting.
+    Aborted,
+}
+
+/// Work the waiting process does on every tick of a wait (its pools); Ok(true)
+/// when it has more to do soon, Err to stop waiting.
+pub type Idle<'a> = &'a mut dyn FnMut() -> Result<bool, ()>;
+
+/// One queue, as mapped in this process.
+#[derive(Debug)]
+pub struct Queue {
+    region: SharedRegion,
+}
+
+impl Queue {
+    /// A new queue holding at most `max_items` messages (0: no count limit).
+    pub fn create(max_items: u64) -> Result<Queue, String> {
+        let region = SharedRegion::create("procscript-queue", DATA + QUEUE_BYTES)?;
+        region.u64_at(MAX_ITEMS).store(max_items, SeqCst);
+        let queue = Queue { region };
+        queue.register(os::current_pid());
+        Ok(queue)
+    }
+
+    /// A queue another process sent as a descriptor.
+    pub fn open(fd: std::os::fd::OwnedFd) -> Result<Queue, String> {
+        let region = SharedRegion::open(fd)?;
+        if region.len() != DATA + QUEUE_BYTES {
+            return Err("not a queue".into());
+        }
+        let queue = Queue { region };
+        queue.register(os::current_pid());
+        Ok(queue)
+    }
+
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        self.region.raw_fd()
+    }
+
+    pub fn max_items(&self) -> u64 {
+        self.region.u64_at(MAX_ITEMS).load(Relaxed)
+    }
+
+    pub fn size(&self) -> u64 {
+        self.region.u64_at(COUNT).load(Acquire)
+    }
+
+    pub fn is_full(&self) -> bool {
+        let max = self.max_items();
+        let used = self.used_bytes();
+        (max > 0 && self.size() >= max) || used >= QUEUE_BYTES as u64
+    }
+
+    fn used_bytes(&self) -> u64 {
+        self.region.u64_at(TAIL).load(Acquire) - self.region.u64_at(HEAD).load(Acquire)
+    }
+
+    /// Remembers `pid` as a holder of this queue.
+    pub fn register(&self, pid: i32) {
+        let slot = |i: usize| self.region.i32_at(HOLDERS + 4 * i);
+        if (0..HOLDER_SLOTS).any(|i| slot(i).load(Relaxed) == pid) {
+            return;
+        }
+        for i in 0..HOLDER_SLOTS {
+            let current = slot(i).load(Relaxed);
+            let reusable = current == 0 || !os::process_alive(current);
+            if reusable
+                && slot(i)
+                    .compare_exchange(current, pid, SeqCst, SeqCst)
+                    .is_ok()
+            {
+                return;
+            }
+        }
+        // Too many holders to track: never call a wait hopeless.
+        self.region.u32_at(UNTRACKED).store(1, SeqCst);
+    }
+
+    /// Is some other process that holds the queue still running?
+    fn others_alive(&self) -> bool {
+        if self.region.u32_at(UNTRACKED).load(Relaxed) != 0 {
+            return true;
+        }
+        let me = os::current_pid();
+        (0..HOLDER_SLOTS).any(|i| {
+            let pid = self.region.i32_at(HOLDERS + 4 * i).load(Relaxed);
+            pid != 0 && pid != me && os::process_alive(pid)
+        })
+    }
+
+    // ------------------------------------------------------------ the lock
+
+    /// Takes the lock. A process killed while holding it cannot leave the
+    /// queue locked: its waiters find the owner dead and take the lock over.
+    /// (Messages only become visible once wholly written, so nothing is half-done.)
+    fn lock(&self) {
+        let me = os::current_pid() as u32;
+        let word = self.region.u32_at(LOCK);
+        loop {
+            match word.compare_exchange(0, me, Acquire, Relaxed) {
+                Ok(_) => return,
+                Err(owner) if owner == me => return,
+                Err(owner) => {
+                    let waiters = self.region.u32_at(LOCK_WAITERS);
+                    waiters.fetch_add(1, SeqCst);
+                    os::futex_wait(word, owner, 50);
+                    waiters.fetch_sub(1, SeqCst);
+                    if word.load(Relaxed) == owner
+                        && !os::process_alive(owner as i32)
+                        && word.compare_exchange(owner, me, Acquire, Relaxed).is_ok()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    fn unlock(&self) {
+        self.region.u32_at(LOCK).store(0, Release);
+        if self.region.u32_at(LOCK_WAITERS).load(SeqCst) > 0 {
+            os::futex_wake(self.region.u32_at(LOCK), 1);
+        }
+    }
+
+    /// Tells sleeping processes that the queue changed.
+    fn announce_change(&self) {
+        self.region.u32_at(CHANGED).fetch_add(1, SeqCst);
+        if self.region.u32_at(WAITERS).load(SeqCst) > 0 {
+            os::futex_wake(self.region.u32_at(CHANGED), i32::MAX);
+        }
+    }
+
+    /// Sleeps until the queue changes from `seen`, or the wait's end.
+    fn wait_for_change(&self, seen: u32, wait: Wait, idle: Idle) -> Result<(), QueueError> {
+        if let Some(sig) = os::pending_signal() {
+            return Err(QueueError::Interrupted(sig));
+        }
+        let more_work = idle().map_err(|()| QueueError::Aborted)?;
+        if self.region.u32_at(CHANGED).load(SeqCst) != seen {
+            return Ok(());
+        }
+        let tick_ms = match wait {
+            Wait::No => unreachable!("callers return before waiting"),
+            Wait::Forever => 100,
+            Wait::Until(end) => {
+                let left = end - os::monotonic_seconds();
+                if left <= 0.0 {
+                    return Err(QueueError::Timeout);
+                }
+                os::ms_ceil(left).clamp(1, 100) as u32
+            }
+        };
+        // Keep this process's other work (its pools) moving while it waits.
+        let tick_ms = if more_work { tick_ms.min(2) } else { tick_ms };
+        let waiters = self.region.u32_at(WAITERS);
+        waiters.fetch_add(1, SeqCst);
+        os::futex_wait(self.region.u32_at(CHANGED), seen, tick_ms);
+        waiters.fetch_sub(1, SeqCst);
+        if let Some(sig) = os::pending_signal() {
+            return Err(QueueError::Interrupted(sig));
+        }
+        // Nothing changed in a whole tick: is anyone left who could change it?
+        // (A wait with a timeout ends by itself, so only waits without one are checked.)
+        if matches!(wait, Wait::Forever)
+            && !more_work
+            && self.region.u32_at(CHANGED).load(SeqCst) == seen
+            && !self.others_alive()
+        {
+            return Err(QueueError::Hopeless);
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ messages
+
+    fn ring_write(&self, pos: u64, bytes: &[u8]) {
+        let offset = (pos % QUEUE_BYTES as u64) as usize;
+        let first = bytes.len().min(QUEUE_BYTES - offset);
+        self.region.write(DATA + offset, &bytes[..first]);
+        self.region.write(DATA, &bytes[first..]);
+    }
+
+    fn ring_read(&self, pos: u64, buf: &mut [u8]) {
+        let offset = (pos % QUEUE_BYTES as u64) as usize;
+        let first = buf.len().min(QUEUE_BYTES - offset);
+        self.region.read(DATA + offset, &mut buf[..first]);
+        self.region.read(DATA, &mut buf[first..]);
+    }
+
+    /// Adds one message; Ok(false) when `Wait::No` and it does not fit now.
+    pub fn put(&self, message: &[u8], wait: Wait, idle: Idle) -> Result<bool, QueueError> {
+        let need = 4 + message.len() as u64;
+        if need > QUEUE_BYTES as u64 {
+            return Err(QueueError::TooLarge(message.len()));
+        }
+        loop {
+            self.lock();
+            let count = self.region.u64_at(COUNT).load(Relaxed);
+            let max = self.max_items();
+            let free = QUEUE_BYTES as u64 - self.used_bytes();
+            if (max == 0 || count < max) && need <= free {
+                let tail = self.region.u64_at(TAIL).load(Relaxed);
+                self.ring_write(tail, &(message.len() as u32).to_le_bytes());
+                self.ring_write(tail + 4, message);
+                // Only now does the message exist for readers.
+                self.region.u64_at(TAIL).store(tail + need, Release);
+                self.region.u64_at(COUNT).store(count + 1, Release);
+                self.unlock();
+                self.announce_change();
+                return Ok(true);
+            }
+            let seen = self.region.u32_at(CHANGED).load(SeqCst);
+            self.unlock();
+            if let Wait::No = wait {
+                return Ok(false);
+            }
+            self.wait_for_change(seen, wait, idle)?;
+        }
+    }
+
+    /// Takes the oldest message; Ok(None) when `Wait::No` and there is none.
+    pub fn get(&self, wait: Wait, idle: Idle) -> Result<Option<Vec<u8>>, QueueError> {
+        loop {
+            self.lock();
+            let count = self.region.u64_at(COUNT).load(Relaxed);
+            if count > 0 {
+                let head = self.region.u64_at(HEAD).load(Relaxed);
+                let mut len = [0u8; 4];
+                self.ring_read(head, &mut len);
+                let len = u32::from_le_bytes(len) as u64;
+                let mut message = vec![0u8; len as usize];
+                self.ring_read(head + 4, &mut message);
+                self.region.u64_at(HEAD).store(head + 4 + len, Release);
+                self.region.u64_at(COUNT).store(count - 1, Release);
+                self.unlock();
+                self.announce_change();
+                return Ok(Some(message));
+            }
+            let seen = self.region.u32_at(CHANGED).load(SeqCst);
+            self.unlock();
+            if let Wait::No = wait {
+                return Ok(None);
+            }
+            self.wait_for_change(seen, wait, idle)?;
+        }
+    }
+}
