@@ -504,7 +504,7 @@ fn sleep(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
             "must be a finite number, 0 or more",
         ));
     };
-    os::sleep_interruptible(seconds);
+    interp.waiting("sleep", |_| os::sleep_interruptible(seconds));
     interp.check_signal()?;
     Ok(Value::Nil)
 }
@@ -800,8 +800,14 @@ fn cannot_run(prog: &str, reason: &str, site: &CallSite) -> Unwind {
     )
 }
 
-fn exec(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+fn exec(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let (prog, rest) = program_args("exec", args, site)?;
+    interp.note(|| crate::record::Kind::Exec {
+        program: std::iter::once(prog.as_str())
+            .chain(rest.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" "),
+    });
     let reason = os::exec_program(&prog, &rest);
     Err(cannot_run(&prog, &reason, site))
 }
@@ -853,6 +859,17 @@ impl Interp {
         match os::start_program(prog, args, capture) {
             Ok((pid, out)) => {
                 self.procs.add_child(pid, prog.into());
+                let line = self.line_of(site.span);
+                let how = std::iter::once(prog)
+                    .chain(args.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                self.note(|| crate::record::Kind::Began {
+                    child: pid,
+                    how: format!("run {how}"),
+                    name: String::new(),
+                    line,
+                });
                 Ok((pid, out))
             }
             Err(reason) => {

@@ -5,6 +5,10 @@ use crate::diagnostic::{Diag, Source};
 use crate::interp::{Interp, Stop};
 use crate::parser;
 use crate::process::Procs;
+use crate::record::{Kind, Recorder};
+use crate::views::{self, Run};
+use std::path::PathBuf;
+use std::rc::Rc;
 
 /// How a run ended.
 #[derive(Debug)]
@@ -34,12 +38,32 @@ impl Outcome {
 /// The default bound on the live processes of one script's tree.
 pub const DEFAULT_MAX_PROCS: usize = 512;
 
+/// Which views of the run to produce.
+#[derive(Debug, Default, Clone)]
+pub struct Views {
+    /// Draw the process tree on stderr after the run.
+    pub tree: bool,
+    /// Write a Chrome trace (Perfetto) here.
+    pub trace: Option<PathBuf>,
+    /// Write an SVG timeline here.
+    pub timeline: Option<PathBuf>,
+    /// Narrate each OS call on stderr as it happens.
+    pub explain: bool,
+}
+
+impl Views {
+    fn record(&self) -> bool {
+        self.tree || self.trace.is_some() || self.timeline.is_some()
+    }
+}
+
 /// Runs procscript source text.
 #[derive(Debug)]
 pub struct Engine {
     args: Vec<String>,
     max_procs: usize,
     color: bool,
+    views: Views,
 }
 
 impl Default for Engine {
@@ -48,6 +72,7 @@ impl Default for Engine {
             args: Vec::new(),
             max_procs: DEFAULT_MAX_PROCS,
             color: false,
+            views: Views::default(),
         }
     }
 }
@@ -75,6 +100,12 @@ impl Engine {
         self
     }
 
+    /// Records the run for these views (nothing is recorded when none is asked for).
+    pub fn views(mut self, views: Views) -> Self {
+        self.views = views;
+        self
+    }
+
     /// Parses and resolves names; nothing runs.
     pub fn check(&self, source: &Source) -> Result<(), Diag> {
         prepare(source).map(|_| ())
@@ -90,11 +121,55 @@ impl Engine {
         };
         let procs = Procs::new_root(self.max_procs);
         let mut interp = Interp::new(source.clone(), procs, self.color, compiled.protos);
+        if self.views.record() || self.views.explain {
+            match Recorder::new(self.views.record(), self.views.explain) {
+                Ok(recorder) => interp.recorder = Some(Rc::new(recorder)),
+                Err(reason) => eprintln!("procscript: cannot record the run: {reason}"),
+            }
+        }
+        let me = crate::os::current_pid();
+        interp.note(|| Kind::Began {
+            child: me,
+            how: "script".into(),
+            name: source.name.to_string(),
+            line: 0,
+        });
         let result = interp.run_script(&compiled.script, self.args.clone());
-        match interp.end_process(result) {
+        let outcome = match interp.end_process(result) {
             Stop::Exit(code) => Outcome::Exited(code),
             Stop::Error(diag) => Outcome::Failed(diag),
             Stop::Signal(sig) => Outcome::Signaled(sig),
+        };
+        if let Some(recorder) = &interp.recorder {
+            self.write_views(recorder);
+        }
+        outcome
+    }
+
+    /// Draws the views asked for from what every process recorded.
+    fn write_views(&self, recorder: &Recorder) {
+        if !self.views.record() {
+            return;
+        }
+        let (events, lost) = recorder.events();
+        let run = Run::from_events(&events, lost);
+        if self.views.tree {
+            let _ =
+                crate::os::write_all(crate::os::StdFd::Err, views::tree::render(&run).as_bytes());
+        }
+        let outputs = [
+            (
+                &self.views.trace,
+                views::chrome::render as fn(&Run) -> String,
+            ),
+            (&self.views.timeline, views::timeline::render),
+        ];
+        for (path, render) in outputs {
+            if let Some(path) = path {
+                if let Err(e) = std::fs::write(path, render(&run)) {
+                    eprintln!("procscript: cannot write {}: {e}", path.display());
+                }
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::methods;
 use crate::ops::{self, OpError};
 use crate::os;
 use crate::process::Procs;
+use crate::record::{Kind, Recorder};
 use crate::value::{Closure, Upval, Value};
 use indexmap::IndexMap;
 use smallvec::SmallVec;
@@ -119,6 +120,10 @@ pub struct Interp {
     pub(crate) procs: Procs,
     /// Every compiled function by index (how pool tasks name functions).
     pub(crate) protos: Rc<[Rc<FnProto>]>,
+    /// Records and narrates process events, when a view asked for them.
+    pub(crate) recorder: Option<Rc<Recorder>>,
+    /// Pool tasks this worker has run (numbers them in recorded events).
+    pub(crate) tasks_run: u64,
 }
 
 impl Interp {
@@ -132,7 +137,46 @@ impl Interp {
             color,
             procs,
             protos,
+            recorder: None,
+            tasks_run: 0,
         }
+    }
+
+    /// Records (and, with --explain, narrates) what just happened.
+    #[inline]
+    pub(crate) fn note(&self, kind: impl FnOnce() -> Kind) {
+        if let Some(recorder) = &self.recorder {
+            recorder.note(kind());
+        }
+    }
+
+    /// Marks the start and end of a wait around `f` for the timeline.
+    pub(crate) fn waiting<T>(&mut self, what: &str, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.note(|| Kind::WaitBegan {
+            what: what.to_string(),
+        });
+        let result = f(self);
+        self.note(|| Kind::WaitEnded);
+        result
+    }
+
+    /// The source text of a span, shortened for one line.
+    pub(crate) fn snippet(&self, span: Span) -> String {
+        let text = self
+            .source
+            .text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("");
+        let line = text.lines().next().unwrap_or("");
+        match line.char_indices().nth(48) {
+            Some((cut, _)) => format!("{}...", &line[..cut]),
+            None => line.to_string(),
+        }
+    }
+
+    /// The 1-based line of a span.
+    pub(crate) fn line_of(&self, span: Span) -> u32 {
+        self.source.line_col(span.start).0 as u32
     }
 
     /// "script.proc:3:5", for messages that travel without their span.
@@ -619,7 +663,7 @@ impl Interp {
                     None => None,
                     Some(t) => Some(self.eval_seconds(t, env, join.span)?),
                 };
-                self.join(&target, timeout, join.span)
+                self.waiting("join", |this| this.join(&target, timeout, join.span))
             }
         }
     }
@@ -672,7 +716,11 @@ impl Interp {
                 format!("this calls {}, not a function", callee.type_name()),
             ));
         }
-        self.spawn_process(callee, args, name, spawn.span)
+        let how = format!(
+            "spawn {}",
+            self.snippet(expr_span(&spawn.call).unwrap_or(spawn.span))
+        );
+        self.spawn_process(callee, args, name, how, spawn.span)
     }
 
     /// A number of seconds for a timeout: an int or float, 0 or more.

@@ -18,9 +18,11 @@ pub mod parser;
 pub mod pool;
 pub mod process;
 pub mod queue;
+pub mod record;
 mod syntax_error;
 pub mod value;
+pub mod views;
 pub mod wire;
 
 pub use diagnostic::{Diag, Source};
-pub use engine::{Engine, Outcome};
+pub use engine::{Engine, Outcome, Views};

@@ -16,7 +16,11 @@ use std::process::ExitCode;
                   procscript hello.proc a b       run a script; `args` is [\"a\", \"b\"]\n  \
                   procscript -e 'print(pid)'      run code given inline\n  \
                   echo 'print(1)' | procscript -  read the script from stdin\n  \
-                  procscript --check hello.proc   parse and check only\n\n\
+                  procscript --check hello.proc   parse and check only\n  \
+                  procscript --tree forks.proc    run, then draw the process tree\n  \
+                  procscript --trace t.json x.proc  run, and write a trace for Perfetto\n  \
+                  procscript --timeline t.svg x.proc  run, and draw a timeline picture\n  \
+                  procscript --explain forks.proc  narrate each OS call as it happens\n\n\
                   Exit codes: the script's exit(n), else 0; 1 for an uncaught runtime error;\n\
                   2 for a parse error or bad usage (nothing is run)."
 )]
@@ -34,6 +38,22 @@ struct Cli {
     #[arg(long, value_name = "N", default_value_t = procscript::engine::DEFAULT_MAX_PROCS as u32,
           value_parser = clap::value_parser!(u32).range(1..))]
     max_procs: u32,
+
+    /// After the run, draw the tree of every process that ran on stderr
+    #[arg(long)]
+    tree: bool,
+
+    /// Write the run as a Chrome trace (open it in Perfetto or chrome://tracing)
+    #[arg(long, value_name = "OUT.json")]
+    trace: Option<std::path::PathBuf>,
+
+    /// Write the run as an SVG timeline (one lane per process)
+    #[arg(long, value_name = "OUT.svg")]
+    timeline: Option<std::path::PathBuf>,
+
+    /// Narrate each OS call (fork, waitpid, kill, exit...) on stderr as it happens
+    #[arg(long)]
+    explain: bool,
 
     /// The script file (`-` reads it from stdin), then the script's arguments
     #[arg(
@@ -57,7 +77,13 @@ fn main() -> ExitCode {
     let engine = Engine::new()
         .args(args)
         .max_procs(cli.max_procs as usize)
-        .color(color);
+        .color(color)
+        .views(procscript::Views {
+            tree: cli.tree,
+            trace: cli.trace.clone(),
+            timeline: cli.timeline.clone(),
+            explain: cli.explain,
+        });
     if cli.check {
         return match engine.check(&source) {
             Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ use crate::builtins::CallSite;
 use crate::interp::{error, error_help, seconds_of, Interp, Unwind, R};
 use crate::pool::{Pool, TaskHandle};
 use crate::queue::{Queue, QueueError, Wait};
+use crate::record::Kind;
 use crate::value::Value;
 use crate::{os, wire};
 use std::rc::Rc;
@@ -226,16 +227,25 @@ fn queue_put(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSit
     let bytes = encode(&args[0], site)?;
     let wait = wait_for(args.get(1), site, 1)?;
     let queue = queue_of(target).clone();
-    with_pools(interp, |idle| queue.put(&bytes, wait, idle))?
+    interp
+        .waiting("put", |this| {
+            with_pools(this, |idle| queue.put(&bytes, wait, idle))
+        })?
         .map_err(|e| queue_error(e, "put", args.get(1), site))?;
+    let id = queue.id();
+    interp.note(|| Kind::Put { queue: id });
     Ok(Value::Nil)
 }
 
 fn queue_get(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
     let wait = wait_for(args.first(), site, 0)?;
     let queue = queue_of(target).clone();
-    match with_pools(interp, |idle| queue.get(wait, idle))? {
-        Ok(Some(bytes)) => decode(&bytes, site),
+    match interp.waiting("get", |this| with_pools(this, |idle| queue.get(wait, idle)))? {
+        Ok(Some(bytes)) => {
+            let id = queue.id();
+            interp.note(|| Kind::Got { queue: id });
+            decode(&bytes, site)
+        }
         Ok(None) => Ok(Value::Nil),
         Err(e) => Err(queue_error(e, "get", args.first(), site)),
     }

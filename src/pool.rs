@@ -6,6 +6,7 @@ use crate::ast::Span;
 use crate::interp::{error, error_help, Interp, Stop, Unwind, R};
 use crate::os::{self, Event, Forked};
 use crate::queue::Queue;
+use crate::record::Kind as Note;
 use crate::value::Value;
 use crate::wire::{self, Report};
 use std::cell::RefCell;
@@ -169,11 +170,19 @@ impl Interp {
             Ok(Forked::Child) => {
                 drop(ours);
                 self.become_child(Some("pool worker".into()));
+                self.announce_birth("a pool worker, waiting for tasks");
                 self.worker_main(theirs)
             }
             Ok(Forked::Parent(pid)) => {
                 drop(theirs);
                 self.procs.add_child(pid, "".into());
+                let line = self.line_of(span);
+                self.note(|| Note::Began {
+                    child: pid,
+                    how: "pool worker".into(),
+                    name: String::new(),
+                    line,
+                });
                 Ok(Worker {
                     pid,
                     socket: Some(ours),
@@ -192,6 +201,9 @@ impl Interp {
                 _ => os::exit_now(0),
             };
             let (bytes, fds) = frame;
+            self.tasks_run += 1;
+            let task = self.tasks_run;
+            self.note(|| Note::TaskBegan { task });
             let result = match wire::decode_task(&bytes, fds, &self.protos.clone()) {
                 Ok((callee, args)) => self.call_value(&callee, &args, Span::default()),
                 Err(reason) => Err(error(
@@ -215,6 +227,7 @@ impl Interp {
                     }
                 }
             }
+            self.note(|| Note::TaskEnded { task });
             let report = worker_report(&result, self);
             if os::send_frame(&socket, &report, &[]).is_err() {
                 os::exit_now(0);
@@ -474,6 +487,10 @@ impl Interp {
 
     /// `join` of a task handle (with an optional timeout: nil if not done in time).
     pub fn join_task(&mut self, task: &TaskHandle, timeout: Option<f64>, span: Span) -> R<Value> {
+        self.waiting("join", |this| this.join_task_inner(task, timeout, span))
+    }
+
+    fn join_task_inner(&mut self, task: &TaskHandle, timeout: Option<f64>, span: Span) -> R<Value> {
         self.own_pool(&task.pool, span)?;
         let id = task.id;
         let deadline = timeout.map(|t| os::monotonic_seconds() + t);
@@ -509,8 +526,10 @@ impl Interp {
             ids.push(self.pool_submit(pool, callee, std::slice::from_ref(item), span)?);
         }
         let all: Vec<u64> = ids.clone();
-        self.pump(pool, span, None, &|s| {
-            all.iter().all(|id| s.0.results.contains_key(id))
+        self.waiting("map", |this| {
+            this.pump(pool, span, None, &|s| {
+                all.iter().all(|id| s.0.results.contains_key(id))
+            })
         })?;
         let mut results = Vec::with_capacity(ids.len());
         for (n, id) in ids.iter().enumerate() {
@@ -529,8 +548,10 @@ impl Interp {
             return Ok(());
         }
         pool.state.borrow_mut().closed = true;
-        self.pump(pool, span, None, &|s| {
-            s.0.waiting.is_empty() && !s.0.workers.iter().any(Worker::busy)
+        self.waiting("close", |this| {
+            this.pump(pool, span, None, &|s| {
+                s.0.waiting.is_empty() && !s.0.workers.iter().any(Worker::busy)
+            })
         })?;
         let pids: Vec<i32> = pool
             .state

@@ -7,6 +7,7 @@ use crate::interp::{error, error_help, Interp, Stop, Unwind, R};
 use crate::os::{self, ExitStatus, Forked, ReadResult, SharedCounter, Waited};
 use crate::pool::Pool;
 use crate::queue::Queue;
+use crate::record::Kind as Event;
 use crate::value::Value;
 use crate::wire::{self, Report};
 use std::os::fd::OwnedFd;
@@ -127,6 +128,14 @@ impl Procs {
     }
 }
 
+/// "exited 0", "killed by SIGKILL": how a status reads in views.
+fn describe_status(status: ExitStatus) -> String {
+    match status {
+        ExitStatus::Exited(code) => format!("exited {code}"),
+        ExitStatus::Signaled(sig) => format!("killed by {}", os::signal_name(sig)),
+    }
+}
+
 /// "`Process-1` (pid 4243)", or "process 4243" for a forked child.
 fn describe_child(name: &str, pid: i32) -> String {
     if name.is_empty() {
@@ -216,6 +225,14 @@ impl Interp {
         }
     }
 
+    /// --explain: the new child tells of its own fork, before it does anything else.
+    pub(crate) fn announce_birth(&self, what: &str) {
+        if let Some(recorder) = &self.recorder {
+            let me = self.procs.me;
+            recorder.say(os::getppid(), &format!("fork() -> {me} ({what})"));
+        }
+    }
+
     /// `fork`: 0 in the child, the child's pid in the parent.
     pub fn fork_process(&mut self, span: Span) -> R<Value> {
         self.take_place(span, "fork")?;
@@ -226,6 +243,7 @@ impl Interp {
             }
             Ok(Forked::Child) => {
                 self.become_child(None);
+                self.announce_birth("in the child it returns 0");
                 Ok(Value::Int(0))
             }
             Ok(Forked::Parent(pid)) => {
@@ -235,6 +253,13 @@ impl Interp {
                     kind: Kind::Forked,
                     status: None,
                     waited: false,
+                });
+                let line = self.line_of(span);
+                self.note(|| Event::Began {
+                    child: pid,
+                    how: "fork".into(),
+                    name: String::new(),
+                    line,
                 });
                 Ok(Value::Int(pid as i64))
             }
@@ -247,6 +272,7 @@ impl Interp {
         callee: Value,
         args: Vec<Value>,
         name: Option<Rc<str>>,
+        how: String,
         span: Span,
     ) -> R<Value> {
         self.procs.spawn_count += 1;
@@ -266,13 +292,22 @@ impl Interp {
             }
             Ok(Forked::Child) => {
                 drop(read_end);
-                self.become_child(Some(name));
+                self.become_child(Some(name.clone()));
+                let what = how.strip_prefix("spawn ").unwrap_or(&how);
+                self.announce_birth(&format!("the child runs {what} as {name}"));
                 self.procs.report_to = Some(write_end);
                 let result = self.call_value(&callee, &args, span);
                 self.end_spawned_child(result)
             }
             Ok(Forked::Parent(pid)) => {
                 drop(write_end);
+                let line = self.line_of(span);
+                self.note(|| Event::Began {
+                    child: pid,
+                    how,
+                    name: name.to_string(),
+                    line,
+                });
                 self.procs.children.push(Child {
                     pid,
                     name: name.clone(),
@@ -339,6 +374,10 @@ impl Interp {
 
     fn record_exit(&mut self, pid: i32, status: ExitStatus) {
         self.procs.live.release();
+        self.note(|| Event::Reaped {
+            child: pid,
+            status: describe_status(status),
+        });
         if let Some(i) = self.procs.find(pid) {
             self.procs.children[i].status = Some(status);
             // The child is gone, so its pipe holds all it will ever send.
@@ -499,6 +538,10 @@ impl Interp {
 
     /// `wait()`: waits for any child; `[pid, exitcode]`, or nil when there is none.
     pub fn wait_any(&mut self) -> R<Value> {
+        self.waiting("wait", |this| this.wait_any_inner())
+    }
+
+    fn wait_any_inner(&mut self) -> R<Value> {
         loop {
             self.collect_ended();
             if let Some(child) = self
@@ -571,7 +614,12 @@ impl Interp {
         if child.status.is_some() {
             return Ok(false);
         }
-        os::send_signal(child.pid, sig)
+        let pid = child.pid;
+        self.note(|| Event::Killed {
+            target: pid,
+            signal: os::signal_name(sig),
+        });
+        os::send_signal(pid, sig)
             .map_err(|reason| error(format!("kill failed: {reason}"), span, "here"))
     }
 
@@ -621,6 +669,22 @@ impl Interp {
         if !matches!(stop, Stop::Exit(_)) {
             self.stop_children();
         }
+        match &stop {
+            Stop::Exit(code) => {
+                let code = *code;
+                self.note(|| Event::Ended { code });
+            }
+            Stop::Error(diag) => {
+                let message = diag.message.clone();
+                self.note(|| Event::Failed { message });
+            }
+            // A signal's end is seen by the parent (waitpid), or below for the root.
+            Stop::Signal(sig) if self.procs.is_root() => {
+                let code = 128 + sig;
+                self.note(|| Event::Ended { code });
+            }
+            Stop::Signal(_) => {}
+        }
         if self.procs.is_root() {
             self.stop_adopted();
             return stop;
@@ -664,6 +728,10 @@ impl Interp {
         self.collect_ended();
         let live: Vec<i32> = self.live_pids();
         for &pid in &live {
+            self.note(|| Event::Killed {
+                target: pid,
+                signal: "SIGTERM".into(),
+            });
             let _ = os::send_signal(pid, os::SIGTERM);
             let _ = os::send_signal(pid, os::SIGCONT);
         }
@@ -677,6 +745,10 @@ impl Interp {
             self.collect_ended();
         }
         for pid in self.live_pids() {
+            self.note(|| Event::Killed {
+                target: pid,
+                signal: "SIGKILL".into(),
+            });
             let _ = os::send_signal(pid, os::SIGKILL);
             if let Waited::Ended(pid, status) = os::wait_child(Some(pid), true) {
                 self.record_exit(pid, status);

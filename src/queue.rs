@@ -20,6 +20,7 @@ const MAX_ITEMS: usize = 24; // u64: 0 for no count limit
 const HEAD: usize = 32; // u64: byte position of the oldest message
 const TAIL: usize = 40; // u64: byte position after the newest message
 const UNTRACKED: usize = 48; // u32: holder table overflowed
+const ID: usize = 56; // u64: names the queue in recorded events
 const HOLDERS: usize = 64; // i32 * HOLDER_SLOTS
 const DATA: usize = 4096;
 
@@ -59,6 +60,9 @@ impl Queue {
     pub fn create(max_items: u64) -> Result<Queue, String> {
         let region = SharedRegion::create("procscript-queue", DATA + QUEUE_BYTES)?;
         region.u64_at(MAX_ITEMS).store(max_items, SeqCst);
+        static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let id = ((os::current_pid() as u64) << 32) | MADE.fetch_add(1, SeqCst);
+        region.u64_at(ID).store(id, SeqCst);
         let queue = Queue { region };
         queue.register(os::current_pid());
         Ok(queue)
@@ -73,6 +77,11 @@ impl Queue {
         let queue = Queue { region };
         queue.register(os::current_pid());
         Ok(queue)
+    }
+
+    /// The same in every process that holds the queue.
+    pub fn id(&self) -> u64 {
+        self.region.u64_at(ID).load(Relaxed)
     }
 
     pub fn raw_fd(&self) -> std::os::fd::RawFd {

@@ -1,0 +1,200 @@
+//! The event record behind --tree, --trace, --timeline and --explain: every process of the
+//! tree appends its own events to one shared-memory log; --explain narrates them as they happen.
+
+use crate::os::{self, SharedRegion};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+
+/// Bytes for events; past this, events are counted as lost.
+const LOG_BYTES: usize = 64 * 1024 * 1024;
+const CURSOR: usize = 0; // u64: where the next record goes
+const LOST: usize = 8; // u64: events that did not fit
+const DATA: usize = 64;
+
+/// One thing that happened to one process.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct Event {
+    pub pid: i32,
+    /// Seconds on the monotonic clock (the same in every process).
+    pub t: f64,
+    pub kind: Kind,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub enum Kind {
+    /// Recorded by the parent when it made `pid` (or by the first process itself).
+    Began {
+        child: i32,
+        how: String,
+        name: String,
+        line: u32,
+    },
+    /// The process reached its end (or `exit`) with this code.
+    Ended {
+        code: i32,
+    },
+    /// The process stopped at an uncaught error.
+    Failed {
+        message: String,
+    },
+    /// The parent collected `child`'s status.
+    Reaped {
+        child: i32,
+        status: String,
+    },
+    Killed {
+        target: i32,
+        signal: String,
+    },
+    WaitBegan {
+        what: String,
+    },
+    WaitEnded,
+    Put {
+        queue: u64,
+    },
+    Got {
+        queue: u64,
+    },
+    TaskBegan {
+        task: u64,
+    },
+    TaskEnded {
+        task: u64,
+    },
+    /// exec replaced the process with a program.
+    Exec {
+        program: String,
+    },
+}
+
+/// The shared log, mapped in every process of the tree.
+pub struct EventLog {
+    region: SharedRegion,
+}
+
+impl EventLog {
+    pub fn create() -> Result<EventLog, String> {
+        Ok(EventLog {
+            region: SharedRegion::create("procscript-events", DATA + LOG_BYTES)?,
+        })
+    }
+
+    /// Appends an event. Records are reserved with one atomic add, then
+    /// written, then marked complete, so a process killed mid-write leaves a
+    /// record the reader skips, never garbage.
+    pub fn append(&self, event: &Event) {
+        let Ok(bytes) = postcard::to_allocvec(event) else {
+            return;
+        };
+        let size = (8 + bytes.len()).div_ceil(8) * 8;
+        let pos = self.region.u64_at(CURSOR).fetch_add(size as u64, SeqCst) as usize;
+        if pos + size > LOG_BYTES {
+            self.region.u64_at(LOST).fetch_add(1, Relaxed);
+            return;
+        }
+        let at = DATA + pos;
+        self.region.u32_at(at).store(bytes.len() as u32, Release);
+        self.region.write(at + 8, &bytes);
+        self.region.u32_at(at + 4).store(1, Release);
+    }
+
+    /// Every complete event, in the order they were appended, and how many were lost.
+    pub fn read_all(&self) -> (Vec<Event>, u64) {
+        let end = (self.region.u64_at(CURSOR).load(Acquire) as usize).min(LOG_BYTES);
+        let mut lost = self.region.u64_at(LOST).load(Relaxed);
+        let mut events = Vec::new();
+        let mut pos = 0;
+        while pos + 8 <= end {
+            let at = DATA + pos;
+            let len = self.region.u32_at(at).load(Acquire) as usize;
+            if len == 0 {
+                // Reserved by a process that died before writing: nothing after it can be placed.
+                lost += 1;
+                break;
+            }
+            if self.region.u32_at(at + 4).load(Acquire) == 1 {
+                let mut bytes = vec![0u8; len];
+                self.region.read(at + 8, &mut bytes);
+                match postcard::from_bytes::<Event>(&bytes) {
+                    Ok(event) => events.push(event),
+                    Err(_) => lost += 1,
+                }
+            } else {
+                lost += 1;
+            }
+            pos += (8 + len).div_ceil(8) * 8;
+        }
+        (events, lost)
+    }
+}
+
+/// What this run records and narrates.
+pub struct Recorder {
+    log: Option<EventLog>,
+    explain: bool,
+}
+
+impl Recorder {
+    /// `record`: keep events for the views; `explain`: narrate OS calls on stderr.
+    pub fn new(record: bool, explain: bool) -> Result<Recorder, String> {
+        Ok(Recorder {
+            log: if record {
+                Some(EventLog::create()?)
+            } else {
+                None
+            },
+            explain,
+        })
+    }
+
+    pub fn note(&self, kind: Kind) {
+        let event = Event {
+            pid: os::current_pid(),
+            t: os::monotonic_seconds(),
+            kind,
+        };
+        if self.explain {
+            if let Some(line) = narrate(&event) {
+                let _ = os::write_all(os::StdFd::Err, line.as_bytes());
+            }
+        }
+        if let Some(log) = &self.log {
+            log.append(&event);
+        }
+    }
+
+    /// Narrates a line for --explain only (nothing is recorded).
+    pub fn say(&self, pid: i32, text: &str) {
+        if self.explain {
+            let _ = os::write_all(os::StdFd::Err, format!("[{pid}] {text}\n").as_bytes());
+        }
+    }
+
+    pub fn events(&self) -> (Vec<Event>, u64) {
+        match &self.log {
+            Some(log) => log.read_all(),
+            None => (Vec::new(), 0),
+        }
+    }
+}
+
+/// The --explain line for an event: each OS call in plain words.
+fn narrate(event: &Event) -> Option<String> {
+    let me = event.pid;
+    let text = match &event.kind {
+        // A child narrates its own birth (see Interp::announce_birth), so the
+        // fork is always told before anything the child does. Programs cannot.
+        Kind::Began { child, how, .. } if how.starts_with("run ") => {
+            format!("fork() -> {child}, which calls execvp to {how}")
+        }
+        Kind::Began { .. } => return None,
+        Kind::Ended { code } => format!("exit({code})"),
+        Kind::Failed { message } => format!("uncaught error, exit(1): {message}"),
+        Kind::Reaped { child, status } => format!("waitpid({child}) -> {status}"),
+        Kind::Killed { target, signal } => format!("kill({target}, {signal})"),
+        Kind::Exec { program } => format!("execvp({program}): this process becomes the program"),
+        _ => return None,
+    };
+    Some(format!("[{me}] {text}\n"))
+}

@@ -1,0 +1,63 @@
+//! `--trace OUT.json`: the run as Chrome trace events, for Perfetto and chrome://tracing:
+//! a track per process, a span for its life, its waits, instants, and flow arrows.
+
+use super::Run;
+use serde_json::{json, Value};
+
+fn us(run: &Run, t: f64) -> f64 {
+    ((t - run.t0) * 1e6).max(0.0)
+}
+
+/// The trace as a JSON document (`{"traceEvents": [...]}`).
+pub fn render(run: &Run) -> String {
+    let mut events: Vec<Value> = Vec::new();
+    let mut flow_id = 0u64;
+    for (rank, &i) in run.tree_order().iter().enumerate() {
+        let p = &run.procs[i];
+        let label = if p.name.is_empty() {
+            format!("{} {}", p.pid, p.describe())
+        } else {
+            format!("{} {}", p.pid, p.name)
+        };
+        events.push(json!({"name": "process_name", "ph": "M", "pid": p.pid, "tid": p.pid, "args": {"name": label}}));
+        events.push(json!({"name": "process_sort_index", "ph": "M", "pid": p.pid, "tid": p.pid, "args": {"sort_index": rank}}));
+        events.push(json!({"name": "thread_name", "ph": "M", "pid": p.pid, "tid": p.pid, "args": {"name": p.describe()}}));
+        events.push(json!({
+            "name": p.describe(), "cat": "life", "ph": "X", "pid": p.pid, "tid": p.pid,
+            "ts": us(run, p.start), "dur": us(run, p.end) - us(run, p.start),
+            "args": {"outcome": p.outcome},
+        }));
+        for (from, to, what) in &p.waits {
+            events.push(json!({
+                "name": format!("waiting: {what}"), "cat": "wait", "ph": "X", "pid": p.pid, "tid": p.pid,
+                "ts": us(run, *from), "dur": us(run, *to) - us(run, *from),
+            }));
+        }
+        if let Some(reaped) = p.reaped {
+            if reaped > p.end {
+                events.push(json!({
+                    "name": "zombie (ended, not yet reaped)", "cat": "zombie", "ph": "X", "pid": p.pid, "tid": p.pid,
+                    "ts": us(run, p.end), "dur": us(run, reaped) - us(run, p.end),
+                }));
+            }
+        }
+        for (t, what) in &p.marks {
+            events.push(json!({"name": what, "cat": "os", "ph": "i", "s": "t", "pid": p.pid, "tid": p.pid, "ts": us(run, *t)}));
+        }
+        // An arrow from the parent's fork to the child's start, and from the
+        // child's end to where the parent collected it.
+        if let Some(parent) = p.parent {
+            let parent_pid = run.procs[parent].pid;
+            flow_id += 1;
+            events.push(json!({"name": "created", "cat": "flow", "ph": "s", "id": flow_id, "pid": parent_pid, "tid": parent_pid, "ts": us(run, p.start)}));
+            events.push(json!({"name": "created", "cat": "flow", "ph": "f", "bp": "e", "id": flow_id, "pid": p.pid, "tid": p.pid, "ts": us(run, p.start)}));
+            if let Some(reaped) = p.reaped {
+                flow_id += 1;
+                events.push(json!({"name": "reaped", "cat": "flow", "ph": "s", "id": flow_id, "pid": p.pid, "tid": p.pid, "ts": us(run, p.end)}));
+                events.push(json!({"name": "reaped", "cat": "flow", "ph": "f", "bp": "e", "id": flow_id, "pid": parent_pid, "tid": parent_pid, "ts": us(run, reaped)}));
+            }
+        }
+    }
+    let doc = json!({"traceEvents": events, "displayTimeUnit": "ms", "otherData": {"lost_events": run.lost}});
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}

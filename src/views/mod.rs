@@ -1,0 +1,225 @@
+//! What ran, rebuilt from the event record: one `ProcView` per process, in tree order,
+//! for the tree, trace and timeline views.
+
+pub mod chrome;
+pub mod timeline;
+pub mod tree;
+
+use crate::record::{Event, Kind};
+use std::collections::HashMap;
+
+/// One process of the run.
+#[derive(Debug, Clone)]
+pub struct ProcView {
+    pub pid: i32,
+    /// Index of the parent in `Run::procs` (None for the first process).
+    pub parent: Option<usize>,
+    /// "script", "fork", "spawn work(1)", "pool worker", "run ls -l".
+    pub how: String,
+    pub name: String,
+    pub line: u32,
+    pub start: f64,
+    /// When it stopped running.
+    pub end: f64,
+    /// When its parent collected its status (between end and this it was a zombie).
+    pub reaped: Option<f64>,
+    /// "exited 0", "error: division by zero", "killed by SIGKILL".
+    pub outcome: String,
+    pub children: Vec<usize>,
+    /// Spans spent waiting: (from, to, what).
+    pub waits: Vec<(f64, f64, String)>,
+    /// Moments: (when, what).
+    pub marks: Vec<(f64, String)>,
+    /// Whether the process's end came from the process itself (not from waitpid).
+    ended_itself: bool,
+}
+
+impl ProcView {
+    /// "fork at line 3", "spawn work(1) at line 7 as Process-1", "script demo.proc".
+    pub fn describe(&self) -> String {
+        match self.how.as_str() {
+            "script" => format!("script {}", self.name),
+            how => {
+                let mut text = format!("{how} at line {}", self.line);
+                if !self.name.is_empty() {
+                    text.push_str(&format!(" as {}", self.name));
+                }
+                text
+            }
+        }
+    }
+}
+
+/// A whole run: every process (the first is the root), and the time it spans.
+#[derive(Debug)]
+pub struct Run {
+    pub procs: Vec<ProcView>,
+    pub t0: f64,
+    pub t1: f64,
+    /// Events that could not be recorded (the log filled, or a process died mid-write).
+    pub lost: u64,
+}
+
+impl Run {
+    /// Rebuilds the processes from their events.
+    pub fn from_events(events: &[Event], lost: u64) -> Run {
+        let mut procs: Vec<ProcView> = Vec::new();
+        let mut by_pid: HashMap<i32, usize> = HashMap::new();
+        let mut open_waits: HashMap<i32, (f64, String)> = HashMap::new();
+        let t0 = events.iter().map(|e| e.t).fold(f64::INFINITY, f64::min);
+        let t1 = events.iter().map(|e| e.t).fold(f64::NEG_INFINITY, f64::max);
+        // Every process first: a child may record its own children before its
+        // parent has recorded its birth, so links come after.
+        let mut parent_pids: Vec<i32> = Vec::new();
+        for e in events {
+            if let Kind::Began {
+                child,
+                how,
+                name,
+                line,
+            } = &e.kind
+            {
+                by_pid.insert(*child, procs.len());
+                parent_pids.push(e.pid);
+                procs.push(ProcView {
+                    pid: *child,
+                    parent: None,
+                    how: how.clone(),
+                    name: name.clone(),
+                    line: *line,
+                    start: e.t,
+                    end: e.t,
+                    reaped: None,
+                    outcome: String::new(),
+                    children: Vec::new(),
+                    waits: Vec::new(),
+                    marks: Vec::new(),
+                    ended_itself: false,
+                });
+            }
+        }
+        for i in 0..procs.len() {
+            let parent_pid = parent_pids[i];
+            if parent_pid == procs[i].pid {
+                continue;
+            }
+            if let Some(&p) = by_pid.get(&parent_pid) {
+                procs[i].parent = Some(p);
+                procs[p].children.push(i);
+                let verb = procs[i]
+                    .how
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("fork")
+                    .to_string();
+                let (t, pid) = (procs[i].start, procs[i].pid);
+                procs[p].marks.push((t, format!("{verb} {pid}")));
+            }
+        }
+        let starts: Vec<f64> = procs.iter().map(|p| p.start).collect();
+        for p in &mut procs {
+            p.children.sort_by(|&a, &b| starts[a].total_cmp(&starts[b]));
+        }
+        for e in events {
+            if let Kind::Began { .. } = e.kind {
+                continue;
+            }
+            let Some(&i) = by_pid.get(&e.pid) else {
+                continue;
+            };
+            match &e.kind {
+                Kind::Began { .. } => {}
+                Kind::Ended { code } => {
+                    let p = &mut procs[i];
+                    p.end = e.t;
+                    p.ended_itself = true;
+                    if p.outcome.is_empty() {
+                        p.outcome = format!("exited {code}");
+                    }
+                    p.marks.push((e.t, format!("exit({code})")));
+                }
+                Kind::Failed { message } => {
+                    let p = &mut procs[i];
+                    p.end = e.t;
+                    p.ended_itself = true;
+                    p.outcome = format!("error: {message}");
+                    p.marks.push((e.t, "error".into()));
+                }
+                Kind::Reaped { child, status } => {
+                    procs[i]
+                        .marks
+                        .push((e.t, format!("waitpid {child}: {status}")));
+                    if let Some(&c) = by_pid.get(child) {
+                        let p = &mut procs[c];
+                        p.reaped = Some(e.t);
+                        if !p.ended_itself {
+                            p.end = e.t;
+                            p.outcome = status.clone();
+                        } else if status.starts_with("killed") {
+                            p.outcome = status.clone();
+                        }
+                    }
+                }
+                Kind::Killed { target, signal } => procs[i]
+                    .marks
+                    .push((e.t, format!("kill {target} {signal}"))),
+                Kind::WaitBegan { what } => {
+                    open_waits.insert(e.pid, (e.t, what.clone()));
+                }
+                Kind::WaitEnded => {
+                    if let Some((from, what)) = open_waits.remove(&e.pid) {
+                        procs[i].waits.push((from, e.t, what));
+                    }
+                }
+                Kind::Put { .. } => procs[i].marks.push((e.t, "put".into())),
+                Kind::Got { .. } => procs[i].marks.push((e.t, "get".into())),
+                Kind::TaskBegan { task } => procs[i].marks.push((e.t, format!("task {task}"))),
+                Kind::TaskEnded { task } => procs[i].marks.push((e.t, format!("task {task} done"))),
+                Kind::Exec { program } => {
+                    procs[i].marks.push((e.t, format!("exec {program}")));
+                    procs[i].outcome = format!("became {program}");
+                }
+            }
+        }
+        for p in &mut procs {
+            if p.outcome.is_empty() {
+                p.outcome = "end not recorded".into();
+                p.end = p.marks.iter().map(|(t, _)| *t).fold(p.start, f64::max);
+            }
+            p.end = p.end.max(p.start);
+        }
+        Run {
+            procs,
+            t0: if t0.is_finite() { t0 } else { 0.0 },
+            t1: if t1.is_finite() { t1 } else { 0.0 },
+            lost,
+        }
+    }
+
+    /// Process indexes in tree order (each parent before its children, siblings by creation).
+    pub fn tree_order(&self) -> Vec<usize> {
+        let mut order = Vec::with_capacity(self.procs.len());
+        let mut stack: Vec<usize> = self
+            .procs
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.parent.is_none())
+            .map(|(i, _)| i)
+            .rev()
+            .collect();
+        while let Some(i) = stack.pop() {
+            order.push(i);
+            stack.extend(self.procs[i].children.iter().rev());
+        }
+        order
+    }
+}
+
+/// "12.3 ms", "1.52 s".
+pub fn duration(seconds: f64) -> String {
+    if seconds < 1.0 {
+        format!("{:.1} ms", seconds * 1000.0)
+    } else {
+        format!("{seconds:.2} s")
+    }
+}

@@ -1,0 +1,170 @@
+//! `--timeline OUT.svg`: a picture of the run: one lane per process, bars coloured by state
+//! (running, waiting, zombie), arrows for fork/spawn and for the parent collecting the child.
+
+use super::{duration, Run};
+use std::fmt::Write as _;
+
+const LABEL_WIDTH: f64 = 300.0;
+const PLOT_WIDTH: f64 = 900.0;
+const LANE: f64 = 22.0;
+const GAP: f64 = 6.0;
+const TOP: f64 = 56.0;
+
+const RUNNING: &str = "#43a047";
+const WAITING: &str = "#90caf9";
+const ZOMBIE: &str = "#e53935";
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The timeline as an SVG document.
+pub fn render(run: &Run) -> String {
+    let order = run.tree_order();
+    let span = (run.t1 - run.t0).max(1e-6);
+    let x = |t: f64| LABEL_WIDTH + (t - run.t0) / span * PLOT_WIDTH;
+    let lane_of: std::collections::HashMap<usize, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(lane, &i)| (i, lane))
+        .collect();
+    let y = |lane: usize| TOP + lane as f64 * (LANE + GAP);
+    let height = TOP + order.len() as f64 * (LANE + GAP) + 40.0;
+    let width = LABEL_WIDTH + PLOT_WIDTH + 30.0;
+
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="monospace" font-size="12">"#
+    );
+    svg.push_str(concat!(
+        r#"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">"#,
+        r##"<path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>"##,
+        "\n"
+    ));
+    let _ = writeln!(
+        svg,
+        r##"<rect width="100%" height="100%" fill="#ffffff"/>"##
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="10" y="20" font-size="14" font-weight="bold">{} processes over {}</text>"#,
+        run.procs.len(),
+        escape(&duration(span))
+    );
+    // Legend.
+    for (k, (color, label)) in [
+        (RUNNING, "running"),
+        (WAITING, "waiting (join, get, sleep...)"),
+        (ZOMBIE, "zombie (ended, not yet reaped)"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let lx = LABEL_WIDTH + k as f64 * 260.0;
+        let _ = writeln!(
+            svg,
+            r#"<rect x="{lx}" y="30" width="14" height="10" fill="{color}"/><text x="{}" y="39">{label}</text>"#,
+            lx + 18.0
+        );
+    }
+    // Time axis.
+    for k in 0..=5 {
+        let t = run.t0 + span * k as f64 / 5.0;
+        let tx = x(t);
+        let _ = writeln!(
+            svg,
+            r##"<line class="tick" x1="{tx:.1}" y1="{TOP}" x2="{tx:.1}" y2="{:.1}" stroke="#eeeeee"/><text x="{tx:.1}" y="{:.1}" text-anchor="middle" fill="#777">{}</text>"##,
+            height - 30.0,
+            height - 14.0,
+            escape(&duration(t - run.t0))
+        );
+    }
+    for (lane, &i) in order.iter().enumerate() {
+        let p = &run.procs[i];
+        let ly = y(lane);
+        let _ = writeln!(svg, r#"<g class="lane" data-pid="{}">"#, p.pid);
+        let label = format!("{} {}", p.pid, p.describe());
+        // The lane's label: the name first when there is one, cut to fit.
+        let short = match (p.name.is_empty(), p.how.as_str()) {
+            (_, "script") => format!("{} {}", p.pid, p.name),
+            (true, how) => format!("{} {how} (line {})", p.pid, p.line),
+            (false, how) => format!("{} {}: {how}", p.pid, p.name),
+        };
+        let shown: String = match short.char_indices().nth(39) {
+            Some((cut, _)) => format!("{}…", &short[..cut]),
+            None => short,
+        };
+        let _ = writeln!(
+            svg,
+            r#"<text x="10" y="{:.1}"><title>{}</title>{}</text>"#,
+            ly + LANE * 0.7,
+            escape(&format!("{label}: {}", p.outcome)),
+            escape(&shown)
+        );
+        let bar = |svg: &mut String, from: f64, to: f64, color: &str, title: &str| {
+            let (x0, x1) = (x(from), x(to).max(x(from) + 1.0));
+            let _ = writeln!(
+                svg,
+                r#"<rect x="{x0:.1}" y="{ly:.1}" width="{:.1}" height="{LANE}" fill="{color}"><title>{}</title></rect>"#,
+                x1 - x0,
+                escape(title)
+            );
+        };
+        bar(
+            &mut svg,
+            p.start,
+            p.end,
+            RUNNING,
+            &format!("{label}: running, then {}", p.outcome),
+        );
+        for (from, to, what) in &p.waits {
+            bar(
+                &mut svg,
+                *from,
+                *to,
+                WAITING,
+                &format!("waiting in {what} for {}", duration(to - from)),
+            );
+        }
+        if let Some(reaped) = p.reaped {
+            if reaped > p.end {
+                bar(
+                    &mut svg,
+                    p.end,
+                    reaped,
+                    ZOMBIE,
+                    &format!("zombie for {}", duration(reaped - p.end)),
+                );
+            }
+        }
+        svg.push_str("</g>\n");
+    }
+    // Arrows: parent to child at fork/spawn, child to parent where it was reaped.
+    for &i in &order {
+        let p = &run.procs[i];
+        let Some(parent) = p.parent else { continue };
+        let (from, to) = (y(lane_of[&parent]), y(lane_of[&i]));
+        let (from_mid, to_mid) = (from + LANE / 2.0, to + LANE / 2.0);
+        let _ = writeln!(
+            svg,
+            r##"<line class="spawn" x1="{0:.1}" y1="{from_mid:.1}" x2="{0:.1}" y2="{1:.1}" stroke="#555" marker-end="url(#arrow)"/>"##,
+            x(p.start),
+            to_mid - LANE / 2.0
+        );
+        if let Some(reaped) = p.reaped {
+            let _ = writeln!(
+                svg,
+                r##"<line class="join" x1="{:.1}" y1="{to_mid:.1}" x2="{:.1}" y2="{:.1}" stroke="#999" stroke-dasharray="3,2" marker-end="url(#arrow)"/>"##,
+                x(p.end),
+                x(reaped),
+                if to > from { from + LANE } else { from }
+            );
+        }
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
