@@ -1,0 +1,209 @@
+//! The views of a run: --explain's pids relate as the OS calls do; the trace is a valid
+//! Chrome trace with a track per process, closed spans and paired flows; the timeline is
+//! well-formed SVG with one lane per process.
+
+mod common;
+
+use common::{procscript, run};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+fn out_file(name: &str) -> PathBuf {
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("views-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// fork, spawn, join, kill and a queue: four processes besides the root's own.
+const SCRIPT: &str = "let q = queue()\n\
+    fn producer(q) { q.put(1)\n q.put(2) }\n\
+    fn sleeper() { sleep(10) }\n\
+    let a = spawn producer(q) as \"producer\"\n\
+    let b = spawn sleeper()\n\
+    let p = fork\n\
+    if p == 0 { exit(0) }\n\
+    print(q.get() + q.get())\n\
+    join a\n\
+    kill(b, \"KILL\")\n\
+    try { join b } catch e { }\n\
+    join p";
+
+#[test]
+fn explain_narrates_calls_whose_pids_match() {
+    let out = run(procscript(&[
+        "--explain",
+        "-e",
+        "let p = fork\nif p == 0 { exit(3) }\njoin p",
+    ]));
+    assert_eq!(out.code, 0);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", out.stderr);
+    let pid_of = |line: &str| line[1..line.find(']').unwrap()].to_string();
+    let parent = pid_of(lines[0]);
+    let child = lines[0]
+        .split("fork() -> ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        lines[0],
+        format!("[{parent}] fork() -> {child} (in the child it returns 0)")
+    );
+    assert_eq!(lines[1], format!("[{child}] exit(3)"));
+    assert_eq!(lines[2], format!("[{parent}] waitpid({child}) -> exited 3"));
+    assert_eq!(lines[3], format!("[{parent}] exit(0)"));
+}
+
+#[test]
+fn the_trace_has_a_track_per_process_closed_spans_and_paired_flows() {
+    let path = out_file("run.json");
+    let out = run(procscript(&[
+        "--trace",
+        path.to_str().unwrap(),
+        "-e",
+        SCRIPT,
+    ]));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "3\n"),
+        "{}",
+        out.stderr
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let events = doc["traceEvents"].as_array().unwrap();
+
+    let named: HashSet<i64> = events
+        .iter()
+        .filter(|e| e["ph"] == "M" && e["name"] == "process_name")
+        .map(|e| e["pid"].as_i64().unwrap())
+        .collect();
+    assert_eq!(named.len(), 4, "root, producer, sleeper and the fork child");
+    // Every process has a life span; every span is closed (a complete event with a duration).
+    let lives: Vec<&Value> = events.iter().filter(|e| e["cat"] == "life").collect();
+    assert_eq!(lives.len(), 4);
+    for e in events.iter().filter(|e| e["ph"] == "X") {
+        assert!(e["dur"].as_f64().unwrap() >= 0.0, "{e}");
+        assert!(
+            named.contains(&e["pid"].as_i64().unwrap()),
+            "span on a track with no name: {e}"
+        );
+    }
+    // Parents precede children in the track order.
+    let rank: HashMap<i64, i64> = events
+        .iter()
+        .filter(|e| e["name"] == "process_sort_index")
+        .map(|e| {
+            (
+                e["pid"].as_i64().unwrap(),
+                e["args"]["sort_index"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let root = *rank.iter().find(|(_, r)| **r == 0).unwrap().0;
+    // Flows pair up: each start has exactly one finish, from a parent to its child or back.
+    let mut starts: HashMap<i64, &Value> = HashMap::new();
+    let mut finishes: HashMap<i64, &Value> = HashMap::new();
+    for e in events {
+        match e["ph"].as_str() {
+            Some("s") => assert!(starts.insert(e["id"].as_i64().unwrap(), e).is_none()),
+            Some("f") => assert!(finishes.insert(e["id"].as_i64().unwrap(), e).is_none()),
+            _ => {}
+        }
+    }
+    assert_eq!(starts.len(), finishes.len());
+    assert!(starts.len() >= 6, "3 creations and at least 3 reaps");
+    for (id, s) in &starts {
+        let f = finishes.get(id).expect("every flow finishes");
+        let (from, to) = (s["pid"].as_i64().unwrap(), f["pid"].as_i64().unwrap());
+        assert!(
+            from == root || to == root,
+            "flows link the root and its children here"
+        );
+        if s["name"] == "created" {
+            assert_eq!(from, root);
+            assert!(rank[&from] < rank[&to], "parent before child");
+        }
+    }
+    // The kill and the queue appear as instants.
+    let instants: Vec<&str> = events
+        .iter()
+        .filter(|e| e["ph"] == "i")
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        instants
+            .iter()
+            .any(|n| n.starts_with("kill ") && n.ends_with("SIGKILL")),
+        "{instants:?}"
+    );
+    assert_eq!(instants.iter().filter(|n| **n == "put").count(), 2);
+    assert_eq!(instants.iter().filter(|n| **n == "get").count(), 2);
+    let outcomes: Vec<&str> = lives
+        .iter()
+        .map(|e| e["args"]["outcome"].as_str().unwrap())
+        .collect();
+    assert!(outcomes.contains(&"killed by SIGKILL"), "{outcomes:?}");
+}
+
+#[test]
+fn the_timeline_is_well_formed_svg_with_a_lane_per_process() {
+    let path = out_file("run.svg");
+    let out = run(procscript(&[
+        "--timeline",
+        path.to_str().unwrap(),
+        "-e",
+        SCRIPT,
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("well-formed XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let lanes = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("lane"))
+        .count();
+    assert_eq!(lanes, 4);
+    let arrows = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("spawn"))
+        .count();
+    assert_eq!(arrows, 3, "one creation arrow per child");
+    assert!(
+        text.contains("zombie") && text.contains("waiting in get"),
+        "states are drawn"
+    );
+}
+
+#[test]
+fn a_hundred_processes_make_a_hundred_lanes() {
+    let path = out_file("many.svg");
+    let out = run(procscript(&[
+        "--timeline",
+        path.to_str().unwrap(),
+        "-e",
+        "fn f(n) { return n }\nlet hs = []\nfor i in 0..99 { push(hs, spawn f(i)) }\njoin hs",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("well-formed XML");
+    let lanes = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("lane"))
+        .count();
+    assert_eq!(lanes, 100);
+}
+
+#[test]
+fn nothing_is_recorded_without_a_view() {
+    // No view: no trace file appears, and stderr stays empty.
+    let out = run(procscript(&[
+        "-e",
+        "let p = fork\nif p == 0 { exit(0) }\njoin p",
+    ]));
+    assert_eq!(out.transcript(), "exit: 0\n--- stdout\n--- stderr\n");
+}
