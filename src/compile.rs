@@ -536,7 +536,20 @@ impl Compiler {
                 ir::Expr::Unary(*op, Box::new(self.expr(operand)?), span)
             }
             ExprKind::Binary(op, a, b) => {
-                ir::Expr::Binary(*op, Box::new((self.expr(a)?, self.expr(b)?)), span)
+                let (a, b) = (self.expr(a)?, self.expr(b)?);
+                match (a, b) {
+                    // `n - 1`, `i < 10`: one node instead of three on a hot path.
+                    (ir::Expr::Local { slot, name, .. }, ir::Expr::Int(value)) => {
+                        ir::Expr::LocalInt(Box::new(ir::LocalInt {
+                            op: *op,
+                            slot,
+                            value,
+                            name,
+                            span,
+                        }))
+                    }
+                    (a, b) => ir::Expr::Binary(*op, Box::new((a, b)), span),
+                }
             }
             ExprKind::And(a, b) => ir::Expr::And(Box::new((self.expr(a)?, self.expr(b)?))),
             ExprKind::Or(a, b) => ir::Expr::Or(Box::new((self.expr(a)?, self.expr(b)?))),

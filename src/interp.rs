@@ -554,6 +554,15 @@ impl Interp {
                     (a, b) => binary_slow(*op, &a, &b, *span),
                 }
             }
+            Expr::LocalInt(e) => {
+                if let Value::Int(x) = self.stack[env.base + e.slot as usize] {
+                    if let Some(v) = int_fast_path(e.op, x, e.value) {
+                        return Ok(v);
+                    }
+                }
+                let a = self.load_local(env, e.slot, &e.name, e.span)?;
+                binary_slow(e.op, &a, &Value::Int(e.value), e.span)
+            }
             Expr::Call(call) => self.eval_call(call, env),
             other => self.eval_other(other, env),
         }
@@ -562,12 +571,10 @@ impl Interp {
     /// A condition's truth; int comparisons skip making a bool value.
     #[inline]
     fn eval_condition(&mut self, cond: &Expr, env: Env) -> R<bool> {
-        if let Expr::Binary(op, operands, _) = cond {
-            if let (Expr::Local { slot, .. }, Expr::Int(y)) = (&operands.0, &operands.1) {
-                if let Value::Int(x) = self.stack[env.base + *slot as usize] {
-                    if let Some(Value::Bool(b)) = int_fast_path(*op, x, *y) {
-                        return Ok(b);
-                    }
+        if let Expr::LocalInt(e) = cond {
+            if let Value::Int(x) = self.stack[env.base + e.slot as usize] {
+                if let Some(Value::Bool(b)) = int_fast_path(e.op, x, e.value) {
+                    return Ok(b);
                 }
             }
         }
@@ -582,6 +589,7 @@ impl Interp {
             | Expr::Local { .. }
             | Expr::Upval { .. }
             | Expr::Binary(..)
+            | Expr::LocalInt(_)
             | Expr::Call(_) => self.eval(expr, env),
             Expr::Builtin(id) => Ok(Value::Builtin(*id)),
             Expr::CallBuiltin(call) => {
@@ -746,7 +754,14 @@ impl Interp {
 
     #[inline(never)]
     fn eval_call(&mut self, call: &ir::Call, env: Env) -> R<Value> {
-        let callee = self.eval(&call.callee, env)?;
+        // Calls of a captured named function (recursion, helpers) skip a generic eval.
+        let callee = match &call.callee {
+            Expr::Upval { index, .. } => match &*env.upvals[*index as usize].borrow() {
+                Value::Func(closure) => Value::Func(closure.clone()),
+                _ => self.eval(&call.callee, env)?,
+            },
+            other => self.eval(other, env)?,
+        };
         match callee {
             Value::Func(closure) => {
                 let base = self.stack.len();
@@ -915,6 +930,7 @@ fn expr_span(e: &Expr) -> Option<Span> {
     Some(match e {
         Expr::Local { span, .. } | Expr::Upval { span, .. } => *span,
         Expr::Unary(_, _, span) | Expr::Binary(_, _, span) | Expr::Index(_, span) => *span,
+        Expr::LocalInt(e) => e.span,
         Expr::Field(_, _, span) | Expr::Fork(span) => *span,
         Expr::Call(call) => call.span,
         Expr::CallBuiltin(call) => call.span,

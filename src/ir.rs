@@ -143,6 +143,8 @@ pub enum Expr {
     Map(Vec<(Expr, Expr, Span)>),
     Unary(UnOp, Box<Expr>, Span),
     Binary(BinOp, Box<(Expr, Expr)>, Span),
+    /// A local variable and an int constant: `n - 1`, `i < 10`.
+    LocalInt(Box<LocalInt>),
     And(Box<(Expr, Expr)>),
     Or(Box<(Expr, Expr)>),
     Call(Box<Call>),
@@ -156,6 +158,15 @@ pub enum Expr {
     Ppid,
     Spawn(Box<Spawn>),
     Join(Box<Join>),
+}
+
+#[derive(Debug)]
+pub struct LocalInt {
+    pub op: BinOp,
+    pub slot: u32,
+    pub value: i64,
+    pub name: Rc<str>,
+    pub span: Span,
 }
 
 #[derive(Debug)]
