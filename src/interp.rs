@@ -11,8 +11,7 @@ use crate::ops::{self, OpError};
 use crate::os;
 use crate::process::Procs;
 use crate::record::{Kind, Recorder};
-use crate::value::{Closure, Upval, Value};
-use indexmap::IndexMap;
+use crate::value::{Closure, Entries, Upval, Value};
 use smallvec::SmallVec;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -325,6 +324,16 @@ impl Interp {
                 span,
             } => {
                 let v = self.eval(value, env)?;
+                // `i += 1` on an int local: update the slot in place.
+                if let (Some(op), Place::Local(slot), Value::Int(y)) = (op, place, &v) {
+                    let target = &mut self.stack[env.base + *slot as usize];
+                    if let Value::Int(x) = *target {
+                        if let Some(result) = int_fast_path(*op, x, *y) {
+                            *target = result;
+                            return Ok(Flow::Normal);
+                        }
+                    }
+                }
                 let v = match op {
                     None => v,
                     Some(op) => {
@@ -571,12 +580,29 @@ impl Interp {
     /// A condition's truth; int comparisons skip making a bool value.
     #[inline]
     fn eval_condition(&mut self, cond: &Expr, env: Env) -> R<bool> {
-        if let Expr::LocalInt(e) = cond {
-            if let Value::Int(x) = self.stack[env.base + e.slot as usize] {
-                if let Some(Value::Bool(b)) = int_fast_path(e.op, x, e.value) {
-                    return Ok(b);
+        match cond {
+            Expr::LocalInt(e) => {
+                if let Value::Int(x) = self.stack[env.base + e.slot as usize] {
+                    if let Some(Value::Bool(b)) = int_fast_path(e.op, x, e.value) {
+                        return Ok(b);
+                    }
                 }
             }
+            // `i < n`: two int locals.
+            Expr::Binary(op, operands, _) => {
+                if let (Expr::Local { slot: a, .. }, Expr::Local { slot: b, .. }) = &**operands {
+                    let (x, y) = (
+                        &self.stack[env.base + *a as usize],
+                        &self.stack[env.base + *b as usize],
+                    );
+                    if let (Value::Int(x), Value::Int(y)) = (x, y) {
+                        if let Some(Value::Bool(b)) = int_fast_path(*op, *x, *y) {
+                            return Ok(b);
+                        }
+                    }
+                }
+            }
+            _ => {}
         }
         Ok(self.eval(cond, env)?.truthy())
     }
@@ -634,7 +660,7 @@ impl Interp {
                 Ok(Value::list(out))
             }
             Expr::Map(entries) => {
-                let mut out = IndexMap::with_capacity(entries.len());
+                let mut out = Entries::with_capacity_and_hasher(entries.len(), Default::default());
                 for (k, v, key_span) in entries {
                     let key = map_key(self.eval(k, env)?, *key_span)?;
                     let value = self.eval(v, env)?;

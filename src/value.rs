@@ -9,7 +9,10 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 pub type List = Rc<RefCell<Vec<Value>>>;
-pub type Map = Rc<RefCell<IndexMap<Rc<str>, Value>>>;
+/// A map's entries in insertion order. foldhash instead of SipHash: keys are
+/// hashed on every lookup, and a script's own maps need no DoS resistance.
+pub type Entries = IndexMap<Rc<str>, Value, foldhash::fast::RandomState>;
+pub type Map = Rc<RefCell<Entries>>;
 /// A variable captured by a closure: shared by every closure that sees it.
 pub type Upval = Rc<RefCell<Value>>;
 
@@ -57,7 +60,7 @@ impl Value {
         Value::List(Rc::new(RefCell::new(items)))
     }
 
-    pub fn map(entries: IndexMap<Rc<str>, Value>) -> Value {
+    pub fn map(entries: Entries) -> Value {
         Value::Map(Rc::new(RefCell::new(entries)))
     }
 

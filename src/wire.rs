@@ -4,8 +4,7 @@
 use crate::ir::FnProto;
 use crate::limits;
 use crate::queue::Queue;
-use crate::value::{Closure, Value};
-use indexmap::IndexMap;
+use crate::value::{Closure, Entries, Value};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -97,7 +96,7 @@ fn from_wire(w: Wire) -> Value {
         Wire::Str(s) => Value::Str(s.into()),
         Wire::List(items) => Value::list(items.into_iter().map(from_wire).collect()),
         Wire::Map(entries) => {
-            let map: IndexMap<Rc<str>, Value> = entries
+            let map: Entries = entries
                 .into_iter()
                 .map(|(k, v)| (Rc::from(k), from_wire(v)))
                 .collect();
@@ -302,7 +301,7 @@ impl TaskDecoder<'_> {
                     .collect::<Result<_, _>>()?,
             ),
             Rich::Map(entries) => {
-                let mut map = IndexMap::new();
+                let mut map = Entries::default();
                 for (k, v) in entries {
                     map.insert(Rc::from(k), self.value(v)?);
                 }
