@@ -175,6 +175,7 @@ impl Interp {
             }
             Ok(Forked::Parent(pid)) => {
                 drop(theirs);
+                self.procs.child_holds_queues(pid);
                 self.procs.add_child(pid, "".into());
                 let line = self.line_of(span);
                 self.note(|| Note::Began {
@@ -316,6 +317,10 @@ impl Interp {
                 let state = pool.state.borrow();
                 let worker = &state.workers[worker_index];
                 let fds: Vec<_> = pending.queues.iter().map(|q| q.raw_fd()).collect();
+                // The worker holds these queues from now on (see child_holds_queues).
+                for queue in &pending.queues {
+                    queue.register(worker.pid);
+                }
                 worker
                     .socket
                     .as_ref()

@@ -23,6 +23,8 @@ pub struct ProcessHandle {
     pub name: Rc<str>,
     /// The process that spawned it: only that one may join it.
     pub owner: i32,
+    /// Its record in the owner's table (a pid may be reused; the record is not).
+    slot: usize,
 }
 
 enum Kind {
@@ -54,6 +56,8 @@ pub struct Procs {
     /// Set in a spawned child: its name, for error reports.
     name: Option<Rc<str>>,
     children: Vec<Child>,
+    /// Where each child's record is in `children`, by pid.
+    index: std::collections::HashMap<i32, usize>,
     spawn_count: u32,
     max_procs: usize,
     pub(crate) live: SharedCounter,
@@ -76,6 +80,7 @@ impl Procs {
             me,
             name: None,
             children: Vec::new(),
+            index: std::collections::HashMap::new(),
             spawn_count: 0,
             max_procs: max_procs.max(1),
             live: SharedCounter::new(1),
@@ -91,7 +96,7 @@ impl Procs {
 
     /// Records a child this process started (a pool worker, a program).
     pub(crate) fn add_child(&mut self, pid: i32, name: Rc<str>) {
-        self.children.push(Child {
+        self.push_child(Child {
             pid,
             name,
             kind: Kind::Forked,
@@ -103,6 +108,19 @@ impl Procs {
     /// The pools this process made that still exist.
     pub(crate) fn live_pools(&self) -> Vec<Rc<Pool>> {
         self.pools.iter().filter_map(Weak::upgrade).collect()
+    }
+
+    /// A child just forked holds every queue this process holds. Recorded here,
+    /// in the parent, so a queue wait can never be called hopeless before the
+    /// child has even run.
+    pub(crate) fn child_holds_queues(&mut self, pid: i32) {
+        self.queues.retain(|q| match q.upgrade() {
+            Some(queue) => {
+                queue.register(pid);
+                true
+            }
+            None => false,
+        });
     }
 
     /// Remembers a queue so that children forked later count as its holders.
@@ -124,7 +142,12 @@ impl Procs {
     }
 
     fn find(&self, pid: i32) -> Option<usize> {
-        self.children.iter().position(|c| c.pid == pid)
+        self.index.get(&pid).copied()
+    }
+
+    fn push_child(&mut self, child: Child) {
+        self.index.insert(child.pid, self.children.len());
+        self.children.push(child);
     }
 }
 
@@ -201,8 +224,11 @@ impl Interp {
         let parent = self.procs.me;
         self.procs.me = os::getpid();
         self.procs.name = name;
-        // The parent's children are not ours: dropping them closes their pipes here.
-        self.procs.children.clear();
+        // The parent's children are not ours. Their records are a private copy
+        // that this process never frees (it ends by _exit): dropping them one
+        // by one made every spawn cost as much as the spawns before it.
+        std::mem::forget(std::mem::take(&mut self.procs.children));
+        self.procs.index.clear();
         self.procs.report_to = None;
         self.procs.spawn_count = 0;
         // The parent's pools are not ours; their sockets must not stay open here.
@@ -247,7 +273,8 @@ impl Interp {
                 Ok(Value::Int(0))
             }
             Ok(Forked::Parent(pid)) => {
-                self.procs.children.push(Child {
+                self.procs.child_holds_queues(pid);
+                self.procs.push_child(Child {
                     pid,
                     name: "".into(),
                     kind: Kind::Forked,
@@ -301,6 +328,8 @@ impl Interp {
             }
             Ok(Forked::Parent(pid)) => {
                 drop(write_end);
+                self.procs.child_holds_queues(pid);
+                let slot = self.procs.children.len();
                 let line = self.line_of(span);
                 self.note(|| Event::Began {
                     child: pid,
@@ -308,7 +337,7 @@ impl Interp {
                     name: name.to_string(),
                     line,
                 });
-                self.procs.children.push(Child {
+                self.procs.push_child(Child {
                     pid,
                     name: name.clone(),
                     kind: Kind::Spawned {
@@ -323,6 +352,7 @@ impl Interp {
                     pid,
                     name,
                     owner: self.procs.me,
+                    slot,
                 })))
             }
         }
@@ -448,6 +478,14 @@ impl Interp {
                         "only the process that spawned a child can join or signal it; this \
                          handle was copied into this process by fork or spawn",
                     ));
+                }
+                if self
+                    .procs
+                    .children
+                    .get(h.slot)
+                    .is_some_and(|c| c.pid == h.pid)
+                {
+                    return Ok(h.slot);
                 }
                 h.pid
             }
@@ -630,9 +668,10 @@ impl Interp {
             "name" => Value::Str(handle.name.clone()),
             "exitcode" => {
                 let status = (handle.owner == self.procs.me)
-                    .then(|| self.procs.find(handle.pid))
+                    .then(|| self.procs.children.get(handle.slot))
                     .flatten()
-                    .and_then(|i| self.procs.children[i].status);
+                    .filter(|c| c.pid == handle.pid)
+                    .and_then(|c| c.status);
                 status.map_or(Value::Nil, |s| Value::Int(s.code() as i64))
             }
             other => {
