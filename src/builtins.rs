@@ -317,6 +317,9 @@ fn values(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
 fn push(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     match &args[0] {
         Value::List(items) => {
+            let len = items.borrow().len();
+            crate::ops::check_len(len + 1, "list")
+                .map_err(|e| error(e.message, site.span, e.label))?;
             items.borrow_mut().push(args[1].clone());
             Ok(Value::Nil)
         }
@@ -401,6 +404,8 @@ fn join_str(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
             out.push_str(&sep);
         }
         item.write_display(&mut out);
+        crate::ops::check_len(out.len(), "string")
+            .map_err(|e| error(e.message, site.span, e.label))?;
     }
     Ok(Value::Str(out.into()))
 }
@@ -430,7 +435,7 @@ fn range(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     } else {
         (start.saturating_sub(end).max(0) as u64).div_ceil(step.unsigned_abs())
     };
-    if count > crate::limits::MAX_REPEAT_LEN as u64 {
+    if count > crate::limits::MAX_LIST_LEN as u64 {
         return Err(error(
             "range too large to build as a list",
             site.span,
@@ -719,6 +724,9 @@ fn replace(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     if old.is_empty() {
         return Err(error("`replace` of an empty string", site.arg(1), "empty"));
     }
+    let grows = new.len().saturating_sub(old.len()) * s.matches(&**old).count();
+    crate::ops::check_len(s.len() + grows, "string")
+        .map_err(|e| error(e.message, site.span, e.label))?;
     Ok(Value::Str(s.replace(&**old, new).into()))
 }
 

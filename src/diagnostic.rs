@@ -108,9 +108,21 @@ impl Diag {
             120
         };
         let handler = GraphicalReportHandler::new_themed(theme).with_width(width);
+        let window = Window::around(self, source);
+        let mut shown = self.clone();
+        shown.span = window.map_span(self.span).unwrap_or(self.span);
+        shown.notes = self
+            .notes
+            .iter()
+            .filter_map(|(span, text)| Some((window.map_span(*span)?, text.clone())))
+            .collect();
         let report = Report {
-            diag: self,
-            source: NamedSource::new(&*source.name, source.text.to_string()),
+            diag: &shown,
+            source: WindowedSource {
+                inner: NamedSource::new(&*source.name, window.text.clone()),
+                line: window.primary_line,
+                shift: window.primary_shift,
+            },
             help: self.help_text(source),
         };
         let mut out = String::new();
@@ -177,10 +189,124 @@ impl std::ops::DerefMut for Diag {
     }
 }
 
+/// Lines longer than this are shown cut, around the error.
+const LONG_LINE: usize = 240;
+/// Characters shown on each side of an error in a long line.
+const WINDOW_SIDE: usize = 80;
+
+/// The source as a diagnostic shows it: long lines near the error are cut
+/// (a 1 MB line would otherwise be printed whole), keeping the line count.
+struct Window {
+    text: String,
+    /// Byte ranges of the original text replaced by "…", in order.
+    cuts: Vec<(usize, usize)>,
+    /// The primary span's line (0-based), and how many bytes were cut from
+    /// its start (to report the true column).
+    primary_line: usize,
+    primary_shift: usize,
+}
+
+impl Window {
+    fn around(diag: &Diag, source: &Source) -> Window {
+        let text: &str = &source.text;
+        let at = floor_char_boundary(text, (diag.span.start as usize).min(text.len()));
+        let primary_line = text[..at].matches('\n').count();
+        let mut cuts = Vec::new();
+        let mut primary_shift = 0;
+        let mut line_start = 0;
+        for (n, line) in text.split_inclusive('\n').enumerate() {
+            let line_end = line_start + line.trim_end_matches('\n').len();
+            let near = n + 2 >= primary_line && n <= primary_line + 2;
+            if near && line_end - line_start > LONG_LINE {
+                if n == primary_line {
+                    let from =
+                        floor_char_boundary(text, at.saturating_sub(WINDOW_SIDE).max(line_start));
+                    let end = (diag.span.end as usize).clamp(at, line_end);
+                    let to = floor_char_boundary(text, (end + WINDOW_SIDE).min(line_end));
+                    if from > line_start {
+                        cuts.push((line_start, from));
+                        // miette counts columns in bytes; "…" takes 3 of them.
+                        primary_shift = (from - line_start).saturating_sub('…'.len_utf8());
+                    }
+                    if to < line_end {
+                        cuts.push((to, line_end));
+                    }
+                } else {
+                    let keep = floor_char_boundary(text, line_start + LONG_LINE / 2);
+                    cuts.push((keep, line_end));
+                }
+            }
+            line_start += line.len();
+        }
+        let mut shown = String::with_capacity(text.len().min(64 * 1024));
+        let mut pos = 0;
+        for &(from, to) in &cuts {
+            shown.push_str(&text[pos..from]);
+            shown.push('…');
+            pos = to;
+        }
+        shown.push_str(&text[pos..]);
+        Window {
+            text: shown,
+            cuts,
+            primary_line,
+            primary_shift,
+        }
+    }
+
+    /// Where an original offset is in the shown text; None inside a cut.
+    fn map(&self, offset: usize) -> Option<usize> {
+        let mut shift: isize = 0;
+        for &(from, to) in &self.cuts {
+            if offset >= to {
+                shift += (to - from) as isize - '…'.len_utf8() as isize;
+            } else if offset > from {
+                return None;
+            }
+        }
+        Some((offset as isize - shift) as usize)
+    }
+
+    fn map_span(&self, span: Span) -> Option<Span> {
+        let start = self.map(span.start as usize)?;
+        let end = self.map(span.end as usize).unwrap_or(start);
+        Some(Span::new(start, end.max(start)))
+    }
+}
+
+/// Reports the true column for the error's line when its start was cut.
+struct WindowedSource {
+    inner: NamedSource<String>,
+    line: usize,
+    shift: usize,
+}
+
+impl miette::SourceCode for WindowedSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let contents = self.inner.read_span(span, before, after)?;
+        if self.shift == 0 || before != 0 || after != 0 || contents.line() != self.line {
+            return Ok(contents);
+        }
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            contents.name().unwrap_or_default().to_string(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            contents.column() + self.shift,
+            contents.line_count(),
+        )))
+    }
+}
+
 /// What miette renders: a borrowed `Diag` plus its source.
 struct Report<'a> {
     diag: &'a Diag,
-    source: NamedSource<String>,
+    source: WindowedSource,
     help: Option<String>,
 }
 

@@ -21,6 +21,8 @@ pub enum Outcome {
     Failed(Diag),
     /// SIGINT or SIGTERM stopped the script (and its whole tree).
     Signaled(i32),
+    /// The --timeout passed; the whole tree was stopped.
+    TimedOut,
 }
 
 impl Outcome {
@@ -31,6 +33,8 @@ impl Outcome {
             Outcome::Invalid(_) => 2,
             Outcome::Failed(_) => 1,
             Outcome::Signaled(sig) => 128 + sig,
+            // As timeout(1) does.
+            Outcome::TimedOut => 124,
         }
     }
 }
@@ -64,6 +68,7 @@ pub struct Engine {
     max_procs: usize,
     color: bool,
     views: Views,
+    timeout: Option<u32>,
 }
 
 impl Default for Engine {
@@ -73,6 +78,7 @@ impl Default for Engine {
             max_procs: DEFAULT_MAX_PROCS,
             color: false,
             views: Views::default(),
+            timeout: None,
         }
     }
 }
@@ -97,6 +103,12 @@ impl Engine {
     /// Sets `args`, the list of command-line arguments the script sees.
     pub fn args(mut self, args: Vec<String>) -> Self {
         self.args = args;
+        self
+    }
+
+    /// Stops the whole tree after this many seconds (the run ends as `Outcome::TimedOut`).
+    pub fn timeout(mut self, seconds: Option<u32>) -> Self {
+        self.timeout = seconds;
         self
     }
 
@@ -134,10 +146,14 @@ impl Engine {
             name: source.name.to_string(),
             line: 0,
         });
+        if let Some(seconds) = self.timeout {
+            crate::os::alarm_after(seconds);
+        }
         let result = interp.run_script(&compiled.script, self.args.clone());
         let outcome = match interp.end_process(result) {
             Stop::Exit(code) => Outcome::Exited(code),
             Stop::Error(diag) => Outcome::Failed(diag),
+            Stop::Signal(sig) if sig == crate::os::SIGALRM => Outcome::TimedOut,
             Stop::Signal(sig) => Outcome::Signaled(sig),
         };
         if let Some(recorder) = &interp.recorder {

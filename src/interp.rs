@@ -649,6 +649,12 @@ impl Interp {
                         Expr::Const(Value::Str(s)) => out.push_str(s),
                         e => self.eval(e, env)?.write_display(&mut out),
                     }
+                    if out.len() > limits::MAX_VALUE_LEN {
+                        let span = expr_span(part).unwrap_or_default();
+                        return Err(ops::check_len(out.len(), "string")
+                            .expect_err("too long")
+                            .at(span));
+                    }
                 }
                 Ok(Value::Str(out.into()))
             }

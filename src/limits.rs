@@ -3,8 +3,15 @@
 /// Largest script accepted, in bytes.
 pub const MAX_SOURCE_BYTES: usize = 32 * 1024 * 1024;
 
+/// Longest line accepted, in bytes (a 1 MB string literal fits; a 10 MB
+/// line is refused before parsing, which it would otherwise slow for seconds).
+pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+
 /// Deepest nesting of brackets, blocks and prefix operators in the source.
 pub const MAX_NESTING: usize = 200;
+
+/// Most binary operators in one expression (each nests the tree one level deeper).
+pub const MAX_OPERATORS: usize = 10_000;
 
 /// Deepest chain of nested function calls at run time.
 pub const MAX_CALL_DEPTH: usize = 10_000;
@@ -18,8 +25,13 @@ pub const STACK_RED_ZONE: usize = 128 * 1024;
 /// Size of each fresh stack segment for deep script recursion.
 pub const STACK_SEGMENT: usize = 4 * 1024 * 1024;
 
-/// Largest string or list that `*` repetition may build, in elements or bytes.
-pub const MAX_REPEAT_LEN: usize = 256 * 1024 * 1024;
+/// Largest string a script may build, in bytes: by `*`, `+`, interpolation,
+/// `join_str` or `replace`.
+pub const MAX_VALUE_LEN: usize = 256 * 1024 * 1024;
+
+/// Largest list a script may build, in items (each takes 24 bytes): by `*`,
+/// `+`, `..`, `range` or `push`.
+pub const MAX_LIST_LEN: usize = 16 * 1024 * 1024;
 
 /// How deep `==`, printing and comparison descend into nested lists and maps.
 pub const MAX_VALUE_DEPTH: usize = 1_000;

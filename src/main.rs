@@ -39,6 +39,10 @@ struct Cli {
           value_parser = clap::value_parser!(u32).range(1..))]
     max_procs: u32,
 
+    /// Stop the whole tree after SECONDS (exit code 124)
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..))]
+    timeout: Option<u32>,
+
     /// After the run, draw the tree of every process that ran on stderr
     #[arg(long)]
     tree: bool,
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
         .args(args)
         .max_procs(cli.max_procs as usize)
         .color(color)
+        .timeout(cli.timeout)
         .views(procscript::Views {
             tree: cli.tree,
             trace: cli.trace.clone(),
@@ -94,8 +99,13 @@ fn main() -> ExitCode {
         };
     }
     let outcome = engine.run(&source);
-    if let Outcome::Invalid(diag) | Outcome::Failed(diag) = &outcome {
-        eprint!("{}", diag.render(&source, color));
+    match &outcome {
+        Outcome::Invalid(diag) | Outcome::Failed(diag) => eprint!("{}", diag.render(&source, color)),
+        Outcome::TimedOut => eprintln!(
+            "procscript: stopped after --timeout {} seconds; every process of the script was stopped",
+            cli.timeout.unwrap_or_default()
+        ),
+        _ => {}
     }
     ExitCode::from(outcome.exit_code() as u8)
 }

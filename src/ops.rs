@@ -112,12 +112,14 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, OpError> {
     }
     match (op, a, b) {
         (BinOp::Add, Value::Str(x), Value::Str(y)) => {
+            check_len(x.len() + y.len(), "string")?;
             let mut s = String::with_capacity(x.len() + y.len());
             s.push_str(x);
             s.push_str(y);
             Ok(Value::Str(s.into()))
         }
         (BinOp::Add, Value::List(x), Value::List(y)) => {
+            check_len(x.borrow().len() + y.borrow().len(), "list")?;
             let mut items = x.borrow().clone();
             items.extend(y.borrow().iter().cloned());
             Ok(Value::list(items))
@@ -129,6 +131,7 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, OpError> {
         (BinOp::Mul, Value::List(items), Int(n)) | (BinOp::Mul, Int(n), Value::List(items)) => {
             let items = items.borrow();
             let count = repeat_count(*n, items.len())?;
+            check_len(items.len() * count, "list")?;
             let mut out = Vec::with_capacity(items.len() * count);
             for _ in 0..count {
                 out.extend(items.iter().cloned());
@@ -137,6 +140,24 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, OpError> {
         }
         _ => Err(type_mismatch(op, a, b)),
     }
+}
+
+/// Refuses to build a string or list past `limits::MAX_VALUE_LEN`, so a
+/// doubling loop ends with an error instead of exhausting memory.
+pub fn check_len(len: usize, what: &str) -> Result<(), OpError> {
+    let (max, unit) = if what == "list" {
+        (limits::MAX_LIST_LEN, "items")
+    } else {
+        (limits::MAX_VALUE_LEN, "bytes")
+    };
+    if len > max {
+        return Err(fail(
+            format!("{what} too large: more than {max} {unit}"),
+            "this would make it",
+            Some("procscript limits a single string or list; see docs/language.md, Limits"),
+        ));
+    }
+    Ok(())
 }
 
 fn as_float(v: &Value) -> Option<f64> {
@@ -149,12 +170,12 @@ fn as_float(v: &Value) -> Option<f64> {
 
 fn repeat_count(n: i64, unit: usize) -> Result<usize, OpError> {
     let count = n.max(0) as usize;
-    if unit.saturating_mul(count) > limits::MAX_REPEAT_LEN {
+    if unit.saturating_mul(count) > limits::MAX_VALUE_LEN {
         return Err(fail(
             "repetition too large".to_string(),
             format!(
                 "would make more than {} elements or bytes",
-                limits::MAX_REPEAT_LEN
+                limits::MAX_VALUE_LEN
             ),
             None,
         ));
@@ -165,7 +186,7 @@ fn repeat_count(n: i64, unit: usize) -> Result<usize, OpError> {
 /// `a..b` outside a `for` head: the list of ints from a up to (not including) b.
 pub fn range_list(start: i64, end: i64) -> Result<Value, OpError> {
     let len = end.saturating_sub(start).max(0) as u64;
-    if len > limits::MAX_REPEAT_LEN as u64 {
+    if len > limits::MAX_LIST_LEN as u64 {
         return Err(fail(
             "range too large to build as a list".to_string(),
             format!("{len} elements"),

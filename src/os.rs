@@ -320,6 +320,7 @@ pub fn install_signal_handlers() {
     unsafe {
         let _ = signal::sigaction(Signal::SIGINT, &stop);
         let _ = signal::sigaction(Signal::SIGTERM, &stop);
+        let _ = signal::sigaction(Signal::SIGALRM, &stop);
         let _ = signal::sigaction(Signal::SIGCHLD, &child);
     }
 }
@@ -377,6 +378,14 @@ pub fn pending_signal() -> Option<i32> {
         0 => None,
         sig => Some(sig),
     }
+}
+
+pub const SIGALRM: i32 = 14;
+
+/// Delivers SIGALRM to this process after `seconds` (for --timeout). A forked
+/// child does not inherit it.
+pub fn alarm_after(seconds: u32) {
+    let _ = nix::unistd::alarm::set(seconds.max(1));
 }
 
 /// Makes this process receive SIGTERM when its parent dies. Returns false if

@@ -18,10 +18,16 @@ type PResult<T> = Result<T, Diag>;
 /// Parses a whole script.
 pub fn parse_program(text: &str) -> PResult<Program> {
     syntax_error::check_size_and_nesting(text)?;
-    pest::set_error_detail(true);
     // The grammar is recursive; give it room beyond the limits checked above.
     stacker::grow(limits::PARSE_STACK_BYTES, || {
-        let mut pairs = Grammar::parse(Rule::program, text)
+        // Tracking what was expected slows parsing; do it only to explain an error.
+        pest::set_error_detail(false);
+        let parsed = Grammar::parse(Rule::program, text);
+        let mut pairs = parsed
+            .or_else(|_| {
+                pest::set_error_detail(true);
+                Grammar::parse(Rule::program, text)
+            })
             .map_err(|err| syntax_error::from_pest(err, text))?;
         let program = pairs.next().expect("program rule always yields one pair");
         let builder = Builder::new();
@@ -459,10 +465,26 @@ fn binop(rule: Rule) -> BinOp {
     }
 }
 
-/// A long run of prefix operators (`- - - … x`) would recurse once per operator.
+/// A long run of prefix operators (`- - - … x`), or a very long chain of
+/// binary ones, nests the tree once per operator: both are limited.
 fn check_prefix_runs(pairs: Pairs<Rule>) -> PResult<()> {
     let mut run = 0;
+    let mut operators = 0;
     for p in pairs {
+        if !matches!(p.as_rule(), Rule::operand | Rule::op_neg | Rule::op_not) {
+            operators += 1;
+            if operators > limits::MAX_OPERATORS {
+                return Err(Diag::new(
+                    format!(
+                        "more than {} operators in one expression",
+                        limits::MAX_OPERATORS
+                    ),
+                    span_of(&p),
+                    "this one is past the limit",
+                )
+                .with_help("split the expression over several statements"));
+            }
+        }
         if matches!(p.as_rule(), Rule::op_neg | Rule::op_not) {
             run += 1;
             if run > limits::MAX_NESTING {

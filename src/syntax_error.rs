@@ -20,6 +20,22 @@ pub fn check_size_and_nesting(text: &str) -> Result<(), Diag> {
             "script starts here",
         ));
     }
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        if line.len() > limits::MAX_LINE_BYTES {
+            return Err(Diag::new(
+                format!(
+                    "a line of {} bytes is longer than the limit of {}",
+                    line.len(),
+                    limits::MAX_LINE_BYTES
+                ),
+                Span::new(line_start, line_start + 1),
+                "this line is too long",
+            )
+            .with_help("split it over several lines"));
+        }
+        line_start += line.len();
+    }
     let openers = Brackets::scan(text);
     match openers.too_deep {
         Some(at) => Err(Diag::new(
@@ -147,6 +163,17 @@ pub fn from_pest(err: pest::error::Error<Rule>, text: &str) -> Diag {
         span,
         format!("expected {words}"),
     );
+    const KEYWORDS: &[&str] = &[
+        "let", "fn", "return", "if", "else", "while", "for", "in", "break", "continue", "and",
+        "or", "not", "true", "false", "nil", "try", "catch", "fork", "spawn", "join", "pid",
+        "ppid", "as",
+    ];
+    let found_word = found.words.trim_matches('`');
+    if words.contains("a name") && KEYWORDS.contains(&found_word) {
+        diag = diag.with_help(format!(
+            "`{found_word}` is a keyword and cannot name a variable, function or parameter"
+        ));
+    }
     if found.is_end {
         if let Some((at, c)) = Brackets::scan(text).unclosed {
             let close = match c {
