@@ -1,0 +1,334 @@
+//! Hostile and malformed scripts: every one ends with a diagnostic and exit code 1 or 2
+//! (or runs, when a truncation happens to be valid), never a panic, a Rust backtrace, a
+//! hang, or a process left behind.
+
+mod common;
+
+use common::{procscript, run};
+use std::path::PathBuf;
+
+/// What a case may end with.
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    /// An error: exit 1 or 2, with a diagnostic.
+    Error,
+    /// Anything but a crash (a truncated script may still be valid).
+    NoCrash,
+}
+
+fn dir() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bad-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn check(name: &str, source: &[u8], expect: Expect) {
+    let path = dir().join(format!("{name}.proc"));
+    std::fs::write(&path, source).unwrap();
+    let mut cmd = procscript(&[
+        "--max-procs",
+        "8",
+        "--timeout",
+        "20",
+        path.to_str().unwrap(),
+    ]);
+    cmd.env("RUST_BACKTRACE", "1");
+    let out = run(cmd);
+    let shown = String::from_utf8_lossy(&source[..source.len().min(120)]).into_owned();
+    for bad in [
+        "panicked",
+        "stack backtrace",
+        "overflowed its stack",
+        "RUST_BACKTRACE",
+        "fatal runtime error",
+    ] {
+        assert!(
+            !out.stderr.contains(bad),
+            "{name} ({shown:?}) crashed:\n{}",
+            out.stderr
+        );
+    }
+    assert!(out.code != 124, "{name} ({shown:?}) did not finish");
+    match expect {
+        Expect::Error => {
+            assert!(
+                matches!(out.code, 1 | 2),
+                "{name} ({shown:?}) exited {}:\n{}",
+                out.code,
+                out.stderr
+            );
+            assert!(
+                out.stderr.contains('×') || out.stderr.starts_with("procscript: "),
+                "{name} ({shown:?}) gave no diagnostic:\n{}",
+                out.stderr
+            );
+        }
+        Expect::NoCrash => assert!(matches!(out.code, 0..=2), "{name} exited {}", out.code),
+    }
+    if out.code != 0 && out.stderr.contains('×') {
+        // A diagnostic with a place says where: file:line:col.
+        assert!(
+            out.stderr.contains(&format!("{name}.proc:")),
+            "{name}: no location:\n{}",
+            out.stderr
+        );
+    }
+}
+
+/// Token ends of a script: after every run of word characters and every other character.
+fn token_ends(text: &str) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let word = c.is_alphanumeric() || c == '_';
+        let next_word = chars
+            .peek()
+            .is_some_and(|(_, n)| n.is_alphanumeric() || *n == '_');
+        let inside_word = word && next_word;
+        if !inside_word && !c.is_whitespace() {
+            ends.push(i + c.len_utf8());
+        }
+    }
+    ends
+}
+
+#[test]
+fn truncations_of_a_real_script_at_every_token() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/bank.proc")).unwrap();
+    let ends = token_ends(&text);
+    assert!(ends.len() > 100);
+    for (n, end) in ends.iter().enumerate() {
+        check(
+            &format!("truncated{n}"),
+            &text.as_bytes()[..*end],
+            Expect::NoCrash,
+        );
+    }
+}
+
+#[test]
+fn malformed_syntax() {
+    let cases: &[&str] = &[
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "(]",
+        "[)",
+        "{)",
+        "print((1)",
+        "print(1))",
+        "[1, 2",
+        "{\"a\": 1",
+        "fn f( { }",
+        "fn f() {",
+        "if true { } else",
+        "while",
+        "for x in",
+        "for in x {}",
+        "let",
+        "let x",
+        "let x =",
+        "x +",
+        "1 +* 2",
+        "@",
+        "$x",
+        "`cmd`",
+        "x := 1",
+        "a ? b : c",
+        "print(\"unterminated",
+        "print(\"bad \\q\")",
+        "\"{\"",
+        "\"{1 +}\"",
+        "\"}\"{",
+        "let 1x = 2",
+        "fn 1() {}",
+        "return",
+        "break",
+        "continue",
+        "spawn 3",
+        "spawn f",
+        "join",
+        "join(1,)",
+        "99999999999999999999999",
+        "1e999",
+        "x[",
+        "x.",
+        "..",
+        "1..",
+        "not",
+        "-",
+        "fn",
+        "try { }",
+        "try { } catch",
+        "catch e { }",
+        "else { }",
+        ";;;;)",
+        "print(1) print(2)",
+        "\u{1}",
+        "\u{7f}",
+        "let é = 1",
+        "print(1)\u{0}",
+        "\u{feff}print(1)",
+        "/* comment */",
+        "// comment",
+    ];
+    for (n, case) in cases.iter().enumerate() {
+        check(&format!("syntax{n}"), case.as_bytes(), Expect::Error);
+    }
+}
+
+#[test]
+fn nul_bytes_and_invalid_utf8() {
+    check("nul", b"print(\"a\0b\")\n\0\0", Expect::Error);
+    check("latin1", b"print(\"caf\xe9\")", Expect::Error);
+    check("broken_utf8", b"\xff\xfe\xfd", Expect::Error);
+}
+
+#[test]
+fn deep_nesting_and_huge_lines() {
+    check("nest50000", "(".repeat(50_000).as_bytes(), Expect::Error);
+    check(
+        "nest_brackets",
+        format!("print({}{})", "[".repeat(50_000), "]".repeat(50_000)).as_bytes(),
+        Expect::Error,
+    );
+    check(
+        "nest_blocks",
+        "if true {".repeat(50_000).as_bytes(),
+        Expect::Error,
+    );
+    check(
+        "negations",
+        format!("print({}1)", "-".repeat(50_000)).as_bytes(),
+        Expect::Error,
+    );
+    check(
+        "nots",
+        format!("print({}true)", "not ".repeat(50_000)).as_bytes(),
+        Expect::Error,
+    );
+    check(
+        "unclosed_calls",
+        "f(".repeat(3_000).as_bytes(),
+        Expect::Error,
+    );
+    // A 10 MB line: an operator chain past the limit.
+    let long = format!("let x = {}1\n", "1 + ".repeat(2_500_000));
+    check("ten_mb_line", long.as_bytes(), Expect::Error);
+    // An error after a 1 MB line shows a window of it, not the whole line.
+    let text = format!("let s = \"{}\"\nprint(nope)\n", "x".repeat(1_000_000));
+    let path = dir().join("after_long_line.proc");
+    std::fs::write(&path, &text).unwrap();
+    let out = run(procscript(&[path.to_str().unwrap()]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.len() < 2_000,
+        "the long line was printed whole ({} bytes)",
+        out.stderr.len()
+    );
+    assert!(
+        out.stderr.contains("after_long_line.proc:2:7"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn every_builtin_with_wrong_counts_and_types() {
+    let mut n = 0;
+    for b in procscript::builtins::all() {
+        if b.min_args > 0 {
+            check(
+                &format!("builtin{n}"),
+                format!("{}()", b.name).as_bytes(),
+                Expect::Error,
+            );
+            n += 1;
+        }
+        if b.max_args != usize::MAX {
+            let many = vec!["1"; b.max_args + 1].join(", ");
+            check(
+                &format!("builtin{n}"),
+                format!("{}({many})", b.name).as_bytes(),
+                Expect::Error,
+            );
+            n += 1;
+        }
+        for bad in ["nil", "[[]]", "{\"k\": fn() {}}", "-1"] {
+            let args = vec![bad; b.min_args.max(1).min(b.max_args)].join(", ");
+            check(
+                &format!("builtin{n}"),
+                format!("{}({args})", b.name).as_bytes(),
+                Expect::NoCrash,
+            );
+            n += 1;
+        }
+    }
+}
+
+#[test]
+fn process_misuse() {
+    let cases: &[&str] = &[
+        "join 1",
+        "join ppid",
+        "kill(1)",
+        "kill(ppid, \"KILL\")",
+        "join(1, -1)",
+        "join(1, \"x\")",
+        "join [1, 2]",
+        "join nil",
+        "let p = fork\nif p == 0 { exit(0) }\nkill(p, \"NOPE\")",
+        "let p = fork\nif p == 0 { exit(0) }\nkill(p, 9)",
+        "fn f() { }\nlet h = spawn f()\nprint(h.nothing)",
+        "fn f() { }\nspawn f() as 5",
+        "fn f() { return print }\njoin spawn f()",
+        "state(1)",
+        "alive(\"x\")",
+        "queue(0)",
+        "queue(-5)",
+        "let q = queue()\nq.put(print)",
+        "let q = queue()\nq.get(-1)",
+        "let q = queue()\nq.get()",
+        "let q = queue(1)\nq.put(1)\nq.put(2)",
+        "let q = queue()\nq.nothing()",
+        "let q = queue()\nq.put()",
+        "let q = queue()\nq.put(\"x\" * 20000000)",
+        "pool(0)",
+        "pool(100000)",
+        "let p = pool(1)\np.map(1, 2)",
+        "let p = pool(1)\np.map(print, 5)",
+        "let p = pool(1)\np.apply(fn() { error(\"boom\") })",
+        "let p = pool(1)\np.close()\np.apply(print, [1])",
+        "let p = pool(1)\np.submit(print, 5)",
+        "let p = pool(2)\nlet q = queue()\np.map(fn(x) { return q }, [1])",
+        "run()",
+        "run(\"surely-no-such-program\")",
+        "capture(\"false\")",
+        "exec(\"surely-no-such-program\")",
+        "exec([])",
+        "sleep(-1)",
+        "sleep(float(\"nan\"))",
+        "sleep(\"1\")",
+        "exit(256)",
+        "exit(-1)",
+        "exit(\"0\")",
+        "let m = -9223372036854775807 - 1\nprint(m / -1)",
+        "print(-(-9223372036854775807 - 1))",
+        "print(abs(-9223372036854775807 - 1))",
+        "while true { fork }",
+        "fn f(n) { return f(n + 1) }\nf(0)",
+        "let s = \"x\"\nwhile true { s = s + s }",
+        "let xs = [1]\nwhile true { xs = xs + xs }",
+        "read_file(\"/surely/not/here\")",
+        "write_file(\"/proc/nope/x\", \"y\")",
+        "list_dir(\"/surely/not/here\")",
+        "copy_file(\"/surely/not/here\", \"/tmp/x\")",
+    ];
+    for (n, case) in cases.iter().enumerate() {
+        check(&format!("misuse{n}"), case.as_bytes(), Expect::Error);
+    }
+}
