@@ -69,6 +69,7 @@ pub struct Engine {
     color: bool,
     views: Views,
     timeout: Option<u32>,
+    max_steps: Option<u64>,
 }
 
 impl Default for Engine {
@@ -79,6 +80,7 @@ impl Default for Engine {
             color: false,
             views: Views::default(),
             timeout: None,
+            max_steps: None,
         }
     }
 }
@@ -112,6 +114,13 @@ impl Engine {
         self
     }
 
+    /// Stops each process of the script after this many loop iterations and
+    /// calls (a runtime error), so that any input finishes (used for fuzzing).
+    pub fn max_steps(mut self, steps: Option<u64>) -> Self {
+        self.max_steps = steps;
+        self
+    }
+
     /// Records the run for these views (nothing is recorded when none is asked for).
     pub fn views(mut self, views: Views) -> Self {
         self.views = views;
@@ -133,6 +142,9 @@ impl Engine {
         };
         let procs = Procs::new_root(self.max_procs);
         let mut interp = Interp::new(source.clone(), procs, self.color, compiled.protos);
+        if let Some(steps) = self.max_steps {
+            interp.steps_left = steps.max(1);
+        }
         if self.views.record() || self.views.explain {
             match Recorder::new(self.views.record(), self.views.explain) {
                 Ok(recorder) => interp.recorder = Some(Rc::new(recorder)),

@@ -123,6 +123,8 @@ pub struct Interp {
     pub(crate) recorder: Option<Rc<Recorder>>,
     /// Pool tasks this worker has run (numbers them in recorded events).
     pub(crate) tasks_run: u64,
+    /// Loop iterations and calls left before the script is stopped.
+    pub(crate) steps_left: u64,
 }
 
 impl Interp {
@@ -138,6 +140,7 @@ impl Interp {
             protos,
             recorder: None,
             tasks_run: 0,
+            steps_left: u64::MAX,
         }
     }
 
@@ -191,6 +194,23 @@ impl Interp {
             None => Ok(()),
             Some(sig) => Err(Unwind::signal(sig)),
         }
+    }
+
+    /// A safe point of a loop or call: a signal that arrived, or the end of
+    /// the step budget (set for fuzzing and embedding), stops the script here.
+    #[inline]
+    fn step(&mut self, span: Span) -> R<()> {
+        self.check_signal()?;
+        self.steps_left -= 1;
+        if self.steps_left == 0 {
+            self.steps_left = 1;
+            return Err(error(
+                "the script ran out of its step budget",
+                span,
+                "stopped here",
+            ));
+        }
+        Ok(())
     }
 
     /// Runs a compiled script with its command-line arguments.
@@ -381,7 +401,7 @@ impl Interp {
             }
             Stmt::While { cond, body } => {
                 while self.eval_condition(cond, env)? {
-                    self.check_signal()?;
+                    self.step(expr_span(cond).unwrap_or_default())?;
                     match self.exec_block(body, env)? {
                         Flow::Break => break,
                         Flow::Return => return Ok(Flow::Return),
@@ -408,7 +428,7 @@ impl Interp {
                 }
                 let mut i = start;
                 while (step > 0 && i < end) || (step < 0 && i > end) {
-                    self.check_signal()?;
+                    self.step(*span)?;
                     self.enter_block(body, env);
                     self.store(env, Place::Local(*slot), Value::Int(i));
                     match self.exec_stmts(&body.stmts, env)? {
@@ -479,7 +499,7 @@ impl Interp {
         span: Span,
     ) -> R<Flow> {
         let run = |this: &mut Self, item: Value| -> R<Option<Flow>> {
-            this.check_signal()?;
+            this.step(span)?;
             this.enter_block(body, env);
             this.store(env, Place::Local(slot), item);
             Ok(match this.exec_stmts(&body.stmts, env)? {
@@ -848,9 +868,9 @@ impl Interp {
                 .with_note(proto.span, "defined here"),
             ));
         }
-        if let Err(signal) = self.check_signal() {
+        if let Err(stop) = self.step(span) {
             self.stack.truncate(base);
-            return Err(signal);
+            return Err(stop);
         }
         if self.depth >= limits::MAX_CALL_DEPTH {
             self.stack.truncate(base);

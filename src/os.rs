@@ -3,6 +3,7 @@
 use nix::errno::Errno;
 use nix::time::{clock_gettime, ClockId};
 use std::os::fd::AsFd;
+use std::ptr::NonNull;
 
 /// The standard streams scripts write to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -529,7 +530,9 @@ struct SharedPage {
 /// The tree's count of live processes, and whether a child already reported
 /// reaching the process limit (so a fork bomb reports it once, not per process).
 pub struct SharedCounter {
-    page: &'static SharedPage,
+    page: NonNull<SharedPage>,
+    /// Whether `page` came from mmap (else from a Box, if mmap failed).
+    mapped: bool,
 }
 
 impl SharedCounter {
@@ -539,7 +542,7 @@ impl SharedCounter {
         use std::num::NonZeroUsize;
         let len = NonZeroUsize::new(std::mem::size_of::<SharedPage>()).expect("non-zero size");
         // SAFETY: an anonymous shared mapping of a fresh page; nothing else
-        // aliases it, and it is never unmapped, so the 'static reference stays valid.
+        // aliases it, and it stays mapped until this counter is dropped.
         let mapped = unsafe {
             nix::sys::mman::mmap_anonymous(
                 None,
@@ -548,22 +551,34 @@ impl SharedCounter {
                 MapFlags::MAP_SHARED,
             )
         };
-        let page: &'static SharedPage = match mapped {
-            // SAFETY: the page is zeroed, page-aligned and large enough for
-            // SharedPage, whose fields are atomics valid as all zeros.
-            Ok(ptr) => unsafe { &*(ptr.as_ptr() as *const SharedPage) },
-            Err(_) => Box::leak(Box::new(SharedPage {
-                live: AtomicUsize::new(0),
-                limit_reported: AtomicUsize::new(0),
-            })),
+        let counter = match mapped {
+            // The page is zeroed, page-aligned and large enough for SharedPage,
+            // whose fields are atomics valid as all zeros.
+            Ok(ptr) => SharedCounter {
+                page: ptr.cast(),
+                mapped: true,
+            },
+            Err(_) => SharedCounter {
+                page: NonNull::from(Box::leak(Box::new(SharedPage {
+                    live: AtomicUsize::new(0),
+                    limit_reported: AtomicUsize::new(0),
+                }))),
+                mapped: false,
+            },
         };
-        page.live.store(initial, Ordering::SeqCst);
-        SharedCounter { page }
+        counter.page().live.store(initial, Ordering::SeqCst);
+        counter
+    }
+
+    fn page(&self) -> &SharedPage {
+        // SAFETY: the page is valid from `new` until `drop`, and only read
+        // through atomics.
+        unsafe { self.page.as_ref() }
     }
 
     /// Takes one place if fewer than `max` are taken.
     pub fn try_acquire(&self, max: usize) -> bool {
-        self.page
+        self.page()
             .live
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
                 (n < max).then_some(n + 1)
@@ -573,7 +588,7 @@ impl SharedCounter {
 
     pub fn release(&self) {
         let _ = self
-            .page
+            .page()
             .live
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
                 Some(n.saturating_sub(1))
@@ -582,13 +597,24 @@ impl SharedCounter {
 
     /// True for the first caller in the whole tree, false for every later one.
     pub fn first_limit_report(&self) -> bool {
-        self.page.limit_reported.swap(1, Ordering::SeqCst) == 0
+        self.page().limit_reported.swap(1, Ordering::SeqCst) == 0
+    }
+}
+
+impl Drop for SharedCounter {
+    fn drop(&mut self) {
+        if self.mapped {
+            // SAFETY: unmaps the page mapped in `new`; no reference to it
+            // outlives the counter (`page()` borrows from it).
+            let _ = unsafe {
+                nix::sys::mman::munmap(self.page.cast(), std::mem::size_of::<SharedPage>())
+            };
+        }
     }
 }
 
 // ---------------------------------------------------------------- shared memory regions
 
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
 /// A shared memory region backed by a memfd: inherited by fork, and passable
