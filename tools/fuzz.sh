@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Fuzzes procscript for a bounded time: the parser, then parse-and-run.
+#   tools/fuzz.sh [SECONDS_PER_TARGET]     (default 300)
+# Needs the nightly toolchain and cargo-fuzz (cargo install cargo-fuzz).
+# Seeds come from the tests and example scripts; crashes land in fuzz/artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-300}
+for target in parse run; do
+    mkdir -p "fuzz/corpus/$target"
+    find tests/cases scripts -name '*.proc' -exec cp {} "fuzz/corpus/$target/" \;
+    cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=10
+done
