@@ -131,11 +131,100 @@ pub fn encode_message(v: &Value) -> Result<Vec<u8>, NotSendable> {
 
 /// Decodes a queue message; `None` if the bytes are not one.
 pub fn decode_message(bytes: &[u8]) -> Option<Value> {
+    if !shallow_enough(bytes, 0) {
+        return None;
+    }
     postcard::from_bytes::<Wire>(bytes).ok().map(from_wire)
+}
+
+/// Reads a postcard varint; returns (value, next position).
+fn varint(bytes: &[u8], mut pos: usize) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    for shift in (0..70).step_by(7) {
+        let byte = *bytes.get(pos)?;
+        pos += 1;
+        value |= ((byte & 0x7f) as u64).checked_shl(shift)?;
+        if byte & 0x80 == 0 {
+            return Some((value, pos));
+        }
+    }
+    None
+}
+
+/// Walks one encoded `Wire` value from `pos` without recursion and checks it
+/// nests no deeper than `limits::MAX_VALUE_DEPTH`, so a hostile or damaged
+/// message cannot exhaust the receiver's stack in the (recursive) decoder.
+/// Anything malformed is left for the decoder to reject.
+fn shallow_enough(bytes: &[u8], mut pos: usize) -> bool {
+    struct Level {
+        left: u64,
+        is_map: bool,
+    }
+    let mut open: Vec<Level> = Vec::new();
+    let mut started = false;
+    loop {
+        // Close finished lists and maps; a map's next value follows its key (a string).
+        loop {
+            match open.last_mut() {
+                None if started => return true,
+                None => break,
+                Some(level) if level.left == 0 => {
+                    open.pop();
+                }
+                Some(level) => {
+                    level.left -= 1;
+                    if level.is_map {
+                        let Some((len, next)) = varint(bytes, pos) else {
+                            return true;
+                        };
+                        pos = next.saturating_add(len as usize);
+                    }
+                    break;
+                }
+            }
+        }
+        started = true;
+        let Some((tag, next)) = varint(bytes, pos) else {
+            return true;
+        };
+        pos = next;
+        match tag {
+            0 => {}
+            1 => pos += 1,
+            3 => pos += 8,
+            2 | 4 | 5 | 6 => {
+                let Some((n, next)) = varint(bytes, pos) else {
+                    return true;
+                };
+                pos = next;
+                match tag {
+                    4 => pos = pos.saturating_add(n as usize),
+                    5 | 6 if n > 0 => {
+                        if open.len() >= limits::MAX_VALUE_DEPTH {
+                            return false;
+                        }
+                        open.push(Level {
+                            left: n,
+                            is_map: tag == 6,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            _ => return true,
+        }
+        if pos > bytes.len() {
+            return true;
+        }
+    }
 }
 
 pub fn decode_report(bytes: &[u8]) -> Report {
     if bytes.is_empty() {
+        return Report::Missing;
+    }
+    // A successful report is tag 0 followed by the value: check its depth first.
+    if bytes.first() == Some(&0) && !shallow_enough(bytes, 1) {
         return Report::Missing;
     }
     match postcard::from_bytes::<ChildReport>(bytes) {
@@ -377,4 +466,49 @@ pub fn decode_task(
         .map(|a| decoder.value(a))
         .collect::<Result<_, _>>()?;
     Ok((callee, args))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested_lists(depth: usize) -> Vec<u8> {
+        // Wire::List is tag 5, then the item count; the innermost list is empty.
+        let mut bytes = Vec::new();
+        for _ in 0..depth {
+            bytes.extend([5, 1]);
+        }
+        bytes.extend([5, 0]);
+        bytes
+    }
+
+    #[test]
+    fn plain_values_round_trip() {
+        let mut map = Entries::default();
+        map.insert(
+            "k".into(),
+            Value::list(vec![Value::Int(-3), Value::Float(2.5), Value::Nil]),
+        );
+        map.insert("s".into(), Value::str("héllo"));
+        let v = Value::map(map);
+        let bytes = encode_message(&v).unwrap();
+        assert!(crate::value::equals(&decode_message(&bytes).unwrap(), &v));
+    }
+
+    #[test]
+    fn deep_hostile_messages_are_refused_not_a_crash() {
+        assert!(decode_message(&nested_lists(500)).is_some());
+        // A million levels would overflow the decoder's stack.
+        assert!(decode_message(&nested_lists(1_000_000)).is_none());
+        let mut report = vec![0];
+        report.extend(nested_lists(1_000_000));
+        assert!(matches!(decode_report(&report), Report::Missing));
+    }
+
+    #[test]
+    fn damaged_messages_are_refused() {
+        for bytes in [&[][..], &[9], &[4, 200], &[5, 3, 0], &[6, 1, 1]] {
+            assert!(decode_message(bytes).is_none(), "{bytes:?}");
+        }
+    }
 }
