@@ -101,21 +101,11 @@ fn sigkill_to_procscript_at_random_moments_leaves_nothing() {
         kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
         child.wait().unwrap();
         // Children die with their parent (PDEATHSIG) within moments.
-        let started = Instant::now();
-        loop {
-            let live: Vec<_> = common::group_members(group)
-                .into_iter()
-                .filter(|(_, state)| state != "Z")
-                .collect();
-            if live.is_empty() {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(3),
-                "left after {delay_ms} ms: {live:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        common::assert_group_dies(
+            group,
+            Duration::from_secs(3),
+            &format!("after {delay_ms} ms"),
+        );
         common::assert_no_leftovers(group);
     }
 }

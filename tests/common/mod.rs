@@ -121,6 +121,26 @@ pub fn group_members(group: i32) -> Vec<(i32, String)> {
     found
 }
 
+/// Fails unless every process of the group has stopped running (zombies handed
+/// to init are dead) within `within`: used after the group's root was killed.
+pub fn assert_group_dies(group: i32, within: Duration, what: &str) {
+    let started = Instant::now();
+    loop {
+        let live: Vec<_> = group_members(group)
+            .into_iter()
+            .filter(|(_, state)| state != "Z")
+            .collect();
+        if live.is_empty() {
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "{what}: still running: {live:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Fails the test if any process of the group is still there after a short grace period.
 pub fn assert_no_leftovers(group: i32) {
     let deadline = Instant::now() + Duration::from_secs(3);
