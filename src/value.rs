@@ -8,12 +8,92 @@ use std::cmp::Ordering;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
-pub type List = Rc<RefCell<Vec<Value>>>;
+pub type List = Rc<RefCell<Items>>;
 /// A map's entries in insertion order. Keys are hashed on every lookup, so
 /// foldhash instead of SipHash: as fast as FxHash here, and seeded per
 /// process, so keys read from a hostile file cannot be picked to collide.
 pub type Entries = IndexMap<Rc<str>, Value, foldhash::fast::RandomState>;
-pub type Map = Rc<RefCell<Entries>>;
+pub type Map = Rc<RefCell<MapItems>>;
+
+/// A list's items. Dropping nested lists and maps would recurse once per
+/// level (a list nested a million deep crashed the process), so dropping
+/// takes them apart with an explicit stack instead.
+#[derive(Debug, Default)]
+pub struct Items(pub Vec<Value>);
+
+/// A map's entries, dropped like `Items`.
+#[derive(Debug, Default)]
+pub struct MapItems(pub Entries);
+
+impl std::ops::Deref for Items {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Items {
+    fn deref_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.0
+    }
+}
+
+impl std::ops::Deref for MapItems {
+    type Target = Entries;
+    fn deref(&self) -> &Entries {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for MapItems {
+    fn deref_mut(&mut self) -> &mut Entries {
+        &mut self.0
+    }
+}
+
+/// Drops values, taking apart the lists and maps that nothing else holds
+/// without recursion.
+fn drop_flat(mut pending: Vec<Value>) {
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::List(list) => {
+                if let Ok(cell) = Rc::try_unwrap(list) {
+                    pending.append(&mut cell.into_inner().0);
+                }
+            }
+            Value::Map(map) => {
+                if let Ok(cell) = Rc::try_unwrap(map) {
+                    pending.extend(std::mem::take(&mut cell.into_inner().0).into_values());
+                }
+            }
+            other => drop(other),
+        }
+    }
+}
+
+impl Drop for Items {
+    fn drop(&mut self) {
+        if self
+            .0
+            .iter()
+            .any(|v| matches!(v, Value::List(_) | Value::Map(_)))
+        {
+            drop_flat(std::mem::take(&mut self.0));
+        }
+    }
+}
+
+impl Drop for MapItems {
+    fn drop(&mut self) {
+        if self
+            .0
+            .values()
+            .any(|v| matches!(v, Value::List(_) | Value::Map(_)))
+        {
+            drop_flat(std::mem::take(&mut self.0).into_values().collect());
+        }
+    }
+}
 /// A variable captured by a closure: shared by every closure that sees it.
 pub type Upval = Rc<RefCell<Value>>;
 
@@ -58,11 +138,11 @@ impl Value {
     }
 
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(RefCell::new(items)))
+        Value::List(Rc::new(RefCell::new(Items(items))))
     }
 
     pub fn map(entries: Entries) -> Value {
-        Value::Map(Rc::new(RefCell::new(entries)))
+        Value::Map(Rc::new(RefCell::new(MapItems(entries))))
     }
 
     /// The name of the value's type, as `type()` returns it.
