@@ -66,7 +66,37 @@ fn drop_flat(mut pending: Vec<Value>) {
                     pending.extend(std::mem::take(&mut cell.into_inner().0).into_values());
                 }
             }
+            Value::Func(closure) => {
+                if let Ok(mut closure) = Rc::try_unwrap(closure) {
+                    pending.extend(closure.take_captures());
+                }
+            }
+            Value::Cell(cell) => {
+                if let Ok(cell) = Rc::try_unwrap(cell) {
+                    pending.push(cell.into_inner());
+                }
+            }
             other => drop(other),
+        }
+    }
+}
+
+impl Closure {
+    /// The values of captured variables that only this closure holds.
+    fn take_captures(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.upvals)
+            .into_vec()
+            .into_iter()
+            .filter_map(|cell| Rc::try_unwrap(cell).ok().map(RefCell::into_inner))
+            .collect()
+    }
+}
+
+/// Closures capturing closures (a chain built in a loop) are freed flat too.
+impl Drop for Closure {
+    fn drop(&mut self) {
+        if !self.upvals.is_empty() {
+            drop_flat(self.take_captures());
         }
     }
 }
