@@ -171,6 +171,7 @@ impl Engine {
         if let Some(recorder) = &interp.recorder {
             self.write_views(recorder);
         }
+        interp.release();
         outcome
     }
 

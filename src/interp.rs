@@ -187,6 +187,22 @@ impl Interp {
         format!("{}:{line}:{col}", self.source.name)
     }
 
+    /// Frees what the script left, after its end. Values are reference counted,
+    /// so a recursive function (which captures its own variable) is a cycle;
+    /// emptying the top-level frame's captured cells breaks those cycles.
+    /// (Cycles among functions local to a function that returned stay until
+    /// the process exits.)
+    pub fn release(&mut self) {
+        for slot in &self.stack {
+            if let Value::Cell(cell) = slot {
+                let value = std::mem::take(&mut *cell.borrow_mut());
+                drop(value);
+            }
+        }
+        self.stack.clear();
+        self.returned = Value::Nil;
+    }
+
     /// Turns a SIGINT or SIGTERM that arrived into an unwind, at a safe point.
     #[inline]
     pub(crate) fn check_signal(&self) -> R<()> {
