@@ -289,7 +289,9 @@ extern "C" fn on_signal(sig: nix::libc::c_int) {
 /// Opens this process's wake pipe (closing one inherited from a parent).
 fn open_wake_pipe() {
     use std::os::fd::IntoRawFd;
-    for slot in [&WAKE_READ, &WAKE_WRITE] {
+    // The write end first: a signal arriving meanwhile must never write into
+    // a pipe whose read end is already closed.
+    for slot in [&WAKE_WRITE, &WAKE_READ] {
         let old = slot.swap(-1, Ordering::SeqCst);
         if old >= 0 {
             let _ = nix::unistd::close(old);
@@ -305,6 +307,11 @@ fn open_wake_pipe() {
 /// Catches SIGINT and SIGTERM into a flag the interpreter checks at safe
 /// points, and SIGCHLD, and makes each of them wake any blocking wait.
 pub fn install_signal_handlers() {
+    // A write to a closed pipe is an EPIPE error we handle, never a silent
+    // death (Rust's main sets this too, but a host embedding procscript may not).
+    let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+    // SAFETY: ignoring a signal installs no handler.
+    let _ = unsafe { signal::sigaction(Signal::SIGPIPE, &ignore) };
     open_wake_pipe();
     let stop = SigAction::new(
         SigHandler::Handler(on_signal),
