@@ -9,8 +9,8 @@ seconds=${1:-300}
 for target in parse run; do
     mkdir -p "fuzz/corpus/$target"
     find tests/cases scripts -name '*.proc' -exec cp {} "fuzz/corpus/$target/" \;
-    # Leak detection is off: values are reference counted, and cycles through
-    # functions local to a function that returned are only freed at exit
-    # (documented in docs/language.md, Limits).
-    cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=10 -detect_leaks=0
+    # Leak detection is off (per input and at exit): values are reference
+    # counted, and cycles through functions local to a function that returned
+    # are only freed at exit (documented in docs/language.md, Limits).
+    ASAN_OPTIONS=detect_leaks=0 cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=10 -detect_leaks=0
 done
