@@ -13,16 +13,19 @@ use std::process::ExitCode;
     version,
     about,
     after_help = "Examples:\n  \
-                  procscript hello.proc a b       run a script; `args` is [\"a\", \"b\"]\n  \
-                  procscript -e 'print(pid)'      run code given inline\n  \
-                  echo 'print(1)' | procscript -  read the script from stdin\n  \
-                  procscript --check hello.proc   parse and check only\n  \
-                  procscript --tree forks.proc    run, then draw the process tree\n  \
-                  procscript --trace t.json x.proc  run, and write a trace for Perfetto\n  \
-                  procscript --timeline t.svg x.proc  run, and draw a timeline picture\n  \
-                  procscript --explain forks.proc  narrate each OS call as it happens\n\n\
+                  procscript hello.proc a b           run a script; `args` is [\"a\", \"b\"]\n  \
+                  procscript -e 'print(pid)'          run code given inline\n  \
+                  echo 'print(1)' | procscript -      read the script from stdin\n  \
+                  procscript --check hello.proc       parse and check only\n  \
+                  procscript --max-procs 16 x.proc    allow at most 16 live processes\n  \
+                  procscript --timeout 60 x.proc      stop everything after a minute\n  \
+                  procscript --tree forks.proc        run, then draw the process tree\n  \
+                  procscript --explain forks.proc     narrate each OS call as it happens\n  \
+                  procscript --trace t.json x.proc    also write a trace for Perfetto\n  \
+                  procscript --timeline t.svg x.proc  also draw a timeline picture\n\n\
                   Exit codes: the script's exit(n), else 0; 1 for an uncaught runtime error;\n\
-                  2 for a parse error or bad usage (nothing is run)."
+                  2 for a parse error or bad usage (nothing is run); 130 after Ctrl-C,\n\
+                  143 after SIGTERM, 124 after --timeout."
 )]
 struct Cli {
     /// Run CODE instead of a file; every positional argument goes to `args`
