@@ -16,6 +16,10 @@ use smallvec::SmallVec;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+/// Calls this deep run on the main thread's stack without checking its room:
+/// the 8 MiB main stack holds them and the deepest expression together.
+const SHALLOW_CALLS: usize = 16;
+
 /// Why evaluation stopped early: an error, or `exit(code)`. One pointer wide,
 /// so that results on the hot path stay small.
 #[derive(Debug)]
@@ -614,7 +618,7 @@ impl Interp {
     }
 
     /// A condition's truth; int comparisons skip making a bool value.
-    #[inline]
+    #[inline(always)]
     fn eval_condition(&mut self, cond: &Expr, env: Env) -> R<bool> {
         match cond {
             Expr::LocalInt(e) => {
@@ -897,7 +901,9 @@ impl Interp {
                 "check that the recursion has a base case that is reached",
             ));
         }
-        self.stack.resize(base + proto.slots as usize, Value::Nil);
+        if proto.slots as usize > argc {
+            self.stack.resize(base + proto.slots as usize, Value::Nil);
+        }
         for (i, boxed) in proto.params.iter().enumerate() {
             if boxed.get() {
                 let v = std::mem::take(&mut self.stack[base + i]);
@@ -909,9 +915,15 @@ impl Interp {
             upvals: &closure.upvals,
         };
         self.depth += 1;
-        let result = stacker::maybe_grow(limits::STACK_RED_ZONE, limits::STACK_SEGMENT, || {
+        // The main stack holds the first levels of recursion with room to
+        // spare; past them, each call checks for (and makes) more stack.
+        let result = if self.depth < SHALLOW_CALLS {
             self.exec_block(&proto.body, env)
-        });
+        } else {
+            stacker::maybe_grow(limits::STACK_RED_ZONE, limits::STACK_SEGMENT, || {
+                self.exec_block(&proto.body, env)
+            })
+        };
         self.depth -= 1;
         self.stack.truncate(base);
         match result {

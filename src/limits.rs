@@ -10,8 +10,10 @@ pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 /// Deepest nesting of brackets, blocks and prefix operators in the source.
 pub const MAX_NESTING: usize = 200;
 
-/// Most binary operators in one expression (each nests the tree one level deeper).
-pub const MAX_OPERATORS: usize = 10_000;
+/// Most binary operators in one expression (each nests the tree one level
+/// deeper, and evaluating it takes native stack per level: this keeps the
+/// deepest expression within `STACK_RED_ZONE` in debug builds too).
+pub const MAX_OPERATORS: usize = 1_000;
 
 /// Deepest chain of nested function calls at run time.
 pub const MAX_CALL_DEPTH: usize = 10_000;
@@ -19,11 +21,13 @@ pub const MAX_CALL_DEPTH: usize = 10_000;
 /// Stack given to the parser, so that the nesting limit is reached long before the stack's end.
 pub const PARSE_STACK_BYTES: usize = 256 * 1024 * 1024;
 
-/// When less than this much native stack is left, a call moves to a fresh segment.
-pub const STACK_RED_ZONE: usize = 128 * 1024;
+/// When less than this much native stack is left, a call moves to a fresh
+/// segment: enough for the deepest expression the limits allow (1,000
+/// operators within 200 levels of brackets), even with debug-build frames.
+pub const STACK_RED_ZONE: usize = 4 * 1024 * 1024;
 
 /// Size of each fresh stack segment for deep script recursion.
-pub const STACK_SEGMENT: usize = 4 * 1024 * 1024;
+pub const STACK_SEGMENT: usize = 16 * 1024 * 1024;
 
 /// Largest string a script may build, in bytes: by `*`, `+`, interpolation,
 /// `join_str` or `replace`.

@@ -332,3 +332,31 @@ fn process_misuse() {
         check(&format!("misuse{n}"), case.as_bytes(), Expect::Error);
     }
 }
+
+#[test]
+fn the_deepest_code_the_limits_allow_runs_in_a_debug_build_too() {
+    // The tests run the debug binary, whose stack frames are the largest.
+    let chain = "1 + ".repeat(procscript::limits::MAX_OPERATORS);
+    let deep = format!(
+        "fn f(n) {{ return {chain}n }}\n\
+         fn g(d) {{ if d == 0 {{ return f(1) }} return g(d - 1) }}\n\
+         print(g(9000))\n\
+         print({}{chain}1{})",
+        "(".repeat(150),
+        ")".repeat(150)
+    );
+    let out = run(procscript(&["-e", &deep]));
+    let expected = procscript::limits::MAX_OPERATORS + 1;
+    assert_eq!(
+        out.stdout,
+        format!("{expected}\n{expected}\n"),
+        "{}",
+        out.stderr
+    );
+    // One operator more is an error before running, not a crash.
+    check(
+        "one_operator_too_many",
+        format!("print({chain}1 + 1)").as_bytes(),
+        Expect::Error,
+    );
+}
