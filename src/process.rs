@@ -239,13 +239,7 @@ impl Interp {
         }
         // This process can use every queue its parent had: count it as a holder.
         let me = self.procs.me;
-        self.procs.queues.retain(|q| match q.upgrade() {
-            Some(queue) => {
-                queue.register(me);
-                true
-            }
-            None => false,
-        });
+        self.procs.child_holds_queues(me);
         if !os::die_with_parent(parent) {
             os::die_by_signal(os::SIGTERM);
         }
@@ -599,9 +593,7 @@ impl Interp {
                 return Ok(Value::Nil);
             }
             // Keep reading results so a child writing a large one never blocks forever.
-            for i in 0..self.procs.children.len() {
-                let _ = self.drain_pipe(i, Deadline(Some(0.0)));
-            }
+            self.drain_ready_pipes();
             // Wakes on SIGCHLD; the timeout only bounds how long a pipe may stay full.
             os::pause_for_children(0.01);
             signal_unwind()?;
@@ -764,9 +756,19 @@ impl Interp {
     /// SIGTERM (and SIGCONT, so stopped ones can act on it) to every live
     /// child, SIGKILL to those still there after the grace period, and reap all.
     fn stop_children(&mut self) {
+        self.stop_all(Self::live_pids);
+    }
+
+    /// The root adopts orphaned descendants (subreaper): stop and reap them too.
+    fn stop_adopted(&mut self) {
+        self.stop_all(|this| os::child_pids_from_proc(this.procs.me));
+    }
+
+    /// Stops the processes `live` lists: SIGTERM and SIGCONT, a grace period,
+    /// then SIGKILL, reaping each.
+    fn stop_all(&mut self, live: fn(&Self) -> Vec<i32>) {
         self.collect_ended();
-        let live: Vec<i32> = self.live_pids();
-        for &pid in &live {
+        for pid in live(self) {
             self.note(|| Event::Killed {
                 target: pid,
                 signal: "SIGTERM".into(),
@@ -775,15 +777,13 @@ impl Interp {
             let _ = os::send_signal(pid, os::SIGCONT);
         }
         let deadline = Deadline::after(Some(GRACE_SECONDS));
-        while !self.live_pids().is_empty() && !deadline.passed() {
+        while !live(self).is_empty() && !deadline.passed() {
             // Keep pipes flowing: a child blocked writing its result cannot die.
-            for i in 0..self.procs.children.len() {
-                let _ = self.drain_pipe(i, Deadline(Some(0.0)));
-            }
+            self.drain_ready_pipes();
             os::pause_for_children(0.005);
             self.collect_ended();
         }
-        for pid in self.live_pids() {
+        for pid in live(self) {
             self.note(|| Event::Killed {
                 target: pid,
                 signal: "SIGKILL".into(),
@@ -795,6 +795,13 @@ impl Interp {
         }
     }
 
+    /// Reads what spawned children have already written, without waiting.
+    fn drain_ready_pipes(&mut self) {
+        for i in 0..self.procs.children.len() {
+            let _ = self.drain_pipe(i, Deadline(Some(0.0)));
+        }
+    }
+
     fn live_pids(&self) -> Vec<i32> {
         self.procs
             .children
@@ -802,36 +809,5 @@ impl Interp {
             .filter(|c| c.status.is_none())
             .map(|c| c.pid)
             .collect()
-    }
-
-    /// The root adopts orphaned descendants (subreaper): stop and reap them too.
-    fn stop_adopted(&mut self) {
-        self.collect_ended();
-        let adopted = os::child_pids_from_proc(self.procs.me);
-        if adopted.is_empty() {
-            return;
-        }
-        for &pid in &adopted {
-            let _ = os::send_signal(pid, os::SIGTERM);
-            let _ = os::send_signal(pid, os::SIGCONT);
-        }
-        let deadline = Deadline::after(Some(GRACE_SECONDS));
-        loop {
-            self.collect_ended();
-            let left = os::child_pids_from_proc(self.procs.me);
-            if left.is_empty() {
-                return;
-            }
-            if deadline.passed() {
-                for pid in left {
-                    let _ = os::send_signal(pid, os::SIGKILL);
-                    if let Waited::Ended(pid, status) = os::wait_child(Some(pid), true) {
-                        self.record_exit(pid, status);
-                    }
-                }
-                return;
-            }
-            os::pause_for_children(0.005);
-        }
     }
 }
