@@ -163,21 +163,25 @@ pub fn check_arity(id: u16, given: usize, span: Span, name_span: Span) -> Result
     if given >= b.min_args && given <= b.max_args {
         return Ok(());
     }
-    let wanted = match (b.min_args, b.max_args) {
+    Err(arity_error(b.name, b.min_args, b.max_args, given, span)
+        .with_note(name_span, format!("usage: {}", b.signature)))
+}
+
+/// "`name` takes 1 to 2 arguments, but 3 were given" (`max` is `usize::MAX` for any number).
+pub(crate) fn arity_error(name: &str, min: usize, max: usize, given: usize, span: Span) -> Diag {
+    let wanted = match (min, max) {
         (min, ANY) => format!("at least {min} argument{}", plural(min)),
         (min, max) if min == max => format!("{min} argument{}", plural(min)),
         (min, max) => format!("{min} to {max} arguments"),
     };
-    Err(Diag::new(
+    Diag::new(
         format!(
-            "`{}` takes {wanted}, but {given} {} given",
-            b.name,
+            "`{name}` takes {wanted}, but {given} {} given",
             if given == 1 { "was" } else { "were" }
         ),
         span,
         format!("{given} given here"),
     )
-    .with_note(name_span, format!("usage: {}", b.signature)))
 }
 
 fn plural(n: usize) -> &'static str {

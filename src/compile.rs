@@ -4,6 +4,7 @@
 use crate::ast::{self, AssignOp, ExprKind, Ident, Span, StmtKind};
 use crate::builtins;
 use crate::diagnostic::Diag;
+use crate::host::{self, HostFunction};
 use crate::ir::{self, Boxed, Capture, Place};
 use crate::value::Value;
 use std::cell::Cell;
@@ -21,44 +22,81 @@ pub struct Compiled {
     pub protos: Rc<[Rc<ir::FnProto>]>,
 }
 
-/// Compiles a parsed program into the function the interpreter runs.
-pub fn compile_program(program: &ast::Program) -> CResult<Compiled> {
-    let mut c = Compiler {
-        fns: Vec::new(),
-        protos: Vec::new(),
-    };
+/// Compiles a parsed program into the function the interpreter runs;
+/// `hosts` are the functions the embedding program registered.
+pub fn compile_program(program: &ast::Program, hosts: &[Rc<HostFunction>]) -> CResult<Compiled> {
+    let mut c = Compiler::new(hosts, false);
     c.fns.push(FnScope::default());
     c.push_block();
-    let args = Ident {
-        name: "args".into(),
-        span: Span::default(),
-    };
-    let slot = c.declare(&args, true);
-    debug_assert_eq!(slot, ARGS_SLOT);
-    let whole = program
-        .body
-        .first()
-        .map(|s| s.span)
-        .unwrap_or_default()
-        .to(program.body.last().map(|s| s.span).unwrap_or_default());
+    c.declare_args();
     let body = c.block_stmts(&program.body, None)?;
     c.pop_block();
-    let scope = c.fns.pop().expect("script scope");
-    let script = Rc::new(ir::FnProto {
-        name: "<script>".into(),
-        index: c.protos.len() as u32,
-        // `args` is the script's one parameter.
-        params: vec![scope.slots[ARGS_SLOT as usize].clone()],
-        slots: scope.slots.len() as u32,
-        body,
-        captures: scope.captures,
-        span: whole,
+    Ok(c.finish(program, body).0)
+}
+
+/// The top-level names of an interactive session, kept from one entry to the
+/// next: each entry is compiled as a continuation of the ones before.
+#[derive(Default)]
+pub struct Session {
+    /// Name and slot of every top-level variable and function defined so far.
+    bindings: Vec<(Rc<str>, u32)>,
+    slots: Vec<Boxed>,
+    protos: Vec<Rc<ir::FnProto>>,
+}
+
+/// Compiles one entry typed at the prompt. Its names join the session's (a
+/// `let` or `fn` of a name defined earlier replaces that variable, so functions
+/// defined earlier see the new one). A last statement that is an expression
+/// becomes the entry's returned value, for the prompt to echo. On an error the
+/// session is left as it was.
+pub fn compile_entry(
+    program: &ast::Program,
+    hosts: &[Rc<HostFunction>],
+    session: &mut Session,
+) -> CResult<Compiled> {
+    let mut c = Compiler::new(hosts, true);
+    c.protos = session.protos.clone();
+    c.fns.push(FnScope {
+        slots: session.slots.clone(),
+        ..FnScope::default()
     });
-    c.protos.push(script.clone());
-    Ok(Compiled {
-        script,
-        protos: c.protos.into(),
-    })
+    c.push_block();
+    if session.slots.is_empty() {
+        c.declare_args();
+    }
+    for (name, slot) in &session.bindings {
+        c.current().blocks[0].push(Binding {
+            name: name.clone(),
+            slot: *slot,
+            declared: true,
+            span: Span::default(),
+        });
+    }
+    c.push_block();
+    let mut body = c.block_stmts(&program.body, None)?;
+    if let Some(ast::Stmt {
+        kind: StmtKind::Expr(_),
+        span,
+    }) = program.body.last()
+    {
+        if let Some(ir::Stmt::Expr(_)) = body.stmts.last() {
+            let Some(ir::Stmt::Expr(value)) = body.stmts.pop() else {
+                unreachable!("just matched")
+            };
+            body.stmts.push(ir::Stmt::Return(Some(value), *span));
+        }
+    }
+    let entry = c.current().blocks.pop().expect("the entry's block");
+    let mut bindings = c.current().blocks.pop().expect("the session's block");
+    for b in entry {
+        bindings.retain(|old| old.name != b.name);
+        bindings.push(b);
+    }
+    session.bindings = bindings.into_iter().map(|b| (b.name, b.slot)).collect();
+    let (compiled, slots) = c.finish(program, body);
+    session.slots = slots;
+    session.protos = compiled.protos.to_vec();
+    Ok(compiled)
 }
 
 struct Binding {
@@ -77,9 +115,12 @@ struct FnScope {
     loop_depth: usize,
 }
 
-struct Compiler {
+struct Compiler<'h> {
     fns: Vec<FnScope>,
     protos: Vec<Rc<ir::FnProto>>,
+    hosts: &'h [Rc<HostFunction>],
+    /// Compiling a prompt entry: block 0 holds the names of earlier entries.
+    session: bool,
 }
 
 enum Lookup {
@@ -89,7 +130,65 @@ enum Lookup {
     Missing,
 }
 
-impl Compiler {
+impl<'h> Compiler<'h> {
+    fn new(hosts: &'h [Rc<HostFunction>], session: bool) -> Self {
+        Compiler {
+            fns: Vec::new(),
+            protos: Vec::new(),
+            hosts,
+            session,
+        }
+    }
+
+    /// `args`, the command-line arguments, is the script's one parameter.
+    fn declare_args(&mut self) {
+        let args = Ident {
+            name: "args".into(),
+            span: Span::default(),
+        };
+        let slot = self.declare(&args, true);
+        debug_assert_eq!(slot, ARGS_SLOT);
+    }
+
+    /// The script's own function around its compiled body, and its frame's slots.
+    fn finish(mut self, program: &ast::Program, body: ir::Block) -> (Compiled, Vec<Boxed>) {
+        let whole = program
+            .body
+            .first()
+            .map(|s| s.span)
+            .unwrap_or_default()
+            .to(program.body.last().map(|s| s.span).unwrap_or_default());
+        let scope = self.fns.pop().expect("script scope");
+        let script = Rc::new(ir::FnProto {
+            name: "<script>".into(),
+            index: self.protos.len() as u32,
+            params: vec![scope.slots[ARGS_SLOT as usize].clone()],
+            slots: scope.slots.len() as u32,
+            body,
+            captures: scope.captures,
+            span: whole,
+        });
+        self.protos.push(script.clone());
+        let compiled = Compiled {
+            script,
+            protos: self.protos.into(),
+        };
+        (compiled, scope.slots)
+    }
+
+    /// At the top level of a prompt entry: the slot of a name an earlier entry defined.
+    fn session_slot(&self, name: &str) -> Option<u32> {
+        let scope = self.fns.first()?;
+        if !self.session || self.fns.len() != 1 || scope.blocks.len() != 2 {
+            return None;
+        }
+        scope.blocks[0]
+            .iter()
+            .rev()
+            .find(|b| &*b.name == name)
+            .map(|b| b.slot)
+    }
+
     fn current(&mut self) -> &mut FnScope {
         self.fns.last_mut().expect("a function scope")
     }
@@ -197,7 +296,8 @@ impl Compiler {
             .iter()
             .flat_map(|f| f.blocks.iter().flatten())
             .map(|b| b.name.to_string())
-            .chain(builtins::names().map(str::to_string));
+            .chain(builtins::names().map(str::to_string))
+            .chain(self.hosts.iter().map(|h| h.name().to_string()));
         visible
             .filter(|candidate| candidate != name)
             .map(|candidate| (strsim::levenshtein(name, &candidate), candidate))
@@ -229,7 +329,9 @@ impl Compiler {
             match &stmt.kind {
                 StmtKind::Let { name, .. } => {
                     let block = self.current().blocks.last().expect("a block");
-                    if !block.iter().any(|b| b.name == name.name) {
+                    if !block.iter().any(|b| b.name == name.name)
+                        && self.session_slot(&name.name).is_none()
+                    {
                         let slot = self.declare(name, false);
                         decls.push(self.decl(slot));
                     }
@@ -245,8 +347,10 @@ impl Compiler {
                         )
                         .with_note(first.span, "first definition"));
                     }
-                    let slot = self.declare(name, true);
-                    decls.push(self.decl(slot));
+                    if self.session_slot(&name.name).is_none() {
+                        let slot = self.declare(name, true);
+                        decls.push(self.decl(slot));
+                    }
                 }
                 _ => {}
             }
@@ -266,6 +370,7 @@ impl Compiler {
                     .last()
                     .and_then(|b| b.iter().find(|b| b.name == name.name))
                     .map(|b| b.slot)
+                    .or_else(|| self.session_slot(&name.name))
                     .expect("hoisted above");
                 out.fns.push((slot, proto));
                 continue;
@@ -280,6 +385,7 @@ impl Compiler {
         Ok(match &stmt.kind {
             StmtKind::Let { name, value } => {
                 let value = self.expr(value)?;
+                let earlier_entry = self.session_slot(&name.name);
                 let block = self.current().blocks.last_mut().expect("a block");
                 let slot = match block.iter_mut().rev().find(|b| b.name == name.name) {
                     Some(b) if !b.declared => {
@@ -287,6 +393,8 @@ impl Compiler {
                         b.span = name.span;
                         b.slot
                     }
+                    // At the prompt, a name of an earlier entry: the same variable.
+                    None if earlier_entry.is_some() => earlier_entry.expect("just checked"),
                     // `let` again in the same block: a new variable shadows the old one.
                     _ => {
                         let slot = self.declare(name, true);
@@ -529,7 +637,10 @@ impl Compiler {
                 },
                 None => match builtins::lookup(&name.name) {
                     Some(id) => ir::Expr::Builtin(id),
-                    None => return Err(self.undefined(name, "undefined variable")),
+                    None => match host::lookup(self.hosts, &name.name) {
+                        Some(h) => ir::Expr::Const(Value::Host(h.clone())),
+                        None => return Err(self.undefined(name, "undefined variable")),
+                    },
                 },
             },
             ExprKind::Unary(op, operand) => {
@@ -601,6 +712,9 @@ impl Compiler {
                         arg_spans,
                         span,
                     })));
+                }
+                if let Some(h) = host::lookup(self.hosts, &name.name) {
+                    h.check_arity(args.len(), span, name.span)?;
                 }
             }
         }

@@ -93,6 +93,28 @@ impl Diag {
         self
     }
 
+    /// The diagnostic with its source, as a `miette::Diagnostic`: for hosts
+    /// that report errors with miette's own handlers (`miette::Report::new`).
+    pub fn report(&self, source: &Source) -> ScriptError {
+        let window = Window::around(self, source);
+        let mut shown = self.clone();
+        shown.span = window.map_span(self.span).unwrap_or(self.span);
+        shown.notes = self
+            .notes
+            .iter()
+            .filter_map(|(span, text)| Some((window.map_span(*span)?, text.clone())))
+            .collect();
+        ScriptError {
+            help: self.help_text(source),
+            diag: shown,
+            source: WindowedSource {
+                inner: NamedSource::new(&*source.name, window.text.clone()),
+                line: window.primary_line,
+                shift: window.primary_shift,
+            },
+        }
+    }
+
     /// Renders the diagnostic as text, with colour or without.
     pub fn render(&self, source: &Source, color: bool) -> String {
         let theme = if color {
@@ -108,23 +130,7 @@ impl Diag {
             120
         };
         let handler = GraphicalReportHandler::new_themed(theme).with_width(width);
-        let window = Window::around(self, source);
-        let mut shown = self.clone();
-        shown.span = window.map_span(self.span).unwrap_or(self.span);
-        shown.notes = self
-            .notes
-            .iter()
-            .filter_map(|(span, text)| Some((window.map_span(*span)?, text.clone())))
-            .collect();
-        let report = Report {
-            diag: &shown,
-            source: WindowedSource {
-                inner: NamedSource::new(&*source.name, window.text.clone()),
-                line: window.primary_line,
-                shift: window.primary_shift,
-            },
-            help: self.help_text(source),
-        };
+        let report = self.report(source);
         let mut out = String::new();
         if handler.render_report(&mut out, &report).is_err() {
             // Rendering into a String cannot fail in practice; keep the message anyway.
@@ -303,20 +309,20 @@ impl miette::SourceCode for WindowedSource {
     }
 }
 
-/// What miette renders: a borrowed `Diag` plus its source.
-struct Report<'a> {
-    diag: &'a Diag,
+/// A script's error together with its source text: what miette renders.
+pub struct ScriptError {
+    diag: Diag,
     source: WindowedSource,
     help: Option<String>,
 }
 
-impl fmt::Debug for Report<'_> {
+impl fmt::Debug for ScriptError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.diag.fmt(f)
     }
 }
 
-impl fmt::Display for Report<'_> {
+impl fmt::Display for ScriptError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.diag.context {
             Some(who) => write!(f, "{who}: {}", self.diag.message),
@@ -325,13 +331,13 @@ impl fmt::Display for Report<'_> {
     }
 }
 
-impl std::error::Error for Report<'_> {}
+impl std::error::Error for ScriptError {}
 
 fn source_span(span: Span) -> SourceSpan {
     SourceSpan::new((span.start as usize).into(), span.len())
 }
 
-impl Diagnostic for Report<'_> {
+impl Diagnostic for ScriptError {
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         self.help
             .as_ref()

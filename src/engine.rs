@@ -1,12 +1,20 @@
 //! The embedding API: check or run a script and get its outcome, without the command line.
 
+use crate::ast::Span;
 use crate::compile::{self, Compiled};
 use crate::diagnostic::{Diag, Source};
+use crate::host::{self, HostFn, HostFunction, HostResult};
 use crate::interp::{Interp, Stop};
+use crate::ir::FnProto;
+use crate::limits;
+use crate::os::PrintRedirect;
 use crate::parser;
 use crate::process::Procs;
 use crate::record::{Kind, Recorder};
+use crate::session::Session;
+use crate::value::Value;
 use crate::views::{self, Run};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 use std::rc::Rc;
 
@@ -61,15 +69,30 @@ impl Views {
     }
 }
 
-/// Runs procscript source text.
+/// Runs procscript source text: the embedding API, and all the command line uses.
+///
+/// An `Engine` is a configuration built by chaining; [`Engine::run`] and
+/// [`Engine::check`] may be called any number of times.
+///
+/// ```
+/// use procscript::{Engine, Outcome, Source};
+///
+/// let source = Source::new("hello.proc", "print(\"hello\", args[0])");
+/// let (outcome, printed) = Engine::new().args(vec!["world".into()]).run_captured(&source);
+/// assert!(matches!(outcome, Outcome::Exited(0)));
+/// assert_eq!(printed, "hello world\n");
+/// ```
 #[derive(Debug)]
 pub struct Engine {
     args: Vec<String>,
     max_procs: usize,
+    max_depth: usize,
     color: bool,
     views: Views,
     timeout: Option<u32>,
     max_steps: Option<u64>,
+    hosts: Vec<Rc<HostFunction>>,
+    print_to: Option<OwnedFd>,
 }
 
 impl Default for Engine {
@@ -77,22 +100,58 @@ impl Default for Engine {
         Engine {
             args: Vec::new(),
             max_procs: DEFAULT_MAX_PROCS,
+            max_depth: limits::MAX_CALL_DEPTH,
             color: false,
             views: Views::default(),
             timeout: None,
             max_steps: None,
+            hosts: Vec::new(),
+            print_to: None,
         }
     }
 }
 
 impl Engine {
+    /// An engine with the command line's defaults: no arguments, at most 512
+    /// live processes, calls 10,000 deep, `print` to stdout.
+    ///
+    /// ```
+    /// let engine = procscript::Engine::new();
+    /// # let _ = engine;
+    /// ```
     pub fn new() -> Self {
         Engine::default()
     }
 
-    /// Bounds the live processes of the script's whole tree.
+    /// Bounds the live processes of the script's whole tree (at least 1): a
+    /// `fork` or `spawn` past it is a catchable error.
+    ///
+    /// ```
+    /// use procscript::{Engine, Outcome, Source};
+    ///
+    /// let source = Source::new("x.proc", "try { fork } catch e { print(\"refused\") }");
+    /// let (outcome, printed) = Engine::new().max_procs(1).run_captured(&source);
+    /// assert!(matches!(outcome, Outcome::Exited(0)));
+    /// assert_eq!(printed, "refused\n");
+    /// ```
     pub fn max_procs(mut self, max: usize) -> Self {
-        self.max_procs = max;
+        self.max_procs = max.max(1);
+        self
+    }
+
+    /// Bounds how deep calls may nest (at least 1; the default is 10,000):
+    /// deeper recursion is a runtime error, never a crash.
+    ///
+    /// ```
+    /// use procscript::{Engine, Outcome, Source};
+    ///
+    /// let source = Source::new("deep.proc", "fn down(n) { return down(n + 1) }\ndown(0)");
+    /// let outcome = Engine::new().max_call_depth(50).run(&source);
+    /// let Outcome::Failed(error) = outcome else { panic!("{outcome:?}") };
+    /// assert_eq!(error.message, "recursion deeper than 50 calls");
+    /// ```
+    pub fn max_call_depth(mut self, depth: usize) -> Self {
+        self.max_depth = depth.max(1);
         self
     }
 
@@ -103,6 +162,14 @@ impl Engine {
     }
 
     /// Sets `args`, the list of command-line arguments the script sees.
+    ///
+    /// ```
+    /// use procscript::{Engine, Source};
+    ///
+    /// let source = Source::new("args.proc", "print(len(args), args)");
+    /// let (_, printed) = Engine::new().args(vec!["a".into(), "b".into()]).run_captured(&source);
+    /// assert_eq!(printed, "2 [\"a\", \"b\"]\n");
+    /// ```
     pub fn args(mut self, args: Vec<String>) -> Self {
         self.args = args;
         self
@@ -116,6 +183,14 @@ impl Engine {
 
     /// Stops each process of the script after this many loop iterations and
     /// calls (a runtime error), so that any input finishes (used for fuzzing).
+    ///
+    /// ```
+    /// use procscript::{Engine, Outcome, Source};
+    ///
+    /// let source = Source::new("spin.proc", "while true { }");
+    /// let outcome = Engine::new().max_steps(Some(1000)).run(&source);
+    /// assert!(matches!(outcome, Outcome::Failed(_)));
+    /// ```
     pub fn max_steps(mut self, steps: Option<u64>) -> Self {
         self.max_steps = steps;
         self
@@ -127,30 +202,148 @@ impl Engine {
         self
     }
 
+    /// Sends what `print` writes (in every process of the script, and the
+    /// output of programs that `run` starts) to this file, pipe or socket
+    /// instead of stdout. `eprint` and error reports still go to stderr.
+    ///
+    /// A descriptor, not a Rust buffer, because the script's children are
+    /// separate processes: they all write to the same open file.
+    ///
+    /// ```
+    /// use procscript::{Engine, Source};
+    ///
+    /// let path = std::env::temp_dir().join(format!("procscript-doc-{}.txt", std::process::id()));
+    /// let file = std::fs::File::create(&path).unwrap();
+    /// let source = Source::new("x.proc", "join spawn print(\"from a child\")");
+    /// Engine::new().print_to(file).run(&source);
+    /// assert_eq!(std::fs::read_to_string(&path).unwrap(), "from a child\n");
+    /// # std::fs::remove_file(&path).unwrap();
+    /// ```
+    pub fn print_to(mut self, fd: impl Into<OwnedFd>) -> Self {
+        self.print_to = Some(fd.into());
+        self
+    }
+
+    /// Registers a Rust function that scripts call by `name` with exactly
+    /// `params` arguments. It returns a value, or an error message that
+    /// becomes a runtime error at the call (catchable with `try`).
+    ///
+    /// The function runs in the process that calls it: from a `spawn`ed
+    /// child or a pool worker it runs there, on that process's copy of the
+    /// host's memory (so it may read what the host set up before the run,
+    /// but what it changes stays in that process).
+    ///
+    /// # Panics
+    ///
+    /// If `name` is not a valid name, is a keyword or a built-in's name, or
+    /// is registered twice: a mistake in the host program, not in a script.
+    ///
+    /// ```
+    /// use procscript::{Engine, Source, Value};
+    ///
+    /// let engine = Engine::new().register("double", 1, |args: &[Value]| match &args[0] {
+    ///     Value::Int(n) => Ok(Value::Int(n * 2)),
+    ///     other => Err(format!("double takes an int, not {}", other.type_name())),
+    /// });
+    /// let source = Source::new("x.proc", "print(double(21))\ntry { double(\"x\") } catch e { print(e) }");
+    /// let (_, printed) = engine.run_captured(&source);
+    /// assert_eq!(printed, "42\ndouble takes an int, not string\n");
+    /// ```
+    pub fn register(
+        self,
+        name: &str,
+        params: usize,
+        f: impl Fn(&[Value]) -> HostResult + 'static,
+    ) -> Self {
+        self.add_host(name, params, params, Box::new(f))
+    }
+
+    /// Registers a Rust function that takes `min_params` or more arguments;
+    /// otherwise as [`Engine::register`].
+    ///
+    /// ```
+    /// use procscript::{Engine, Source, Value};
+    ///
+    /// let engine = Engine::new().register_variadic("count", 0, |args: &[Value]| {
+    ///     Ok(Value::Int(args.len() as i64))
+    /// });
+    /// let (_, printed) = engine.run_captured(&Source::new("x.proc", "print(count(), count(1, 2, 3))"));
+    /// assert_eq!(printed, "0 3\n");
+    /// ```
+    pub fn register_variadic(
+        self,
+        name: &str,
+        min_params: usize,
+        f: impl Fn(&[Value]) -> HostResult + 'static,
+    ) -> Self {
+        self.add_host(name, min_params, usize::MAX, Box::new(f))
+    }
+
+    fn add_host(mut self, name: &str, min: usize, max: usize, f: HostFn) -> Self {
+        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        assert!(valid, "procscript: `{name}` is not a valid function name");
+        assert!(
+            !parser::is_keyword(name),
+            "procscript: `{name}` is a keyword and cannot name a host function"
+        );
+        assert!(
+            crate::builtins::lookup(name).is_none(),
+            "procscript: `{name}` is a built-in function already"
+        );
+        assert!(
+            host::lookup(&self.hosts, name).is_none(),
+            "procscript: a host function `{name}` is registered already"
+        );
+        let index = self.hosts.len() as u32;
+        self.hosts
+            .push(Rc::new(HostFunction::new(name, min, max, index, f)));
+        self
+    }
+
     /// Parses and resolves names; nothing runs.
+    ///
+    /// ```
+    /// use procscript::{Engine, Source};
+    ///
+    /// let error = Engine::new().check(&Source::new("x.proc", "print(nmae)")).unwrap_err();
+    /// assert_eq!(error.message, "undefined variable `nmae`");
+    /// ```
     pub fn check(&self, source: &Source) -> Result<(), Diag> {
-        prepare(source).map(|_| ())
+        self.prepare(source).map(|_| ())
     }
 
     /// Checks, then runs the script to its end. Only the process that called
     /// `run` returns from it: processes the script forks end inside it.
     /// By then every child of the script has been joined or stopped.
+    ///
+    /// An error comes back as a [`Diag`]; `diag.render(&source, color)` is
+    /// the text the command line prints, and `diag.report(&source)` a
+    /// `miette::Diagnostic`.
+    ///
+    /// ```
+    /// use procscript::{Engine, Outcome, Source};
+    ///
+    /// let source = Source::new("fail.proc", "let xs = [1, 2]\nprint(xs[5])");
+    /// let Outcome::Failed(error) = Engine::new().run(&source) else { panic!() };
+    /// assert!(error.render(&source, false).contains("fail.proc:2:"));
+    /// let report = miette::Report::new(error.report(&source));
+    /// assert!(report.to_string().contains("index 5"));
+    /// ```
     pub fn run(&self, source: &Source) -> Outcome {
-        let compiled = match prepare(source) {
+        let _redirect = self
+            .print_to
+            .as_ref()
+            .map(|fd| PrintRedirect::new(fd.as_fd()));
+        self.run_inner(source)
+    }
+
+    fn run_inner(&self, source: &Source) -> Outcome {
+        let compiled = match self.prepare(source) {
             Ok(compiled) => compiled,
             Err(diag) => return Outcome::Invalid(diag),
         };
-        let procs = Procs::new_root(self.max_procs);
-        let mut interp = Interp::new(source.clone(), procs, self.color, compiled.protos);
-        if let Some(steps) = self.max_steps {
-            interp.steps_left = steps.max(1);
-        }
-        if self.views.record() || self.views.explain {
-            match Recorder::new(self.views.record(), self.views.explain) {
-                Ok(recorder) => interp.recorder = Some(Rc::new(recorder)),
-                Err(reason) => eprintln!("procscript: cannot record the run: {reason}"),
-            }
-        }
+        let mut interp = self.interp(source, compiled.protos);
         let me = crate::os::current_pid();
         interp.note(|| Kind::Began {
             child: me,
@@ -173,6 +366,68 @@ impl Engine {
         }
         interp.release();
         outcome
+    }
+
+    /// Runs the script with `print` going into a string (from every process
+    /// of the script), and returns how it ended and what it printed.
+    ///
+    /// ```
+    /// use procscript::{Engine, Source};
+    ///
+    /// let source = Source::new("x.proc", "fn hi() { print(\"child\") }\njoin spawn hi()\nprint(\"parent\")");
+    /// let (_, printed) = Engine::new().run_captured(&source);
+    /// assert_eq!(printed, "child\nparent\n");
+    /// ```
+    pub fn run_captured(&self, source: &Source) -> (Outcome, String) {
+        let file = match crate::os::memory_file("procscript-print") {
+            Ok(file) => file,
+            Err(reason) => {
+                let diag = Diag::new(
+                    format!("cannot capture print: {reason}"),
+                    Span::default(),
+                    "",
+                );
+                return (Outcome::Failed(diag), String::new());
+            }
+        };
+        let outcome = {
+            let _redirect = PrintRedirect::new(file.as_fd());
+            self.run_inner(source)
+        };
+        let printed = crate::os::read_memory_file(&file).unwrap_or_default();
+        (outcome, String::from_utf8_lossy(&printed).into_owned())
+    }
+
+    /// An interactive session: entries run one after another in one process,
+    /// keeping their variables (what the prompt uses).
+    pub fn session(&self) -> Session<'_> {
+        Session::new(self)
+    }
+
+    /// A fresh interpreter for this engine's settings.
+    pub(crate) fn interp(&self, source: &Source, protos: Rc<[Rc<FnProto>]>) -> Interp {
+        let procs = Procs::new_root(self.max_procs);
+        let mut interp = Interp::new(source.clone(), procs, self.color, protos);
+        interp.hosts = self.hosts.clone().into();
+        interp.max_depth = self.max_depth;
+        if let Some(steps) = self.max_steps {
+            interp.steps_left = steps.max(1);
+        }
+        if self.views.record() || self.views.explain {
+            match Recorder::new(self.views.record(), self.views.explain) {
+                Ok(recorder) => interp.recorder = Some(Rc::new(recorder)),
+                Err(reason) => eprintln!("procscript: cannot record the run: {reason}"),
+            }
+        }
+        interp
+    }
+
+    pub(crate) fn script_args(&self) -> &[String] {
+        &self.args
+    }
+
+    pub(crate) fn hosts(&self) -> &[Rc<HostFunction>] {
+        &self.hosts
     }
 
     /// Draws the views asked for from what every process recorded.
@@ -203,7 +458,9 @@ impl Engine {
     }
 }
 
-fn prepare(source: &Source) -> Result<Compiled, Diag> {
-    let program = parser::parse_program(&source.text)?;
-    compile::compile_program(&program)
+impl Engine {
+    fn prepare(&self, source: &Source) -> Result<Compiled, Diag> {
+        let program = parser::parse_program(&source.text)?;
+        compile::compile_program(&program, &self.hosts)
+    }
 }

@@ -4,6 +4,7 @@ use crate::ast::{BinOp, Span};
 use crate::builtins::{self, CallSite};
 use crate::compile::ARGS_SLOT;
 use crate::diagnostic::{Diag, Frame, Source};
+use crate::host::Hosts;
 use crate::ir::{self, Block, Capture, Expr, FnProto, Place, Stmt};
 use crate::limits;
 use crate::methods;
@@ -44,6 +45,10 @@ impl Unwind {
 
     pub fn signal(sig: i32) -> Self {
         Unwind(Box::new(Stop::Signal(sig)))
+    }
+
+    pub fn from_stop(stop: Stop) -> Self {
+        Unwind(Box::new(stop))
     }
 
     pub fn into_stop(self) -> Stop {
@@ -108,6 +113,12 @@ struct Env<'a> {
     upvals: &'a [Upval],
 }
 
+/// The script's own frame: slots from 0, nothing captured.
+const TOP: Env<'static> = Env {
+    base: 0,
+    upvals: &[],
+};
+
 /// Interpreter state. Everything lives in this one struct and its heap, so a
 /// forked child continues with an exact copy.
 pub struct Interp {
@@ -129,6 +140,10 @@ pub struct Interp {
     pub(crate) tasks_run: u64,
     /// Loop iterations and calls left before the script is stopped.
     pub(crate) steps_left: u64,
+    /// Functions of the embedding program, by index.
+    pub(crate) hosts: Hosts,
+    /// The deepest call allowed.
+    pub(crate) max_depth: usize,
 }
 
 impl Interp {
@@ -145,6 +160,8 @@ impl Interp {
             recorder: None,
             tasks_run: 0,
             steps_left: u64::MAX,
+            hosts: Rc::new([]),
+            max_depth: limits::MAX_CALL_DEPTH,
         }
     }
 
@@ -236,18 +253,37 @@ impl Interp {
     /// Runs a compiled script with its command-line arguments.
     pub fn run_script(&mut self, script: &Rc<FnProto>, args: Vec<String>) -> R<()> {
         self.stack.clear();
-        self.stack.resize(script.slots as usize, Value::Nil);
-        let args = Value::list(args.iter().map(|a| Value::str(a)).collect());
-        self.stack[ARGS_SLOT as usize] = if script_args_boxed(script) {
-            Value::Cell(Rc::new(RefCell::new(args)))
-        } else {
-            args
-        };
-        let env = Env {
-            base: 0,
-            upvals: &[],
-        };
-        self.exec_block(&script.body, env).map(|_| ())
+        self.script_frame(script, &args);
+        self.exec_block(&script.body, TOP).map(|_| ())
+    }
+
+    /// Runs one entry of an interactive session, in the frame the entries
+    /// before it left: their variables stay. Returns the value of an entry
+    /// that ends with an expression.
+    pub fn run_entry(&mut self, entry: &Rc<FnProto>, args: &[String]) -> R<Option<Value>> {
+        self.script_frame(entry, args);
+        let flow = self.exec_block(&entry.body, TOP);
+        // An error deep in a call leaves nothing above the frame; make sure.
+        self.stack.truncate(entry.slots as usize);
+        match flow? {
+            Flow::Return => Ok(Some(std::mem::take(&mut self.returned))),
+            _ => Ok(None),
+        }
+    }
+
+    /// Grows the script's frame to the slots it needs, with `args` in slot 0.
+    fn script_frame(&mut self, script: &FnProto, args: &[String]) {
+        if self.stack.is_empty() {
+            self.stack.resize(script.slots as usize, Value::Nil);
+            let args = Value::list(args.iter().map(|a| Value::str(a)).collect());
+            self.stack[ARGS_SLOT as usize] = if script_args_boxed(script) {
+                Value::Cell(Rc::new(RefCell::new(args)))
+            } else {
+                args
+            };
+        } else if self.stack.len() < script.slots as usize {
+            self.stack.resize(script.slots as usize, Value::Nil);
+        }
     }
 
     // ------------------------------------------------------------ variables
@@ -789,7 +825,7 @@ impl Interp {
                 }
             },
         };
-        if !matches!(callee, Value::Func(_) | Value::Builtin(_)) {
+        if !matches!(callee, Value::Func(_) | Value::Builtin(_) | Value::Host(_)) {
             return Err(error(
                 format!("cannot spawn {}", callee.type_name()),
                 spawn.span,
@@ -858,6 +894,12 @@ impl Interp {
                 };
                 builtins::call(self, id, &args, &site)
             }
+            Value::Host(host) => {
+                let args = self.eval_args(&call.args, env)?;
+                host.check_arity(args.len(), call.span, call.callee_span)
+                    .map_err(Unwind::error)?;
+                host.call(&args, call.span).map_err(Unwind::error)
+            }
             other => Err(error_help(
                 format!("cannot call {}", other.type_name()),
                 call.callee_span,
@@ -892,10 +934,10 @@ impl Interp {
             self.stack.truncate(base);
             return Err(stop);
         }
-        if self.depth >= limits::MAX_CALL_DEPTH {
+        if self.depth >= self.max_depth {
             self.stack.truncate(base);
             return Err(error_help(
-                format!("recursion deeper than {} calls", limits::MAX_CALL_DEPTH),
+                format!("recursion deeper than {} calls", self.max_depth),
                 span,
                 "this call is too deep",
                 "check that the recursion has a base case that is reached",
@@ -957,6 +999,11 @@ impl Interp {
                     arg_spans: &spans,
                 };
                 builtins::call(self, *id, args, &site)
+            }
+            Value::Host(host) => {
+                host.check_arity(args.len(), span, span)
+                    .map_err(Unwind::error)?;
+                host.call(args, span).map_err(Unwind::error)
             }
             other => Err(error(
                 format!("cannot call {}", other.type_name()),

@@ -1,5 +1,7 @@
 //! The `procscript` command: reads a script, runs it, reports errors, exits with the right code.
 
+mod prompt;
+
 use clap::Parser;
 use procscript::diagnostic::stderr_wants_color;
 use procscript::{Engine, Outcome, Source};
@@ -13,6 +15,7 @@ use std::process::ExitCode;
     version,
     about,
     after_help = "Examples:\n  \
+                  procscript                          an interactive prompt (on a terminal)\n  \
                   procscript hello.proc a b           run a script; `args` is [\"a\", \"b\"]\n  \
                   procscript -e 'print(pid)'          run code given inline\n  \
                   echo 'print(1)' | procscript -      read the script from stdin\n  \
@@ -73,6 +76,12 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let color = stderr_wants_color();
+    let wants_prompt = cli.eval.is_none() && cli.rest.is_empty() && !cli.check;
+    if wants_prompt && procscript::os::stdin_is_terminal() {
+        let engine = Engine::new().max_procs(cli.max_procs as usize).color(color);
+        return ExitCode::from(prompt::run(&engine, color) as u8);
+    }
     let (source, args) = match load(&cli) {
         Ok(loaded) => loaded,
         Err(message) => {
@@ -80,7 +89,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let color = stderr_wants_color();
     let engine = Engine::new()
         .args(args)
         .max_procs(cli.max_procs as usize)
@@ -120,7 +128,7 @@ fn load(cli: &Cli) -> Result<(Source, Vec<String>), String> {
     }
     let Some((path, args)) = cli.rest.split_first() else {
         if procscript::os::stdin_is_terminal() {
-            return Err("no script given; try `procscript --help`".to_string());
+            return Err("no script given to check; try `procscript --help`".to_string());
         }
         return Ok((Source::new("<stdin>", read_stdin()?), Vec::new()));
     };

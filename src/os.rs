@@ -2,7 +2,7 @@
 
 use nix::errno::Errno;
 use nix::time::{clock_gettime, ClockId};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd, RawFd};
 use std::ptr::NonNull;
 
 /// The standard streams scripts write to.
@@ -24,8 +24,71 @@ impl StdFd {
         // Bypasses Rust's stdout buffer on purpose: nothing is ever buffered,
         // so nothing can be printed twice after a fork.
         match self {
-            StdFd::Out => nix::unistd::write(std::io::stdout(), bytes),
+            StdFd::Out => {
+                // SAFETY: PRINT_FD is stdout, or a descriptor the embedding
+                // Engine keeps open for the whole run (see `PrintRedirect`).
+                let fd = unsafe { BorrowedFd::borrow_raw(PRINT_FD.load(Ordering::Relaxed)) };
+                nix::unistd::write(fd, bytes)
+            }
             StdFd::Err => nix::unistd::write(std::io::stderr(), bytes),
+        }
+    }
+}
+
+/// Where `print` writes: stdout (1), unless an embedding host redirected it.
+/// A process-wide setting, as stdout itself is: forked children inherit it.
+static PRINT_FD: AtomicI32 = AtomicI32::new(1);
+
+/// Sends `print` (and the output of programs that `run` starts) to `fd` until
+/// dropped. The caller keeps `fd` open while this lives.
+pub struct PrintRedirect {
+    previous: RawFd,
+}
+
+impl PrintRedirect {
+    pub fn new(fd: BorrowedFd<'_>) -> PrintRedirect {
+        use std::os::fd::AsRawFd;
+        PrintRedirect {
+            previous: PRINT_FD.swap(fd.as_raw_fd(), Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for PrintRedirect {
+    fn drop(&mut self) {
+        PRINT_FD.store(self.previous, Ordering::Relaxed);
+    }
+}
+
+/// In a child about to become a program: its stdout is where `print` writes.
+fn program_stdout_follows_print() {
+    let fd = PRINT_FD.load(Ordering::Relaxed);
+    if fd != 1 {
+        // SAFETY: as in `StdFd::write`, the descriptor is open for the run.
+        let _ = nix::unistd::dup2_stdout(unsafe { BorrowedFd::borrow_raw(fd) });
+    }
+}
+
+/// An anonymous in-memory file that every process of a run can append to
+/// (they share its offset), read back whole by `read_memory_file`.
+pub fn memory_file(name: &str) -> Result<OwnedFd, String> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    use nix::sys::memfd::{memfd_create, MFdFlags};
+    let fd = memfd_create(name, MFdFlags::MFD_CLOEXEC).map_err(|e| e.desc().to_string())?;
+    fcntl(&fd, FcntlArg::F_SETFL(OFlag::O_APPEND)).map_err(|e| e.desc().to_string())?;
+    Ok(fd)
+}
+
+/// Everything written to a memory file, from its start.
+pub fn read_memory_file(fd: &OwnedFd) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match nix::sys::uio::pread(fd, &mut buf, out.len() as i64) {
+            Ok(0) => return Ok(out),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.desc().to_string()),
         }
     }
 }
@@ -386,6 +449,11 @@ pub fn pending_signal() -> Option<i32> {
         0 => None,
         sig => Some(sig),
     }
+}
+
+/// Forgets a SIGINT that was handled (the prompt goes on after a Ctrl-C).
+pub fn clear_pending_signal() {
+    PENDING_SIGNAL.store(0, Ordering::Relaxed);
 }
 
 pub const SIGALRM: i32 = 14;
@@ -934,11 +1002,18 @@ pub fn exec_program(prog: &str, args: &[String]) -> String {
     };
     use std::io::Write;
     let _ = std::io::stdout().flush();
+    // The new program's stdout is where `print` wrote; put it back if exec fails.
+    let saved_stdout = nix::unistd::dup(std::io::stdout()).ok();
+    program_stdout_follows_print();
     reset_for_exec();
-    match nix::unistd::execvp(&argv[0], &argv) {
+    let reason = match nix::unistd::execvp(&argv[0], &argv) {
         Err(e) => describe_exec_error(e),
         Ok(never) => match never {},
+    };
+    if let Some(saved) = saved_stdout {
+        let _ = nix::unistd::dup2_stdout(&saved);
     }
+    reason
 }
 
 fn describe_exec_error(e: Errno) -> String {
@@ -969,9 +1044,12 @@ pub fn start_program(
             if !die_with_parent(parent) {
                 exit_now(127);
             }
-            if let Some((out_read, out_write)) = out {
-                drop(out_read);
-                let _ = nix::unistd::dup2_stdout(&out_write);
+            match out {
+                Some((out_read, out_write)) => {
+                    drop(out_read);
+                    let _ = nix::unistd::dup2_stdout(&out_write);
+                }
+                None => program_stdout_follows_print(),
             }
             reset_for_exec();
             let errno = match nix::unistd::execvp(&argv[0], &argv) {

@@ -37,6 +37,17 @@ pub fn parse_program(text: &str) -> PResult<Program> {
     })
 }
 
+/// The reserved words of the language (the grammar's `keyword` rule).
+pub const KEYWORDS: &[&str] = &[
+    "let", "fn", "return", "if", "else", "while", "for", "in", "break", "continue", "and", "or",
+    "not", "true", "false", "nil", "try", "catch", "fork", "spawn", "join", "pid", "ppid", "as",
+];
+
+/// Whether a word is reserved (cannot name a variable or function).
+pub fn is_keyword(word: &str) -> bool {
+    KEYWORDS.contains(&word)
+}
+
 fn span_of(pair: &Pair<Rule>) -> Span {
     let s = pair.as_span();
     Span::new(s.start(), s.end())

@@ -205,14 +205,15 @@ impl Interp {
             self.tasks_run += 1;
             let task = self.tasks_run;
             self.note(|| Note::TaskBegan { task });
-            let result = match wire::decode_task(&bytes, fds, &self.protos.clone()) {
-                Ok((callee, args)) => self.call_value(&callee, &args, Span::default()),
-                Err(reason) => Err(error(
-                    format!("a pool task could not be read: {reason}"),
-                    Span::default(),
-                    "",
-                )),
-            };
+            let result =
+                match wire::decode_task(&bytes, fds, &self.protos.clone(), &self.hosts.clone()) {
+                    Ok((callee, args)) => self.call_value(&callee, &args, Span::default()),
+                    Err(reason) => Err(error(
+                        format!("a pool task could not be read: {reason}"),
+                        Span::default(),
+                        "",
+                    )),
+                };
             // Children a task started and did not join are joined before the next task.
             let result = match self.join_all() {
                 Ok(()) => result,
@@ -264,7 +265,7 @@ impl Interp {
                 "no new tasks after close()",
             ));
         }
-        if !matches!(callee, Value::Func(_) | Value::Builtin(_)) {
+        if !matches!(callee, Value::Func(_) | Value::Builtin(_) | Value::Host(_)) {
             return Err(error(
                 format!("a pool runs functions, not {}", callee.type_name()),
                 span,

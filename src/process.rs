@@ -755,7 +755,7 @@ impl Interp {
 
     /// SIGTERM (and SIGCONT, so stopped ones can act on it) to every live
     /// child, SIGKILL to those still there after the grace period, and reap all.
-    fn stop_children(&mut self) {
+    pub(crate) fn stop_children(&mut self) {
         self.stop_all(Self::live_pids);
     }
 

@@ -163,13 +163,8 @@ pub fn from_pest(err: pest::error::Error<Rule>, text: &str) -> Diag {
         span,
         format!("expected {words}"),
     );
-    const KEYWORDS: &[&str] = &[
-        "let", "fn", "return", "if", "else", "while", "for", "in", "break", "continue", "and",
-        "or", "not", "true", "false", "nil", "try", "catch", "fork", "spawn", "join", "pid",
-        "ppid", "as",
-    ];
     let found_word = found.words.trim_matches('`');
-    if words.contains("a name") && KEYWORDS.contains(&found_word) {
+    if words.contains("a name") && crate::parser::is_keyword(found_word) {
         diag = diag.with_help(format!(
             "`{found_word}` is a keyword and cannot name a variable, function or parameter"
         ));

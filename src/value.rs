@@ -141,6 +141,8 @@ pub enum Value {
     Map(Map),
     Func(Rc<Closure>),
     Builtin(u16),
+    /// A function of the program that embeds procscript.
+    Host(Rc<crate::host::HostFunction>),
     /// A child process started by `spawn`.
     Process(Rc<crate::process::ProcessHandle>),
     /// A queue between processes.
@@ -185,7 +187,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::List(_) => "list",
             Value::Map(_) => "map",
-            Value::Func(_) | Value::Builtin(_) => "function",
+            Value::Func(_) | Value::Builtin(_) | Value::Host(_) => "function",
             Value::Process(_) => "process",
             Value::Queue(_) => "queue",
             Value::Pool(_) => "pool",
@@ -210,6 +212,13 @@ impl Value {
                 out
             }
         }
+    }
+
+    /// The text of a value as written in a script: strings quoted (what the prompt echoes).
+    pub fn to_repr(&self) -> String {
+        let mut out = String::new();
+        self.write_repr(&mut out, &mut Vec::new());
+        out
     }
 
     pub fn write_display(&self, out: &mut String) {
@@ -268,6 +277,9 @@ impl Value {
             }
             Value::Builtin(id) => {
                 let _ = write!(out, "<builtin {}>", crate::builtins::name(*id));
+            }
+            Value::Host(h) => {
+                let _ = write!(out, "<host {}>", h.name);
             }
             Value::Process(h) => {
                 let _ = write!(out, "<process {} pid {}>", h.name, h.pid);
@@ -384,6 +396,7 @@ fn equals_at(a: &Value, b: &Value, depth: usize) -> bool {
         }
         (Value::Func(x), Value::Func(y)) => Rc::ptr_eq(x, y),
         (Value::Builtin(x), Value::Builtin(y)) => x == y,
+        (Value::Host(x), Value::Host(y)) => Rc::ptr_eq(x, y),
         (Value::Process(x), Value::Process(y)) => x.pid == y.pid && x.owner == y.owner,
         (Value::Queue(x), Value::Queue(y)) => Rc::ptr_eq(x, y),
         (Value::Pool(x), Value::Pool(y)) => Rc::ptr_eq(x, y),

@@ -1,6 +1,7 @@
 //! Values crossing a process boundary, encoded with serde + postcard: plain data for
 //! results and queue messages; pool tasks may also carry functions and queues.
 
+use crate::host::HostFunction;
 use crate::ir::FnProto;
 use crate::limits;
 use crate::queue::Queue;
@@ -251,6 +252,8 @@ enum Rich {
     Func(u32),
     Builtin(u16),
     Queue(u32),
+    /// A host function, by its index in the engine (the same in every process).
+    Host(u32),
 }
 
 #[derive(Serialize, Deserialize, Debug)]
@@ -308,6 +311,7 @@ impl TaskEncoder {
                     .collect::<Result<_, _>>()?,
             ),
             Value::Builtin(id) => Rich::Builtin(*id),
+            Value::Host(h) => Rich::Host(h.index),
             Value::Cell(cell) => self.value(&cell.borrow(), depth)?,
             Value::Func(closure) => {
                 let key = Rc::as_ptr(closure);
@@ -373,6 +377,7 @@ struct TaskDecoder<'a> {
     queues: Vec<Option<Value>>,
     fds: Vec<Option<OwnedFd>>,
     protos: &'a [Rc<FnProto>],
+    hosts: &'a [Rc<HostFunction>],
 }
 
 impl TaskDecoder<'_> {
@@ -421,6 +426,12 @@ impl TaskDecoder<'_> {
                 queue
             }
             Rich::Builtin(_) => return Err("a task names an unknown built-in".into()),
+            Rich::Host(i) => Value::Host(
+                self.hosts
+                    .get(i as usize)
+                    .cloned()
+                    .ok_or("a task names an unknown host function")?,
+            ),
         })
     }
 }
@@ -430,6 +441,7 @@ pub fn decode_task(
     bytes: &[u8],
     fds: Vec<OwnedFd>,
     protos: &[Rc<FnProto>],
+    hosts: &[Rc<HostFunction>],
 ) -> Result<(Value, Vec<Value>), String> {
     let wire: TaskWire = postcard::from_bytes(bytes).map_err(|e| e.to_string())?;
     let mut decoder = TaskDecoder {
@@ -437,6 +449,7 @@ pub fn decode_task(
         queues: Vec::new(),
         fds: fds.into_iter().map(Some).collect(),
         protos,
+        hosts,
     };
     // Closures first, with empty cells, so captures may refer to any of them (recursion).
     for (index, captures) in &wire.closures {

@@ -85,8 +85,8 @@ pub fn run_code(code: &str) -> Run {
     run(procscript(&["-e", code]))
 }
 
-/// The pids of live processes in a process group (read from /proc).
-pub fn group_members(group: i32) -> Vec<(i32, String)> {
+/// Every process: pid, state letter, parent pid and process group (read from /proc).
+fn processes() -> Vec<(i32, String, i32, i32)> {
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return found;
@@ -107,18 +107,31 @@ pub fn group_members(group: i32) -> Vec<(i32, String)> {
             continue;
         };
         let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
-        let (state, ppid) = (fields[0], fields[1].parse::<i32>().unwrap_or(0));
+        let ppid = fields[1].parse::<i32>().unwrap_or(0);
         let pgrp = fields[2].parse::<i32>().unwrap_or(0);
-        // A zombie handed to init is dead; reaping it is init's job, which some
-        // sandboxes' init does slowly. It is not a process the test left running.
-        if state == "Z" && ppid == 1 {
-            continue;
-        }
-        if pgrp == group {
-            found.push((pid, state.to_string()));
-        }
+        found.push((pid, fields[0].to_string(), ppid, pgrp));
     }
     found
+}
+
+/// The pids of live processes in a process group.
+pub fn group_members(group: i32) -> Vec<(i32, String)> {
+    processes()
+        .into_iter()
+        // A zombie handed to init is dead; reaping it is init's job, which some
+        // sandboxes' init does slowly. It is not a process the test left running.
+        .filter(|(_, state, ppid, pgrp)| *pgrp == group && !(state == "Z" && *ppid == 1))
+        .map(|(pid, state, _, _)| (pid, state))
+        .collect()
+}
+
+/// The children of a process (zombies too: a child not yet waited for is left behind).
+pub fn children_of(parent: i32) -> Vec<i32> {
+    processes()
+        .into_iter()
+        .filter(|(_, _, ppid, _)| *ppid == parent)
+        .map(|(pid, ..)| pid)
+        .collect()
 }
 
 /// Fails unless every process of the group has stopped running (zombies handed

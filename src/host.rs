@@ -1,0 +1,97 @@
+//! Functions an embedding program registers for its scripts to call, beside the built-ins.
+
+use crate::ast::Span;
+use crate::diagnostic::Diag;
+use crate::value::Value;
+use std::fmt;
+use std::rc::Rc;
+
+/// What a host function returns: a value, or an error message that becomes a
+/// runtime error at the call (catchable with `try`).
+pub type HostResult = Result<Value, String>;
+
+/// The Rust side of a host function.
+pub(crate) type HostFn = Box<dyn Fn(&[Value]) -> HostResult>;
+
+/// A Rust function a script calls by name, registered with
+/// [`Engine::register`](crate::Engine::register).
+///
+/// It runs in whichever process calls it: a function called from a spawned
+/// child or a pool worker runs in that process, on its own copy of the host's
+/// memory, as everything else a child does.
+pub struct HostFunction {
+    pub(crate) name: Rc<str>,
+    pub(crate) min_args: usize,
+    /// `usize::MAX` for any number.
+    pub(crate) max_args: usize,
+    /// Its place in the engine's list (how pool tasks name it).
+    pub(crate) index: u32,
+    run: HostFn,
+}
+
+impl fmt::Debug for HostFunction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HostFunction({})", self.name)
+    }
+}
+
+/// Every host function of a run, by index.
+pub type Hosts = Rc<[Rc<HostFunction>]>;
+
+impl HostFunction {
+    pub(crate) fn new(
+        name: &str,
+        min_args: usize,
+        max_args: usize,
+        index: u32,
+        run: HostFn,
+    ) -> HostFunction {
+        HostFunction {
+            name: name.into(),
+            min_args,
+            max_args,
+            index,
+            run,
+        }
+    }
+
+    /// The name scripts call it by.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Checks the argument count; `name_span` is where the function's name stands.
+    pub(crate) fn check_arity(
+        &self,
+        given: usize,
+        span: Span,
+        name_span: Span,
+    ) -> Result<(), Diag> {
+        if given >= self.min_args && given <= self.max_args {
+            return Ok(());
+        }
+        Err(
+            crate::builtins::arity_error(&self.name, self.min_args, self.max_args, given, span)
+                .with_note(name_span, "a function of the program running this script"),
+        )
+    }
+
+    /// Calls it; an error names the function and points at the call.
+    pub(crate) fn call(&self, args: &[Value], span: Span) -> Result<Value, Diag> {
+        (self.run)(args).map_err(|message| {
+            Diag::new(
+                message,
+                span,
+                format!("in `{}`, a function of the host program", self.name),
+            )
+        })
+    }
+}
+
+/// Finds a host function by name.
+pub(crate) fn lookup<'a>(
+    hosts: &'a [Rc<HostFunction>],
+    name: &str,
+) -> Option<&'a Rc<HostFunction>> {
+    hosts.iter().find(|h| &*h.name == name)
+}

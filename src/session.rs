@@ -1,0 +1,225 @@
+//! An interactive session: entries run one after another in one process and keep their variables.
+
+use crate::compile;
+use crate::diagnostic::{Diag, Source};
+use crate::engine::Engine;
+use crate::interp::{Interp, Stop, R};
+use crate::os;
+use crate::parser;
+use crate::value::Value;
+
+/// How one entry of a [`Session`] ended.
+#[derive(Debug)]
+pub enum Entry {
+    /// It ran; the value of its last statement when that is an expression
+    /// whose value is not `nil` (what a prompt echoes).
+    Done(Option<Value>),
+    /// It did not parse or compile, or failed while running; its variables
+    /// and functions defined before the error stay. Render it with
+    /// [`Session::source`].
+    Error(Diag),
+    /// Ctrl-C (SIGINT) stopped it; the processes the session started were
+    /// stopped too. The session goes on.
+    Interrupted,
+    /// `exit(code)` or SIGTERM ended the session: its children were joined
+    /// (or stopped), and nothing more may run.
+    Exit(i32),
+}
+
+/// Entries run one after another in this process, as if each were appended
+/// to one script: variables and functions of earlier entries stay, and so do
+/// the processes they started. What `procscript` with no arguments uses.
+///
+/// A process that `fork` makes during an entry runs the rest of that entry,
+/// then ends (exit code 0, or 1 after an error) without returning from
+/// [`Session::run`]: only the process that made the session goes on to the
+/// next entry, so a child never reads the prompt.
+///
+/// ```
+/// use procscript::{Engine, Entry};
+///
+/// let engine = Engine::new();
+/// let mut session = engine.session();
+/// assert!(matches!(session.run("fn square(x) { return x * x }"), Entry::Done(None)));
+/// assert!(matches!(session.run("let n = join spawn square(7)"), Entry::Done(None)));
+/// let Entry::Done(Some(value)) = session.run("n + 1") else { panic!() };
+/// assert_eq!(value.to_repr(), "50");
+/// let Entry::Error(error) = session.run("n + nil") else { panic!() };
+/// assert!(error.render(&session.source(), false).contains("<prompt>:4:1"));
+/// assert_eq!(session.end(), 0);
+/// ```
+pub struct Session<'e> {
+    engine: &'e Engine,
+    names: compile::Session,
+    interp: Option<Interp>,
+    /// Every entry that compiled, each ending with a newline: spans of
+    /// functions defined in earlier entries point into it.
+    text: String,
+    /// The text errors of the last entry are shown in.
+    last: Source,
+    ended: bool,
+}
+
+const NAME: &str = "<prompt>";
+
+impl<'e> Session<'e> {
+    pub(crate) fn new(engine: &'e Engine) -> Self {
+        Session {
+            engine,
+            names: compile::Session::default(),
+            interp: None,
+            text: String::new(),
+            last: Source::new(NAME, ""),
+            ended: false,
+        }
+    }
+
+    /// Whether `text` is an unfinished entry: a block, list, map, call or
+    /// string left open. A prompt asks for more lines instead of running it.
+    ///
+    /// ```
+    /// use procscript::Session;
+    ///
+    /// assert!(Session::is_incomplete("fn f(x) {"));
+    /// assert!(Session::is_incomplete("let s = \"abc"));
+    /// assert!(!Session::is_incomplete("fn f(x) { return x }"));
+    /// assert!(!Session::is_incomplete("print(1))"));  // an error, not more to come
+    /// ```
+    pub fn is_incomplete(text: &str) -> bool {
+        let mut open = 0i64;
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '#' => {
+                    for c in chars.by_ref() {
+                        if c == '\n' {
+                            break;
+                        }
+                    }
+                }
+                '"' => loop {
+                    match chars.next() {
+                        None => return true,
+                        Some('\\') => {
+                            chars.next();
+                        }
+                        Some('"') => break,
+                        Some(_) => {}
+                    }
+                },
+                '{' | '(' | '[' => open += 1,
+                '}' | ')' | ']' => open -= 1,
+                _ => {}
+            }
+        }
+        open > 0
+    }
+
+    /// The text the last entry's errors refer to (every entry so far).
+    pub fn source(&self) -> Source {
+        self.last.clone()
+    }
+
+    /// Runs one entry.
+    pub fn run(&mut self, entry: &str) -> Entry {
+        if self.ended {
+            return Entry::Exit(0);
+        }
+        let full = format!("{}{entry}\n", self.text);
+        self.last = Source::new(NAME, full.as_str());
+        // The entry is parsed at its place after the earlier ones (blanked
+        // out), so its spans are offsets into the whole session's text.
+        let mut padded = blank_like(&self.text);
+        padded.push_str(entry);
+        let program = match parser::parse_program(&padded) {
+            Ok(program) => program,
+            Err(diag) => return Entry::Error(diag),
+        };
+        let compiled = match compile::compile_entry(&program, self.engine.hosts(), &mut self.names)
+        {
+            Ok(compiled) => compiled,
+            Err(diag) => return Entry::Error(diag),
+        };
+        self.text = full;
+        let interp = match &mut self.interp {
+            Some(interp) => {
+                interp.source = self.last.clone();
+                interp.protos = compiled.protos.clone();
+                interp
+            }
+            None => self
+                .interp
+                .insert(self.engine.interp(&self.last, compiled.protos.clone())),
+        };
+        let result = interp.run_entry(&compiled.script, self.engine.script_args());
+        if !interp.procs.is_root() {
+            // A process forked during the entry: its part ends here.
+            interp.end_process(result.map(|_| ()));
+            os::exit_now(0);
+        }
+        self.settle(result)
+    }
+
+    /// What the session does after an entry, in the process that made it.
+    fn settle(&mut self, result: R<Option<Value>>) -> Entry {
+        let interp = self.interp.as_mut().expect("an entry ran");
+        let stop = match result {
+            Ok(value) => return Entry::Done(value.filter(|v| !matches!(v, Value::Nil))),
+            Err(unwind) => unwind.into_stop(),
+        };
+        let interrupted = os::pending_signal() == Some(os::SIGINT);
+        match stop {
+            Stop::Error(_) | Stop::Signal(_) if interrupted => {
+                interp.stop_children();
+                os::clear_pending_signal();
+                Entry::Interrupted
+            }
+            Stop::Error(diag) => Entry::Error(diag),
+            stop => {
+                self.ended = true;
+                match interp.end_process(Err(crate::interp::Unwind::from_stop(stop))) {
+                    Stop::Exit(code) => Entry::Exit(code),
+                    Stop::Signal(sig) => Entry::Exit(128 + sig),
+                    Stop::Error(diag) => Entry::Error(diag),
+                }
+            }
+        }
+    }
+
+    /// Ends the session as a script ends: waits for the children it did not
+    /// join and closes its pools. Returns the exit code.
+    pub fn end(mut self) -> i32 {
+        let Some(interp) = self.interp.as_mut() else {
+            return 0;
+        };
+        if self.ended {
+            interp.release();
+            return 0;
+        }
+        self.ended = true;
+        let code = match interp.end_process(Ok(())) {
+            Stop::Exit(code) => code,
+            Stop::Signal(sig) => 128 + sig,
+            Stop::Error(diag) => {
+                eprint!("{}", diag.render(&self.last, false));
+                1
+            }
+        };
+        interp.release();
+        code
+    }
+}
+
+/// Blank text as long (in bytes) as `text`, with its newlines kept, so that
+/// line numbers and byte offsets of what follows are the same as in `text`.
+fn blank_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\n' {
+            out.push('\n');
+        } else {
+            out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+        }
+    }
+    out
+}

@@ -1,0 +1,200 @@
+//! The interactive prompt, driven through a real pseudo-terminal.
+
+mod common;
+
+use expectrl::process::unix::WaitStatus;
+use expectrl::{ControlCode, Eof, Expect, Regex, Session};
+use std::process::Command;
+use std::time::Duration;
+
+type Prompt = expectrl::session::OsSession;
+
+/// `procscript` with no arguments on a terminal, its history in a fresh file.
+fn start(history: &std::path::Path) -> Prompt {
+    let mut cmd = Command::new(common::BIN);
+    cmd.env("NO_COLOR", "1")
+        .env("PROCSCRIPT_HISTORY", history)
+        .env("TERM", "xterm")
+        .env_remove("RUST_BACKTRACE");
+    let mut p = Session::spawn(cmd).expect("procscript starts on a pty");
+    // Wide enough that no entry of these tests wraps.
+    p.get_process_mut()
+        .set_window_size(250, 40)
+        .expect("set the window size");
+    p.set_expect_timeout(Some(Duration::from_secs(20)));
+    p.expect("Ctrl-D or exit() leaves").expect("the banner");
+    p.expect(">>> ").expect("the first prompt");
+    p
+}
+
+fn history_path(test: &str) -> std::path::PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("procscript-history-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// Sends a line and returns what came back before the next prompt.
+fn entry(p: &mut Prompt, line: &str) -> String {
+    p.send_line(line).expect("send a line");
+    let found = p.expect(">>> ").expect("the prompt comes back");
+    let text = plain(&String::from_utf8_lossy(found.before()));
+    // The editor shows the line typed first; the output follows it.
+    match text.split_once(&format!("{line}\n")) {
+        Some((_, output)) => output.to_string(),
+        None => panic!("the line {line:?} was not shown: {text:?}"),
+    }
+}
+
+/// Terminal text without its control sequences (`ESC [ ... letter`) and carriage returns.
+fn plain(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => {
+                if chars.next() == Some('[') {
+                    for c in chars.by_ref() {
+                        if c.is_ascii_alphabetic() {
+                            break;
+                        }
+                    }
+                }
+            }
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Waits for the prompt's process to end and checks nothing of its session is left.
+fn finish(p: Prompt) -> i32 {
+    let pid = p.get_process().pid();
+    let status = p.get_process().wait().expect("wait for the prompt");
+    // The pty made the prompt a session and group leader: its pid is the group.
+    common::assert_no_leftovers(pid.as_raw());
+    match status {
+        WaitStatus::Exited(_, code) => code,
+        other => panic!("the prompt did not exit normally: {other:?}"),
+    }
+}
+
+#[test]
+fn values_are_echoed_and_variables_stay() {
+    let history = history_path("values");
+    let mut p = start(&history);
+    assert_eq!(entry(&mut p, "1 + 2"), "3\n");
+    assert_eq!(entry(&mut p, "let name = \"ada\""), "");
+    assert_eq!(entry(&mut p, "name"), "\"ada\"\n");
+    assert_eq!(entry(&mut p, "print(\"hi {name}\")"), "hi ada\n");
+    assert_eq!(entry(&mut p, "nil"), "");
+    p.send(ControlCode::EndOfTransmission).expect("Ctrl-D");
+    p.expect(Eof).expect("the prompt ends");
+    assert_eq!(finish(p), 0);
+    let saved = std::fs::read_to_string(&history).expect("history was saved");
+    assert!(saved.contains("let name = \"ada\""), "{saved}");
+    let _ = std::fs::remove_file(&history);
+}
+
+#[test]
+fn a_function_typed_over_several_lines() {
+    let history = history_path("multiline");
+    let mut p = start(&history);
+    // The editor redraws an unfinished entry after each line: wait for it, as
+    // a person would (input typed ahead of the editor is not kept).
+    p.send_line("fn square(x) {").expect("line 1");
+    p.expect(">>> fn square(x) {\r\n").expect("asks for more");
+    p.send_line("    return x * x").expect("line 2");
+    p.expect("    return x * x\r\n").expect("asks for more");
+    assert_eq!(entry(&mut p, "}"), "");
+    assert_eq!(entry(&mut p, "square(12)"), "144\n");
+    // A later entry replaces a function, and earlier functions see the new one.
+    assert_eq!(
+        entry(&mut p, "fn twice(x) { return square(x) + square(x) }"),
+        ""
+    );
+    assert_eq!(entry(&mut p, "fn square(x) { return 0 }"), "");
+    assert_eq!(entry(&mut p, "twice(3)"), "0\n");
+    p.send_line("exit()").expect("exit");
+    p.expect(Eof).expect("the prompt ends");
+    assert_eq!(finish(p), 0);
+    let _ = std::fs::remove_file(&history);
+}
+
+#[test]
+fn an_error_is_shown_and_the_prompt_goes_on() {
+    let history = history_path("error");
+    let mut p = start(&history);
+    assert_eq!(entry(&mut p, "let xs = [1, 2]"), "");
+    let shown = entry(&mut p, "print(xs[7])");
+    assert!(shown.contains("index 7 is out of range"), "{shown}");
+    assert!(shown.contains("<prompt>:2:"), "{shown}");
+    let shown = entry(&mut p, "print(nmae)");
+    assert!(shown.contains("undefined variable `nmae`"), "{shown}");
+    let shown = entry(&mut p, "let = 3");
+    assert!(shown.contains("expected"), "{shown}");
+    // The entries before the errors are intact.
+    assert_eq!(entry(&mut p, "xs"), "[1, 2]\n");
+    p.send_line("exit(3)").expect("exit");
+    p.expect(Eof).expect("the prompt ends");
+    assert_eq!(finish(p), 3);
+    let _ = std::fs::remove_file(&history);
+}
+
+#[test]
+fn spawn_and_fork_work_as_in_a_file() {
+    let history = history_path("spawn");
+    let mut p = start(&history);
+    assert_eq!(entry(&mut p, "fn parent_of_me() { return ppid }"), "");
+    assert_eq!(entry(&mut p, "join spawn parent_of_me() == pid"), "true\n");
+    // A forked child runs the rest of its entry, then ends: one prompt comes back.
+    let shown = entry(
+        &mut p,
+        "let r = fork; if r == 0 { print(\"child of\", ppid) } else { join r; print(\"parent\", pid) }",
+    );
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines.len(), 2, "{shown}");
+    let parent = lines[1].strip_prefix("parent ").expect("the parent's line");
+    assert_eq!(lines[0], format!("child of {parent}"));
+    // The child did not start a prompt of its own: the session goes on alone.
+    assert_eq!(entry(&mut p, "len(children())"), "0\n");
+    // A child left running is waited for when the prompt ends.
+    assert_eq!(
+        entry(
+            &mut p,
+            "fn late() { sleep(0.3); print(\"late child done\") }"
+        ),
+        ""
+    );
+    assert_eq!(entry(&mut p, "let h = spawn late()"), "");
+    p.send(ControlCode::EndOfTransmission).expect("Ctrl-D");
+    p.expect("late child done")
+        .expect("the child finished first");
+    p.expect(Eof).expect("the prompt ends");
+    assert_eq!(finish(p), 0);
+    let _ = std::fs::remove_file(&history);
+}
+
+#[test]
+fn ctrl_c_stops_the_entry_not_the_prompt() {
+    let history = history_path("interrupt");
+    let mut p = start(&history);
+    assert_eq!(
+        entry(&mut p, "fn forever() { while true { sleep(0.05) } }"),
+        ""
+    );
+    p.send_line("let h = spawn forever(); join h")
+        .expect("a long entry");
+    std::thread::sleep(Duration::from_millis(500));
+    p.send(ControlCode::EndOfText).expect("Ctrl-C");
+    p.expect(Regex("interrupted"))
+        .expect("the entry was interrupted");
+    p.expect(">>> ").expect("the prompt comes back");
+    assert_eq!(entry(&mut p, "len(children())"), "0\n");
+    assert_eq!(entry(&mut p, "40 + 2"), "42\n");
+    p.send(ControlCode::EndOfTransmission).expect("Ctrl-D");
+    p.expect(Eof).expect("the prompt ends");
+    assert_eq!(finish(p), 0);
+    let _ = std::fs::remove_file(&history);
+}
