@@ -15,6 +15,12 @@ pub struct Source {
 }
 
 impl Source {
+    /// A script's name (shown in errors: a path, `-e`, `<stdin>`) and its text.
+    ///
+    /// ```
+    /// let source = procscript::Source::new("hello.proc", "print(\"hi\")\nprint(pid)");
+    /// assert_eq!(source.line_col(12), (2, 1));
+    /// ```
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
         Source {
             name: name.into(),
@@ -22,7 +28,7 @@ impl Source {
         }
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// 1-based line and column (in characters) of a byte offset; see [`Source::new`].
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
         let offset = (offset as usize).min(self.text.len());
         let before = &self.text[..floor_char_boundary(&self.text, offset)];
@@ -95,6 +101,16 @@ impl Diag {
 
     /// The diagnostic with its source, as a `miette::Diagnostic`: for hosts
     /// that report errors with miette's own handlers (`miette::Report::new`).
+    ///
+    /// ```
+    /// use miette::Diagnostic;
+    /// use procscript::{Engine, Source};
+    ///
+    /// let source = Source::new("x.proc", "print(nope)");
+    /// let report = Engine::new().check(&source).unwrap_err().report(&source);
+    /// assert_eq!(report.to_string(), "undefined variable `nope`");
+    /// assert_eq!(report.labels().unwrap().count(), 1);
+    /// ```
     pub fn report(&self, source: &Source) -> ScriptError {
         let window = Window::around(self, source);
         let mut shown = self.clone();
@@ -115,7 +131,19 @@ impl Diag {
         }
     }
 
-    /// Renders the diagnostic as text, with colour or without.
+    /// Renders the diagnostic as text, with colour or without: the report the
+    /// command line prints, with the file, line and column, the source line
+    /// underlined, the label and the help.
+    ///
+    /// ```
+    /// use procscript::{Engine, Source};
+    ///
+    /// let source = Source::new("x.proc", "print(1 +)");
+    /// let error = Engine::new().check(&source).unwrap_err();
+    /// let text = error.render(&source, false);
+    /// assert!(text.contains("x.proc:1:"));
+    /// assert!(text.contains("print(1 +)"));
+    /// ```
     pub fn render(&self, source: &Source, color: bool) -> String {
         let theme = if color {
             GraphicalTheme::unicode()

@@ -35,6 +35,16 @@ pub enum Outcome {
 
 impl Outcome {
     /// The process exit code the command line uses for this outcome.
+    ///
+    /// ```
+    /// use procscript::{Engine, Source};
+    ///
+    /// let code = |text| Engine::new().run(&Source::new("x.proc", text)).exit_code();
+    /// assert_eq!(code("print(1)"), 0);
+    /// assert_eq!(code("exit(9)"), 9);
+    /// assert_eq!(code("error(\"no\")"), 1);
+    /// assert_eq!(code("print("), 2);
+    /// ```
     pub fn exit_code(&self) -> i32 {
         match self {
             Outcome::Exited(code) => *code,
@@ -51,6 +61,17 @@ impl Outcome {
 pub const DEFAULT_MAX_PROCS: usize = 512;
 
 /// Which views of the run to produce.
+///
+/// ```
+/// use procscript::{Engine, Source, Views};
+///
+/// let trace = std::env::temp_dir().join(format!("views-doc-{}.json", std::process::id()));
+/// let views = Views { trace: Some(trace.clone()), ..Views::default() };
+/// Engine::new().views(views).run(&Source::new("x.proc", "join spawn print(1)"));
+/// let json = std::fs::read_to_string(&trace).unwrap();
+/// assert!(json.contains("traceEvents"));
+/// # std::fs::remove_file(&trace).unwrap();
+/// ```
 #[derive(Debug, Default, Clone)]
 pub struct Views {
     /// Draw the process tree on stderr after the run.
@@ -155,7 +176,13 @@ impl Engine {
         self
     }
 
-    /// Whether child processes render their error reports in colour.
+    /// Whether child processes render their error reports in colour
+    /// (the command line turns it on when stderr is a terminal without `NO_COLOR`).
+    ///
+    /// ```
+    /// let engine = procscript::Engine::new().color(false);
+    /// # let _ = engine;
+    /// ```
     pub fn color(mut self, color: bool) -> Self {
         self.color = color;
         self
@@ -176,6 +203,15 @@ impl Engine {
     }
 
     /// Stops the whole tree after this many seconds (the run ends as `Outcome::TimedOut`).
+    ///
+    /// ```
+    /// use procscript::{Engine, Outcome, Source};
+    ///
+    /// let source = Source::new("slow.proc", "join spawn sleep(30)");
+    /// let outcome = Engine::new().timeout(Some(1)).run(&source);
+    /// assert!(matches!(outcome, Outcome::TimedOut));
+    /// assert_eq!(outcome.exit_code(), 124);
+    /// ```
     pub fn timeout(mut self, seconds: Option<u32>) -> Self {
         self.timeout = seconds;
         self
@@ -196,7 +232,8 @@ impl Engine {
         self
     }
 
-    /// Records the run for these views (nothing is recorded when none is asked for).
+    /// Records the run for these views (nothing is recorded when none is
+    /// asked for); see [`Views`].
     pub fn views(mut self, views: Views) -> Self {
         self.views = views;
         self
@@ -331,11 +368,15 @@ impl Engine {
     /// assert!(report.to_string().contains("index 5"));
     /// ```
     pub fn run(&self, source: &Source) -> Outcome {
-        let _redirect = self
-            .print_to
-            .as_ref()
-            .map(|fd| PrintRedirect::new(fd.as_fd()));
+        let _redirect = self.redirect_print();
         self.run_inner(source)
+    }
+
+    /// While the result lives, `print` goes where `print_to` said.
+    pub(crate) fn redirect_print(&self) -> Option<PrintRedirect> {
+        self.print_to
+            .as_ref()
+            .map(|fd| PrintRedirect::new(fd.as_fd()))
     }
 
     fn run_inner(&self, source: &Source) -> Outcome {
@@ -399,7 +440,16 @@ impl Engine {
     }
 
     /// An interactive session: entries run one after another in one process,
-    /// keeping their variables (what the prompt uses).
+    /// keeping their variables (what the prompt uses); see [`Session`].
+    ///
+    /// ```
+    /// use procscript::{Engine, Entry};
+    ///
+    /// let engine = Engine::new();
+    /// let mut session = engine.session();
+    /// session.run("let x = 2");
+    /// assert!(matches!(session.run("x * 21"), Entry::Done(Some(v)) if v.to_repr() == "42"));
+    /// ```
     pub fn session(&self) -> Session<'_> {
         Session::new(self)
     }

@@ -55,7 +55,7 @@ impl HostFunction {
         }
     }
 
-    /// The name scripts call it by.
+    /// The name scripts call it by (as given to [`Engine::register`](crate::Engine::register)).
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -125,12 +125,12 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, OpError> {
             Ok(Value::list(items))
         }
         (BinOp::Mul, Value::Str(s), Int(n)) | (BinOp::Mul, Int(n), Value::Str(s)) => {
-            let count = repeat_count(*n, s.len())?;
+            let count = repeat_count(*n, s.len(), "string")?;
             Ok(Value::Str(Rc::from(s.repeat(count))))
         }
         (BinOp::Mul, Value::List(items), Int(n)) | (BinOp::Mul, Int(n), Value::List(items)) => {
             let items = items.borrow();
-            let count = repeat_count(*n, items.len())?;
+            let count = repeat_count(*n, items.len(), "list")?;
             check_len(items.len() * count, "list")?;
             let mut out = Vec::with_capacity(items.len() * count);
             for _ in 0..count {
@@ -168,18 +168,10 @@ fn as_float(v: &Value) -> Option<f64> {
     }
 }
 
-fn repeat_count(n: i64, unit: usize) -> Result<usize, OpError> {
+/// How many copies `x * n` makes, if the result stays within the limits.
+fn repeat_count(n: i64, unit: usize, what: &str) -> Result<usize, OpError> {
     let count = n.max(0) as usize;
-    if unit.saturating_mul(count) > limits::MAX_VALUE_LEN {
-        return Err(fail(
-            "repetition too large".to_string(),
-            format!(
-                "would make more than {} elements or bytes",
-                limits::MAX_VALUE_LEN
-            ),
-            None,
-        ));
-    }
+    check_len(unit.saturating_mul(count), what)?;
     Ok(count)
 }
 

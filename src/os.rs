@@ -303,6 +303,11 @@ pub const SIGNALS: &[(&str, i32)] = &[
     ("TSTP", 20),
 ];
 
+/// Whether a signal's purpose is to end a process (so a stopped one must be woken for it).
+pub fn ends_a_process(sig: i32) -> bool {
+    [1, 2, 3, 6, 15].contains(&sig)
+}
+
 pub const SIGINT: i32 = 2;
 pub const SIGKILL: i32 = 9;
 pub const SIGTERM: i32 = 15;
@@ -499,7 +504,7 @@ pub fn child_pids_from_proc(parent: i32) -> Vec<i32> {
     pids
 }
 
-/// State letter and parent pid from /proc/<pid>/stat.
+/// State letter and parent pid from `/proc/<pid>/stat`.
 fn proc_stat(pid: i32) -> Option<(char, i32)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name is in parentheses and may contain spaces: split after the last ')'.

@@ -649,8 +649,14 @@ impl Interp {
             target: pid,
             signal: os::signal_name(sig),
         });
-        os::send_signal(pid, sig)
-            .map_err(|reason| error(format!("kill failed: {reason}"), span, "here"))
+        let sent = os::send_signal(pid, sig)
+            .map_err(|reason| error(format!("kill failed: {reason}"), span, "here"))?;
+        // A stopped child would keep a signal meant to end it pending, and a
+        // later `join` would hang: wake it so that it acts on the signal.
+        if sent && os::ends_a_process(sig) {
+            let _ = os::send_signal(pid, os::SIGCONT);
+        }
+        Ok(sent)
     }
 
     /// A handle's `pid`, `name` or `exitcode`.

@@ -8,7 +8,7 @@ use crate::os;
 use crate::parser;
 use crate::value::Value;
 
-/// How one entry of a [`Session`] ended.
+/// How one entry of a [`Session`] ended (examples at [`Session::run`]).
 #[derive(Debug)]
 pub enum Entry {
     /// It ran; the value of its last statement when that is an expression
@@ -115,16 +115,38 @@ impl<'e> Session<'e> {
         open > 0
     }
 
-    /// The text the last entry's errors refer to (every entry so far).
+    /// The text the last entry's errors refer to (every entry so far, named `<prompt>`).
+    ///
+    /// ```
+    /// use procscript::{Engine, Entry};
+    ///
+    /// let engine = Engine::new();
+    /// let mut session = engine.session();
+    /// session.run("let a = 1");
+    /// let Entry::Error(error) = session.run("a + \"b\"") else { panic!() };
+    /// assert!(error.render(&session.source(), false).contains("<prompt>:2:1"));
+    /// ```
     pub fn source(&self) -> Source {
         self.last.clone()
     }
 
-    /// Runs one entry.
+    /// Runs one entry: one or more statements, as typed at the prompt.
+    ///
+    /// ```
+    /// use procscript::{Engine, Entry};
+    ///
+    /// let engine = Engine::new();
+    /// let mut session = engine.session();
+    /// assert!(matches!(session.run("let xs = [1, 2]"), Entry::Done(None)));
+    /// assert!(matches!(session.run("xs[9]"), Entry::Error(_)));
+    /// let Entry::Done(Some(v)) = session.run("push(xs, 3); xs") else { panic!() };
+    /// assert_eq!(v.to_repr(), "[1, 2, 3]");
+    /// ```
     pub fn run(&mut self, entry: &str) -> Entry {
         if self.ended {
             return Entry::Exit(0);
         }
+        let _redirect = self.engine.redirect_print();
         let full = format!("{}{entry}\n", self.text);
         self.last = Source::new(NAME, full.as_str());
         // The entry is parsed at its place after the earlier ones (blanked
@@ -188,10 +210,18 @@ impl<'e> Session<'e> {
 
     /// Ends the session as a script ends: waits for the children it did not
     /// join and closes its pools. Returns the exit code.
+    ///
+    /// ```
+    /// let engine = procscript::Engine::new();
+    /// let mut session = engine.session();
+    /// session.run("let h = spawn sleep(0.1)");
+    /// assert_eq!(session.end(), 0); // after the child has ended
+    /// ```
     pub fn end(mut self) -> i32 {
         let Some(interp) = self.interp.as_mut() else {
             return 0;
         };
+        let _redirect = self.engine.redirect_print();
         if self.ended {
             interp.release();
             return 0;

@@ -129,6 +129,18 @@ pub type Upval = Rc<RefCell<Value>>;
 
 /// A script value. Strings are shared and immutable; lists and maps are shared
 /// and mutable (like Python's), so reading a variable never copies them.
+///
+/// ```
+/// use procscript::Value;
+///
+/// let v = Value::list(vec![Value::Int(1), Value::str("two"), Value::Nil]);
+/// assert_eq!(v.type_name(), "list");
+/// assert_eq!(v.to_repr(), "[1, \"two\", nil]");
+/// assert!(v.truthy() && !Value::Nil.truthy());
+/// if let Value::List(items) = &v {
+///     assert_eq!(items.borrow().len(), 3);
+/// }
+/// ```
 #[derive(Clone, Debug, Default)]
 pub enum Value {
     #[default]
@@ -165,14 +177,25 @@ pub struct Closure {
 }
 
 impl Value {
+    /// A string value: `Value::str("hi").to_repr()` is `"hi"` with quotes.
     pub fn str(s: &str) -> Value {
         Value::Str(s.into())
     }
 
+    /// A new list; see [`Value`].
     pub fn list(items: Vec<Value>) -> Value {
         Value::List(Rc::new(RefCell::new(Items(items))))
     }
 
+    /// A new map from its entries (insertion order is kept).
+    ///
+    /// ```
+    /// use procscript::Value;
+    ///
+    /// let mut entries = procscript::value::Entries::default();
+    /// entries.insert("n".into(), Value::Int(3));
+    /// assert_eq!(Value::map(entries).to_repr(), "{\"n\": 3}");
+    /// ```
     pub fn map(entries: Entries) -> Value {
         Value::Map(Rc::new(RefCell::new(MapItems(entries))))
     }
@@ -203,6 +226,14 @@ impl Value {
     }
 
     /// The text `print` and `str` produce: strings as they are, everything else as written.
+    ///
+    /// ```
+    /// use procscript::Value;
+    ///
+    /// assert_eq!(Value::str("a").to_display(), "a");
+    /// assert_eq!(Value::list(vec![Value::str("a")]).to_display(), "[\"a\"]");
+    /// assert_eq!(Value::Float(1.0).to_display(), "1.0");
+    /// ```
     pub fn to_display(&self) -> String {
         match self {
             Value::Str(s) => s.to_string(),
