@@ -389,7 +389,14 @@ impl Diagnostic for ScriptError {
     }
 }
 
-/// Whether diagnostics on stderr get colour: only on a terminal, never with `NO_COLOR`.
+/// Whether diagnostics on stderr get colour: only on a terminal, never with
+/// `NO_COLOR` (what the command line passes to [`Diag::render`] and
+/// [`Engine::color`](crate::Engine::color)).
+///
+/// ```
+/// let color = procscript::stderr_wants_color();
+/// # let _ = color;
+/// ```
 pub fn stderr_wants_color() -> bool {
     use std::io::IsTerminal;
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()

@@ -57,7 +57,8 @@ impl Outcome {
     }
 }
 
-/// The default bound on the live processes of one script's tree.
+/// The default bound on the live processes of one script's tree
+/// (see [`Engine::max_procs`]): `assert_eq!(procscript::DEFAULT_MAX_PROCS, 512)`.
 pub const DEFAULT_MAX_PROCS: usize = 512;
 
 /// Which views of the run to produce.

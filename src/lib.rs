@@ -53,8 +53,8 @@ pub mod views;
 #[doc(hidden)]
 pub mod wire;
 
-pub use diagnostic::{Diag, ScriptError, Source};
-pub use engine::{Engine, Outcome, Views};
+pub use diagnostic::{stderr_wants_color, Diag, ScriptError, Source};
+pub use engine::{Engine, Outcome, Views, DEFAULT_MAX_PROCS};
 pub use host::{HostFunction, HostResult};
 pub use session::{Entry, Session};
 pub use value::Value;

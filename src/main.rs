@@ -3,8 +3,8 @@
 mod prompt;
 
 use clap::Parser;
-use procscript::diagnostic::stderr_wants_color;
-use procscript::{Engine, Outcome, Source};
+use procscript::{stderr_wants_color, Engine, Outcome, Source};
+use std::io::IsTerminal;
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -41,7 +41,7 @@ struct Cli {
 
     /// Most processes the script's whole tree may have alive at once; a fork
     /// or spawn past it is a catchable error
-    #[arg(long, value_name = "N", default_value_t = procscript::engine::DEFAULT_MAX_PROCS as u32,
+    #[arg(long, value_name = "N", default_value_t = procscript::DEFAULT_MAX_PROCS as u32,
           value_parser = clap::value_parser!(u32).range(1..))]
     max_procs: u32,
 
@@ -78,7 +78,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = stderr_wants_color();
     let wants_prompt = cli.eval.is_none() && cli.rest.is_empty() && !cli.check;
-    if wants_prompt && procscript::os::stdin_is_terminal() {
+    if wants_prompt && std::io::stdin().is_terminal() {
         let engine = Engine::new().max_procs(cli.max_procs as usize).color(color);
         return ExitCode::from(prompt::run(&engine, color) as u8);
     }
@@ -127,7 +127,7 @@ fn load(cli: &Cli) -> Result<(Source, Vec<String>), String> {
         return Ok((Source::new("-e", code.as_str()), cli.rest.clone()));
     }
     let Some((path, args)) = cli.rest.split_first() else {
-        if procscript::os::stdin_is_terminal() {
+        if std::io::stdin().is_terminal() {
             return Err("no script given to check; try `procscript --help`".to_string());
         }
         return Ok((Source::new("<stdin>", read_stdin()?), Vec::new()));

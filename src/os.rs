@@ -163,11 +163,6 @@ pub fn stderr_terminal_width() -> Option<usize> {
     (ok && size.ws_col > 0).then_some(size.ws_col as usize)
 }
 
-/// Is standard input a terminal?
-pub fn stdin_is_terminal() -> bool {
-    nix::unistd::isatty(std::io::stdin().as_fd()).unwrap_or(false)
-}
-
 // ---------------------------------------------------------------- processes
 
 use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
