@@ -28,6 +28,41 @@ impl Source {
         }
     }
 
+    /// Reads a script file; the error says why in words fit for a user
+    /// ("cannot read x.proc: no such file", "x.proc is not UTF-8 text ...").
+    ///
+    /// ```
+    /// use procscript::{Engine, Source};
+    ///
+    /// let path = std::env::temp_dir().join(format!("from-file-{}.proc", std::process::id()));
+    /// std::fs::write(&path, "print(6 * 7)").unwrap();
+    /// let source = Source::from_file(&path).unwrap();
+    /// assert_eq!(&*source.name, path.to_str().unwrap());
+    /// assert_eq!(Engine::new().run_captured(&source).1, "42\n");
+    /// # std::fs::remove_file(&path).unwrap();
+    /// let error = Source::from_file("no/such/script.proc").unwrap_err();
+    /// assert_eq!(error, "cannot read no/such/script.proc: no such file");
+    /// ```
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Source, String> {
+        let path = path.as_ref();
+        let shown = path.display();
+        let bytes = std::fs::read(path).map_err(|e| {
+            let reason = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                _ => e.to_string(),
+            };
+            format!("cannot read {shown}: {reason}")
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            format!(
+                "{shown} is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            )
+        })?;
+        Ok(Source::new(shown.to_string(), text))
+    }
+
     /// 1-based line and column (in characters) of a byte offset; see [`Source::new`].
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
         let offset = (offset as usize).min(self.text.len());

@@ -132,38 +132,16 @@ fn load(cli: &Cli) -> Result<(Source, Vec<String>), String> {
         }
         return Ok((Source::new("<stdin>", read_stdin()?), Vec::new()));
     };
-    let text = if path == "-" {
-        read_stdin()?
-    } else {
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("cannot read {path}: {}", io_reason(&e)))?;
-        String::from_utf8(bytes).map_err(|e| {
-            format!(
-                "{path} is not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            )
-        })?
-    };
-    let name = if path == "-" {
-        "<stdin>"
-    } else {
-        path.as_str()
-    };
-    Ok((Source::new(name, text), args.to_vec()))
+    if path == "-" {
+        return Ok((Source::new("<stdin>", read_stdin()?), args.to_vec()));
+    }
+    Ok((Source::from_file(path)?, args.to_vec()))
 }
 
 fn read_stdin() -> Result<String, String> {
     let mut text = String::new();
     std::io::stdin()
         .read_to_string(&mut text)
-        .map_err(|e| format!("cannot read the script from stdin: {}", io_reason(&e)))?;
+        .map_err(|e| format!("cannot read the script from stdin: {e}"))?;
     Ok(text)
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string(),
-    }
 }
