@@ -167,6 +167,8 @@ impl<'h> Compiler<'h> {
             body,
             captures: scope.captures,
             span: whole,
+            params_boxed: true,
+            returns: None,
         });
         self.protos.push(script.clone());
         let compiled = Compiled {
@@ -571,14 +573,22 @@ impl<'h> Compiler<'h> {
         self.pop_block();
         let scope = self.fns.pop().expect("pushed above");
         self.current().loop_depth = outer_loops;
+        // Final now: only functions inside this one capture its variables.
+        let params_boxed = params.iter().any(|p| p.get());
+        let (body, returns) = match ir::Returns::from_body(body?) {
+            Ok(returns) => (ir::Block::default(), Some(returns)),
+            Err(body) => (body, None),
+        };
         let proto = Rc::new(ir::FnProto {
             name,
             index: self.protos.len() as u32,
             params,
             slots: scope.slots.len() as u32,
-            body: body?,
+            body,
             captures: scope.captures,
             span: def.span,
+            params_boxed,
+            returns,
         });
         self.protos.push(proto.clone());
         Ok(proto)

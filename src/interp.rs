@@ -144,6 +144,9 @@ pub struct Interp {
     pub(crate) hosts: Hosts,
     /// The deepest call allowed.
     pub(crate) max_depth: usize,
+    /// Calls whose frame is above this native stack address run without
+    /// asking for more stack (`usize::MAX` until it is known).
+    stack_floor: usize,
 }
 
 impl Interp {
@@ -162,6 +165,7 @@ impl Interp {
             steps_left: u64::MAX,
             hosts: Rc::new([]),
             max_depth: limits::MAX_CALL_DEPTH,
+            stack_floor: usize::MAX,
         }
     }
 
@@ -628,8 +632,8 @@ impl Interp {
             }
             Expr::Int(n) => Ok(Value::Int(*n)),
             Expr::Binary(op, operands, span) => {
-                let a = self.eval(&operands.0, env)?;
-                let b = self.eval(&operands.1, env)?;
+                let a = self.eval_leaf(&operands.0, env)?;
+                let b = self.eval_leaf(&operands.1, env)?;
                 // Matching by value: the int arm has nothing left to drop.
                 match (a, b) {
                     (Value::Int(x), Value::Int(y)) => match int_fast_path(*op, x, y) {
@@ -650,6 +654,31 @@ impl Interp {
             }
             Expr::Call(call) => self.eval_call(call, env),
             other => self.eval_other(other, env),
+        }
+    }
+
+    /// `eval`, with the commonest leaves (an int, a local, `n - 1`) done in
+    /// place: arguments and returned values are mostly these, and a call of
+    /// `eval` costs more than they do.
+    #[inline(always)]
+    fn eval_leaf(&mut self, expr: &Expr, env: Env) -> R<Value> {
+        match expr {
+            Expr::Int(n) => Ok(Value::Int(*n)),
+            Expr::Local { slot, .. }
+                if matches!(self.stack[env.base + *slot as usize], Value::Int(_)) =>
+            {
+                Ok(self.stack[env.base + *slot as usize].clone())
+            }
+            Expr::LocalInt(e) => {
+                if let Value::Int(x) = self.stack[env.base + e.slot as usize] {
+                    if let Some(v) = int_fast_path(e.op, x, e.value) {
+                        return Ok(v);
+                    }
+                }
+                self.eval(expr, env)
+            }
+            Expr::Call(call) => self.eval_call(call, env),
+            _ => self.eval(expr, env),
         }
     }
 
@@ -874,7 +903,7 @@ impl Interp {
             Value::Func(closure) => {
                 let base = self.stack.len();
                 for a in &call.args {
-                    match self.eval(a, env) {
+                    match self.eval_leaf(a, env) {
                         Ok(v) => self.stack.push(v),
                         Err(e) => {
                             self.stack.truncate(base);
@@ -910,6 +939,7 @@ impl Interp {
     }
 
     /// Calls a closure whose arguments are already on the stack from `base` on.
+    #[inline(always)]
     fn call_closure(&mut self, closure: &Rc<Closure>, base: usize, span: Span) -> R<Value> {
         let proto = &closure.proto;
         let argc = self.stack.len() - base;
@@ -946,10 +976,12 @@ impl Interp {
         if proto.slots as usize > argc {
             self.stack.resize(base + proto.slots as usize, Value::Nil);
         }
-        for (i, boxed) in proto.params.iter().enumerate() {
-            if boxed.get() {
-                let v = std::mem::take(&mut self.stack[base + i]);
-                self.stack[base + i] = Value::Cell(Rc::new(RefCell::new(v)));
+        if proto.params_boxed {
+            for (i, boxed) in proto.params.iter().enumerate() {
+                if boxed.get() {
+                    let v = std::mem::take(&mut self.stack[base + i]);
+                    self.stack[base + i] = Value::Cell(Rc::new(RefCell::new(v)));
+                }
             }
         }
         let env = Env {
@@ -959,18 +991,15 @@ impl Interp {
         self.depth += 1;
         // The main stack holds the first levels of recursion with room to
         // spare; past them, each call checks for (and makes) more stack.
-        let result = if self.depth < SHALLOW_CALLS {
-            self.exec_block(&proto.body, env)
+        let result = if self.depth < SHALLOW_CALLS || native_stack_address() > self.stack_floor {
+            self.run_body(proto, env)
         } else {
-            stacker::maybe_grow(limits::STACK_RED_ZONE, limits::STACK_SEGMENT, || {
-                self.exec_block(&proto.body, env)
-            })
+            self.run_body_with_more_stack(proto, env)
         };
         self.depth -= 1;
         self.stack.truncate(base);
         match result {
-            Ok(Flow::Return) => Ok(std::mem::take(&mut self.returned)),
-            Ok(_) => Ok(Value::Nil),
+            Ok(value) => Ok(value),
             Err(mut unwind) => {
                 if let Some(diag) = unwind.diag_mut() {
                     diag.trace.push(Frame {
@@ -980,6 +1009,60 @@ impl Interp {
                 }
                 Err(unwind)
             }
+        }
+    }
+
+    /// Runs a body where the native stack may be short: finds out how much is
+    /// left, and moves to a new segment (stacker) when less than the red zone is.
+    #[inline(never)]
+    fn run_body_with_more_stack(&mut self, proto: &FnProto, env: Env) -> R<Value> {
+        let here = native_stack_address();
+        match stacker::remaining_stack() {
+            Some(room) if room >= limits::STACK_RED_ZONE => {
+                // Remembered, so deeper calls on this segment skip asking.
+                self.stack_floor = (here - room).saturating_add(limits::STACK_RED_ZONE);
+                self.run_body(proto, env)
+            }
+            Some(_) => stacker::grow(limits::STACK_SEGMENT, || {
+                let outer = self.stack_floor;
+                let here = native_stack_address();
+                self.stack_floor = stacker::remaining_stack().map_or(usize::MAX, |room| {
+                    (here - room).saturating_add(limits::STACK_RED_ZONE)
+                });
+                let result = self.run_body(proto, env);
+                self.stack_floor = outer;
+                result
+            }),
+            None => stacker::maybe_grow(limits::STACK_RED_ZONE, limits::STACK_SEGMENT, || {
+                self.run_body(proto, env)
+            }),
+        }
+    }
+
+    /// Runs a function's body and gives what it returned.
+    #[inline(always)]
+    fn run_body(&mut self, proto: &FnProto, env: Env) -> R<Value> {
+        let Some(returns) = &proto.returns else {
+            return match self.exec_block(&proto.body, env)? {
+                Flow::Return => Ok(std::mem::take(&mut self.returned)),
+                _ => Ok(Value::Nil),
+            };
+        };
+        // `if cond { return a }` ... `return b`, without statements.
+        for (cond, value, span) in &returns.guards {
+            if self.eval_condition(cond, env)? {
+                let v = self.eval_leaf(value, env)?;
+                self.returned_at = *span;
+                return Ok(v);
+            }
+        }
+        match &returns.last {
+            Some((value, span)) => {
+                let v = self.eval(value, env)?;
+                self.returned_at = *span;
+                Ok(v)
+            }
+            None => Ok(Value::Nil),
         }
     }
 
@@ -1035,6 +1118,13 @@ fn int_fast_path(op: BinOp, x: i64, y: i64) -> Option<Value> {
         BinOp::Ne => Value::Bool(x != y),
         _ => return None,
     })
+}
+
+/// Roughly where the native stack is now (the address of a local; the stack grows down).
+#[inline(always)]
+fn native_stack_address() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
 }
 
 /// Whether a closure captures `args` (then its slot holds a cell).

@@ -23,6 +23,72 @@ pub struct FnProto {
     /// Where each captured variable comes from, in the creating frame.
     pub captures: Vec<Capture>,
     pub span: Span,
+    /// Whether any parameter is captured (and so needs a cell when called).
+    pub params_boxed: bool,
+    /// The body as guarded returns, when it has that shape (then `body` is empty).
+    pub returns: Option<Returns>,
+}
+
+/// A body made only of `if cond { return a }` lines and a last `return b`
+/// (the shape of most small recursive functions), run without statements.
+#[derive(Debug)]
+pub struct Returns {
+    /// Each condition, the value returned when it holds, and where that `return` is.
+    pub guards: Vec<(Expr, Expr, Span)>,
+    /// The last `return` (nil and no place when the body just ends).
+    pub last: Option<(Expr, Span)>,
+}
+
+impl Returns {
+    /// Takes the statements of `body` apart into guarded returns, or gives
+    /// the body back unchanged when it has another shape.
+    pub fn from_body(body: Block) -> Result<Returns, Block> {
+        let simple = |b: &Block| b.decls.is_empty() && b.fns.is_empty();
+        let returns_only = |b: &Block| simple(b) && matches!(b.stmts[..], [Stmt::Return(..)]);
+        let fits = simple(&body)
+            && body.stmts.iter().enumerate().all(|(i, stmt)| match stmt {
+                Stmt::If {
+                    then, otherwise, ..
+                } => {
+                    returns_only(then)
+                        && otherwise
+                            .as_ref()
+                            .is_none_or(|o| returns_only(o) && i + 1 == body.stmts.len())
+                }
+                Stmt::Return(..) => i + 1 == body.stmts.len(),
+                _ => false,
+            });
+        if !fits || body.stmts.is_empty() {
+            return Err(body);
+        }
+        let value = |ret: Stmt| match ret {
+            Stmt::Return(value, span) => {
+                (value.unwrap_or(Expr::Const(crate::value::Value::Nil)), span)
+            }
+            _ => unreachable!("checked above"),
+        };
+        let mut returns = Returns {
+            guards: Vec::new(),
+            last: None,
+        };
+        for stmt in body.stmts {
+            match stmt {
+                Stmt::If {
+                    cond,
+                    mut then,
+                    otherwise,
+                } => {
+                    let (a, span) = value(then.stmts.pop().expect("one return"));
+                    returns.guards.push((cond, a, span));
+                    if let Some(mut otherwise) = otherwise {
+                        returns.last = Some(value(otherwise.stmts.pop().expect("one return")));
+                    }
+                }
+                ret => returns.last = Some(value(ret)),
+            }
+        }
+        Ok(returns)
+    }
 }
 
 impl FnProto {
@@ -55,7 +121,7 @@ pub struct Decl {
     pub boxed: Boxed,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Block {
     pub stmts: Vec<Stmt>,
     /// Variables declared directly in this block (they get fresh cells on entry if boxed).
