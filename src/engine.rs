@@ -220,6 +220,7 @@ impl Engine {
 
     /// Stops each process of the script after this many loop iterations and
     /// calls (a runtime error), so that any input finishes (used for fuzzing).
+    /// In a [`Session`], each entry starts with the whole budget.
     ///
     /// ```
     /// use procscript::{Engine, Outcome, Source};
@@ -461,9 +462,7 @@ impl Engine {
         let mut interp = Interp::new(source.clone(), procs, self.color, protos);
         interp.hosts = self.hosts.clone().into();
         interp.max_depth = self.max_depth;
-        if let Some(steps) = self.max_steps {
-            interp.steps_left = steps.max(1);
-        }
+        interp.steps_left = self.step_budget();
         if self.views.record() || self.views.explain {
             match Recorder::new(self.views.record(), self.views.explain) {
                 Ok(recorder) => interp.recorder = Some(Rc::new(recorder)),
@@ -471,6 +470,11 @@ impl Engine {
             }
         }
         interp
+    }
+
+    /// The step budget a process (or a session entry) starts with.
+    pub(crate) fn step_budget(&self) -> u64 {
+        self.max_steps.map_or(u64::MAX, |steps| steps.max(1))
     }
 
     pub(crate) fn script_args(&self) -> &[String] {

@@ -173,6 +173,9 @@ impl<'e> Session<'e> {
                 .interp
                 .insert(self.engine.interp(&self.last, compiled.protos.clone())),
         };
+        // Each entry has the whole step budget: one runaway loop must not
+        // leave the entries after it none.
+        interp.steps_left = self.engine.step_budget();
         let result = interp.run_entry(&compiled.script, self.engine.script_args());
         if !interp.procs.is_root() {
             // A process forked during the entry: its part ends here.

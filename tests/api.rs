@@ -191,6 +191,55 @@ fn a_session_keeps_its_variables() {
     assert_eq!(session.end(), 0);
 }
 
+fn a_session_survives_hostile_entries() {
+    let engine = Engine::new().max_steps(Some(200_000)).max_procs(8);
+    let mut session = engine.session();
+    let deep = "[".repeat(300);
+    let long = format!("{}1", "1 + ".repeat(2000));
+    let errors = [
+        "\0",
+        "fn f( {",
+        "\"unterminated",
+        deep.as_str(),
+        long.as_str(),
+        "break",
+        "continue",
+        "return 1",
+        "fn g() { }\nfn g() { }",
+        "x = undefined_name",
+        "while true { }",
+        "exit(300)",
+        "fn r(n) { return r(n + 1) }\nr(0)",
+        "while true { fork }",
+        "let s = \"x\" * (1 << 40)",
+    ];
+    for text in errors {
+        let shown = match session.run(text) {
+            Entry::Error(diag) => diag.render(&session.source(), false),
+            other => panic!("{text:?} gave {other:?}, not an error"),
+        };
+        assert!(shown.contains("<prompt>:"), "{text:?}: {shown}");
+    }
+    for text in ["", "\"\\", "}{", "\"{", "# {", "((]]", "\"\\\""] {
+        let _ = procscript::Session::is_incomplete(text);
+    }
+    assert!(matches!(session.run(""), Entry::Done(None)));
+    assert!(matches!(
+        session.run("fn g() { return 1 }"),
+        Entry::Done(None)
+    ));
+    assert!(matches!(
+        session.run("fn g() { return 2 }"),
+        Entry::Done(None)
+    ));
+    let result = session.run("let x = 1; let x = 2; [x, g()]");
+    let Entry::Done(Some(v)) = result else {
+        panic!("the session still works: {result:?}")
+    };
+    assert_eq!(v.to_repr(), "[2, 2]");
+    assert_eq!(session.end(), 0);
+}
+
 fn the_embed_example_runs() {
     // Cargo builds the examples beside the binary before it runs the tests.
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_procscript"));
@@ -240,6 +289,10 @@ fn main() {
         (
             "a_session_keeps_its_variables",
             a_session_keeps_its_variables,
+        ),
+        (
+            "a_session_survives_hostile_entries",
+            a_session_survives_hostile_entries,
         ),
         ("the_embed_example_runs", the_embed_example_runs),
     ];
