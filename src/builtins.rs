@@ -390,7 +390,12 @@ fn split(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
             if sep.is_empty() {
                 return Err(error("split with an empty separator", site.arg(1), "empty"));
             }
-            s.split(&**sep).map(Value::str).collect()
+            let mut chars = sep.chars();
+            match (chars.next(), chars.next()) {
+                // One character (a newline, a comma): a byte search, much faster.
+                (Some(c), None) => s.split(c).map(Value::str).collect(),
+                _ => s.split(&**sep).map(Value::str).collect(),
+            }
         }
     };
     Ok(Value::list(parts))

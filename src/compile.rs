@@ -361,6 +361,7 @@ impl<'h> Compiler<'h> {
             stmts: Vec::with_capacity(stmts.len()),
             decls,
             fns: Vec::new(),
+            enter: false,
         };
         for stmt in stmts {
             if let StmtKind::FnDecl(def) = &stmt.kind {
@@ -380,6 +381,8 @@ impl<'h> Compiler<'h> {
             let compiled = self.stmt(stmt, &mut out.decls)?;
             out.stmts.push(compiled);
         }
+        // Final now: only closures inside this block capture its variables.
+        out.enter = !out.fns.is_empty() || out.decls.iter().any(|d| d.boxed.get());
         Ok(out)
     }
 

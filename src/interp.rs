@@ -352,7 +352,7 @@ impl Interp {
     /// Gives captured variables of the block fresh cells and creates its named functions.
     #[inline]
     fn enter_block(&mut self, block: &Block, env: Env) {
-        if block.decls.is_empty() && block.fns.is_empty() {
+        if !block.enter {
             return;
         }
         self.enter_block_slow(block, env);
@@ -1159,7 +1159,7 @@ fn expr_span(e: &Expr) -> Option<Span> {
 }
 
 /// A slot's value, looking through the cell of a captured variable.
-#[inline(never)]
+#[inline]
 fn load_slot(slot: &Value, name: &str, span: Span) -> R<Value> {
     match slot {
         Value::Cell(cell) => load_upval(cell, name, span),

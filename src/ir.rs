@@ -128,6 +128,9 @@ pub struct Block {
     pub decls: Vec<Decl>,
     /// Named functions of this block, created on entry so they can be called before their line.
     pub fns: Vec<(u32, Rc<FnProto>)>,
+    /// Whether entering the block has work to do (a captured variable or a
+    /// named function); most loop bodies have none.
+    pub enter: bool,
 }
 
 #[derive(Debug)]
