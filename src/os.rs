@@ -169,7 +169,7 @@ use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus};
 use nix::unistd::{ForkResult, Pid};
 use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
 /// How a process ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -332,12 +332,22 @@ static PENDING_SIGNAL: AtomicI32 = AtomicI32::new(0);
 static WAKE_READ: AtomicI32 = AtomicI32::new(-1);
 static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
 
+/// Set while the prompt waits for a line: see `while_reading_input`.
+static TERM_INTERRUPTS_INPUT: AtomicBool = AtomicBool::new(false);
+
 extern "C" fn on_signal(sig: nix::libc::c_int) {
-    // Only an atomic store and write(2): both async-signal-safe. errno is
+    // Only atomics, write(2) and kill(2): all async-signal-safe. errno is
     // saved and restored so the interrupted code sees its own.
     let saved = Errno::last_raw();
-    if sig != nix::libc::SIGCHLD {
+    let pending = PENDING_SIGNAL.load(Ordering::Relaxed);
+    // A SIGINT raised for a SIGTERM (below) must not hide it.
+    if sig != nix::libc::SIGCHLD && !(sig == SIGINT && pending == SIGTERM) {
         PENDING_SIGNAL.store(sig, Ordering::Relaxed);
+    }
+    if sig == SIGTERM && TERM_INTERRUPTS_INPUT.load(Ordering::Relaxed) {
+        // A line editor retries read(2) after signals it does not know, but
+        // returns on SIGINT (as for Ctrl-C): raise one so that it does.
+        let _ = signal::kill(nix::unistd::getpid(), Signal::SIGINT);
     }
     let fd = WAKE_WRITE.load(Ordering::Relaxed);
     if fd >= 0 {
@@ -449,6 +459,16 @@ pub fn pending_signal() -> Option<i32> {
         0 => None,
         sig => Some(sig),
     }
+}
+
+/// Runs `f`, a wait for the user's input in a line editor, so that a SIGTERM
+/// arriving meanwhile interrupts the editor as Ctrl-C would; the SIGTERM
+/// stays pending for the caller to act on.
+pub fn while_reading_input<T>(f: impl FnOnce() -> T) -> T {
+    TERM_INTERRUPTS_INPUT.store(true, Ordering::Relaxed);
+    let result = f();
+    TERM_INTERRUPTS_INPUT.store(false, Ordering::Relaxed);
+    result
 }
 
 /// Forgets a SIGINT that was handled (the prompt goes on after a Ctrl-C).

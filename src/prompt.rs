@@ -48,7 +48,8 @@ pub fn run(engine: &Engine, color: bool) -> i32 {
     );
     let mut session = engine.session();
     let code = loop {
-        let line = match editor.readline(">>> ") {
+        let line = match session.read_input(|| editor.readline(">>> ")) {
+            _ if session.terminated() => break session.end(),
             Ok(line) => line,
             // Ctrl-C at the prompt drops the line being typed, as in Python.
             Err(ReadlineError::Interrupted) => continue,

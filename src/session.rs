@@ -115,6 +115,19 @@ impl<'e> Session<'e> {
         open > 0
     }
 
+    /// Runs `read`, the wait for the next entry, so that a SIGTERM arriving
+    /// meanwhile interrupts it: a line editor returns as for Ctrl-C, and
+    /// [`Session::terminated`] then says the session must end.
+    pub fn read_input<T>(&self, read: impl FnOnce() -> T) -> T {
+        os::while_reading_input(read)
+    }
+
+    /// Whether SIGTERM arrived: the caller should [`Session::end`], which
+    /// then stops the session's children and returns 143.
+    pub fn terminated(&self) -> bool {
+        os::pending_signal() == Some(os::SIGTERM)
+    }
+
     /// The text the last entry's errors refer to (every entry so far, named `<prompt>`).
     ///
     /// ```
@@ -212,7 +225,8 @@ impl<'e> Session<'e> {
     }
 
     /// Ends the session as a script ends: waits for the children it did not
-    /// join and closes its pools. Returns the exit code.
+    /// join and closes its pools (after a SIGTERM or SIGINT, stops them
+    /// instead). Returns the exit code.
     ///
     /// ```
     /// let engine = procscript::Engine::new();
@@ -230,7 +244,11 @@ impl<'e> Session<'e> {
             return 0;
         }
         self.ended = true;
-        let code = match interp.end_process(Ok(())) {
+        let how = match os::pending_signal() {
+            Some(sig) => Err(crate::interp::Unwind::signal(sig)),
+            None => Ok(()),
+        };
+        let code = match interp.end_process(how) {
             Stop::Exit(code) => code,
             Stop::Signal(sig) => 128 + sig,
             Stop::Error(diag) => {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use expectrl::process::unix::WaitStatus;
+use expectrl::process::unix::{Signal, WaitStatus};
 use expectrl::{ControlCode, Eof, Expect, Regex, Session};
 use std::process::Command;
 use std::time::Duration;
@@ -196,5 +196,21 @@ fn ctrl_c_stops_the_entry_not_the_prompt() {
     p.send(ControlCode::EndOfTransmission).expect("Ctrl-D");
     p.expect(Eof).expect("the prompt ends");
     assert_eq!(finish(p), 0);
+    let _ = std::fs::remove_file(&history);
+}
+
+#[test]
+fn sigterm_ends_an_idle_prompt_and_its_children() {
+    let history = history_path("sigterm");
+    let mut p = start(&history);
+    assert_eq!(entry(&mut p, "fn nap() { sleep(60) }"), "");
+    assert_eq!(entry(&mut p, "let h = spawn nap()"), "");
+    // The prompt waits in the line editor; SIGTERM must still end it (not
+    // wait for another line) and stop the sleeping child.
+    p.get_process_mut()
+        .signal(Signal::SIGTERM)
+        .expect("send SIGTERM");
+    p.expect(Eof).expect("the prompt ends");
+    assert_eq!(finish(p), 143);
     let _ = std::fs::remove_file(&history);
 }
