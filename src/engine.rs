@@ -386,14 +386,7 @@ impl Engine {
             Ok(compiled) => compiled,
             Err(diag) => return Outcome::Invalid(diag),
         };
-        let mut interp = self.interp(source, compiled.protos);
-        let me = crate::os::current_pid();
-        interp.note(|| Kind::Began {
-            child: me,
-            how: "script".into(),
-            name: source.name.to_string(),
-            line: 0,
-        });
+        let mut interp = self.interp(source, compiled.protos, "script");
         if let Some(seconds) = self.timeout {
             crate::os::alarm_after(seconds);
         }
@@ -457,7 +450,9 @@ impl Engine {
     }
 
     /// A fresh interpreter for this engine's settings.
-    pub(crate) fn interp(&self, source: &Source, protos: Rc<[Rc<FnProto>]>) -> Interp {
+    /// A fresh interpreter for this engine's settings, its start recorded
+    /// for the views as made by `how` (the views show "script NAME").
+    pub(crate) fn interp(&self, source: &Source, protos: Rc<[Rc<FnProto>]>, how: &str) -> Interp {
         let procs = Procs::new_root(self.max_procs);
         let mut interp = Interp::new(source.clone(), procs, self.color, protos);
         interp.hosts = self.hosts.clone().into();
@@ -469,6 +464,13 @@ impl Engine {
                 Err(reason) => eprintln!("procscript: cannot record the run: {reason}"),
             }
         }
+        let me = crate::os::current_pid();
+        interp.note(|| Kind::Began {
+            child: me,
+            how: how.into(),
+            name: source.name.to_string(),
+            line: 0,
+        });
         interp
     }
 
@@ -486,7 +488,7 @@ impl Engine {
     }
 
     /// Draws the views asked for from what every process recorded.
-    fn write_views(&self, recorder: &Recorder) {
+    pub(crate) fn write_views(&self, recorder: &Recorder) {
         if !self.views.record() {
             return;
         }

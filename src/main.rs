@@ -79,7 +79,10 @@ fn main() -> ExitCode {
     let color = stderr_wants_color();
     let wants_prompt = cli.eval.is_none() && cli.rest.is_empty() && !cli.check;
     if wants_prompt && std::io::stdin().is_terminal() {
-        let engine = Engine::new().max_procs(cli.max_procs as usize).color(color);
+        let engine = Engine::new()
+            .max_procs(cli.max_procs as usize)
+            .color(color)
+            .views(views(&cli));
         return ExitCode::from(prompt::run(&engine, color) as u8);
     }
     let (source, args) = match load(&cli) {
@@ -94,12 +97,7 @@ fn main() -> ExitCode {
         .max_procs(cli.max_procs as usize)
         .color(color)
         .timeout(cli.timeout)
-        .views(procscript::Views {
-            tree: cli.tree,
-            trace: cli.trace.clone(),
-            timeline: cli.timeline.clone(),
-            explain: cli.explain,
-        });
+        .views(views(&cli));
     if cli.check {
         return match engine.check(&source) {
             Ok(()) => ExitCode::SUCCESS,
@@ -119,6 +117,16 @@ fn main() -> ExitCode {
         _ => {}
     }
     ExitCode::from(outcome.exit_code() as u8)
+}
+
+/// The views of the run the options ask for.
+fn views(cli: &Cli) -> procscript::Views {
+    procscript::Views {
+        tree: cli.tree,
+        trace: cli.trace.clone(),
+        timeline: cli.timeline.clone(),
+        explain: cli.explain,
+    }
 }
 
 /// Finds the script text and its arguments from the command line.

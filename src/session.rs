@@ -182,9 +182,11 @@ impl<'e> Session<'e> {
                 interp.protos = compiled.protos.clone();
                 interp
             }
-            None => self
-                .interp
-                .insert(self.engine.interp(&self.last, compiled.protos.clone())),
+            None => self.interp.insert(self.engine.interp(
+                &self.last,
+                compiled.protos.clone(),
+                "script",
+            )),
         };
         // Each entry has the whole step budget: one runaway loop must not
         // leave the entries after it none.
@@ -215,11 +217,15 @@ impl<'e> Session<'e> {
             Stop::Error(diag) => Entry::Error(diag),
             stop => {
                 self.ended = true;
-                match interp.end_process(Err(crate::interp::Unwind::from_stop(stop))) {
+                let ended = match interp.end_process(Err(crate::interp::Unwind::from_stop(stop))) {
                     Stop::Exit(code) => Entry::Exit(code),
                     Stop::Signal(sig) => Entry::Exit(128 + sig),
                     Stop::Error(diag) => Entry::Error(diag),
+                };
+                if let Some(recorder) = &interp.recorder {
+                    self.engine.write_views(recorder);
                 }
+                ended
             }
         }
     }
@@ -256,6 +262,9 @@ impl<'e> Session<'e> {
                 1
             }
         };
+        if let Some(recorder) = &interp.recorder {
+            self.engine.write_views(recorder);
+        }
         interp.release();
         code
     }

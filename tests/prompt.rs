@@ -11,7 +11,13 @@ type Prompt = expectrl::session::OsSession;
 
 /// `procscript` with no arguments on a terminal, its history in a fresh file.
 fn start(history: &std::path::Path) -> Prompt {
+    start_with(history, &[])
+}
+
+/// The prompt with options (views) before it starts.
+fn start_with(history: &std::path::Path, options: &[&str]) -> Prompt {
     let mut cmd = Command::new(common::BIN);
+    cmd.args(options);
     cmd.env("NO_COLOR", "1")
         .env("PROCSCRIPT_HISTORY", history)
         .env("TERM", "xterm")
@@ -212,5 +218,46 @@ fn sigterm_ends_an_idle_prompt_and_its_children() {
         .expect("send SIGTERM");
     p.expect(Eof).expect("the prompt ends");
     assert_eq!(finish(p), 143);
+    let _ = std::fs::remove_file(&history);
+}
+
+#[test]
+fn explain_and_tree_work_at_the_prompt() {
+    let history = history_path("views");
+    let mut p = start_with(&history, &["--explain", "--tree"]);
+    assert_eq!(entry(&mut p, "fn square(x) { return x * x }"), "");
+    let shown = entry(&mut p, "join spawn square(4)");
+    let lines: Vec<&str> = shown.lines().collect();
+    // Narrated as it happens: the fork, the child's exit, the wait; then the value.
+    assert_eq!(lines.len(), 4, "{shown}");
+    let parent = lines[0]
+        .strip_prefix('[')
+        .and_then(|l| l.split_once(']'))
+        .map(|(pid, _)| pid.to_string())
+        .expect("a narrated line starts with the pid");
+    assert!(
+        lines[0].ends_with("(the child runs square(4) as Process-1)"),
+        "{shown}"
+    );
+    assert!(lines[1].ends_with("] exit(0)"), "{shown}");
+    assert!(
+        lines[2].starts_with(&format!("[{parent}] waitpid(")),
+        "{shown}"
+    );
+    assert_eq!(lines[3], "16");
+    p.send(ControlCode::EndOfTransmission).expect("Ctrl-D");
+    let found = p.expect(Eof).expect("the prompt ends");
+    // All that came before the end of the output is the match of `Eof`.
+    let all = [found.before(), found.get(0).unwrap_or_default()].concat();
+    let tree = String::from_utf8_lossy(&all).replace('\r', "");
+    assert!(
+        tree.contains(&format!("{parent} script <prompt>, exited 0")),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("── ") && tree.contains(" spawn square(4) at line 2 as Process-1, exited 0"),
+        "{tree}"
+    );
+    assert_eq!(finish(p), 0);
     let _ = std::fs::remove_file(&history);
 }
