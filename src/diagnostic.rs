@@ -373,6 +373,19 @@ impl miette::SourceCode for WindowedSource {
 }
 
 /// A script's error together with its source text: what miette renders.
+///
+/// ```
+/// use procscript::{Engine, Outcome, Source};
+///
+/// let source = Source::new("x.proc", "let xs = []\npop(xs)");
+/// let Outcome::Failed(error) = Engine::new().run(&source) else { panic!() };
+/// let report = miette::Report::new(error.report(&source));
+/// let mut text = String::new();
+/// miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+///     .render_report(&mut text, report.as_ref())
+///     .unwrap();
+/// assert!(text.contains("x.proc:2:"));
+/// ```
 pub struct ScriptError {
     diag: Diag,
     source: WindowedSource,

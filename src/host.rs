@@ -19,6 +19,16 @@ pub(crate) type HostFn = Box<dyn Fn(&[Value]) -> HostResult>;
 /// It runs in whichever process calls it: a function called from a spawned
 /// child or a pool worker runs in that process, on its own copy of the host's
 /// memory, as everything else a child does.
+///
+/// A script sees it as a function value:
+///
+/// ```
+/// use procscript::{Engine, Source, Value};
+///
+/// let engine = Engine::new().register("answer", 0, |_| Ok(Value::Int(42)));
+/// let source = Source::new("x.proc", "let f = answer\nprint(f, type(f), f())");
+/// assert_eq!(engine.run_captured(&source).1, "<host answer> function 42\n");
+/// ```
 pub struct HostFunction {
     pub(crate) name: Rc<str>,
     pub(crate) min_args: usize,
@@ -55,7 +65,8 @@ impl HostFunction {
         }
     }
 
-    /// The name scripts call it by (as given to [`Engine::register`](crate::Engine::register)).
+    /// The name scripts call it by (as given to [`Engine::register`](crate::Engine::register));
+    /// see [`HostFunction`].
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -118,12 +118,24 @@ impl<'e> Session<'e> {
     /// Runs `read`, the wait for the next entry, so that a SIGTERM arriving
     /// meanwhile interrupts it: a line editor returns as for Ctrl-C, and
     /// [`Session::terminated`] then says the session must end.
+    ///
+    /// ```
+    /// let engine = procscript::Engine::new();
+    /// let mut session = engine.session();
+    /// // A prompt reads its line inside; here the "line" is at hand.
+    /// let line = session.read_input(|| String::from("1 + 1"));
+    /// if !session.terminated() {
+    ///     session.run(&line);
+    /// }
+    /// assert_eq!(session.end(), 0);
+    /// ```
     pub fn read_input<T>(&self, read: impl FnOnce() -> T) -> T {
         os::while_reading_input(read)
     }
 
     /// Whether SIGTERM arrived: the caller should [`Session::end`], which
-    /// then stops the session's children and returns 143.
+    /// then stops the session's children and returns 143. (See
+    /// [`Session::read_input`].)
     pub fn terminated(&self) -> bool {
         os::pending_signal() == Some(os::SIGTERM)
     }
