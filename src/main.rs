@@ -1,5 +1,6 @@
 //! The `procscript` command: reads a script, runs it, reports errors, exits with the right code.
 
+#[cfg(feature = "prompt")]
 mod prompt;
 
 use clap::Parser;
@@ -79,11 +80,7 @@ fn main() -> ExitCode {
     let color = stderr_wants_color();
     let wants_prompt = cli.eval.is_none() && cli.rest.is_empty() && !cli.check;
     if wants_prompt && std::io::stdin().is_terminal() {
-        let engine = Engine::new()
-            .max_procs(cli.max_procs as usize)
-            .color(color)
-            .views(views(&cli));
-        return ExitCode::from(prompt::run(&engine, color) as u8);
+        return interactive(&cli, color);
     }
     let (source, args) = match load(&cli) {
         Ok(loaded) => loaded,
@@ -117,6 +114,22 @@ fn main() -> ExitCode {
         _ => {}
     }
     ExitCode::from(outcome.exit_code() as u8)
+}
+
+/// The interactive prompt, when the command was built with it.
+#[cfg(feature = "prompt")]
+fn interactive(cli: &Cli, color: bool) -> ExitCode {
+    let engine = Engine::new()
+        .max_procs(cli.max_procs as usize)
+        .color(color)
+        .views(views(cli));
+    ExitCode::from(prompt::run(&engine, color) as u8)
+}
+
+#[cfg(not(feature = "prompt"))]
+fn interactive(_: &Cli, _: bool) -> ExitCode {
+    eprintln!("procscript: this build has no interactive prompt (feature `prompt`); give a script");
+    ExitCode::from(2)
 }
 
 /// The views of the run the options ask for.
