@@ -196,6 +196,10 @@ fn run_transcript(block: &Block) -> Option<String> {
         }
     }
     session.end();
+    let left = common::children_of(std::process::id() as i32);
+    if !left.is_empty() {
+        problems.push(format!("processes left behind: {left:?}"));
+    }
     (!problems.is_empty()).then(|| problems.join("\n"))
 }
 
