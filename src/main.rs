@@ -25,6 +25,7 @@ use std::process::ExitCode;
                   procscript --timeout 60 x.proc      stop everything after a minute\n  \
                   procscript --tree forks.proc        run, then draw the process tree\n  \
                   procscript --explain forks.proc     narrate each OS call as it happens\n  \
+                  procscript --explain                the prompt, narrating each entry's OS calls\n  \
                   procscript --trace t.json x.proc    also write a trace for Perfetto\n  \
                   procscript --timeline t.svg x.proc  also draw a timeline picture\n\n\
                   Exit codes: the script's exit(n), else 0; 1 for an uncaught runtime error;\n\
