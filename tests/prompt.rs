@@ -190,9 +190,10 @@ fn ctrl_c_stops_the_entry_not_the_prompt() {
         entry(&mut p, "fn forever() { while true { sleep(0.05) } }"),
         ""
     );
-    p.send_line("let h = spawn forever(); join h")
+    p.send_line("let h = spawn forever(); print(\"waiting\" + \"...\"); join h")
         .expect("a long entry");
-    std::thread::sleep(Duration::from_millis(500));
+    // Once the entry prints, the editor has let the terminal go: Ctrl-C is a signal.
+    p.expect("waiting...").expect("the entry runs");
     p.send(ControlCode::EndOfText).expect("Ctrl-C");
     p.expect(Regex("interrupted"))
         .expect("the entry was interrupted");
