@@ -329,9 +329,16 @@ fn lines_from_concurrent_processes_never_mix() {
 
 #[test]
 fn ended_children_are_reaped_during_a_long_loop() {
+    // Children still running when the loop ends become zombies during the
+    // sleep (a zombie stays visible until something collects it, as the
+    // docs show); on a loaded machine there can be dozens. So the loop is
+    // followed by one more spawn once they have all ended: it must collect
+    // every one of them, as each spawn of the loop collected the ones before.
     let mut run = Running::start(
         "fn quick() { return 1 }\n\
          for i in 0..300 { spawn quick() }\n\
+         sleep(1)\n\
+         spawn quick()\n\
          print(\"spawned\")\n\
          sleep(5)",
     );
