@@ -199,6 +199,28 @@ pub fn fork() -> Result<Forked, String> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
+    // The handled signals wait (blocked) until the child has forgotten the
+    // parent's pending signal and has its own wake pipe: a SIGTERM sent to the
+    // child in between would otherwise be cleared below and lost, and the
+    // child would run on as if never signalled.
+    let mut handled = SigSet::empty();
+    for sig in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGALRM,
+        Signal::SIGCHLD,
+    ] {
+        handled.add(sig);
+    }
+    let mut before = SigSet::empty();
+    let _ = signal::sigprocmask(
+        signal::SigmaskHow::SIG_BLOCK,
+        Some(&handled),
+        Some(&mut before),
+    );
+    let restore = |mask: &SigSet| {
+        let _ = signal::sigprocmask(signal::SigmaskHow::SIG_SETMASK, Some(mask), None);
+    };
     // SAFETY: the interpreter never starts a thread, so the child is a copy of
     // a single-threaded process and may run any code, not only async-signal-safe calls.
     match unsafe { nix::unistd::fork() } {
@@ -207,10 +229,17 @@ pub fn fork() -> Result<Forked, String> {
             MY_PID.store(getpid(), Ordering::Relaxed);
             // The parent's wake pipe must not be shared: each process wakes on its own signals.
             open_wake_pipe();
+            restore(&before);
             Ok(Forked::Child)
         }
-        Ok(ForkResult::Parent { child }) => Ok(Forked::Parent(child.as_raw())),
-        Err(e) => Err(e.desc().to_string()),
+        Ok(ForkResult::Parent { child }) => {
+            restore(&before);
+            Ok(Forked::Parent(child.as_raw()))
+        }
+        Err(e) => {
+            restore(&before);
+            Err(e.desc().to_string())
+        }
     }
 }
 

@@ -532,3 +532,20 @@ fn a_grandchild_whose_parent_is_killed_is_stopped_with_the_tree() {
     assert_eq!(out.code, 1, "join reports the killed child: {}", out.stderr);
     assert!(took < Duration::from_secs(3));
 }
+
+#[test]
+fn a_signal_sent_right_after_spawn_is_never_lost() {
+    // A SIGTERM that reached a child between fork and the child's own
+    // bookkeeping used to be forgotten: the child slept on and join waited.
+    let code = "fn nap() { sleep(5) }\n\
+                let lost = 0\n\
+                for i in 0..200 {\n\
+                    let h = spawn nap()\n\
+                    terminate(h)\n\
+                    try { join h; lost += 1 } catch err { }\n\
+                }\n\
+                print(\"signals lost:\", lost)";
+    let out = common::run(common::procscript(&["--timeout", "20", "-e", code]));
+    assert_eq!(out.stdout, "signals lost: 0\n", "{}", out.stderr);
+    assert_eq!(out.code, 0);
+}
