@@ -392,14 +392,17 @@ impl<'h> Compiler<'h> {
                 let value = self.expr(value)?;
                 let earlier_entry = self.session_slot(&name.name);
                 let block = self.current().blocks.last_mut().expect("a block");
-                let slot = match block.iter_mut().rev().find(|b| b.name == name.name) {
-                    Some(b) if !b.declared => {
+                let slot = match (
+                    block.iter_mut().rev().find(|b| b.name == name.name),
+                    earlier_entry,
+                ) {
+                    (Some(b), _) if !b.declared => {
                         b.declared = true;
                         b.span = name.span;
                         b.slot
                     }
                     // At the prompt, a name of an earlier entry: the same variable.
-                    None if earlier_entry.is_some() => earlier_entry.expect("just checked"),
+                    (None, Some(slot)) => slot,
                     // `let` again in the same block: a new variable shadows the old one.
                     _ => {
                         let slot = self.declare(name, true);

@@ -4,7 +4,7 @@ use crate::ast::Span;
 use crate::compile::{self, Compiled};
 use crate::diagnostic::{Diag, Source};
 use crate::host::{self, HostFn, HostFunction, HostResult};
-use crate::interp::{Interp, Stop};
+use crate::interp::{Interp, Stop, R};
 use crate::ir::FnProto;
 use crate::limits;
 use crate::os::PrintRedirect;
@@ -391,6 +391,15 @@ impl Engine {
             crate::os::alarm_after(seconds);
         }
         let result = interp.run_script(&compiled.script, self.args.clone());
+        let outcome = self.finish(&mut interp, result);
+        interp.release();
+        outcome
+    }
+
+    /// Ends the first process of a run (a script's, or a session's): its
+    /// children are joined or stopped, the views are written, and the way it
+    /// ended is given.
+    pub(crate) fn finish(&self, interp: &mut Interp, result: R<()>) -> Outcome {
         let outcome = match interp.end_process(result) {
             Stop::Exit(code) => Outcome::Exited(code),
             Stop::Error(diag) => Outcome::Failed(diag),
@@ -400,7 +409,6 @@ impl Engine {
         if let Some(recorder) = &interp.recorder {
             self.write_views(recorder);
         }
-        interp.release();
         outcome
     }
 
@@ -488,7 +496,7 @@ impl Engine {
     }
 
     /// Draws the views asked for from what every process recorded.
-    pub(crate) fn write_views(&self, recorder: &Recorder) {
+    fn write_views(&self, recorder: &Recorder) {
         if !self.views.record() {
             return;
         }

@@ -643,15 +643,7 @@ impl Interp {
                     (a, b) => binary_slow(*op, &a, &b, *span),
                 }
             }
-            Expr::LocalInt(e) => {
-                if let Value::Int(x) = self.stack[env.base + e.slot as usize] {
-                    if let Some(v) = int_fast_path(e.op, x, e.value) {
-                        return Ok(v);
-                    }
-                }
-                let a = self.load_local(env, e.slot, &e.name, e.span)?;
-                binary_slow(e.op, &a, &Value::Int(e.value), e.span)
-            }
+            Expr::LocalInt(e) => self.local_int(e, env),
             Expr::Call(call) => self.eval_call(call, env),
             other => self.eval_other(other, env),
         }
@@ -664,22 +656,23 @@ impl Interp {
     fn eval_leaf(&mut self, expr: &Expr, env: Env) -> R<Value> {
         match expr {
             Expr::Int(n) => Ok(Value::Int(*n)),
-            Expr::Local { slot, .. }
-                if matches!(self.stack[env.base + *slot as usize], Value::Int(_)) =>
-            {
-                Ok(self.stack[env.base + *slot as usize].clone())
-            }
-            Expr::LocalInt(e) => {
-                if let Value::Int(x) = self.stack[env.base + e.slot as usize] {
-                    if let Some(v) = int_fast_path(e.op, x, e.value) {
-                        return Ok(v);
-                    }
-                }
-                self.eval(expr, env)
-            }
+            Expr::Local { slot, name, span } => self.load_local(env, *slot, name, *span),
+            Expr::LocalInt(e) => self.local_int(e, env),
             Expr::Call(call) => self.eval_call(call, env),
             _ => self.eval(expr, env),
         }
+    }
+
+    /// `local op constant`: in place when both are ints and nothing overflows.
+    #[inline(always)]
+    fn local_int(&self, e: &ir::LocalInt, env: Env) -> R<Value> {
+        if let Value::Int(x) = self.stack[env.base + e.slot as usize] {
+            if let Some(v) = int_fast_path(e.op, x, e.value) {
+                return Ok(v);
+            }
+        }
+        let a = self.load_local(env, e.slot, &e.name, e.span)?;
+        binary_slow(e.op, &a, &Value::Int(e.value), e.span)
     }
 
     /// A condition's truth; int comparisons skip making a bool value.
@@ -913,21 +906,13 @@ impl Interp {
                 }
                 self.call_closure(&closure, base, call.span)
             }
-            Value::Builtin(id) => {
+            native @ (Value::Builtin(_) | Value::Host(_)) => {
                 let args = self.eval_args(&call.args, env)?;
-                builtins::check_arity(id, args.len(), call.span, call.callee_span)
-                    .map_err(Unwind::error)?;
                 let site = CallSite {
                     span: call.span,
                     arg_spans: &call.arg_spans,
                 };
-                builtins::call(self, id, &args, &site)
-            }
-            Value::Host(host) => {
-                let args = self.eval_args(&call.args, env)?;
-                host.check_arity(args.len(), call.span, call.callee_span)
-                    .map_err(Unwind::error)?;
-                host.call(&args, call.span).map_err(Unwind::error)
+                self.call_native(&native, &args, &site, call.callee_span)
             }
             other => Err(error_help(
                 format!("cannot call {}", other.type_name()),
@@ -1066,6 +1051,30 @@ impl Interp {
         }
     }
 
+    /// Calls a built-in or host function with its evaluated arguments,
+    /// checking their count first; `callee_span` is where its name stands.
+    fn call_native(
+        &mut self,
+        callee: &Value,
+        args: &[Value],
+        site: &CallSite,
+        callee_span: Span,
+    ) -> R<Value> {
+        match callee {
+            Value::Builtin(id) => {
+                builtins::check_arity(*id, args.len(), site.span, callee_span)
+                    .map_err(Unwind::error)?;
+                builtins::call(self, *id, args, site)
+            }
+            Value::Host(host) => {
+                host.check_arity(args.len(), site.span, callee_span)
+                    .map_err(Unwind::error)?;
+                host.call(args, site.span).map_err(Unwind::error)
+            }
+            _ => unreachable!("only built-in and host functions are native"),
+        }
+    }
+
     /// Calls any callable value with the given arguments (used by builtins such as `sort`).
     pub fn call_value(&mut self, callee: &Value, args: &[Value], span: Span) -> R<Value> {
         match callee {
@@ -1074,19 +1083,13 @@ impl Interp {
                 self.stack.extend(args.iter().cloned());
                 self.call_closure(closure, base, span)
             }
-            Value::Builtin(id) => {
-                builtins::check_arity(*id, args.len(), span, span).map_err(Unwind::error)?;
+            native @ (Value::Builtin(_) | Value::Host(_)) => {
                 let spans = vec![span; args.len()];
                 let site = CallSite {
                     span,
                     arg_spans: &spans,
                 };
-                builtins::call(self, *id, args, &site)
-            }
-            Value::Host(host) => {
-                host.check_arity(args.len(), span, span)
-                    .map_err(Unwind::error)?;
-                host.call(args, span).map_err(Unwind::error)
+                self.call_native(native, args, &site, span)
             }
             other => Err(error(
                 format!("cannot call {}", other.type_name()),

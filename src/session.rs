@@ -2,8 +2,8 @@
 
 use crate::compile;
 use crate::diagnostic::{Diag, Source};
-use crate::engine::Engine;
-use crate::interp::{Interp, Stop, R};
+use crate::engine::{Engine, Outcome};
+use crate::interp::{Interp, Stop, Unwind, R};
 use crate::os;
 use crate::parser;
 use crate::value::Value;
@@ -229,15 +229,10 @@ impl<'e> Session<'e> {
             Stop::Error(diag) => Entry::Error(diag),
             stop => {
                 self.ended = true;
-                let ended = match interp.end_process(Err(crate::interp::Unwind::from_stop(stop))) {
-                    Stop::Exit(code) => Entry::Exit(code),
-                    Stop::Signal(sig) => Entry::Exit(128 + sig),
-                    Stop::Error(diag) => Entry::Error(diag),
-                };
-                if let Some(recorder) = &interp.recorder {
-                    self.engine.write_views(recorder);
+                match self.engine.finish(interp, Err(Unwind::from_stop(stop))) {
+                    Outcome::Failed(diag) => Entry::Error(diag),
+                    outcome => Entry::Exit(outcome.exit_code()),
                 }
-                ended
             }
         }
     }
@@ -263,20 +258,14 @@ impl<'e> Session<'e> {
         }
         self.ended = true;
         let how = match os::pending_signal() {
-            Some(sig) => Err(crate::interp::Unwind::signal(sig)),
+            Some(sig) => Err(Unwind::signal(sig)),
             None => Ok(()),
         };
-        let code = match interp.end_process(how) {
-            Stop::Exit(code) => code,
-            Stop::Signal(sig) => 128 + sig,
-            Stop::Error(diag) => {
-                eprint!("{}", diag.render(&self.last, false));
-                1
-            }
-        };
-        if let Some(recorder) = &interp.recorder {
-            self.engine.write_views(recorder);
+        let outcome = self.engine.finish(interp, how);
+        if let Outcome::Failed(diag) = &outcome {
+            eprint!("{}", diag.render(&self.last, false));
         }
+        let code = outcome.exit_code();
         interp.release();
         code
     }
