@@ -26,6 +26,8 @@ struct Block {
     file: String,
     line: usize,
     info: String,
+    /// How far the opening fence is indented (blocks inside list items are).
+    indent: usize,
     text: String,
 }
 
@@ -43,6 +45,7 @@ fn blocks(path: &Path) -> Vec<Block> {
                         file: path.display().to_string(),
                         line: i + 1,
                         info: info.trim().to_string(),
+                        indent: line.len() - trimmed.len(),
                         text: String::new(),
                     });
                 }
@@ -52,21 +55,14 @@ fn blocks(path: &Path) -> Vec<Block> {
                     found.push(current.take().expect("a block"));
                 } else {
                     // Blocks inside list items are indented; the indent is not code.
-                    let indent = line.len() - trimmed.len();
-                    let strip = indent.min(block_indent(&text, block.line));
-                    block.text.push_str(&line[strip.min(line.len())..]);
+                    let strip = (line.len() - trimmed.len()).min(block.indent);
+                    block.text.push_str(&line[strip..]);
                     block.text.push('\n');
                 }
             }
         }
     }
     found
-}
-
-/// How far the fence of the block starting at `line` is indented.
-fn block_indent(text: &str, line: usize) -> usize {
-    let fence = text.lines().nth(line - 1).unwrap_or("");
-    fence.len() - fence.trim_start().len()
 }
 
 /// Whether `actual` matches `expected`, line by line, `[..]` matching any text.
