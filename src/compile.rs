@@ -2,7 +2,7 @@
 //! undefined names and misplaced `break`/`continue`/`return` before anything runs.
 
 use crate::ast::{self, AssignOp, ExprKind, Ident, Span, StmtKind};
-use crate::builtins;
+use crate::builtins::spec;
 use crate::diagnostic::Diag;
 use crate::host::{self, HostFunction};
 use crate::ir::{self, Boxed, Capture, Place};
@@ -298,7 +298,7 @@ impl<'h> Compiler<'h> {
             .iter()
             .flat_map(|f| f.blocks.iter().flatten())
             .map(|b| b.name.to_string())
-            .chain(builtins::names().map(str::to_string))
+            .chain(spec::names().map(str::to_string))
             .chain(self.hosts.iter().map(|h| h.name().to_string()));
         visible
             .filter(|candidate| candidate != name)
@@ -651,7 +651,7 @@ impl<'h> Compiler<'h> {
                     name: name.name.clone(),
                     span,
                 },
-                None => match builtins::lookup(&name.name) {
+                None => match spec::lookup(&name.name) {
                     Some(id) => ir::Expr::Builtin(id),
                     None => match host::lookup(self.hosts, &name.name) {
                         Some(h) => ir::Expr::Const(Value::Host(h.clone())),
@@ -720,8 +720,8 @@ impl<'h> Compiler<'h> {
         let (compiled_args, arg_spans) = self.exprs(args)?;
         if let ExprKind::Var(name) = &callee.kind {
             if self.resolve(name)?.is_none() {
-                if let Some(id) = builtins::lookup(&name.name) {
-                    builtins::check_arity(id, args.len(), span, name.span)?;
+                if let Some(id) = spec::lookup(&name.name) {
+                    spec::check_arity(id, args.len(), span, name.span)?;
                     return Ok(ir::Expr::CallBuiltin(Box::new(ir::BuiltinCall {
                         id,
                         args: compiled_args,

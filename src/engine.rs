@@ -327,7 +327,7 @@ impl Engine {
             "procscript: `{name}` is a keyword and cannot name a host function"
         );
         assert!(
-            crate::builtins::lookup(name).is_none(),
+            crate::builtins::spec::lookup(name).is_none(),
             "procscript: `{name}` is a built-in function already"
         );
         assert!(

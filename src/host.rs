@@ -78,13 +78,8 @@ impl HostFunction {
         span: Span,
         name_span: Span,
     ) -> Result<(), Diag> {
-        if given >= self.min_args && given <= self.max_args {
-            return Ok(());
-        }
-        Err(
-            crate::builtins::arity_error(&self.name, self.min_args, self.max_args, given, span)
-                .with_note(name_span, "a function of the program running this script"),
-        )
+        crate::builtins::spec::check_count(&self.name, self.min_args, self.max_args, given, span)
+            .map_err(|d| d.with_note(name_span, "a function of the program running this script"))
     }
 
     /// Calls it; an error names the function and points at the call.

@@ -864,22 +864,7 @@ impl Interp {
     /// A number of seconds for a timeout: an int or float, 0 or more.
     fn eval_seconds(&mut self, e: &Expr, env: Env, span: Span) -> R<f64> {
         let v = self.eval(e, env)?;
-        seconds_of(&v).ok_or_else(|| {
-            error(
-                match v {
-                    Value::Int(_) | Value::Float(_) => format!(
-                        "a timeout must be a number of seconds, 0 or more, not {}",
-                        v.to_display()
-                    ),
-                    _ => format!(
-                        "a timeout must be a number of seconds, not {}",
-                        v.type_name()
-                    ),
-                },
-                expr_span(e).unwrap_or(span),
-                "not a valid number of seconds",
-            )
-        })
+        builtins::seconds(&v, "a timeout", expr_span(e).unwrap_or(span))
     }
 
     #[inline(never)]
@@ -1062,7 +1047,7 @@ impl Interp {
     ) -> R<Value> {
         match callee {
             Value::Builtin(id) => {
-                builtins::check_arity(*id, args.len(), site.span, callee_span)
+                builtins::spec::check_arity(*id, args.len(), site.span, callee_span)
                     .map_err(Unwind::error)?;
                 builtins::call(self, *id, args, site)
             }
@@ -1133,16 +1118,6 @@ fn native_stack_address() -> usize {
 /// Whether a closure captures `args` (then its slot holds a cell).
 fn script_args_boxed(script: &FnProto) -> bool {
     script.params.first().is_some_and(|boxed| boxed.get())
-}
-
-/// A finite, non-negative number of seconds.
-pub fn seconds_of(v: &Value) -> Option<f64> {
-    let seconds = match v {
-        Value::Int(n) => *n as f64,
-        Value::Float(x) => *x,
-        _ => return None,
-    };
-    (seconds.is_finite() && seconds >= 0.0).then_some(seconds)
 }
 
 /// The span of an expression, where it records one.

@@ -1,8 +1,9 @@
-//! Methods of queues and pools (`q.put(v)`, `p.map(f, xs)`), registered from one table.
+//! Methods of queues and pools (`q.put(v)`, `p.map(f, xs)`): their implementations, at the ids of their spec in `builtins::spec`.
 
 use crate::ast::Span;
-use crate::builtins::CallSite;
-use crate::interp::{error, error_help, seconds_of, Interp, Unwind, R};
+use crate::builtins::spec::{self, check_method_arity};
+use crate::builtins::{seconds, CallSite};
+use crate::interp::{error, error_help, Interp, Unwind, R};
 use crate::pool::{Pool, TaskHandle};
 use crate::queue::{Queue, QueueError, Wait};
 use crate::record::Kind;
@@ -12,46 +13,22 @@ use std::rc::Rc;
 
 type MethodFn = fn(&mut Interp, &Value, &[Value], &CallSite) -> R<Value>;
 
-pub struct Method {
-    /// The type it belongs to, as `type()` names it.
-    pub on: &'static str,
-    pub name: &'static str,
-    pub signature: &'static str,
-    min_args: usize,
-    max_args: usize,
-    run: MethodFn,
-}
-
-macro_rules! method {
-    ($on:literal, $name:literal, $sig:literal, $min:expr, $max:expr, $run:expr) => {
-        Method {
-            on: $on,
-            name: $name,
-            signature: $sig,
-            min_args: $min,
-            max_args: $max,
-            run: $run,
-        }
-    };
-}
-
-static METHODS: &[Method] = &[
-    method!("queue", "put", "q.put(value, seconds?)", 1, 2, queue_put),
-    method!("queue", "get", "q.get(seconds?)", 0, 1, queue_get),
-    method!("queue", "try_put", "q.try_put(value)", 1, 1, queue_try_put),
-    method!("queue", "try_get", "q.try_get()", 0, 0, queue_try_get),
-    method!("queue", "size", "q.size()", 0, 0, queue_size),
-    method!("queue", "empty", "q.empty()", 0, 0, queue_empty),
-    method!("queue", "full", "q.full()", 0, 0, queue_full),
-    method!("pool", "map", "p.map(f, items)", 2, 2, pool_map),
-    method!("pool", "apply", "p.apply(f, [args])", 1, 2, pool_apply),
-    method!("pool", "submit", "p.submit(f, [args])", 1, 2, pool_submit),
-    method!("pool", "close", "p.close()", 0, 0, pool_close),
+/// The implementation of every method, at its id in [`spec::methods`] (the
+/// type and name are there to be checked against the spec, not looked up).
+#[rustfmt::skip]
+static RUN: &[(&str, &str, MethodFn)] = &[
+    ("queue", "put", queue_put),
+    ("queue", "get", queue_get),
+    ("queue", "try_put", queue_try_put),
+    ("queue", "try_get", queue_try_get),
+    ("queue", "size", queue_size),
+    ("queue", "empty", queue_empty),
+    ("queue", "full", queue_full),
+    ("pool", "map", pool_map),
+    ("pool", "apply", pool_apply),
+    ("pool", "submit", pool_submit),
+    ("pool", "close", pool_close),
 ];
-
-pub fn all() -> &'static [Method] {
-    METHODS
-}
 
 /// Calls `target.name(args)`, or explains why there is no such method.
 pub fn call(
@@ -62,43 +39,24 @@ pub fn call(
     args: &[Value],
     site: &CallSite,
 ) -> R<Value> {
-    let on = target.type_name();
-    let Some(method) = METHODS.iter().find(|m| m.on == on && m.name == name) else {
+    let Some(id) = spec::method_id(target.type_name(), name) else {
         return Err(no_method(target, name, name_span));
     };
-    if args.len() < method.min_args || args.len() > method.max_args {
-        return Err(error_help(
-            format!(
-                "`{name}` of a {on} takes {}, but {} were given",
-                arg_count(method),
-                args.len()
-            ),
-            site.span,
-            "wrong number of arguments",
-            format!("usage: {}", method.signature),
-        ));
-    }
-    (method.run)(interp, target, args, site)
-}
-
-fn arg_count(m: &Method) -> String {
-    match (m.min_args, m.max_args) {
-        (a, b) if a == b => format!("{a} argument{}", if a == 1 { "" } else { "s" }),
-        (a, b) => format!("{a} to {b} arguments"),
-    }
+    check_method_arity(id, args.len(), site.span, name_span).map_err(Unwind::error)?;
+    (RUN[id as usize].2)(interp, target, args, site)
 }
 
 fn no_method(target: &Value, name: &str, span: Span) -> Unwind {
     let on = target.type_name();
-    let own: Vec<&str> = METHODS
+    let own: Vec<&str> = spec::methods()
         .iter()
         .filter(|m| m.on == on)
         .map(|m| m.name)
         .collect();
-    let help = if let Some(id) = crate::builtins::lookup(name) {
+    let help = if let Some(id) = spec::lookup(name) {
         format!(
             "call it as a function: {}",
-            crate::builtins::all()[id as usize].signature
+            spec::all()[id as usize].signature
         )
     } else if !own.is_empty() {
         format!("a {on} has the methods {}", own.join(", "))
@@ -126,17 +84,10 @@ fn queue_of(target: &Value) -> &Rc<Queue> {
 fn wait_for(arg: Option<&Value>, site: &CallSite, i: usize) -> R<Wait> {
     match arg {
         None => Ok(Wait::Forever),
-        Some(v) => match seconds_of(v) {
-            Some(seconds) => Ok(Wait::Until(os::monotonic_seconds() + seconds)),
-            None => Err(error(
-                format!(
-                    "a timeout must be a number of seconds, 0 or more, not {}",
-                    v.to_display()
-                ),
-                site.arg(i),
-                "not a valid number of seconds",
-            )),
-        },
+        Some(v) => {
+            let seconds = seconds(v, "a timeout", site.arg(i))?;
+            Ok(Wait::Until(os::monotonic_seconds() + seconds))
+        }
     }
 }
 
@@ -330,4 +281,20 @@ fn pool_submit(interp: &mut Interp, target: &Value, args: &[Value], site: &CallS
 fn pool_close(interp: &mut Interp, target: &Value, _: &[Value], site: &CallSite) -> R<Value> {
     interp.close_pool(pool_of(target), site.span)?;
     Ok(Value::Nil)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_method_in_the_spec_has_its_implementation_at_the_same_id() {
+        let spec: Vec<(&str, &str)> = super::spec::methods()
+            .iter()
+            .map(|m| (m.on, m.name))
+            .collect();
+        let run: Vec<(&str, &str)> = super::RUN
+            .iter()
+            .map(|(on, name, _)| (*on, *name))
+            .collect();
+        assert_eq!(spec, run);
+    }
 }

@@ -307,7 +307,7 @@ impl Value {
                 let _ = write!(out, "<fn {}>", c.proto.name);
             }
             Value::Builtin(id) => {
-                let _ = write!(out, "<builtin {}>", crate::builtins::name(*id));
+                let _ = write!(out, "<builtin {}>", crate::builtins::spec::name(*id));
             }
             Value::Host(h) => {
                 let _ = write!(out, "<host {}>", h.name);

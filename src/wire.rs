@@ -401,7 +401,9 @@ impl TaskDecoder<'_> {
                 }
                 Value::map(map)
             }
-            Rich::Builtin(id) if (id as usize) < crate::builtins::all().len() => Value::Builtin(id),
+            Rich::Builtin(id) if (id as usize) < crate::builtins::spec::all().len() => {
+                Value::Builtin(id)
+            }
             Rich::Func(id) => Value::Func(
                 self.closures
                     .get(id as usize)

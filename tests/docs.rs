@@ -215,11 +215,11 @@ fn doc_files() -> Vec<PathBuf> {
 
 /// Names the reference must show in a runnable example.
 fn must_be_shown() -> Vec<String> {
-    let mut names: Vec<String> = procscript::builtins::names()
+    let mut names: Vec<String> = procscript::builtins::spec::names()
         .map(|n| format!("{n}("))
         .collect();
     names.extend(
-        procscript::methods::all()
+        procscript::builtins::spec::methods()
             .iter()
             .map(|m| format!(".{}(", m.name)),
     );

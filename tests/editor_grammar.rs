@@ -308,7 +308,7 @@ fn scan_code(
     close: Option<u8>,
     out: &mut Vec<(usize, usize, Token)>,
 ) -> usize {
-    let builtins: Vec<&str> = procscript::builtins::names().collect();
+    let builtins: Vec<&str> = procscript::builtins::spec::names().collect();
     let mut depth = 0;
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     while i < bytes.len() {
@@ -519,7 +519,9 @@ fn the_grammar_knows_every_keyword_and_builtin() {
             .expect("the built-in rule"),
     );
     builtins.sort();
-    let mut known: Vec<String> = procscript::builtins::names().map(str::to_string).collect();
+    let mut known: Vec<String> = procscript::builtins::spec::names()
+        .map(str::to_string)
+        .collect();
     known.sort();
     assert_eq!(builtins, known);
 }

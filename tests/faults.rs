@@ -165,8 +165,14 @@ fn a_producer_killed_mid_message_leaves_no_garbage() {
 #[test]
 fn edge_values_give_clear_errors() {
     for (code, expected) in [
-        ("sleep(float(\"nan\"))", "cannot sleep for nan seconds"),
-        ("sleep(-1)", "cannot sleep for -1 seconds"),
+        (
+            "sleep(float(\"nan\"))",
+            "the time to sleep must be a number of seconds, 0 or more, not nan",
+        ),
+        (
+            "sleep(-1)",
+            "the time to sleep must be a number of seconds, 0 or more, not -1",
+        ),
         ("exit(-1)", "exit code -1 is out of range"),
         ("exit(256)", "exit code 256 is out of range"),
         (

@@ -1,0 +1,90 @@
+//! Reading the arguments of builtins and methods: where the call stands, the expected types, and the one reading of a number of seconds.
+
+use crate::ast::Span;
+use crate::interp::Unwind;
+use crate::interp::{error, R};
+use crate::value::{List, Value};
+use std::rc::Rc;
+
+/// Where a builtin was called from, for errors that point at an argument.
+pub struct CallSite<'a> {
+    pub span: Span,
+    pub arg_spans: &'a [Span],
+}
+
+impl CallSite<'_> {
+    pub fn arg(&self, i: usize) -> Span {
+        self.arg_spans.get(i).copied().unwrap_or(self.span)
+    }
+
+    /// "`len` takes a string, list or map, not int", pointing at argument `i`.
+    pub(crate) fn wrong_type(&self, name: &str, i: usize, wanted: &str, got: &Value) -> Unwind {
+        error(
+            format!("`{name}` takes {wanted}, not {}", got.type_name()),
+            self.arg(i),
+            format!("this is {}", got.type_name()),
+        )
+    }
+}
+
+pub(super) fn expect_str<'v>(
+    name: &str,
+    args: &'v [Value],
+    i: usize,
+    site: &CallSite,
+) -> R<&'v Rc<str>> {
+    match &args[i] {
+        Value::Str(s) => Ok(s),
+        other => Err(site.wrong_type(name, i, "a string", other)),
+    }
+}
+
+pub(super) fn expect_int(name: &str, args: &[Value], i: usize, site: &CallSite) -> R<i64> {
+    match &args[i] {
+        Value::Int(n) => Ok(*n),
+        other => Err(site.wrong_type(name, i, "an int", other)),
+    }
+}
+
+pub(super) fn expect_list<'v>(
+    name: &str,
+    args: &'v [Value],
+    i: usize,
+    site: &CallSite,
+) -> R<&'v List> {
+    match &args[i] {
+        Value::List(items) => Ok(items),
+        other => Err(site.wrong_type(name, i, "a list", other)),
+    }
+}
+
+/// The one reading of a number of seconds (`sleep`, `join(x, seconds)`, the
+/// timeouts of queue methods): an int or float, finite, 0 or more. `what`
+/// names it in the error: "a timeout", "a sleep".
+pub fn seconds(value: &Value, what: &str, span: Span) -> R<f64> {
+    let seconds = match value {
+        Value::Int(n) => *n as f64,
+        Value::Float(x) => *x,
+        other => {
+            return Err(error(
+                format!(
+                    "{what} must be a number of seconds, not {}",
+                    other.type_name()
+                ),
+                span,
+                "not a valid number of seconds",
+            ))
+        }
+    };
+    if seconds.is_finite() && seconds >= 0.0 {
+        return Ok(seconds);
+    }
+    Err(error(
+        format!(
+            "{what} must be a number of seconds, 0 or more, not {}",
+            value.to_display()
+        ),
+        span,
+        "not a valid number of seconds",
+    ))
+}

@@ -1,0 +1,69 @@
+//! Output: print, eprint and the progress bar, each line written whole.
+
+use super::args::{expect_int, CallSite};
+use crate::interp::{error, Interp, Unwind, R};
+use crate::os;
+use crate::value::Value;
+
+fn line_of(args: &[Value]) -> String {
+    let mut line = String::new();
+    for (i, v) in args.iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        v.write_display(&mut line);
+    }
+    line.push('\n');
+    line
+}
+
+/// Writes one whole line with a single write(2), so concurrent lines never mix.
+fn write_line(fd: os::StdFd, args: &[Value], site: &CallSite) -> R<Value> {
+    match os::write_all(fd, line_of(args).as_bytes()) {
+        Ok(()) => Ok(Value::Nil),
+        // The reader went away (`procscript x | head -1`): end quietly, like a shell tool.
+        Err(os::WriteError::BrokenPipe) => Err(Unwind::exit(141)),
+        Err(os::WriteError::Other(reason)) => Err(error(
+            format!("cannot write to {}: {reason}", fd.name()),
+            site.span,
+            "this write failed",
+        )),
+    }
+}
+
+pub(super) fn print(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    write_line(os::StdFd::Out, args, site)
+}
+
+pub(super) fn eprint(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    write_line(os::StdFd::Err, args, site)
+}
+
+/// Draws `[#####.....] 50% label` on stderr, redrawn in place on a terminal;
+/// elsewhere only the final line is written. Never touches stdout.
+pub(super) fn progress(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let done = expect_int("progress", args, 0, site)?;
+    let total = expect_int("progress", args, 1, site)?;
+    let label = args.get(2).map(Value::to_display).unwrap_or_default();
+    let total_shown = total.max(1);
+    let fraction = (done.clamp(0, total_shown) as f64) / total_shown as f64;
+    const WIDTH: usize = 30;
+    let filled = (fraction * WIDTH as f64).round() as usize;
+    let bar = format!(
+        "[{}{}] {:3}% {done}/{total} {label}",
+        "#".repeat(filled),
+        ".".repeat(WIDTH - filled),
+        (fraction * 100.0).round() as i64
+    );
+    let finished = done >= total;
+    let text = if os::stderr_is_terminal() {
+        // \r returns to the line's start; \x1b[K clears what a longer line left.
+        format!("\r{bar}\x1b[K{}", if finished { "\n" } else { "" })
+    } else if finished {
+        format!("{bar}\n")
+    } else {
+        return Ok(Value::Nil);
+    };
+    let _ = os::write_all(os::StdFd::Err, text.as_bytes());
+    Ok(Value::Nil)
+}

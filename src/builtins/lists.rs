@@ -1,0 +1,175 @@
+//! Lists and maps: building, reading, ordering and slicing them.
+
+use super::args::{expect_int, expect_list, CallSite};
+use crate::interp::{error, Interp, R};
+use crate::ops::range_list;
+use crate::value::{compare, equals, Value};
+
+pub(super) fn keys(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    match &args[0] {
+        Value::Map(m) => Ok(Value::list(
+            m.borrow().keys().map(|k| Value::Str(k.clone())).collect(),
+        )),
+        other => Err(site.wrong_type("keys", 0, "a map", other)),
+    }
+}
+
+pub(super) fn values(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    match &args[0] {
+        Value::Map(m) => Ok(Value::list(m.borrow().values().cloned().collect())),
+        other => Err(site.wrong_type("values", 0, "a map", other)),
+    }
+}
+
+pub(super) fn push(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    match &args[0] {
+        Value::List(items) => {
+            let len = items.borrow().len();
+            crate::ops::check_len(len + 1, "list")
+                .map_err(|e| error(e.message, site.span, e.label))?;
+            items.borrow_mut().push(args[1].clone());
+            Ok(Value::Nil)
+        }
+        other => Err(site.wrong_type("push", 0, "a list", other)),
+    }
+}
+
+pub(super) fn pop(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    match &args[0] {
+        Value::List(items) => items
+            .borrow_mut()
+            .pop()
+            .ok_or_else(|| error("pop from an empty list", site.arg(0), "this list is empty")),
+        other => Err(site.wrong_type("pop", 0, "a list", other)),
+    }
+}
+
+pub(super) fn contains(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let found = match (&args[0], &args[1]) {
+        (Value::List(items), x) => items.borrow().iter().any(|v| equals(v, x)),
+        (Value::Map(m), Value::Str(k)) => m.borrow().contains_key(k),
+        (Value::Map(_), _) => false,
+        (Value::Str(s), Value::Str(part)) => s.contains(&**part),
+        (Value::Str(_), other) => {
+            return Err(site.wrong_type("contains", 1, "a string to find in a string", other))
+        }
+        (other, _) => return Err(site.wrong_type("contains", 0, "a list, map or string", other)),
+    };
+    Ok(Value::Bool(found))
+}
+
+pub(super) fn range(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let ints: Vec<i64> = (0..args.len())
+        .map(|i| expect_int("range", args, i, site))
+        .collect::<R<_>>()?;
+    let (start, end, step) = match ints[..] {
+        [end] => (0, end, 1),
+        [start, end] => (start, end, 1),
+        [start, end, step] => (start, end, step),
+        _ => unreachable!("arity checked"),
+    };
+    if step == 1 {
+        return range_list(start, end).map_err(|e| error(e.message, site.span, e.label));
+    }
+    if step == 0 {
+        return Err(error(
+            "range step is zero",
+            site.arg(2),
+            "the step must not be 0",
+        ));
+    }
+    let count = if step > 0 {
+        (end.saturating_sub(start).max(0) as u64).div_ceil(step as u64)
+    } else {
+        (start.saturating_sub(end).max(0) as u64).div_ceil(step.unsigned_abs())
+    };
+    if count > crate::limits::MAX_LIST_LEN as u64 {
+        return Err(error(
+            "range too large to build as a list",
+            site.span,
+            format!("{count} elements"),
+        ));
+    }
+    Ok(Value::list(
+        (0..count as i64)
+            .map(|k| Value::Int(start + k * step))
+            .collect(),
+    ))
+}
+
+pub(super) fn get(_: &mut Interp, args: &[Value], _: &CallSite) -> R<Value> {
+    let found = match (&args[0], &args[1]) {
+        (Value::Map(m), Value::Str(k)) => m.borrow().get(k).cloned(),
+        (Value::List(items), Value::Int(i)) => {
+            let items = items.borrow();
+            let pos = if *i < 0 { *i + items.len() as i64 } else { *i };
+            usize::try_from(pos)
+                .ok()
+                .and_then(|p| items.get(p).cloned())
+        }
+        _ => None,
+    };
+    Ok(found.unwrap_or_else(|| args[2].clone()))
+}
+
+pub(super) fn sort(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let mut items = expect_list("sort", args, 0, site)?.borrow().clone();
+    let mut failed = None;
+    items.sort_by(|a, b| {
+        compare(a, b).unwrap_or_else(|| {
+            failed.get_or_insert((a.type_name(), b.type_name()));
+            std::cmp::Ordering::Equal
+        })
+    });
+    if let Some((a, b)) = failed {
+        return Err(error(
+            format!("`sort` cannot compare {a} and {b}"),
+            site.arg(0),
+            "the list mixes types that have no order",
+        ));
+    }
+    Ok(Value::list(items))
+}
+
+pub(super) fn reverse(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    match &args[0] {
+        Value::List(items) => Ok(Value::list(items.borrow().iter().rev().cloned().collect())),
+        Value::Str(s) => Ok(Value::Str(s.chars().rev().collect::<String>().into())),
+        other => Err(site.wrong_type("reverse", 0, "a list or string", other)),
+    }
+}
+
+/// Clamps Python-style slice bounds (negative counts from the end).
+fn bounds(args: &[Value], len: usize, site: &CallSite) -> R<(usize, usize)> {
+    let clamp = |i: i64| -> usize {
+        let i = if i < 0 { i + len as i64 } else { i };
+        i.clamp(0, len as i64) as usize
+    };
+    let start = clamp(expect_int("slice", args, 1, site)?);
+    let end = match args.get(2) {
+        None | Some(Value::Nil) => len,
+        Some(_) => clamp(expect_int("slice", args, 2, site)?),
+    };
+    Ok((start, end.max(start)))
+}
+
+pub(super) fn slice(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    match &args[0] {
+        Value::List(items) => {
+            let items = items.borrow();
+            let (start, end) = bounds(args, items.len(), site)?;
+            Ok(Value::list(items[start..end].to_vec()))
+        }
+        Value::Str(s) => {
+            let (start, end) = bounds(args, s.chars().count(), site)?;
+            Ok(Value::Str(
+                s.chars()
+                    .skip(start)
+                    .take(end - start)
+                    .collect::<String>()
+                    .into(),
+            ))
+        }
+        other => Err(site.wrong_type("slice", 0, "a list or string", other)),
+    }
+}

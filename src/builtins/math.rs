@@ -1,0 +1,94 @@
+//! Numbers: abs, round, min, max and sum.
+
+use super::args::{expect_list, CallSite};
+use crate::ast::Span;
+use crate::interp::{error, Interp, R};
+use crate::value::{compare, Value};
+
+/// A whole float as an int, or an error when it is outside the int range.
+pub(super) fn float_to_int(x: f64, span: Span) -> R<i64> {
+    // 2^63 is exactly representable; everything below it fits.
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&x) {
+        Ok(x as i64)
+    } else {
+        Err(error(
+            format!("cannot convert {} to an int", Value::Float(x).to_display()),
+            span,
+            "out of the int range",
+        ))
+    }
+}
+
+pub(super) fn abs(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    match &args[0] {
+        Value::Int(n) => n.checked_abs().map(Value::Int).ok_or_else(|| {
+            error(
+                "integer overflow in `abs`",
+                site.arg(0),
+                "has no positive int",
+            )
+        }),
+        Value::Float(x) => Ok(Value::Float(x.abs())),
+        other => Err(site.wrong_type("abs", 0, "a number", other)),
+    }
+}
+
+pub(super) fn round(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    match &args[0] {
+        Value::Int(n) => Ok(Value::Int(*n)),
+        Value::Float(x) => float_to_int(x.round(), site.arg(0)).map(Value::Int),
+        other => Err(site.wrong_type("round", 0, "a number", other)),
+    }
+}
+
+fn extreme(name: &str, args: &[Value], site: &CallSite, want: std::cmp::Ordering) -> R<Value> {
+    let items: Vec<Value> = match args {
+        [Value::List(items)] => items.borrow().clone(),
+        _ => args.to_vec(),
+    };
+    let mut best: Option<Value> = None;
+    for item in items {
+        best = Some(match best {
+            None => item,
+            Some(b) => match compare(&item, &b) {
+                Some(ord) if ord == want => item,
+                Some(_) => b,
+                None => {
+                    return Err(error(
+                        format!(
+                            "`{name}` cannot compare {} and {}",
+                            item.type_name(),
+                            b.type_name()
+                        ),
+                        site.span,
+                        "mixed types",
+                    ))
+                }
+            },
+        });
+    }
+    best.ok_or_else(|| error(format!("`{name}` of an empty list"), site.arg(0), "empty"))
+}
+
+pub(super) fn min(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    extreme("min", args, site, std::cmp::Ordering::Less)
+}
+
+pub(super) fn max(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    extreme("max", args, site, std::cmp::Ordering::Greater)
+}
+
+pub(super) fn sum(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let items = expect_list("sum", args, 0, site)?.borrow().clone();
+    let mut total = Value::Int(0);
+    for item in &items {
+        total = crate::ops::binary(crate::ast::BinOp::Add, &total, item).map_err(|e| {
+            error(
+                format!("`sum`: {}", e.message),
+                site.arg(0),
+                "the list holds a value that is not a number",
+            )
+        })?;
+    }
+    Ok(total)
+}

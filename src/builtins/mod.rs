@@ -1,0 +1,99 @@
+//! Built-in functions: the spec (names, argument counts, usage) in `spec`, the implementations in topic files, joined here by id.
+
+mod args;
+mod files;
+mod io;
+mod lists;
+mod math;
+mod processes;
+mod programs;
+pub mod spec;
+mod system;
+mod text;
+mod values;
+
+pub use args::{seconds, CallSite};
+
+use crate::interp::{Interp, R};
+use crate::value::Value;
+
+type BuiltinFn = fn(&mut Interp, &[Value], &CallSite) -> R<Value>;
+
+/// The implementation of every builtin, at its id in [`spec::all`] (the
+/// name is there to be checked against the spec, not looked up).
+#[rustfmt::skip]
+static RUN: &[(&str, BuiltinFn)] = &[
+    ("print", io::print),
+    ("eprint", io::eprint),
+    ("len", values::len),
+    ("str", values::to_str),
+    ("int", values::to_int),
+    ("float", values::to_float),
+    ("type", values::type_of),
+    ("keys", lists::keys),
+    ("values", lists::values),
+    ("push", lists::push),
+    ("pop", lists::pop),
+    ("contains", lists::contains),
+    ("split", text::split),
+    ("join_str", text::join_str),
+    ("range", lists::range),
+    ("time", system::time),
+    ("get", lists::get),
+    ("env", system::env),
+    ("error", system::raise),
+    ("exit", system::exit),
+    ("sleep", system::sleep),
+    ("abs", math::abs),
+    ("min", math::min),
+    ("max", math::max),
+    ("sum", math::sum),
+    ("sort", lists::sort),
+    ("reverse", lists::reverse),
+    ("slice", lists::slice),
+    ("trim", text::trim),
+    ("upper", text::upper),
+    ("lower", text::lower),
+    ("replace", text::replace),
+    ("starts_with", text::starts_with),
+    ("ends_with", text::ends_with),
+    ("round", math::round),
+    ("alive", processes::alive),
+    ("state", processes::state),
+    ("kill", processes::kill),
+    ("terminate", processes::terminate),
+    ("wait", processes::wait),
+    ("children", processes::children),
+    ("queue", processes::queue),
+    ("pool", processes::pool),
+    ("exec", programs::exec),
+    ("run", programs::run),
+    ("capture", programs::capture),
+    ("read_file", files::read_file),
+    ("write_file", files::write_file),
+    ("append_file", files::append_file),
+    ("list_dir", files::list_dir),
+    ("mkdir", files::mkdir),
+    ("copy_file", files::copy_file),
+    ("remove_file", files::remove_file),
+    ("exists", files::exists),
+    ("is_dir", files::is_dir),
+    ("file_size", files::file_size),
+    ("files_equal", files::files_equal),
+    ("progress", io::progress),
+];
+
+/// Calls builtin `id` on arguments whose count the caller has checked.
+pub fn call(interp: &mut Interp, id: u16, args: &[Value], site: &CallSite) -> R<Value> {
+    (RUN[id as usize].1)(interp, args, site)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_builtin_in_the_spec_has_its_implementation_at_the_same_id() {
+        let spec: Vec<&str> = super::spec::names().collect();
+        let run: Vec<&str> = super::RUN.iter().map(|(name, _)| *name).collect();
+        assert_eq!(spec, run);
+    }
+}

@@ -1,0 +1,112 @@
+//! External programs: exec, run and capture.
+
+use super::args::CallSite;
+use crate::interp::{error_help, Interp, Unwind, R};
+use crate::os;
+use crate::value::Value;
+
+/// A program and its arguments as strings (numbers are written out).
+fn program_args(name: &str, args: &[Value], site: &CallSite) -> R<(String, Vec<String>)> {
+    let strings = args
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::Str(s) => Ok(s.to_string()),
+            Value::Int(_) | Value::Float(_) => Ok(v.to_display()),
+            other => {
+                Err(site.wrong_type(name, i, "strings (the program and its arguments)", other))
+            }
+        })
+        .collect::<R<Vec<String>>>()?;
+    let (prog, rest) = strings.split_first().expect("arity checked");
+    Ok((prog.clone(), rest.to_vec()))
+}
+
+fn cannot_run(prog: &str, reason: &str, site: &CallSite) -> Unwind {
+    error_help(
+        format!("cannot run `{prog}`: {reason}"),
+        site.arg(0),
+        "this program",
+        "the program is looked up in the folders of PATH, like a shell does",
+    )
+}
+
+pub(super) fn exec(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let (prog, rest) = program_args("exec", args, site)?;
+    interp.note(|| crate::record::Kind::Exec {
+        program: std::iter::once(prog.as_str())
+            .chain(rest.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" "),
+    });
+    let reason = os::exec_program(&prog, &rest);
+    Err(cannot_run(&prog, &reason, site))
+}
+
+pub(super) fn run(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let (prog, rest) = program_args("run", args, site)?;
+    let (pid, _) = interp.start_program(&prog, &rest, false, site)?;
+    let status = interp.wait_child_status(pid)?;
+    Ok(Value::Int(status.map_or(0, |s| s.code()) as i64))
+}
+
+pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let (prog, rest) = program_args("capture", args, site)?;
+    let (pid, out) = interp.start_program(&prog, &rest, true, site)?;
+    let mut text = Vec::new();
+    if let Some(out) = out {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match os::read_fd(&out, &mut buf, None) {
+                os::ReadResult::Data(n) => text.extend_from_slice(&buf[..n]),
+                os::ReadResult::Eof | os::ReadResult::Timeout => break,
+                os::ReadResult::Interrupted => interp.check_signal()?,
+            }
+        }
+    }
+    match interp.wait_child_status(pid)? {
+        Some(os::ExitStatus::Exited(0)) | None => Ok(Value::Str(
+            String::from_utf8_lossy(&text).into_owned().into(),
+        )),
+        Some(status) => Err(error_help(
+            format!("`{prog}` failed with exit code {}", status.code()),
+            site.span,
+            "this program failed",
+            "use run(...) to get the exit code of a program that may fail",
+        )),
+    }
+}
+
+impl Interp {
+    /// Starts an external program as a child of this process (counted and reaped like any).
+    fn start_program(
+        &mut self,
+        prog: &str,
+        args: &[String],
+        capture: bool,
+        site: &CallSite,
+    ) -> R<(i32, Option<std::os::fd::OwnedFd>)> {
+        self.take_place(site.span, "start a program")?;
+        match os::start_program(prog, args, capture) {
+            Ok((pid, out)) => {
+                self.procs.add_child(pid, prog.into());
+                let line = self.line_of(site.span);
+                let how = std::iter::once(prog)
+                    .chain(args.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                self.note(|| crate::record::Kind::Began {
+                    child: pid,
+                    how: format!("run {how}"),
+                    name: String::new(),
+                    line,
+                });
+                Ok((pid, out))
+            }
+            Err(reason) => {
+                self.procs.live.release();
+                Err(cannot_run(prog, &reason, site))
+            }
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! What each built-in function and method is (name, argument counts, usage, one reference line) and the one arity check; no implementations, so the resolver reads it without the evaluator.
+
+use crate::ast::Span;
+use crate::diagnostic::Diag;
+
+/// `max_args` of a function that takes any number of arguments.
+pub const ANY: usize = usize::MAX;
+
+/// One built-in function. Its id is its place in [`all`]; the implementations
+/// (in the topic files beside this one) are registered under the same ids.
+pub struct Builtin {
+    pub name: &'static str,
+    /// How the arguments are written, for errors and docs.
+    pub signature: &'static str,
+    pub min_args: usize,
+    /// [`ANY`] for any number.
+    pub max_args: usize,
+    /// What it does, in one line of the reference.
+    pub about: &'static str,
+}
+
+/// One method of a queue or pool (`q.put(v)`); found by its type and name.
+pub struct Method {
+    /// The type it belongs to, as `type()` names it.
+    pub on: &'static str,
+    pub name: &'static str,
+    pub signature: &'static str,
+    pub min_args: usize,
+    pub max_args: usize,
+    pub about: &'static str,
+}
+
+macro_rules! builtin {
+    ($name:literal, $sig:literal, $min:expr, $max:expr, $about:literal) => {
+        Builtin {
+            name: $name,
+            signature: $sig,
+            min_args: $min,
+            max_args: $max,
+            about: $about,
+        }
+    };
+}
+
+macro_rules! method {
+    ($on:literal, $name:literal, $sig:literal, $min:expr, $max:expr, $about:literal) => {
+        Method {
+            on: $on,
+            name: $name,
+            signature: $sig,
+            min_args: $min,
+            max_args: $max,
+            about: $about,
+        }
+    };
+}
+
+/// Every built-in function, by id.
+#[rustfmt::skip]
+static BUILTINS: &[Builtin] = &[
+    builtin!("print", "print(values...)", 0, ANY, "writes the values and a newline to stdout in one write"),
+    builtin!("eprint", "eprint(values...)", 0, ANY, "writes the values and a newline to stderr in one write"),
+    builtin!("len", "len(string | list | map)", 1, 1, "characters of a string, items of a list, entries of a map"),
+    builtin!("str", "str(value)", 1, 1, "the text `print` would show"),
+    builtin!("int", "int(number | string)", 1, 1, "an int from a number, a bool or a string of digits"),
+    builtin!("float", "float(number | string)", 1, 1, "a float from a number or a numeric string"),
+    builtin!("type", "type(value)", 1, 1, "the name of the value's type"),
+    builtin!("keys", "keys(map)", 1, 1, "a map's keys, in insertion order"),
+    builtin!("values", "values(map)", 1, 1, "a map's values, in insertion order"),
+    builtin!("push", "push(list, value)", 2, 2, "appends the value to the list"),
+    builtin!("pop", "pop(list)", 1, 1, "removes and returns the last item"),
+    builtin!("contains", "contains(list | map | string, value)", 2, 2, "an item of a list, a key of a map, or a substring"),
+    builtin!("split", "split(string, separator?)", 1, 2, "the parts of a string; without a separator, split on whitespace"),
+    builtin!("join_str", "join_str(list, separator?)", 1, 2, "the items' text joined by the separator"),
+    builtin!("range", "range(end) | range(start, end, step?)", 1, 3, "a list of ints"),
+    builtin!("time", "time()", 0, 0, "seconds on the monotonic clock"),
+    builtin!("get", "get(map | list, key, default)", 3, 3, "the item at the key, or the default when it is missing"),
+    builtin!("env", "env(name)", 1, 1, "an environment variable's value, or nil"),
+    builtin!("error", "error(message)", 1, 1, "raises a runtime error"),
+    builtin!("exit", "exit(code?)", 0, 1, "ends this process with the code, after joining its children"),
+    builtin!("sleep", "sleep(seconds)", 1, 1, "sleeps for the seconds, 0 or more"),
+    builtin!("abs", "abs(number)", 1, 1, "the absolute value"),
+    builtin!("min", "min(list) | min(a, b, ...)", 1, ANY, "the smallest of a list or of the arguments"),
+    builtin!("max", "max(list) | max(a, b, ...)", 1, ANY, "the largest of a list or of the arguments"),
+    builtin!("sum", "sum(list)", 1, 1, "the sum of a list of numbers"),
+    builtin!("sort", "sort(list)", 1, 1, "a new sorted list"),
+    builtin!("reverse", "reverse(list | string)", 1, 1, "a new list or string in reverse order"),
+    builtin!("slice", "slice(list | string, start, end?)", 2, 3, "part of a list or string"),
+    builtin!("trim", "trim(string)", 1, 1, "the string without surrounding whitespace"),
+    builtin!("upper", "upper(string)", 1, 1, "an upper-case copy"),
+    builtin!("lower", "lower(string)", 1, 1, "a lower-case copy"),
+    builtin!("replace", "replace(string, old, new)", 3, 3, "every `old` replaced by `new`"),
+    builtin!("starts_with", "starts_with(string, prefix)", 2, 2, "whether the string starts with the prefix"),
+    builtin!("ends_with", "ends_with(string, suffix)", 2, 2, "whether the string ends with the suffix"),
+    builtin!("round", "round(number)", 1, 1, "the nearest int (halves away from zero)"),
+    builtin!("alive", "alive(process | pid)", 1, 1, "whether a child still runs"),
+    builtin!("state", "state(process | pid)", 1, 1, "a child's state, as the OS reports it"),
+    builtin!("kill", "kill(process | pid, signal?)", 1, 2, "sends a child a signal (TERM by default)"),
+    builtin!("terminate", "terminate(process | pid)", 1, 1, "sends a child SIGTERM"),
+    builtin!("wait", "wait()", 0, 0, "waits for any child to end"),
+    builtin!("children", "children()", 0, 0, "this process's live children"),
+    builtin!("queue", "queue(max_items?)", 0, 1, "a queue shared with the processes made after it"),
+    builtin!("pool", "pool(workers)", 1, 1, "a pool of worker processes"),
+    builtin!("exec", "exec(program, args...)", 1, ANY, "replaces this process with the program"),
+    builtin!("run", "run(program, args...)", 1, ANY, "runs a program to its end; its exit code"),
+    builtin!("capture", "capture(program, args...)", 1, ANY, "runs a program; its stdout as a string"),
+    builtin!("read_file", "read_file(path)", 1, 1, "the file's text"),
+    builtin!("write_file", "write_file(path, text)", 2, 2, "writes the text to the file"),
+    builtin!("append_file", "append_file(path, text)", 2, 2, "appends the text to the file"),
+    builtin!("list_dir", "list_dir(path)", 1, 1, "the names in a folder, sorted"),
+    builtin!("mkdir", "mkdir(path)", 1, 1, "makes a folder and any missing parents"),
+    builtin!("copy_file", "copy_file(from, to)", 2, 2, "copies any file; the number of bytes copied"),
+    builtin!("remove_file", "remove_file(path)", 1, 1, "deletes a file"),
+    builtin!("exists", "exists(path)", 1, 1, "whether the path exists"),
+    builtin!("is_dir", "is_dir(path)", 1, 1, "whether the path is a folder"),
+    builtin!("file_size", "file_size(path)", 1, 1, "the file's size in bytes"),
+    builtin!("files_equal", "files_equal(path_a, path_b)", 2, 2, "whether two files hold the same bytes"),
+    builtin!("progress", "progress(done, total, label?)", 2, 3, "draws a progress bar on stderr"),
+];
+
+/// Every method, by id.
+#[rustfmt::skip]
+static METHODS: &[Method] = &[
+    method!("queue", "put", "q.put(value, seconds?)", 1, 2, "adds a message, waiting for room"),
+    method!("queue", "get", "q.get(seconds?)", 0, 1, "takes the oldest message, waiting for one"),
+    method!("queue", "try_put", "q.try_put(value)", 1, 1, "adds a message if there is room; whether it did"),
+    method!("queue", "try_get", "q.try_get()", 0, 0, "takes the oldest message, or nil when there is none"),
+    method!("queue", "size", "q.size()", 0, 0, "the number of messages waiting"),
+    method!("queue", "empty", "q.empty()", 0, 0, "whether no message is waiting"),
+    method!("queue", "full", "q.full()", 0, 0, "whether a put would wait"),
+    method!("pool", "map", "p.map(f, items)", 2, 2, "`f(item)` for every item, run by the workers"),
+    method!("pool", "apply", "p.apply(f, [args])", 1, 2, "runs `f(args...)` in a worker; its result"),
+    method!("pool", "submit", "p.submit(f, [args])", 1, 2, "starts `f(args...)` in a worker; a task to join"),
+    method!("pool", "close", "p.close()", 0, 0, "waits for the tasks given and ends the workers"),
+];
+
+/// Every built-in function; a builtin's id is its index here.
+pub fn all() -> &'static [Builtin] {
+    BUILTINS
+}
+
+pub fn lookup(name: &str) -> Option<u16> {
+    BUILTINS
+        .iter()
+        .position(|b| b.name == name)
+        .map(|i| i as u16)
+}
+
+pub fn name(id: u16) -> &'static str {
+    BUILTINS[id as usize].name
+}
+
+pub fn names() -> impl Iterator<Item = &'static str> {
+    BUILTINS.iter().map(|b| b.name)
+}
+
+/// Every method; a method's id is its index here.
+pub fn methods() -> &'static [Method] {
+    METHODS
+}
+
+/// The id of method `name` of type `on` (as `type()` names it).
+pub fn method_id(on: &str, name: &str) -> Option<u16> {
+    METHODS
+        .iter()
+        .position(|m| m.on == on && m.name == name)
+        .map(|i| i as u16)
+}
+
+/// Checks a builtin's argument count; `name_span` is where the function's name stands.
+pub fn check_arity(id: u16, given: usize, span: Span, name_span: Span) -> Result<(), Diag> {
+    let b = &BUILTINS[id as usize];
+    check_count(b.name, b.min_args, b.max_args, given, span)
+        .map_err(|d| d.with_note(name_span, format!("usage: {}", b.signature)))
+}
+
+/// Checks a method's argument count; `name_span` is where the method's name stands.
+pub fn check_method_arity(id: u16, given: usize, span: Span, name_span: Span) -> Result<(), Diag> {
+    let m = &METHODS[id as usize];
+    // "q.put", as the signature writes the call.
+    let called = m.signature.split('(').next().unwrap_or(m.name);
+    check_count(called, m.min_args, m.max_args, given, span)
+        .map_err(|d| d.with_note(name_span, format!("usage: {}", m.signature)))
+}
+
+/// The one argument-count check of builtins, methods and host functions:
+/// "`exit` takes at most 1 argument, but 2 were given" (`max` is [`ANY`] for any number).
+pub fn check_count(
+    name: &str,
+    min: usize,
+    max: usize,
+    given: usize,
+    span: Span,
+) -> Result<(), Diag> {
+    if (min..=max).contains(&given) {
+        return Ok(());
+    }
+    let wanted = match (min, max) {
+        (min, ANY) => format!("at least {}", arguments(min)),
+        (min, max) if min == max => arguments(min),
+        (0, max) => format!("at most {}", arguments(max)),
+        (min, max) => format!("{min} to {max} arguments"),
+    };
+    let verb = if given == 1 { "was" } else { "were" };
+    Err(Diag::new(
+        format!("`{name}` takes {wanted}, but {given} {verb} given"),
+        span,
+        format!("{given} given here"),
+    ))
+}
+
+/// "1 argument", "2 arguments".
+fn arguments(n: usize) -> String {
+    format!("{n} argument{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(min: usize, max: usize, given: usize) -> String {
+        check_count("f", min, max, given, Span::new(0, 0))
+            .unwrap_err()
+            .message
+            .clone()
+    }
+
+    #[test]
+    fn one_wording_for_every_kind_of_count() {
+        assert_eq!(message(1, 1, 2), "`f` takes 1 argument, but 2 were given");
+        assert_eq!(message(2, 2, 1), "`f` takes 2 arguments, but 1 was given");
+        assert_eq!(
+            message(0, 1, 2),
+            "`f` takes at most 1 argument, but 2 were given"
+        );
+        assert_eq!(
+            message(1, ANY, 0),
+            "`f` takes at least 1 argument, but 0 were given"
+        );
+        assert_eq!(
+            message(1, 3, 4),
+            "`f` takes 1 to 3 arguments, but 4 were given"
+        );
+        assert!(check_count("f", 0, ANY, 9, Span::new(0, 0)).is_ok());
+    }
+
+    #[test]
+    fn names_are_unique() {
+        for (i, b) in BUILTINS.iter().enumerate() {
+            assert_eq!(lookup(b.name), Some(i as u16), "{} twice", b.name);
+            assert!(b.signature.starts_with(b.name), "{}", b.signature);
+            assert!(!b.about.is_empty());
+        }
+        for (i, m) in METHODS.iter().enumerate() {
+            assert_eq!(method_id(m.on, m.name), Some(i as u16), "{} twice", m.name);
+            assert!(
+                m.signature.contains(&format!(".{}(", m.name)),
+                "{}",
+                m.signature
+            );
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! The process's own world: the clock, the environment, raising errors, exit and sleep.
+
+use super::args::{expect_int, expect_str, seconds, CallSite};
+use crate::interp::{error, error_help, Interp, Unwind, R};
+use crate::os;
+use crate::value::Value;
+
+pub(super) fn time(_: &mut Interp, _: &[Value], _: &CallSite) -> R<Value> {
+    Ok(Value::Float(os::monotonic_seconds()))
+}
+
+pub(super) fn env(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let name = expect_str("env", args, 0, site)?;
+    Ok(std::env::var(&**name)
+        .map(|v| Value::str(&v))
+        .unwrap_or(Value::Nil))
+}
+
+pub(super) fn raise(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let message = args[0].to_display();
+    Err(error(message, site.span, "raised here"))
+}
+
+pub(super) fn exit(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let code = match args.first() {
+        None => 0,
+        Some(_) => expect_int("exit", args, 0, site)?,
+    };
+    if !(0..=255).contains(&code) {
+        return Err(error_help(
+            format!("exit code {code} is out of range"),
+            site.arg(0),
+            "not between 0 and 255",
+            "the OS keeps only 8 bits of an exit code",
+        ));
+    }
+    Err(Unwind::exit(code as i32))
+}
+
+pub(super) fn sleep(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let seconds = seconds(&args[0], "the time to sleep", site.arg(0))?;
+    interp.waiting("sleep", |_| os::sleep_interruptible(seconds));
+    interp.check_signal()?;
+    Ok(Value::Nil)
+}
