@@ -37,7 +37,9 @@ pub fn parse_program(text: &str) -> PResult<Program> {
     })
 }
 
-/// The reserved words of the language (the grammar's `keyword` rule).
+/// The reserved words of the language: the one list the crate and its tests
+/// use. pest needs the words in the grammar too (its `keyword` rule and one
+/// rule per word); a test below checks that they are the same.
 pub const KEYWORDS: &[&str] = &[
     "let", "fn", "return", "if", "else", "while", "for", "in", "break", "continue", "and", "or",
     "not", "true", "false", "nil", "try", "catch", "fork", "spawn", "join", "pid", "ppid", "as",
@@ -807,5 +809,32 @@ mod tests {
                 assert!(!is_rule, "{src:?} gave {text:?}");
             }
         }
+    }
+
+    /// The quoted words of a piece of the grammar.
+    fn quoted(text: &str) -> Vec<&str> {
+        text.split('"').skip(1).step_by(2).collect()
+    }
+
+    #[test]
+    fn keywords_are_the_grammars_reserved_words() {
+        let grammar = include_str!("../grammar/procscript.pest");
+        let mut keywords = KEYWORDS.to_vec();
+        keywords.sort();
+        // `keyword = @{ ("let" | "fn" | ...) ~ !ident_char }`: what `ident` refuses.
+        let start = grammar.find("\nkeyword ").expect("the keyword rule");
+        let rule = &grammar[start..];
+        let mut reserved = quoted(&rule[..rule.find("!ident_char").expect("its end")]);
+        reserved.sort();
+        assert_eq!(reserved, keywords, "the grammar's `keyword` rule");
+        // `kw_let = @{ "let" ~ !ident_char }` and the word operators `and`, `or`, `not`.
+        let mut words: Vec<&str> = grammar
+            .lines()
+            .filter(|line| line.starts_with("kw_") || line.starts_with("op_"))
+            .filter(|line| line.contains("!ident_char"))
+            .flat_map(quoted)
+            .collect();
+        words.sort();
+        assert_eq!(words, keywords, "the grammar's word rules");
     }
 }
