@@ -75,44 +75,21 @@ impl<'e> Session<'e> {
     }
 
     /// Whether `text` is an unfinished entry: a block, list, map, call or
-    /// string left open. A prompt asks for more lines instead of running it.
+    /// interpolation left open. A prompt asks for more lines instead of
+    /// running it. A string left open is an error instead: a string ends on
+    /// its line. (The parser's error messages use the same bracket scan.)
     ///
     /// ```
     /// use procscript::Session;
     ///
     /// assert!(Session::is_incomplete("fn f(x) {"));
-    /// assert!(Session::is_incomplete("let s = \"abc"));
+    /// assert!(Session::is_incomplete("print(\"{1 +"));
+    /// assert!(!Session::is_incomplete("let s = \"abc"));  // reported: unterminated string
     /// assert!(!Session::is_incomplete("fn f(x) { return x }"));
     /// assert!(!Session::is_incomplete("print(1))"));  // an error, not more to come
     /// ```
     pub fn is_incomplete(text: &str) -> bool {
-        let mut open = 0i64;
-        let mut chars = text.chars();
-        while let Some(c) = chars.next() {
-            match c {
-                '#' => {
-                    for c in chars.by_ref() {
-                        if c == '\n' {
-                            break;
-                        }
-                    }
-                }
-                '"' => loop {
-                    match chars.next() {
-                        None => return true,
-                        Some('\\') => {
-                            chars.next();
-                        }
-                        Some('"') => break,
-                        Some(_) => {}
-                    }
-                },
-                '{' | '(' | '[' => open += 1,
-                '}' | ')' | ']' => open -= 1,
-                _ => {}
-            }
-        }
-        open > 0
+        crate::syntax_error::needs_more_lines(text)
     }
 
     /// Runs `read`, the wait for the next entry, so that a SIGTERM arriving

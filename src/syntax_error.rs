@@ -51,7 +51,17 @@ pub fn check_size_and_nesting(text: &str) -> Result<(), Diag> {
     }
 }
 
-/// A rough bracket scan that knows strings, interpolations and comments.
+/// Whether `text` ends with a bracket, block or interpolation still open,
+/// so that more lines may finish it (the prompt then asks for them). A string
+/// left open does not count: a string ends on its line, so that is an error
+/// to report now.
+pub(crate) fn needs_more_lines(text: &str) -> bool {
+    let scan = Brackets::scan(text);
+    scan.unclosed.is_some() && !scan.in_string
+}
+
+/// The one bracket scan (parse errors, nesting limit, the prompt's
+/// continuation): a rough one that knows strings, interpolations and comments.
 struct Brackets {
     /// The innermost bracket still open at the end of the text.
     unclosed: Option<(usize, char)>,
