@@ -394,3 +394,28 @@ impl FloorBoundary for str {
         i
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::needs_more_lines;
+
+    #[test]
+    fn more_lines_only_for_what_more_lines_can_close() {
+        for open in [
+            "fn f() {", "print(1,", "[1, 2", "\"a {1 +", "f(\"}\"", "{\n# }\n",
+        ] {
+            assert!(needs_more_lines(open), "{open:?}");
+        }
+        for done in [
+            "",
+            "print(1)",
+            "print(1))",
+            "\"(\"",
+            "# (",
+            "let s = \"abc",
+            "\"a\\\"",
+        ] {
+            assert!(!needs_more_lines(done), "{done:?}");
+        }
+    }
+}
