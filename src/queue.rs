@@ -39,7 +39,7 @@ pub enum QueueError {
     /// No other process that holds the queue is still running.
     Hopeless,
     /// SIGINT or SIGTERM arrived while waiting.
-    Interrupted(i32),
+    Interrupted(os::Signal),
     TooLarge(usize),
     /// The caller's idle work asked to stop waiting.
     Aborted,
@@ -184,9 +184,7 @@ impl Queue {
 
     /// Sleeps until the queue changes from `seen`, or the wait's end.
     fn wait_for_change(&self, seen: u32, wait: Wait, idle: Idle) -> Result<(), QueueError> {
-        if let Some(sig) = os::pending_signal() {
-            return Err(QueueError::Interrupted(sig));
-        }
+        os::pending_stop().map_err(QueueError::Interrupted)?;
         let more_work = idle().map_err(|()| QueueError::Aborted)?;
         if self.region.u32_at(CHANGED).load(SeqCst) != seen {
             return Ok(());
@@ -208,9 +206,7 @@ impl Queue {
         waiters.fetch_add(1, SeqCst);
         os::futex_wait(self.region.u32_at(CHANGED), seen, tick_ms);
         waiters.fetch_sub(1, SeqCst);
-        if let Some(sig) = os::pending_signal() {
-            return Err(QueueError::Interrupted(sig));
-        }
+        os::pending_stop().map_err(QueueError::Interrupted)?;
         // Nothing changed in a whole tick: is anyone left who could change it?
         // (A wait with a timeout ends by itself, so only waits without one are checked.)
         if matches!(wait, Wait::Forever)

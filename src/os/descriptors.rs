@@ -1,6 +1,6 @@
 //! The standard streams, pipes and waiting on descriptors: where bytes go in and out.
 
-use super::signals::{pending_signal, wake_pipe};
+use super::signals::{pending_stop, wake_pipe};
 use super::time::{monotonic_seconds, ms_ceil};
 use nix::errno::Errno;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
@@ -145,7 +145,7 @@ pub fn write_fd(fd: &OwnedFd, mut bytes: &[u8]) -> Result<(), String> {
     while !bytes.is_empty() {
         match nix::unistd::write(fd, bytes) {
             Ok(n) => bytes = &bytes[n..],
-            Err(Errno::EINTR) if pending_signal().is_some() => return Err("interrupted".into()),
+            Err(Errno::EINTR) if pending_stop().is_err() => return Err("interrupted".into()),
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e.desc().to_string()),
         }
@@ -166,7 +166,7 @@ pub enum ReadResult {
 pub fn read_fd(fd: &OwnedFd, buf: &mut [u8], timeout_ms: Option<i32>) -> ReadResult {
     let end = timeout_ms.map(|ms| monotonic_seconds() + ms as f64 / 1000.0);
     loop {
-        if pending_signal().is_some() {
+        if pending_stop().is_err() {
             return ReadResult::Interrupted;
         }
         let left = end.map(|end| ms_ceil(end - monotonic_seconds()));

@@ -25,6 +25,7 @@ pub use files::{
     copy_file, file_size, is_dir, list_dir, make_dir, path_exists, read_file, remove_file,
     write_file,
 };
+pub use nix::sys::signal::Signal;
 pub use processes::{
     become_subreaper, child_pids_from_proc, current_pid, die_by_signal, die_with_parent, exit_now,
     fork, getpid, getppid, process_alive, process_state, send_signal, wait_child, ExitStatus,
@@ -35,9 +36,8 @@ pub use shared_memory::{
     futex_wait, futex_wake, memory_file, read_memory_file, SharedCounter, SharedRegion,
 };
 pub use signals::{
-    alarm_after, clear_pending_signal, ends_a_process, install_signal_handlers, pending_signal,
-    signal_name, signal_number, while_reading_input, SIGALRM, SIGCONT, SIGINT, SIGKILL, SIGNALS,
-    SIGTERM,
+    alarm_after, clear_pending_signal, ends_a_process, exit_code_for, install_signal_handlers,
+    pending_stop, signal_by_name, signal_name, signal_names, while_reading_input,
 };
 pub use sockets::{recv_frame, send_frame, socket_pair, Frame, MAX_FRAME_FDS};
 pub use terminal::{stderr_is_terminal, stderr_terminal_width};

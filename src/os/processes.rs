@@ -1,7 +1,7 @@
 //! Process calls: fork, wait, kill, exit, dying with the parent, and what /proc says of a process.
 
 use super::descriptors::wait_event;
-use super::signals::{forget_parent_signals, pending_signal};
+use super::signals::{exit_code_for, forget_parent_signals, pending_stop};
 use nix::errno::Errno;
 use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus};
@@ -34,7 +34,7 @@ pub fn getppid() -> i32 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
     Exited(i32),
-    Signaled(i32),
+    Signaled(Signal),
 }
 
 impl ExitStatus {
@@ -42,7 +42,7 @@ impl ExitStatus {
     pub fn code(self) -> i32 {
         match self {
             ExitStatus::Exited(code) => code,
-            ExitStatus::Signaled(sig) => 128 + sig,
+            ExitStatus::Signaled(sig) => exit_code_for(sig),
         }
     }
 }
@@ -109,17 +109,17 @@ pub fn exit_now(code: i32) -> ! {
 
 /// Ends this process by the default action of `sig`, so its parent sees it
 /// killed by that signal (as a shell does after Ctrl-C).
-pub fn die_by_signal(sig: i32) -> ! {
-    if let Ok(signal) = Signal::try_from(sig) {
-        let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
-        // SAFETY: installing the default action has no handler to be unsafe.
-        let _ = unsafe { signal::sigaction(signal, &default) };
-        let mut set = SigSet::empty();
-        set.add(signal);
-        let _ = signal::sigprocmask(signal::SigmaskHow::SIG_UNBLOCK, Some(&set), None);
-        let _ = signal::raise(signal);
-    }
-    exit_now(128 + sig)
+pub fn die_by_signal(sig: Signal) -> ! {
+    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    // SAFETY: the default action runs no handler of ours, so no code of this
+    // process can run in signal context because of it.
+    let _ = unsafe { signal::sigaction(sig, &default) };
+    let mut set = SigSet::empty();
+    set.add(sig);
+    let _ = signal::sigprocmask(signal::SigmaskHow::SIG_UNBLOCK, Some(&set), None);
+    let _ = signal::raise(sig);
+    // Only reached if the signal's default action does not end a process.
+    exit_now(exit_code_for(sig))
 }
 
 /// waitpid(2) on one child (`Some(pid)`) or any child (`None`).
@@ -140,7 +140,7 @@ pub fn wait_child(pid: Option<i32>, block: bool) -> Waited {
                 return Waited::Ended(pid.as_raw(), ExitStatus::Exited(code))
             }
             Ok(WaitStatus::Signaled(pid, sig, _)) => {
-                return Waited::Ended(pid.as_raw(), ExitStatus::Signaled(sig as i32))
+                return Waited::Ended(pid.as_raw(), ExitStatus::Signaled(sig))
             }
             Ok(_) => Waited::Running,
             Err(Errno::EINTR) => Waited::Interrupted,
@@ -149,7 +149,7 @@ pub fn wait_child(pid: Option<i32>, block: bool) -> Waited {
         if !block {
             return result;
         }
-        if pending_signal().is_some() {
+        if pending_stop().is_err() {
             return Waited::Interrupted;
         }
         wait_event(&[], None);
@@ -157,9 +157,8 @@ pub fn wait_child(pid: Option<i32>, block: bool) -> Waited {
 }
 
 /// Sends a signal; false when the process no longer exists.
-pub fn send_signal(pid: i32, sig: i32) -> Result<bool, String> {
-    let signal = Signal::try_from(sig).map_err(|e| e.desc().to_string())?;
-    match signal::kill(Pid::from_raw(pid), signal) {
+pub fn send_signal(pid: i32, sig: Signal) -> Result<bool, String> {
+    match signal::kill(Pid::from_raw(pid), sig) {
         Ok(()) => Ok(true),
         Err(Errno::ESRCH) => Ok(false),
         Err(e) => Err(e.desc().to_string()),

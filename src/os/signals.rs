@@ -1,56 +1,69 @@
 //! Signals: the handlers, the pending stop they leave for safe points, the wake pipe, signal names.
 
 use nix::errno::Errno;
+use nix::libc;
 use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
-/// Signal numbers by name, without the SIG prefix.
-pub const SIGNALS: &[(&str, i32)] = &[
-    ("HUP", 1),
-    ("INT", 2),
-    ("QUIT", 3),
-    ("ABRT", 6),
-    ("KILL", 9),
-    ("USR1", 10),
-    ("SEGV", 11),
-    ("USR2", 12),
-    ("PIPE", 13),
-    ("ALRM", 14),
-    ("TERM", 15),
-    ("CONT", 18),
-    ("STOP", 19),
-    ("TSTP", 20),
+/// The signals a script may name in `kill(h, "NAME")`, in number order.
+const NAMED_SIGNALS: [Signal; 14] = [
+    Signal::SIGHUP,
+    Signal::SIGINT,
+    Signal::SIGQUIT,
+    Signal::SIGABRT,
+    Signal::SIGKILL,
+    Signal::SIGUSR1,
+    Signal::SIGSEGV,
+    Signal::SIGUSR2,
+    Signal::SIGPIPE,
+    Signal::SIGALRM,
+    Signal::SIGTERM,
+    Signal::SIGCONT,
+    Signal::SIGSTOP,
+    Signal::SIGTSTP,
 ];
 
-/// Whether a signal's purpose is to end a process (so a stopped one must be woken for it).
-pub fn ends_a_process(sig: i32) -> bool {
-    [1, 2, 3, 6, 15].contains(&sig)
+/// `SIGTERM` to `"TERM"`: the name a script writes.
+fn script_name(sig: Signal) -> &'static str {
+    let name = sig.as_str();
+    name.strip_prefix("SIG").unwrap_or(name)
 }
 
-pub const SIGINT: i32 = 2;
-pub const SIGKILL: i32 = 9;
-pub const SIGTERM: i32 = 15;
-pub const SIGCONT: i32 = 18;
+/// The names a script may give `kill`, without the SIG prefix.
+pub fn signal_names() -> Vec<&'static str> {
+    NAMED_SIGNALS.iter().map(|&sig| script_name(sig)).collect()
+}
 
-/// `"TERM"` or `"SIGTERM"` to 15.
-pub fn signal_number(name: &str) -> Option<i32> {
+/// `"TERM"` or `"SIGTERM"` to `SIGTERM`, for the signals a script may name.
+pub fn signal_by_name(name: &str) -> Option<Signal> {
     let bare = name.strip_prefix("SIG").unwrap_or(name);
-    SIGNALS
+    NAMED_SIGNALS
         .iter()
-        .find(|(n, _)| *n == bare)
-        .map(|(_, num)| *num)
+        .copied()
+        .find(|&sig| script_name(sig) == bare)
 }
 
-/// 15 to `"SIGTERM"`.
-pub fn signal_name(sig: i32) -> String {
-    match SIGNALS.iter().find(|(_, num)| *num == sig) {
-        Some((name, _)) => format!("SIG{name}"),
-        None => format!("signal {sig}"),
-    }
+/// `SIGTERM` to `"SIGTERM"`, as messages and views show a signal.
+pub fn signal_name(sig: Signal) -> &'static str {
+    sig.as_str()
 }
 
-/// The last SIGINT or SIGTERM received and not yet handled (0: none).
+/// The shell's exit code for a process a signal ended: 128 + its number.
+/// The one place a signal becomes a number that a script or a parent sees.
+pub fn exit_code_for(sig: Signal) -> i32 {
+    128 + sig as i32
+}
+
+/// Whether a signal's purpose is to end a process (so a stopped one must be woken for it).
+pub fn ends_a_process(sig: Signal) -> bool {
+    matches!(
+        sig,
+        Signal::SIGHUP | Signal::SIGINT | Signal::SIGQUIT | Signal::SIGABRT | Signal::SIGTERM
+    )
+}
+
+/// The last SIGINT, SIGTERM or SIGALRM received and not yet acted on (0: none).
 static PENDING_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 /// The self-pipe every blocking wait polls; the signal handlers write a byte to it.
@@ -66,10 +79,10 @@ extern "C" fn on_signal(sig: nix::libc::c_int) {
     let saved = Errno::last_raw();
     let pending = PENDING_SIGNAL.load(Ordering::Relaxed);
     // A SIGINT raised for a SIGTERM (below) must not hide it.
-    if sig != nix::libc::SIGCHLD && !(sig == SIGINT && pending == SIGTERM) {
+    if sig != libc::SIGCHLD && !(sig == libc::SIGINT && pending == libc::SIGTERM) {
         PENDING_SIGNAL.store(sig, Ordering::Relaxed);
     }
-    if sig == SIGTERM && TERM_INTERRUPTS_INPUT.load(Ordering::Relaxed) {
+    if sig == libc::SIGTERM && TERM_INTERRUPTS_INPUT.load(Ordering::Relaxed) {
         // A line editor retries read(2) after signals it does not know, but
         // returns on SIGINT (as for Ctrl-C): raise one so that it does.
         let _ = signal::kill(nix::unistd::getpid(), Signal::SIGINT);
@@ -146,13 +159,22 @@ pub fn install_signal_handlers() {
     }
 }
 
-/// The signal that arrived, if any, for the interpreter to act on.
+/// The stop request that arrived and waits for a safe point: `Err` with
+/// SIGINT (Ctrl-C), SIGTERM, or the SIGALRM of --timeout. The one check every
+/// safe point makes; the evaluator turns the signal into an unwind with `?`.
 #[inline]
-pub fn pending_signal() -> Option<i32> {
+pub fn pending_stop() -> Result<(), Signal> {
     match PENDING_SIGNAL.load(Ordering::Relaxed) {
-        0 => None,
-        sig => Some(sig),
+        0 => Ok(()),
+        raw => Err(stop_signal(raw)),
     }
+}
+
+/// The handler stores only the signals it is installed for, so the
+/// conversion cannot fail; SIGTERM is a harmless answer if it ever did.
+#[cold]
+fn stop_signal(raw: i32) -> Signal {
+    Signal::try_from(raw).unwrap_or(Signal::SIGTERM)
 }
 
 /// Runs `f`, a wait for the user's input in a line editor, so that a SIGTERM
@@ -169,8 +191,6 @@ pub fn while_reading_input<T>(f: impl FnOnce() -> T) -> T {
 pub fn clear_pending_signal() {
     PENDING_SIGNAL.store(0, Ordering::Relaxed);
 }
-
-pub const SIGALRM: i32 = 14;
 
 /// Delivers SIGALRM to this process after `seconds` (for --timeout). A forked
 /// child does not inherit it.

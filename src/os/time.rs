@@ -1,7 +1,7 @@
 //! Clocks and sleeping: the monotonic clock every process shares, and sleeps a signal cuts short.
 
 use super::descriptors::wait_event;
-use super::signals::pending_signal;
+use super::signals::pending_stop;
 use nix::time::{clock_gettime, ClockId};
 
 /// Seconds on the monotonic clock, the same clock in every process of the tree.
@@ -20,7 +20,7 @@ pub fn sleep(seconds: f64) {
 /// Sleeps, returning early when SIGINT or SIGTERM arrives.
 pub fn sleep_interruptible(seconds: f64) {
     let end = monotonic_seconds() + seconds.min(1e9);
-    while pending_signal().is_none() {
+    while pending_stop().is_ok() {
         let left = end - monotonic_seconds();
         if left <= 0.0 {
             return;
