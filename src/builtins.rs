@@ -807,7 +807,7 @@ fn program_args(name: &str, args: &[Value], site: &CallSite) -> R<(String, Vec<S
     Ok((prog.clone(), rest.to_vec()))
 }
 
-fn cannot_run(prog: &str, reason: &str, site: &CallSite) -> Unwind {
+fn cannot_run(prog: &str, reason: &os::OsError, site: &CallSite) -> Unwind {
     error_help(
         format!("cannot run `{prog}`: {reason}"),
         site.arg(0),
@@ -898,7 +898,7 @@ impl Interp {
 
 // ---------------------------------------------------------------- files
 
-fn file_error(name: &str, path: &str, reason: String, site: &CallSite) -> Unwind {
+fn file_error(name: &str, path: &str, reason: os::OsError, site: &CallSite) -> Unwind {
     error(
         format!("{name}(\"{path}\"): {reason}"),
         site.span,

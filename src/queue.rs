@@ -58,7 +58,8 @@ pub struct Queue {
 impl Queue {
     /// A new queue holding at most `max_items` messages (0: no count limit).
     pub fn create(max_items: u64) -> Result<Queue, String> {
-        let region = SharedRegion::create("procscript-queue", DATA + QUEUE_BYTES)?;
+        let region = SharedRegion::create("procscript-queue", DATA + QUEUE_BYTES)
+            .map_err(|e| e.to_string())?;
         region.u64_at(MAX_ITEMS).store(max_items, SeqCst);
         static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let id = ((os::current_pid() as u64) << 32) | MADE.fetch_add(1, SeqCst);
@@ -70,7 +71,7 @@ impl Queue {
 
     /// A queue another process sent as a descriptor.
     pub fn open(fd: std::os::fd::OwnedFd) -> Result<Queue, String> {
-        let region = SharedRegion::open(fd)?;
+        let region = SharedRegion::open(fd).map_err(|e| e.to_string())?;
         if region.len() != DATA + QUEUE_BYTES {
             return Err("not a queue".into());
         }

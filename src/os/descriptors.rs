@@ -2,6 +2,7 @@
 
 use super::signals::{pending_stop, wake_pipe};
 use super::time::{monotonic_seconds, ms_ceil};
+use super::OsError;
 use nix::errno::Errno;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -74,7 +75,7 @@ pub(super) fn program_stdout_follows_print() {
 pub enum WriteError {
     /// The reading end is closed.
     BrokenPipe,
-    Other(String),
+    Other(OsError),
 }
 
 /// Writes all of `bytes`. A line short enough for one write(2) (every line up
@@ -85,7 +86,7 @@ pub fn write_all(fd: StdFd, mut bytes: &[u8]) -> Result<(), WriteError> {
             Ok(n) => bytes = &bytes[n..],
             Err(Errno::EINTR) | Err(Errno::EAGAIN) => continue,
             Err(Errno::EPIPE) => return Err(WriteError::BrokenPipe),
-            Err(e) => return Err(WriteError::Other(e.desc().to_string())),
+            Err(e) => return Err(WriteError::Other(OsError::Call(e))),
         }
     }
     Ok(())
@@ -136,18 +137,20 @@ pub fn wait_event(fds: &[&OwnedFd], timeout_ms: Option<i32>) -> Event {
 // ---------------------------------------------------------------- pipes
 
 /// A pipe whose ends close on exec.
-pub fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
-    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| e.desc().to_string())
+pub fn pipe() -> Result<(OwnedFd, OwnedFd), OsError> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(OsError::Call)
 }
 
 /// Writes all bytes to a pipe or file; gives up when SIGINT or SIGTERM arrives.
-pub fn write_fd(fd: &OwnedFd, mut bytes: &[u8]) -> Result<(), String> {
+pub fn write_fd(fd: &OwnedFd, mut bytes: &[u8]) -> Result<(), OsError> {
     while !bytes.is_empty() {
         match nix::unistd::write(fd, bytes) {
             Ok(n) => bytes = &bytes[n..],
-            Err(Errno::EINTR) if pending_stop().is_err() => return Err("interrupted".into()),
+            Err(Errno::EINTR) if pending_stop().is_err() => {
+                return Err(OsError::Call(Errno::EINTR))
+            }
             Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e.desc().to_string()),
+            Err(e) => return Err(OsError::Call(e)),
         }
     }
     Ok(())

@@ -1,23 +1,32 @@
 //! Files and folders for the script's file builtins, with errors worded for people.
 
-fn io_error(e: std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        std::io::ErrorKind::AlreadyExists => "it already exists".to_string(),
-        _ => {
-            let text = e.to_string();
-            // "No such file or directory (os error 2)" reads better without the number.
-            text.split(" (os error").next().unwrap_or(&text).to_string()
-        }
+use super::OsError;
+use nix::errno::Errno;
+
+/// The words for a file call's errno, as people think of files and folders.
+pub(super) fn describe(errno: Errno) -> &'static str {
+    match errno {
+        Errno::ENOENT => "no such file or folder",
+        Errno::EACCES | Errno::EPERM => "permission denied",
+        Errno::EEXIST => "it already exists",
+        errno => errno.desc(),
     }
 }
 
-pub fn read_file(path: &str) -> Result<Vec<u8>, String> {
+/// Keeps std's error as its errno; the few std makes up itself (a path with
+/// a NUL byte, copying a folder) have none and keep std's words.
+fn io_error(e: std::io::Error) -> OsError {
+    match e.raw_os_error() {
+        Some(raw) => OsError::File(Errno::from_raw(raw)),
+        None => OsError::NoErrno(e.to_string()),
+    }
+}
+
+pub fn read_file(path: &str) -> Result<Vec<u8>, OsError> {
     std::fs::read(path).map_err(io_error)
 }
 
-pub fn write_file(path: &str, bytes: &[u8], append: bool) -> Result<(), String> {
+pub fn write_file(path: &str, bytes: &[u8], append: bool) -> Result<(), OsError> {
     use std::io::Write;
     let mut file = std::fs::OpenOptions::new()
         .create(true)
@@ -30,7 +39,7 @@ pub fn write_file(path: &str, bytes: &[u8], append: bool) -> Result<(), String> 
 }
 
 /// The names in a folder, sorted.
-pub fn list_dir(path: &str) -> Result<Vec<String>, String> {
+pub fn list_dir(path: &str) -> Result<Vec<String>, OsError> {
     let mut names: Vec<String> = std::fs::read_dir(path)
         .map_err(io_error)?
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
@@ -40,15 +49,15 @@ pub fn list_dir(path: &str) -> Result<Vec<String>, String> {
 }
 
 /// Creates a folder and any missing parents; fine if it exists.
-pub fn make_dir(path: &str) -> Result<(), String> {
+pub fn make_dir(path: &str) -> Result<(), OsError> {
     std::fs::create_dir_all(path).map_err(io_error)
 }
 
-pub fn copy_file(from: &str, to: &str) -> Result<u64, String> {
+pub fn copy_file(from: &str, to: &str) -> Result<u64, OsError> {
     std::fs::copy(from, to).map_err(io_error)
 }
 
-pub fn remove_file(path: &str) -> Result<(), String> {
+pub fn remove_file(path: &str) -> Result<(), OsError> {
     std::fs::remove_file(path).map_err(io_error)
 }
 
@@ -60,6 +69,6 @@ pub fn is_dir(path: &str) -> bool {
     std::path::Path::new(path).is_dir()
 }
 
-pub fn file_size(path: &str) -> Result<u64, String> {
+pub fn file_size(path: &str) -> Result<u64, OsError> {
     std::fs::metadata(path).map(|m| m.len()).map_err(io_error)
 }

@@ -2,6 +2,7 @@
 
 use super::descriptors::wait_event;
 use super::signals::{exit_code_for, forget_parent_signals, pending_stop};
+use super::OsError;
 use nix::errno::Errno;
 use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus};
@@ -54,7 +55,7 @@ pub enum Forked {
 
 /// fork(2). Nothing is buffered in this process (print writes directly), and
 /// std's streams are flushed anyway, so no output can be printed twice.
-pub fn fork() -> Result<Forked, String> {
+pub fn fork() -> Result<Forked, OsError> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
@@ -95,7 +96,7 @@ pub fn fork() -> Result<Forked, String> {
         }
         Err(e) => {
             restore(&before);
-            Err(e.desc().to_string())
+            Err(OsError::Call(e))
         }
     }
 }
@@ -157,11 +158,11 @@ pub fn wait_child(pid: Option<i32>, block: bool) -> Waited {
 }
 
 /// Sends a signal; false when the process no longer exists.
-pub fn send_signal(pid: i32, sig: Signal) -> Result<bool, String> {
+pub fn send_signal(pid: i32, sig: Signal) -> Result<bool, OsError> {
     match signal::kill(Pid::from_raw(pid), sig) {
         Ok(()) => Ok(true),
         Err(Errno::ESRCH) => Ok(false),
-        Err(e) => Err(e.desc().to_string()),
+        Err(e) => Err(OsError::Call(e)),
     }
 }
 

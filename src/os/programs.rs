@@ -2,15 +2,16 @@
 
 use super::descriptors::{pipe, program_stdout_follows_print};
 use super::processes::{current_pid, die_with_parent, exit_now, fork, Forked};
+use super::OsError;
 use nix::errno::Errno;
 use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::unistd::Pid;
 use std::os::fd::OwnedFd;
 
-fn c_strings(prog: &str, args: &[String]) -> Result<Vec<std::ffi::CString>, String> {
+fn c_strings(prog: &str, args: &[String]) -> Result<Vec<std::ffi::CString>, OsError> {
     std::iter::once(prog)
         .chain(args.iter().map(String::as_str))
-        .map(|a| std::ffi::CString::new(a).map_err(|_| format!("argument {a:?} holds a NUL byte")))
+        .map(|a| std::ffi::CString::new(a).map_err(|_| OsError::NulInArgument(a.to_string())))
         .collect()
 }
 
@@ -28,7 +29,7 @@ fn reset_for_exec() {
 }
 
 /// execvp(3): replaces this process; returns only the reason it failed.
-pub fn exec_program(prog: &str, args: &[String]) -> String {
+pub fn exec_program(prog: &str, args: &[String]) -> OsError {
     let argv = match c_strings(prog, args) {
         Ok(argv) => argv,
         Err(reason) => return reason,
@@ -40,7 +41,7 @@ pub fn exec_program(prog: &str, args: &[String]) -> String {
     program_stdout_follows_print();
     reset_for_exec();
     let reason = match nix::unistd::execvp(&argv[0], &argv) {
-        Err(e) => describe_exec_error(e),
+        Err(e) => OsError::Program(e),
         Ok(never) => match never {},
     };
     if let Some(saved) = saved_stdout {
@@ -49,11 +50,12 @@ pub fn exec_program(prog: &str, args: &[String]) -> String {
     reason
 }
 
-fn describe_exec_error(e: Errno) -> String {
-    match e {
-        Errno::ENOENT => "no such program".to_string(),
-        Errno::EACCES => "permission denied".to_string(),
-        e => e.desc().to_string(),
+/// The words for an exec's errno, as people think of programs.
+pub(super) fn describe(errno: Errno) -> &'static str {
+    match errno {
+        Errno::ENOENT => "no such program",
+        Errno::EACCES => "permission denied",
+        errno => errno.desc(),
     }
 }
 
@@ -63,7 +65,7 @@ pub fn start_program(
     prog: &str,
     args: &[String],
     capture: bool,
-) -> Result<(i32, Option<OwnedFd>), String> {
+) -> Result<(i32, Option<OwnedFd>), OsError> {
     let argv = c_strings(prog, args)?;
     // The child reports an exec failure (its errno) through this pipe; on
     // success exec closes it (O_CLOEXEC) and the parent reads nothing.
@@ -111,9 +113,8 @@ pub fn start_program(
             if got == 4 {
                 // exec failed: the child exits at once; reap it here.
                 let _ = nix::sys::wait::waitpid(Pid::from_raw(pid), None);
-                return Err(describe_exec_error(Errno::from_raw(i32::from_le_bytes(
-                    errno,
-                ))));
+                let errno = Errno::from_raw(i32::from_le_bytes(errno));
+                return Err(OsError::Program(errno));
             }
             Ok((pid, out_read))
         }

@@ -1,5 +1,6 @@
 //! Memory every process of a run shares: memory files, the process counter, regions and futexes.
 
+use super::OsError;
 use nix::errno::Errno;
 use std::os::fd::OwnedFd;
 use std::ptr::NonNull;
@@ -7,16 +8,16 @@ use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// An anonymous in-memory file that every process of a run can append to
 /// (they share its offset), read back whole by `read_memory_file`.
-pub fn memory_file(name: &str) -> Result<OwnedFd, String> {
+pub fn memory_file(name: &str) -> Result<OwnedFd, OsError> {
     use nix::fcntl::{fcntl, FcntlArg, OFlag};
     use nix::sys::memfd::{memfd_create, MFdFlags};
-    let fd = memfd_create(name, MFdFlags::MFD_CLOEXEC).map_err(|e| e.desc().to_string())?;
-    fcntl(&fd, FcntlArg::F_SETFL(OFlag::O_APPEND)).map_err(|e| e.desc().to_string())?;
+    let fd = memfd_create(name, MFdFlags::MFD_CLOEXEC).map_err(OsError::Call)?;
+    fcntl(&fd, FcntlArg::F_SETFL(OFlag::O_APPEND)).map_err(OsError::Call)?;
     Ok(fd)
 }
 
 /// Everything written to a memory file, from its start.
-pub fn read_memory_file(fd: &OwnedFd) -> Result<Vec<u8>, String> {
+pub fn read_memory_file(fd: &OwnedFd) -> Result<Vec<u8>, OsError> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -24,7 +25,7 @@ pub fn read_memory_file(fd: &OwnedFd) -> Result<Vec<u8>, String> {
             Ok(0) => return Ok(out),
             Ok(n) => out.extend_from_slice(&buf[..n]),
             Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e.desc().to_string()),
+            Err(e) => return Err(OsError::Call(e)),
         }
     }
 }
@@ -135,22 +136,22 @@ pub struct SharedRegion {
 
 impl SharedRegion {
     /// A fresh zeroed region of `len` bytes (pages are only used once written).
-    pub fn create(name: &str, len: usize) -> Result<SharedRegion, String> {
+    pub fn create(name: &str, len: usize) -> Result<SharedRegion, OsError> {
         use nix::sys::memfd::{memfd_create, MFdFlags};
-        let fd = memfd_create(name, MFdFlags::MFD_CLOEXEC).map_err(|e| e.desc().to_string())?;
-        nix::unistd::ftruncate(&fd, len as i64).map_err(|e| e.desc().to_string())?;
+        let fd = memfd_create(name, MFdFlags::MFD_CLOEXEC).map_err(OsError::Call)?;
+        nix::unistd::ftruncate(&fd, len as i64).map_err(OsError::Call)?;
         Self::map(fd, len)
     }
 
     /// Maps a region another process created and sent as a descriptor.
-    pub fn open(fd: OwnedFd) -> Result<SharedRegion, String> {
-        let stat = nix::sys::stat::fstat(&fd).map_err(|e| e.desc().to_string())?;
+    pub fn open(fd: OwnedFd) -> Result<SharedRegion, OsError> {
+        let stat = nix::sys::stat::fstat(&fd).map_err(OsError::Call)?;
         Self::map(fd, stat.st_size.max(0) as usize)
     }
 
-    fn map(fd: OwnedFd, len: usize) -> Result<SharedRegion, String> {
+    fn map(fd: OwnedFd, len: usize) -> Result<SharedRegion, OsError> {
         use nix::sys::mman::{MapFlags, ProtFlags};
-        let size = std::num::NonZeroUsize::new(len).ok_or("empty region")?;
+        let size = std::num::NonZeroUsize::new(len).ok_or(OsError::EmptyRegion)?;
         // SAFETY: maps `len` bytes of a memfd we own, shared; the mapping lives
         // until Drop unmaps it, and all access goes through bounds checks below.
         let ptr = unsafe {
@@ -163,7 +164,7 @@ impl SharedRegion {
                 0,
             )
         }
-        .map_err(|e| e.desc().to_string())?;
+        .map_err(OsError::Call)?;
         Ok(SharedRegion {
             ptr: ptr.cast(),
             len,

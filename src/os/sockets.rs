@@ -1,10 +1,11 @@
 //! Unix socket pairs that carry framed messages with descriptors attached (pool workers).
 
+use super::OsError;
 use nix::errno::Errno;
 use std::os::fd::OwnedFd;
 
 /// A connected pair of stream sockets, closed on exec.
-pub fn socket_pair() -> Result<(OwnedFd, OwnedFd), String> {
+pub fn socket_pair() -> Result<(OwnedFd, OwnedFd), OsError> {
     use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
     socketpair(
         AddressFamily::Unix,
@@ -12,14 +13,14 @@ pub fn socket_pair() -> Result<(OwnedFd, OwnedFd), String> {
         None,
         SockFlag::SOCK_CLOEXEC,
     )
-    .map_err(|e| e.desc().to_string())
+    .map_err(OsError::Call)
 }
 
 /// Most descriptors one frame may carry.
 pub const MAX_FRAME_FDS: usize = 64;
 
 /// Sends one frame (a length, then the bytes) with descriptors attached.
-pub fn send_frame(sock: &OwnedFd, bytes: &[u8], fds: &[std::os::fd::RawFd]) -> Result<(), String> {
+pub fn send_frame(sock: &OwnedFd, bytes: &[u8], fds: &[std::os::fd::RawFd]) -> Result<(), OsError> {
     use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, UnixAddr};
     use std::io::IoSlice;
     use std::os::fd::AsRawFd;
@@ -38,14 +39,14 @@ pub fn send_frame(sock: &OwnedFd, bytes: &[u8], fds: &[std::os::fd::RawFd]) -> R
         ) {
             Ok(n) => break n,
             Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e.desc().to_string()),
+            Err(e) => return Err(OsError::Call(e)),
         }
     };
     while sent < frame.len() {
         match nix::unistd::write(sock, &frame[sent..]) {
             Ok(n) => sent += n,
             Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e.desc().to_string()),
+            Err(e) => return Err(OsError::Call(e)),
         }
     }
     Ok(())
@@ -55,7 +56,7 @@ pub fn send_frame(sock: &OwnedFd, bytes: &[u8], fds: &[std::os::fd::RawFd]) -> R
 pub type Frame = (Vec<u8>, Vec<OwnedFd>);
 
 /// Receives one frame and its descriptors; `None` at a clean end of stream.
-pub fn recv_frame(sock: &OwnedFd) -> Result<Option<Frame>, String> {
+pub fn recv_frame(sock: &OwnedFd) -> Result<Option<Frame>, OsError> {
     use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, UnixAddr};
     use std::io::IoSliceMut;
     use std::os::fd::{AsRawFd, FromRawFd};
@@ -71,7 +72,7 @@ pub fn recv_frame(sock: &OwnedFd) -> Result<Option<Frame>, String> {
         ) {
             Ok(msg) => {
                 let mut fds = Vec::new();
-                for c in msg.cmsgs().map_err(|e| e.desc().to_string())? {
+                for c in msg.cmsgs().map_err(OsError::Call)? {
                     if let ControlMessageOwned::ScmRights(raw) = c {
                         // SAFETY: the kernel just created these descriptors for
                         // this process; nothing else owns them.
@@ -84,7 +85,7 @@ pub fn recv_frame(sock: &OwnedFd) -> Result<Option<Frame>, String> {
                 break (msg.bytes, fds);
             }
             Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e.desc().to_string()),
+            Err(e) => return Err(OsError::Call(e)),
         }
     };
     if got == 0 {
@@ -97,13 +98,13 @@ pub fn recv_frame(sock: &OwnedFd) -> Result<Option<Frame>, String> {
     Ok(Some((body, fds)))
 }
 
-fn read_exact(fd: &OwnedFd, mut buf: &mut [u8]) -> Result<(), String> {
+fn read_exact(fd: &OwnedFd, mut buf: &mut [u8]) -> Result<(), OsError> {
     while !buf.is_empty() {
         match nix::unistd::read(fd, buf) {
-            Ok(0) => return Err("the other end closed in the middle of a message".into()),
+            Ok(0) => return Err(OsError::ClosedMidMessage),
             Ok(n) => buf = &mut buf[n..],
             Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e.desc().to_string()),
+            Err(e) => return Err(OsError::Call(e)),
         }
     }
     Ok(())
