@@ -403,8 +403,8 @@ impl Engine {
         let outcome = match interp.end_process(result) {
             Stop::Exit(code) => Outcome::Exited(code),
             Stop::Error(diag) => Outcome::Failed(diag),
-            Stop::Signal(sig) if sig == crate::os::SIGALRM => Outcome::TimedOut,
-            Stop::Signal(sig) => Outcome::Signaled(sig),
+            Stop::Signal(crate::os::Signal::SIGALRM) => Outcome::TimedOut,
+            Stop::Signal(sig) => Outcome::Signaled(sig as i32),
         };
         if let Some(recorder) = &interp.recorder {
             self.write_views(recorder);

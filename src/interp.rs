@@ -30,8 +30,9 @@ pub struct Unwind(Box<Stop>);
 pub enum Stop {
     Error(Diag),
     Exit(i32),
-    /// SIGINT or SIGTERM arrived: stop the children and end by that signal.
-    Signal(i32),
+    /// SIGINT, SIGTERM or --timeout's SIGALRM arrived: stop the children and
+    /// end by that signal.
+    Signal(os::Signal),
 }
 
 impl Unwind {
@@ -41,10 +42,6 @@ impl Unwind {
 
     pub fn exit(code: i32) -> Self {
         Unwind(Box::new(Stop::Exit(code)))
-    }
-
-    pub fn signal(sig: i32) -> Self {
-        Unwind(Box::new(Stop::Signal(sig)))
     }
 
     pub fn from_stop(stop: Stop) -> Self {
@@ -69,6 +66,14 @@ impl Unwind {
             Stop::Error(diag) => Some(diag),
             Stop::Exit(_) | Stop::Signal(_) => None,
         }
+    }
+}
+
+/// A stop signal found pending at a safe point (`os::pending_stop()?`): the
+/// one way a signal becomes an unwind.
+impl From<os::Signal> for Unwind {
+    fn from(sig: os::Signal) -> Self {
+        Unwind(Box::new(Stop::Signal(sig)))
     }
 }
 
@@ -231,10 +236,7 @@ impl Interp {
     /// Turns a SIGINT or SIGTERM that arrived into an unwind, at a safe point.
     #[inline]
     pub(crate) fn check_signal(&self) -> R<()> {
-        match os::pending_signal() {
-            None => Ok(()),
-            Some(sig) => Err(Unwind::signal(sig)),
-        }
+        Ok(os::pending_stop()?)
     }
 
     /// A safe point of a loop or call: a signal that arrived, or the end of

@@ -9,6 +9,8 @@
 //! The pipeline is `parser` (pest grammar to `ast`), `compile` (names to slots,
 //! `ir`), then `interp` (evaluation). Every OS call lives in `os`.
 
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 #[doc(hidden)]
 pub mod ast;
 #[doc(hidden)]

@@ -1,5 +1,7 @@
 //! The `procscript` command: reads a script, runs it, reports errors, exits with the right code.
 
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 #[cfg(feature = "prompt")]
 mod prompt;
 

@@ -93,7 +93,7 @@ fn wait_for(arg: Option<&Value>, site: &CallSite, i: usize) -> R<Wait> {
 
 fn queue_error(e: QueueError, op: &str, seconds: Option<&Value>, site: &CallSite) -> Unwind {
     match e {
-        QueueError::Interrupted(sig) => Unwind::signal(sig),
+        QueueError::Interrupted(sig) => Unwind::from(sig),
         QueueError::Timeout => {
             let (state, what) = if op == "put" {
                 ("full", "room")

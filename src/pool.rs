@@ -3,7 +3,7 @@
 //! replaced, so a pool never hangs.
 
 use crate::ast::Span;
-use crate::interp::{error, error_help, Interp, Stop, Unwind, R};
+use crate::interp::{error, error_help, Interp, Stop, R};
 use crate::os::{self, Event, Forked};
 use crate::queue::Queue;
 use crate::record::Kind as Note;
@@ -440,9 +440,7 @@ impl Interp {
                 Event::Readable(k) => self.receive(pool, busy[k], span)?,
                 Event::Timeout => return Ok(false),
                 Event::Woken => {
-                    if let Some(sig) = os::pending_signal() {
-                        return Err(Unwind::signal(sig));
-                    }
+                    os::pending_stop()?;
                     if left == Some(0) {
                         return Ok(false);
                     }

@@ -168,13 +168,6 @@ fn describe_child(name: &str, pid: i32) -> String {
     }
 }
 
-fn signal_unwind() -> R<()> {
-    match os::pending_signal() {
-        Some(sig) => Err(Unwind::signal(sig)),
-        None => Ok(()),
-    }
-}
-
 /// When a wait with a timeout must give up.
 #[derive(Clone, Copy)]
 struct Deadline(Option<f64>);
@@ -241,7 +234,7 @@ impl Interp {
         let me = self.procs.me;
         self.procs.child_holds_queues(me);
         if !os::die_with_parent(parent) {
-            os::die_by_signal(os::SIGTERM);
+            os::die_by_signal(os::Signal::SIGTERM);
         }
     }
 
@@ -420,7 +413,7 @@ impl Interp {
                 ReadResult::Data(n) => received.extend_from_slice(&buf[..n]),
                 ReadResult::Eof => *pipe = None,
                 ReadResult::Timeout => return Ok(false),
-                ReadResult::Interrupted => signal_unwind()?,
+                ReadResult::Interrupted => os::pending_stop()?,
             }
         }
         Ok(true)
@@ -436,7 +429,7 @@ impl Interp {
             let block = deadline.0.is_none();
             match os::wait_child(Some(pid), block) {
                 Waited::Ended(pid, status) => self.record_exit(pid, status),
-                Waited::Interrupted => signal_unwind()?,
+                Waited::Interrupted => os::pending_stop()?,
                 Waited::NoChildren => {
                     // Cannot happen for a child we have not reaped; do not wait forever.
                     self.procs.children[i].status = Some(ExitStatus::Exited(0));
@@ -448,7 +441,7 @@ impl Interp {
                     }
                     let left = deadline.left_ms().unwrap_or(0) as f64 / 1000.0;
                     os::pause_for_children(left);
-                    signal_unwind()?;
+                    os::pending_stop()?;
                 }
             }
         }
@@ -529,7 +522,7 @@ impl Interp {
             return Ok(Value::Nil);
         }
         // Ctrl-C reaches the children too: report our own signal, not their deaths.
-        signal_unwind()?;
+        os::pending_stop()?;
         let child = &mut self.procs.children[i];
         child.waited = true;
         let status = child.status.expect("waited for");
@@ -596,7 +589,7 @@ impl Interp {
             self.drain_ready_pipes();
             // Wakes on SIGCHLD; the timeout only bounds how long a pipe may stay full.
             os::pause_for_children(0.01);
-            signal_unwind()?;
+            os::pending_stop()?;
         }
     }
 
@@ -637,7 +630,7 @@ impl Interp {
     }
 
     /// `kill(h, sig)`: false when the child had already ended.
-    pub fn signal_child(&mut self, target: &Value, sig: i32, span: Span) -> R<bool> {
+    pub fn signal_child(&mut self, target: &Value, sig: os::Signal, span: Span) -> R<bool> {
         let i = self.child_index(target, span, "signal")?;
         let child = &self.procs.children[i];
         // A reaped child's pid may belong to another process by now.
@@ -647,14 +640,14 @@ impl Interp {
         let pid = child.pid;
         self.note(|| Event::Killed {
             target: pid,
-            signal: os::signal_name(sig),
+            signal: os::signal_name(sig).to_string(),
         });
         let sent = os::send_signal(pid, sig)
             .map_err(|reason| error(format!("kill failed: {reason}"), span, "here"))?;
         // A stopped child would keep a signal meant to end it pending, and a
         // later `join` would hang: wake it so that it acts on the signal.
         if sent && os::ends_a_process(sig) {
-            let _ = os::send_signal(pid, os::SIGCONT);
+            let _ = os::send_signal(pid, os::Signal::SIGCONT);
         }
         Ok(sent)
     }
@@ -694,7 +687,7 @@ impl Interp {
             Err(unwind) => unwind.into_stop(),
         };
         // An error caused by a Ctrl-C or SIGTERM (a child it killed) is the signal's doing.
-        if let (Stop::Error(_), Some(sig)) = (&stop, os::pending_signal()) {
+        if let (Stop::Error(_), Err(sig)) = (&stop, os::pending_stop()) {
             stop = Stop::Signal(sig);
         }
         if let Stop::Exit(_) = stop {
@@ -717,7 +710,7 @@ impl Interp {
             }
             // A signal's end is seen by the parent (waitpid), or below for the root.
             Stop::Signal(sig) if self.procs.is_root() => {
-                let code = 128 + sig;
+                let code = os::exit_code_for(*sig);
                 self.note(|| Event::Ended { code });
             }
             Stop::Signal(_) => {}
@@ -779,8 +772,8 @@ impl Interp {
                 target: pid,
                 signal: "SIGTERM".into(),
             });
-            let _ = os::send_signal(pid, os::SIGTERM);
-            let _ = os::send_signal(pid, os::SIGCONT);
+            let _ = os::send_signal(pid, os::Signal::SIGTERM);
+            let _ = os::send_signal(pid, os::Signal::SIGCONT);
         }
         let deadline = Deadline::after(Some(GRACE_SECONDS));
         while !live(self).is_empty() && !deadline.passed() {
@@ -794,7 +787,7 @@ impl Interp {
                 target: pid,
                 signal: "SIGKILL".into(),
             });
-            let _ = os::send_signal(pid, os::SIGKILL);
+            let _ = os::send_signal(pid, os::Signal::SIGKILL);
             if let Waited::Ended(pid, status) = os::wait_child(Some(pid), true) {
                 self.record_exit(pid, status);
             }

@@ -39,7 +39,7 @@ pub enum QueueError {
     /// No other process that holds the queue is still running.
     Hopeless,
     /// SIGINT or SIGTERM arrived while waiting.
-    Interrupted(i32),
+    Interrupted(os::Signal),
     TooLarge(usize),
     /// The caller's idle work asked to stop waiting.
     Aborted,
@@ -58,7 +58,8 @@ pub struct Queue {
 impl Queue {
     /// A new queue holding at most `max_items` messages (0: no count limit).
     pub fn create(max_items: u64) -> Result<Queue, String> {
-        let region = SharedRegion::create("procscript-queue", DATA + QUEUE_BYTES)?;
+        let region = SharedRegion::create("procscript-queue", DATA + QUEUE_BYTES)
+            .map_err(|e| e.to_string())?;
         region.u64_at(MAX_ITEMS).store(max_items, SeqCst);
         static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let id = ((os::current_pid() as u64) << 32) | MADE.fetch_add(1, SeqCst);
@@ -70,7 +71,7 @@ impl Queue {
 
     /// A queue another process sent as a descriptor.
     pub fn open(fd: std::os::fd::OwnedFd) -> Result<Queue, String> {
-        let region = SharedRegion::open(fd)?;
+        let region = SharedRegion::open(fd).map_err(|e| e.to_string())?;
         if region.len() != DATA + QUEUE_BYTES {
             return Err("not a queue".into());
         }
@@ -184,9 +185,7 @@ impl Queue {
 
     /// Sleeps until the queue changes from `seen`, or the wait's end.
     fn wait_for_change(&self, seen: u32, wait: Wait, idle: Idle) -> Result<(), QueueError> {
-        if let Some(sig) = os::pending_signal() {
-            return Err(QueueError::Interrupted(sig));
-        }
+        os::pending_stop().map_err(QueueError::Interrupted)?;
         let more_work = idle().map_err(|()| QueueError::Aborted)?;
         if self.region.u32_at(CHANGED).load(SeqCst) != seen {
             return Ok(());
@@ -208,9 +207,7 @@ impl Queue {
         waiters.fetch_add(1, SeqCst);
         os::futex_wait(self.region.u32_at(CHANGED), seen, tick_ms);
         waiters.fetch_sub(1, SeqCst);
-        if let Some(sig) = os::pending_signal() {
-            return Err(QueueError::Interrupted(sig));
-        }
+        os::pending_stop().map_err(QueueError::Interrupted)?;
         // Nothing changed in a whole tick: is anyone left who could change it?
         // (A wait with a timeout ends by itself, so only waits without one are checked.)
         if matches!(wait, Wait::Forever)

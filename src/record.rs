@@ -76,7 +76,8 @@ pub struct EventLog {
 impl EventLog {
     pub fn create() -> Result<EventLog, String> {
         Ok(EventLog {
-            region: SharedRegion::create("procscript-events", DATA + LOG_BYTES)?,
+            region: SharedRegion::create("procscript-events", DATA + LOG_BYTES)
+                .map_err(|e| e.to_string())?,
         })
     }
 

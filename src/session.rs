@@ -114,7 +114,7 @@ impl<'e> Session<'e> {
     /// then stops the session's children and returns 143. (See
     /// [`Session::read_input`].)
     pub fn terminated(&self) -> bool {
-        os::pending_signal() == Some(os::SIGTERM)
+        os::pending_stop() == Err(os::Signal::SIGTERM)
     }
 
     /// The text the last entry's errors refer to (every entry so far, named `<prompt>`).
@@ -196,7 +196,7 @@ impl<'e> Session<'e> {
             Ok(value) => return Entry::Done(value.filter(|v| !matches!(v, Value::Nil))),
             Err(unwind) => unwind.into_stop(),
         };
-        let interrupted = os::pending_signal() == Some(os::SIGINT);
+        let interrupted = os::pending_stop() == Err(os::Signal::SIGINT);
         match stop {
             Stop::Error(_) | Stop::Signal(_) if interrupted => {
                 interp.stop_children();
@@ -234,10 +234,7 @@ impl<'e> Session<'e> {
             return 0;
         }
         self.ended = true;
-        let how = match os::pending_signal() {
-            Some(sig) => Err(Unwind::signal(sig)),
-            None => Ok(()),
-        };
+        let how = os::pending_stop().map_err(Unwind::from);
         let outcome = self.engine.finish(interp, how);
         if let Outcome::Failed(diag) = &outcome {
             eprint!("{}", diag.render(&self.last, false));

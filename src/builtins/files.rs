@@ -5,7 +5,7 @@ use crate::interp::{error, error_help, Interp, Unwind, R};
 use crate::os;
 use crate::value::Value;
 
-fn file_error(name: &str, path: &str, reason: String, site: &CallSite) -> Unwind {
+fn file_error(name: &str, path: &str, reason: os::OsError, site: &CallSite) -> Unwind {
     error(
         format!("{name}(\"{path}\"): {reason}"),
         site.span,

@@ -16,14 +16,13 @@ pub(super) fn state(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<V
 
 pub(super) fn kill(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let sig = match args.get(1) {
-        None => os::SIGTERM,
-        Some(Value::Str(name)) => os::signal_number(name).ok_or_else(|| {
-            let known: Vec<&str> = os::SIGNALS.iter().map(|(n, _)| *n).collect();
+        None => os::Signal::SIGTERM,
+        Some(Value::Str(name)) => os::signal_by_name(name).ok_or_else(|| {
             error_help(
                 format!("unknown signal \"{name}\""),
                 site.arg(1),
                 "not a signal name",
-                format!("signal names: {}", known.join(", ")),
+                format!("signal names: {}", os::signal_names().join(", ")),
             )
         })?,
         Some(other) => {
@@ -37,7 +36,7 @@ pub(super) fn kill(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Va
 
 pub(super) fn terminate(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     interp
-        .signal_child(&args[0], os::SIGTERM, site.arg(0))
+        .signal_child(&args[0], os::Signal::SIGTERM, site.arg(0))
         .map(Value::Bool)
 }
 

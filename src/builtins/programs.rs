@@ -22,7 +22,7 @@ fn program_args(name: &str, args: &[Value], site: &CallSite) -> R<(String, Vec<S
     Ok((prog.clone(), rest.to_vec()))
 }
 
-fn cannot_run(prog: &str, reason: &str, site: &CallSite) -> Unwind {
+fn cannot_run(prog: &str, reason: &os::OsError, site: &CallSite) -> Unwind {
     error_help(
         format!("cannot run `{prog}`: {reason}"),
         site.arg(0),

@@ -1,0 +1,193 @@
+//! The standard streams, pipes and waiting on descriptors: where bytes go in and out.
+
+use super::signals::{pending_stop, wake_pipe};
+use super::time::{monotonic_seconds, ms_ceil};
+use super::OsError;
+use nix::errno::Errno;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// The standard streams scripts write to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StdFd {
+    Out,
+    Err,
+}
+
+impl StdFd {
+    pub fn name(self) -> &'static str {
+        match self {
+            StdFd::Out => "stdout",
+            StdFd::Err => "stderr",
+        }
+    }
+
+    fn write(self, bytes: &[u8]) -> nix::Result<usize> {
+        // Bypasses Rust's stdout buffer on purpose: nothing is ever buffered,
+        // so nothing can be printed twice after a fork.
+        match self {
+            StdFd::Out => {
+                // SAFETY: PRINT_FD is stdout, or a descriptor the embedding
+                // Engine keeps open for the whole run (see `PrintRedirect`).
+                let fd = unsafe { BorrowedFd::borrow_raw(PRINT_FD.load(Ordering::Relaxed)) };
+                nix::unistd::write(fd, bytes)
+            }
+            StdFd::Err => nix::unistd::write(std::io::stderr(), bytes),
+        }
+    }
+}
+
+/// Where `print` writes: stdout (1), unless an embedding host redirected it.
+/// A process-wide setting, as stdout itself is: forked children inherit it.
+static PRINT_FD: AtomicI32 = AtomicI32::new(1);
+
+/// Sends `print` (and the output of programs that `run` starts) to `fd` until
+/// dropped. The caller keeps `fd` open while this lives.
+pub struct PrintRedirect {
+    previous: RawFd,
+}
+
+impl PrintRedirect {
+    pub fn new(fd: BorrowedFd<'_>) -> PrintRedirect {
+        use std::os::fd::AsRawFd;
+        PrintRedirect {
+            previous: PRINT_FD.swap(fd.as_raw_fd(), Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for PrintRedirect {
+    fn drop(&mut self) {
+        PRINT_FD.store(self.previous, Ordering::Relaxed);
+    }
+}
+
+/// In a child about to become a program: its stdout is where `print` writes.
+pub(super) fn program_stdout_follows_print() {
+    let fd = PRINT_FD.load(Ordering::Relaxed);
+    if fd != 1 {
+        // SAFETY: as in `StdFd::write`, the descriptor is open for the run.
+        let _ = nix::unistd::dup2_stdout(unsafe { BorrowedFd::borrow_raw(fd) });
+    }
+}
+
+#[derive(Debug)]
+pub enum WriteError {
+    /// The reading end is closed.
+    BrokenPipe,
+    Other(OsError),
+}
+
+/// Writes all of `bytes`. A line short enough for one write(2) (every line up
+/// to PIPE_BUF into a pipe) goes out whole, never interleaved with another process's.
+pub fn write_all(fd: StdFd, mut bytes: &[u8]) -> Result<(), WriteError> {
+    while !bytes.is_empty() {
+        match fd.write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(Errno::EINTR) | Err(Errno::EAGAIN) => continue,
+            Err(Errno::EPIPE) => return Err(WriteError::BrokenPipe),
+            Err(e) => return Err(WriteError::Other(OsError::Call(e))),
+        }
+    }
+    Ok(())
+}
+
+/// What ended a `wait_event`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event {
+    /// This one of the watched descriptors is readable (or at its end).
+    Readable(usize),
+    /// A signal arrived (SIGCHLD, SIGINT or SIGTERM).
+    Woken,
+    Timeout,
+}
+
+/// Waits until one of `fds` is readable, a signal arrives, or `timeout_ms` passes.
+pub fn wait_event(fds: &[&OwnedFd], timeout_ms: Option<i32>) -> Event {
+    use nix::poll::{PollFd, PollFlags, PollTimeout};
+    let wake_fd = wake_pipe();
+    let mut polled: Vec<PollFd> = fds
+        .iter()
+        .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+        .collect();
+    if let Some(w) = wake_fd {
+        polled.push(PollFd::new(w, PollFlags::POLLIN));
+    }
+    let timeout = match timeout_ms {
+        None => PollTimeout::NONE,
+        Some(ms) => PollTimeout::try_from(ms.max(0)).unwrap_or(PollTimeout::MAX),
+    };
+    match nix::poll::poll(&mut polled, timeout) {
+        Ok(0) => Event::Timeout,
+        Ok(_) => {
+            let ready = |pfd: &PollFd| pfd.revents().is_some_and(|r| !r.is_empty());
+            if let Some(i) = polled[..fds.len()].iter().position(ready) {
+                return Event::Readable(i);
+            }
+            if let Some(w) = wake_fd {
+                let mut sink = [0u8; 64];
+                while matches!(nix::unistd::read(w, &mut sink), Ok(n) if n > 0) {}
+            }
+            Event::Woken
+        }
+        Err(_) => Event::Woken,
+    }
+}
+
+// ---------------------------------------------------------------- pipes
+
+/// A pipe whose ends close on exec.
+pub fn pipe() -> Result<(OwnedFd, OwnedFd), OsError> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(OsError::Call)
+}
+
+/// Writes all bytes to a pipe or file; gives up when SIGINT or SIGTERM arrives.
+pub fn write_fd(fd: &OwnedFd, mut bytes: &[u8]) -> Result<(), OsError> {
+    while !bytes.is_empty() {
+        match nix::unistd::write(fd, bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(Errno::EINTR) if pending_stop().is_err() => {
+                return Err(OsError::Call(Errno::EINTR))
+            }
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(OsError::Call(e)),
+        }
+    }
+    Ok(())
+}
+
+pub enum ReadResult {
+    Data(usize),
+    Eof,
+    Interrupted,
+    /// Nothing arrived before the timeout.
+    Timeout,
+}
+
+/// Reads what is there, waiting at most `timeout_ms` (None: as long as it
+/// takes); a SIGINT or SIGTERM ends the wait.
+pub fn read_fd(fd: &OwnedFd, buf: &mut [u8], timeout_ms: Option<i32>) -> ReadResult {
+    let end = timeout_ms.map(|ms| monotonic_seconds() + ms as f64 / 1000.0);
+    loop {
+        if pending_stop().is_err() {
+            return ReadResult::Interrupted;
+        }
+        let left = end.map(|end| ms_ceil(end - monotonic_seconds()));
+        match wait_event(&[fd], left) {
+            Event::Readable(_) => {
+                return match nix::unistd::read(fd, buf) {
+                    Ok(0) => ReadResult::Eof,
+                    Ok(n) => ReadResult::Data(n),
+                    Err(Errno::EINTR) | Err(Errno::EAGAIN) => continue,
+                    Err(_) => ReadResult::Eof,
+                }
+            }
+            Event::Timeout => return ReadResult::Timeout,
+            Event::Woken => {
+                if end.is_some_and(|end| monotonic_seconds() >= end) {
+                    return ReadResult::Timeout;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Files and folders for the script's file builtins, with errors worded for people.
+
+use super::OsError;
+use nix::errno::Errno;
+
+/// The words for a file call's errno, as people think of files and folders.
+pub(super) fn describe(errno: Errno) -> &'static str {
+    match errno {
+        Errno::ENOENT => "no such file or folder",
+        Errno::EACCES | Errno::EPERM => "permission denied",
+        Errno::EEXIST => "it already exists",
+        errno => errno.desc(),
+    }
+}
+
+/// Keeps std's error as its errno; the few std makes up itself (a path with
+/// a NUL byte, copying a folder) have none and keep std's words.
+fn io_error(e: std::io::Error) -> OsError {
+    match e.raw_os_error() {
+        Some(raw) => OsError::File(Errno::from_raw(raw)),
+        None => OsError::NoErrno(e.to_string()),
+    }
+}
+
+pub fn read_file(path: &str) -> Result<Vec<u8>, OsError> {
+    std::fs::read(path).map_err(io_error)
+}
+
+pub fn write_file(path: &str, bytes: &[u8], append: bool) -> Result<(), OsError> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(path)
+        .map_err(io_error)?;
+    file.write_all(bytes).map_err(io_error)
+}
+
+/// The names in a folder, sorted.
+pub fn list_dir(path: &str) -> Result<Vec<String>, OsError> {
+    let mut names: Vec<String> = std::fs::read_dir(path)
+        .map_err(io_error)?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Creates a folder and any missing parents; fine if it exists.
+pub fn make_dir(path: &str) -> Result<(), OsError> {
+    std::fs::create_dir_all(path).map_err(io_error)
+}
+
+pub fn copy_file(from: &str, to: &str) -> Result<u64, OsError> {
+    std::fs::copy(from, to).map_err(io_error)
+}
+
+pub fn remove_file(path: &str) -> Result<(), OsError> {
+    std::fs::remove_file(path).map_err(io_error)
+}
+
+pub fn path_exists(path: &str) -> bool {
+    std::path::Path::new(path).exists()
+}
+
+pub fn is_dir(path: &str) -> bool {
+    std::path::Path::new(path).is_dir()
+}
+
+pub fn file_size(path: &str) -> Result<u64, OsError> {
+    std::fs::metadata(path).map(|m| m.len()).map_err(io_error)
+}

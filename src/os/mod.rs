@@ -1,0 +1,104 @@
+//! Every OS call procscript makes, through nix: the one layer that talks to the kernel.
+//!
+//! One file per subsystem: `signals` (handlers, the pending stop, the wake
+//! pipe), `processes` (fork, wait, kill, exit, /proc), `descriptors` (the
+//! standard streams, pipes, waiting on descriptors), `sockets` (frames that
+//! carry descriptors), `shared_memory` (memfd, mmap, futex), `programs`
+//! (exec and starting programs), `files`, `time` and `terminal`. Callers use
+//! the flat `crate::os::name` paths re-exported here.
+
+use nix::errno::Errno;
+
+mod descriptors;
+mod files;
+mod processes;
+mod programs;
+mod shared_memory;
+mod signals;
+mod sockets;
+mod terminal;
+mod time;
+
+/// Why an OS call failed. The errno stays a kind, not text, until a caller
+/// builds a message with it; `Display` gives the words messages use.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OsError {
+    /// A system call failed.
+    #[error("{}", .0.desc())]
+    Call(Errno),
+    /// A file or folder call failed: worded as people think of files.
+    #[error("{}", files::describe(*.0))]
+    File(Errno),
+    /// Running a program failed: worded as people think of programs.
+    #[error("{}", programs::describe(*.0))]
+    Program(Errno),
+    /// A program's argument holds a NUL byte, which no C string can carry.
+    #[error("argument {0:?} holds a NUL byte")]
+    NulInArgument(String),
+    /// The other end of a socket closed in the middle of a message.
+    #[error("the other end closed in the middle of a message")]
+    ClosedMidMessage,
+    /// A shared region of no bytes cannot be mapped.
+    #[error("empty region")]
+    EmptyRegion,
+    /// A failure the standard library reports without an errno, in its words.
+    #[error("{0}")]
+    NoErrno(String),
+}
+
+pub use descriptors::{
+    pipe, read_fd, wait_event, write_all, write_fd, Event, PrintRedirect, ReadResult, StdFd,
+    WriteError,
+};
+pub use files::{
+    copy_file, file_size, is_dir, list_dir, make_dir, path_exists, read_file, remove_file,
+    write_file,
+};
+pub use nix::sys::signal::Signal;
+pub use processes::{
+    become_subreaper, child_pids_from_proc, current_pid, die_by_signal, die_with_parent, exit_now,
+    fork, getpid, getppid, process_alive, process_state, send_signal, wait_child, ExitStatus,
+    Forked, Waited,
+};
+pub use programs::{exec_program, start_program};
+pub use shared_memory::{
+    futex_wait, futex_wake, memory_file, read_memory_file, SharedCounter, SharedRegion,
+};
+pub use signals::{
+    alarm_after, clear_pending_signal, ends_a_process, exit_code_for, install_signal_handlers,
+    pending_stop, signal_by_name, signal_name, signal_names, while_reading_input,
+};
+pub use sockets::{recv_frame, send_frame, socket_pair, Frame, MAX_FRAME_FDS};
+pub use terminal::{stderr_is_terminal, stderr_terminal_width};
+pub use time::{monotonic_seconds, ms_ceil, pause_for_children, sleep, sleep_interruptible};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_keep_the_words_messages_used() {
+        assert_eq!(
+            OsError::File(Errno::ENOENT).to_string(),
+            "no such file or folder"
+        );
+        assert_eq!(OsError::File(Errno::EPERM).to_string(), "permission denied");
+        assert_eq!(
+            OsError::Program(Errno::ENOENT).to_string(),
+            "no such program"
+        );
+        assert_eq!(OsError::Call(Errno::EPIPE).to_string(), "Broken pipe");
+    }
+
+    #[test]
+    fn signals_by_the_names_scripts_write() {
+        assert_eq!(signal_by_name("TERM"), Some(Signal::SIGTERM));
+        assert_eq!(signal_by_name("SIGSTOP"), Some(Signal::SIGSTOP));
+        assert_eq!(signal_by_name("WINCH"), None);
+        assert_eq!(
+            signal_names().join(" "),
+            "HUP INT QUIT ABRT KILL USR1 SEGV USR2 PIPE ALRM TERM CONT STOP TSTP"
+        );
+        assert_eq!(exit_code_for(Signal::SIGTERM), 143);
+    }
+}

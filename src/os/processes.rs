@@ -1,0 +1,223 @@
+//! Process calls: fork, wait, kill, exit, dying with the parent, and what /proc says of a process.
+
+use super::descriptors::wait_event;
+use super::signals::{exit_code_for, forget_parent_signals, pending_stop};
+use super::OsError;
+use nix::errno::Errno;
+use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
+use nix::sys::wait::{WaitPidFlag, WaitStatus};
+use nix::unistd::{ForkResult, Pid};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+pub fn getpid() -> i32 {
+    nix::unistd::getpid().as_raw()
+}
+
+/// This process's pid, cached (set at start and after every fork) for hot paths.
+static MY_PID: AtomicI32 = AtomicI32::new(0);
+
+pub fn current_pid() -> i32 {
+    match MY_PID.load(Ordering::Relaxed) {
+        0 => {
+            let pid = getpid();
+            MY_PID.store(pid, Ordering::Relaxed);
+            pid
+        }
+        pid => pid,
+    }
+}
+
+pub fn getppid() -> i32 {
+    nix::unistd::getppid().as_raw()
+}
+
+/// How a process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    Exited(i32),
+    Signaled(Signal),
+}
+
+impl ExitStatus {
+    /// The shell's number for it: the exit code, or 128 + the signal.
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Exited(code) => code,
+            ExitStatus::Signaled(sig) => exit_code_for(sig),
+        }
+    }
+}
+
+pub enum Forked {
+    Child,
+    Parent(i32),
+}
+
+/// fork(2). Nothing is buffered in this process (print writes directly), and
+/// std's streams are flushed anyway, so no output can be printed twice.
+pub fn fork() -> Result<Forked, OsError> {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // The handled signals wait (blocked) until the child has forgotten the
+    // parent's pending signal and has its own wake pipe: a SIGTERM sent to the
+    // child in between would otherwise be cleared below and lost, and the
+    // child would run on as if never signalled.
+    let mut handled = SigSet::empty();
+    for sig in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGALRM,
+        Signal::SIGCHLD,
+    ] {
+        handled.add(sig);
+    }
+    let mut before = SigSet::empty();
+    let _ = signal::sigprocmask(
+        signal::SigmaskHow::SIG_BLOCK,
+        Some(&handled),
+        Some(&mut before),
+    );
+    let restore = |mask: &SigSet| {
+        let _ = signal::sigprocmask(signal::SigmaskHow::SIG_SETMASK, Some(mask), None);
+    };
+    // SAFETY: the interpreter never starts a thread, so the child is a copy of
+    // a single-threaded process and may run any code, not only async-signal-safe calls.
+    match unsafe { nix::unistd::fork() } {
+        Ok(ForkResult::Child) => {
+            MY_PID.store(getpid(), Ordering::Relaxed);
+            forget_parent_signals();
+            restore(&before);
+            Ok(Forked::Child)
+        }
+        Ok(ForkResult::Parent { child }) => {
+            restore(&before);
+            Ok(Forked::Parent(child.as_raw()))
+        }
+        Err(e) => {
+            restore(&before);
+            Err(OsError::Call(e))
+        }
+    }
+}
+
+/// Ends this process at once, running no destructor and flushing nothing of
+/// the parent's: the one way every child process ends.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit(2) is always safe to call; it only ends the process.
+    unsafe { nix::libc::_exit(code) }
+}
+
+/// Ends this process by the default action of `sig`, so its parent sees it
+/// killed by that signal (as a shell does after Ctrl-C).
+pub fn die_by_signal(sig: Signal) -> ! {
+    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    // SAFETY: the default action runs no handler of ours, so no code of this
+    // process can run in signal context because of it.
+    let _ = unsafe { signal::sigaction(sig, &default) };
+    let mut set = SigSet::empty();
+    set.add(sig);
+    let _ = signal::sigprocmask(signal::SigmaskHow::SIG_UNBLOCK, Some(&set), None);
+    let _ = signal::raise(sig);
+    // Only reached if the signal's default action does not end a process.
+    exit_now(exit_code_for(sig))
+}
+
+/// waitpid(2) on one child (`Some(pid)`) or any child (`None`).
+pub enum Waited {
+    Ended(i32, ExitStatus),
+    Running,
+    NoChildren,
+    Interrupted,
+}
+
+/// Blocking waits poll the wake pipe, so a SIGCHLD, SIGINT or SIGTERM that
+/// arrives at any moment (even just before the wait starts) ends the wait.
+pub fn wait_child(pid: Option<i32>, block: bool) -> Waited {
+    let target = pid.map(Pid::from_raw).unwrap_or(Pid::from_raw(-1));
+    loop {
+        let result = match nix::sys::wait::waitpid(target, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(pid, code)) => {
+                return Waited::Ended(pid.as_raw(), ExitStatus::Exited(code))
+            }
+            Ok(WaitStatus::Signaled(pid, sig, _)) => {
+                return Waited::Ended(pid.as_raw(), ExitStatus::Signaled(sig))
+            }
+            Ok(_) => Waited::Running,
+            Err(Errno::EINTR) => Waited::Interrupted,
+            Err(_) => return Waited::NoChildren,
+        };
+        if !block {
+            return result;
+        }
+        if pending_stop().is_err() {
+            return Waited::Interrupted;
+        }
+        wait_event(&[], None);
+    }
+}
+
+/// Sends a signal; false when the process no longer exists.
+pub fn send_signal(pid: i32, sig: Signal) -> Result<bool, OsError> {
+    match signal::kill(Pid::from_raw(pid), sig) {
+        Ok(()) => Ok(true),
+        Err(Errno::ESRCH) => Ok(false),
+        Err(e) => Err(OsError::Call(e)),
+    }
+}
+
+/// Makes this process receive SIGTERM when its parent dies. Returns false if
+/// the parent is already gone (the race prctl alone cannot close).
+pub fn die_with_parent(parent: i32) -> bool {
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+    nix::unistd::getppid().as_raw() == parent
+}
+
+/// Orphaned descendants are re-parented to this process instead of init.
+pub fn become_subreaper() {
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+}
+
+/// The pids of this process's children, read from /proc (adopted orphans included).
+pub fn child_pids_from_proc(parent: i32) -> Vec<i32> {
+    let mut pids = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return pids;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if let Some((_, ppid)) = proc_stat(pid) {
+            if ppid == parent {
+                pids.push(pid);
+            }
+        }
+    }
+    pids
+}
+
+/// State letter and parent pid from `/proc/<pid>/stat`.
+fn proc_stat(pid: i32) -> Option<(char, i32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain spaces: split after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split(' ');
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some((state, ppid))
+}
+
+/// The kernel's state letter for a process (R, S, D, T, Z, ...), if it exists.
+pub fn process_state(pid: i32) -> Option<char> {
+    proc_stat(pid).map(|(state, _)| state)
+}
+
+/// Does the process exist and has it not ended (a zombie has ended)?
+pub fn process_alive(pid: i32) -> bool {
+    pid > 0 && matches!(process_state(pid), Some(state) if state != 'Z' && state != 'X')
+}

@@ -1,0 +1,22 @@
+//! The terminal: whether stderr is one, and how wide.
+
+use std::os::fd::AsFd;
+
+/// The width of the terminal on stderr, if stderr is one.
+pub fn stderr_terminal_width() -> Option<usize> {
+    let mut size = nix::libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize into the struct we pass; fd 2 is
+    // stderr, and a non-terminal simply makes the call fail.
+    let ok = unsafe { nix::libc::ioctl(2, nix::libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_col > 0).then_some(size.ws_col as usize)
+}
+
+/// Is stderr a terminal (for progress lines)?
+pub fn stderr_is_terminal() -> bool {
+    nix::unistd::isatty(std::io::stderr().as_fd()).unwrap_or(false)
+}
