@@ -65,6 +65,14 @@ impl Running {
     }
 }
 
+/// The parent of `pid`, from the fourth field of /proc/PID/stat (after the
+/// command name, which may hold spaces and parentheses).
+fn parent_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// `key value key value` words of a line, as a map (for lines like "pid 12 ppid 3").
 fn fields(line: &str) -> HashMap<String, i64> {
     let words: Vec<&str> = line.split_whitespace().collect();
@@ -517,12 +525,12 @@ fn a_grandchild_whose_parent_is_killed_is_stopped_with_the_tree() {
     );
     let first: i32 = run.line().parse().unwrap();
     let second: i32 = run.line().parse().unwrap();
-    // Whichever line came first, kill the middle process.
-    let middle = [first, second].into_iter().find(|p| {
-        std::fs::read_to_string(format!("/proc/{p}/stat"))
-            .map(|s| s.contains(&format!(" {} ", run.pid())))
-            .unwrap_or(false)
-    });
+    // Whichever line came first, kill the middle process: the one whose
+    // parent is procscript. (Its pid also stands in the group field of every
+    // process's stat line, so only the parent field may be compared.)
+    let middle = [first, second]
+        .into_iter()
+        .find(|p| parent_of(*p) == Some(run.pid()));
     kill(
         Pid::from_raw(middle.expect("the middle child")),
         Signal::SIGKILL,
