@@ -743,3 +743,6 @@ impl<'h> Compiler<'h> {
         })))
     }
 }
+
+#[cfg(test)]
+mod tests;

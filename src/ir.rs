@@ -279,3 +279,83 @@ pub struct Join {
     pub timeout: Option<Expr>,
     pub span: Span,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Evaluated by the golden test beside it, so the results of these shapes are checked too.
+    const SHAPES: &str = include_str!("../tests/cases/functions/guarded_return_shapes.proc");
+
+    fn functions(text: &str) -> Vec<Rc<FnProto>> {
+        let program =
+            crate::parser::parse_program(text).unwrap_or_else(|d| panic!("{}", d.message));
+        let compiled = crate::compile::compile_program(&program, &[])
+            .unwrap_or_else(|d| panic!("{}", d.message));
+        compiled.protos.to_vec()
+    }
+
+    fn named<'a>(protos: &'a [Rc<FnProto>], name: &str) -> &'a FnProto {
+        protos.iter().find(|p| &*p.name == name).expect(name)
+    }
+
+    #[test]
+    fn guarded_return_bodies_and_only_those_take_the_fast_path() {
+        let protos = functions(SHAPES);
+        let mut seen = (0, 0);
+        for proto in protos.iter().filter(|p| !p.name.is_empty()) {
+            if proto.name.starts_with("fast_") {
+                assert!(
+                    proto.returns.is_some(),
+                    "{} should be guarded returns",
+                    proto.name
+                );
+                assert!(
+                    proto.body.stmts.is_empty(),
+                    "{}: its body is kept apart",
+                    proto.name
+                );
+                seen.0 += 1;
+            } else if proto.name.starts_with("slow_") {
+                assert!(proto.returns.is_none(), "{} has another shape", proto.name);
+                seen.1 += 1;
+            }
+        }
+        assert!(
+            seen.0 >= 5 && seen.1 >= 5,
+            "the case file lost its functions: {seen:?}"
+        );
+    }
+
+    #[test]
+    fn guards_keep_their_order_and_the_last_return() {
+        let protos = functions(SHAPES);
+        let returns = |name| named(&protos, name).returns.as_ref().expect(name);
+        let sign = returns("fast_sign");
+        assert_eq!(sign.guards.len(), 2);
+        assert!(
+            matches!(sign.guards[1].1, Expr::Const(Value::Nil)),
+            "a bare `return` gives nil"
+        );
+        assert!(matches!(sign.last, Some((Expr::Int(1), _))));
+        let with_else = returns("fast_else");
+        assert_eq!(with_else.guards.len(), 1);
+        assert!(
+            matches!(&with_else.last, Some((Expr::Const(Value::Str(s)), _)) if &**s == "small")
+        );
+        assert!(
+            returns("fast_falls_off").last.is_none(),
+            "falling off the end gives nil"
+        );
+        let only = returns("fast_only_return");
+        assert!(only.guards.is_empty() && only.last.is_some());
+    }
+
+    #[test]
+    fn anonymous_functions_take_the_fast_path_too() {
+        let protos = functions("let f = fn(n) {\n  if n { return 1 }\n  return 2\n}");
+        assert!(protos
+            .iter()
+            .any(|p| p.name.is_empty() && p.returns.is_some()));
+    }
+}

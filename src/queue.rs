@@ -294,3 +294,119 @@ impl Queue {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! In one process (the test harness runs threads, so nothing here forks):
+    //! positions are set by hand to put messages across the ring's end, and a
+    //! child started by `std::process::Command` plays a lock holder that dies.
+
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    fn no_idle() -> impl FnMut() -> Result<bool, ()> {
+        || Ok(false)
+    }
+
+    /// An empty queue whose next message starts at byte position `pos`.
+    fn queue_at(pos: u64) -> Queue {
+        let queue = Queue::create(0).expect("a queue");
+        queue.region.u64_at(HEAD).store(pos, SeqCst);
+        queue.region.u64_at(TAIL).store(pos, SeqCst);
+        queue
+    }
+
+    fn data(queue: &Queue, offset: usize, len: usize) -> Vec<u8> {
+        let mut bytes = vec![0; len];
+        queue.region.read(DATA + offset, &mut bytes);
+        bytes
+    }
+
+    #[test]
+    fn a_message_across_the_end_of_the_ring_comes_back_whole() {
+        let ring = QUEUE_BYTES as u64;
+        let message: Vec<u8> = (1..=20).collect();
+        // The length split, the length just fitting, the message split, and a later lap.
+        for before_end in [2u64, 4, 7, 13] {
+            for lap in [1, 3] {
+                let start = lap * ring - before_end;
+                let queue = queue_at(start);
+                assert!(queue.put(&message, Wait::No, &mut no_idle()).unwrap());
+                let mut framed = (message.len() as u32).to_le_bytes().to_vec();
+                framed.extend(&message);
+                let split = before_end as usize;
+                assert_eq!(data(&queue, QUEUE_BYTES - split, split), framed[..split]);
+                assert_eq!(data(&queue, 0, framed.len() - split), framed[split..]);
+                let got = queue.get(Wait::No, &mut no_idle()).unwrap();
+                assert_eq!(
+                    got.as_deref(),
+                    Some(&message[..]),
+                    "from {before_end} before the end"
+                );
+                let end = start + framed.len() as u64;
+                assert_eq!(queue.region.u64_at(HEAD).load(SeqCst), end);
+                assert_eq!(queue.region.u64_at(TAIL).load(SeqCst), end);
+                assert_eq!(queue.size(), 0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_message_may_fill_the_whole_ring_from_any_position() {
+        let queue = queue_at(QUEUE_BYTES as u64 - 10);
+        let big: Vec<u8> = (0..QUEUE_BYTES - 4).map(|i| (i % 251) as u8).collect();
+        assert!(queue.put(&big, Wait::No, &mut no_idle()).unwrap());
+        assert!(queue.is_full());
+        assert!(
+            !queue.put(b"x", Wait::No, &mut no_idle()).unwrap(),
+            "no room left"
+        );
+        let got = queue
+            .get(Wait::No, &mut no_idle())
+            .unwrap()
+            .expect("the message");
+        assert!(got == big, "the message came back changed");
+        assert!(!queue.is_full());
+        assert!(matches!(
+            queue.put(&vec![0; QUEUE_BYTES - 3], Wait::No, &mut no_idle()),
+            Err(QueueError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn a_lock_left_by_a_dead_process_is_taken_over() {
+        let queue = Queue::create(0).expect("a queue");
+        let mut holder = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("sleep starts");
+        queue.region.u32_at(LOCK).store(holder.id(), SeqCst);
+        // The waiter maps the queue anew: a `Queue` stays on its own thread.
+        let path = format!("/proc/self/fd/{}", queue.raw_fd());
+        let (sent, results) = mpsc::channel();
+        std::thread::spawn(move || {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .expect("the queue's memory file");
+            let queue = Queue::open(file.into()).expect("the same queue");
+            let put = queue.put(b"after", Wait::No, &mut no_idle());
+            let _ = sent.send(put.map_err(|e| format!("{e:?}")));
+        });
+        assert!(
+            results.recv_timeout(Duration::from_millis(400)).is_err(),
+            "a lock whose holder is alive was taken"
+        );
+        holder.kill().expect("kill the holder");
+        holder.wait().expect("reap the holder");
+        let put = results
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the lock of a dead holder is taken over");
+        assert_eq!(put, Ok(true));
+        assert_eq!(queue.region.u32_at(LOCK).load(SeqCst), 0, "and released");
+        let got = queue.get(Wait::No, &mut no_idle()).unwrap();
+        assert_eq!(got.as_deref(), Some(&b"after"[..]));
+    }
+}

@@ -12,8 +12,15 @@ use std::collections::HashMap;
 use std::os::fd::{OwnedFd, RawFd};
 use std::rc::Rc;
 
-/// The data a value carries between processes.
-#[derive(Serialize, Deserialize, Debug)]
+/// A value as it travels between processes. Child results and queue messages
+/// carry plain data only (the variants up to `Map`); a pool task may also carry
+/// functions (by the index of a closure sent with the task), built-ins, queues
+/// (by the index of a descriptor sent with the task) and host functions (by
+/// their index in the engine, the same in every process).
+///
+/// Postcard writes a variant as its index, then its fields: the `tag` numbers
+/// below, which the depth check reads, are tied to this order by a test.
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
 enum Wire {
     Nil,
     Bool(bool),
@@ -22,6 +29,27 @@ enum Wire {
     Str(String),
     List(Vec<Wire>),
     Map(Vec<(String, Wire)>),
+    Func(u32),
+    Builtin(u16),
+    Queue(u32),
+    Host(u32),
+}
+
+/// The tag postcard writes for each `Wire` variant (its index in the enum).
+mod tag {
+    pub const NIL: u64 = 0;
+    pub const BOOL: u64 = 1;
+    pub const INT: u64 = 2;
+    pub const FLOAT: u64 = 3;
+    pub const STR: u64 = 4;
+    pub const LIST: u64 = 5;
+    pub const MAP: u64 = 6;
+    pub const FUNC: u64 = 7;
+    pub const BUILTIN: u64 = 8;
+    pub const QUEUE: u64 = 9;
+    pub const HOST: u64 = 10;
+    /// `ChildReport::Returned`, followed by its value.
+    pub const RETURNED: u8 = 0;
 }
 
 /// What a spawned child sends its parent when it ends.
@@ -53,62 +81,102 @@ impl NotSendable {
     }
 }
 
-fn to_wire(v: &Value, depth: usize) -> Result<Wire, NotSendable> {
-    if depth > limits::MAX_VALUE_DEPTH {
-        return Err(NotSendable {
-            type_name: "nested",
-        });
-    }
-    Ok(match v {
-        Value::Nil | Value::Uninit => Wire::Nil,
-        Value::Bool(b) => Wire::Bool(*b),
-        Value::Int(n) => Wire::Int(*n),
-        Value::Float(x) => Wire::Float(*x),
-        Value::Str(s) => Wire::Str(s.to_string()),
-        Value::List(items) => Wire::List(
-            items
-                .borrow()
-                .iter()
-                .map(|item| to_wire(item, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Map(entries) => Wire::Map(
-            entries
-                .borrow()
-                .iter()
-                .map(|(k, v)| Ok((k.to_string(), to_wire(v, depth + 1)?)))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Cell(cell) => to_wire(&cell.borrow(), depth)?,
-        other => {
-            return Err(NotSendable {
-                type_name: other.type_name(),
-            })
-        }
-    })
+/// Turns values into `Wire`. A task encoder also takes functions, built-ins,
+/// queues and host functions, and collects the closures and queues they reach;
+/// a plain one refuses them.
+#[derive(Default)]
+struct Encoder {
+    task: bool,
+    /// Every closure the task reaches: its function's index and its captures.
+    closures: Vec<(u32, Vec<Wire>)>,
+    seen_closures: HashMap<*const Closure, u32>,
+    queues: Vec<Rc<Queue>>,
 }
 
-fn from_wire(w: Wire) -> Value {
-    match w {
-        Wire::Nil => Value::Nil,
-        Wire::Bool(b) => Value::Bool(b),
-        Wire::Int(n) => Value::Int(n),
-        Wire::Float(x) => Value::Float(x),
-        Wire::Str(s) => Value::Str(s.into()),
-        Wire::List(items) => Value::list(items.into_iter().map(from_wire).collect()),
-        Wire::Map(entries) => {
-            let map: Entries = entries
-                .into_iter()
-                .map(|(k, v)| (Rc::from(k), from_wire(v)))
-                .collect();
-            Value::map(map)
+impl Encoder {
+    fn value(&mut self, v: &Value, depth: usize) -> Result<Wire, NotSendable> {
+        if depth > limits::MAX_VALUE_DEPTH {
+            return Err(NotSendable {
+                type_name: "nested",
+            });
         }
+        Ok(match v {
+            Value::Nil | Value::Uninit => Wire::Nil,
+            Value::Bool(b) => Wire::Bool(*b),
+            Value::Int(n) => Wire::Int(*n),
+            Value::Float(x) => Wire::Float(*x),
+            Value::Str(s) => Wire::Str(s.to_string()),
+            Value::List(items) => Wire::List(
+                items
+                    .borrow()
+                    .iter()
+                    .map(|item| self.value(item, depth + 1))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Map(entries) => Wire::Map(
+                entries
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| Ok((k.to_string(), self.value(v, depth + 1)?)))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Cell(cell) => self.value(&cell.borrow(), depth)?,
+            Value::Builtin(id) if self.task => Wire::Builtin(*id),
+            Value::Host(h) if self.task => Wire::Host(h.index),
+            Value::Func(closure) if self.task => Wire::Func(self.closure(closure, depth)?),
+            Value::Queue(queue) if self.task => Wire::Queue(self.queue(queue)),
+            other => {
+                return Err(NotSendable {
+                    type_name: other.type_name(),
+                })
+            }
+        })
     }
+
+    /// The closure's index in the task, encoding it (and its captures) the first time.
+    fn closure(&mut self, closure: &Rc<Closure>, depth: usize) -> Result<u32, NotSendable> {
+        let key = Rc::as_ptr(closure);
+        if let Some(id) = self.seen_closures.get(&key) {
+            return Ok(*id);
+        }
+        let id = self.closures.len() as u32;
+        self.seen_closures.insert(key, id);
+        self.closures.push((closure.proto.index, Vec::new()));
+        let captures = closure
+            .upvals
+            .iter()
+            .map(|cell| self.value(&cell.borrow(), depth + 1))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.closures[id as usize].1 = captures;
+        Ok(id)
+    }
+
+    /// The queue's index among the descriptors sent with the task.
+    fn queue(&mut self, queue: &Rc<Queue>) -> u32 {
+        let index = match self.queues.iter().position(|q| Rc::ptr_eq(q, queue)) {
+            Some(i) => i,
+            None => {
+                self.queues.push(queue.clone());
+                self.queues.len() - 1
+            }
+        };
+        index as u32
+    }
+}
+
+/// Plain data only: child results and queue messages.
+fn to_wire(v: &Value) -> Result<Wire, NotSendable> {
+    Encoder::default().value(v, 0)
+}
+
+/// Plain data only; `None` for anything a task alone may carry.
+fn from_wire(w: Wire) -> Option<Value> {
+    Decoder::default().value(w).ok()
 }
 
 /// Checks that a value can be sent, and encodes it as a child's successful result.
 pub fn encode_returned(v: &Value) -> Result<Vec<u8>, NotSendable> {
-    let wire = to_wire(v, 0)?;
+    let wire = to_wire(v)?;
     Ok(postcard::to_allocvec(&ChildReport::Returned(wire)).unwrap_or_default())
 }
 
@@ -127,7 +195,7 @@ pub enum Report {
 
 /// Encodes a queue message.
 pub fn encode_message(v: &Value) -> Result<Vec<u8>, NotSendable> {
-    Ok(postcard::to_allocvec(&to_wire(v, 0)?).unwrap_or_default())
+    Ok(postcard::to_allocvec(&to_wire(v)?).unwrap_or_default())
 }
 
 /// Decodes a queue message; `None` if the bytes are not one.
@@ -135,7 +203,7 @@ pub fn decode_message(bytes: &[u8]) -> Option<Value> {
     if !shallow_enough(bytes, 0) {
         return None;
     }
-    postcard::from_bytes::<Wire>(bytes).ok().map(from_wire)
+    postcard::from_bytes::<Wire>(bytes).ok().and_then(from_wire)
 }
 
 /// Reads a postcard varint; returns (value, next position).
@@ -190,23 +258,31 @@ fn shallow_enough(bytes: &[u8], mut pos: usize) -> bool {
         };
         pos = next;
         match tag {
-            0 => {}
-            1 => pos += 1,
-            3 => pos += 8,
-            2 | 4 | 5 | 6 => {
+            tag::NIL => {}
+            tag::BOOL => pos += 1,
+            tag::FLOAT => pos += 8,
+            // A varint: the number itself, or a length or count.
+            tag::INT
+            | tag::STR
+            | tag::LIST
+            | tag::MAP
+            | tag::FUNC
+            | tag::BUILTIN
+            | tag::QUEUE
+            | tag::HOST => {
                 let Some((n, next)) = varint(bytes, pos) else {
                     return true;
                 };
                 pos = next;
                 match tag {
-                    4 => pos = pos.saturating_add(n as usize),
-                    5 | 6 if n > 0 => {
+                    tag::STR => pos = pos.saturating_add(n as usize),
+                    tag::LIST | tag::MAP if n > 0 => {
                         if open.len() >= limits::MAX_VALUE_DEPTH {
                             return false;
                         }
                         open.push(Level {
                             left: n,
-                            is_map: tag == 6,
+                            is_map: tag == tag::MAP,
                         });
                     }
                     _ => {}
@@ -224,12 +300,12 @@ pub fn decode_report(bytes: &[u8]) -> Report {
     if bytes.is_empty() {
         return Report::Missing;
     }
-    // A successful report is tag 0 followed by the value: check its depth first.
-    if bytes.first() == Some(&0) && !shallow_enough(bytes, 1) {
+    // A successful report is its tag followed by the value: check its depth first.
+    if bytes.first() == Some(&tag::RETURNED) && !shallow_enough(bytes, 1) {
         return Report::Missing;
     }
     match postcard::from_bytes::<ChildReport>(bytes) {
-        Ok(ChildReport::Returned(w)) => Report::Returned(from_wire(w)),
+        Ok(ChildReport::Returned(w)) => from_wire(w).map_or(Report::Missing, Report::Returned),
         Ok(ChildReport::Failed(message)) => Report::Failed(message),
         Err(_) => Report::Missing,
     }
@@ -237,31 +313,12 @@ pub fn decode_report(bytes: &[u8]) -> Report {
 
 // ---------------------------------------------------------------- pool tasks
 
-/// A value in a pool task: plain data, or a function (by its compiled
-/// function's index and its captured values), a built-in, or a queue (by the
-/// index of a descriptor sent with the task).
-#[derive(Serialize, Deserialize, Debug)]
-enum Rich {
-    Nil,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    List(Vec<Rich>),
-    Map(Vec<(String, Rich)>),
-    Func(u32),
-    Builtin(u16),
-    Queue(u32),
-    /// A host function, by its index in the engine (the same in every process).
-    Host(u32),
-}
-
 #[derive(Serialize, Deserialize, Debug)]
 struct TaskWire {
     /// Every closure the task reaches: its function's index and its captures.
-    closures: Vec<(u32, Vec<Rich>)>,
-    callee: Rich,
-    args: Vec<Rich>,
+    closures: Vec<(u32, Vec<Wire>)>,
+    callee: Wire,
+    args: Vec<Wire>,
 }
 
 /// A task ready to send: its bytes, and the queues whose descriptors go with it.
@@ -276,81 +333,12 @@ impl EncodedTask {
     }
 }
 
-#[derive(Default)]
-struct TaskEncoder {
-    closures: Vec<(u32, Vec<Rich>)>,
-    seen_closures: HashMap<*const Closure, u32>,
-    queues: Vec<Rc<Queue>>,
-}
-
-impl TaskEncoder {
-    fn value(&mut self, v: &Value, depth: usize) -> Result<Rich, NotSendable> {
-        if depth > limits::MAX_VALUE_DEPTH {
-            return Err(NotSendable {
-                type_name: "nested",
-            });
-        }
-        Ok(match v {
-            Value::Nil | Value::Uninit => Rich::Nil,
-            Value::Bool(b) => Rich::Bool(*b),
-            Value::Int(n) => Rich::Int(*n),
-            Value::Float(x) => Rich::Float(*x),
-            Value::Str(s) => Rich::Str(s.to_string()),
-            Value::List(items) => Rich::List(
-                items
-                    .borrow()
-                    .iter()
-                    .map(|item| self.value(item, depth + 1))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Value::Map(entries) => Rich::Map(
-                entries
-                    .borrow()
-                    .iter()
-                    .map(|(k, v)| Ok((k.to_string(), self.value(v, depth + 1)?)))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Value::Builtin(id) => Rich::Builtin(*id),
-            Value::Host(h) => Rich::Host(h.index),
-            Value::Cell(cell) => self.value(&cell.borrow(), depth)?,
-            Value::Func(closure) => {
-                let key = Rc::as_ptr(closure);
-                if let Some(id) = self.seen_closures.get(&key) {
-                    return Ok(Rich::Func(*id));
-                }
-                let id = self.closures.len() as u32;
-                self.seen_closures.insert(key, id);
-                self.closures.push((closure.proto.index, Vec::new()));
-                let captures = closure
-                    .upvals
-                    .iter()
-                    .map(|cell| self.value(&cell.borrow(), depth + 1))
-                    .collect::<Result<Vec<_>, _>>()?;
-                self.closures[id as usize].1 = captures;
-                Rich::Func(id)
-            }
-            Value::Queue(queue) => {
-                let index = match self.queues.iter().position(|q| Rc::ptr_eq(q, queue)) {
-                    Some(i) => i,
-                    None => {
-                        self.queues.push(queue.clone());
-                        self.queues.len() - 1
-                    }
-                };
-                Rich::Queue(index as u32)
-            }
-            other => {
-                return Err(NotSendable {
-                    type_name: other.type_name(),
-                })
-            }
-        })
-    }
-}
-
 /// Encodes a call for a pool worker.
 pub fn encode_task(callee: &Value, args: &[Value]) -> Result<EncodedTask, NotSendable> {
-    let mut encoder = TaskEncoder::default();
+    let mut encoder = Encoder {
+        task: true,
+        ..Encoder::default()
+    };
     let callee = encoder.value(callee, 0)?;
     let args = args
         .iter()
@@ -372,7 +360,12 @@ pub fn encode_task(callee: &Value, args: &[Value]) -> Result<EncodedTask, NotSen
     })
 }
 
-struct TaskDecoder<'a> {
+/// Turns `Wire` back into values. A task decoder resolves functions, queues
+/// and host functions against what came with the task; a plain one (the
+/// default) has none of them and refuses every such value.
+#[derive(Default)]
+struct Decoder<'a> {
+    task: bool,
     closures: Vec<Rc<Closure>>,
     queues: Vec<Option<Value>>,
     fds: Vec<Option<OwnedFd>>,
@@ -380,61 +373,66 @@ struct TaskDecoder<'a> {
     hosts: &'a [Rc<HostFunction>],
 }
 
-impl TaskDecoder<'_> {
-    fn value(&mut self, r: Rich) -> Result<Value, String> {
-        Ok(match r {
-            Rich::Nil => Value::Nil,
-            Rich::Bool(b) => Value::Bool(b),
-            Rich::Int(n) => Value::Int(n),
-            Rich::Float(x) => Value::Float(x),
-            Rich::Str(s) => Value::Str(s.into()),
-            Rich::List(items) => Value::list(
+impl Decoder<'_> {
+    fn value(&mut self, w: Wire) -> Result<Value, String> {
+        Ok(match w {
+            Wire::Nil => Value::Nil,
+            Wire::Bool(b) => Value::Bool(b),
+            Wire::Int(n) => Value::Int(n),
+            Wire::Float(x) => Value::Float(x),
+            Wire::Str(s) => Value::Str(s.into()),
+            Wire::List(items) => Value::list(
                 items
                     .into_iter()
                     .map(|i| self.value(i))
                     .collect::<Result<_, _>>()?,
             ),
-            Rich::Map(entries) => {
+            Wire::Map(entries) => {
                 let mut map = Entries::default();
                 for (k, v) in entries {
                     map.insert(Rc::from(k), self.value(v)?);
                 }
                 Value::map(map)
             }
-            Rich::Builtin(id) if (id as usize) < crate::builtins::spec::all().len() => {
+            Wire::Func(_) | Wire::Builtin(_) | Wire::Queue(_) | Wire::Host(_) if !self.task => {
+                return Err("only a pool task may carry functions and queues".into())
+            }
+            Wire::Builtin(id) if (id as usize) < crate::builtins::spec::all().len() => {
                 Value::Builtin(id)
             }
-            Rich::Func(id) => Value::Func(
+            Wire::Builtin(_) => return Err("a task names an unknown built-in".into()),
+            Wire::Func(id) => Value::Func(
                 self.closures
                     .get(id as usize)
                     .cloned()
                     .ok_or("a task names a function it does not carry")?,
             ),
-            Rich::Queue(i) => {
-                let i = i as usize;
-                if let Some(Some(q)) = self.queues.get(i) {
-                    return Ok(q.clone());
-                }
-                let fd = self
-                    .fds
-                    .get_mut(i)
-                    .and_then(Option::take)
-                    .ok_or("a task names a queue it does not carry")?;
-                let queue = Value::Queue(Rc::new(Queue::open(fd)?));
-                if self.queues.len() <= i {
-                    self.queues.resize(i + 1, None);
-                }
-                self.queues[i] = Some(queue.clone());
-                queue
-            }
-            Rich::Builtin(_) => return Err("a task names an unknown built-in".into()),
-            Rich::Host(i) => Value::Host(
+            Wire::Queue(i) => self.queue(i as usize)?,
+            Wire::Host(i) => Value::Host(
                 self.hosts
                     .get(i as usize)
                     .cloned()
                     .ok_or("a task names an unknown host function")?,
             ),
         })
+    }
+
+    /// The task's `i`th queue, opened from its descriptor the first time.
+    fn queue(&mut self, i: usize) -> Result<Value, String> {
+        if let Some(Some(q)) = self.queues.get(i) {
+            return Ok(q.clone());
+        }
+        let fd = self
+            .fds
+            .get_mut(i)
+            .and_then(Option::take)
+            .ok_or("a task names a queue it does not carry")?;
+        let queue = Value::Queue(Rc::new(Queue::open(fd)?));
+        if self.queues.len() <= i {
+            self.queues.resize(i + 1, None);
+        }
+        self.queues[i] = Some(queue.clone());
+        Ok(queue)
     }
 }
 
@@ -446,7 +444,8 @@ pub fn decode_task(
     hosts: &[Rc<HostFunction>],
 ) -> Result<(Value, Vec<Value>), String> {
     let wire: TaskWire = postcard::from_bytes(bytes).map_err(|e| e.to_string())?;
-    let mut decoder = TaskDecoder {
+    let mut decoder = Decoder {
+        task: true,
         closures: Vec::new(),
         queues: Vec::new(),
         fds: fds.into_iter().map(Some).collect(),
@@ -488,12 +487,13 @@ mod tests {
     use super::*;
 
     fn nested_lists(depth: usize) -> Vec<u8> {
-        // Wire::List is tag 5, then the item count; the innermost list is empty.
+        // A list is its tag, then the item count; the innermost list is empty.
+        let list = tag::LIST as u8;
         let mut bytes = Vec::new();
         for _ in 0..depth {
-            bytes.extend([5, 1]);
+            bytes.extend([list, 1]);
         }
-        bytes.extend([5, 0]);
+        bytes.extend([list, 0]);
         bytes
     }
 
@@ -525,5 +525,94 @@ mod tests {
         for bytes in [&[][..], &[9], &[4, 200], &[5, 3, 0], &[6, 1, 1]] {
             assert!(decode_message(bytes).is_none(), "{bytes:?}");
         }
+    }
+
+    /// One value of every variant, with fields that take more than one byte.
+    fn one_of_each() -> Vec<Wire> {
+        vec![
+            Wire::Nil,
+            Wire::Bool(true),
+            Wire::Int(-300),
+            Wire::Float(2.5),
+            Wire::Str("héllo".into()),
+            Wire::List(vec![Wire::Int(1), Wire::Nil]),
+            Wire::Map(vec![("k".into(), Wire::Str("v".into()))]),
+            Wire::Func(300),
+            Wire::Builtin(200),
+            Wire::Queue(3),
+            Wire::Host(70_000),
+        ]
+    }
+
+    /// The hand-written tag of each variant. No wildcard: a new variant does
+    /// not compile until it has a tag here (and in `one_of_each`).
+    fn tag_of(wire: &Wire) -> u64 {
+        match wire {
+            Wire::Nil => tag::NIL,
+            Wire::Bool(_) => tag::BOOL,
+            Wire::Int(_) => tag::INT,
+            Wire::Float(_) => tag::FLOAT,
+            Wire::Str(_) => tag::STR,
+            Wire::List(_) => tag::LIST,
+            Wire::Map(_) => tag::MAP,
+            Wire::Func(_) => tag::FUNC,
+            Wire::Builtin(_) => tag::BUILTIN,
+            Wire::Queue(_) => tag::QUEUE,
+            Wire::Host(_) => tag::HOST,
+        }
+    }
+
+    #[test]
+    fn each_hand_written_tag_is_what_postcard_writes() {
+        let samples = one_of_each();
+        for (i, wire) in samples.iter().enumerate() {
+            let bytes = postcard::to_allocvec(wire).unwrap();
+            assert_eq!(varint(&bytes, 0).unwrap().0, tag_of(wire), "{wire:?}");
+            assert_eq!(tag_of(wire), i as u64, "one sample per variant, in order");
+        }
+        let returned = postcard::to_allocvec(&ChildReport::Returned(Wire::Nil)).unwrap();
+        assert_eq!(returned[0], tag::RETURNED);
+    }
+
+    #[test]
+    fn the_depth_check_reads_past_every_variant() {
+        // [sample, deeply nested]: only a check that skipped the sample's
+        // fields exactly reaches the nesting behind it.
+        for sample in one_of_each() {
+            let mut bytes = vec![tag::LIST as u8, 2];
+            bytes.extend(postcard::to_allocvec(&sample).unwrap());
+            let deep_at = bytes.len();
+            bytes.extend(nested_lists(limits::MAX_VALUE_DEPTH + 1));
+            assert!(!shallow_enough(&bytes, 0), "{sample:?}");
+            bytes.truncate(deep_at);
+            bytes.extend(nested_lists(3));
+            assert!(shallow_enough(&bytes, 0), "{sample:?}");
+            assert!(postcard::from_bytes::<Wire>(&bytes).is_ok(), "{sample:?}");
+        }
+    }
+
+    #[test]
+    fn every_variant_round_trips() {
+        for sample in one_of_each() {
+            let bytes = postcard::to_allocvec(&sample).unwrap();
+            assert_eq!(postcard::from_bytes::<Wire>(&bytes).unwrap(), sample);
+        }
+    }
+
+    #[test]
+    fn messages_and_results_carry_plain_data_only() {
+        // Built-in 0 exists: even a valid index is refused outside a task.
+        for sample in one_of_each().into_iter().chain([Wire::Builtin(0)]) {
+            let rich = tag_of(&sample) > tag::MAP;
+            let bytes = postcard::to_allocvec(&sample).unwrap();
+            assert_eq!(decode_message(&bytes).is_none(), rich, "{sample:?}");
+            let report = postcard::to_allocvec(&ChildReport::Returned(sample)).unwrap();
+            assert_eq!(matches!(decode_report(&report), Report::Missing), rich);
+        }
+        let not_sendable = encode_message(&Value::Builtin(0)).expect_err("refused");
+        assert_eq!(
+            not_sendable.message(),
+            "a function cannot be sent to another process"
+        );
     }
 }
