@@ -4,6 +4,7 @@ use crate::ast::Span;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
 };
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
@@ -81,7 +82,7 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 }
 
 /// One call on the stack when a runtime error happened.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Frame {
     /// The called function's name (`fn(...)` for anonymous ones).
     pub function: String,
@@ -91,10 +92,11 @@ pub struct Frame {
 
 /// A diagnostic: what went wrong, where, and what to do about it. One pointer
 /// wide, so results that may carry one stay small; fields read through `Deref`.
-#[derive(Clone, Debug, PartialEq)]
+/// Serializable: a child process sends its whole diagnostic to its parent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Diag(Box<DiagData>);
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DiagData {
     pub message: String,
     pub span: Span,
@@ -108,6 +110,9 @@ pub struct DiagData {
     pub context: Option<String>,
     /// A process ran into the tree's process limit (reported once per tree).
     pub process_limit: bool,
+    /// The child process's own diagnostic, when this error reports a failed
+    /// child or pool task: shown under this one, in the same report.
+    pub cause: Option<Diag>,
 }
 
 impl Diag {
@@ -121,7 +126,17 @@ impl Diag {
             trace: Vec::new(),
             context: None,
             process_limit: false,
+            cause: None,
         }))
+    }
+
+    /// The last diagnostic of the cause chain: what failed in the deepest child.
+    pub fn innermost(&self) -> &Diag {
+        let mut diag = self;
+        while let Some(cause) = &diag.cause {
+            diag = cause;
+        }
+        diag
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
@@ -157,6 +172,10 @@ impl Diag {
             .collect();
         ScriptError {
             help: self.help_text(source),
+            cause: self
+                .cause
+                .as_ref()
+                .map(|cause| Box::new(cause.report(source))),
             diag: shown,
             source: WindowedSource {
                 inner: NamedSource::new(&*source.name, window.text.clone()),
@@ -390,6 +409,8 @@ pub struct ScriptError {
     diag: Diag,
     source: WindowedSource,
     help: Option<String>,
+    /// The failed child's own report (its processes share this source).
+    cause: Option<Box<ScriptError>>,
 }
 
 impl fmt::Debug for ScriptError {
@@ -422,6 +443,10 @@ impl Diagnostic for ScriptError {
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)
+    }
+
+    fn diagnostic_source(&self) -> Option<&dyn Diagnostic> {
+        self.cause.as_deref().map(|cause| cause as &dyn Diagnostic)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {

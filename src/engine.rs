@@ -406,7 +406,7 @@ impl Engine {
             Stop::Signal(crate::os::Signal::SIGALRM) => Outcome::TimedOut,
             Stop::Signal(sig) => Outcome::Signaled(sig as i32),
         };
-        if let Some(recorder) = &interp.recorder {
+        if let Some(recorder) = &interp.procs.recorder {
             self.write_views(recorder);
         }
         outcome
@@ -468,7 +468,7 @@ impl Engine {
         interp.steps_left = self.step_budget();
         if self.views.record() || self.views.explain {
             match Recorder::new(self.views.record(), self.views.explain) {
-                Ok(recorder) => interp.recorder = Some(Rc::new(recorder)),
+                Ok(recorder) => interp.procs.recorder = Some(Rc::new(recorder)),
                 Err(reason) => eprintln!("procscript: cannot record the run: {reason}"),
             }
         }

@@ -4,6 +4,7 @@ use crate::ast::{BinOp, Span};
 use crate::builtins::{self, CallSite};
 use crate::compile::ARGS_SLOT;
 use crate::diagnostic::{Diag, Frame, Source};
+use crate::ending;
 use crate::host::Hosts;
 use crate::ir::{self, Block, Capture, Expr, FnProto, Place, Stmt};
 use crate::limits;
@@ -11,7 +12,7 @@ use crate::methods;
 use crate::ops::{self, OpError};
 use crate::os;
 use crate::process::Procs;
-use crate::record::{Kind, Recorder};
+use crate::record::Kind;
 use crate::value::{Closure, Entries, Upval, Value};
 use smallvec::SmallVec;
 use std::cell::RefCell;
@@ -139,10 +140,6 @@ pub struct Interp {
     pub(crate) procs: Procs,
     /// Every compiled function by index (how pool tasks name functions).
     pub(crate) protos: Rc<[Rc<FnProto>]>,
-    /// Records and narrates process events, when a view asked for them.
-    pub(crate) recorder: Option<Rc<Recorder>>,
-    /// Pool tasks this worker has run (numbers them in recorded events).
-    pub(crate) tasks_run: u64,
     /// Loop iterations and calls left before the script is stopped.
     pub(crate) steps_left: u64,
     /// Functions of the embedding program, by index.
@@ -165,8 +162,6 @@ impl Interp {
             color,
             procs,
             protos,
-            recorder: None,
-            tasks_run: 0,
             steps_left: u64::MAX,
             hosts: Rc::new([]),
             max_depth: limits::MAX_CALL_DEPTH,
@@ -177,9 +172,7 @@ impl Interp {
     /// Records (and, with --explain, narrates) what just happened.
     #[inline]
     pub(crate) fn note(&self, kind: impl FnOnce() -> Kind) {
-        if let Some(recorder) = &self.recorder {
-            recorder.note(kind());
-        }
+        self.procs.note(kind);
     }
 
     /// Marks the start and end of a wait around `f` for the timeline.
@@ -780,7 +773,7 @@ impl Interp {
                 index_value(&target, &index, *span)
             }
             Expr::Field(target, name, span) => match self.eval(target, env)? {
-                Value::Process(handle) => self.handle_field(&handle, name, *span),
+                Value::Process(handle) => self.procs.handle_field(&handle, name, *span),
                 other => field(&other, name, *span),
             },
             Expr::Method(call) => {
@@ -803,7 +796,9 @@ impl Interp {
                     None => None,
                     Some(t) => Some(self.eval_seconds(t, env, join.span)?),
                 };
-                self.waiting("join", |this| this.join(&target, timeout, join.span))
+                self.waiting("join", |this| {
+                    ending::join(this, &target, timeout, join.span)
+                })
             }
         }
     }
@@ -856,11 +851,8 @@ impl Interp {
                 format!("this calls {}, not a function", callee.type_name()),
             ));
         }
-        let how = format!(
-            "spawn {}",
-            self.snippet(expr_span(&spawn.call).unwrap_or(spawn.span))
-        );
-        self.spawn_process(callee, args, name, how, spawn.span)
+        let call = self.snippet(expr_span(&spawn.call).unwrap_or(spawn.span));
+        self.spawn_process(callee, args, name, call, spawn.span)
     }
 
     /// A number of seconds for a timeout: an int or float, 0 or more.

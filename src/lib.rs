@@ -15,10 +15,12 @@
 pub mod ast;
 #[doc(hidden)]
 pub mod builtins;
+mod child_work;
 #[doc(hidden)]
 pub mod compile;
 #[doc(hidden)]
 pub mod diagnostic;
+mod ending;
 #[doc(hidden)]
 pub mod engine;
 #[doc(hidden)]

@@ -3,8 +3,11 @@
 //! replaced, so a pool never hangs.
 
 use crate::ast::Span;
-use crate::interp::{error, error_help, Interp, Stop, R};
-use crate::os::{self, Event, Forked};
+use crate::diagnostic::Diag;
+use crate::ending;
+use crate::interp::{error, error_help, Stop, R};
+use crate::os::{self, Event};
+use crate::process::{Failure, Forked, NewChild, Runner};
 use crate::queue::Queue;
 use crate::record::Kind as Note;
 use crate::value::Value;
@@ -74,8 +77,8 @@ impl std::fmt::Debug for Pending {
 struct PoolState {
     workers: Vec<Worker>,
     waiting: VecDeque<Pending>,
-    /// Finished tasks: the result, or the error message.
-    results: HashMap<u64, Result<Value, String>>,
+    /// Finished tasks: the result, or why there is none.
+    results: HashMap<u64, Result<Value, Failure>>,
     /// Copies of tasks sent but not answered, to resend if their worker dies first.
     resend: HashMap<u64, Pending>,
     next_id: u64,
@@ -95,34 +98,41 @@ impl Pool {
     }
 }
 
-/// What a pool worker sends back.
-fn worker_report(result: &R<Value>, interp: &Interp) -> Vec<u8> {
-    match result {
-        Ok(value) => wire::encode_returned(value).unwrap_or_else(|not_sendable| {
-            wire::encode_failed(&format!(
-                "{} (the task's result, at {})",
+/// What a pool worker sends back: the task's result, or its whole error.
+fn worker_report(result: &R<Value>, runner: &mut impl Runner) -> Vec<u8> {
+    let mut diag = match result {
+        Ok(value) => match wire::encode_returned(value) {
+            Ok(bytes) => return bytes,
+            Err(not_sendable) => Diag::new(
                 not_sendable.message(),
-                interp.describe_span(interp.returned_at)
-            ))
-        }),
-        Err(unwind) => match unwind.diag() {
-            // Calls made by the worker itself have no place in the script to show.
-            Some(diag) if diag.span.is_empty() && diag.span.start == 0 => {
-                wire::encode_failed(&diag.message)
-            }
-            Some(diag) => wire::encode_failed(&format!(
-                "{} (at {})",
-                diag.message,
-                interp.describe_span(diag.span)
-            )),
-            None => wire::encode_failed("the task ended its worker"),
+                runner.returned_at(),
+                "the task's result",
+            )
+            .with_help("a pool task may return nil, bool, int, float, string, list or map"),
         },
-    }
+        Err(unwind) => match unwind.diag() {
+            Some(diag) => {
+                let mut diag = diag.clone();
+                // The worker's own call of the task has no place in the script.
+                while diag
+                    .trace
+                    .last()
+                    .is_some_and(|f| f.call_site == Span::default())
+                {
+                    diag.trace.pop();
+                }
+                diag
+            }
+            None => Diag::new("the task ended its worker", Span::default(), ""),
+        },
+    };
+    diag.context = Some(runner.procs().describe_me());
+    wire::encode_failed(&diag)
 }
 
-impl Interp {
+impl Pool {
     /// `pool(n)`: starts n workers.
-    pub fn pool_new(&mut self, size: i64, span: Span) -> R<Value> {
+    pub fn start(runner: &mut impl Runner, size: i64, span: Span) -> R<Value> {
         if !(1..=1024).contains(&size) {
             return Err(error(
                 format!("a pool needs 1 to 1024 workers, not {size}"),
@@ -131,16 +141,16 @@ impl Interp {
             ));
         }
         let pool = Rc::new(Pool {
-            owner: self.procs.me(),
+            owner: runner.procs().me(),
             size: size as usize,
             state: RefCell::new(PoolState::default()),
         });
-        self.procs.pools.push(Rc::downgrade(&pool));
+        runner.procs().pools.push(Rc::downgrade(&pool));
         for _ in 0..size {
-            match self.start_worker(span) {
+            match start_worker(runner, span) {
                 Ok(worker) => pool.state.borrow_mut().workers.push(worker),
                 Err(e) => {
-                    self.close_pool(&pool, span).ok();
+                    pool.close(runner, span).ok();
                     return Err(e);
                 }
             }
@@ -148,97 +158,8 @@ impl Interp {
         Ok(Value::Pool(pool))
     }
 
-    fn start_worker(&mut self, span: Span) -> R<Worker> {
-        self.take_place(span, "start a pool worker")?;
-        let (ours, theirs) = os::socket_pair().map_err(|reason| {
-            self.procs.live.release();
-            error(
-                format!("cannot start a pool worker: {reason}"),
-                span,
-                "here",
-            )
-        })?;
-        match os::fork() {
-            Err(reason) => {
-                self.procs.live.release();
-                Err(error(
-                    format!("cannot start a pool worker: {reason}"),
-                    span,
-                    "here",
-                ))
-            }
-            Ok(Forked::Child) => {
-                drop(ours);
-                self.become_child(Some("pool worker".into()));
-                self.announce_birth("a pool worker, waiting for tasks");
-                self.worker_main(theirs)
-            }
-            Ok(Forked::Parent(pid)) => {
-                drop(theirs);
-                self.procs.child_holds_queues(pid);
-                self.procs.add_child(pid, "".into());
-                let line = self.line_of(span);
-                self.note(|| Note::Began {
-                    child: pid,
-                    how: "pool worker".into(),
-                    name: String::new(),
-                    line,
-                });
-                Ok(Worker {
-                    pid,
-                    socket: Some(ours),
-                    sent: VecDeque::new(),
-                })
-            }
-        }
-    }
-
-    /// A worker's life: run tasks until the pool closes its socket.
-    fn worker_main(&mut self, socket: OwnedFd) -> ! {
-        loop {
-            let frame = match os::recv_frame(&socket) {
-                Ok(Some(frame)) => frame,
-                // The pool closed (or the parent died): end quietly.
-                _ => os::exit_now(0),
-            };
-            let (bytes, fds) = frame;
-            self.tasks_run += 1;
-            let task = self.tasks_run;
-            self.note(|| Note::TaskBegan { task });
-            let result =
-                match wire::decode_task(&bytes, fds, &self.protos.clone(), &self.hosts.clone()) {
-                    Ok((callee, args)) => self.call_value(&callee, &args, Span::default()),
-                    Err(reason) => Err(error(
-                        format!("a pool task could not be read: {reason}"),
-                        Span::default(),
-                        "",
-                    )),
-                };
-            // Children a task started and did not join are joined before the next task.
-            let result = match self.join_all() {
-                Ok(()) => result,
-                Err(unwind) => Err(unwind),
-            };
-            if let Err(unwind) = &result {
-                if unwind.diag().is_none() {
-                    // exit() or a signal ends the worker itself; the pool sees it die.
-                    let Err(unwind) = result else { unreachable!() };
-                    match self.end_process(Err(unwind)) {
-                        Stop::Exit(code) => os::exit_now(code),
-                        _ => os::exit_now(1),
-                    }
-                }
-            }
-            self.note(|| Note::TaskEnded { task });
-            let report = worker_report(&result, self);
-            if os::send_frame(&socket, &report, &[]).is_err() {
-                os::exit_now(0);
-            }
-        }
-    }
-
-    fn own_pool(&self, pool: &Pool, span: Span) -> R<()> {
-        if pool.owner != self.procs.me() || pool.state.borrow().inherited {
+    fn check_owner(&self, runner: &mut impl Runner, span: Span) -> R<()> {
+        if self.owner != runner.procs().me() || self.state.borrow().inherited {
             return Err(error_help(
                 "this pool belongs to another process",
                 span,
@@ -250,15 +171,15 @@ impl Interp {
     }
 
     /// Queues a task; it goes to a worker as soon as one is free.
-    pub fn pool_submit(
-        &mut self,
-        pool: &Rc<Pool>,
+    pub fn submit(
+        self: &Rc<Self>,
+        runner: &mut impl Runner,
         callee: &Value,
         args: &[Value],
         span: Span,
     ) -> R<u64> {
-        self.own_pool(pool, span)?;
-        if pool.state.borrow().closed {
+        self.check_owner(runner, span)?;
+        if self.state.borrow().closed {
             return Err(error(
                 "the pool is closed",
                 span,
@@ -281,7 +202,7 @@ impl Interp {
             )
         })?;
         let id = {
-            let mut state = pool.state.borrow_mut();
+            let mut state = self.state.borrow_mut();
             state.next_id += 1;
             let id = state.next_id;
             state.waiting.push_back(Pending {
@@ -291,17 +212,17 @@ impl Interp {
             });
             id
         };
-        self.dispatch(pool, span)?;
+        self.dispatch(runner, span)?;
         Ok(id)
     }
 
     /// Sends waiting tasks ahead to the least loaded workers with room, so
     /// workers keep going while this process does other things; replaces
     /// workers found dead.
-    fn dispatch(&mut self, pool: &Rc<Pool>, span: Span) -> R<()> {
+    fn dispatch(self: &Rc<Self>, runner: &mut impl Runner, span: Span) -> R<()> {
         loop {
             let (worker_index, pending) = {
-                let mut state = pool.state.borrow_mut();
+                let mut state = self.state.borrow_mut();
                 let Some(front) = state.waiting.front() else {
                     return Ok(());
                 };
@@ -315,7 +236,7 @@ impl Interp {
                 (i, state.waiting.pop_front().expect("front exists"))
             };
             let sent = {
-                let state = pool.state.borrow();
+                let state = self.state.borrow();
                 let worker = &state.workers[worker_index];
                 let fds: Vec<_> = pending.queues.iter().map(|q| q.raw_fd()).collect();
                 // The worker holds these queues from now on (see child_holds_queues).
@@ -328,15 +249,15 @@ impl Interp {
                     .is_some_and(|s| os::send_frame(s, &pending.bytes, &fds).is_ok())
             };
             if sent {
-                let mut state = pool.state.borrow_mut();
+                let mut state = self.state.borrow_mut();
                 state.workers[worker_index]
                     .sent
                     .push_back((pending.id, pending.bytes.len()));
                 state.resend.insert(pending.id, pending);
             } else {
                 // The worker is gone: put the task back and replace the worker.
-                pool.state.borrow_mut().waiting.push_front(pending);
-                self.worker_died(pool, worker_index, span)?;
+                self.state.borrow_mut().waiting.push_front(pending);
+                self.worker_died(runner, worker_index, span)?;
             }
         }
     }
@@ -344,14 +265,15 @@ impl Interp {
     /// Collects what finished and hands out waiting tasks, without waiting.
     /// Called while this process waits on something else (a queue), so its
     /// pools keep running. Returns whether any pool still has work.
-    pub(crate) fn service_pools(&mut self) -> R<bool> {
-        let pools = self.procs.live_pools();
+    pub(crate) fn service_all(runner: &mut impl Runner) -> R<bool> {
+        let pools = runner.procs().live_pools();
+        let me = runner.procs().me();
         let mut busy = false;
         for pool in pools {
-            if pool.owner != self.procs.me() || pool.state.borrow().inherited {
+            if pool.owner != me || pool.state.borrow().inherited {
                 continue;
             }
-            self.pump(&pool, Span::default(), Some(0.0), &|_| false)?;
+            pool.pump(runner, Span::default(), Some(0.0), &|_| false)?;
             let state = pool.state.borrow();
             busy |= !state.waiting.is_empty() || state.workers.iter().any(Worker::busy);
         }
@@ -361,22 +283,26 @@ impl Interp {
     /// A worker died: the task it was running fails with how it died, the
     /// tasks waiting behind it go back to be sent again, and a new worker
     /// takes its place.
-    fn worker_died(&mut self, pool: &Rc<Pool>, i: usize, span: Span) -> R<()> {
+    fn worker_died(self: &Rc<Self>, runner: &mut impl Runner, i: usize, span: Span) -> R<()> {
         let (pid, sent) = {
-            let mut state = pool.state.borrow_mut();
+            let mut state = self.state.borrow_mut();
             let worker = &mut state.workers[i];
             worker.socket = None;
             (worker.pid, std::mem::take(&mut worker.sent))
         };
-        let how = self.replace_worker(pool, i, span)?;
-        let mut state = pool.state.borrow_mut();
+        let how = self.replace_worker(runner, i, span)?;
+        let mut state = self.state.borrow_mut();
         let mut sent = sent.into_iter();
         if let Some((running, _)) = sent.next() {
             state.results.insert(
                 running,
-                Err(format!(
-                    "pool worker {pid} {how} while running this task; a new worker took its place"
-                )),
+                Err(Failure {
+                    message: format!(
+                        "pool worker {pid} {how} while running this task; \
+                         a new worker took its place"
+                    ),
+                    cause: None,
+                }),
             );
         }
         // Not started yet: resend them, in their order, ahead of newer tasks.
@@ -390,34 +316,34 @@ impl Interp {
     }
 
     /// Reaps a dead worker and starts another in its place; returns how it died.
-    fn replace_worker(&mut self, pool: &Rc<Pool>, i: usize, span: Span) -> R<String> {
-        let pid = pool.state.borrow().workers[i].pid;
-        let how = match self.wait_child_status(pid)? {
+    fn replace_worker(&self, runner: &mut impl Runner, i: usize, span: Span) -> R<String> {
+        let pid = self.state.borrow().workers[i].pid;
+        let how = match runner.procs().wait_child_status(pid)? {
             Some(os::ExitStatus::Signaled(sig)) => {
                 format!("was killed by {}", os::signal_name(sig))
             }
             Some(os::ExitStatus::Exited(code)) => format!("exited with code {code}"),
             None => "ended".to_string(),
         };
-        let replacement = self.start_worker(span)?;
-        pool.state.borrow_mut().workers[i] = replacement;
+        let replacement = start_worker(runner, span)?;
+        self.state.borrow_mut().workers[i] = replacement;
         Ok(how)
     }
 
     /// Reads results until `done` holds, or the deadline passes (Ok(false)).
     fn pump(
-        &mut self,
-        pool: &Rc<Pool>,
+        self: &Rc<Self>,
+        runner: &mut impl Runner,
         span: Span,
         deadline: Option<f64>,
-        done: &dyn Fn(&PoolStateView) -> bool,
+        done: &dyn Fn(&PoolState) -> bool,
     ) -> R<bool> {
         loop {
-            self.dispatch(pool, span)?;
-            if done(&PoolStateView(&pool.state.borrow())) {
+            self.dispatch(runner, span)?;
+            if done(&self.state.borrow()) {
                 return Ok(true);
             }
-            let busy: Vec<usize> = pool
+            let busy: Vec<usize> = self
                 .state
                 .borrow()
                 .workers
@@ -429,7 +355,7 @@ impl Interp {
             // A deadline already passed still gets one look at what is ready.
             let left = deadline.map(|end| os::ms_ceil(end - os::monotonic_seconds()).max(0));
             let event = {
-                let state = pool.state.borrow();
+                let state = self.state.borrow();
                 let sockets: Vec<&OwnedFd> = busy
                     .iter()
                     .filter_map(|&i| state.workers[i].socket.as_ref())
@@ -437,7 +363,7 @@ impl Interp {
                 os::wait_event(&sockets, left)
             };
             match event {
-                Event::Readable(k) => self.receive(pool, busy[k], span)?,
+                Event::Readable(k) => self.receive(runner, busy[k], span)?,
                 Event::Timeout => return Ok(false),
                 Event::Woken => {
                     os::pending_stop()?;
@@ -450,9 +376,9 @@ impl Interp {
     }
 
     /// Reads one result from worker `i`, or finds it dead.
-    fn receive(&mut self, pool: &Rc<Pool>, i: usize, span: Span) -> R<()> {
+    fn receive(self: &Rc<Self>, runner: &mut impl Runner, i: usize, span: Span) -> R<()> {
         let frame = {
-            let state = pool.state.borrow();
+            let state = self.state.borrow();
             let socket = state.workers[i]
                 .socket
                 .as_ref()
@@ -460,14 +386,21 @@ impl Interp {
             os::recv_frame(socket)
         };
         let Ok(Some((bytes, _))) = frame else {
-            return self.worker_died(pool, i, span);
+            return self.worker_died(runner, i, span);
         };
         let outcome = match wire::decode_report(&bytes) {
             Report::Returned(v) => Ok(v),
-            Report::Failed(message) => Err(message),
-            Report::Missing => Err("the task's result could not be read".to_string()),
+            Report::Failed(diag) => Err(Failure {
+                message: diag.message.clone(),
+                // A call the worker made itself has no place in the script to show.
+                cause: (diag.span != Span::default()).then_some(diag),
+            }),
+            Report::Missing => Err(Failure {
+                message: "the task's result could not be read".to_string(),
+                cause: None,
+            }),
         };
-        let mut state = pool.state.borrow_mut();
+        let mut state = self.state.borrow_mut();
         // A worker answers its tasks in the order they were sent.
         if let Some((task, _)) = state.workers[i].sent.pop_front() {
             state.resend.remove(&task);
@@ -476,41 +409,46 @@ impl Interp {
         Ok(())
     }
 
-    fn task_result(&self, pool: &Rc<Pool>, id: u64, span: Span, what: &str) -> R<Value> {
-        match pool.state.borrow().results.get(&id) {
+    fn task_result(&self, id: u64, span: Span, what: &str) -> R<Value> {
+        match self.state.borrow().results.get(&id) {
             Some(Ok(v)) => Ok(v.clone()),
-            Some(Err(message)) => Err(error_help(
-                format!("{what} failed: {message}"),
+            Some(Err(failure)) => Err(failure.raise(
+                format!("{what} failed: {}", failure.message),
                 span,
                 "the task ran here",
-                "the error happened in a pool worker; try/catch catches it here",
             )),
             None => Ok(Value::Nil),
         }
     }
 
     /// `join` of a task handle (with an optional timeout: nil if not done in time).
-    pub fn join_task(&mut self, task: &TaskHandle, timeout: Option<f64>, span: Span) -> R<Value> {
-        self.waiting("join", |this| this.join_task_inner(task, timeout, span))
-    }
-
-    fn join_task_inner(&mut self, task: &TaskHandle, timeout: Option<f64>, span: Span) -> R<Value> {
-        self.own_pool(&task.pool, span)?;
+    pub fn join_task(
+        runner: &mut impl Runner,
+        task: &TaskHandle,
+        timeout: Option<f64>,
+        span: Span,
+    ) -> R<Value> {
+        let pool = &task.pool;
         let id = task.id;
-        let deadline = timeout.map(|t| os::monotonic_seconds() + t);
-        if !self.pump(&task.pool, span, deadline, &|s| {
-            s.0.results.contains_key(&id)
-        })? {
+        runner.procs().note(|| Note::WaitBegan {
+            what: "join".to_string(),
+        });
+        let done = pool.check_owner(runner, span).and_then(|()| {
+            let deadline = timeout.map(|t| os::monotonic_seconds() + t);
+            pool.pump(runner, span, deadline, &|s| s.results.contains_key(&id))
+        });
+        runner.procs().note(|| Note::WaitEnded);
+        if !done? {
             return Ok(Value::Nil);
         }
-        self.task_result(&task.pool, id, span, "the task")
+        pool.task_result(id, span, "the task")
     }
 
     /// `p.map(f, items)`: results in item order; the first failure (in order) is raised
     /// once every task has finished.
-    pub fn pool_map(
-        &mut self,
-        pool: &Rc<Pool>,
+    pub fn map(
+        self: &Rc<Self>,
+        runner: &mut impl Runner,
         callee: &Value,
         items: &Value,
         span: Span,
@@ -527,37 +465,49 @@ impl Interp {
         };
         let mut ids = Vec::with_capacity(items.len());
         for item in &items {
-            ids.push(self.pool_submit(pool, callee, std::slice::from_ref(item), span)?);
+            ids.push(self.submit(runner, callee, std::slice::from_ref(item), span)?);
         }
-        let all: Vec<u64> = ids.clone();
-        self.waiting("map", |this| {
-            this.pump(pool, span, None, &|s| {
-                all.iter().all(|id| s.0.results.contains_key(id))
-            })
+        let all = ids.clone();
+        self.wait_until(runner, "map", span, &move |s| {
+            all.iter().all(|id| s.results.contains_key(id))
         })?;
         let mut results = Vec::with_capacity(ids.len());
         for (n, id) in ids.iter().enumerate() {
-            results.push(self.task_result(pool, *id, span, &format!("the task for item {n}"))?);
+            results.push(self.task_result(*id, span, &format!("the task for item {n}"))?);
         }
-        let mut state = pool.state.borrow_mut();
+        let mut state = self.state.borrow_mut();
         for id in &ids {
             state.results.remove(id);
         }
         Ok(Value::list(results))
     }
 
+    /// Pumps until `done`, recorded as a wait named `what`.
+    fn wait_until(
+        self: &Rc<Self>,
+        runner: &mut impl Runner,
+        what: &str,
+        span: Span,
+        done: &dyn Fn(&PoolState) -> bool,
+    ) -> R<bool> {
+        runner.procs().note(|| Note::WaitBegan {
+            what: what.to_string(),
+        });
+        let result = self.pump(runner, span, None, done);
+        runner.procs().note(|| Note::WaitEnded);
+        result
+    }
+
     /// `p.close()`: finishes the tasks already given, then ends the workers.
-    pub fn close_pool(&mut self, pool: &Rc<Pool>, span: Span) -> R<()> {
-        if pool.state.borrow().inherited || pool.owner != self.procs.me() {
+    pub fn close(self: &Rc<Self>, runner: &mut impl Runner, span: Span) -> R<()> {
+        if self.state.borrow().inherited || self.owner != runner.procs().me() {
             return Ok(());
         }
-        pool.state.borrow_mut().closed = true;
-        self.waiting("close", |this| {
-            this.pump(pool, span, None, &|s| {
-                s.0.waiting.is_empty() && !s.0.workers.iter().any(Worker::busy)
-            })
+        self.state.borrow_mut().closed = true;
+        self.wait_until(runner, "close", span, &|s| {
+            s.waiting.is_empty() && !s.workers.iter().any(Worker::busy)
         })?;
-        let pids: Vec<i32> = pool
+        let pids: Vec<i32> = self
             .state
             .borrow_mut()
             .workers
@@ -566,20 +516,58 @@ impl Interp {
             .collect();
         // Dropping the sockets above tells each worker to end.
         for pid in pids {
-            self.wait_child_status(pid)?;
-        }
-        Ok(())
-    }
-
-    /// Closes every pool this process made (at the end of the process).
-    pub(crate) fn close_all_pools(&mut self) -> R<()> {
-        let pools = self.procs.live_pools();
-        for pool in pools {
-            self.close_pool(&pool, Span::default())?;
+            runner.procs().wait_child_status(pid)?;
         }
         Ok(())
     }
 }
 
-/// Read access to a pool's state for `pump`'s stop condition.
-struct PoolStateView<'a>(&'a PoolState);
+/// Forks a worker; the new process runs tasks until the pool lets it go.
+fn start_worker(runner: &mut impl Runner, span: Span) -> R<Worker> {
+    let line = runner.line_of(span);
+    match runner
+        .procs()
+        .fork_child(NewChild::PoolWorker, span, line)?
+    {
+        Forked::Child(socket) => worker_main(runner, socket.expect("a worker has a socket")),
+        Forked::Parent(pid, socket) => Ok(Worker {
+            pid,
+            socket,
+            sent: VecDeque::new(),
+        }),
+    }
+}
+
+/// A worker's life: run tasks until the pool closes its socket.
+fn worker_main(runner: &mut impl Runner, socket: OwnedFd) -> ! {
+    loop {
+        let frame = match os::recv_frame(&socket) {
+            Ok(Some(frame)) => frame,
+            // The pool closed (or the parent died): end quietly.
+            _ => os::exit_now(0),
+        };
+        let (bytes, fds) = frame;
+        let procs = runner.procs();
+        procs.tasks_run += 1;
+        let task = procs.tasks_run;
+        procs.note(|| Note::TaskBegan { task });
+        let result = runner.run_task(&bytes, fds);
+        // Children a task started and did not join are joined before the next task.
+        let result = runner.procs().join_all().and(result);
+        if let Err(unwind) = &result {
+            if unwind.diag().is_none() {
+                // exit() or a signal ends the worker itself; the pool sees it die.
+                let Err(unwind) = result else { unreachable!() };
+                match ending::end_process(runner, Err(unwind)) {
+                    Stop::Exit(code) => os::exit_now(code),
+                    _ => os::exit_now(1),
+                }
+            }
+        }
+        runner.procs().note(|| Note::TaskEnded { task });
+        let report = worker_report(&result, runner);
+        if os::send_frame(&socket, &report, &[]).is_err() {
+            os::exit_now(0);
+        }
+    }
+}

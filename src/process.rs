@@ -1,20 +1,17 @@
-//! Real processes: this process's table of children, and fork, spawn, join, wait and the
-//! rest, including how every process of the tree ends (children joined or stopped first).
+//! Real processes: this process's table of children, the one fork ceremony every new
+//! process goes through, and join, wait and the rest on the table.
 
 use crate::ast::Span;
 use crate::diagnostic::Diag;
-use crate::interp::{error, error_help, Interp, Stop, Unwind, R};
-use crate::os::{self, ExitStatus, Forked, ReadResult, SharedCounter, Waited};
+use crate::interp::{error, error_help, Unwind, R};
+use crate::os::{self, ExitStatus, ReadResult, SharedCounter, Waited};
 use crate::pool::Pool;
 use crate::queue::Queue;
-use crate::record::Kind as Event;
+use crate::record::{Kind as Note, Recorder};
 use crate::value::Value;
 use crate::wire::{self, Report};
 use std::os::fd::OwnedFd;
 use std::rc::{Rc, Weak};
-
-/// How long stopped children get between SIGTERM and SIGKILL.
-const GRACE_SECONDS: f64 = 1.0;
 
 /// A `spawn`ed child as a script value.
 #[derive(Debug)]
@@ -27,6 +24,75 @@ pub struct ProcessHandle {
     slot: usize,
 }
 
+/// A process about to be made, as the fork ceremony needs to know it.
+pub enum NewChild<'a> {
+    /// `fork`: the child goes on with the script.
+    Fork,
+    /// `spawn f(..) as name`: the child runs `call` and sends back its result.
+    Spawn { call: String, name: Rc<str> },
+    /// A pool worker: the child runs tasks from its socket.
+    PoolWorker,
+    /// `run`/`capture`: the child becomes the program.
+    Program {
+        prog: &'a str,
+        args: &'a [String],
+        capture: bool,
+    },
+}
+
+impl NewChild<'_> {
+    /// "cannot {what}: ..." when the process limit is reached.
+    fn what(&self) -> &'static str {
+        match self {
+            NewChild::Fork => "fork",
+            NewChild::Spawn { .. } => "spawn",
+            NewChild::PoolWorker => "start a pool worker",
+            NewChild::Program { .. } => "start a program",
+        }
+    }
+
+    /// The error for a failed OS call while making the child.
+    fn failed(&self, reason: &os::OsError, span: Span) -> Unwind {
+        match self {
+            NewChild::Fork => error(format!("fork failed: {reason}"), span, "here"),
+            NewChild::Spawn { .. } => error(format!("spawn failed: {reason}"), span, "here"),
+            NewChild::PoolWorker => error(
+                format!("cannot start a pool worker: {reason}"),
+                span,
+                "here",
+            ),
+            NewChild::Program { prog, .. } => error_help(
+                format!("cannot run `{prog}`: {reason}"),
+                span,
+                "this program",
+                "the program is looked up in the folders of PATH, like a shell does",
+            ),
+        }
+    }
+
+    /// How the record shows it: "fork", "spawn f(x)", "pool worker", "run ls -l".
+    fn how(&self) -> String {
+        match self {
+            NewChild::Fork => "fork".into(),
+            NewChild::Spawn { call, .. } => format!("spawn {call}"),
+            NewChild::PoolWorker => "pool worker".into(),
+            NewChild::Program { prog, args, .. } => std::iter::once(*prog)
+                .chain(args.iter().map(String::as_str))
+                .fold(String::from("run"), |how, word| how + " " + word),
+        }
+    }
+}
+
+/// Where the fork ceremony left us, with the channel the child talks through.
+pub enum Forked {
+    /// In the new child (never for a program, which became the program):
+    /// the child's end of its channel (none for `fork`).
+    Child(Option<OwnedFd>),
+    /// In the parent: the child's pid and the parent's end of the channel
+    /// (none for `fork` and for a program whose output is not captured).
+    Parent(i32, Option<OwnedFd>),
+}
+
 enum Kind {
     Forked,
     Spawned {
@@ -34,8 +100,26 @@ enum Kind {
         pipe: Option<OwnedFd>,
         received: Vec<u8>,
         /// Set by the first join; later joins return the same.
-        outcome: Option<Result<Value, String>>,
+        outcome: Option<Result<Value, Failure>>,
     },
+}
+
+/// Why a child or a task gave no value: the message, and the child's own
+/// diagnostic when it sent one (the cause of the error the parent raises).
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub message: String,
+    pub cause: Option<Diag>,
+}
+
+impl Failure {
+    /// The error raised where the failure is collected: `message` at `span`,
+    /// caused by the child's own diagnostic.
+    pub fn raise(&self, message: String, span: Span, label: &str) -> Unwind {
+        let mut diag = Diag::new(message, span, label);
+        diag.cause = self.cause.clone();
+        Unwind::error(diag)
+    }
 }
 
 struct Child {
@@ -46,6 +130,8 @@ struct Child {
     status: Option<ExitStatus>,
     /// A `join` or `wait()` has reported this child.
     waited: bool,
+    /// A `join` has raised this child's failure (its report is told).
+    reported: bool,
 }
 
 /// This process's place in the tree and its children.
@@ -62,11 +148,58 @@ pub struct Procs {
     max_procs: usize,
     pub(crate) live: SharedCounter,
     /// In a spawned child: where its result goes.
-    report_to: Option<OwnedFd>,
+    pub(crate) report_to: Option<OwnedFd>,
     /// Pools this process made (closed when it ends).
     pub(crate) pools: Vec<Weak<Pool>>,
     /// Queues this process has seen (a forked child registers as their holder).
     pub(crate) queues: Vec<Weak<Queue>>,
+    /// Records and narrates process events, when a view asked for them.
+    pub(crate) recorder: Option<Rc<Recorder>>,
+    /// Pool tasks this worker has run (numbers them in recorded events).
+    pub(crate) tasks_run: u64,
+}
+
+/// "exited 0", "killed by SIGKILL": how a status reads in views.
+fn describe_status(status: ExitStatus) -> String {
+    match status {
+        ExitStatus::Exited(code) => format!("exited {code}"),
+        ExitStatus::Signaled(sig) => format!("killed by {}", os::signal_name(sig)),
+    }
+}
+
+/// "`Process-1` (pid 4243)", or "process 4243" for a forked child.
+fn describe_child(name: &str, pid: i32) -> String {
+    if name.is_empty() {
+        format!("process {pid}")
+    } else {
+        format!("`{name}` (pid {pid})")
+    }
+}
+
+/// When a wait with a timeout must give up.
+#[derive(Clone, Copy)]
+pub(crate) struct Deadline(Option<f64>);
+
+impl Deadline {
+    pub(crate) fn after(seconds: Option<f64>) -> Deadline {
+        Deadline(seconds.map(|s| os::monotonic_seconds() + s))
+    }
+
+    /// Milliseconds left (None: no limit).
+    fn left_ms(self) -> Option<i32> {
+        self.0.map(|end| {
+            ((end - os::monotonic_seconds()) * 1000.0).clamp(0.0, i32::MAX as f64) as i32
+        })
+    }
+
+    /// Seconds left (None: no limit).
+    pub(crate) fn left(self) -> Option<f64> {
+        self.0.map(|end| (end - os::monotonic_seconds()).max(0.0))
+    }
+
+    pub(crate) fn passed(self) -> bool {
+        self.0.is_some_and(|end| os::monotonic_seconds() >= end)
+    }
 }
 
 impl Procs {
@@ -87,6 +220,8 @@ impl Procs {
             report_to: None,
             pools: Vec::new(),
             queues: Vec::new(),
+            recorder: None,
+            tasks_run: 0,
         }
     }
 
@@ -94,15 +229,17 @@ impl Procs {
         self.me
     }
 
+    /// Records (and, with --explain, narrates) what just happened.
+    #[inline]
+    pub(crate) fn note(&self, kind: impl FnOnce() -> Note) {
+        if let Some(recorder) = &self.recorder {
+            recorder.note(kind());
+        }
+    }
+
     /// Records a child this process started (a pool worker, a program).
     pub(crate) fn add_child(&mut self, pid: i32, name: Rc<str>) {
-        self.push_child(Child {
-            pid,
-            name,
-            kind: Kind::Forked,
-            status: None,
-            waited: false,
-        });
+        self.push_child(pid, name, Kind::Forked);
     }
 
     /// The pools this process made that still exist.
@@ -145,62 +282,38 @@ impl Procs {
         self.index.get(&pid).copied()
     }
 
-    fn push_child(&mut self, child: Child) {
-        self.index.insert(child.pid, self.children.len());
-        self.children.push(child);
-    }
-}
-
-/// "exited 0", "killed by SIGKILL": how a status reads in views.
-fn describe_status(status: ExitStatus) -> String {
-    match status {
-        ExitStatus::Exited(code) => format!("exited {code}"),
-        ExitStatus::Signaled(sig) => format!("killed by {}", os::signal_name(sig)),
-    }
-}
-
-/// "`Process-1` (pid 4243)", or "process 4243" for a forked child.
-fn describe_child(name: &str, pid: i32) -> String {
-    if name.is_empty() {
-        format!("process {pid}")
-    } else {
-        format!("`{name}` (pid {pid})")
-    }
-}
-
-/// When a wait with a timeout must give up.
-#[derive(Clone, Copy)]
-struct Deadline(Option<f64>);
-
-impl Deadline {
-    fn after(seconds: Option<f64>) -> Deadline {
-        Deadline(seconds.map(|s| os::monotonic_seconds() + s))
+    fn push_child(&mut self, pid: i32, name: Rc<str>, kind: Kind) -> usize {
+        let slot = self.children.len();
+        self.index.insert(pid, slot);
+        self.children.push(Child {
+            pid,
+            name,
+            kind,
+            status: None,
+            waited: false,
+            reported: false,
+        });
+        slot
     }
 
-    /// Milliseconds left (None: no limit).
-    fn left_ms(self) -> Option<i32> {
-        self.0.map(|end| {
-            ((end - os::monotonic_seconds()) * 1000.0).clamp(0.0, i32::MAX as f64) as i32
-        })
+    /// The name `spawn` gives a child without `as`: "Process-1", "Process-2", ...
+    pub(crate) fn next_spawn_name(&mut self) -> Rc<str> {
+        self.spawn_count += 1;
+        format!("Process-{}", self.spawn_count).into()
     }
 
-    fn passed(self) -> bool {
-        self.0.is_some_and(|end| os::monotonic_seconds() >= end)
-    }
-}
-
-impl Interp {
     // ------------------------------------------------------------ creating processes
 
+    /// Takes a place in the tree's process count, or fails at `span`.
     pub(crate) fn take_place(&mut self, span: Span, what: &str) -> R<()> {
         self.collect_ended();
-        if self.procs.live.try_acquire(self.procs.max_procs) {
+        if self.live.try_acquire(self.max_procs) {
             return Ok(());
         }
         let mut diag = Diag::new(
             format!(
                 "cannot {what}: the script already has {} live processes",
-                self.procs.max_procs
+                self.max_procs
             ),
             span,
             "over the process limit",
@@ -212,173 +325,147 @@ impl Interp {
         Err(Unwind::error(diag))
     }
 
+    /// The fork ceremony, the one way a process of the script is made: a place
+    /// in the process count, the child's channel, the fork (the place given
+    /// back if it fails), the child's new table, the queues it holds, and the
+    /// record of its birth (`line` is where in the script it was made).
+    pub(crate) fn fork_child(&mut self, new: NewChild, span: Span, line: u32) -> R<Forked> {
+        self.take_place(span, new.what())?;
+        // The parent's end and the child's end of the child's channel.
+        type Ends = (Option<OwnedFd>, Option<OwnedFd>);
+        let forked: Result<(os::Forked, Ends), os::OsError> = match &new {
+            NewChild::Fork => os::fork().map(|f| (f, (None, None))),
+            NewChild::Spawn { .. } => {
+                os::pipe().and_then(|(read, write)| Ok((os::fork()?, (Some(read), Some(write)))))
+            }
+            NewChild::PoolWorker => os::socket_pair()
+                .and_then(|(ours, theirs)| Ok((os::fork()?, (Some(ours), Some(theirs))))),
+            NewChild::Program {
+                prog,
+                args,
+                capture,
+            } => os::start_program(prog, args, *capture)
+                .map(|(pid, out)| (os::Forked::Parent(pid), (out, None))),
+        };
+        let (forked, (parent_end, child_end)) = match forked {
+            Ok(forked) => forked,
+            Err(reason) => {
+                self.live.release();
+                return Err(new.failed(&reason, span));
+            }
+        };
+        match forked {
+            os::Forked::Child => {
+                drop(parent_end);
+                let name = match &new {
+                    NewChild::Spawn { name, .. } => Some(name.clone()),
+                    NewChild::PoolWorker => Some("pool worker".into()),
+                    _ => None,
+                };
+                self.become_child(name);
+                self.announce_birth(&new);
+                Ok(Forked::Child(child_end))
+            }
+            os::Forked::Parent(pid) => {
+                drop(child_end);
+                if !matches!(new, NewChild::Program { .. }) {
+                    self.child_holds_queues(pid);
+                }
+                let name: Rc<str> = match &new {
+                    NewChild::Spawn { name, .. } => name.clone(),
+                    NewChild::Program { prog, .. } => (*prog).into(),
+                    NewChild::Fork | NewChild::PoolWorker => "".into(),
+                };
+                self.note(|| Note::Began {
+                    child: pid,
+                    how: new.how(),
+                    name: match &new {
+                        NewChild::Spawn { name, .. } => name.to_string(),
+                        _ => String::new(),
+                    },
+                    line,
+                });
+                if !matches!(new, NewChild::Spawn { .. }) {
+                    self.add_child(pid, name);
+                }
+                Ok(Forked::Parent(pid, parent_end))
+            }
+        }
+    }
+
+    /// `spawn`'s record of a new child: its table entry and its handle.
+    pub(crate) fn add_spawned(&mut self, pid: i32, name: Rc<str>, pipe: OwnedFd) -> Value {
+        let kind = Kind::Spawned {
+            pipe: Some(pipe),
+            received: Vec::new(),
+            outcome: None,
+        };
+        let slot = self.push_child(pid, name.clone(), kind);
+        Value::Process(Rc::new(ProcessHandle {
+            pid,
+            name,
+            owner: self.me,
+            slot,
+        }))
+    }
+
     /// The new child's side of a fork: a fresh table, and death with the parent.
-    pub(crate) fn become_child(&mut self, name: Option<Rc<str>>) {
-        let parent = self.procs.me;
-        self.procs.me = os::getpid();
-        self.procs.name = name;
+    fn become_child(&mut self, name: Option<Rc<str>>) {
+        let parent = self.me;
+        self.me = os::getpid();
+        self.name = name;
         // The parent's children are not ours. Their records are a private copy
         // that this process never frees (it ends by _exit): dropping them one
         // by one made every spawn cost as much as the spawns before it.
-        std::mem::forget(std::mem::take(&mut self.procs.children));
-        self.procs.index.clear();
-        self.procs.report_to = None;
-        self.procs.spawn_count = 0;
+        std::mem::forget(std::mem::take(&mut self.children));
+        self.index.clear();
+        self.report_to = None;
+        self.spawn_count = 0;
         // The parent's pools are not ours; their sockets must not stay open here.
-        for pool in std::mem::take(&mut self.procs.pools) {
+        for pool in std::mem::take(&mut self.pools) {
             if let Some(pool) = pool.upgrade() {
                 pool.forget_in_child();
             }
         }
         // This process can use every queue its parent had: count it as a holder.
-        let me = self.procs.me;
-        self.procs.child_holds_queues(me);
+        let me = self.me;
+        self.child_holds_queues(me);
         if !os::die_with_parent(parent) {
             os::die_by_signal(os::Signal::SIGTERM);
         }
     }
 
     /// --explain: the new child tells of its own fork, before it does anything else.
-    pub(crate) fn announce_birth(&self, what: &str) {
-        if let Some(recorder) = &self.recorder {
-            let me = self.procs.me;
-            recorder.say(os::getppid(), &format!("fork() -> {me} ({what})"));
-        }
-    }
-
-    /// `fork`: 0 in the child, the child's pid in the parent.
-    pub fn fork_process(&mut self, span: Span) -> R<Value> {
-        self.take_place(span, "fork")?;
-        match os::fork() {
-            Err(reason) => {
-                self.procs.live.release();
-                Err(error(format!("fork failed: {reason}"), span, "here"))
-            }
-            Ok(Forked::Child) => {
-                self.become_child(None);
-                self.announce_birth("in the child it returns 0");
-                Ok(Value::Int(0))
-            }
-            Ok(Forked::Parent(pid)) => {
-                self.procs.child_holds_queues(pid);
-                self.procs.push_child(Child {
-                    pid,
-                    name: "".into(),
-                    kind: Kind::Forked,
-                    status: None,
-                    waited: false,
-                });
-                let line = self.line_of(span);
-                self.note(|| Event::Began {
-                    child: pid,
-                    how: "fork".into(),
-                    name: String::new(),
-                    line,
-                });
-                Ok(Value::Int(pid as i64))
-            }
-        }
-    }
-
-    /// `spawn f(args) [as name]`: the child runs the call and sends back its result.
-    pub fn spawn_process(
-        &mut self,
-        callee: Value,
-        args: Vec<Value>,
-        name: Option<Rc<str>>,
-        how: String,
-        span: Span,
-    ) -> R<Value> {
-        self.procs.spawn_count += 1;
-        let name = name.unwrap_or_else(|| format!("Process-{}", self.procs.spawn_count).into());
-        self.take_place(span, "spawn")?;
-        let (read_end, write_end) = match os::pipe() {
-            Ok(ends) => ends,
-            Err(reason) => {
-                self.procs.live.release();
-                return Err(error(format!("spawn failed: {reason}"), span, "here"));
-            }
+    fn announce_birth(&self, new: &NewChild) {
+        let Some(recorder) = &self.recorder else {
+            return;
         };
-        match os::fork() {
-            Err(reason) => {
-                self.procs.live.release();
-                Err(error(format!("spawn failed: {reason}"), span, "here"))
-            }
-            Ok(Forked::Child) => {
-                drop(read_end);
-                self.become_child(Some(name.clone()));
-                let what = how.strip_prefix("spawn ").unwrap_or(&how);
-                self.announce_birth(&format!("the child runs {what} as {name}"));
-                self.procs.report_to = Some(write_end);
-                let result = self.call_value(&callee, &args, span);
-                self.end_spawned_child(result)
-            }
-            Ok(Forked::Parent(pid)) => {
-                drop(write_end);
-                self.procs.child_holds_queues(pid);
-                let slot = self.procs.children.len();
-                let line = self.line_of(span);
-                self.note(|| Event::Began {
-                    child: pid,
-                    how,
-                    name: name.to_string(),
-                    line,
-                });
-                self.procs.push_child(Child {
-                    pid,
-                    name: name.clone(),
-                    kind: Kind::Spawned {
-                        pipe: Some(read_end),
-                        received: Vec::new(),
-                        outcome: None,
-                    },
-                    status: None,
-                    waited: false,
-                });
-                Ok(Value::Process(Rc::new(ProcessHandle {
-                    pid,
-                    name,
-                    owner: self.procs.me,
-                    slot,
-                })))
-            }
-        }
-    }
-
-    /// A spawned child sends its result (or error) to its parent, then ends.
-    fn end_spawned_child(&mut self, result: R<Value>) -> ! {
-        let (report, result) = match result {
-            Ok(value) => match wire::encode_returned(&value) {
-                Ok(bytes) => (Some(bytes), Ok(())),
-                Err(not_sendable) => {
-                    let diag = Diag::new(
-                        not_sendable.message(),
-                        self.returned_at,
-                        "returned here",
-                    )
-                    .with_help(
-                        "a spawned function may return nil, bool, int, float, string, list or map",
-                    );
-                    (
-                        Some(wire::encode_failed(&diag.message)),
-                        Err(Unwind::error(diag)),
-                    )
-                }
-            },
-            Err(mut unwind) => {
-                let report = unwind.diag_mut().map(|d| wire::encode_failed(&d.message));
-                (report, Err(unwind))
-            }
+        let what = match new {
+            NewChild::Fork => "in the child it returns 0".to_string(),
+            NewChild::Spawn { call, name } => format!("the child runs {call} as {name}"),
+            NewChild::PoolWorker => "a pool worker, waiting for tasks".to_string(),
+            NewChild::Program { .. } => return,
         };
-        if let (Some(bytes), Some(pipe)) = (report, self.procs.report_to.take()) {
-            let _ = os::write_fd(&pipe, &bytes);
-        }
-        match self.end_process(result) {
-            Stop::Exit(code) => os::exit_now(code),
-            _ => os::exit_now(1),
-        }
+        recorder.say(os::getppid(), &format!("fork() -> {} ({what})", self.me));
     }
+}
 
+/// The evaluator as the process layer sees it: the table it owns, and what
+/// only the evaluator can do (run a pool task, place and show a span).
+/// The process layer never names the evaluator itself.
+pub trait Runner {
+    fn procs(&mut self) -> &mut Procs;
+    /// In a pool worker: runs one task as the pool sent it.
+    fn run_task(&mut self, task: &[u8], fds: Vec<OwnedFd>) -> R<Value>;
+    /// Where the last `return` ran (a result that cannot be sent is reported there).
+    fn returned_at(&self) -> Span;
+    /// The 1-based line of a span, for the record.
+    fn line_of(&self, span: Span) -> u32;
+    /// A diagnostic as this process prints it on stderr.
+    fn render(&self, diag: &Diag) -> String;
+}
+
+impl Procs {
     // ------------------------------------------------------------ collecting statuses
 
     /// Reaps every child that has ended, keeping each status for a later join,
@@ -390,13 +477,13 @@ impl Interp {
     }
 
     fn record_exit(&mut self, pid: i32, status: ExitStatus) {
-        self.procs.live.release();
-        self.note(|| Event::Reaped {
+        self.live.release();
+        self.note(|| Note::Reaped {
             child: pid,
             status: describe_status(status),
         });
-        if let Some(i) = self.procs.find(pid) {
-            self.procs.children[i].status = Some(status);
+        if let Some(i) = self.find(pid) {
+            self.children[i].status = Some(status);
             // The child is gone, so its pipe holds all it will ever send.
             let _ = self.drain_pipe(i, Deadline(None));
         }
@@ -404,7 +491,7 @@ impl Interp {
 
     /// Reads a spawned child's pipe to its end (or the deadline). Ok(false) on timeout.
     fn drain_pipe(&mut self, i: usize, deadline: Deadline) -> R<bool> {
-        let Kind::Spawned { pipe, received, .. } = &mut self.procs.children[i].kind else {
+        let Kind::Spawned { pipe, received, .. } = &mut self.children[i].kind else {
             return Ok(true);
         };
         let mut buf = [0u8; 16 * 1024];
@@ -424,15 +511,15 @@ impl Interp {
         if !self.drain_pipe(i, deadline)? {
             return Ok(false);
         }
-        let pid = self.procs.children[i].pid;
-        while self.procs.children[i].status.is_none() {
+        let pid = self.children[i].pid;
+        while self.children[i].status.is_none() {
             let block = deadline.0.is_none();
             match os::wait_child(Some(pid), block) {
                 Waited::Ended(pid, status) => self.record_exit(pid, status),
                 Waited::Interrupted => os::pending_stop()?,
                 Waited::NoChildren => {
                     // Cannot happen for a child we have not reaped; do not wait forever.
-                    self.procs.children[i].status = Some(ExitStatus::Exited(0));
+                    self.children[i].status = Some(ExitStatus::Exited(0));
                 }
                 Waited::Running => {
                     // Only with a deadline: wake on SIGCHLD, or at the deadline.
@@ -454,7 +541,7 @@ impl Interp {
     fn child_index(&self, target: &Value, span: Span, verb: &str) -> R<usize> {
         let pid = match target {
             Value::Process(h) => {
-                if h.owner != self.procs.me {
+                if h.owner != self.me {
                     return Err(error_help(
                         format!(
                             "`{}` (pid {}) is not a child of this process",
@@ -466,12 +553,7 @@ impl Interp {
                          handle was copied into this process by fork or spawn",
                     ));
                 }
-                if self
-                    .procs
-                    .children
-                    .get(h.slot)
-                    .is_some_and(|c| c.pid == h.pid)
-                {
+                if self.children.get(h.slot).is_some_and(|c| c.pid == h.pid) {
                     return Ok(h.slot);
                 }
                 h.pid
@@ -486,7 +568,7 @@ impl Interp {
                 ))
             }
         };
-        self.procs.find(pid).ok_or_else(|| {
+        self.find(pid).ok_or_else(|| {
             error_help(
                 format!("{pid} is not a child of this process"),
                 span,
@@ -496,81 +578,51 @@ impl Interp {
         })
     }
 
-    /// `join h`, `join pid`, `join [..]`, and `join(x, seconds)`.
-    pub fn join(&mut self, target: &Value, timeout: Option<f64>, span: Span) -> R<Value> {
-        let deadline = Deadline::after(timeout);
-        if let Value::List(items) = target {
-            let items = items.borrow().clone();
-            let mut results = Vec::with_capacity(items.len());
-            for item in &items {
-                results.push(self.join_one(item, deadline, span)?);
-            }
-            return Ok(Value::list(results));
-        }
-        self.join_one(target, deadline, span)
-    }
-
-    fn join_one(&mut self, target: &Value, deadline: Deadline, span: Span) -> R<Value> {
-        if let Value::Task(task) = target {
-            let left = deadline
-                .0
-                .map(|end| (end - os::monotonic_seconds()).max(0.0));
-            return self.join_task(task, left, span);
-        }
+    /// `join` of one child (a handle or a pid; tasks are the pool's).
+    pub(crate) fn join_child(
+        &mut self,
+        target: &Value,
+        deadline: Deadline,
+        span: Span,
+    ) -> R<Value> {
         let i = self.child_index(target, span, "join")?;
         if !self.wait_for(i, deadline)? {
             return Ok(Value::Nil);
         }
         // Ctrl-C reaches the children too: report our own signal, not their deaths.
         os::pending_stop()?;
-        let child = &mut self.procs.children[i];
+        let child = &mut self.children[i];
         child.waited = true;
         let status = child.status.expect("waited for");
-        let who = describe_child(&child.name, child.pid);
         if let Value::Int(_) = target {
             return Ok(Value::Int(status.code() as i64));
         }
-        let Kind::Spawned {
-            received, outcome, ..
-        } = &mut child.kind
-        else {
+        let Some(outcome) = child.outcome(status) else {
             return Ok(Value::Int(status.code() as i64));
         };
-        let outcome =
-            outcome.get_or_insert_with(|| match (wire::decode_report(received), status) {
-                (Report::Returned(v), ExitStatus::Exited(0)) => Ok(v),
-                (Report::Failed(message), _) => Err(format!(
-                    "{who} failed with exit code {}: {message}",
-                    status.code()
-                )),
-                (_, ExitStatus::Exited(0)) => Ok(Value::Nil),
-                (_, ExitStatus::Exited(code)) => Err(format!("{who} exited with code {code}")),
-                (_, ExitStatus::Signaled(sig)) => {
-                    Err(format!("{who} was killed by {}", os::signal_name(sig)))
-                }
-            });
-        received.clear();
         match outcome {
-            Ok(v) => Ok(v.clone()),
-            Err(message) => Err(error_help(
-                message.clone(),
-                span,
-                "joined here",
-                "the child's own report, if it made one, is above on stderr",
-            )),
+            Ok(v) => Ok(v),
+            Err(failure) => {
+                child.reported = true;
+                Err(failure.raise(failure.message.clone(), span, "joined here"))
+            }
         }
     }
 
     /// `wait()`: waits for any child; `[pid, exitcode]`, or nil when there is none.
     pub fn wait_any(&mut self) -> R<Value> {
-        self.waiting("wait", |this| this.wait_any_inner())
+        self.note(|| Note::WaitBegan {
+            what: "wait".to_string(),
+        });
+        let result = self.wait_any_inner();
+        self.note(|| Note::WaitEnded);
+        result
     }
 
     fn wait_any_inner(&mut self) -> R<Value> {
         loop {
             self.collect_ended();
             if let Some(child) = self
-                .procs
                 .children
                 .iter_mut()
                 .find(|c| c.status.is_some() && !c.waited)
@@ -582,7 +634,7 @@ impl Interp {
                     Value::Int(code as i64),
                 ]));
             }
-            if !self.procs.children.iter().any(|c| !c.waited) {
+            if !self.children.iter().any(|c| !c.waited) {
                 return Ok(Value::Nil);
             }
             // Keep reading results so a child writing a large one never blocks forever.
@@ -597,8 +649,7 @@ impl Interp {
     pub fn live_children(&mut self) -> Value {
         self.collect_ended();
         Value::list(
-            self.procs
-                .children
+            self.children
                 .iter()
                 .filter(|c| c.status.is_none())
                 .map(|c| Value::Int(c.pid as i64))
@@ -610,13 +661,13 @@ impl Interp {
     pub fn is_alive(&mut self, target: &Value, span: Span) -> R<bool> {
         self.collect_ended();
         let i = self.child_index(target, span, "check")?;
-        Ok(self.procs.children[i].status.is_none())
+        Ok(self.children[i].status.is_none())
     }
 
     /// `state(h)`: what the OS says about the child, without reaping it.
     pub fn child_state(&self, target: &Value, span: Span) -> R<&'static str> {
         let i = self.child_index(target, span, "inspect")?;
-        let child = &self.procs.children[i];
+        let child = &self.children[i];
         if child.status.is_some() {
             return Ok("exited");
         }
@@ -632,13 +683,13 @@ impl Interp {
     /// `kill(h, sig)`: false when the child had already ended.
     pub fn signal_child(&mut self, target: &Value, sig: os::Signal, span: Span) -> R<bool> {
         let i = self.child_index(target, span, "signal")?;
-        let child = &self.procs.children[i];
+        let child = &self.children[i];
         // A reaped child's pid may belong to another process by now.
         if child.status.is_some() {
             return Ok(false);
         }
         let pid = child.pid;
-        self.note(|| Event::Killed {
+        self.note(|| Note::Killed {
             target: pid,
             signal: os::signal_name(sig).to_string(),
         });
@@ -658,8 +709,8 @@ impl Interp {
             "pid" => Value::Int(handle.pid as i64),
             "name" => Value::Str(handle.name.clone()),
             "exitcode" => {
-                let status = (handle.owner == self.procs.me)
-                    .then(|| self.procs.children.get(handle.slot))
+                let status = (handle.owner == self.me)
+                    .then(|| self.children.get(handle.slot))
                     .flatten()
                     .filter(|c| c.pid == handle.pid)
                     .and_then(|c| c.status);
@@ -676,80 +727,44 @@ impl Interp {
         })
     }
 
-    // ------------------------------------------------------------ the end of a process
-
-    /// Ends this process's part of the tree: on a normal end or `exit`, joins
-    /// the children it has not joined; on an error or a signal, stops them.
-    /// A child process never returns from here; the root returns how it ended.
-    pub fn end_process(&mut self, result: R<()>) -> Stop {
-        let mut stop = match result {
-            Ok(()) => Stop::Exit(0),
-            Err(unwind) => unwind.into_stop(),
-        };
-        // An error caused by a Ctrl-C or SIGTERM (a child it killed) is the signal's doing.
-        if let (Stop::Error(_), Err(sig)) = (&stop, os::pending_stop()) {
-            stop = Stop::Signal(sig);
-        }
-        if let Stop::Exit(_) = stop {
-            // Pools first: their workers wait for tasks and would never end by themselves.
-            if let Err(unwind) = self.close_all_pools().and_then(|()| self.join_all()) {
-                stop = unwind.into_stop();
-            }
-        }
-        if !matches!(stop, Stop::Exit(_)) {
-            self.stop_children();
-        }
-        match &stop {
-            Stop::Exit(code) => {
-                let code = *code;
-                self.note(|| Event::Ended { code });
-            }
-            Stop::Error(diag) => {
-                let message = diag.message.clone();
-                self.note(|| Event::Failed { message });
-            }
-            // A signal's end is seen by the parent (waitpid), or below for the root.
-            Stop::Signal(sig) if self.procs.is_root() => {
-                let code = os::exit_code_for(*sig);
-                self.note(|| Event::Ended { code });
-            }
-            Stop::Signal(_) => {}
-        }
-        if self.procs.is_root() {
-            self.stop_adopted();
-            return stop;
-        }
-        match stop {
-            Stop::Exit(code) => os::exit_now(code),
-            Stop::Error(mut diag) => {
-                // In a fork bomb every process hits the limit: one report says it.
-                if diag.process_limit && !self.procs.live.first_limit_report() {
-                    os::exit_now(1);
-                }
-                diag.context = Some(self.procs.describe_me());
-                let text = diag.render(&self.source, self.color);
-                let _ = os::write_all(os::StdFd::Err, text.as_bytes());
-                os::exit_now(1)
-            }
-            Stop::Signal(sig) => os::die_by_signal(sig),
-        }
-    }
+    // ------------------------------------------------------------ waiting for all
 
     /// Waits for a child to end and returns how it ended.
     pub(crate) fn wait_child_status(&mut self, pid: i32) -> R<Option<ExitStatus>> {
-        let Some(i) = self.procs.find(pid) else {
+        let Some(i) = self.find(pid) else {
             return Ok(None);
         };
         self.wait_for(i, Deadline(None))?;
-        self.procs.children[i].waited = true;
-        Ok(self.procs.children[i].status)
+        self.children[i].waited = true;
+        Ok(self.children[i].status)
     }
 
     pub(crate) fn join_all(&mut self) -> R<()> {
-        for i in 0..self.procs.children.len() {
+        for i in 0..self.children.len() {
             self.wait_for(i, Deadline(None))?;
         }
         Ok(())
+    }
+
+    /// The failures of spawned children that no `join` raised: their reports,
+    /// which this process tells as it ends (nobody else will).
+    pub(crate) fn untold_failures(&mut self) -> Vec<Diag> {
+        let mut untold = Vec::new();
+        for i in 0..self.children.len() {
+            let child = &mut self.children[i];
+            let Some(status) = child.status else { continue };
+            if child.reported {
+                continue;
+            }
+            child.reported = true;
+            if let Some(Err(Failure {
+                cause: Some(diag), ..
+            })) = child.outcome(status)
+            {
+                untold.push(diag);
+            }
+        }
+        untold
     }
 
     /// SIGTERM (and SIGCONT, so stopped ones can act on it) to every live
@@ -759,8 +774,8 @@ impl Interp {
     }
 
     /// The root adopts orphaned descendants (subreaper): stop and reap them too.
-    fn stop_adopted(&mut self) {
-        self.stop_all(|this| os::child_pids_from_proc(this.procs.me));
+    pub(crate) fn stop_adopted(&mut self) {
+        self.stop_all(|this| os::child_pids_from_proc(this.me));
     }
 
     /// Stops the processes `live` lists: SIGTERM and SIGCONT, a grace period,
@@ -768,7 +783,7 @@ impl Interp {
     fn stop_all(&mut self, live: fn(&Self) -> Vec<i32>) {
         self.collect_ended();
         for pid in live(self) {
-            self.note(|| Event::Killed {
+            self.note(|| Note::Killed {
                 target: pid,
                 signal: "SIGTERM".into(),
             });
@@ -783,7 +798,7 @@ impl Interp {
             self.collect_ended();
         }
         for pid in live(self) {
-            self.note(|| Event::Killed {
+            self.note(|| Note::Killed {
                 target: pid,
                 signal: "SIGKILL".into(),
             });
@@ -796,17 +811,60 @@ impl Interp {
 
     /// Reads what spawned children have already written, without waiting.
     fn drain_ready_pipes(&mut self) {
-        for i in 0..self.procs.children.len() {
+        for i in 0..self.children.len() {
             let _ = self.drain_pipe(i, Deadline(Some(0.0)));
         }
     }
 
     fn live_pids(&self) -> Vec<i32> {
-        self.procs
-            .children
+        self.children
             .iter()
             .filter(|c| c.status.is_none())
             .map(|c| c.pid)
             .collect()
+    }
+}
+
+/// How long stopped children get between SIGTERM and SIGKILL.
+const GRACE_SECONDS: f64 = 1.0;
+
+impl Child {
+    /// A spawned child's result once it has ended (read from its pipe the
+    /// first time); None for other children.
+    fn outcome(&mut self, status: ExitStatus) -> Option<Result<Value, Failure>> {
+        let who = describe_child(&self.name, self.pid);
+        let Kind::Spawned {
+            received, outcome, ..
+        } = &mut self.kind
+        else {
+            return None;
+        };
+        let outcome = outcome.get_or_insert_with(|| {
+            let failed = |message: String| {
+                Err(Failure {
+                    message,
+                    cause: None,
+                })
+            };
+            match (wire::decode_report(received), status) {
+                (Report::Returned(v), ExitStatus::Exited(0)) => Ok(v),
+                (Report::Failed(diag), _) => Err(Failure {
+                    // What went wrong at the bottom; the levels between are the causes.
+                    message: format!(
+                        "{who} failed with exit code {}: {}",
+                        status.code(),
+                        diag.innermost().message
+                    ),
+                    cause: Some(diag),
+                }),
+                (_, ExitStatus::Exited(0)) => Ok(Value::Nil),
+                (_, ExitStatus::Exited(code)) => failed(format!("{who} exited with code {code}")),
+                (_, ExitStatus::Signaled(sig)) => {
+                    failed(format!("{who} was killed by {}", os::signal_name(sig)))
+                }
+            }
+        });
+        received.clear();
+        Some(outcome.clone())
     }
 }

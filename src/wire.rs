@@ -1,6 +1,7 @@
 //! Values crossing a process boundary, encoded with serde + postcard: plain data for
 //! results and queue messages; pool tasks may also carry functions and queues.
 
+use crate::diagnostic::Diag;
 use crate::host::HostFunction;
 use crate::ir::FnProto;
 use crate::limits;
@@ -56,7 +57,8 @@ mod tag {
 #[derive(Serialize, Deserialize, Debug)]
 enum ChildReport {
     Returned(Wire),
-    Failed(String),
+    /// The child's whole diagnostic: its parent reports it.
+    Failed(Diag),
 }
 
 /// Why a value cannot be sent.
@@ -180,15 +182,15 @@ pub fn encode_returned(v: &Value) -> Result<Vec<u8>, NotSendable> {
     Ok(postcard::to_allocvec(&ChildReport::Returned(wire)).unwrap_or_default())
 }
 
-/// Encodes a child's failure message.
-pub fn encode_failed(message: &str) -> Vec<u8> {
-    postcard::to_allocvec(&ChildReport::Failed(message.to_string())).unwrap_or_default()
+/// Encodes a child's failure: its whole diagnostic.
+pub fn encode_failed(diag: &Diag) -> Vec<u8> {
+    postcard::to_allocvec(&ChildReport::Failed(diag.clone())).unwrap_or_default()
 }
 
-/// A decoded child report: its returned value, or its error message.
+/// A decoded child report: its returned value, or its error.
 pub enum Report {
     Returned(Value),
-    Failed(String),
+    Failed(Diag),
     /// Nothing, or something unreadable, arrived.
     Missing,
 }
@@ -306,7 +308,7 @@ pub fn decode_report(bytes: &[u8]) -> Report {
     }
     match postcard::from_bytes::<ChildReport>(bytes) {
         Ok(ChildReport::Returned(w)) => from_wire(w).map_or(Report::Missing, Report::Returned),
-        Ok(ChildReport::Failed(message)) => Report::Failed(message),
+        Ok(ChildReport::Failed(diag)) => Report::Failed(diag),
         Err(_) => Report::Missing,
     }
 }

@@ -184,9 +184,10 @@ fn a_child_error_is_reported_with_its_pid_and_join_raises_a_catchable_error() {
         "fn bad() { return 1 / 0 }\n\
          let h = spawn bad() as \"worker\"\n\
          try { join h } catch e { print(\"caught:\", e) }\n\
-         print(\"child pid\", h.pid)",
+         print(\"child pid\", h.pid)\n\
+         join h",
     );
-    assert_eq!(out.code, 0);
+    assert_eq!(out.code, 1);
     let pid = out
         .stdout
         .lines()
@@ -196,6 +197,14 @@ fn a_child_error_is_reported_with_its_pid_and_join_raises_a_catchable_error() {
     assert_eq!(
         out.stdout.lines().next().unwrap(),
         format!("caught: `worker` (pid {pid}) failed with exit code 1: division by zero")
+    );
+    // Caught, nothing is printed; uncaught, one report whose cause is the
+    // child's own, with its pid and its line.
+    assert_eq!(
+        out.stderr.matches("× `worker`").count(),
+        1,
+        "{}",
+        out.stderr
     );
     assert!(
         out.stderr
@@ -226,7 +235,7 @@ fn an_uncaught_join_error_fails_the_parent_with_exit_code_1() {
 #[test]
 fn unsendable_results_are_an_error_at_the_return() {
     let out =
-        run_code("fn f() {\n    return [print]\n}\ntry { join spawn f() } catch e { print(e) }");
+        run_code("fn f() {\n    return [print]\n}\ntry { join spawn f() } catch e { print(e) }\njoin spawn f()");
     assert!(
         out.stdout
             .contains("a function cannot be sent to another process"),

@@ -164,8 +164,8 @@ fn a_task_error_comes_back_as_a_catchable_error() {
     );
     assert_eq!(
         out.stdout,
-        "the task for item 1 failed: division by zero (at -e:2:12)\n\
-         the task failed: division by zero (at -e:2:12)\n\
+        "the task for item 1 failed: division by zero\n\
+         the task failed: division by zero\n\
          [1, 0]\n",
         "{}",
         out.stderr

@@ -1,0 +1,180 @@
+//! How a process of the tree ends: its children joined (or stopped), its pools closed,
+//! its error told once (by whoever will report it), and `_exit` for every child.
+
+use crate::diagnostic::Diag;
+use crate::interp::{Stop, Unwind, R};
+use crate::os;
+use crate::pool::Pool;
+use crate::process::{Deadline, Runner};
+use crate::record::Kind as Note;
+use crate::value::Value;
+use crate::wire;
+use std::rc::Rc;
+
+/// `join h`, `join pid`, `join task`, `join [..]`, and `join(x, seconds)`.
+pub fn join(
+    runner: &mut impl Runner,
+    target: &Value,
+    timeout: Option<f64>,
+    span: crate::ast::Span,
+) -> R<Value> {
+    let deadline = Deadline::after(timeout);
+    if let Value::List(items) = target {
+        let items = items.borrow().clone();
+        let mut results = Vec::with_capacity(items.len());
+        for item in &items {
+            results.push(join_one(runner, item, deadline, span)?);
+        }
+        return Ok(Value::list(results));
+    }
+    join_one(runner, target, deadline, span)
+}
+
+fn join_one(
+    runner: &mut impl Runner,
+    target: &Value,
+    deadline: Deadline,
+    span: crate::ast::Span,
+) -> R<Value> {
+    match target {
+        Value::Task(task) => Pool::join_task(runner, task, deadline.left(), span),
+        _ => runner.procs().join_child(target, deadline, span),
+    }
+}
+
+/// A spawned child sends its result, or its whole error, to its parent, then
+/// ends. Its parent reports the error; the child reports it itself only when
+/// it cannot be sent.
+pub fn end_spawned_child(runner: &mut impl Runner, result: R<crate::value::Value>) -> ! {
+    let result = match result {
+        Ok(value) => match wire::encode_returned(&value) {
+            Ok(bytes) => {
+                send_report(runner, &bytes);
+                Ok(())
+            }
+            Err(not_sendable) => Err(Unwind::error(
+                Diag::new(
+                    not_sendable.message(),
+                    runner.returned_at(),
+                    "returned here",
+                )
+                .with_help(
+                    "a spawned function may return nil, bool, int, float, string, list or map",
+                ),
+            )),
+        },
+        Err(unwind) => Err(unwind),
+    };
+    match end_process(runner, result) {
+        Stop::Exit(code) => os::exit_now(code),
+        _ => os::exit_now(1),
+    }
+}
+
+/// Writes the child's report into its pipe; false if there is none or the
+/// parent can no longer read it.
+fn send_report(runner: &mut impl Runner, bytes: &[u8]) -> bool {
+    match runner.procs().report_to.take() {
+        Some(pipe) => os::write_fd(&pipe, bytes).is_ok(),
+        None => false,
+    }
+}
+
+/// Ends this process's part of the tree: on a normal end or `exit`, joins
+/// the children it has not joined; on an error or a signal, stops them.
+/// A child process never returns from here; the root returns how it ended.
+pub fn end_process(runner: &mut impl Runner, result: R<()>) -> Stop {
+    let mut stop = match result {
+        Ok(()) => Stop::Exit(0),
+        Err(unwind) => unwind.into_stop(),
+    };
+    // An error caused by a Ctrl-C or SIGTERM (a child it killed) is the signal's doing.
+    if let (Stop::Error(_), Err(sig)) = (&stop, os::pending_stop()) {
+        stop = Stop::Signal(sig);
+    }
+    if let Stop::Exit(_) = stop {
+        // Pools first: their workers wait for tasks and would never end by themselves.
+        if let Err(unwind) = close_all_pools(runner).and_then(|()| runner.procs().join_all()) {
+            stop = unwind.into_stop();
+        }
+    }
+    let procs = runner.procs();
+    if !matches!(stop, Stop::Exit(_)) {
+        procs.stop_children();
+    }
+    // Failures of children nobody joined are told here, once.
+    for diag in procs.untold_failures() {
+        let text = runner.render(&diag);
+        let _ = os::write_all(os::StdFd::Err, text.as_bytes());
+    }
+    let procs = runner.procs();
+    match &stop {
+        Stop::Exit(code) => {
+            let code = *code;
+            procs.note(|| Note::Ended { code });
+        }
+        Stop::Error(diag) => {
+            let message = diag.message.clone();
+            procs.note(|| Note::Failed { message });
+        }
+        // A signal's end is seen by the parent (waitpid), or below for the root.
+        Stop::Signal(sig) if procs.is_root() => {
+            let code = os::exit_code_for(*sig);
+            procs.note(|| Note::Ended { code });
+        }
+        Stop::Signal(_) => {}
+    }
+    if procs.is_root() {
+        procs.stop_adopted();
+        return stop;
+    }
+    match stop {
+        Stop::Exit(code) => os::exit_now(code),
+        Stop::Error(diag) => end_with_error(runner, diag),
+        Stop::Signal(sig) => os::die_by_signal(sig),
+    }
+}
+
+/// A child's uncaught error: sent whole to a spawning parent, which reports
+/// it; told here only when no one else will (a forked child, or a parent
+/// that can no longer read it).
+fn end_with_error(runner: &mut impl Runner, mut diag: Diag) -> ! {
+    let procs = runner.procs();
+    diag.context = Some(procs.describe_me());
+    keep_causes(&mut diag, MAX_CAUSES);
+    if procs.report_to.is_some() && send_report(runner, &wire::encode_failed(&diag)) {
+        os::exit_now(1);
+    }
+    // In a fork bomb every process hits the limit: one report says it.
+    if diag.process_limit && !runner.procs().live.first_limit_report() {
+        os::exit_now(1);
+    }
+    let text = runner.render(&diag);
+    let _ = os::write_all(os::StdFd::Err, text.as_bytes());
+    os::exit_now(1)
+}
+
+/// Causes a report carries at most: a chain of children each failing in the
+/// next (a recursion of spawns) must not make a report too deep to decode.
+const MAX_CAUSES: usize = 32;
+
+/// Drops the causes below the first `n` (the message still tells the deepest).
+fn keep_causes(diag: &mut Diag, n: usize) {
+    let mut diag = diag;
+    for _ in 0..n {
+        match diag.cause {
+            Some(ref mut cause) => diag = cause,
+            None => return,
+        }
+    }
+    diag.cause = None;
+}
+
+/// Closes every pool this process made (at the end of the process).
+pub(crate) fn close_all_pools(runner: &mut impl Runner) -> R<()> {
+    let pools: Vec<Rc<Pool>> = runner.procs().live_pools();
+    for pool in pools {
+        pool.close(runner, crate::ast::Span::default())?;
+    }
+    Ok(())
+}
