@@ -23,6 +23,7 @@ pub mod diagnostic;
 mod ending;
 #[doc(hidden)]
 pub mod engine;
+mod fork;
 #[doc(hidden)]
 pub mod host;
 #[doc(hidden)]

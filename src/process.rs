@@ -1,5 +1,5 @@
-//! Real processes: this process's table of children, the one fork ceremony every new
-//! process goes through, and join, wait and the rest on the table.
+//! Real processes: this process's table of children (made through the ceremony in `fork`),
+//! and join, wait, kill and the rest on the table.
 
 use crate::ast::Span;
 use crate::diagnostic::Diag;
@@ -8,6 +8,8 @@ use crate::os::{self, ExitStatus, ReadResult, SharedCounter, Waited};
 use crate::pool::Pool;
 use crate::queue::Queue;
 use crate::record::{Kind as Note, Recorder};
+
+pub use crate::fork::{Forked, NewChild};
 use crate::value::Value;
 use crate::wire::{self, Report};
 use std::os::fd::OwnedFd;
@@ -22,75 +24,6 @@ pub struct ProcessHandle {
     pub owner: i32,
     /// Its record in the owner's table (a pid may be reused; the record is not).
     slot: usize,
-}
-
-/// A process about to be made, as the fork ceremony needs to know it.
-pub enum NewChild<'a> {
-    /// `fork`: the child goes on with the script.
-    Fork,
-    /// `spawn f(..) as name`: the child runs `call` and sends back its result.
-    Spawn { call: String, name: Rc<str> },
-    /// A pool worker: the child runs tasks from its socket.
-    PoolWorker,
-    /// `run`/`capture`: the child becomes the program.
-    Program {
-        prog: &'a str,
-        args: &'a [String],
-        capture: bool,
-    },
-}
-
-impl NewChild<'_> {
-    /// "cannot {what}: ..." when the process limit is reached.
-    fn what(&self) -> &'static str {
-        match self {
-            NewChild::Fork => "fork",
-            NewChild::Spawn { .. } => "spawn",
-            NewChild::PoolWorker => "start a pool worker",
-            NewChild::Program { .. } => "start a program",
-        }
-    }
-
-    /// The error for a failed OS call while making the child.
-    fn failed(&self, reason: &os::OsError, span: Span) -> Unwind {
-        match self {
-            NewChild::Fork => error(format!("fork failed: {reason}"), span, "here"),
-            NewChild::Spawn { .. } => error(format!("spawn failed: {reason}"), span, "here"),
-            NewChild::PoolWorker => error(
-                format!("cannot start a pool worker: {reason}"),
-                span,
-                "here",
-            ),
-            NewChild::Program { prog, .. } => error_help(
-                format!("cannot run `{prog}`: {reason}"),
-                span,
-                "this program",
-                "the program is looked up in the folders of PATH, like a shell does",
-            ),
-        }
-    }
-
-    /// How the record shows it: "fork", "spawn f(x)", "pool worker", "run ls -l".
-    fn how(&self) -> String {
-        match self {
-            NewChild::Fork => "fork".into(),
-            NewChild::Spawn { call, .. } => format!("spawn {call}"),
-            NewChild::PoolWorker => "pool worker".into(),
-            NewChild::Program { prog, args, .. } => std::iter::once(*prog)
-                .chain(args.iter().map(String::as_str))
-                .fold(String::from("run"), |how, word| how + " " + word),
-        }
-    }
-}
-
-/// Where the fork ceremony left us, with the channel the child talks through.
-pub enum Forked {
-    /// In the new child (never for a program, which became the program):
-    /// the child's end of its channel (none for `fork`).
-    Child(Option<OwnedFd>),
-    /// In the parent: the child's pid and the parent's end of the channel
-    /// (none for `fork` and for a program whose output is not captured).
-    Parent(i32, Option<OwnedFd>),
 }
 
 enum Kind {
@@ -145,7 +78,7 @@ pub struct Procs {
     /// Where each child's record is in `children`, by pid.
     index: std::collections::HashMap<i32, usize>,
     spawn_count: u32,
-    max_procs: usize,
+    pub(crate) max_procs: usize,
     pub(crate) live: SharedCounter,
     /// In a spawned child: where its result goes.
     pub(crate) report_to: Option<OwnedFd>,
@@ -302,96 +235,7 @@ impl Procs {
         format!("Process-{}", self.spawn_count).into()
     }
 
-    // ------------------------------------------------------------ creating processes
-
-    /// Takes a place in the tree's process count, or fails at `span`.
-    pub(crate) fn take_place(&mut self, span: Span, what: &str) -> R<()> {
-        self.collect_ended();
-        if self.live.try_acquire(self.max_procs) {
-            return Ok(());
-        }
-        let mut diag = Diag::new(
-            format!(
-                "cannot {what}: the script already has {} live processes",
-                self.max_procs
-            ),
-            span,
-            "over the process limit",
-        )
-        .with_help(
-            "the limit counts every process of the script's tree; raise it with --max-procs N",
-        );
-        diag.process_limit = true;
-        Err(Unwind::error(diag))
-    }
-
-    /// The fork ceremony, the one way a process of the script is made: a place
-    /// in the process count, the child's channel, the fork (the place given
-    /// back if it fails), the child's new table, the queues it holds, and the
-    /// record of its birth (`line` is where in the script it was made).
-    pub(crate) fn fork_child(&mut self, new: NewChild, span: Span, line: u32) -> R<Forked> {
-        self.take_place(span, new.what())?;
-        // The parent's end and the child's end of the child's channel.
-        type Ends = (Option<OwnedFd>, Option<OwnedFd>);
-        let forked: Result<(os::Forked, Ends), os::OsError> = match &new {
-            NewChild::Fork => os::fork().map(|f| (f, (None, None))),
-            NewChild::Spawn { .. } => {
-                os::pipe().and_then(|(read, write)| Ok((os::fork()?, (Some(read), Some(write)))))
-            }
-            NewChild::PoolWorker => os::socket_pair()
-                .and_then(|(ours, theirs)| Ok((os::fork()?, (Some(ours), Some(theirs))))),
-            NewChild::Program {
-                prog,
-                args,
-                capture,
-            } => os::start_program(prog, args, *capture)
-                .map(|(pid, out)| (os::Forked::Parent(pid), (out, None))),
-        };
-        let (forked, (parent_end, child_end)) = match forked {
-            Ok(forked) => forked,
-            Err(reason) => {
-                self.live.release();
-                return Err(new.failed(&reason, span));
-            }
-        };
-        match forked {
-            os::Forked::Child => {
-                drop(parent_end);
-                let name = match &new {
-                    NewChild::Spawn { name, .. } => Some(name.clone()),
-                    NewChild::PoolWorker => Some("pool worker".into()),
-                    _ => None,
-                };
-                self.become_child(name);
-                self.announce_birth(&new);
-                Ok(Forked::Child(child_end))
-            }
-            os::Forked::Parent(pid) => {
-                drop(child_end);
-                if !matches!(new, NewChild::Program { .. }) {
-                    self.child_holds_queues(pid);
-                }
-                let name: Rc<str> = match &new {
-                    NewChild::Spawn { name, .. } => name.clone(),
-                    NewChild::Program { prog, .. } => (*prog).into(),
-                    NewChild::Fork | NewChild::PoolWorker => "".into(),
-                };
-                self.note(|| Note::Began {
-                    child: pid,
-                    how: new.how(),
-                    name: match &new {
-                        NewChild::Spawn { name, .. } => name.to_string(),
-                        _ => String::new(),
-                    },
-                    line,
-                });
-                if !matches!(new, NewChild::Spawn { .. }) {
-                    self.add_child(pid, name);
-                }
-                Ok(Forked::Parent(pid, parent_end))
-            }
-        }
-    }
+    // ------------------------------------------------------------ a new child's record
 
     /// `spawn`'s record of a new child: its table entry and its handle.
     pub(crate) fn add_spawned(&mut self, pid: i32, name: Rc<str>, pipe: OwnedFd) -> Value {
@@ -410,7 +254,7 @@ impl Procs {
     }
 
     /// The new child's side of a fork: a fresh table, and death with the parent.
-    fn become_child(&mut self, name: Option<Rc<str>>) {
+    pub(crate) fn become_child(&mut self, name: Option<Rc<str>>) {
         let parent = self.me;
         self.me = os::getpid();
         self.name = name;
@@ -433,20 +277,6 @@ impl Procs {
         if !os::die_with_parent(parent) {
             os::die_by_signal(os::Signal::SIGTERM);
         }
-    }
-
-    /// --explain: the new child tells of its own fork, before it does anything else.
-    fn announce_birth(&self, new: &NewChild) {
-        let Some(recorder) = &self.recorder else {
-            return;
-        };
-        let what = match new {
-            NewChild::Fork => "in the child it returns 0".to_string(),
-            NewChild::Spawn { call, name } => format!("the child runs {call} as {name}"),
-            NewChild::PoolWorker => "a pool worker, waiting for tasks".to_string(),
-            NewChild::Program { .. } => return,
-        };
-        recorder.say(os::getppid(), &format!("fork() -> {} ({what})", self.me));
     }
 }
 

@@ -1,0 +1,185 @@
+//! The fork ceremony, the one way a process of the script is made (fork, spawn, pool
+//! worker, program): a place in the tree's count, a channel, the fork, the birth record.
+
+use crate::ast::Span;
+use crate::diagnostic::Diag;
+use crate::interp::{error, error_help, Unwind, R};
+use crate::os;
+use crate::process::Procs;
+use crate::record::Kind as Note;
+use std::os::fd::OwnedFd;
+use std::rc::Rc;
+
+/// A process about to be made, as the fork ceremony needs to know it.
+pub enum NewChild<'a> {
+    /// `fork`: the child goes on with the script.
+    Fork,
+    /// `spawn f(..) as name`: the child runs `call` and sends back its result.
+    Spawn { call: String, name: Rc<str> },
+    /// A pool worker: the child runs tasks from its socket.
+    PoolWorker,
+    /// `run`/`capture`: the child becomes the program.
+    Program {
+        prog: &'a str,
+        args: &'a [String],
+        capture: bool,
+    },
+}
+
+impl NewChild<'_> {
+    /// "cannot {what}: ..." when the process limit is reached.
+    fn what(&self) -> &'static str {
+        match self {
+            NewChild::Fork => "fork",
+            NewChild::Spawn { .. } => "spawn",
+            NewChild::PoolWorker => "start a pool worker",
+            NewChild::Program { .. } => "start a program",
+        }
+    }
+
+    /// The error for a failed OS call while making the child.
+    fn failed(&self, reason: &os::OsError, span: Span) -> Unwind {
+        match self {
+            NewChild::Fork => error(format!("fork failed: {reason}"), span, "here"),
+            NewChild::Spawn { .. } => error(format!("spawn failed: {reason}"), span, "here"),
+            NewChild::PoolWorker => error(
+                format!("cannot start a pool worker: {reason}"),
+                span,
+                "here",
+            ),
+            NewChild::Program { prog, .. } => error_help(
+                format!("cannot run `{prog}`: {reason}"),
+                span,
+                "this program",
+                "the program is looked up in the folders of PATH, like a shell does",
+            ),
+        }
+    }
+
+    /// How the record shows it: "fork", "spawn f(x)", "pool worker", "run ls -l".
+    fn how(&self) -> String {
+        match self {
+            NewChild::Fork => "fork".into(),
+            NewChild::Spawn { call, .. } => format!("spawn {call}"),
+            NewChild::PoolWorker => "pool worker".into(),
+            NewChild::Program { prog, args, .. } => std::iter::once(*prog)
+                .chain(args.iter().map(String::as_str))
+                .fold(String::from("run"), |how, word| how + " " + word),
+        }
+    }
+}
+
+/// Where the fork ceremony left us, with the channel the child talks through.
+pub enum Forked {
+    /// In the new child (never for a program, which became the program):
+    /// the child's end of its channel (none for `fork`).
+    Child(Option<OwnedFd>),
+    /// In the parent: the child's pid and the parent's end of the channel
+    /// (none for `fork` and for a program whose output is not captured).
+    Parent(i32, Option<OwnedFd>),
+}
+
+impl Procs {
+    /// Takes a place in the tree's process count, or fails at `span`.
+    pub(crate) fn take_place(&mut self, span: Span, what: &str) -> R<()> {
+        self.collect_ended();
+        if self.live.try_acquire(self.max_procs) {
+            return Ok(());
+        }
+        let mut diag = Diag::new(
+            format!(
+                "cannot {what}: the script already has {} live processes",
+                self.max_procs
+            ),
+            span,
+            "over the process limit",
+        )
+        .with_help(
+            "the limit counts every process of the script's tree; raise it with --max-procs N",
+        );
+        diag.process_limit = true;
+        Err(Unwind::error(diag))
+    }
+
+    /// The fork ceremony, the one way a process of the script is made: a place
+    /// in the process count, the child's channel, the fork (the place given
+    /// back if it fails), the child's new table, the queues it holds, and the
+    /// record of its birth (`line` is where in the script it was made).
+    pub(crate) fn fork_child(&mut self, new: NewChild, span: Span, line: u32) -> R<Forked> {
+        self.take_place(span, new.what())?;
+        // The parent's end and the child's end of the child's channel.
+        type Ends = (Option<OwnedFd>, Option<OwnedFd>);
+        let forked: Result<(os::Forked, Ends), os::OsError> = match &new {
+            NewChild::Fork => os::fork().map(|f| (f, (None, None))),
+            NewChild::Spawn { .. } => {
+                os::pipe().and_then(|(read, write)| Ok((os::fork()?, (Some(read), Some(write)))))
+            }
+            NewChild::PoolWorker => os::socket_pair()
+                .and_then(|(ours, theirs)| Ok((os::fork()?, (Some(ours), Some(theirs))))),
+            NewChild::Program {
+                prog,
+                args,
+                capture,
+            } => os::start_program(prog, args, *capture)
+                .map(|(pid, out)| (os::Forked::Parent(pid), (out, None))),
+        };
+        let (forked, (parent_end, child_end)) = match forked {
+            Ok(forked) => forked,
+            Err(reason) => {
+                self.live.release();
+                return Err(new.failed(&reason, span));
+            }
+        };
+        match forked {
+            os::Forked::Child => {
+                drop(parent_end);
+                let name = match &new {
+                    NewChild::Spawn { name, .. } => Some(name.clone()),
+                    NewChild::PoolWorker => Some("pool worker".into()),
+                    _ => None,
+                };
+                self.become_child(name);
+                self.announce_birth(&new);
+                Ok(Forked::Child(child_end))
+            }
+            os::Forked::Parent(pid) => {
+                drop(child_end);
+                if !matches!(new, NewChild::Program { .. }) {
+                    self.child_holds_queues(pid);
+                }
+                let name: Rc<str> = match &new {
+                    NewChild::Spawn { name, .. } => name.clone(),
+                    NewChild::Program { prog, .. } => (*prog).into(),
+                    NewChild::Fork | NewChild::PoolWorker => "".into(),
+                };
+                self.note(|| Note::Began {
+                    child: pid,
+                    how: new.how(),
+                    name: match &new {
+                        NewChild::Spawn { name, .. } => name.to_string(),
+                        _ => String::new(),
+                    },
+                    line,
+                });
+                if !matches!(new, NewChild::Spawn { .. }) {
+                    self.add_child(pid, name);
+                }
+                Ok(Forked::Parent(pid, parent_end))
+            }
+        }
+    }
+
+    /// --explain: the new child tells of its own fork, before it does anything else.
+    fn announce_birth(&self, new: &NewChild) {
+        let Some(recorder) = &self.recorder else {
+            return;
+        };
+        let what = match new {
+            NewChild::Fork => "in the child it returns 0".to_string(),
+            NewChild::Spawn { call, name } => format!("the child runs {call} as {name}"),
+            NewChild::PoolWorker => "a pool worker, waiting for tasks".to_string(),
+            NewChild::Program { .. } => return,
+        };
+        recorder.say(os::getppid(), &format!("fork() -> {} ({what})", self.me()));
+    }
+}
