@@ -92,14 +92,6 @@ pub struct Procs {
     pub(crate) tasks_run: u64,
 }
 
-/// "exited 0", "killed by SIGKILL": how a status reads in views.
-fn describe_status(status: ExitStatus) -> String {
-    match status {
-        ExitStatus::Exited(code) => format!("exited {code}"),
-        ExitStatus::Signaled(sig) => format!("killed by {}", os::signal_name(sig)),
-    }
-}
-
 /// "`Process-1` (pid 4243)", or "process 4243" for a forked child.
 fn describe_child(name: &str, pid: i32) -> String {
     if name.is_empty() {
@@ -310,7 +302,7 @@ impl Procs {
         self.live.release();
         self.note(|| Note::Reaped {
             child: pid,
-            status: describe_status(status),
+            status: status.into(),
         });
         if let Some(i) = self.find(pid) {
             self.children[i].status = Some(status);
@@ -521,7 +513,7 @@ impl Procs {
         let pid = child.pid;
         self.note(|| Note::Killed {
             target: pid,
-            signal: os::signal_name(sig).to_string(),
+            signal: sig,
         });
         let sent = os::send_signal(pid, sig)
             .map_err(|reason| error(format!("kill failed: {reason}"), span, "here"))?;
@@ -615,7 +607,7 @@ impl Procs {
         for pid in live(self) {
             self.note(|| Note::Killed {
                 target: pid,
-                signal: "SIGTERM".into(),
+                signal: os::Signal::SIGTERM,
             });
             let _ = os::send_signal(pid, os::Signal::SIGTERM);
             let _ = os::send_signal(pid, os::Signal::SIGCONT);
@@ -630,7 +622,7 @@ impl Procs {
         for pid in live(self) {
             self.note(|| Note::Killed {
                 target: pid,
-                signal: "SIGKILL".into(),
+                signal: os::Signal::SIGKILL,
             });
             let _ = os::send_signal(pid, os::Signal::SIGKILL);
             if let Waited::Ended(pid, status) = os::wait_child(Some(pid), true) {

@@ -40,11 +40,12 @@ pub enum Kind {
     /// The parent collected `child`'s status.
     Reaped {
         child: i32,
-        status: String,
+        status: Status,
     },
     Killed {
         target: i32,
-        signal: String,
+        #[serde(with = "signal_number")]
+        signal: os::Signal,
     },
     WaitBegan {
         what: String,
@@ -66,6 +67,47 @@ pub enum Kind {
     Exec {
         program: String,
     },
+}
+
+/// How a process ended, as its parent's waitpid saw it.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub enum Status {
+    Exited(i32),
+    /// Killed by this signal.
+    Killed(#[serde(with = "signal_number")] os::Signal),
+}
+
+impl From<os::ExitStatus> for Status {
+    fn from(status: os::ExitStatus) -> Status {
+        match status {
+            os::ExitStatus::Exited(code) => Status::Exited(code),
+            os::ExitStatus::Signaled(sig) => Status::Killed(sig),
+        }
+    }
+}
+
+/// "exited 0", "killed by SIGKILL".
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Status::Exited(code) => write!(f, "exited {code}"),
+            Status::Killed(sig) => write!(f, "killed by {}", os::signal_name(*sig)),
+        }
+    }
+}
+
+/// A signal in the log: its number (nix's `Signal` has no serde form).
+mod signal_number {
+    use crate::os::Signal;
+    use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(sig: &Signal, to: S) -> Result<S::Ok, S::Error> {
+        (*sig as i32).serialize(to)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(from: D) -> Result<Signal, D::Error> {
+        Signal::try_from(i32::deserialize(from)?).map_err(D::Error::custom)
+    }
 }
 
 /// The shared log, mapped in every process of the tree.
@@ -193,7 +235,9 @@ fn narrate(event: &Event) -> Option<String> {
         Kind::Ended { code } => format!("exit({code})"),
         Kind::Failed { message } => format!("uncaught error, exit(1): {message}"),
         Kind::Reaped { child, status } => format!("waitpid({child}) -> {status}"),
-        Kind::Killed { target, signal } => format!("kill({target}, {signal})"),
+        Kind::Killed { target, signal } => {
+            format!("kill({target}, {})", os::signal_name(*signal))
+        }
         Kind::Exec { program } => format!("execvp({program}): this process becomes the program"),
         _ => return None,
     };

@@ -25,7 +25,7 @@ pub fn render(run: &Run) -> String {
         events.push(json!({
             "name": p.describe(), "cat": "life", "ph": "X", "pid": p.pid, "tid": p.pid,
             "ts": us(run, p.start), "dur": us(run, p.end) - us(run, p.start),
-            "args": {"outcome": p.outcome},
+            "args": {"outcome": p.outcome.to_string()},
         }));
         for (from, to, what) in &p.waits {
             events.push(json!({

@@ -5,7 +5,8 @@ pub mod chrome;
 pub mod timeline;
 pub mod tree;
 
-use crate::record::{Event, Kind};
+use crate::os;
+use crate::record::{Event, Kind, Status};
 use std::collections::HashMap;
 
 /// One process of the run.
@@ -23,8 +24,8 @@ pub struct ProcView {
     pub end: f64,
     /// When its parent collected its status (between end and this it was a zombie).
     pub reaped: Option<f64>,
-    /// "exited 0", "error: division by zero", "killed by SIGKILL".
-    pub outcome: String,
+    /// How it ended: "exited 0", "error: division by zero", "killed by SIGKILL".
+    pub outcome: Outcome,
     pub children: Vec<usize>,
     /// Spans spent waiting: (from, to, what).
     pub waits: Vec<(f64, f64, String)>,
@@ -32,6 +33,30 @@ pub struct ProcView {
     pub marks: Vec<(f64, String)>,
     /// Whether the process's end came from the process itself (not from waitpid).
     ended_itself: bool,
+}
+
+/// How a process of the run ended, as far as the record tells.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Nothing recorded its end (yet).
+    Unknown,
+    /// It ended itself, or its parent's waitpid saw this status.
+    Ended(Status),
+    /// It stopped at an uncaught error.
+    Failed(String),
+    /// exec replaced it with a program.
+    Became(String),
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Unknown => f.write_str("end not recorded"),
+            Outcome::Ended(status) => status.fmt(f),
+            Outcome::Failed(message) => write!(f, "error: {message}"),
+            Outcome::Became(program) => write!(f, "became {program}"),
+        }
+    }
 }
 
 impl ProcView {
@@ -90,7 +115,7 @@ impl Run {
                     start: e.t,
                     end: e.t,
                     reaped: None,
-                    outcome: String::new(),
+                    outcome: Outcome::Unknown,
                     children: Vec::new(),
                     waits: Vec::new(),
                     marks: Vec::new(),
@@ -133,8 +158,8 @@ impl Run {
                     let p = &mut procs[i];
                     p.end = e.t;
                     p.ended_itself = true;
-                    if p.outcome.is_empty() {
-                        p.outcome = format!("exited {code}");
+                    if p.outcome == Outcome::Unknown {
+                        p.outcome = Outcome::Ended(Status::Exited(*code));
                     }
                     p.marks.push((e.t, format!("exit({code})")));
                 }
@@ -142,7 +167,7 @@ impl Run {
                     let p = &mut procs[i];
                     p.end = e.t;
                     p.ended_itself = true;
-                    p.outcome = format!("error: {message}");
+                    p.outcome = Outcome::Failed(message.clone());
                     p.marks.push((e.t, "error".into()));
                 }
                 Kind::Reaped { child, status } => {
@@ -154,15 +179,15 @@ impl Run {
                         p.reaped = Some(e.t);
                         if !p.ended_itself {
                             p.end = e.t;
-                            p.outcome = status.clone();
-                        } else if status.starts_with("killed") {
-                            p.outcome = status.clone();
+                            p.outcome = Outcome::Ended(*status);
+                        } else if let Status::Killed(_) = status {
+                            p.outcome = Outcome::Ended(*status);
                         }
                     }
                 }
                 Kind::Killed { target, signal } => procs[i]
                     .marks
-                    .push((e.t, format!("kill {target} {signal}"))),
+                    .push((e.t, format!("kill {target} {}", os::signal_name(*signal)))),
                 Kind::WaitBegan { what } => {
                     open_waits.insert(e.pid, (e.t, what.clone()));
                 }
@@ -177,13 +202,12 @@ impl Run {
                 Kind::TaskEnded { task } => procs[i].marks.push((e.t, format!("task {task} done"))),
                 Kind::Exec { program } => {
                     procs[i].marks.push((e.t, format!("exec {program}")));
-                    procs[i].outcome = format!("became {program}");
+                    procs[i].outcome = Outcome::Became(program.clone());
                 }
             }
         }
         for p in &mut procs {
-            if p.outcome.is_empty() {
-                p.outcome = "end not recorded".into();
+            if p.outcome == Outcome::Unknown {
                 p.end = p.marks.iter().map(|(t, _)| *t).fold(p.start, f64::max);
             }
             p.end = p.end.max(p.start);
