@@ -1,12 +1,10 @@
-//! The evaluator's side of processes: what a new child runs, and the process layer's
-//! calls as the built-ins and methods make them.
+//! The evaluator's side of processes: what a forked or spawned child runs, and the
+//! evaluator as the process layer's `Runner` (pool tasks, spans, rendering).
 
 use crate::ast::Span;
 use crate::diagnostic::Diag;
 use crate::ending;
 use crate::interp::{error, Interp, Stop, R};
-use crate::os::ExitStatus;
-use crate::pool::{Pool, TaskHandle};
 use crate::process::{Forked, NewChild, Procs, Runner};
 use crate::value::Value;
 use crate::wire;
@@ -75,87 +73,12 @@ impl Interp {
                 let result = self.call_value(&callee, &args, span);
                 ending::end_spawned_child(self, result)
             }
-            Forked::Parent(pid, pipe) => {
-                let pipe = pipe.expect("a spawned child has a pipe");
-                Ok(self.procs.add_spawned(pid, name, pipe))
-            }
+            Forked::Parent(pid, pipe) => Ok(self.procs.add_spawned(pid, name, pipe)),
         }
     }
 
     /// Ends this process (see [`ending::end_process`]).
     pub fn end_process(&mut self, result: R<()>) -> Stop {
         ending::end_process(self, result)
-    }
-
-    pub(crate) fn take_place(&mut self, span: Span, what: &str) -> R<()> {
-        self.procs.take_place(span, what)
-    }
-
-    pub fn collect_ended(&mut self) {
-        self.procs.collect_ended()
-    }
-
-    pub(crate) fn stop_children(&mut self) {
-        self.procs.stop_children()
-    }
-
-    pub(crate) fn wait_child_status(&mut self, pid: i32) -> R<Option<ExitStatus>> {
-        self.procs.wait_child_status(pid)
-    }
-
-    pub fn wait_any(&mut self) -> R<Value> {
-        self.procs.wait_any()
-    }
-
-    pub fn live_children(&mut self) -> Value {
-        self.procs.live_children()
-    }
-
-    pub fn is_alive(&mut self, target: &Value, span: Span) -> R<bool> {
-        self.procs.is_alive(target, span)
-    }
-
-    pub fn child_state(&self, target: &Value, span: Span) -> R<&'static str> {
-        self.procs.child_state(target, span)
-    }
-
-    pub fn signal_child(&mut self, target: &Value, sig: crate::os::Signal, span: Span) -> R<bool> {
-        self.procs.signal_child(target, sig, span)
-    }
-
-    pub fn pool_new(&mut self, size: i64, span: Span) -> R<Value> {
-        Pool::start(self, size, span)
-    }
-
-    pub fn pool_submit(
-        &mut self,
-        pool: &Rc<Pool>,
-        callee: &Value,
-        args: &[Value],
-        span: Span,
-    ) -> R<u64> {
-        pool.submit(self, callee, args, span)
-    }
-
-    pub fn pool_map(
-        &mut self,
-        pool: &Rc<Pool>,
-        callee: &Value,
-        items: &Value,
-        span: Span,
-    ) -> R<Value> {
-        pool.map(self, callee, items, span)
-    }
-
-    pub fn join_task(&mut self, task: &TaskHandle, timeout: Option<f64>, span: Span) -> R<Value> {
-        Pool::join_task(self, task, timeout, span)
-    }
-
-    pub fn close_pool(&mut self, pool: &Rc<Pool>, span: Span) -> R<()> {
-        pool.close(self, span)
-    }
-
-    pub(crate) fn service_pools(&mut self) -> R<bool> {
-        Pool::service_all(self)
     }
 }

@@ -6,7 +6,7 @@ use crate::interp::{Stop, Unwind, R};
 use crate::os;
 use crate::pool::Pool;
 use crate::process::{Deadline, Runner};
-use crate::record::Kind as Note;
+use crate::record::Note;
 use crate::value::Value;
 use crate::wire;
 use std::rc::Rc;

@@ -10,7 +10,7 @@ use crate::limits;
 use crate::os::PrintRedirect;
 use crate::parser;
 use crate::process::Procs;
-use crate::record::{Kind, Recorder};
+use crate::record::{Made, Note, Recorder};
 use crate::session::Session;
 use crate::value::Value;
 use crate::views::{self, Run};
@@ -386,7 +386,7 @@ impl Engine {
             Ok(compiled) => compiled,
             Err(diag) => return Outcome::Invalid(diag),
         };
-        let mut interp = self.interp(source, compiled.protos, "script");
+        let mut interp = self.interp(source, compiled.protos, Made::Script);
         if let Some(seconds) = self.timeout {
             crate::os::alarm_after(seconds);
         }
@@ -460,7 +460,7 @@ impl Engine {
     /// A fresh interpreter for this engine's settings.
     /// A fresh interpreter for this engine's settings, its start recorded
     /// for the views as made by `how` (the views show "script NAME").
-    pub(crate) fn interp(&self, source: &Source, protos: Rc<[Rc<FnProto>]>, how: &str) -> Interp {
+    pub(crate) fn interp(&self, source: &Source, protos: Rc<[Rc<FnProto>]>, how: Made) -> Interp {
         let procs = Procs::new_root(self.max_procs);
         let mut interp = Interp::new(source.clone(), procs, self.color, protos);
         interp.hosts = self.hosts.clone().into();
@@ -473,9 +473,9 @@ impl Engine {
             }
         }
         let me = crate::os::current_pid();
-        interp.note(|| Kind::Began {
+        interp.note(|| Note::Began {
             child: me,
-            how: how.into(),
+            how,
             name: source.name.to_string(),
             line: 0,
         });

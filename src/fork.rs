@@ -6,7 +6,7 @@ use crate::diagnostic::Diag;
 use crate::interp::{error, error_help, Unwind, R};
 use crate::os;
 use crate::process::Procs;
-use crate::record::Kind as Note;
+use crate::record::{Made, Note};
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
 
@@ -18,11 +18,13 @@ pub enum NewChild<'a> {
     Spawn { call: String, name: Rc<str> },
     /// A pool worker: the child runs tasks from its socket.
     PoolWorker,
-    /// `run`/`capture`: the child becomes the program.
+    /// `run`/`capture`: the child becomes the program (`capture`: its
+    /// output comes back through a pipe). `at` is where the program is named.
     Program {
         prog: &'a str,
         args: &'a [String],
         capture: bool,
+        at: Span,
     },
 }
 
@@ -47,24 +49,27 @@ impl NewChild<'_> {
                 span,
                 "here",
             ),
-            NewChild::Program { prog, .. } => error_help(
+            NewChild::Program { prog, at, .. } => error_help(
                 format!("cannot run `{prog}`: {reason}"),
-                span,
+                *at,
                 "this program",
                 "the program is looked up in the folders of PATH, like a shell does",
             ),
         }
     }
 
-    /// How the record shows it: "fork", "spawn f(x)", "pool worker", "run ls -l".
-    fn how(&self) -> String {
+    /// How the record shows it was made.
+    fn made(&self) -> Made {
         match self {
-            NewChild::Fork => "fork".into(),
-            NewChild::Spawn { call, .. } => format!("spawn {call}"),
-            NewChild::PoolWorker => "pool worker".into(),
-            NewChild::Program { prog, args, .. } => std::iter::once(*prog)
-                .chain(args.iter().map(String::as_str))
-                .fold(String::from("run"), |how, word| how + " " + word),
+            NewChild::Fork => Made::Fork,
+            NewChild::Spawn { call, .. } => Made::Spawn { call: call.clone() },
+            NewChild::PoolWorker => Made::PoolWorker,
+            NewChild::Program { prog, args, .. } => Made::Program {
+                command: std::iter::once(*prog)
+                    .chain(args.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            },
         }
     }
 }
@@ -120,6 +125,7 @@ impl Procs {
                 prog,
                 args,
                 capture,
+                ..
             } => os::start_program(prog, args, *capture)
                 .map(|(pid, out)| (os::Forked::Parent(pid), (out, None))),
         };
@@ -154,7 +160,7 @@ impl Procs {
                 };
                 self.note(|| Note::Began {
                     child: pid,
-                    how: new.how(),
+                    how: new.made(),
                     name: match &new {
                         NewChild::Spawn { name, .. } => name.to_string(),
                         _ => String::new(),

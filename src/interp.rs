@@ -12,7 +12,7 @@ use crate::methods;
 use crate::ops::{self, OpError};
 use crate::os;
 use crate::process::Procs;
-use crate::record::Kind;
+use crate::record::Note;
 use crate::value::{Closure, Entries, Upval, Value};
 use smallvec::SmallVec;
 use std::cell::RefCell;
@@ -171,17 +171,17 @@ impl Interp {
 
     /// Records (and, with --explain, narrates) what just happened.
     #[inline]
-    pub(crate) fn note(&self, kind: impl FnOnce() -> Kind) {
+    pub(crate) fn note(&self, kind: impl FnOnce() -> Note) {
         self.procs.note(kind);
     }
 
     /// Marks the start and end of a wait around `f` for the timeline.
     pub(crate) fn waiting<T>(&mut self, what: &str, f: impl FnOnce(&mut Self) -> T) -> T {
-        self.note(|| Kind::WaitBegan {
+        self.note(|| Note::WaitBegan {
             what: what.to_string(),
         });
         let result = f(self);
-        self.note(|| Kind::WaitEnded);
+        self.note(|| Note::WaitEnded);
         result
     }
 

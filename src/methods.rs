@@ -6,7 +6,7 @@ use crate::builtins::{seconds, CallSite};
 use crate::interp::{error, error_help, Interp, Unwind, R};
 use crate::pool::{Pool, TaskHandle};
 use crate::queue::{Queue, QueueError, Wait};
-use crate::record::Kind;
+use crate::record::Note;
 use crate::value::Value;
 use crate::{os, wire};
 use std::rc::Rc;
@@ -161,7 +161,7 @@ fn with_pools<T>(
     op: impl FnOnce(crate::queue::Idle) -> Result<T, QueueError>,
 ) -> Result<Result<T, QueueError>, Unwind> {
     let mut failure = None;
-    let result = op(&mut || match interp.service_pools() {
+    let result = op(&mut || match Pool::service_all(interp) {
         Ok(busy) => Ok(busy),
         Err(unwind) => {
             failure = Some(unwind);
@@ -184,7 +184,7 @@ fn queue_put(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSit
         })?
         .map_err(|e| queue_error(e, "put", args.get(1), site))?;
     let id = queue.id();
-    interp.note(|| Kind::Put { queue: id });
+    interp.note(|| Note::Put { queue: id });
     Ok(Value::Nil)
 }
 
@@ -194,7 +194,7 @@ fn queue_get(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSit
     match interp.waiting("get", |this| with_pools(this, |idle| queue.get(wait, idle)))? {
         Ok(Some(bytes)) => {
             let id = queue.id();
-            interp.note(|| Kind::Got { queue: id });
+            interp.note(|| Note::Got { queue: id });
             decode(&bytes, site)
         }
         Ok(None) => Ok(Value::Nil),
@@ -254,24 +254,24 @@ fn task_args(args: &[Value], site: &CallSite) -> R<Vec<Value>> {
 }
 
 fn pool_map(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
-    interp.pool_map(pool_of(target), &args[0], &args[1], site.span)
+    pool_of(target).map(interp, &args[0], &args[1], site.span)
 }
 
 fn pool_apply(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
     let pool = pool_of(target);
     let call_args = task_args(args, site)?;
-    let id = interp.pool_submit(pool, &args[0], &call_args, site.span)?;
+    let id = pool.submit(interp, &args[0], &call_args, site.span)?;
     let task = TaskHandle {
         pool: pool.clone(),
         id,
     };
-    interp.join_task(&task, None, site.span)
+    Pool::join_task(interp, &task, None, site.span)
 }
 
 fn pool_submit(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
     let pool = pool_of(target);
     let call_args = task_args(args, site)?;
-    let id = interp.pool_submit(pool, &args[0], &call_args, site.span)?;
+    let id = pool.submit(interp, &args[0], &call_args, site.span)?;
     Ok(Value::Task(Rc::new(TaskHandle {
         pool: pool.clone(),
         id,
@@ -279,7 +279,7 @@ fn pool_submit(interp: &mut Interp, target: &Value, args: &[Value], site: &CallS
 }
 
 fn pool_close(interp: &mut Interp, target: &Value, _: &[Value], site: &CallSite) -> R<Value> {
-    interp.close_pool(pool_of(target), site.span)?;
+    pool_of(target).close(interp, site.span)?;
     Ok(Value::Nil)
 }
 

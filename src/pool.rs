@@ -9,7 +9,7 @@ use crate::interp::{error, error_help, Stop, R};
 use crate::os::{self, Event};
 use crate::process::{Failure, Forked, NewChild, Runner};
 use crate::queue::Queue;
-use crate::record::Kind as Note;
+use crate::record::Note;
 use crate::value::Value;
 use crate::wire::{self, Report};
 use std::cell::RefCell;
@@ -529,7 +529,9 @@ fn start_worker(runner: &mut impl Runner, span: Span) -> R<Worker> {
         .procs()
         .fork_child(NewChild::PoolWorker, span, line)?
     {
-        Forked::Child(socket) => worker_main(runner, socket.expect("a worker has a socket")),
+        Forked::Child(Some(socket)) => worker_main(runner, socket),
+        // The ceremony gives every worker its socket; without one it has nothing to do.
+        Forked::Child(None) => os::exit_now(1),
         Forked::Parent(pid, socket) => Ok(Worker {
             pid,
             socket,

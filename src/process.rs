@@ -7,7 +7,7 @@ use crate::interp::{error, error_help, Unwind, R};
 use crate::os::{self, ExitStatus, ReadResult, SharedCounter, Waited};
 use crate::pool::Pool;
 use crate::queue::Queue;
-use crate::record::{Kind as Note, Recorder};
+use crate::record::{Note, Recorder};
 
 pub use crate::fork::{Forked, NewChild};
 use crate::value::Value;
@@ -230,9 +230,9 @@ impl Procs {
     // ------------------------------------------------------------ a new child's record
 
     /// `spawn`'s record of a new child: its table entry and its handle.
-    pub(crate) fn add_spawned(&mut self, pid: i32, name: Rc<str>, pipe: OwnedFd) -> Value {
+    pub(crate) fn add_spawned(&mut self, pid: i32, name: Rc<str>, pipe: Option<OwnedFd>) -> Value {
         let kind = Kind::Spawned {
-            pipe: Some(pipe),
+            pipe,
             received: Vec::new(),
             outcome: None,
         };

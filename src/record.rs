@@ -17,15 +17,45 @@ pub struct Event {
     pub pid: i32,
     /// Seconds on the monotonic clock (the same in every process).
     pub t: f64,
-    pub kind: Kind,
+    pub kind: Note,
+}
+
+/// How a process was made.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub enum Made {
+    /// The script's first process (a session's too).
+    Script,
+    Fork,
+    /// `spawn` of this call (its source text).
+    Spawn {
+        call: String,
+    },
+    PoolWorker,
+    /// `run`/`capture` of this command line.
+    Program {
+        command: String,
+    },
+}
+
+/// "script", "fork", "spawn work(1)", "pool worker", "run ls -l".
+impl std::fmt::Display for Made {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Made::Script => f.write_str("script"),
+            Made::Fork => f.write_str("fork"),
+            Made::Spawn { call } => write!(f, "spawn {call}"),
+            Made::PoolWorker => f.write_str("pool worker"),
+            Made::Program { command } => write!(f, "run {command}"),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub enum Kind {
+pub enum Note {
     /// Recorded by the parent when it made `pid` (or by the first process itself).
     Began {
         child: i32,
-        how: String,
+        how: Made,
         name: String,
         line: u32,
     },
@@ -191,7 +221,7 @@ impl Recorder {
         })
     }
 
-    pub fn note(&self, kind: Kind) {
+    pub fn note(&self, kind: Note) {
         let event = Event {
             pid: os::current_pid(),
             t: os::monotonic_seconds(),
@@ -226,19 +256,21 @@ impl Recorder {
 fn narrate(event: &Event) -> Option<String> {
     let me = event.pid;
     let text = match &event.kind {
-        // A child narrates its own birth (see Interp::announce_birth), so the
+        // A child narrates its own birth (see Procs::announce_birth), so the
         // fork is always told before anything the child does. Programs cannot.
-        Kind::Began { child, how, .. } if how.starts_with("run ") => {
-            format!("fork() -> {child}, which calls execvp to {how}")
-        }
-        Kind::Began { .. } => return None,
-        Kind::Ended { code } => format!("exit({code})"),
-        Kind::Failed { message } => format!("uncaught error, exit(1): {message}"),
-        Kind::Reaped { child, status } => format!("waitpid({child}) -> {status}"),
-        Kind::Killed { target, signal } => {
+        Note::Began {
+            child,
+            how: how @ Made::Program { .. },
+            ..
+        } => format!("fork() -> {child}, which calls execvp to {how}"),
+        Note::Began { .. } => return None,
+        Note::Ended { code } => format!("exit({code})"),
+        Note::Failed { message } => format!("uncaught error, exit(1): {message}"),
+        Note::Reaped { child, status } => format!("waitpid({child}) -> {status}"),
+        Note::Killed { target, signal } => {
             format!("kill({target}, {})", os::signal_name(*signal))
         }
-        Kind::Exec { program } => format!("execvp({program}): this process becomes the program"),
+        Note::Exec { program } => format!("execvp({program}): this process becomes the program"),
         _ => return None,
     };
     Some(format!("[{me}] {text}\n"))

@@ -174,7 +174,7 @@ impl<'e> Session<'e> {
             None => self.interp.insert(self.engine.interp(
                 &self.last,
                 compiled.protos.clone(),
-                "script",
+                crate::record::Made::Script,
             )),
         };
         // Each entry has the whole step budget: one runaway loop must not
@@ -199,7 +199,7 @@ impl<'e> Session<'e> {
         let interrupted = os::pending_stop() == Err(os::Signal::SIGINT);
         match stop {
             Stop::Error(_) | Stop::Signal(_) if interrupted => {
-                interp.stop_children();
+                interp.procs.stop_children();
                 os::clear_pending_signal();
                 Entry::Interrupted
             }

@@ -3,15 +3,22 @@
 use super::args::{expect_int, CallSite};
 use crate::interp::{error, error_help, Interp, R};
 use crate::os;
+use crate::pool::Pool;
 use crate::value::Value;
 use std::rc::Rc;
 
 pub(super) fn alive(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
-    interp.is_alive(&args[0], site.arg(0)).map(Value::Bool)
+    interp
+        .procs
+        .is_alive(&args[0], site.arg(0))
+        .map(Value::Bool)
 }
 
 pub(super) fn state(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
-    interp.child_state(&args[0], site.arg(0)).map(Value::str)
+    interp
+        .procs
+        .child_state(&args[0], site.arg(0))
+        .map(Value::str)
 }
 
 pub(super) fn kill(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
@@ -30,22 +37,24 @@ pub(super) fn kill(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Va
         }
     };
     interp
+        .procs
         .signal_child(&args[0], sig, site.arg(0))
         .map(Value::Bool)
 }
 
 pub(super) fn terminate(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     interp
+        .procs
         .signal_child(&args[0], os::Signal::SIGTERM, site.arg(0))
         .map(Value::Bool)
 }
 
 pub(super) fn wait(interp: &mut Interp, _: &[Value], _: &CallSite) -> R<Value> {
-    interp.wait_any()
+    interp.procs.wait_any()
 }
 
 pub(super) fn children(interp: &mut Interp, _: &[Value], _: &CallSite) -> R<Value> {
-    Ok(interp.live_children())
+    Ok(interp.procs.live_children())
 }
 
 pub(super) fn queue(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
@@ -73,5 +82,5 @@ pub(super) fn queue(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<V
 
 pub(super) fn pool(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let n = expect_int("pool", args, 0, site)?;
-    interp.pool_new(n, site.arg(0))
+    Pool::start(interp, n, site.arg(0))
 }

@@ -3,6 +3,8 @@
 use super::args::CallSite;
 use crate::interp::{error_help, Interp, Unwind, R};
 use crate::os;
+use crate::process::{Forked, NewChild};
+use crate::record::Note;
 use crate::value::Value;
 
 /// A program and its arguments as strings (numbers are written out).
@@ -33,7 +35,7 @@ fn cannot_run(prog: &str, reason: &os::OsError, site: &CallSite) -> Unwind {
 
 pub(super) fn exec(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let (prog, rest) = program_args("exec", args, site)?;
-    interp.note(|| crate::record::Kind::Exec {
+    interp.note(|| Note::Exec {
         program: std::iter::once(prog.as_str())
             .chain(rest.iter().map(String::as_str))
             .collect::<Vec<_>>()
@@ -46,7 +48,7 @@ pub(super) fn exec(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Va
 pub(super) fn run(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let (prog, rest) = program_args("run", args, site)?;
     let (pid, _) = interp.start_program(&prog, &rest, false, site)?;
-    let status = interp.wait_child_status(pid)?;
+    let status = interp.procs.wait_child_status(pid)?;
     Ok(Value::Int(status.map_or(0, |s| s.code()) as i64))
 }
 
@@ -64,7 +66,7 @@ pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R
             }
         }
     }
-    match interp.wait_child_status(pid)? {
+    match interp.procs.wait_child_status(pid)? {
         Some(os::ExitStatus::Exited(0)) | None => Ok(Value::Str(
             String::from_utf8_lossy(&text).into_owned().into(),
         )),
@@ -86,27 +88,18 @@ impl Interp {
         capture: bool,
         site: &CallSite,
     ) -> R<(i32, Option<std::os::fd::OwnedFd>)> {
-        self.take_place(site.span, "start a program")?;
-        match os::start_program(prog, args, capture) {
-            Ok((pid, out)) => {
-                self.procs.add_child(pid, prog.into());
-                let line = self.line_of(site.span);
-                let how = std::iter::once(prog)
-                    .chain(args.iter().map(String::as_str))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                self.note(|| crate::record::Kind::Began {
-                    child: pid,
-                    how: format!("run {how}"),
-                    name: String::new(),
-                    line,
-                });
-                Ok((pid, out))
-            }
-            Err(reason) => {
-                self.procs.live.release();
-                Err(cannot_run(prog, &reason, site))
-            }
+        let line = self.line_of(site.span);
+        let new = NewChild::Program {
+            prog,
+            args,
+            capture,
+            at: site.arg(0),
+        };
+        match self.procs.fork_child(new, site.span, line)? {
+            Forked::Parent(pid, out) => Ok((pid, out)),
+            // A program's child execs (or ends) inside os::start_program and
+            // never gets here; were it to, it must not run its parent's code.
+            Forked::Child(_) => os::exit_now(127),
         }
     }
 }

@@ -6,7 +6,7 @@ pub mod timeline;
 pub mod tree;
 
 use crate::os;
-use crate::record::{Event, Kind, Status};
+use crate::record::{Event, Made, Note, Status};
 use std::collections::HashMap;
 
 /// One process of the run.
@@ -15,8 +15,8 @@ pub struct ProcView {
     pub pid: i32,
     /// Index of the parent in `Run::procs` (None for the first process).
     pub parent: Option<usize>,
-    /// "script", "fork", "spawn work(1)", "pool worker", "run ls -l".
-    pub how: String,
+    /// How it was made: "script", "fork", "spawn work(1)", "pool worker", "run ls -l".
+    pub how: Made,
     pub name: String,
     pub line: u32,
     pub start: f64,
@@ -62,8 +62,8 @@ impl std::fmt::Display for Outcome {
 impl ProcView {
     /// "fork at line 3", "spawn work(1) at line 7 as Process-1", "script demo.proc".
     pub fn describe(&self) -> String {
-        match self.how.as_str() {
-            "script" => format!("script {}", self.name),
+        match &self.how {
+            Made::Script => format!("script {}", self.name),
             how => {
                 let mut text = format!("{how} at line {}", self.line);
                 if !self.name.is_empty() {
@@ -72,6 +72,17 @@ impl ProcView {
                 text
             }
         }
+    }
+}
+
+/// The parent's mark for a child it made: "fork", "spawn", "pool", "run".
+fn verb(how: &Made) -> &'static str {
+    match how {
+        Made::Script => "script",
+        Made::Fork => "fork",
+        Made::Spawn { .. } => "spawn",
+        Made::PoolWorker => "pool",
+        Made::Program { .. } => "run",
     }
 }
 
@@ -97,7 +108,7 @@ impl Run {
         // parent has recorded its birth, so links come after.
         let mut parent_pids: Vec<i32> = Vec::new();
         for e in events {
-            if let Kind::Began {
+            if let Note::Began {
                 child,
                 how,
                 name,
@@ -131,12 +142,7 @@ impl Run {
             if let Some(&p) = by_pid.get(&parent_pid) {
                 procs[i].parent = Some(p);
                 procs[p].children.push(i);
-                let verb = procs[i]
-                    .how
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or("fork")
-                    .to_string();
+                let verb = verb(&procs[i].how);
                 let (t, pid) = (procs[i].start, procs[i].pid);
                 procs[p].marks.push((t, format!("{verb} {pid}")));
             }
@@ -146,15 +152,15 @@ impl Run {
             p.children.sort_by(|&a, &b| starts[a].total_cmp(&starts[b]));
         }
         for e in events {
-            if let Kind::Began { .. } = e.kind {
+            if let Note::Began { .. } = e.kind {
                 continue;
             }
             let Some(&i) = by_pid.get(&e.pid) else {
                 continue;
             };
             match &e.kind {
-                Kind::Began { .. } => {}
-                Kind::Ended { code } => {
+                Note::Began { .. } => {}
+                Note::Ended { code } => {
                     let p = &mut procs[i];
                     p.end = e.t;
                     p.ended_itself = true;
@@ -163,14 +169,14 @@ impl Run {
                     }
                     p.marks.push((e.t, format!("exit({code})")));
                 }
-                Kind::Failed { message } => {
+                Note::Failed { message } => {
                     let p = &mut procs[i];
                     p.end = e.t;
                     p.ended_itself = true;
                     p.outcome = Outcome::Failed(message.clone());
                     p.marks.push((e.t, "error".into()));
                 }
-                Kind::Reaped { child, status } => {
+                Note::Reaped { child, status } => {
                     procs[i]
                         .marks
                         .push((e.t, format!("waitpid {child}: {status}")));
@@ -185,22 +191,22 @@ impl Run {
                         }
                     }
                 }
-                Kind::Killed { target, signal } => procs[i]
+                Note::Killed { target, signal } => procs[i]
                     .marks
                     .push((e.t, format!("kill {target} {}", os::signal_name(*signal)))),
-                Kind::WaitBegan { what } => {
+                Note::WaitBegan { what } => {
                     open_waits.insert(e.pid, (e.t, what.clone()));
                 }
-                Kind::WaitEnded => {
+                Note::WaitEnded => {
                     if let Some((from, what)) = open_waits.remove(&e.pid) {
                         procs[i].waits.push((from, e.t, what));
                     }
                 }
-                Kind::Put { .. } => procs[i].marks.push((e.t, "put".into())),
-                Kind::Got { .. } => procs[i].marks.push((e.t, "get".into())),
-                Kind::TaskBegan { task } => procs[i].marks.push((e.t, format!("task {task}"))),
-                Kind::TaskEnded { task } => procs[i].marks.push((e.t, format!("task {task} done"))),
-                Kind::Exec { program } => {
+                Note::Put { .. } => procs[i].marks.push((e.t, "put".into())),
+                Note::Got { .. } => procs[i].marks.push((e.t, "get".into())),
+                Note::TaskBegan { task } => procs[i].marks.push((e.t, format!("task {task}"))),
+                Note::TaskEnded { task } => procs[i].marks.push((e.t, format!("task {task} done"))),
+                Note::Exec { program } => {
                     procs[i].marks.push((e.t, format!("exec {program}")));
                     procs[i].outcome = Outcome::Became(program.clone());
                 }

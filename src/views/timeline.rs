@@ -2,6 +2,7 @@
 //! (running, waiting, zombie), arrows for fork/spawn and for the parent collecting the child.
 
 use super::{duration, Run};
+use crate::record::Made;
 use std::fmt::Write as _;
 
 const LABEL_WIDTH: f64 = 300.0;
@@ -89,8 +90,8 @@ pub fn render(run: &Run) -> String {
         let _ = writeln!(svg, r#"<g class="lane" data-pid="{}">"#, p.pid);
         let label = format!("{} {}", p.pid, p.describe());
         // The lane's label: the name first when there is one, cut to fit.
-        let short = match (p.name.is_empty(), p.how.as_str()) {
-            (_, "script") => format!("{} {}", p.pid, p.name),
+        let short = match (p.name.is_empty(), &p.how) {
+            (_, Made::Script) => format!("{} {}", p.pid, p.name),
             (true, how) => format!("{} {how} (line {})", p.pid, p.line),
             (false, how) => format!("{} {}: {how}", p.pid, p.name),
         };
