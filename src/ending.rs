@@ -102,8 +102,12 @@ pub fn end_process(runner: &mut impl Runner, result: R<()>) -> Stop {
     if !matches!(stop, Stop::Exit(_)) {
         procs.stop_children();
     }
-    // Failures of children nobody joined are told here, once.
+    // Failures of children nobody joined are told here, once; in a spawn
+    // bomb every child hits the limit, and one report of it is enough.
     for diag in procs.untold_failures() {
+        if diag.innermost().process_limit && !runner.procs().live.first_limit_report() {
+            continue;
+        }
         let text = runner.render(&diag);
         let _ = os::write_all(os::StdFd::Err, text.as_bytes());
     }

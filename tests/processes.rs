@@ -457,27 +457,33 @@ fn sigterm_to_procscript_stops_the_tree_with_143() {
     assert!(took < Duration::from_secs(2), "took {took:?}");
 }
 
-#[test]
-fn the_fork_bomb_ends_quickly_at_the_process_limit() {
+/// Runs a script that makes processes until the limit stops it: it must end
+/// quickly, with exit code 1, the first process's report of the limit
+/// (`verb`: fork or spawn), and at most one more report, not one per process.
+fn check_bomb(code: &str, verb: &str) {
     let started = Instant::now();
-    let out = common::run(procscript(&[
-        "--max-procs",
-        "32",
-        "-e",
-        "while true { fork }",
-    ]));
+    let out = common::run(procscript(&["--max-procs", "16", "-e", code]));
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr
-            .contains("cannot fork: the script already has 32 live processes"),
-        "{}",
-        out.stderr
-    );
+    let limit = format!("× cannot {verb}: the script already has 16 live processes");
+    assert_eq!(out.stderr.matches(&limit).count(), 1, "{}", out.stderr);
     assert!(
         out.stderr.matches('×').count() <= 2,
-        "reported once or twice, not per process"
+        "reported once or twice, not per process: {}",
+        out.stderr
     );
+}
+
+#[test]
+fn the_fork_bomb_ends_quickly_at_the_process_limit() {
+    check_bomb("while true { fork }", "fork");
+}
+
+#[test]
+fn a_spawn_bomb_is_reported_by_the_first_process_and_at_most_one_child() {
+    // Spawned children send their failures up instead of printing them; the
+    // ones nobody joins are told by their parents, but the limit only once.
+    check_bomb("fn f() {\n    while true { spawn f() }\n}\nf()", "spawn");
 }
 
 #[test]
