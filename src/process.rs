@@ -8,12 +8,12 @@ use crate::os::{self, ExitStatus, ReadResult, SharedCounter, Waited};
 use crate::pool::Pool;
 use crate::queue::Queue;
 use crate::record::{Note, Recorder};
-
-pub use crate::fork::{Forked, NewChild};
 use crate::value::Value;
 use crate::wire::{self, Report};
 use std::os::fd::OwnedFd;
 use std::rc::{Rc, Weak};
+
+pub use crate::fork::{Forked, NewChild};
 
 /// A `spawn`ed child as a script value.
 #[derive(Debug)]
