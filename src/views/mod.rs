@@ -99,117 +99,16 @@ pub struct Run {
 impl Run {
     /// Rebuilds the processes from their events.
     pub fn from_events(events: &[Event], lost: u64) -> Run {
-        let mut procs: Vec<ProcView> = Vec::new();
-        let mut by_pid: HashMap<i32, usize> = HashMap::new();
-        let mut open_waits: HashMap<i32, (f64, String)> = HashMap::new();
         let t0 = events.iter().map(|e| e.t).fold(f64::INFINITY, f64::min);
         let t1 = events.iter().map(|e| e.t).fold(f64::NEG_INFINITY, f64::max);
-        // Every process first: a child may record its own children before its
-        // parent has recorded its birth, so links come after.
-        let mut parent_pids: Vec<i32> = Vec::new();
-        for e in events {
-            if let Note::Began {
-                child,
-                how,
-                name,
-                line,
-            } = &e.kind
-            {
-                by_pid.insert(*child, procs.len());
-                parent_pids.push(e.pid);
-                procs.push(ProcView {
-                    pid: *child,
-                    parent: None,
-                    how: how.clone(),
-                    name: name.clone(),
-                    line: *line,
-                    start: e.t,
-                    end: e.t,
-                    reaped: None,
-                    outcome: Outcome::Unknown,
-                    children: Vec::new(),
-                    waits: Vec::new(),
-                    marks: Vec::new(),
-                    ended_itself: false,
-                });
-            }
-        }
-        for i in 0..procs.len() {
-            let parent_pid = parent_pids[i];
-            if parent_pid == procs[i].pid {
-                continue;
-            }
-            if let Some(&p) = by_pid.get(&parent_pid) {
-                procs[i].parent = Some(p);
-                procs[p].children.push(i);
-                let verb = verb(&procs[i].how);
-                let (t, pid) = (procs[i].start, procs[i].pid);
-                procs[p].marks.push((t, format!("{verb} {pid}")));
-            }
-        }
-        let starts: Vec<f64> = procs.iter().map(|p| p.start).collect();
-        for p in &mut procs {
-            p.children.sort_by(|&a, &b| starts[a].total_cmp(&starts[b]));
-        }
+        let (mut procs, by_pid) = births(events);
+        let mut open_waits: HashMap<i32, (f64, String)> = HashMap::new();
         for e in events {
             if let Note::Began { .. } = e.kind {
                 continue;
             }
-            let Some(&i) = by_pid.get(&e.pid) else {
-                continue;
-            };
-            match &e.kind {
-                Note::Began { .. } => {}
-                Note::Ended { code } => {
-                    let p = &mut procs[i];
-                    p.end = e.t;
-                    p.ended_itself = true;
-                    if p.outcome == Outcome::Unknown {
-                        p.outcome = Outcome::Ended(Status::Exited(*code));
-                    }
-                    p.marks.push((e.t, format!("exit({code})")));
-                }
-                Note::Failed { message } => {
-                    let p = &mut procs[i];
-                    p.end = e.t;
-                    p.ended_itself = true;
-                    p.outcome = Outcome::Failed(message.clone());
-                    p.marks.push((e.t, "error".into()));
-                }
-                Note::Reaped { child, status } => {
-                    procs[i]
-                        .marks
-                        .push((e.t, format!("waitpid {child}: {status}")));
-                    if let Some(&c) = by_pid.get(child) {
-                        let p = &mut procs[c];
-                        p.reaped = Some(e.t);
-                        if !p.ended_itself {
-                            p.end = e.t;
-                            p.outcome = Outcome::Ended(*status);
-                        } else if let Status::Killed(_) = status {
-                            p.outcome = Outcome::Ended(*status);
-                        }
-                    }
-                }
-                Note::Killed { target, signal } => procs[i]
-                    .marks
-                    .push((e.t, format!("kill {target} {}", os::signal_name(*signal)))),
-                Note::WaitBegan { what } => {
-                    open_waits.insert(e.pid, (e.t, what.clone()));
-                }
-                Note::WaitEnded => {
-                    if let Some((from, what)) = open_waits.remove(&e.pid) {
-                        procs[i].waits.push((from, e.t, what));
-                    }
-                }
-                Note::Put { .. } => procs[i].marks.push((e.t, "put".into())),
-                Note::Got { .. } => procs[i].marks.push((e.t, "get".into())),
-                Note::TaskBegan { task } => procs[i].marks.push((e.t, format!("task {task}"))),
-                Note::TaskEnded { task } => procs[i].marks.push((e.t, format!("task {task} done"))),
-                Note::Exec { program } => {
-                    procs[i].marks.push((e.t, format!("exec {program}")));
-                    procs[i].outcome = Outcome::Became(program.clone());
-                }
+            if let Some(&i) = by_pid.get(&e.pid) {
+                apply(&mut procs, &by_pid, &mut open_waits, i, e);
             }
         }
         for p in &mut procs {
@@ -242,6 +141,124 @@ impl Run {
             stack.extend(self.procs[i].children.iter().rev());
         }
         order
+    }
+}
+
+/// Every process of the run, linked to its parent, and where each is by pid.
+fn births(events: &[Event]) -> (Vec<ProcView>, HashMap<i32, usize>) {
+    let mut procs: Vec<ProcView> = Vec::new();
+    let mut by_pid: HashMap<i32, usize> = HashMap::new();
+    // Every process first: a child may record its own children before its
+    // parent has recorded its birth, so links come after.
+    let mut parent_pids: Vec<i32> = Vec::new();
+    for e in events {
+        if let Note::Began {
+            child,
+            how,
+            name,
+            line,
+        } = &e.kind
+        {
+            by_pid.insert(*child, procs.len());
+            parent_pids.push(e.pid);
+            procs.push(ProcView {
+                pid: *child,
+                parent: None,
+                how: how.clone(),
+                name: name.clone(),
+                line: *line,
+                start: e.t,
+                end: e.t,
+                reaped: None,
+                outcome: Outcome::Unknown,
+                children: Vec::new(),
+                waits: Vec::new(),
+                marks: Vec::new(),
+                ended_itself: false,
+            });
+        }
+    }
+    for i in 0..procs.len() {
+        let parent_pid = parent_pids[i];
+        if parent_pid == procs[i].pid {
+            continue;
+        }
+        if let Some(&p) = by_pid.get(&parent_pid) {
+            procs[i].parent = Some(p);
+            procs[p].children.push(i);
+            let verb = verb(&procs[i].how);
+            let (t, pid) = (procs[i].start, procs[i].pid);
+            procs[p].marks.push((t, format!("{verb} {pid}")));
+        }
+    }
+    let starts: Vec<f64> = procs.iter().map(|p| p.start).collect();
+    for p in &mut procs {
+        p.children.sort_by(|&a, &b| starts[a].total_cmp(&starts[b]));
+    }
+    (procs, by_pid)
+}
+
+/// What one event (other than a birth) of process `i` tells about the run.
+fn apply(
+    procs: &mut [ProcView],
+    by_pid: &HashMap<i32, usize>,
+    open_waits: &mut HashMap<i32, (f64, String)>,
+    i: usize,
+    e: &Event,
+) {
+    match &e.kind {
+        Note::Began { .. } => {}
+        Note::Ended { code } => {
+            let p = &mut procs[i];
+            p.end = e.t;
+            p.ended_itself = true;
+            if p.outcome == Outcome::Unknown {
+                p.outcome = Outcome::Ended(Status::Exited(*code));
+            }
+            p.marks.push((e.t, format!("exit({code})")));
+        }
+        Note::Failed { message } => {
+            let p = &mut procs[i];
+            p.end = e.t;
+            p.ended_itself = true;
+            p.outcome = Outcome::Failed(message.clone());
+            p.marks.push((e.t, "error".into()));
+        }
+        Note::Reaped { child, status } => {
+            procs[i]
+                .marks
+                .push((e.t, format!("waitpid {child}: {status}")));
+            if let Some(&c) = by_pid.get(child) {
+                let p = &mut procs[c];
+                p.reaped = Some(e.t);
+                // A kill tells more than the end the child recorded itself.
+                if !p.ended_itself || matches!(status, Status::Killed(_)) {
+                    p.outcome = Outcome::Ended(*status);
+                }
+                if !p.ended_itself {
+                    p.end = e.t;
+                }
+            }
+        }
+        Note::Killed { target, signal } => procs[i]
+            .marks
+            .push((e.t, format!("kill {target} {}", os::signal_name(*signal)))),
+        Note::WaitBegan { what } => {
+            open_waits.insert(e.pid, (e.t, what.clone()));
+        }
+        Note::WaitEnded => {
+            if let Some((from, what)) = open_waits.remove(&e.pid) {
+                procs[i].waits.push((from, e.t, what));
+            }
+        }
+        Note::Put { .. } => procs[i].marks.push((e.t, "put".into())),
+        Note::Got { .. } => procs[i].marks.push((e.t, "get".into())),
+        Note::TaskBegan { task } => procs[i].marks.push((e.t, format!("task {task}"))),
+        Note::TaskEnded { task } => procs[i].marks.push((e.t, format!("task {task} done"))),
+        Note::Exec { program } => {
+            procs[i].marks.push((e.t, format!("exec {program}")));
+            procs[i].outcome = Outcome::Became(program.clone());
+        }
     }
 }
 

@@ -22,20 +22,69 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Where times and lanes go on the picture.
+struct Scale {
+    t0: f64,
+    span: f64,
+}
+
+impl Scale {
+    fn x(&self, t: f64) -> f64 {
+        LABEL_WIDTH + (t - self.t0) / self.span * PLOT_WIDTH
+    }
+
+    fn y(&self, lane: usize) -> f64 {
+        TOP + lane as f64 * (LANE + GAP)
+    }
+}
+
 /// The timeline as an SVG document.
 pub fn render(run: &Run) -> String {
     let order = run.tree_order();
-    let span = (run.t1 - run.t0).max(1e-6);
-    let x = |t: f64| LABEL_WIDTH + (t - run.t0) / span * PLOT_WIDTH;
+    let scale = Scale {
+        t0: run.t0,
+        span: (run.t1 - run.t0).max(1e-6),
+    };
     let lane_of: std::collections::HashMap<usize, usize> = order
         .iter()
         .enumerate()
         .map(|(lane, &i)| (i, lane))
         .collect();
-    let y = |lane: usize| TOP + lane as f64 * (LANE + GAP);
     let height = TOP + order.len() as f64 * (LANE + GAP) + 40.0;
-    let width = LABEL_WIDTH + PLOT_WIDTH + 30.0;
+    let mut svg = header(run, &scale, height);
+    for (lane, &i) in order.iter().enumerate() {
+        draw_lane(&mut svg, &scale, lane, &run.procs[i]);
+    }
+    // Arrows: parent to child at fork/spawn, child to parent where it was reaped.
+    for &i in &order {
+        let p = &run.procs[i];
+        let Some(parent) = p.parent else { continue };
+        let (from, to) = (scale.y(lane_of[&parent]), scale.y(lane_of[&i]));
+        let (from_mid, to_mid) = (from + LANE / 2.0, to + LANE / 2.0);
+        let _ = writeln!(
+            svg,
+            r##"<line class="spawn" x1="{0:.1}" y1="{from_mid:.1}" x2="{0:.1}" y2="{1:.1}" stroke="#555" marker-end="url(#arrow)"/>"##,
+            scale.x(p.start),
+            to_mid - LANE / 2.0
+        );
+        if let Some(reaped) = p.reaped {
+            let _ = writeln!(
+                svg,
+                r##"<line class="join" x1="{:.1}" y1="{to_mid:.1}" x2="{:.1}" y2="{:.1}" stroke="#999" stroke-dasharray="3,2" marker-end="url(#arrow)"/>"##,
+                scale.x(p.end),
+                scale.x(reaped),
+                if to > from { from + LANE } else { from }
+            );
+        }
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
 
+/// The document's start: its size, the arrow marker, the title, the legend and the time axis.
+fn header(run: &Run, scale: &Scale, height: f64) -> String {
+    let span = scale.span;
+    let width = LABEL_WIDTH + PLOT_WIDTH + 30.0;
     let mut svg = String::new();
     let _ = writeln!(
         svg,
@@ -75,7 +124,7 @@ pub fn render(run: &Run) -> String {
     // Time axis.
     for k in 0..=5 {
         let t = run.t0 + span * k as f64 / 5.0;
-        let tx = x(t);
+        let tx = scale.x(t);
         let _ = writeln!(
             svg,
             r##"<line class="tick" x1="{tx:.1}" y1="{TOP}" x2="{tx:.1}" y2="{:.1}" stroke="#eeeeee"/><text x="{tx:.1}" y="{:.1}" text-anchor="middle" fill="#777">{}</text>"##,
@@ -84,88 +133,67 @@ pub fn render(run: &Run) -> String {
             escape(&duration(t - run.t0))
         );
     }
-    for (lane, &i) in order.iter().enumerate() {
-        let p = &run.procs[i];
-        let ly = y(lane);
-        let _ = writeln!(svg, r#"<g class="lane" data-pid="{}">"#, p.pid);
-        let label = format!("{} {}", p.pid, p.describe());
-        // The lane's label: the name first when there is one, cut to fit.
-        let short = match (p.name.is_empty(), &p.how) {
-            (_, Made::Script) => format!("{} {}", p.pid, p.name),
-            (true, how) => format!("{} {how} (line {})", p.pid, p.line),
-            (false, how) => format!("{} {}: {how}", p.pid, p.name),
-        };
-        let shown: String = match short.char_indices().nth(39) {
-            Some((cut, _)) => format!("{}…", &short[..cut]),
-            None => short,
-        };
-        let _ = writeln!(
-            svg,
-            r#"<text x="10" y="{:.1}"><title>{}</title>{}</text>"#,
-            ly + LANE * 0.7,
-            escape(&format!("{label}: {}", p.outcome)),
-            escape(&shown)
-        );
-        let bar = |svg: &mut String, from: f64, to: f64, color: &str, title: &str| {
-            let (x0, x1) = (x(from), x(to).max(x(from) + 1.0));
-            let _ = writeln!(
-                svg,
-                r#"<rect x="{x0:.1}" y="{ly:.1}" width="{:.1}" height="{LANE}" fill="{color}"><title>{}</title></rect>"#,
-                x1 - x0,
-                escape(title)
-            );
-        };
-        bar(
-            &mut svg,
-            p.start,
-            p.end,
-            RUNNING,
-            &format!("{label}: running, then {}", p.outcome),
-        );
-        for (from, to, what) in &p.waits {
-            bar(
-                &mut svg,
-                *from,
-                *to,
-                WAITING,
-                &format!("waiting in {what} for {}", duration(to - from)),
-            );
-        }
-        if let Some(reaped) = p.reaped {
-            if reaped > p.end {
-                bar(
-                    &mut svg,
-                    p.end,
-                    reaped,
-                    ZOMBIE,
-                    &format!("zombie for {}", duration(reaped - p.end)),
-                );
-            }
-        }
-        svg.push_str("</g>\n");
-    }
-    // Arrows: parent to child at fork/spawn, child to parent where it was reaped.
-    for &i in &order {
-        let p = &run.procs[i];
-        let Some(parent) = p.parent else { continue };
-        let (from, to) = (y(lane_of[&parent]), y(lane_of[&i]));
-        let (from_mid, to_mid) = (from + LANE / 2.0, to + LANE / 2.0);
-        let _ = writeln!(
-            svg,
-            r##"<line class="spawn" x1="{0:.1}" y1="{from_mid:.1}" x2="{0:.1}" y2="{1:.1}" stroke="#555" marker-end="url(#arrow)"/>"##,
-            x(p.start),
-            to_mid - LANE / 2.0
-        );
-        if let Some(reaped) = p.reaped {
-            let _ = writeln!(
-                svg,
-                r##"<line class="join" x1="{:.1}" y1="{to_mid:.1}" x2="{:.1}" y2="{:.1}" stroke="#999" stroke-dasharray="3,2" marker-end="url(#arrow)"/>"##,
-                x(p.end),
-                x(reaped),
-                if to > from { from + LANE } else { from }
-            );
-        }
-    }
-    svg.push_str("</svg>\n");
     svg
+}
+
+/// One process's lane: its label, its running bar, its waits and its time as a zombie.
+fn draw_lane(svg: &mut String, scale: &Scale, lane: usize, p: &super::ProcView) {
+    let x = |t: f64| scale.x(t);
+    let ly = scale.y(lane);
+    let _ = writeln!(svg, r#"<g class="lane" data-pid="{}">"#, p.pid);
+    let label = format!("{} {}", p.pid, p.describe());
+    // The lane's label: the name first when there is one, cut to fit.
+    let short = match (p.name.is_empty(), &p.how) {
+        (_, Made::Script) => format!("{} {}", p.pid, p.name),
+        (true, how) => format!("{} {how} (line {})", p.pid, p.line),
+        (false, how) => format!("{} {}: {how}", p.pid, p.name),
+    };
+    let shown: String = match short.char_indices().nth(39) {
+        Some((cut, _)) => format!("{}…", &short[..cut]),
+        None => short,
+    };
+    let _ = writeln!(
+        svg,
+        r#"<text x="10" y="{:.1}"><title>{}</title>{}</text>"#,
+        ly + LANE * 0.7,
+        escape(&format!("{label}: {}", p.outcome)),
+        escape(&shown)
+    );
+    let bar = |svg: &mut String, from: f64, to: f64, color: &str, title: &str| {
+        let (x0, x1) = (x(from), x(to).max(x(from) + 1.0));
+        let _ = writeln!(
+            svg,
+            r#"<rect x="{x0:.1}" y="{ly:.1}" width="{:.1}" height="{LANE}" fill="{color}"><title>{}</title></rect>"#,
+            x1 - x0,
+            escape(title)
+        );
+    };
+    bar(
+        svg,
+        p.start,
+        p.end,
+        RUNNING,
+        &format!("{label}: running, then {}", p.outcome),
+    );
+    for (from, to, what) in &p.waits {
+        bar(
+            svg,
+            *from,
+            *to,
+            WAITING,
+            &format!("waiting in {what} for {}", duration(to - from)),
+        );
+    }
+    if let Some(reaped) = p.reaped {
+        if reaped > p.end {
+            bar(
+                svg,
+                p.end,
+                reaped,
+                ZOMBIE,
+                &format!("zombie for {}", duration(reaped - p.end)),
+            );
+        }
+    }
+    svg.push_str("</g>\n");
 }
