@@ -617,4 +617,30 @@ mod tests {
             "a function cannot be sent to another process"
         );
     }
+
+    #[test]
+    fn a_failure_crosses_whole_with_its_causes() {
+        use crate::ast::Span;
+        use crate::diagnostic::Frame;
+        let mut inner = Diag::new(
+            "division by zero",
+            Span::new(20, 25),
+            "the right side is zero",
+        );
+        inner.trace.push(Frame {
+            function: "`bad`".into(),
+            call_site: Span::new(40, 45),
+        });
+        inner.context = Some("process 12 (worker)".into());
+        let mut outer = Diag::new("`worker` (pid 12) failed", Span::new(50, 56), "joined here")
+            .with_help("a help line");
+        outer.cause = Some(inner);
+        match decode_report(&encode_failed(&outer)) {
+            Report::Failed(diag) => {
+                assert_eq!(diag, outer);
+                assert_eq!(diag.innermost().message, "division by zero");
+            }
+            _ => panic!("the failure did not come back"),
+        }
+    }
 }
