@@ -15,8 +15,9 @@ use crate::session::Session;
 use crate::value::Value;
 use crate::views::{self, Run};
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::time::Duration;
 
 /// How a run ended.
 #[derive(Debug)]
@@ -89,6 +90,54 @@ impl Views {
     fn record(&self) -> bool {
         self.tree || self.trace.is_some() || self.timeline.is_some()
     }
+
+    /// The files the views write, each with the option that names it.
+    fn files(&self) -> impl Iterator<Item = (&'static str, &PathBuf)> {
+        let trace = self.trace.iter().map(|path| ("--trace", path));
+        trace.chain(self.timeline.iter().map(|path| ("--timeline", path)))
+    }
+
+    /// Checks, before anything runs, that each view file could be written:
+    /// not a script (a name ending in `.proc`), not a folder, in a folder
+    /// that exists and may be written. [`Engine::run`] checks this itself;
+    /// the command line calls it first so that a mistake is a usage error.
+    ///
+    /// ```
+    /// use procscript::Views;
+    ///
+    /// let views = Views { trace: Some("/no/such/folder/t.json".into()), ..Views::default() };
+    /// let error = views.check_files().unwrap_err();
+    /// assert_eq!(error, "cannot write --trace /no/such/folder/t.json: no such folder /no/such/folder");
+    /// ```
+    pub fn check_files(&self) -> Result<(), String> {
+        for (option, path) in self.files() {
+            let shown = path.display();
+            if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("proc"))
+            {
+                return Err(format!(
+                    "{option} {shown} would write over a script (a name ending in .proc); \
+                     give the view its own file, such as {option}=run.{}",
+                    if option == "--trace" { "json" } else { "svg" }
+                ));
+            }
+            if crate::os::is_dir(&path.to_string_lossy()) {
+                return Err(format!("cannot write {option} {shown}: it is a folder"));
+            }
+            let folder = match path.parent() {
+                Some(folder) if !folder.as_os_str().is_empty() => folder,
+                _ => Path::new("."),
+            };
+            if let Err(why) = crate::os::folder_accepts_files(folder) {
+                return Err(format!(
+                    "cannot write {option} {shown}: {why} {}",
+                    folder.display()
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Runs procscript source text: the embedding API, and all the command line uses.
@@ -111,7 +160,7 @@ pub struct Engine {
     max_depth: usize,
     color: bool,
     views: Views,
-    timeout: Option<u32>,
+    timeout: Option<Duration>,
     max_steps: Option<u64>,
     hosts: Vec<Rc<HostFunction>>,
     print_to: Option<OwnedFd>,
@@ -203,7 +252,9 @@ impl Engine {
         self
     }
 
-    /// Stops the whole tree after this many seconds (the run ends as `Outcome::TimedOut`).
+    /// Stops the whole tree after this many whole seconds (at least 1; the
+    /// run ends as `Outcome::TimedOut`). [`Engine::timeout_after`] takes
+    /// fractions of a second.
     ///
     /// ```
     /// use procscript::{Engine, Outcome, Source};
@@ -213,8 +264,23 @@ impl Engine {
     /// assert!(matches!(outcome, Outcome::TimedOut));
     /// assert_eq!(outcome.exit_code(), 124);
     /// ```
-    pub fn timeout(mut self, seconds: Option<u32>) -> Self {
-        self.timeout = seconds;
+    pub fn timeout(self, seconds: Option<u32>) -> Self {
+        self.timeout_after(seconds.map(|s| Duration::from_secs(s.max(1).into())))
+    }
+
+    /// Stops the whole tree once this much time has passed, to the
+    /// microsecond (the run ends as `Outcome::TimedOut`); `None` sets no limit.
+    ///
+    /// ```
+    /// use procscript::{Engine, Outcome, Source};
+    /// use std::time::Duration;
+    ///
+    /// let source = Source::new("slow.proc", "join spawn sleep(30)");
+    /// let outcome = Engine::new().timeout_after(Some(Duration::from_millis(200))).run(&source);
+    /// assert!(matches!(outcome, Outcome::TimedOut));
+    /// ```
+    pub fn timeout_after(mut self, limit: Option<Duration>) -> Self {
+        self.timeout = limit;
         self
     }
 
@@ -386,12 +452,18 @@ impl Engine {
             Ok(compiled) => compiled,
             Err(diag) => return Outcome::Invalid(diag),
         };
+        if let Err(message) = self.views.check_files() {
+            return Outcome::Invalid(Diag::new(message, Span::default(), ""));
+        }
         let mut interp = self.interp(source, compiled.protos, Made::Script);
-        if let Some(seconds) = self.timeout {
-            crate::os::alarm_after(seconds);
+        if let Some(limit) = self.timeout {
+            crate::os::alarm_after(limit);
         }
         let result = interp.run_script(&compiled.script, self.args.clone());
         let outcome = self.finish(&mut interp, result);
+        if self.timeout.is_some() {
+            crate::os::cancel_alarm();
+        }
         interp.release();
         outcome
     }
@@ -406,10 +478,20 @@ impl Engine {
             Stop::Signal(crate::os::Signal::SIGALRM) => Outcome::TimedOut,
             Stop::Signal(sig) => Outcome::Signaled(sig as i32),
         };
-        if let Some(recorder) = &interp.procs.recorder {
-            self.write_views(recorder);
+        let Some(recorder) = &interp.procs.recorder else {
+            return outcome;
+        };
+        match (self.write_views(recorder), outcome) {
+            // A run that went well but lost its views did not do what was asked.
+            (Err(message), Outcome::Exited(0)) => {
+                Outcome::Failed(Diag::new(message, Span::default(), ""))
+            }
+            (Err(message), outcome) => {
+                eprintln!("procscript: {message}");
+                outcome
+            }
+            (Ok(()), outcome) => outcome,
         }
-        outcome
     }
 
     /// Runs the script with `print` going into a string (from every process
@@ -495,10 +577,11 @@ impl Engine {
         &self.hosts
     }
 
-    /// Draws the views asked for from what every process recorded.
-    fn write_views(&self, recorder: &Recorder) {
+    /// Draws the views asked for from what every process recorded; each
+    /// file is replaced whole or left as it was.
+    fn write_views(&self, recorder: &Recorder) -> Result<(), String> {
         if !self.views.record() {
-            return;
+            return Ok(());
         }
         let (events, lost) = recorder.events();
         let run = Run::from_events(&events, lost);
@@ -513,12 +596,17 @@ impl Engine {
             ),
             (&self.views.timeline, views::timeline::render),
         ];
+        let mut failed = Vec::new();
         for (path, render) in outputs {
             if let Some(path) = path {
-                if let Err(e) = std::fs::write(path, render(&run)) {
-                    eprintln!("procscript: cannot write {}: {e}", path.display());
+                if let Err(e) = crate::os::write_file_atomically(path, render(&run).as_bytes()) {
+                    failed.push(format!("cannot write {}: {e}", path.display()));
                 }
             }
+        }
+        match failed.is_empty() {
+            true => Ok(()),
+            false => Err(failed.join("\n")),
         }
     }
 }

@@ -4,9 +4,11 @@
 
 #[cfg(feature = "prompt")]
 mod prompt;
+mod script_options;
 
 use clap::Parser;
 use procscript::{stderr_wants_color, Engine, Outcome, Source};
+use script_options::ScriptOptions;
 use std::io::IsTerminal;
 use std::io::Read;
 use std::process::ExitCode;
@@ -20,16 +22,20 @@ use std::process::ExitCode;
     after_help = "Examples:\n  \
                   procscript                          an interactive prompt (on a terminal)\n  \
                   procscript hello.proc a b           run a script; `args` is [\"a\", \"b\"]\n  \
+                  procscript x.proc --verbose -n 3    everything after the script goes to `args`\n  \
                   procscript -e 'print(pid)'          run code given inline\n  \
                   echo 'print(1)' | procscript -      read the script from stdin\n  \
                   procscript --check hello.proc       parse and check only\n  \
                   procscript --max-procs 16 x.proc    allow at most 16 live processes\n  \
-                  procscript --timeout 60 x.proc      stop everything after a minute\n  \
+                  procscript --timeout 0.5 x.proc     stop everything after half a second\n  \
                   procscript --tree forks.proc        run, then draw the process tree\n  \
                   procscript --explain forks.proc     narrate each OS call as it happens\n  \
                   procscript --explain                the prompt, narrating each entry's OS calls\n  \
-                  procscript --trace t.json x.proc    also write a trace for Perfetto\n  \
-                  procscript --timeline t.svg x.proc  also draw a timeline picture\n\n\
+                  procscript --trace=t.json x.proc    also write a trace for Perfetto\n  \
+                  procscript --timeline=t.svg x.proc  also draw a timeline picture\n\n\
+                  A script's first lines may give options for itself, such as\n  \
+                  #! options: --max-procs 16 --timeout 5\n\
+                  (only --max-procs, --timeout, --tree, --explain); the command line's win.\n\n\
                   Exit codes: the script's exit(n), else 0; 1 for an uncaught runtime error;\n\
                   2 for a parse error or bad usage (nothing is run); 130 after Ctrl-C,\n\
                   143 after SIGTERM, 124 after --timeout."
@@ -43,38 +49,22 @@ struct Cli {
     #[arg(long)]
     check: bool,
 
-    /// Most processes the script's whole tree may have alive at once; a fork
-    /// or spawn past it is a catchable error
-    #[arg(long, value_name = "N", default_value_t = procscript::DEFAULT_MAX_PROCS as u32,
-          value_parser = clap::value_parser!(u32).range(1..))]
-    max_procs: u32,
+    /// The options a script's `#! options:` lines may give too.
+    #[command(flatten)]
+    options: ScriptOptions,
 
-    /// Stop the whole tree after SECONDS (exit code 124)
-    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..))]
-    timeout: Option<u32>,
-
-    /// After the run, draw the tree of every process that ran on stderr
-    #[arg(long)]
-    tree: bool,
-
-    /// Write the run as a Chrome trace (open it in Perfetto or chrome://tracing)
-    #[arg(long, value_name = "OUT.json")]
+    /// Write the run as a Chrome trace (open it in Perfetto or chrome://tracing);
+    /// the `=` is required, so a script's name is never taken for the file
+    #[arg(long, value_name = "OUT.json", require_equals = true)]
     trace: Option<std::path::PathBuf>,
 
-    /// Write the run as an SVG timeline (one lane per process)
-    #[arg(long, value_name = "OUT.svg")]
+    /// Write the run as an SVG timeline (one lane per process); the `=` is required
+    #[arg(long, value_name = "OUT.svg", require_equals = true)]
     timeline: Option<std::path::PathBuf>,
 
-    /// Narrate each OS call (fork, waitpid, kill, exit...) on stderr as it happens
-    #[arg(long)]
-    explain: bool,
-
-    /// The script file (`-` reads it from stdin), then the script's arguments
-    #[arg(
-        value_name = "FILE [ARGS]",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
+    /// The script file (`-` reads it from stdin), then the script's arguments:
+    /// everything after the file goes to the script untouched
+    #[arg(value_name = "FILE [ARGS]", trailing_var_arg = true)]
     rest: Vec<String>,
 }
 
@@ -83,9 +73,21 @@ fn main() -> ExitCode {
     let color = stderr_wants_color();
     let wants_prompt = cli.eval.is_none() && cli.rest.is_empty() && !cli.check;
     if wants_prompt && std::io::stdin().is_terminal() {
+        if let Err(message) = views(&cli, &cli.options).check_files() {
+            eprintln!("procscript: {message}");
+            return ExitCode::from(2);
+        }
         return interactive(&cli, color);
     }
-    let (source, args) = match load(&cli) {
+    let loaded = load(&cli).and_then(|(source, args)| {
+        let header = ScriptOptions::from_header(&source.text)
+            .map_err(|message| format!("{}: {message}", source.name))?;
+        let options = header.overridden_by(&cli.options);
+        let views = views(&cli, &options);
+        views.check_files()?;
+        Ok((source, args, options, views))
+    });
+    let (source, args, options, views) = match loaded {
         Ok(loaded) => loaded,
         Err(message) => {
             eprintln!("procscript: {message}");
@@ -94,10 +96,10 @@ fn main() -> ExitCode {
     };
     let engine = Engine::new()
         .args(args)
-        .max_procs(cli.max_procs as usize)
+        .max_procs(max_procs(&options))
         .color(color)
-        .timeout(cli.timeout)
-        .views(views(&cli));
+        .timeout_after(options.timeout.map(std::time::Duration::from_secs_f64))
+        .views(views);
     if cli.check {
         return match engine.check(&source) {
             Ok(()) => ExitCode::SUCCESS,
@@ -109,23 +111,37 @@ fn main() -> ExitCode {
     }
     let outcome = engine.run(&source);
     match &outcome {
-        Outcome::Invalid(diag) | Outcome::Failed(diag) => eprint!("{}", diag.render(&source, color)),
-        Outcome::TimedOut => eprintln!(
-            "procscript: stopped after --timeout {} seconds; every process of the script was stopped",
-            cli.timeout.unwrap_or_default()
-        ),
+        Outcome::Invalid(diag) | Outcome::Failed(diag) => {
+            eprint!("{}", report(diag, &source, color))
+        }
+        Outcome::TimedOut => {
+            let seconds = options.timeout.unwrap_or_default();
+            let unit = if seconds == 1.0 { "second" } else { "seconds" };
+            eprintln!(
+                "procscript: stopped after --timeout {seconds} {unit}; every process of the script was stopped"
+            )
+        }
         _ => {}
     }
     ExitCode::from(outcome.exit_code() as u8)
+}
+
+/// The text for an error: a plain line for one that has no place in the
+/// script (a view that could not be written), else the report with the source.
+fn report(diag: &procscript::Diag, source: &Source, color: bool) -> String {
+    if diag.label.is_empty() && diag.span == procscript::ast::Span::default() {
+        return format!("procscript: {}\n", diag.message);
+    }
+    diag.render(source, color)
 }
 
 /// The interactive prompt, when the command was built with it.
 #[cfg(feature = "prompt")]
 fn interactive(cli: &Cli, color: bool) -> ExitCode {
     let engine = Engine::new()
-        .max_procs(cli.max_procs as usize)
+        .max_procs(max_procs(&cli.options))
         .color(color)
-        .views(views(cli));
+        .views(views(cli, &cli.options));
     ExitCode::from(prompt::run(&engine, color) as u8)
 }
 
@@ -136,13 +152,19 @@ fn interactive(_: &Cli, _: bool) -> ExitCode {
 }
 
 /// The views of the run the options ask for.
-fn views(cli: &Cli) -> procscript::Views {
+fn views(cli: &Cli, options: &ScriptOptions) -> procscript::Views {
     procscript::Views {
-        tree: cli.tree,
+        tree: options.tree,
         trace: cli.trace.clone(),
         timeline: cli.timeline.clone(),
-        explain: cli.explain,
+        explain: options.explain,
     }
+}
+
+fn max_procs(options: &ScriptOptions) -> usize {
+    options
+        .max_procs
+        .map_or(procscript::DEFAULT_MAX_PROCS, |n| n as usize)
 }
 
 /// Finds the script text and its arguments from the command line.

@@ -207,3 +207,241 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Asserts that stderr holds `words`, showing all of it when not.
+fn assert_said(out: &common::Run, words: &str) {
+    assert!(
+        out.stderr.contains(words),
+        "no {words:?} in:\n{}",
+        out.stderr
+    );
+}
+
+/// Runs `procscript ARGS` in `dir` with `input` on stdin (not a terminal).
+fn in_dir_with_stdin(dir: &std::path::Path, args: &[&str], input: &str) -> common::Run {
+    let mut cmd = procscript(args);
+    cmd.current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let group = child.id() as i32;
+    let mut stdin = child.stdin.take().unwrap();
+    // The command may refuse before reading stdin: a closed pipe is fine.
+    let _ = stdin.write_all(input.as_bytes());
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    common::assert_no_leftovers(group);
+    common::to_run(output)
+}
+
+#[test]
+fn a_view_file_must_be_given_with_an_equals_sign() {
+    let dir = tempdir();
+    std::fs::write(dir.join("hello.proc"), "print(\"hello\")\n").unwrap();
+    for option in ["--timeline", "--trace"] {
+        let out = in_dir_with_stdin(&dir, &[option, "hello.proc"], "print(1)\n");
+        assert_eq!(out.code, 2, "{option}: {}", out.stderr);
+        assert!(
+            out.stdout.is_empty(),
+            "{option} ran something: {}",
+            out.stdout
+        );
+        assert!(
+            out.stderr.contains(&format!("'{option}=")),
+            "{option}: {}",
+            out.stderr
+        );
+        let script = std::fs::read_to_string(dir.join("hello.proc")).unwrap();
+        assert_eq!(
+            script, "print(\"hello\")\n",
+            "{option} wrote over the script"
+        );
+    }
+}
+
+#[test]
+fn a_view_never_writes_over_a_script() {
+    let dir = tempdir();
+    std::fs::write(dir.join("other.proc"), "print(2)\n").unwrap();
+    let out = in_dir_with_stdin(&dir, &["--trace=other.proc", "-e", "print(1)"], "");
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.stdout, "", "nothing runs");
+    assert_eq!(
+        out.stderr,
+        "procscript: --trace other.proc would write over a script (a name ending in .proc); \
+         give the view its own file, such as --trace=run.json\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("other.proc")).unwrap(),
+        "print(2)\n"
+    );
+}
+
+#[test]
+fn views_replace_their_file_whole_through_a_temporary_file() {
+    let dir = tempdir();
+    std::fs::write(dir.join("kept.txt"), "kept").unwrap();
+    std::os::unix::fs::symlink("kept.txt", dir.join("t.json")).unwrap();
+    let out = in_dir_with_stdin(&dir, &["--trace=t.json", "-e", "join spawn print(1)"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // A new file renamed into place: the link is replaced, not written through,
+    // and a reader sees all of the old file or all of the new.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("kept.txt")).unwrap(),
+        "kept"
+    );
+    assert!(!std::fs::symlink_metadata(dir.join("t.json"))
+        .unwrap()
+        .is_symlink());
+    let json = std::fs::read_to_string(dir.join("t.json")).unwrap();
+    assert!(json.contains("traceEvents") && json.trim_end().ends_with('}'));
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["kept.txt", "t.json"], "no temporary file is left");
+}
+
+#[test]
+fn a_view_in_a_folder_that_cannot_take_it_runs_nothing() {
+    let dir = tempdir();
+    std::fs::write(dir.join("plain"), "").unwrap();
+    let marker = dir.join("ran");
+    let code = format!("write_file({:?}, \"x\")", marker.to_str().unwrap());
+    let cases = [
+        (
+            "--trace=missing/t.json",
+            "cannot write --trace missing/t.json: no such folder missing",
+        ),
+        (
+            "--timeline=plain/t.svg",
+            "cannot write --timeline plain/t.svg: not a folder plain",
+        ),
+        ("--timeline=.", "cannot write --timeline .: it is a folder"),
+    ];
+    for (option, message) in cases {
+        let out = in_dir_with_stdin(&dir, &[option, "-e", &code], "");
+        assert_eq!(
+            (out.code, out.stderr.as_str()),
+            (2, format!("procscript: {message}\n").as_str())
+        );
+        assert!(!marker.exists(), "{option}: the script ran");
+    }
+}
+
+#[test]
+fn a_view_that_fails_to_be_written_after_the_run_is_exit_1() {
+    let dir = tempdir();
+    let views = dir.join("views");
+    std::fs::create_dir(&views).unwrap();
+    let code = format!("run(\"rmdir\", {:?})", views.to_str().unwrap());
+    let out = in_dir_with_stdin(&dir, &["--trace=views/t.json", "-e", &code], "");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("procscript: cannot write views/t.json: "),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_mistyped_option_gets_a_suggestion_not_a_missing_file() {
+    let out = run(procscript(&["--treee", "x.proc"]));
+    assert_eq!(out.code, 2);
+    assert_said(&out, "unexpected argument '--treee'");
+    assert_said(&out, "'--tree'");
+    assert!(!out.stderr.contains("no such file"), "{}", out.stderr);
+}
+
+#[test]
+fn everything_after_the_script_goes_to_it_untouched() {
+    let dir = tempdir();
+    std::fs::write(dir.join("x.proc"), "print(args)\n").unwrap();
+    let out = in_dir_with_stdin(
+        &dir,
+        &["x.proc", "--verbose", "-n", "3", "--", "--tree"],
+        "",
+    );
+    assert_eq!(
+        out.stdout,
+        "[\"--verbose\", \"-n\", \"3\", \"--\", \"--tree\"]\n"
+    );
+    // `--` ends procscript's options: a script whose name starts with `-`.
+    std::fs::write(dir.join("-x.proc"), "print(args)\n").unwrap();
+    let out = in_dir_with_stdin(&dir, &["--", "-x.proc", "-e"], "");
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "[\"-e\"]\n"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn timeout_takes_fractions_of_a_second() {
+    let started = std::time::Instant::now();
+    let out = run(procscript(&[
+        "--timeout",
+        "0.5",
+        "-e",
+        "join spawn sleep(10)",
+    ]));
+    let took = started.elapsed();
+    assert_eq!(out.code, 124, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "procscript: stopped after --timeout 0.5 seconds; every process of the script was stopped\n"
+    );
+    assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
+    let out = run(procscript(&["--timeout", "0", "-e", "print(1)"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
+
+#[test]
+fn a_script_gives_its_own_options_and_the_command_line_wins() {
+    let dir = tempdir();
+    let script = "#!/usr/bin/env procscript\n#! options: --max-procs 1 --tree\n\
+                  try { join spawn print(\"spawned\") } catch e { print(\"refused\") }\n";
+    std::fs::write(dir.join("x.proc"), script).unwrap();
+    let out = in_dir_with_stdin(&dir, &["x.proc"], "");
+    assert_eq!(out.stdout, "refused\n", "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("processes that ran:"),
+        "{}",
+        out.stderr
+    );
+    let out = in_dir_with_stdin(&dir, &["--max-procs", "4", "x.proc"], "");
+    assert_eq!(out.stdout, "spawned\n", "{}", out.stderr);
+}
+
+#[test]
+fn a_script_may_not_ask_for_a_file_or_an_unknown_option() {
+    let dir = tempdir();
+    for header in ["--trace=t.json", "--check", "--max-procs 0", "--tre"] {
+        let script = format!("#! options: {header}\nprint(\"ran\")\n");
+        std::fs::write(dir.join("x.proc"), script).unwrap();
+        let out = in_dir_with_stdin(&dir, &["x.proc"], "");
+        assert_eq!((out.code, out.stdout.as_str()), (2, ""), "{header}");
+        assert!(
+            out.stderr
+                .starts_with("procscript: x.proc: in the script's `#! options:` line: "),
+            "{header}: {}",
+            out.stderr
+        );
+    }
+    assert!(!dir.join("t.json").exists());
+}
+
+#[test]
+fn the_fork_bomb_run_as_documented_stays_small() {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fork_bomb.proc");
+    let started = std::time::Instant::now();
+    let out = run(procscript(&[script.to_str().unwrap()]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_said(&out, "the script already has 16 live processes");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}

@@ -8,23 +8,19 @@ mod common;
 use snapbox::{Assert, Data};
 use std::path::{Path, PathBuf};
 
-/// Leading `#! args: a b` and `#! options: --max-procs 8` lines give the
-/// script's arguments and procscript's own options.
-fn directive(text: &str, name: &str) -> Vec<String> {
+/// The script's arguments, from leading comment lines `# test args: a b`.
+/// (`#! options:` lines are not read here: procscript reads them itself.)
+fn test_args(text: &str) -> Vec<String> {
     text.lines()
-        .take_while(|line| line.starts_with("#!"))
-        .filter_map(|line| line.strip_prefix("#!")?.trim().strip_prefix(name))
+        .take_while(|line| line.starts_with('#'))
+        .filter_map(|line| line.strip_prefix("# test args:"))
         .flat_map(|rest| rest.split_whitespace().map(str::to_string))
         .collect()
 }
 
 fn check(path: &Path, expected: PathBuf) -> datatest_stable::Result<()> {
     let text = std::fs::read_to_string(path)?;
-    let run = common::run_file(
-        path,
-        &directive(&text, "options:"),
-        &directive(&text, "args:"),
-    );
+    let run = common::run_file(path, &[], &test_args(&text));
     Assert::new()
         .action_env("SNAPSHOTS")
         .normalize_paths(false)

@@ -63,8 +63,7 @@ fn explain_narrates_calls_whose_pids_match() {
 fn the_trace_has_a_track_per_process_closed_spans_and_paired_flows() {
     let path = out_file("run.json");
     let out = run(procscript(&[
-        "--trace",
-        path.to_str().unwrap(),
+        &format!("--trace={}", path.display()),
         "-e",
         SCRIPT,
     ]));
@@ -154,8 +153,7 @@ fn the_trace_has_a_track_per_process_closed_spans_and_paired_flows() {
 fn the_timeline_is_well_formed_svg_with_a_lane_per_process() {
     let path = out_file("run.svg");
     let out = run(procscript(&[
-        "--timeline",
-        path.to_str().unwrap(),
+        &format!("--timeline={}", path.display()),
         "-e",
         SCRIPT,
     ]));
@@ -183,8 +181,7 @@ fn the_timeline_is_well_formed_svg_with_a_lane_per_process() {
 fn a_hundred_processes_make_a_hundred_lanes() {
     let path = out_file("many.svg");
     let out = run(procscript(&[
-        "--timeline",
-        path.to_str().unwrap(),
+        &format!("--timeline={}", path.display()),
         "-e",
         "fn f(n) { return n }\nlet hs = []\nfor i in 0..99 { push(hs, spawn f(i)) }\njoin hs",
     ]));

@@ -72,3 +72,49 @@ pub fn is_dir(path: &str) -> bool {
 pub fn file_size(path: &str) -> Result<u64, OsError> {
     std::fs::metadata(path).map(|m| m.len()).map_err(io_error)
 }
+
+/// Writes a whole file so that `path` holds either its old content or all of
+/// the new, never a part: the bytes go to a temporary file in the same folder
+/// (so the rename stays on one file system), which then replaces `path`.
+pub fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), OsError> {
+    use std::io::Write;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let temporary = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        name.unwrap_or_default(),
+        std::process::id()
+    ));
+    let written = std::fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written.map_err(io_error)
+}
+
+/// Whether a file could be created in `folder` now: it exists, is a folder,
+/// and this process may write and enter it. The error says why in words.
+pub fn folder_accepts_files(folder: &std::path::Path) -> Result<(), &'static str> {
+    use nix::unistd::{access, AccessFlags};
+    let why = |errno: Errno| match errno {
+        Errno::ENOENT => "no such folder",
+        Errno::ENOTDIR => "not a folder",
+        Errno::EACCES | Errno::EPERM | Errno::EROFS => "no permission to write in the folder",
+        _ => "the folder cannot be written",
+    };
+    let metadata = std::fs::metadata(folder).map_err(|e| match e.raw_os_error() {
+        Some(raw) => why(Errno::from_raw(raw)),
+        None => why(Errno::UnknownErrno),
+    })?;
+    if !metadata.is_dir() {
+        return Err(why(Errno::ENOTDIR));
+    }
+    access(folder, AccessFlags::W_OK | AccessFlags::X_OK).map_err(why)
+}

@@ -51,8 +51,8 @@ pub use descriptors::{
     WriteError,
 };
 pub use files::{
-    copy_file, file_size, is_dir, list_dir, make_dir, path_exists, read_file, remove_file,
-    write_file,
+    copy_file, file_size, folder_accepts_files, is_dir, list_dir, make_dir, path_exists, read_file,
+    remove_file, write_file, write_file_atomically,
 };
 pub use nix::sys::signal::Signal;
 pub use processes::{
@@ -65,8 +65,9 @@ pub use shared_memory::{
     futex_wait, futex_wake, memory_file, read_memory_file, SharedCounter, SharedRegion,
 };
 pub use signals::{
-    alarm_after, clear_pending_signal, ends_a_process, exit_code_for, install_signal_handlers,
-    pending_stop, signal_by_name, signal_name, signal_names, while_reading_input,
+    alarm_after, cancel_alarm, clear_pending_signal, ends_a_process, exit_code_for,
+    install_signal_handlers, pending_stop, signal_by_name, signal_name, signal_names,
+    while_reading_input,
 };
 pub use sockets::{recv_frame, send_frame, socket_pair, Frame, MAX_FRAME_FDS};
 pub use terminal::{stderr_is_terminal, stderr_terminal_width};

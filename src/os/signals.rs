@@ -192,8 +192,36 @@ pub fn clear_pending_signal() {
     PENDING_SIGNAL.store(0, Ordering::Relaxed);
 }
 
-/// Delivers SIGALRM to this process after `seconds` (for --timeout). A forked
-/// child does not inherit it.
-pub fn alarm_after(seconds: u32) {
-    let _ = nix::unistd::alarm::set(seconds.max(1));
+/// Delivers SIGALRM to this process once `after` has passed (for --timeout),
+/// to the microsecond: setitimer, as alarm(2) counts only whole seconds. A
+/// forked child does not inherit it; a later call replaces it.
+pub fn alarm_after(after: std::time::Duration) {
+    // A zero value would disarm the timer instead of firing at once.
+    let after = after.max(std::time::Duration::from_micros(1));
+    set_real_timer(nix::libc::timeval {
+        tv_sec: after.as_secs().min(i32::MAX as u64) as nix::libc::time_t,
+        tv_usec: after.subsec_micros() as nix::libc::suseconds_t,
+    });
+}
+
+/// Disarms the timer `alarm_after` set, so a run that ended early leaves no
+/// SIGALRM behind for the host's next run.
+pub fn cancel_alarm() {
+    set_real_timer(nix::libc::timeval {
+        tv_sec: 0,
+        tv_usec: 0,
+    });
+}
+
+fn set_real_timer(value: nix::libc::timeval) {
+    let timer = nix::libc::itimerval {
+        it_interval: nix::libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+        it_value: value,
+    };
+    // SAFETY: setitimer reads the itimerval we pass and writes no old value
+    // (a null pointer is allowed); it touches no memory of ours otherwise.
+    let _ = unsafe { nix::libc::setitimer(nix::libc::ITIMER_REAL, &timer, std::ptr::null_mut()) };
 }

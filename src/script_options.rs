@@ -1,0 +1,93 @@
+//! The options a script may ask for itself in `#! options:` lines, merged with the command line's.
+
+use clap::Parser;
+
+/// The options allowed both on the command line and in a script's
+/// `#! options:` lines: the limits a script knows it needs and the views that
+/// only write to stderr. Options that write files (`--trace`, `--timeline`)
+/// or change the mode (`-e`, `--check`) are for the command line alone.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct ScriptOptions {
+    /// Most processes the script's whole tree may have alive at once (default
+    /// 512); a fork or spawn past it is a catchable error
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_procs: Option<u32>,
+
+    /// Stop the whole tree after SECONDS, a positive decimal such as 0.5 (exit code 124)
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub timeout: Option<f64>,
+
+    /// After the run, draw the tree of every process that ran on stderr
+    #[arg(long)]
+    pub tree: bool,
+
+    /// Narrate each OS call (fork, waitpid, kill, exit...) on stderr as it happens
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// The words of `#! options:` lines, parsed as the command line would be.
+#[derive(Parser)]
+#[command(
+    name = "#! options:",
+    no_binary_name = true,
+    disable_help_flag = true,
+    disable_version_flag = true
+)]
+struct Header {
+    #[command(flatten)]
+    options: ScriptOptions,
+}
+
+impl ScriptOptions {
+    /// The options of the `#! options:` lines at the very top of `text`
+    /// (the first lines, each starting with `#!`; other `#!` lines, such as a
+    /// `#!/usr/bin/env procscript` first line, are comments).
+    pub fn from_header(text: &str) -> Result<ScriptOptions, String> {
+        let mut words = Vec::new();
+        let header = text.lines().take_while(|line| line.starts_with("#!"));
+        for line in header {
+            if let Some(options) = line["#!".len()..].trim_start().strip_prefix("options:") {
+                words.extend(options.split_whitespace());
+            }
+        }
+        let header = Header::try_parse_from(words).map_err(|e| {
+            // clap's words without its usage lines: "unexpected argument
+            // '--trace' found", then a tip when one fits.
+            let text = e.to_string();
+            let kept: Vec<&str> = text
+                .lines()
+                .take_while(|line| !line.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .collect();
+            let kept = kept.join("; ");
+            format!(
+                "in the script's `#! options:` line: {}; only --max-procs, --timeout, \
+                 --tree and --explain may be given there",
+                kept.strip_prefix("error: ").unwrap_or(&kept)
+            )
+        })?;
+        Ok(header.options)
+    }
+
+    /// These options, where the command line's win: a limit given there
+    /// replaces the script's, and a view asked for in either place is drawn.
+    pub fn overridden_by(self, command_line: &ScriptOptions) -> ScriptOptions {
+        ScriptOptions {
+            max_procs: command_line.max_procs.or(self.max_procs),
+            timeout: command_line.timeout.or(self.timeout),
+            tree: command_line.tree || self.tree,
+            explain: command_line.explain || self.explain,
+        }
+    }
+}
+
+/// Seconds as a positive decimal (`2`, `0.5`, `1e-3`), at most a billion.
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 1e9 => Ok(seconds),
+        Ok(_) => Err("seconds must be more than 0 and at most 1e9".to_string()),
+        Err(_) => Err("expected seconds as a number, such as 2 or 0.5".to_string()),
+    }
+}
