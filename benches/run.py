@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """procscript's benchmark suite: each workload against its peers, side by side in one run.
 
-    python3 benches/run.py            # build release, run everything, write docs/benchmarks.md
+    python3 benches/run.py            # build the dist profile, run everything, write docs/benchmarks.md
     python3 benches/run.py --rounds 3 --no-scaling
 
 Each workload runs for procscript and for its peer alternately (A B A B ...),
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benches" / "workloads"
 OUT = ROOT / "target" / "bench"
-PROCSCRIPT = ROOT / "target" / "release" / "procscript"
+PROCSCRIPT = ROOT / "target" / "dist" / "procscript"
 PYTHON = sys.executable
 
 
@@ -226,7 +226,7 @@ def main():
     parser.add_argument("--no-scaling", action="store_true", help="skip the three-size runs")
     parser.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.md")
     options = parser.parse_args()
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--profile", "dist", "--quiet"], cwd=ROOT, check=True)
     OUT.mkdir(parents=True, exist_ok=True)
     subprocess.run(["cc", "-O2", "-o", str(OUT / "spawn_c"), str(WORK / "spawn.c")], check=True)
     rows = compare(options.rounds)

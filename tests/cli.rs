@@ -445,3 +445,27 @@ fn the_fork_bomb_run_as_documented_stays_small() {
     assert_said(&out, "the script already has 16 live processes");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
+
+#[test]
+fn benchmarks_build_their_own_profile_and_release_builds_fast() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let section = |name: &str| {
+        let start = manifest.find(&format!("[profile.{name}]")).expect(name);
+        let rest = &manifest[start + 1..];
+        rest[..rest.find("\n[").unwrap_or(rest.len())].to_string()
+    };
+    let release = section("release");
+    assert!(
+        !release.lines().any(|line| line.starts_with("lto")),
+        "{release}"
+    );
+    let dist = section("dist");
+    for line in ["inherits = \"release\"", "lto = true", "codegen-units = 1"] {
+        assert!(dist.contains(line), "[profile.dist] lacks {line}");
+    }
+    let runner = std::fs::read_to_string(root.join("benches/run.py")).unwrap();
+    assert!(
+        runner.contains("\"--profile\", \"dist\"") && runner.contains("\"dist\" / \"procscript\"")
+    );
+}
