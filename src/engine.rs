@@ -275,8 +275,14 @@ impl Engine {
     /// use procscript::{Engine, Outcome, Source};
     /// use std::time::Duration;
     ///
-    /// let source = Source::new("slow.proc", "join spawn sleep(30)");
-    /// let outcome = Engine::new().timeout_after(Some(Duration::from_millis(200))).run(&source);
+    /// let engine = Engine::new().timeout_after(Some(Duration::from_millis(200)));
+    /// let outcome = engine.run(&Source::new("quick.proc", "print(1)"));
+    /// assert!(matches!(outcome, Outcome::Exited(0)));
+    /// // A run that ended before its limit leaves no alarm behind for the next.
+    /// let later = Engine::new().run(&Source::new("later.proc", "sleep(0.4)"));
+    /// assert!(matches!(later, Outcome::Exited(0)), "{later:?}");
+    ///
+    /// let outcome = engine.run(&Source::new("slow.proc", "join spawn sleep(30)"));
     /// assert!(matches!(outcome, Outcome::TimedOut));
     /// ```
     pub fn timeout_after(mut self, limit: Option<Duration>) -> Self {

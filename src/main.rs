@@ -41,7 +41,7 @@ use std::process::ExitCode;
                   143 after SIGTERM, 124 after --timeout."
 )]
 struct Cli {
-    /// Run CODE instead of a file; every positional argument goes to `args`
+    /// Run CODE instead of a file; the words after the options go to `args`
     #[arg(short = 'e', value_name = "CODE")]
     eval: Option<String>,
 
