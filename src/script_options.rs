@@ -26,6 +26,19 @@ pub struct ScriptOptions {
     pub explain: bool,
 }
 
+/// The command's options that a script may not give itself: they write
+/// files the person running it did not name, or change what the command does.
+const COMMAND_LINE_ONLY: [&str; 8] = [
+    "--trace",
+    "--timeline",
+    "--check",
+    "-e",
+    "--help",
+    "-h",
+    "--version",
+    "-V",
+];
+
 /// The words of `#! options:` lines, parsed as the command line would be.
 #[derive(Parser)]
 #[command(
@@ -51,22 +64,34 @@ impl ScriptOptions {
                 words.extend(options.split_whitespace());
             }
         }
+        let line = "in the script's `#! options:` line";
+        let allowed = "a script may give only --max-procs, --timeout, --tree and --explain";
+        let option_of = |word: &&str| word.split('=').next().unwrap_or_default().to_string();
+        if let Some(word) = words
+            .iter()
+            .find(|w| COMMAND_LINE_ONLY.contains(&&*option_of(w)))
+        {
+            return Err(format!(
+                "{line}: {} may be given on the command line only; {allowed}",
+                option_of(word)
+            ));
+        }
         let header = Header::try_parse_from(words).map_err(|e| {
             // clap's words without its usage lines: "unexpected argument
-            // '--trace' found", then a tip when one fits.
+            // '--tre' found", then a tip when one fits.
             let text = e.to_string();
             let kept: Vec<&str> = text
                 .lines()
                 .take_while(|line| !line.starts_with("Usage:"))
                 .map(str::trim)
-                .filter(|line| !line.is_empty())
+                .filter(|line| !line.is_empty() && !line.starts_with("tip: to pass"))
                 .collect();
             let kept = kept.join("; ");
-            format!(
-                "in the script's `#! options:` line: {}; only --max-procs, --timeout, \
-                 --tree and --explain may be given there",
-                kept.strip_prefix("error: ").unwrap_or(&kept)
-            )
+            let words = kept.strip_prefix("error: ").unwrap_or(&kept);
+            match e.kind() {
+                clap::error::ErrorKind::UnknownArgument => format!("{line}: {words}; {allowed}"),
+                _ => format!("{line}: {words}"),
+            }
         })?;
         Ok(header.options)
     }

@@ -421,17 +421,25 @@ fn a_script_gives_its_own_options_and_the_command_line_wins() {
 #[test]
 fn a_script_may_not_ask_for_a_file_or_an_unknown_option() {
     let dir = tempdir();
-    for header in ["--trace=t.json", "--check", "--max-procs 0", "--tre"] {
+    let cases = [
+        (
+            "--trace=t.json",
+            "--trace may be given on the command line only",
+        ),
+        ("--check", "--check may be given on the command line only"),
+        ("--max-procs 0", "invalid value '0' for '--max-procs <N>'"),
+        ("--tre", "a similar argument exists: '--tree'"),
+    ];
+    for (header, words) in cases {
         let script = format!("#! options: {header}\nprint(\"ran\")\n");
         std::fs::write(dir.join("x.proc"), script).unwrap();
         let out = in_dir_with_stdin(&dir, &["x.proc"], "");
         assert_eq!((out.code, out.stdout.as_str()), (2, ""), "{header}");
-        assert!(
-            out.stderr
-                .starts_with("procscript: x.proc: in the script's `#! options:` line: "),
-            "{header}: {}",
-            out.stderr
+        assert_said(
+            &out,
+            "procscript: x.proc: in the script's `#! options:` line: ",
         );
+        assert_said(&out, words);
     }
     assert!(!dir.join("t.json").exists());
 }
