@@ -4,6 +4,7 @@
 use crate::ast::{self, AssignOp, ExprKind, Ident, Span, StmtKind};
 use crate::builtins::spec;
 use crate::diagnostic::Diag;
+use crate::error::ErrorKind;
 use crate::host::{self, HostFunction};
 use crate::ir::{self, Boxed, Capture, Place};
 use crate::value::Value;
@@ -271,19 +272,21 @@ impl<'h> Compiler<'h> {
     fn resolve(&mut self, name: &Ident) -> CResult<Option<Place>> {
         match self.lookup(self.fns.len() - 1, &name.name) {
             Lookup::Found(place) => Ok(Some(place)),
-            Lookup::TooEarly(decl) => Err(Diag::new(
-                format!("`{}` is used before it is declared", name.name),
-                name.span,
-                "used here",
-            )
-            .with_note(decl, "declared here")
-            .with_help(format!("move `let {}` above this line", name.name))),
+            Lookup::TooEarly(decl) => Err(ErrorKind::UsedBeforeDeclared
+                .at(
+                    name.span,
+                    format!("`{}` is used before it is declared", name.name),
+                    "used here",
+                )
+                .with_note(decl, "declared here")
+                .with_help(format!("move `let {}` above this line", name.name))),
             Lookup::Missing => Ok(None),
         }
     }
 
     fn undefined(&self, name: &Ident, what: &str) -> Diag {
-        let mut diag = Diag::new(format!("{what} `{}`", name.name), name.span, "not defined");
+        let mut diag =
+            ErrorKind::Undefined.at(name.span, format!("{what} `{}`", name.name), "not defined");
         if let Some(similar) = self.similar_name(&name.name) {
             diag = diag.with_help(format!("did you mean `{similar}`?"));
         } else if what.starts_with("assignment") {
@@ -342,12 +345,13 @@ impl<'h> Compiler<'h> {
                     let name = def.name.as_ref().expect("declared functions have names");
                     let block = self.current().blocks.last().expect("a block");
                     if let Some(first) = block.iter().find(|b| b.name == name.name) {
-                        return Err(Diag::new(
-                            format!("`{}` is defined twice in this block", name.name),
-                            name.span,
-                            "second definition",
-                        )
-                        .with_note(first.span, "first definition"));
+                        return Err(ErrorKind::DefinedTwice
+                            .at(
+                                name.span,
+                                format!("`{}` is defined twice in this block", name.name),
+                                "second definition",
+                            )
+                            .with_note(first.span, "first definition"));
                     }
                     if self.session_slot(&name.name).is_none() {
                         let slot = self.declare(name, true);
@@ -451,12 +455,13 @@ impl<'h> Compiler<'h> {
             StmtKind::FnDecl(_) => unreachable!("hoisted by block_stmts"),
             StmtKind::Return(value) => {
                 if self.fns.len() == 1 {
-                    return Err(Diag::new(
-                        "`return` outside a function",
-                        stmt.span,
-                        "not inside any function",
-                    )
-                    .with_help("use `exit(code)` to end the script early"));
+                    return Err(ErrorKind::Misplaced
+                        .at(
+                            stmt.span,
+                            "`return` outside a function",
+                            "not inside any function",
+                        )
+                        .with_help("use `exit(code)` to end the script early"));
                 }
                 ir::Stmt::Return(value.as_ref().map(|v| self.expr(v)).transpose()?, stmt.span)
             }
@@ -485,9 +490,9 @@ impl<'h> Compiler<'h> {
                     "continue"
                 };
                 if self.current().loop_depth == 0 {
-                    return Err(Diag::new(
-                        format!("`{word}` outside a loop"),
+                    return Err(ErrorKind::Misplaced.at(
                         stmt.span,
+                        format!("`{word}` outside a loop"),
                         "not inside any `while` or `for` of this function",
                     ));
                 }

@@ -1,6 +1,7 @@
 //! Errors a user sees: one `Diag` type for parse and runtime errors, rendered by miette.
 
 use crate::ast::Span;
+use crate::error::ErrorKind;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
 };
@@ -98,6 +99,8 @@ pub struct Diag(Box<DiagData>);
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DiagData {
+    /// What kind of error it is, and so its code.
+    pub kind: ErrorKind,
     pub message: String,
     pub span: Span,
     pub label: String,
@@ -116,8 +119,10 @@ pub struct DiagData {
 }
 
 impl Diag {
+    /// A diagnostic of no particular kind; [`ErrorKind::at`] makes one of a kind.
     pub fn new(message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
         Diag(Box::new(DiagData {
+            kind: ErrorKind::Runtime,
             message: message.into(),
             span,
             label: label.into(),

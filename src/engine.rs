@@ -619,7 +619,7 @@ impl Engine {
 
 impl Engine {
     fn prepare(&self, source: &Source) -> Result<Compiled, Diag> {
-        let program = parser::parse_program(&source.text)?;
+        let program = parser::parse_program(&source.text).map_err(crate::error::syntax)?;
         compile::compile_program(&program, &self.hosts)
     }
 }

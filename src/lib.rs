@@ -7,7 +7,7 @@
 //! they are not a stable API.
 //!
 //! The pipeline is `parser` (pest grammar to `ast`), `compile` (names to slots,
-//! `ir`), then `interp` (evaluation). Every OS call lives in `os`.
+//! `ir`), then `eval` (evaluation). Every OS call lives in `os`.
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
@@ -23,19 +23,19 @@ pub mod diagnostic;
 mod ending;
 #[doc(hidden)]
 pub mod engine;
+#[doc(hidden)]
+pub mod error;
+#[doc(hidden)]
+pub mod eval;
 mod fork;
 #[doc(hidden)]
 pub mod host;
-#[doc(hidden)]
-pub mod interp;
 #[doc(hidden)]
 pub mod ir;
 #[doc(hidden)]
 pub mod limits;
 #[doc(hidden)]
 pub mod methods;
-#[doc(hidden)]
-pub mod ops;
 #[doc(hidden)]
 pub mod os;
 #[doc(hidden)]
@@ -58,8 +58,16 @@ pub mod views;
 #[doc(hidden)]
 pub mod wire;
 
+// The paths the evaluator and the operators had before they moved into
+// `eval`; the runtime modules still import through them.
+#[doc(hidden)]
+pub use eval as interp;
+#[doc(hidden)]
+pub use eval::ops;
+
 pub use diagnostic::{stderr_wants_color, Diag, ScriptError, Source};
 pub use engine::{Engine, Outcome, Views, DEFAULT_MAX_PROCS};
+pub use error::ErrorKind;
 pub use host::{HostFunction, HostResult};
 pub use session::{Entry, Session};
 pub use value::Value;

@@ -157,7 +157,7 @@ impl<'e> Session<'e> {
         padded.push_str(entry);
         let program = match parser::parse_program(&padded) {
             Ok(program) => program,
-            Err(diag) => return Entry::Error(diag),
+            Err(diag) => return Entry::Error(crate::error::syntax(diag)),
         };
         let compiled = match compile::compile_entry(&program, self.engine.hosts(), &mut self.names)
         {

@@ -1,8 +1,7 @@
 //! Reading the arguments of builtins and methods: where the call stands, the expected types, and the one reading of a number of seconds.
 
 use crate::ast::Span;
-use crate::interp::Unwind;
-use crate::interp::{error, R};
+use crate::error::{ErrorKind, Unwind, R};
 use crate::value::{List, Value};
 use std::rc::Rc;
 
@@ -19,11 +18,13 @@ impl CallSite<'_> {
 
     /// "`len` takes a string, list or map, not int", pointing at argument `i`.
     pub(crate) fn wrong_type(&self, name: &str, i: usize, wanted: &str, got: &Value) -> Unwind {
-        error(
-            format!("`{name}` takes {wanted}, not {}", got.type_name()),
+        let ty = got.type_name();
+        let diag = ErrorKind::TypeMismatch.at(
             self.arg(i),
-            format!("this is {}", got.type_name()),
-        )
+            format!("`{name}` takes {wanted}, not {ty}"),
+            format!("this is {ty}"),
+        );
+        diag.into()
     }
 }
 
@@ -66,25 +67,27 @@ pub fn seconds(value: &Value, what: &str, span: Span) -> R<f64> {
         Value::Int(n) => *n as f64,
         Value::Float(x) => *x,
         other => {
-            return Err(error(
+            let diag = ErrorKind::TypeMismatch.at(
+                span,
                 format!(
                     "{what} must be a number of seconds, not {}",
                     other.type_name()
                 ),
-                span,
                 "not a valid number of seconds",
-            ))
+            );
+            return Err(diag.into());
         }
     };
     if seconds.is_finite() && seconds >= 0.0 {
         return Ok(seconds);
     }
-    Err(error(
+    let diag = ErrorKind::InvalidValue.at(
+        span,
         format!(
             "{what} must be a number of seconds, 0 or more, not {}",
             value.to_display()
         ),
-        span,
         "not a valid number of seconds",
-    ))
+    );
+    Err(diag.into())
 }

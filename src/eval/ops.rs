@@ -1,6 +1,7 @@
 //! Operator semantics: arithmetic with overflow checks, joining, comparison, unary operators.
 
-use crate::ast::{BinOp, UnOp};
+use crate::ast::{BinOp, Span, UnOp};
+use crate::error::{ErrorKind, Unwind};
 use crate::limits;
 use crate::value::{compare, equals, Value};
 use std::cmp::Ordering;
@@ -9,13 +10,24 @@ use std::rc::Rc;
 /// An operator failure, before it is placed at a span.
 #[derive(Debug)]
 pub struct OpError {
+    pub kind: ErrorKind,
     pub message: String,
     pub label: String,
     pub help: Option<String>,
 }
 
-fn fail(message: String, label: impl Into<String>, help: Option<&str>) -> OpError {
+impl OpError {
+    /// The error, placed at the operator's expression.
+    pub fn at(self, span: Span) -> Unwind {
+        let mut diag = self.kind.at(span, self.message, self.label);
+        diag.help = self.help;
+        Unwind::error(diag)
+    }
+}
+
+fn fail(kind: ErrorKind, message: String, label: impl Into<String>, help: Option<&str>) -> OpError {
     OpError {
+        kind,
         message,
         label: label.into(),
         help: help.map(str::to_string),
@@ -40,6 +52,7 @@ fn type_mismatch(op: BinOp, a: &Value, b: &Value) -> OpError {
         _ => None,
     };
     fail(
+        ErrorKind::TypeMismatch,
         format!("cannot {verb} {ta} and {tb}"),
         format!("{ta} {} {tb}", op.symbol()),
         help,
@@ -48,6 +61,7 @@ fn type_mismatch(op: BinOp, a: &Value, b: &Value) -> OpError {
 
 fn overflow(op: BinOp) -> OpError {
     fail(
+        ErrorKind::Overflow,
         format!("integer overflow in `{}`", op.symbol()),
         "the result does not fit in a 64-bit int",
         Some("convert one side to a float with float(x) for a larger, approximate result"),
@@ -60,7 +74,12 @@ fn by_zero(op: BinOp) -> OpError {
     } else {
         "modulo"
     };
-    fail(format!("{what} by zero"), "the right side is zero", None)
+    fail(
+        ErrorKind::DivisionByZero,
+        format!("{what} by zero"),
+        "the right side is zero",
+        None,
+    )
 }
 
 /// Applies a binary operator (not `and`/`or`, which short-circuit in the evaluator).
@@ -152,6 +171,7 @@ pub fn check_len(len: usize, what: &str) -> Result<(), OpError> {
     };
     if len > max {
         return Err(fail(
+            ErrorKind::TooLarge,
             format!("{what} too large: more than {max} {unit}"),
             "this would make it",
             Some("procscript limits a single string or list; see docs/language.md, Limits"),
@@ -180,6 +200,7 @@ pub fn range_list(start: i64, end: i64) -> Result<Value, OpError> {
     let len = end.saturating_sub(start).max(0) as u64;
     if len > limits::MAX_LIST_LEN as u64 {
         return Err(fail(
+            ErrorKind::TooLarge,
             "range too large to build as a list".to_string(),
             format!("{len} elements"),
             Some("use it directly in a `for` loop, which counts without building a list"),
@@ -193,6 +214,7 @@ pub fn unary(op: UnOp, v: &Value) -> Result<Value, OpError> {
         (UnOp::Not, v) => Ok(Value::Bool(!v.truthy())),
         (UnOp::Neg, Value::Int(n)) => n.checked_neg().map(Value::Int).ok_or_else(|| {
             fail(
+                ErrorKind::Overflow,
                 "integer overflow in `-`".to_string(),
                 "the result does not fit in a 64-bit int",
                 None,
@@ -200,6 +222,7 @@ pub fn unary(op: UnOp, v: &Value) -> Result<Value, OpError> {
         }),
         (UnOp::Neg, Value::Float(x)) => Ok(Value::Float(-x)),
         (UnOp::Neg, other) => Err(fail(
+            ErrorKind::TypeMismatch,
             format!("cannot negate {}", other.type_name()),
             format!("this is {}", other.type_name()),
             None,
