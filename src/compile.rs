@@ -668,6 +668,10 @@ impl<'h> Compiler<'h> {
                 ir::Expr::Unary(*op, Box::new(self.expr(operand)?), span)
             }
             ExprKind::Binary(op, a, b) => {
+                let sides = ir::Sides {
+                    left: a.span,
+                    right: b.span,
+                };
                 let (a, b) = (self.expr(a)?, self.expr(b)?);
                 match (a, b) {
                     // `n - 1`, `i < 10`: one node instead of three on a hot path.
@@ -678,9 +682,12 @@ impl<'h> Compiler<'h> {
                             value,
                             name,
                             span,
+                            sides,
                         }))
                     }
-                    (a, b) => ir::Expr::Binary(*op, Box::new((a, b)), span),
+                    (left, right) => {
+                        ir::Expr::Binary(*op, Box::new(ir::Operands { left, right, sides }), span)
+                    }
                 }
             }
             ExprKind::And(a, b) => ir::Expr::And(Box::new((self.expr(a)?, self.expr(b)?))),

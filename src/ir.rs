@@ -211,7 +211,7 @@ pub enum Expr {
     List(Vec<Expr>),
     Map(Vec<(Expr, Expr, Span)>),
     Unary(UnOp, Box<Expr>, Span),
-    Binary(BinOp, Box<(Expr, Expr)>, Span),
+    Binary(BinOp, Box<Operands>, Span),
     /// A local variable and an int constant: `n - 1`, `i < 10`.
     LocalInt(Box<LocalInt>),
     And(Box<(Expr, Expr)>),
@@ -229,6 +229,22 @@ pub enum Expr {
     Join(Box<Join>),
 }
 
+/// The two sides of a binary operator.
+#[derive(Debug)]
+pub struct Operands {
+    pub left: Expr,
+    pub right: Expr,
+    pub sides: Sides,
+}
+
+/// Where each side of a binary operator stands, so an error about one side
+/// (a zero divisor, a value of the wrong type) underlines that side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sides {
+    pub left: Span,
+    pub right: Span,
+}
+
 #[derive(Debug)]
 pub struct LocalInt {
     pub op: BinOp,
@@ -236,6 +252,7 @@ pub struct LocalInt {
     pub value: i64,
     pub name: Rc<str>,
     pub span: Span,
+    pub sides: Sides,
 }
 
 #[derive(Debug)]

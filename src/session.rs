@@ -45,7 +45,7 @@ pub enum Entry {
 /// let Entry::Done(Some(value)) = session.run("n + 1") else { panic!() };
 /// assert_eq!(value.to_repr(), "50");
 /// let Entry::Error(error) = session.run("n + nil") else { panic!() };
-/// assert!(error.render(&session.source(), false).contains("<prompt>:4:1"));
+/// assert!(error.render(&session.source(), false).contains("<prompt>:4:5"));
 /// assert_eq!(session.end(), 0);
 /// ```
 pub struct Session<'e> {
@@ -126,7 +126,7 @@ impl<'e> Session<'e> {
     /// let mut session = engine.session();
     /// session.run("let a = 1");
     /// let Entry::Error(error) = session.run("a + \"b\"") else { panic!() };
-    /// assert!(error.render(&session.source(), false).contains("<prompt>:2:1"));
+    /// assert!(error.render(&session.source(), false).contains("<prompt>:2:5"));
     /// ```
     pub fn source(&self) -> Source {
         self.last.clone()

@@ -213,7 +213,7 @@ fn a_child_error_is_reported_with_its_pid_and_join_raises_a_catchable_error() {
         out.stderr
     );
     assert!(
-        out.stderr.contains("-e:1:19"),
+        out.stderr.contains("-e:1:23"),
         "points at the failing line: {}",
         out.stderr
     );

@@ -7,7 +7,7 @@ use crate::ast::{BinOp, Span};
 use crate::builtins::{self, CallSite};
 use crate::ending;
 use crate::error::{self, ErrorKind};
-use crate::ir::{self, Expr};
+use crate::ir::{self, Expr, Sides};
 use crate::limits;
 use crate::methods;
 use crate::os;
@@ -26,15 +26,17 @@ impl Interp {
             }
             Expr::Int(n) => Ok(Value::Int(*n)),
             Expr::Binary(op, operands, span) => {
-                let a = self.eval_leaf(&operands.0, env)?;
-                let b = self.eval_leaf(&operands.1, env)?;
+                let a = self.eval_leaf(&operands.left, env)?;
+                let b = self.eval_leaf(&operands.right, env)?;
                 // Matching by value: the int arm has nothing left to drop.
                 match (a, b) {
                     (Value::Int(x), Value::Int(y)) => match int_fast_path(*op, x, y) {
                         Some(v) => Ok(v),
-                        None => binary_slow(*op, &Value::Int(x), &Value::Int(y), *span),
+                        None => {
+                            binary_slow(*op, &Value::Int(x), &Value::Int(y), *span, operands.sides)
+                        }
                     },
-                    (a, b) => binary_slow(*op, &a, &b, *span),
+                    (a, b) => binary_slow(*op, &a, &b, *span, operands.sides),
                 }
             }
             Expr::LocalInt(e) => self.local_int(e, env),
@@ -66,7 +68,7 @@ impl Interp {
             }
         }
         let a = self.load_local(env, e.slot, &e.name, e.span)?;
-        binary_slow(e.op, &a, &Value::Int(e.value), e.span)
+        binary_slow(e.op, &a, &Value::Int(e.value), e.span, e.sides)
     }
 
     /// A condition's truth; int comparisons skip making a bool value.
@@ -82,7 +84,9 @@ impl Interp {
             }
             // `i < n`: two int locals.
             Expr::Binary(op, operands, _) => {
-                if let (Expr::Local { slot: a, .. }, Expr::Local { slot: b, .. }) = &**operands {
+                if let (Expr::Local { slot: a, .. }, Expr::Local { slot: b, .. }) =
+                    (&operands.left, &operands.right)
+                {
                     let (x, y) = (
                         &self.stack[env.base + *a as usize],
                         &self.stack[env.base + *b as usize],
@@ -274,8 +278,8 @@ impl Interp {
 }
 
 #[inline(never)]
-pub(super) fn binary_slow(op: BinOp, a: &Value, b: &Value, span: Span) -> R<Value> {
-    ops::binary(op, a, b).map_err(|e| e.at(span))
+pub(super) fn binary_slow(op: BinOp, a: &Value, b: &Value, span: Span, sides: Sides) -> R<Value> {
+    ops::binary(op, a, b).map_err(|e| e.at_sides(span, sides))
 }
 
 /// Int operations that cannot fail, computed without leaving the evaluator;

@@ -2,6 +2,7 @@
 
 use crate::ast::{BinOp, Span, UnOp};
 use crate::error::{ErrorKind, Unwind};
+use crate::ir::Sides;
 use crate::limits;
 use crate::value::{compare, equals, Value};
 use std::cmp::Ordering;
@@ -14,12 +15,38 @@ pub struct OpError {
     pub message: String,
     pub label: String,
     pub help: Option<String>,
+    pub blame: Blame,
+}
+
+/// Which part of `a op b` an operator error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blame {
+    /// The result (an overflow, a value too large): the whole expression.
+    Whole,
+    /// The right side (a zero divisor).
+    Right,
+    /// The sides' types (left, right): each side is labelled with its own.
+    Types(&'static str, &'static str),
 }
 
 impl OpError {
-    /// The error, placed at the operator's expression.
+    /// The error, placed at the operator's whole expression (with its label).
     pub fn at(self, span: Span) -> Unwind {
         let mut diag = self.kind.at(span, self.message, self.label);
+        diag.help = self.help;
+        Unwind::error(diag)
+    }
+
+    /// The error, placed at the side of `a op b` it is about.
+    pub fn at_sides(self, span: Span, sides: Sides) -> Unwind {
+        let mut diag = match self.blame {
+            Blame::Whole => return self.at(span),
+            Blame::Right => self.kind.at(sides.right, self.message, self.label),
+            Blame::Types(left, right) => self
+                .kind
+                .at(sides.right, self.message, format!("this is {right}"))
+                .with_note(sides.left, format!("this is {left}")),
+        };
         diag.help = self.help;
         Unwind::error(diag)
     }
@@ -31,6 +58,7 @@ fn fail(kind: ErrorKind, message: String, label: impl Into<String>, help: Option
         message,
         label: label.into(),
         help: help.map(str::to_string),
+        blame: Blame::Whole,
     }
 }
 
@@ -51,12 +79,15 @@ fn type_mismatch(op: BinOp, a: &Value, b: &Value) -> OpError {
         }
         _ => None,
     };
-    fail(
-        ErrorKind::TypeMismatch,
-        format!("cannot {verb} {ta} and {tb}"),
-        format!("{ta} {} {tb}", op.symbol()),
-        help,
-    )
+    OpError {
+        blame: Blame::Types(ta, tb),
+        ..fail(
+            ErrorKind::TypeMismatch,
+            format!("cannot {verb} {ta} and {tb}"),
+            format!("{ta} {} {tb}", op.symbol()),
+            help,
+        )
+    }
 }
 
 fn overflow(op: BinOp) -> OpError {
@@ -74,12 +105,15 @@ fn by_zero(op: BinOp) -> OpError {
     } else {
         "modulo"
     };
-    fail(
-        ErrorKind::DivisionByZero,
-        format!("{what} by zero"),
-        "the right side is zero",
-        None,
-    )
+    OpError {
+        blame: Blame::Right,
+        ..fail(
+            ErrorKind::DivisionByZero,
+            format!("{what} by zero"),
+            "the right side is zero",
+            None,
+        )
+    }
 }
 
 /// Applies a binary operator (not `and`/`or`, which short-circuit in the evaluator).
