@@ -440,6 +440,11 @@ fn source_span(span: Span) -> SourceSpan {
 }
 
 impl Diagnostic for ScriptError {
+    /// The kind's stable code: miette prints it above the message.
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diag.kind.code()
+    }
+
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         self.help
             .as_ref()
