@@ -621,6 +621,36 @@ impl<'h> Compiler<'h> {
         )
     }
 
+    /// `a op b`, keeping where each side stands for errors about one side.
+    fn binary(
+        &mut self,
+        op: ast::BinOp,
+        a: &ast::Expr,
+        b: &ast::Expr,
+        span: Span,
+    ) -> CResult<ir::Expr> {
+        let sides = ir::Sides {
+            left: a.span,
+            right: b.span,
+        };
+        Ok(match (self.expr(a)?, self.expr(b)?) {
+            // `n - 1`, `i < 10`: one node instead of three on a hot path.
+            (ir::Expr::Local { slot, name, .. }, ir::Expr::Int(value)) => {
+                ir::Expr::LocalInt(Box::new(ir::LocalInt {
+                    op,
+                    slot,
+                    value,
+                    name,
+                    span,
+                    sides,
+                }))
+            }
+            (left, right) => {
+                ir::Expr::Binary(op, Box::new(ir::Operands { left, right, sides }), span)
+            }
+        })
+    }
+
     fn expr_inner(&mut self, expr: &ast::Expr) -> CResult<ir::Expr> {
         let span = expr.span;
         Ok(match &expr.kind {
@@ -667,29 +697,7 @@ impl<'h> Compiler<'h> {
             ExprKind::Unary(op, operand) => {
                 ir::Expr::Unary(*op, Box::new(self.expr(operand)?), span)
             }
-            ExprKind::Binary(op, a, b) => {
-                let sides = ir::Sides {
-                    left: a.span,
-                    right: b.span,
-                };
-                let (a, b) = (self.expr(a)?, self.expr(b)?);
-                match (a, b) {
-                    // `n - 1`, `i < 10`: one node instead of three on a hot path.
-                    (ir::Expr::Local { slot, name, .. }, ir::Expr::Int(value)) => {
-                        ir::Expr::LocalInt(Box::new(ir::LocalInt {
-                            op: *op,
-                            slot,
-                            value,
-                            name,
-                            span,
-                            sides,
-                        }))
-                    }
-                    (left, right) => {
-                        ir::Expr::Binary(*op, Box::new(ir::Operands { left, right, sides }), span)
-                    }
-                }
-            }
+            ExprKind::Binary(op, a, b) => self.binary(*op, a, b, span)?,
             ExprKind::And(a, b) => ir::Expr::And(Box::new((self.expr(a)?, self.expr(b)?))),
             ExprKind::Or(a, b) => ir::Expr::Or(Box::new((self.expr(a)?, self.expr(b)?))),
             ExprKind::Call { callee, args } => self.call(callee, args, span)?,

@@ -3,7 +3,6 @@
 use crate::ast::Span;
 use crate::diagnostic::Diag;
 use crate::os;
-use crate::value::Value;
 use serde::{Deserialize, Serialize};
 
 /// What kind of error a [`Diag`] is. Each kind has a stable code, shown as
@@ -225,9 +224,8 @@ pub fn syntax(mut diag: Diag) -> Diag {
     diag
 }
 
-/// "X must be an int, not str": a value of the wrong type where one type is wanted.
-pub fn must_be(what: &str, wanted: &str, got: &Value, span: Span) -> Diag {
-    let ty = got.type_name();
+/// "X must be an int, not str": a value of the wrong type (`ty`) where one type is wanted.
+pub fn must_be(what: &str, wanted: &str, ty: &str, span: Span) -> Diag {
     ErrorKind::TypeMismatch.at(
         span,
         format!("{what} must be {wanted}, not {ty}"),
@@ -235,9 +233,8 @@ pub fn must_be(what: &str, wanted: &str, got: &Value, span: Span) -> Diag {
     )
 }
 
-/// A call of a value that is not a function.
-pub fn not_callable(callee: &Value, span: Span) -> Diag {
-    let ty = callee.type_name();
+/// A call of a value of type `ty`, which is not a function.
+pub fn not_callable(ty: &str, span: Span) -> Diag {
     ErrorKind::NotCallable.at(
         span,
         format!("cannot call {ty}"),
@@ -310,21 +307,6 @@ pub fn missing_key(key: &str, span: Span) -> Diag {
             "missing key",
         )
         .with_help("use get(map, key, default) for a key that may be missing")
-}
-
-/// A field the value does not have.
-pub fn no_field(target: &Value, name: &str, span: Span) -> Diag {
-    let help = match target {
-        Value::Map(_) => format!("maps have no fields; write m[\"{name}\"]"),
-        _ => "fields exist on process handles: pid, name, exitcode".to_string(),
-    };
-    ErrorKind::NoField
-        .at(
-            span,
-            format!("{} has no field `{name}`", target.type_name()),
-            "no such field",
-        )
-        .with_help(help)
 }
 
 /// The step budget ran out at a loop iteration or call.

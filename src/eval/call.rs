@@ -48,7 +48,7 @@ impl Interp {
                 };
                 self.call_native(&native, &args, &site, call.callee_span)
             }
-            other => Err(error::not_callable(&other, call.callee_span)
+            other => Err(error::not_callable(other.type_name(), call.callee_span)
                 .with_help("only functions can be called: `fn name(...) { ... }` defines one")
                 .into()),
         }
@@ -211,7 +211,7 @@ impl Interp {
                 };
                 self.call_native(native, args, &site, span)
             }
-            other => Err(error::not_callable(other, span).into()),
+            other => Err(error::not_callable(other.type_name(), span).into()),
         }
     }
 }

@@ -253,7 +253,13 @@ impl Interp {
                 Value::Str(s) => Some(s),
                 other => {
                     let span = expr_span(e).unwrap_or(spawn.span);
-                    return Err(error::must_be("a process name", "a string", &other, span).into());
+                    return Err(error::must_be(
+                        "a process name",
+                        "a string",
+                        other.type_name(),
+                        span,
+                    )
+                    .into());
                 }
             },
         };

@@ -104,5 +104,16 @@ pub(super) fn store_index(target: &Value, index: Value, value: Value, span: Span
 }
 
 pub(super) fn field(target: &Value, name: &str, span: Span) -> R<Value> {
-    Err(error::no_field(target, name, span).into())
+    let help = match target {
+        Value::Map(_) => format!("maps have no fields; write m[\"{name}\"]"),
+        _ => "fields exist on process handles: pid, name, exitcode".to_string(),
+    };
+    let no_field = ErrorKind::NoField
+        .at(
+            span,
+            format!("{} has no field `{name}`", target.type_name()),
+            "no such field",
+        )
+        .with_help(help);
+    Err(no_field.into())
 }

@@ -307,7 +307,7 @@ impl Interp {
     pub(super) fn eval_int(&mut self, e: &Expr, env: Env, span: Span, what: &str) -> R<i64> {
         match self.eval(e, env)? {
             Value::Int(n) => Ok(n),
-            other => Err(error::must_be(what, "an int", &other, span).into()),
+            other => Err(error::must_be(what, "an int", other.type_name(), span).into()),
         }
     }
 }
