@@ -514,9 +514,9 @@ impl Engine {
         let file = match crate::os::memory_file("procscript-print") {
             Ok(file) => file,
             Err(reason) => {
-                let diag = Diag::new(
-                    format!("cannot capture print: {reason}"),
+                let diag = crate::error::ErrorKind::Io.at(
                     Span::default(),
+                    format!("cannot capture print: {reason}"),
                     "",
                 );
                 return (Outcome::Failed(diag), String::new());

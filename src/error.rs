@@ -114,11 +114,56 @@ pub enum ErrorKind {
     #[error("not supported")]
     #[diagnostic(code("procscript::unsupported"))]
     Unsupported,
-    /// A `put` or `get` on a closed queue.
-    #[error("queue closed")]
-    #[diagnostic(code("procscript::queue::closed"))]
-    QueueClosed,
-    /// A process could not start: the tree's process limit was reached.
+    /// `error(message)`: the script raised it.
+    #[error("raised by the script")]
+    #[diagnostic(code("procscript::raised"))]
+    Raised,
+    /// A method the value does not have.
+    #[error("no such method")]
+    #[diagnostic(code("procscript::call::no_method"))]
+    NoMethod,
+    /// A string or float that does not convert (`int("x")`).
+    #[error("conversion failed")]
+    #[diagnostic(code("procscript::value::conversion"))]
+    Conversion,
+    /// A list with nothing to take (`pop`, `min`).
+    #[error("empty list")]
+    #[diagnostic(code("procscript::value::empty"))]
+    Empty,
+    /// A file operation or a write to stdout or stderr failed.
+    #[error("input or output failed")]
+    #[diagnostic(code("procscript::io"))]
+    Io,
+    /// A program could not be started (`run`, `capture`).
+    #[error("program did not start")]
+    #[diagnostic(code("procscript::program::start"))]
+    ProgramStart,
+    /// A program `capture` ran ended with a failure.
+    #[error("program failed")]
+    #[diagnostic(code("procscript::program::failed"))]
+    ProgramFailed,
+    /// A queue's `put` or `get` waited past its timeout.
+    #[error("queue timeout")]
+    #[diagnostic(code("procscript::queue::timeout"))]
+    QueueTimeout,
+    /// A queue's `put` or `get` would wait forever: no other holder is left.
+    #[error("queue deadlock")]
+    #[diagnostic(code("procscript::queue::deadlock"))]
+    QueueDeadlock,
+    /// A value that cannot go into a queue, or a message that cannot be read.
+    #[error("bad queue message")]
+    #[diagnostic(code("procscript::queue::message"))]
+    QueueMessage,
+    /// An error a host function (of the program embedding procscript) returned.
+    #[error("host function failed")]
+    #[diagnostic(code("procscript::host"))]
+    Host,
+    /// A task given to a closed pool (raised by the pool once converted).
+    #[error("pool closed")]
+    #[diagnostic(code("procscript::pool::closed"))]
+    PoolClosed,
+    /// A process could not start: the tree's process limit was reached
+    /// (raised by the process table once converted).
     #[error("process limit reached")]
     #[diagnostic(code("procscript::process::limit"))]
     ProcessLimit,

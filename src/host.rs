@@ -2,6 +2,7 @@
 
 use crate::ast::Span;
 use crate::diagnostic::Diag;
+use crate::error::ErrorKind;
 use crate::value::Value;
 use std::fmt;
 use std::rc::Rc;
@@ -85,9 +86,9 @@ impl HostFunction {
     /// Calls it; an error names the function and points at the call.
     pub(crate) fn call(&self, args: &[Value], span: Span) -> Result<Value, Diag> {
         (self.run)(args).map_err(|message| {
-            Diag::new(
-                message,
+            ErrorKind::Host.at(
                 span,
+                message,
                 format!("in `{}`, a function of the host program", self.name),
             )
         })

@@ -3,7 +3,8 @@
 use crate::ast::Span;
 use crate::builtins::spec::{self, check_method_arity};
 use crate::builtins::{seconds, CallSite};
-use crate::interp::{error, error_help, Interp, Unwind, R};
+use crate::error::{ErrorKind, Unwind, R};
+use crate::interp::Interp;
 use crate::pool::{Pool, TaskHandle};
 use crate::queue::{Queue, QueueError, Wait};
 use crate::record::Note;
@@ -63,12 +64,14 @@ fn no_method(target: &Value, name: &str, span: Span) -> Unwind {
     } else {
         "methods exist on queues and pools".to_string()
     };
-    error_help(
-        format!("{on} has no method `{name}`"),
-        span,
-        "no such method",
-        help,
-    )
+    let diag = ErrorKind::NoMethod
+        .at(
+            span,
+            format!("{on} has no method `{name}`"),
+            "no such method",
+        )
+        .with_help(help);
+    diag.into()
 }
 
 // ---------------------------------------------------------------- queues
@@ -101,56 +104,61 @@ fn queue_error(e: QueueError, op: &str, seconds: Option<&Value>, site: &CallSite
                 ("empty", "message")
             };
             let seconds = seconds.map(Value::to_display).unwrap_or_default();
-            error_help(
-                format!("q.{op} timed out after {seconds} seconds: the queue stayed {state}"),
-                site.span,
-                format!("no {what} in time"),
-                format!("catch the error to go on, or use q.try_{op} to never wait"),
-            )
+            let diag = ErrorKind::QueueTimeout
+                .at(
+                    site.span,
+                    format!("q.{op} timed out after {seconds} seconds: the queue stayed {state}"),
+                    format!("no {what} in time"),
+                )
+                .with_help(format!(
+                    "catch the error to go on, or use q.try_{op} to never wait"
+                ));
+            diag.into()
         }
         QueueError::Hopeless => {
             let state = if op == "put" { "full" } else { "empty" };
-            error_help(
-                format!(
-                    "q.{op}() would wait forever: the queue is {state} and no other process that holds it is still running"
-                ),
-                site.span,
-                "nobody can answer this",
-                "a process holds a queue when it created it, inherited it through fork or spawn, or received it in a pool task",
-            )
+            let diag = ErrorKind::QueueDeadlock
+                .at(
+                    site.span,
+                    format!(
+                        "q.{op}() would wait forever: the queue is {state} and no other process that holds it is still running"
+                    ),
+                    "nobody can answer this",
+                )
+                .with_help("a process holds a queue when it created it, inherited it through fork or spawn, or received it in a pool task");
+            diag.into()
         }
         QueueError::Aborted => unreachable!("handled by the caller"),
-        QueueError::TooLarge(len) => error(
-            format!(
-                "a message of {len} bytes is larger than a queue holds ({} bytes)",
-                crate::queue::QUEUE_BYTES
-            ),
-            site.arg(0),
-            "too large",
-        ),
+        QueueError::TooLarge(len) => {
+            let diag = ErrorKind::TooLarge.at(
+                site.arg(0),
+                format!(
+                    "a message of {len} bytes is larger than a queue holds ({} bytes)",
+                    crate::queue::QUEUE_BYTES
+                ),
+                "too large",
+            );
+            diag.into()
+        }
     }
 }
 
 fn encode(value: &Value, site: &CallSite) -> R<Vec<u8>> {
     wire::encode_message(value).map_err(|not_sendable| {
-        error_help(
-            not_sendable
-                .message()
-                .replace("sent to another process", "put in a queue"),
-            site.arg(0),
-            "not plain data",
-            "queue messages are nil, bool, int, float, string, list or map",
-        )
+        let message = not_sendable
+            .message()
+            .replace("sent to another process", "put in a queue");
+        let diag = ErrorKind::QueueMessage
+            .at(site.arg(0), message, "not plain data")
+            .with_help("queue messages are nil, bool, int, float, string, list or map");
+        Unwind::from(diag)
     })
 }
 
 fn decode(bytes: &[u8], site: &CallSite) -> R<Value> {
     wire::decode_message(bytes).ok_or_else(|| {
-        error(
-            "a message in the queue could not be read",
-            site.span,
-            "damaged message",
-        )
+        let damaged = "a message in the queue could not be read";
+        Unwind::from(ErrorKind::QueueMessage.at(site.span, damaged, "damaged message"))
     })
 }
 
@@ -244,12 +252,17 @@ fn task_args(args: &[Value], site: &CallSite) -> R<Vec<Value>> {
     match args.get(1) {
         None => Ok(Vec::new()),
         Some(Value::List(items)) => Ok(items.borrow().clone()),
-        Some(other) => Err(error_help(
-            format!("a task's arguments are a list, not {}", other.type_name()),
-            site.arg(1),
-            format!("this is {}", other.type_name()),
-            "write p.apply(f, [a, b]) to call f(a, b)",
-        )),
+        Some(other) => {
+            let ty = other.type_name();
+            let diag = ErrorKind::TypeMismatch
+                .at(
+                    site.arg(1),
+                    format!("a task's arguments are a list, not {ty}"),
+                    format!("this is {ty}"),
+                )
+                .with_help("write p.apply(f, [a, b]) to call f(a, b)");
+            Err(diag.into())
+        }
     }
 }
 

@@ -1,16 +1,18 @@
 //! Files and folders, with errors that name the operation and the path.
 
 use super::args::{expect_str, CallSite};
-use crate::interp::{error, error_help, Interp, Unwind, R};
+use crate::error::{ErrorKind, Unwind, R};
+use crate::interp::Interp;
 use crate::os;
 use crate::value::Value;
 
 fn file_error(name: &str, path: &str, reason: os::OsError, site: &CallSite) -> Unwind {
-    error(
-        format!("{name}(\"{path}\"): {reason}"),
+    let diag = ErrorKind::Io.at(
         site.span,
+        format!("{name}(\"{path}\"): {reason}"),
         "this file operation failed",
-    )
+    );
+    diag.into()
 }
 
 pub(super) fn read_file(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
@@ -19,12 +21,14 @@ pub(super) fn read_file(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Va
     String::from_utf8(bytes)
         .map(|text| Value::Str(text.into()))
         .map_err(|_| {
-            error_help(
-                format!("read_file(\"{path}\"): the file is not UTF-8 text"),
-                site.span,
-                "not text",
-                "copy_file and files_equal work on any file",
-            )
+            let diag = ErrorKind::Conversion
+                .at(
+                    site.span,
+                    format!("read_file(\"{path}\"): the file is not UTF-8 text"),
+                    "not text",
+                )
+                .with_help("copy_file and files_equal work on any file");
+            Unwind::from(diag)
         })
 }
 

@@ -1,7 +1,8 @@
 //! Output: print, eprint and the progress bar, each line written whole.
 
 use super::args::{expect_int, CallSite};
-use crate::interp::{error, Interp, Unwind, R};
+use crate::error::{ErrorKind, Unwind, R};
+use crate::interp::Interp;
 use crate::os;
 use crate::value::Value;
 
@@ -23,11 +24,13 @@ fn write_line(fd: os::StdFd, args: &[Value], site: &CallSite) -> R<Value> {
         Ok(()) => Ok(Value::Nil),
         // The reader went away (`procscript x | head -1`): end quietly, like a shell tool.
         Err(os::WriteError::BrokenPipe) => Err(Unwind::exit(141)),
-        Err(os::WriteError::Other(reason)) => Err(error(
-            format!("cannot write to {}: {reason}", fd.name()),
-            site.span,
-            "this write failed",
-        )),
+        Err(os::WriteError::Other(reason)) => Err(ErrorKind::Io
+            .at(
+                site.span,
+                format!("cannot write to {}: {reason}", fd.name()),
+                "this write failed",
+            )
+            .into()),
     }
 }
 

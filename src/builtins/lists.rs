@@ -1,7 +1,8 @@
 //! Lists and maps: building, reading, ordering and slicing them.
 
 use super::args::{expect_int, expect_list, CallSite};
-use crate::interp::{error, Interp, R};
+use crate::error::{ErrorKind, R};
+use crate::interp::Interp;
 use crate::ops::range_list;
 use crate::value::{compare, equals, Value};
 
@@ -25,8 +26,7 @@ pub(super) fn push(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> 
     match &args[0] {
         Value::List(items) => {
             let len = items.borrow().len();
-            crate::ops::check_len(len + 1, "list")
-                .map_err(|e| error(e.message, site.span, e.label))?;
+            crate::ops::check_len(len + 1, "list").map_err(|e| e.at_plain(site.span))?;
             items.borrow_mut().push(args[1].clone());
             Ok(Value::Nil)
         }
@@ -36,10 +36,12 @@ pub(super) fn push(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> 
 
 pub(super) fn pop(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     match &args[0] {
-        Value::List(items) => items
-            .borrow_mut()
-            .pop()
-            .ok_or_else(|| error("pop from an empty list", site.arg(0), "this list is empty")),
+        Value::List(items) => items.borrow_mut().pop().ok_or_else(|| {
+            let empty = "this list is empty";
+            ErrorKind::Empty
+                .at(site.arg(0), "pop from an empty list", empty)
+                .into()
+        }),
         other => Err(site.wrong_type("pop", 0, "a list", other)),
     }
 }
@@ -69,14 +71,12 @@ pub(super) fn range(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value>
         _ => unreachable!("arity checked"),
     };
     if step == 1 {
-        return range_list(start, end).map_err(|e| error(e.message, site.span, e.label));
+        return range_list(start, end).map_err(|e| e.at_plain(site.span));
     }
     if step == 0 {
-        return Err(error(
-            "range step is zero",
-            site.arg(2),
-            "the step must not be 0",
-        ));
+        let zero =
+            ErrorKind::InvalidValue.at(site.arg(2), "range step is zero", "the step must not be 0");
+        return Err(zero.into());
     }
     let count = if step > 0 {
         (end.saturating_sub(start).max(0) as u64).div_ceil(step as u64)
@@ -84,11 +84,12 @@ pub(super) fn range(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value>
         (start.saturating_sub(end).max(0) as u64).div_ceil(step.unsigned_abs())
     };
     if count > crate::limits::MAX_LIST_LEN as u64 {
-        return Err(error(
-            "range too large to build as a list",
+        let too_large = ErrorKind::TooLarge.at(
             site.span,
+            "range too large to build as a list",
             format!("{count} elements"),
-        ));
+        );
+        return Err(too_large.into());
     }
     Ok(Value::list(
         (0..count as i64)
@@ -122,11 +123,12 @@ pub(super) fn sort(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> 
         })
     });
     if let Some((a, b)) = failed {
-        return Err(error(
-            format!("`sort` cannot compare {a} and {b}"),
+        let mixed = ErrorKind::TypeMismatch.at(
             site.arg(0),
+            format!("`sort` cannot compare {a} and {b}"),
             "the list mixes types that have no order",
-        ));
+        );
+        return Err(mixed.into());
     }
     Ok(Value::list(items))
 }

@@ -2,7 +2,8 @@
 
 use super::args::{expect_list, CallSite};
 use crate::ast::Span;
-use crate::interp::{error, Interp, R};
+use crate::error::{ErrorKind, Unwind, R};
+use crate::interp::Interp;
 use crate::value::{compare, Value};
 
 /// A whole float as an int, or an error when it is outside the int range.
@@ -11,22 +12,25 @@ pub(super) fn float_to_int(x: f64, span: Span) -> R<i64> {
     if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&x) {
         Ok(x as i64)
     } else {
-        Err(error(
-            format!("cannot convert {} to an int", Value::Float(x).to_display()),
+        let x = Value::Float(x).to_display();
+        let diag = ErrorKind::Conversion.at(
             span,
+            format!("cannot convert {x} to an int"),
             "out of the int range",
-        ))
+        );
+        Err(diag.into())
     }
 }
 
 pub(super) fn abs(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     match &args[0] {
         Value::Int(n) => n.checked_abs().map(Value::Int).ok_or_else(|| {
-            error(
-                "integer overflow in `abs`",
+            let diag = ErrorKind::Overflow.at(
                 site.arg(0),
+                "integer overflow in `abs`",
                 "has no positive int",
-            )
+            );
+            diag.into()
         }),
         Value::Float(x) => Ok(Value::Float(x.abs())),
         other => Err(site.wrong_type("abs", 0, "a number", other)),
@@ -54,20 +58,19 @@ fn extreme(name: &str, args: &[Value], site: &CallSite, want: std::cmp::Ordering
                 Some(ord) if ord == want => item,
                 Some(_) => b,
                 None => {
-                    return Err(error(
-                        format!(
-                            "`{name}` cannot compare {} and {}",
-                            item.type_name(),
-                            b.type_name()
-                        ),
-                        site.span,
-                        "mixed types",
-                    ))
+                    let (a, b) = (item.type_name(), b.type_name());
+                    let message = format!("`{name}` cannot compare {a} and {b}");
+                    return Err(ErrorKind::TypeMismatch
+                        .at(site.span, message, "mixed types")
+                        .into());
                 }
             },
         });
     }
-    best.ok_or_else(|| error(format!("`{name}` of an empty list"), site.arg(0), "empty"))
+    best.ok_or_else(|| {
+        let message = format!("`{name}` of an empty list");
+        ErrorKind::Empty.at(site.arg(0), message, "empty").into()
+    })
 }
 
 pub(super) fn min(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
@@ -83,11 +86,12 @@ pub(super) fn sum(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let mut total = Value::Int(0);
     for item in &items {
         total = crate::ops::binary(crate::ast::BinOp::Add, &total, item).map_err(|e| {
-            error(
-                format!("`sum`: {}", e.message),
+            let diag = e.kind.at(
                 site.arg(0),
+                format!("`sum`: {}", e.message),
                 "the list holds a value that is not a number",
-            )
+            );
+            Unwind::from(diag)
         })?;
     }
     Ok(total)

@@ -1,7 +1,8 @@
 //! Children, queues and pools: looking at and signalling processes, making queues and pools.
 
 use super::args::{expect_int, CallSite};
-use crate::interp::{error, error_help, Interp, R};
+use crate::error::{ErrorKind, Unwind, R};
+use crate::interp::Interp;
 use crate::os;
 use crate::pool::Pool;
 use crate::value::Value;
@@ -25,12 +26,14 @@ pub(super) fn kill(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Va
     let sig = match args.get(1) {
         None => os::Signal::SIGTERM,
         Some(Value::Str(name)) => os::signal_by_name(name).ok_or_else(|| {
-            error_help(
-                format!("unknown signal \"{name}\""),
-                site.arg(1),
-                "not a signal name",
-                format!("signal names: {}", os::signal_names().join(", ")),
-            )
+            let diag = ErrorKind::InvalidValue
+                .at(
+                    site.arg(1),
+                    format!("unknown signal \"{name}\""),
+                    "not a signal name",
+                )
+                .with_help(format!("signal names: {}", os::signal_names().join(", ")));
+            Unwind::from(diag)
         })?,
         Some(other) => {
             return Err(site.wrong_type("kill", 1, "a signal name such as \"TERM\"", other))
@@ -63,18 +66,22 @@ pub(super) fn queue(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<V
         Some(_) => {
             let n = expect_int("queue", args, 0, site)?;
             if n < 1 {
-                return Err(error_help(
-                    format!("a queue must hold at least 1 item, not {n}"),
-                    site.arg(0),
-                    "too small",
-                    "queue() without a count has no count limit",
-                ));
+                let diag = ErrorKind::InvalidValue
+                    .at(
+                        site.arg(0),
+                        format!("a queue must hold at least 1 item, not {n}"),
+                        "too small",
+                    )
+                    .with_help("queue() without a count has no count limit");
+                return Err(diag.into());
             }
             n as u64
         }
     };
-    let queue = crate::queue::Queue::create(max_items)
-        .map_err(|reason| error(format!("cannot make a queue: {reason}"), site.span, "here"))?;
+    let queue = crate::queue::Queue::create(max_items).map_err(|reason| {
+        let diag = ErrorKind::Io.at(site.span, format!("cannot make a queue: {reason}"), "here");
+        Unwind::from(diag)
+    })?;
     let queue = Rc::new(queue);
     interp.procs.track_queue(&queue);
     Ok(Value::Queue(queue))

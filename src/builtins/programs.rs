@@ -1,7 +1,8 @@
 //! External programs: exec, run and capture.
 
 use super::args::CallSite;
-use crate::interp::{error_help, Interp, Unwind, R};
+use crate::error::{ErrorKind, Unwind, R};
+use crate::interp::Interp;
 use crate::os;
 use crate::process::{Forked, NewChild};
 use crate::record::Note;
@@ -25,12 +26,14 @@ fn program_args(name: &str, args: &[Value], site: &CallSite) -> R<(String, Vec<S
 }
 
 fn cannot_run(prog: &str, reason: &os::OsError, site: &CallSite) -> Unwind {
-    error_help(
-        format!("cannot run `{prog}`: {reason}"),
-        site.arg(0),
-        "this program",
-        "the program is looked up in the folders of PATH, like a shell does",
-    )
+    let diag = ErrorKind::ProgramStart
+        .at(
+            site.arg(0),
+            format!("cannot run `{prog}`: {reason}"),
+            "this program",
+        )
+        .with_help("the program is looked up in the folders of PATH, like a shell does");
+    diag.into()
 }
 
 pub(super) fn exec(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
@@ -70,12 +73,16 @@ pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R
         Some(os::ExitStatus::Exited(0)) | None => Ok(Value::Str(
             String::from_utf8_lossy(&text).into_owned().into(),
         )),
-        Some(status) => Err(error_help(
-            format!("`{prog}` failed with exit code {}", status.code()),
-            site.span,
-            "this program failed",
-            "use run(...) to get the exit code of a program that may fail",
-        )),
+        Some(status) => {
+            let diag = ErrorKind::ProgramFailed
+                .at(
+                    site.span,
+                    format!("`{prog}` failed with exit code {}", status.code()),
+                    "this program failed",
+                )
+                .with_help("use run(...) to get the exit code of a program that may fail");
+            Err(diag.into())
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::ast::Span;
 use crate::diagnostic::Diag;
+use crate::error::ErrorKind;
 
 /// `max_args` of a function that takes any number of arguments.
 pub const ANY: usize = usize::MAX;
@@ -202,9 +203,9 @@ pub fn check_count(
         (min, max) => format!("{min} to {max} arguments"),
     };
     let verb = if given == 1 { "was" } else { "were" };
-    Err(Diag::new(
-        format!("`{name}` takes {wanted}, but {given} {verb} given"),
+    Err(ErrorKind::Arity.at(
         span,
+        format!("`{name}` takes {wanted}, but {given} {verb} given"),
         format!("{given} given here"),
     ))
 }

@@ -1,7 +1,8 @@
 //! The process's own world: the clock, the environment, raising errors, exit and sleep.
 
 use super::args::{expect_int, expect_str, seconds, CallSite};
-use crate::interp::{error, error_help, Interp, Unwind, R};
+use crate::error::{ErrorKind, Unwind, R};
+use crate::interp::Interp;
 use crate::os;
 use crate::value::Value;
 
@@ -18,7 +19,9 @@ pub(super) fn env(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
 
 pub(super) fn raise(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let message = args[0].to_display();
-    Err(error(message, site.span, "raised here"))
+    Err(ErrorKind::Raised
+        .at(site.span, message, "raised here")
+        .into())
 }
 
 pub(super) fn exit(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
@@ -27,12 +30,14 @@ pub(super) fn exit(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> 
         Some(_) => expect_int("exit", args, 0, site)?,
     };
     if !(0..=255).contains(&code) {
-        return Err(error_help(
-            format!("exit code {code} is out of range"),
-            site.arg(0),
-            "not between 0 and 255",
-            "the OS keeps only 8 bits of an exit code",
-        ));
+        let diag = ErrorKind::InvalidValue
+            .at(
+                site.arg(0),
+                format!("exit code {code} is out of range"),
+                "not between 0 and 255",
+            )
+            .with_help("the OS keeps only 8 bits of an exit code");
+        return Err(diag.into());
     }
     Err(Unwind::exit(code as i32))
 }

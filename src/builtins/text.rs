@@ -1,7 +1,8 @@
 //! Strings: splitting, joining, trimming, case and replacing.
 
 use super::args::{expect_list, expect_str, CallSite};
-use crate::interp::{error, Interp, R};
+use crate::error::{ErrorKind, R};
+use crate::interp::Interp;
 use crate::value::Value;
 
 pub(super) fn split(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
@@ -11,7 +12,10 @@ pub(super) fn split(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value>
         Some(_) => {
             let sep = expect_str("split", args, 1, site)?;
             if sep.is_empty() {
-                return Err(error("split with an empty separator", site.arg(1), "empty"));
+                let empty = "split with an empty separator";
+                return Err(ErrorKind::InvalidValue
+                    .at(site.arg(1), empty, "empty")
+                    .into());
             }
             let mut chars = sep.chars();
             match (chars.next(), chars.next()) {
@@ -36,8 +40,7 @@ pub(super) fn join_str(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Val
             out.push_str(&sep);
         }
         item.write_display(&mut out);
-        crate::ops::check_len(out.len(), "string")
-            .map_err(|e| error(e.message, site.span, e.label))?;
+        crate::ops::check_len(out.len(), "string").map_err(|e| e.at_plain(site.span))?;
     }
     Ok(Value::Str(out.into()))
 }
@@ -63,11 +66,13 @@ pub(super) fn replace(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Valu
     let old = expect_str("replace", args, 1, site)?;
     let new = expect_str("replace", args, 2, site)?;
     if old.is_empty() {
-        return Err(error("`replace` of an empty string", site.arg(1), "empty"));
+        let empty = "`replace` of an empty string";
+        return Err(ErrorKind::InvalidValue
+            .at(site.arg(1), empty, "empty")
+            .into());
     }
     let grows = new.len().saturating_sub(old.len()) * s.matches(&**old).count();
-    crate::ops::check_len(s.len() + grows, "string")
-        .map_err(|e| error(e.message, site.span, e.label))?;
+    crate::ops::check_len(s.len() + grows, "string").map_err(|e| e.at_plain(site.span))?;
     Ok(Value::Str(s.replace(&**old, new).into()))
 }
 

@@ -2,7 +2,8 @@
 
 use super::args::CallSite;
 use super::math::float_to_int;
-use crate::interp::{error, Interp, R};
+use crate::error::{ErrorKind, Unwind, R};
+use crate::interp::Interp;
 use crate::value::Value;
 
 pub(super) fn len(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
@@ -28,11 +29,8 @@ pub(super) fn to_int(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value
         Value::Bool(b) => Ok(Value::Int(*b as i64)),
         Value::Float(x) => float_to_int(x.trunc(), site.arg(0)).map(Value::Int),
         Value::Str(s) => s.trim().parse::<i64>().map(Value::Int).map_err(|_| {
-            error(
-                format!("cannot convert \"{s}\" to an int"),
-                site.arg(0),
-                "not a whole number",
-            )
+            let message = format!("cannot convert \"{s}\" to an int");
+            Unwind::from(ErrorKind::Conversion.at(site.arg(0), message, "not a whole number"))
         }),
         other => Err(site.wrong_type("int", 0, "a number or string", other)),
     }
@@ -43,11 +41,8 @@ pub(super) fn to_float(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Val
         Value::Int(n) => Ok(Value::Float(*n as f64)),
         Value::Float(x) => Ok(Value::Float(*x)),
         Value::Str(s) => s.trim().parse::<f64>().map(Value::Float).map_err(|_| {
-            error(
-                format!("cannot convert \"{s}\" to a float"),
-                site.arg(0),
-                "not a number",
-            )
+            let message = format!("cannot convert \"{s}\" to a float");
+            Unwind::from(ErrorKind::Conversion.at(site.arg(0), message, "not a number"))
         }),
         other => Err(site.wrong_type("float", 0, "a number or string", other)),
     }

@@ -37,6 +37,12 @@ impl OpError {
         Unwind::error(diag)
     }
 
+    /// The error without its help line, for callers that word their own
+    /// (a builtin that builds a string or list).
+    pub fn at_plain(self, span: Span) -> Unwind {
+        Unwind::error(self.kind.at(span, self.message, self.label))
+    }
+
     /// The error, placed at the side of `a op b` it is about.
     pub fn at_sides(self, span: Span, sides: Sides) -> Unwind {
         let mut diag = match self.blame {
