@@ -429,6 +429,7 @@ impl<'h> Compiler<'h> {
                     AssignOp::Set => None,
                     AssignOp::Update(op) => Some(*op),
                 };
+                let value_span = value.span;
                 let value = self.expr(value)?;
                 if indexes.is_empty() {
                     ir::Stmt::Assign {
@@ -437,6 +438,7 @@ impl<'h> Compiler<'h> {
                         op,
                         value,
                         span: stmt.span,
+                        value_span,
                     }
                 } else {
                     ir::Stmt::AssignIndex {

@@ -147,6 +147,8 @@ pub enum Stmt {
         op: Option<BinOp>,
         value: Expr,
         span: Span,
+        /// Where the value stands (`x /= 0`: an error about it underlines it).
+        value_span: Span,
     },
     /// `x[i][j] = v` (or `op=`): `indexes` are applied in order, the last one is assigned.
     AssignIndex {

@@ -6,7 +6,7 @@ use super::ops;
 use super::{Env, Flow, Interp, R};
 use crate::ast::Span;
 use crate::error::{self, ErrorKind};
-use crate::ir::{Block, Expr, Place, Stmt};
+use crate::ir::{Block, Expr, Place, Sides, Stmt};
 use crate::value::Value;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -65,6 +65,7 @@ impl Interp {
                 op,
                 value,
                 span,
+                value_span,
             } => {
                 let v = self.eval(value, env)?;
                 // `i += 1` on an int local: update the slot in place.
@@ -81,7 +82,14 @@ impl Interp {
                     None => v,
                     Some(op) => {
                         let old = self.load(env, *place, name, *span)?;
-                        ops::binary(*op, &old, &v).map_err(|e| e.at(*span))?
+                        // The target is the statement's first word.
+                        let start = span.start as usize;
+                        let target = Span::new(start, start + name.len());
+                        let sides = Sides {
+                            left: target,
+                            right: *value_span,
+                        };
+                        ops::binary(*op, &old, &v).map_err(|e| e.at_sides(*span, sides))?
                     }
                 };
                 self.store(env, *place, v);
