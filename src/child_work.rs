@@ -4,7 +4,8 @@
 use crate::ast::Span;
 use crate::diagnostic::Diag;
 use crate::ending;
-use crate::interp::{error, Interp, Stop, R};
+use crate::error::{Stop, R};
+use crate::interp::Interp;
 use crate::process::{Forked, NewChild, Procs, Runner};
 use crate::value::Value;
 use crate::wire;
@@ -19,7 +20,7 @@ impl Runner for Interp {
     fn run_task(&mut self, task: &[u8], fds: Vec<OwnedFd>) -> R<Value> {
         match wire::decode_task(task, fds, &self.protos.clone(), &self.hosts.clone()) {
             Ok((callee, args)) => self.call_value(&callee, &args, Span::default()),
-            Err(reason) => Err(error(
+            Err(reason) => Err(crate::error::error(
                 format!("a pool task could not be read: {reason}"),
                 Span::default(),
                 "",

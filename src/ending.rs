@@ -2,7 +2,7 @@
 //! its error told once (by whoever will report it), and `_exit` for every child.
 
 use crate::diagnostic::Diag;
-use crate::interp::{Stop, Unwind, R};
+use crate::error::{ErrorKind, Stop, Unwind, R};
 use crate::os;
 use crate::pool::Pool;
 use crate::process::{Deadline, Runner};
@@ -53,14 +53,15 @@ pub fn end_spawned_child(runner: &mut impl Runner, result: R<crate::value::Value
                 Ok(())
             }
             Err(not_sendable) => Err(Unwind::error(
-                Diag::new(
-                    not_sendable.message(),
-                    runner.returned_at(),
-                    "returned here",
-                )
-                .with_help(
-                    "a spawned function may return nil, bool, int, float, string, list or map",
-                ),
+                ErrorKind::NotSendable
+                    .at(
+                        runner.returned_at(),
+                        not_sendable.message(),
+                        "returned here",
+                    )
+                    .with_help(
+                        "a spawned function may return nil, bool, int, float, string, list or map",
+                    ),
             )),
         },
         Err(unwind) => Err(unwind),

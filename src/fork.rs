@@ -2,8 +2,7 @@
 //! worker, program): a place in the tree's count, a channel, the fork, the birth record.
 
 use crate::ast::Span;
-use crate::diagnostic::Diag;
-use crate::interp::{error, error_help, Unwind, R};
+use crate::error::{ErrorKind, Unwind, R};
 use crate::os;
 use crate::process::Procs;
 use crate::record::{Made, Note};
@@ -41,21 +40,25 @@ impl NewChild<'_> {
 
     /// The error for a failed OS call while making the child.
     fn failed(&self, reason: &os::OsError, span: Span) -> Unwind {
-        match self {
-            NewChild::Fork => error(format!("fork failed: {reason}"), span, "here"),
-            NewChild::Spawn { .. } => error(format!("spawn failed: {reason}"), span, "here"),
-            NewChild::PoolWorker => error(
-                format!("cannot start a pool worker: {reason}"),
+        let diag = match self {
+            NewChild::Fork => ErrorKind::Os.at(span, format!("fork failed: {reason}"), "here"),
+            NewChild::Spawn { .. } => {
+                ErrorKind::Os.at(span, format!("spawn failed: {reason}"), "here")
+            }
+            NewChild::PoolWorker => ErrorKind::Os.at(
                 span,
+                format!("cannot start a pool worker: {reason}"),
                 "here",
             ),
-            NewChild::Program { prog, at, .. } => error_help(
-                format!("cannot run `{prog}`: {reason}"),
-                *at,
-                "this program",
-                "the program is looked up in the folders of PATH, like a shell does",
-            ),
-        }
+            NewChild::Program { prog, at, .. } => ErrorKind::ProgramStart
+                .at(
+                    *at,
+                    format!("cannot run `{prog}`: {reason}"),
+                    "this program",
+                )
+                .with_help("the program is looked up in the folders of PATH, like a shell does"),
+        };
+        diag.into()
     }
 
     /// How the record shows it was made.
@@ -91,17 +94,18 @@ impl Procs {
         if self.live.try_acquire(self.max_procs) {
             return Ok(());
         }
-        let mut diag = Diag::new(
-            format!(
-                "cannot {what}: the script already has {} live processes",
-                self.max_procs
-            ),
-            span,
-            "over the process limit",
-        )
-        .with_help(
-            "the limit counts every process of the script's tree; raise it with --max-procs N",
-        );
+        let mut diag = ErrorKind::ProcessLimit
+            .at(
+                span,
+                format!(
+                    "cannot {what}: the script already has {} live processes",
+                    self.max_procs
+                ),
+                "over the process limit",
+            )
+            .with_help(
+                "the limit counts every process of the script's tree; raise it with --max-procs N",
+            );
         diag.process_limit = true;
         Err(Unwind::error(diag))
     }

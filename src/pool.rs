@@ -3,9 +3,8 @@
 //! replaced, so a pool never hangs.
 
 use crate::ast::Span;
-use crate::diagnostic::Diag;
 use crate::ending;
-use crate::interp::{error, error_help, Stop, R};
+use crate::error::{ErrorKind, Stop, Unwind, R};
 use crate::os::{self, Event};
 use crate::process::{Failure, Forked, NewChild, Runner};
 use crate::queue::Queue;
@@ -103,12 +102,13 @@ fn worker_report(result: &R<Value>, runner: &mut impl Runner) -> Vec<u8> {
     let mut diag = match result {
         Ok(value) => match wire::encode_returned(value) {
             Ok(bytes) => return bytes,
-            Err(not_sendable) => Diag::new(
-                not_sendable.message(),
-                runner.returned_at(),
-                "the task's result",
-            )
-            .with_help("a pool task may return nil, bool, int, float, string, list or map"),
+            Err(not_sendable) => ErrorKind::NotSendable
+                .at(
+                    runner.returned_at(),
+                    not_sendable.message(),
+                    "the task's result",
+                )
+                .with_help("a pool task may return nil, bool, int, float, string, list or map"),
         },
         Err(unwind) => match unwind.diag() {
             Some(diag) => {
@@ -123,7 +123,7 @@ fn worker_report(result: &R<Value>, runner: &mut impl Runner) -> Vec<u8> {
                 }
                 diag
             }
-            None => Diag::new("the task ended its worker", Span::default(), ""),
+            None => ErrorKind::ChildFailed.at(Span::default(), "the task ended its worker", ""),
         },
     };
     diag.context = Some(runner.procs().describe_me());
@@ -134,11 +134,12 @@ impl Pool {
     /// `pool(n)`: starts n workers.
     pub fn start(runner: &mut impl Runner, size: i64, span: Span) -> R<Value> {
         if !(1..=1024).contains(&size) {
-            return Err(error(
-                format!("a pool needs 1 to 1024 workers, not {size}"),
+            let diag = ErrorKind::InvalidValue.at(
                 span,
+                format!("a pool needs 1 to 1024 workers, not {size}"),
                 "out of range",
-            ));
+            );
+            return Err(diag.into());
         }
         let pool = Rc::new(Pool {
             owner: runner.procs().me(),
@@ -160,12 +161,12 @@ impl Pool {
 
     fn check_owner(&self, runner: &mut impl Runner, span: Span) -> R<()> {
         if self.owner != runner.procs().me() || self.state.borrow().inherited {
-            return Err(error_help(
-                "this pool belongs to another process",
-                span,
-                "not usable here",
-                "a pool can only be used by the process that made it; make one with pool(n) here",
-            ));
+            let diag = ErrorKind::NotPoolOwner
+                .at(span, "this pool belongs to another process", "not usable here")
+                .with_help(
+                    "a pool can only be used by the process that made it; make one with pool(n) here",
+                );
+            return Err(diag.into());
         }
         Ok(())
     }
@@ -180,26 +181,24 @@ impl Pool {
     ) -> R<u64> {
         self.check_owner(runner, span)?;
         if self.state.borrow().closed {
-            return Err(error(
-                "the pool is closed",
-                span,
-                "no new tasks after close()",
-            ));
+            let diag =
+                ErrorKind::PoolClosed.at(span, "the pool is closed", "no new tasks after close()");
+            return Err(diag.into());
         }
         if !matches!(callee, Value::Func(_) | Value::Builtin(_) | Value::Host(_)) {
-            return Err(error(
-                format!("a pool runs functions, not {}", callee.type_name()),
+            let ty = callee.type_name();
+            let diag = ErrorKind::NotCallable.at(
                 span,
-                format!("this is {}", callee.type_name()),
-            ));
+                format!("a pool runs functions, not {ty}"),
+                format!("this is {ty}"),
+            );
+            return Err(diag.into());
         }
         let task = wire::encode_task(callee, args).map_err(|not_sendable| {
-            error_help(
-                not_sendable.message(),
-                span,
-                "in this task",
-                "a pool task may carry plain values, functions and queues",
-            )
+            let diag = ErrorKind::NotSendable
+                .at(span, not_sendable.message(), "in this task")
+                .with_help("a pool task may carry plain values, functions and queues");
+            Unwind::from(diag)
         })?;
         let id = {
             let mut state = self.state.borrow_mut();
@@ -456,11 +455,13 @@ impl Pool {
         let items: Vec<Value> = match items {
             Value::List(items) => items.borrow().clone(),
             other => {
-                return Err(error(
-                    format!("map takes a list of items, not {}", other.type_name()),
+                let ty = other.type_name();
+                let diag = ErrorKind::TypeMismatch.at(
                     span,
-                    format!("this is {}", other.type_name()),
-                ))
+                    format!("map takes a list of items, not {ty}"),
+                    format!("this is {ty}"),
+                );
+                return Err(diag.into());
             }
         };
         let mut ids = Vec::with_capacity(items.len());

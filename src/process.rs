@@ -3,7 +3,7 @@
 
 use crate::ast::Span;
 use crate::diagnostic::Diag;
-use crate::interp::{error, error_help, Unwind, R};
+use crate::error::{ErrorKind, Unwind, R};
 use crate::os::{self, ExitStatus, ReadResult, SharedCounter, Waited};
 use crate::pool::Pool;
 use crate::queue::Queue;
@@ -49,7 +49,7 @@ impl Failure {
     /// The error raised where the failure is collected: `message` at `span`,
     /// caused by the child's own diagnostic.
     pub fn raise(&self, message: String, span: Span, label: &str) -> Unwind {
-        let mut diag = Diag::new(message, span, label);
+        let mut diag = ErrorKind::ChildFailed.at(span, message, label);
         diag.cause = self.cause.clone();
         Unwind::error(diag)
     }
@@ -364,16 +364,20 @@ impl Procs {
         let pid = match target {
             Value::Process(h) => {
                 if h.owner != self.me {
-                    return Err(error_help(
-                        format!(
-                            "`{}` (pid {}) is not a child of this process",
-                            h.name, h.pid
-                        ),
-                        span,
-                        format!("cannot {verb} it here"),
-                        "only the process that spawned a child can join or signal it; this \
-                         handle was copied into this process by fork or spawn",
-                    ));
+                    let diag = ErrorKind::NotAChild
+                        .at(
+                            span,
+                            format!(
+                                "`{}` (pid {}) is not a child of this process",
+                                h.name, h.pid
+                            ),
+                            format!("cannot {verb} it here"),
+                        )
+                        .with_help(
+                            "only the process that spawned a child can join or signal it; this \
+                             handle was copied into this process by fork or spawn",
+                        );
+                    return Err(diag.into());
                 }
                 if self.children.get(h.slot).is_some_and(|c| c.pid == h.pid) {
                     return Ok(h.slot);
@@ -382,21 +386,21 @@ impl Procs {
             }
             Value::Int(pid) => *pid as i32,
             other => {
-                return Err(error_help(
-                    format!("cannot {verb} {}", other.type_name()),
-                    span,
-                    format!("this is {}", other.type_name()),
+                let diag = crate::error::cannot(verb, other.type_name(), span).with_help(
                     "give a process handle from spawn, a pid from fork, or a task from submit",
-                ))
+                );
+                return Err(diag.into());
             }
         };
         self.find(pid).ok_or_else(|| {
-            error_help(
-                format!("{pid} is not a child of this process"),
-                span,
-                format!("cannot {verb} it"),
-                "children() lists the pids of this process's live children",
-            )
+            let diag = ErrorKind::NotAChild
+                .at(
+                    span,
+                    format!("{pid} is not a child of this process"),
+                    format!("cannot {verb} it"),
+                )
+                .with_help("children() lists the pids of this process's live children");
+            Unwind::from(diag)
         })
     }
 
@@ -515,8 +519,9 @@ impl Procs {
             target: pid,
             signal: sig,
         });
-        let sent = os::send_signal(pid, sig)
-            .map_err(|reason| error(format!("kill failed: {reason}"), span, "here"))?;
+        let sent = os::send_signal(pid, sig).map_err(|reason| {
+            Unwind::from(ErrorKind::Os.at(span, format!("kill failed: {reason}"), "here"))
+        })?;
         // A stopped child would keep a signal meant to end it pending, and a
         // later `join` would hang: wake it so that it acts on the signal.
         if sent && os::ends_a_process(sig) {
@@ -539,12 +544,14 @@ impl Procs {
                 status.map_or(Value::Nil, |s| Value::Int(s.code() as i64))
             }
             other => {
-                return Err(error_help(
-                    format!("a process has no field `{other}`"),
-                    span,
-                    "no such field",
-                    "process handles have the fields pid, name and exitcode",
-                ))
+                let diag = ErrorKind::NoField
+                    .at(
+                        span,
+                        format!("a process has no field `{other}`"),
+                        "no such field",
+                    )
+                    .with_help("process handles have the fields pid, name and exitcode");
+                return Err(diag.into());
             }
         })
     }

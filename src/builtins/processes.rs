@@ -79,7 +79,7 @@ pub(super) fn queue(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<V
         }
     };
     let queue = crate::queue::Queue::create(max_items).map_err(|reason| {
-        let diag = ErrorKind::Io.at(site.span, format!("cannot make a queue: {reason}"), "here");
+        let diag = ErrorKind::Os.at(site.span, format!("cannot make a queue: {reason}"), "here");
         Unwind::from(diag)
     })?;
     let queue = Rc::new(queue);

@@ -27,8 +27,7 @@ fn not_a_key(key: &Value, span: Span) -> Diag {
 
 /// "cannot index int", "cannot assign into nil".
 fn not_indexable(what: &str, target: &Value, span: Span) -> Diag {
-    let ty = target.type_name();
-    ErrorKind::TypeMismatch.at(span, format!("{what} {ty}"), format!("this is {ty}"))
+    error::cannot(what, target.type_name(), span)
 }
 
 /// Resolves a possibly negative index against a length.
@@ -72,7 +71,7 @@ pub fn index_value(target: &Value, index: &Value, span: Span) -> R<Value> {
             let c = s.chars().nth(pos).expect("position checked");
             Ok(Value::Str(c.to_string().into()))
         }
-        other => Err(not_indexable("cannot index", other, span).into()),
+        other => Err(not_indexable("index", other, span).into()),
     }
 }
 
@@ -99,7 +98,7 @@ pub(super) fn store_index(target: &Value, index: Value, value: Value, span: Span
                 .with_help("build a new string instead, e.g. with + or replace(s, old, new)");
             Err(immutable.into())
         }
-        other => Err(not_indexable("cannot assign into", other, span).into()),
+        other => Err(not_indexable("assign into", other, span).into()),
     }
 }
 

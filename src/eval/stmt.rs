@@ -300,9 +300,7 @@ impl Interp {
                 }
             }
             other => {
-                let ty = other.type_name();
-                let not_iterable = ErrorKind::TypeMismatch
-                    .at(span, format!("cannot loop over {ty}"), format!("this is {ty}"))
+                let not_iterable = error::cannot("loop over", other.type_name(), span)
                     .with_help(
                         "`for` takes a list, a map (its keys), a string (its characters) or a range a..b",
                     );
