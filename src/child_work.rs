@@ -5,7 +5,7 @@ use crate::ast::Span;
 use crate::diagnostic::Diag;
 use crate::ending;
 use crate::error::{Stop, R};
-use crate::interp::Interp;
+use crate::eval::Interp;
 use crate::process::{Forked, NewChild, Procs, Runner};
 use crate::value::Value;
 use crate::wire;

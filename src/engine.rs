@@ -3,8 +3,9 @@
 use crate::ast::Span;
 use crate::compile::{self, Compiled};
 use crate::diagnostic::{Diag, Source};
+use crate::error::{Stop, R};
+use crate::eval::Interp;
 use crate::host::{self, HostFn, HostFunction, HostResult};
-use crate::interp::{Interp, Stop, R};
 use crate::ir::FnProto;
 use crate::limits;
 use crate::os::PrintRedirect;

@@ -58,13 +58,6 @@ pub mod views;
 #[doc(hidden)]
 pub mod wire;
 
-// The paths the evaluator and the operators had before they moved into
-// `eval`; the runtime modules still import through them.
-#[doc(hidden)]
-pub use eval as interp;
-#[doc(hidden)]
-pub use eval::ops;
-
 pub use diagnostic::{stderr_wants_color, Diag, ScriptError, Source};
 pub use engine::{Engine, Outcome, Views, DEFAULT_MAX_PROCS};
 pub use error::ErrorKind;

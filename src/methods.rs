@@ -4,7 +4,7 @@ use crate::ast::Span;
 use crate::builtins::spec::{self, check_method_arity};
 use crate::builtins::{seconds, CallSite};
 use crate::error::{ErrorKind, Unwind, R};
-use crate::interp::Interp;
+use crate::eval::Interp;
 use crate::pool::{Pool, TaskHandle};
 use crate::queue::{Queue, QueueError, Wait};
 use crate::record::Note;

@@ -3,7 +3,8 @@
 use crate::compile;
 use crate::diagnostic::{Diag, Source};
 use crate::engine::{Engine, Outcome};
-use crate::interp::{Interp, Stop, Unwind, R};
+use crate::error::{Stop, Unwind, R};
+use crate::eval::Interp;
 use crate::os;
 use crate::parser;
 use crate::value::Value;

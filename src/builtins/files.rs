@@ -2,7 +2,7 @@
 
 use super::args::{expect_str, CallSite};
 use crate::error::{ErrorKind, Unwind, R};
-use crate::interp::Interp;
+use crate::eval::Interp;
 use crate::os;
 use crate::value::Value;
 

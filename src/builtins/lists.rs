@@ -2,8 +2,8 @@
 
 use super::args::{expect_int, expect_list, CallSite};
 use crate::error::{ErrorKind, R};
-use crate::interp::Interp;
-use crate::ops::range_list;
+use crate::eval::ops::range_list;
+use crate::eval::Interp;
 use crate::value::{compare, equals, Value};
 
 pub(super) fn keys(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
@@ -26,7 +26,7 @@ pub(super) fn push(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> 
     match &args[0] {
         Value::List(items) => {
             let len = items.borrow().len();
-            crate::ops::check_len(len + 1, "list").map_err(|e| e.at_plain(site.span))?;
+            crate::eval::ops::check_len(len + 1, "list").map_err(|e| e.at_plain(site.span))?;
             items.borrow_mut().push(args[1].clone());
             Ok(Value::Nil)
         }

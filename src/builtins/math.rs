@@ -3,7 +3,7 @@
 use super::args::{expect_list, CallSite};
 use crate::ast::Span;
 use crate::error::{ErrorKind, Unwind, R};
-use crate::interp::Interp;
+use crate::eval::Interp;
 use crate::value::{compare, Value};
 
 /// A whole float as an int, or an error when it is outside the int range.
@@ -85,7 +85,7 @@ pub(super) fn sum(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let items = expect_list("sum", args, 0, site)?.borrow().clone();
     let mut total = Value::Int(0);
     for item in &items {
-        total = crate::ops::binary(crate::ast::BinOp::Add, &total, item).map_err(|e| {
+        total = crate::eval::ops::binary(crate::ast::BinOp::Add, &total, item).map_err(|e| {
             let diag = e.kind.at(
                 site.arg(0),
                 format!("`sum`: {}", e.message),

@@ -14,7 +14,8 @@ mod values;
 
 pub use args::{seconds, CallSite};
 
-use crate::interp::{Interp, R};
+use crate::error::R;
+use crate::eval::Interp;
 use crate::value::Value;
 
 type BuiltinFn = fn(&mut Interp, &[Value], &CallSite) -> R<Value>;

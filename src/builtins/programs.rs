@@ -2,7 +2,7 @@
 
 use super::args::CallSite;
 use crate::error::{ErrorKind, Unwind, R};
-use crate::interp::Interp;
+use crate::eval::Interp;
 use crate::os;
 use crate::process::{Forked, NewChild};
 use crate::record::Note;

@@ -2,7 +2,7 @@
 
 use super::args::{expect_list, expect_str, CallSite};
 use crate::error::{ErrorKind, R};
-use crate::interp::Interp;
+use crate::eval::Interp;
 use crate::value::Value;
 
 pub(super) fn split(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
@@ -40,7 +40,7 @@ pub(super) fn join_str(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Val
             out.push_str(&sep);
         }
         item.write_display(&mut out);
-        crate::ops::check_len(out.len(), "string").map_err(|e| e.at_plain(site.span))?;
+        crate::eval::ops::check_len(out.len(), "string").map_err(|e| e.at_plain(site.span))?;
     }
     Ok(Value::Str(out.into()))
 }
@@ -72,7 +72,7 @@ pub(super) fn replace(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Valu
             .into());
     }
     let grows = new.len().saturating_sub(old.len()) * s.matches(&**old).count();
-    crate::ops::check_len(s.len() + grows, "string").map_err(|e| e.at_plain(site.span))?;
+    crate::eval::ops::check_len(s.len() + grows, "string").map_err(|e| e.at_plain(site.span))?;
     Ok(Value::Str(s.replace(&**old, new).into()))
 }
 

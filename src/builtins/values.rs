@@ -3,7 +3,7 @@
 use super::args::CallSite;
 use super::math::float_to_int;
 use crate::error::{ErrorKind, Unwind, R};
-use crate::interp::Interp;
+use crate::eval::Interp;
 use crate::value::Value;
 
 pub(super) fn len(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {

@@ -1,10 +1,10 @@
 //! Calls: closures (with the guarded-return fast path and stack growth), natives, callable values.
 
-use super::{Env, Flow, Interp, Unwind, R};
+use super::{Env, Flow, Interp};
 use crate::ast::Span;
 use crate::builtins::{self, CallSite};
 use crate::diagnostic::Frame;
-use crate::error;
+use crate::error::{self, Unwind, R};
 use crate::ir::{self, Expr, FnProto};
 use crate::limits;
 use crate::value::{Closure, Value};

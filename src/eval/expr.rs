@@ -2,11 +2,11 @@
 
 use super::index::{field, index_value, map_key};
 use super::ops;
-use super::{load_upval, Env, Interp, R};
+use super::{load_upval, Env, Interp};
 use crate::ast::{BinOp, Span};
 use crate::builtins::{self, CallSite};
 use crate::ending;
-use crate::error::{self, ErrorKind};
+use crate::error::{self, ErrorKind, R};
 use crate::ir::{self, Expr, Sides};
 use crate::limits;
 use crate::methods;

@@ -1,9 +1,8 @@
 //! Indexing and fields: list, map and string positions, reads and stores.
 
-use super::R;
 use crate::ast::Span;
 use crate::diagnostic::Diag;
-use crate::error::{self, ErrorKind};
+use crate::error::{self, ErrorKind, R};
 use crate::value::Value;
 use std::rc::Rc;
 
@@ -51,7 +50,7 @@ fn list_position(index: &Value, len: usize, span: Span, what: &str) -> R<usize> 
     Ok(pos as usize)
 }
 
-pub fn index_value(target: &Value, index: &Value, span: Span) -> R<Value> {
+pub(super) fn index_value(target: &Value, index: &Value, span: Span) -> R<Value> {
     match target {
         Value::List(items) => {
             let items = items.borrow();

@@ -9,7 +9,7 @@ mod stmt;
 use crate::ast::Span;
 use crate::compile::ARGS_SLOT;
 use crate::diagnostic::Source;
-use crate::error;
+use crate::error::{self, R};
 use crate::host::Hosts;
 use crate::ir::{Capture, FnProto, Place};
 use crate::limits;
@@ -19,11 +19,6 @@ use crate::record::Note;
 use crate::value::{Closure, Upval, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
-
-// What other parts of the runtime import from here (they are converted to
-// `crate::error` in their own time).
-pub use crate::error::{error, error_help, Stop, Unwind, R};
-pub use index::index_value;
 
 /// How a statement ended. A returned value waits in `Interp::returned`.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 use super::expr::{expr_span, int_fast_path};
 use super::index::{index_value, store_index};
 use super::ops;
-use super::{Env, Flow, Interp, R};
+use super::{Env, Flow, Interp};
 use crate::ast::Span;
-use crate::error::{self, ErrorKind};
+use crate::error::{self, ErrorKind, R};
 use crate::ir::{Block, Expr, Place, Sides, Stmt};
 use crate::value::Value;
 use std::cell::RefCell;
