@@ -267,16 +267,6 @@ pub fn error(message: impl Into<String>, span: Span, label: impl Into<String>) -
     Unwind::error(Diag::new(message, span, label))
 }
 
-/// [`error`] with a help line.
-pub fn error_help(
-    message: impl Into<String>,
-    span: Span,
-    label: impl Into<String>,
-    help: impl Into<String>,
-) -> Unwind {
-    Unwind::error(Diag::new(message, span, label).with_help(help))
-}
-
 // ------------------------------------------------------------ constructors
 
 /// A parse error: the parser's diagnostics all mean the text is not a
