@@ -2,68 +2,48 @@
 //!
 //! The API is what the crate root re-exports: [`Engine`] runs scripts (with
 //! host functions, limits and `print` redirected), [`Session`] runs them one
-//! entry at a time as the prompt does; see `docs/embedding.md`. The modules
-//! are public for the project's own tests and tools, and hidden from the docs:
-//! they are not a stable API.
+//! entry at a time as the prompt does; see `docs/embedding.md`. The parts
+//! below are public for the project's own tests and tools; they are not a
+//! stable API.
 //!
-//! The pipeline is `parser` (pest grammar to `ast`), `compile` (names to slots,
-//! `ir`), then `eval` (evaluation). Every OS call lives in `os`.
+//! # The parts, from the bottom up
+//!
+//! | part | role |
+//! |---|---|
+//! | [`os`] | every OS call, through nix, one file per subsystem |
+//! | [`limits`] | the documented limits that make every input finish |
+//! | [`front`] | source to resolved tree: grammar glue, parser, AST, syntax errors, resolver, IR, the built-in spec |
+//! | [`error`] | typed error kinds with stable codes, the `Diag` a user sees, how evaluation unwinds |
+//! | [`values`] | runtime values, and the functions a host program registers |
+//! | [`views`] | the shared event record, and the tree, trace and timeline drawn from it |
+//! | [`process`] | real processes: the child table, the one fork ceremony, endings, pools, queues, the wire format |
+//! | [`eval`] | the tree-walking evaluator, split by construct, and what a child process runs |
+//! | [`builtins`] | built-in functions and methods, in topic files |
+//! | [`api`] | the embedding API: `Engine` and `Session` |
+//!
+//! A script flows `front::parser` → `front::resolve` → `eval`; the evaluator
+//! asks `process` for children, and `process` asks `os` for every call.
+//! The command (`src/cli/`) uses only the crate root.
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-#[doc(hidden)]
-pub mod ast;
-#[doc(hidden)]
+pub mod api;
 pub mod builtins;
-mod child_work;
-#[doc(hidden)]
-pub mod compile;
-#[doc(hidden)]
-pub mod diagnostic;
-mod ending;
-#[doc(hidden)]
-pub mod engine;
-#[doc(hidden)]
 pub mod error;
-#[doc(hidden)]
 pub mod eval;
-mod fork;
-#[doc(hidden)]
-pub mod host;
-#[doc(hidden)]
-pub mod ir;
-#[doc(hidden)]
+pub mod front;
 pub mod limits;
-#[doc(hidden)]
-pub mod methods;
-#[doc(hidden)]
 pub mod os;
-#[doc(hidden)]
-pub mod parser;
-#[doc(hidden)]
-pub mod pool;
-#[doc(hidden)]
 pub mod process;
-#[doc(hidden)]
-pub mod queue;
-#[doc(hidden)]
-pub mod record;
-#[doc(hidden)]
-pub mod session;
-mod syntax_error;
-#[doc(hidden)]
-pub mod value;
-#[doc(hidden)]
+pub mod values;
 pub mod views;
-#[doc(hidden)]
-pub mod wire;
 
-pub use diagnostic::{stderr_wants_color, Diag, ScriptError, Source};
-pub use engine::{Engine, Outcome, Views, DEFAULT_MAX_PROCS};
+pub use api::engine::{Engine, Outcome, Views, DEFAULT_MAX_PROCS};
+pub use api::session::{Entry, Session};
+pub use error::diagnostic::{stderr_wants_color, Diag, ScriptError, Source};
 pub use error::ErrorKind;
-pub use host::{HostFunction, HostResult};
-pub use session::{Entry, Session};
-pub use value::Value;
+pub use values::host::{HostFunction, HostResult};
+pub use values::Value;
 
 /// The examples of docs/embedding.md, run as doc tests.
 #[cfg(doctest)]

@@ -240,7 +240,7 @@ fn deep_nesting_and_huge_lines() {
 #[test]
 fn every_builtin_with_wrong_counts_and_types() {
     let mut n = 0;
-    for b in procscript::builtins::spec::all() {
+    for b in procscript::front::spec::all() {
         if b.min_args > 0 {
             check(
                 &format!("builtin{n}"),

@@ -215,15 +215,19 @@ fn doc_files() -> Vec<PathBuf> {
 
 /// Names the reference must show in a runnable example.
 fn must_be_shown() -> Vec<String> {
-    let mut names: Vec<String> = procscript::builtins::spec::names()
+    let mut names: Vec<String> = procscript::front::spec::names()
         .map(|n| format!("{n}("))
         .collect();
     names.extend(
-        procscript::builtins::spec::methods()
+        procscript::front::spec::methods()
             .iter()
             .map(|m| format!(".{}(", m.name)),
     );
-    names.extend(procscript::parser::KEYWORDS.iter().map(|k| k.to_string()));
+    names.extend(
+        procscript::front::parser::KEYWORDS
+            .iter()
+            .map(|k| k.to_string()),
+    );
     for op in [
         " + ", " - ", " * ", " / ", " % ", " == ", " != ", " < ", " <= ", " > ", " >= ", "..",
         " += ", " -= ", " *= ", " /= ", " %= ", "[-1]", "-(",

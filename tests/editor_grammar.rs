@@ -308,7 +308,7 @@ fn scan_code(
     close: Option<u8>,
     out: &mut Vec<(usize, usize, Token)>,
 ) -> usize {
-    let builtins: Vec<&str> = procscript::builtins::spec::names().collect();
+    let builtins: Vec<&str> = procscript::front::spec::names().collect();
     let mut depth = 0;
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     while i < bytes.len() {
@@ -346,7 +346,7 @@ fn scan_code(
                 let after = text[i..].trim_start();
                 let token = if before.ends_with('.') && !before.ends_with("..") {
                     Token::Member
-                } else if procscript::parser::is_keyword(name) {
+                } else if procscript::front::parser::is_keyword(name) {
                     Token::Keyword
                 } else if before.ends_with("fn")
                     && before[..before.len() - 2].ends_with(|c: char| !c.is_ascii_alphanumeric())
@@ -506,7 +506,7 @@ fn the_grammar_knows_every_keyword_and_builtin() {
         .collect();
     words.retain(|w| w != "args");
     words.sort();
-    let mut keywords: Vec<String> = procscript::parser::KEYWORDS
+    let mut keywords: Vec<String> = procscript::front::parser::KEYWORDS
         .iter()
         .map(|k| k.to_string())
         .collect();
@@ -519,7 +519,7 @@ fn the_grammar_knows_every_keyword_and_builtin() {
             .expect("the built-in rule"),
     );
     builtins.sort();
-    let mut known: Vec<String> = procscript::builtins::spec::names()
+    let mut known: Vec<String> = procscript::front::spec::names()
         .map(str::to_string)
         .collect();
     known.sort();

@@ -1,8 +1,8 @@
 //! Reading the arguments of builtins and methods: where the call stands, the expected types, and the one reading of a number of seconds.
 
-use crate::ast::Span;
 use crate::error::{ErrorKind, Unwind, R};
-use crate::value::{List, Value};
+use crate::front::ast::Span;
+use crate::values::{List, Value};
 use std::rc::Rc;
 
 /// Where a builtin was called from, for errors that point at an argument.

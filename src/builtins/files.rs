@@ -4,7 +4,7 @@ use super::args::{expect_str, CallSite};
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
 use crate::os;
-use crate::value::Value;
+use crate::values::Value;
 
 fn file_error(name: &str, path: &str, reason: os::OsError, site: &CallSite) -> Unwind {
     let diag = ErrorKind::Io.at(

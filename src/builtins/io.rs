@@ -4,7 +4,7 @@ use super::args::{expect_int, CallSite};
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
 use crate::os;
-use crate::value::Value;
+use crate::values::Value;
 
 fn line_of(args: &[Value]) -> String {
     let mut line = String::new();

@@ -4,7 +4,7 @@ use super::args::{expect_int, expect_list, CallSite};
 use crate::error::{ErrorKind, R};
 use crate::eval::ops::range_list;
 use crate::eval::Interp;
-use crate::value::{compare, equals, Value};
+use crate::values::{compare, equals, Value};
 
 pub(super) fn keys(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     match &args[0] {

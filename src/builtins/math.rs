@@ -1,10 +1,10 @@
 //! Numbers: abs, round, min, max and sum.
 
 use super::args::{expect_list, CallSite};
-use crate::ast::Span;
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
-use crate::value::{compare, Value};
+use crate::front::ast::Span;
+use crate::values::{compare, Value};
 
 /// A whole float as an int, or an error when it is outside the int range.
 pub(super) fn float_to_int(x: f64, span: Span) -> R<i64> {
@@ -85,14 +85,15 @@ pub(super) fn sum(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let items = expect_list("sum", args, 0, site)?.borrow().clone();
     let mut total = Value::Int(0);
     for item in &items {
-        total = crate::eval::ops::binary(crate::ast::BinOp::Add, &total, item).map_err(|e| {
-            let diag = e.kind.at(
-                site.arg(0),
-                format!("`sum`: {}", e.message),
-                "the list holds a value that is not a number",
-            );
-            Unwind::from(diag)
-        })?;
+        total =
+            crate::eval::ops::binary(crate::front::ast::BinOp::Add, &total, item).map_err(|e| {
+                let diag = e.kind.at(
+                    site.arg(0),
+                    format!("`sum`: {}", e.message),
+                    "the list holds a value that is not a number",
+                );
+                Unwind::from(diag)
+            })?;
     }
     Ok(total)
 }

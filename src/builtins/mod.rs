@@ -5,9 +5,9 @@ mod files;
 mod io;
 mod lists;
 mod math;
+pub mod methods;
 mod processes;
 mod programs;
-pub mod spec;
 mod system;
 mod text;
 mod values;
@@ -16,7 +16,7 @@ pub use args::{seconds, CallSite};
 
 use crate::error::R;
 use crate::eval::Interp;
-use crate::value::Value;
+use crate::values::Value;
 
 type BuiltinFn = fn(&mut Interp, &[Value], &CallSite) -> R<Value>;
 
@@ -93,7 +93,7 @@ pub fn call(interp: &mut Interp, id: u16, args: &[Value], site: &CallSite) -> R<
 mod tests {
     #[test]
     fn every_builtin_in_the_spec_has_its_implementation_at_the_same_id() {
-        let spec: Vec<&str> = super::spec::names().collect();
+        let spec: Vec<&str> = crate::front::spec::names().collect();
         let run: Vec<&str> = super::RUN.iter().map(|(name, _)| *name).collect();
         assert_eq!(spec, run);
     }

@@ -4,8 +4,8 @@ use super::args::{expect_int, CallSite};
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
 use crate::os;
-use crate::pool::Pool;
-use crate::value::Value;
+use crate::process::pool::Pool;
+use crate::values::Value;
 use std::rc::Rc;
 
 pub(super) fn alive(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
@@ -78,7 +78,7 @@ pub(super) fn queue(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<V
             n as u64
         }
     };
-    let queue = crate::queue::Queue::create(max_items).map_err(|reason| {
+    let queue = crate::process::queue::Queue::create(max_items).map_err(|reason| {
         let diag = ErrorKind::Os.at(site.span, format!("cannot make a queue: {reason}"), "here");
         Unwind::from(diag)
     })?;

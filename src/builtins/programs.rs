@@ -5,8 +5,8 @@ use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
 use crate::os;
 use crate::process::{Forked, NewChild};
-use crate::record::Note;
-use crate::value::Value;
+use crate::values::Value;
+use crate::views::record::Note;
 
 /// A program and its arguments as strings (numbers are written out).
 fn program_args(name: &str, args: &[Value], site: &CallSite) -> R<(String, Vec<String>)> {

@@ -4,7 +4,7 @@ use super::args::{expect_int, expect_str, seconds, CallSite};
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
 use crate::os;
-use crate::value::Value;
+use crate::values::Value;
 
 pub(super) fn time(_: &mut Interp, _: &[Value], _: &CallSite) -> R<Value> {
     Ok(Value::Float(os::monotonic_seconds()))

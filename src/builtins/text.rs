@@ -3,7 +3,7 @@
 use super::args::{expect_list, expect_str, CallSite};
 use crate::error::{ErrorKind, R};
 use crate::eval::Interp;
-use crate::value::Value;
+use crate::values::Value;
 
 pub(super) fn split(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let s = expect_str("split", args, 0, site)?;

@@ -4,7 +4,7 @@ use super::args::CallSite;
 use super::math::float_to_int;
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
-use crate::value::Value;
+use crate::values::Value;
 
 pub(super) fn len(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let n = match &args[0] {

@@ -1,13 +1,13 @@
 //! Calls: closures (with the guarded-return fast path and stack growth), natives, callable values.
 
 use super::{Env, Flow, Interp};
-use crate::ast::Span;
 use crate::builtins::{self, CallSite};
-use crate::diagnostic::Frame;
+use crate::error::diagnostic::Frame;
 use crate::error::{self, Unwind, R};
-use crate::ir::{self, Expr, FnProto};
+use crate::front::ast::Span;
+use crate::front::ir::{self, Expr, FnProto};
 use crate::limits;
-use crate::value::{Closure, Value};
+use crate::values::{Closure, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -182,7 +182,7 @@ impl Interp {
     ) -> R<Value> {
         match callee {
             Value::Builtin(id) => {
-                builtins::spec::check_arity(*id, args.len(), site.span, callee_span)
+                crate::front::spec::check_arity(*id, args.len(), site.span, callee_span)
                     .map_err(Unwind::error)?;
                 builtins::call(self, *id, args, site)
             }

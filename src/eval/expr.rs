@@ -3,15 +3,15 @@
 use super::index::{field, index_value, map_key};
 use super::ops;
 use super::{load_upval, Env, Interp};
-use crate::ast::{BinOp, Span};
+use crate::builtins::methods;
 use crate::builtins::{self, CallSite};
-use crate::ending;
 use crate::error::{self, ErrorKind, R};
-use crate::ir::{self, Expr, Sides};
+use crate::front::ast::{BinOp, Span};
+use crate::front::ir::{self, Expr, Sides};
 use crate::limits;
-use crate::methods;
 use crate::os;
-use crate::value::{Entries, Value};
+use crate::process::ending;
+use crate::values::{Entries, Value};
 use smallvec::SmallVec;
 
 impl Interp {

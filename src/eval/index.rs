@@ -1,9 +1,9 @@
 //! Indexing and fields: list, map and string positions, reads and stores.
 
-use crate::ast::Span;
-use crate::diagnostic::Diag;
+use crate::error::diagnostic::Diag;
 use crate::error::{self, ErrorKind, R};
-use crate::value::Value;
+use crate::front::ast::Span;
+use crate::values::Value;
 use std::rc::Rc;
 
 pub(super) fn map_key(key: Value, span: Span) -> R<Rc<str>> {

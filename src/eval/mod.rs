@@ -1,22 +1,23 @@
 //! The tree-walking evaluator: runs `ir` on one value stack, in one thread, so a fork copies it as is.
 
 mod call;
+pub(crate) mod child_work;
 mod expr;
 mod index;
 pub mod ops;
 mod stmt;
 
-use crate::ast::Span;
-use crate::compile::ARGS_SLOT;
-use crate::diagnostic::Source;
+use crate::error::diagnostic::Source;
 use crate::error::{self, R};
-use crate::host::Hosts;
-use crate::ir::{Capture, FnProto, Place};
+use crate::front::ast::Span;
+use crate::front::ir::{Capture, FnProto, Place};
+use crate::front::resolve::ARGS_SLOT;
 use crate::limits;
 use crate::os;
 use crate::process::Procs;
-use crate::record::Note;
-use crate::value::{Closure, Upval, Value};
+use crate::values::host::Hosts;
+use crate::values::{Closure, Upval, Value};
+use crate::views::record::Note;
 use std::cell::RefCell;
 use std::rc::Rc;
 

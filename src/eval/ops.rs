@@ -1,10 +1,10 @@
 //! Operator semantics: arithmetic with overflow checks, joining, comparison, unary operators.
 
-use crate::ast::{BinOp, Span, UnOp};
 use crate::error::{ErrorKind, Unwind};
-use crate::ir::Sides;
+use crate::front::ast::{BinOp, Span, UnOp};
+use crate::front::ir::Sides;
 use crate::limits;
-use crate::value::{compare, equals, Value};
+use crate::values::{compare, equals, Value};
 use std::cmp::Ordering;
 use std::rc::Rc;
 

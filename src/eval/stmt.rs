@@ -4,10 +4,10 @@ use super::expr::{expr_span, int_fast_path};
 use super::index::{index_value, store_index};
 use super::ops;
 use super::{Env, Flow, Interp};
-use crate::ast::Span;
 use crate::error::{self, ErrorKind, R};
-use crate::ir::{Block, Expr, Place, Sides, Stmt};
-use crate::value::Value;
+use crate::front::ast::Span;
+use crate::front::ir::{Block, Expr, Place, Sides, Stmt};
+use crate::values::Value;
 use std::cell::RefCell;
 use std::rc::Rc;
 

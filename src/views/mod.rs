@@ -1,12 +1,14 @@
 //! What ran, rebuilt from the event record: one `ProcView` per process, in tree order,
 //! for the tree, trace and timeline views.
 
+pub mod record;
+
 pub mod chrome;
 pub mod timeline;
 pub mod tree;
 
 use crate::os;
-use crate::record::{Event, Made, Note, Status};
+use crate::views::record::{Event, Made, Note, Status};
 use std::collections::HashMap;
 
 /// One process of the run.

@@ -2,7 +2,7 @@
 //! (running, waiting, zombie), arrows for fork/spawn and for the parent collecting the child.
 
 use super::{duration, Run};
-use crate::record::Made;
+use crate::views::record::Made;
 use std::fmt::Write as _;
 
 const LABEL_WIDTH: f64 = 300.0;

@@ -1,9 +1,9 @@
 //! Source text to syntax tree: runs the pest grammar and turns its pairs into `ast` nodes.
 
-use crate::ast::*;
-use crate::diagnostic::Diag;
+use crate::error::diagnostic::Diag;
+use crate::front::ast::*;
+use crate::front::syntax_error;
 use crate::limits;
-use crate::syntax_error;
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser as _;
@@ -818,7 +818,7 @@ mod tests {
 
     #[test]
     fn keywords_are_the_grammars_reserved_words() {
-        let grammar = include_str!("../grammar/procscript.pest");
+        let grammar = include_str!("../../grammar/procscript.pest");
         let mut keywords = KEYWORDS.to_vec();
         keywords.sort();
         // `keyword = @{ ("let" | "fn" | ...) ~ !ident_char }`: what `ident` refuses.

@@ -1,12 +1,12 @@
 //! Values crossing a process boundary, encoded with serde + postcard: plain data for
 //! results and queue messages; pool tasks may also carry functions and queues.
 
-use crate::diagnostic::Diag;
-use crate::host::HostFunction;
-use crate::ir::FnProto;
+use crate::error::diagnostic::Diag;
+use crate::front::ir::FnProto;
 use crate::limits;
-use crate::queue::Queue;
-use crate::value::{Closure, Entries, Value};
+use crate::process::queue::Queue;
+use crate::values::host::HostFunction;
+use crate::values::{Closure, Entries, Value};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -399,7 +399,7 @@ impl Decoder<'_> {
             Wire::Func(_) | Wire::Builtin(_) | Wire::Queue(_) | Wire::Host(_) if !self.task => {
                 return Err("only a pool task may carry functions and queues".into())
             }
-            Wire::Builtin(id) if (id as usize) < crate::builtins::spec::all().len() => {
+            Wire::Builtin(id) if (id as usize) < crate::front::spec::all().len() => {
                 Value::Builtin(id)
             }
             Wire::Builtin(_) => return Err("a task names an unknown built-in".into()),
@@ -509,7 +509,7 @@ mod tests {
         map.insert("s".into(), Value::str("héllo"));
         let v = Value::map(map);
         let bytes = encode_message(&v).unwrap();
-        assert!(crate::value::equals(&decode_message(&bytes).unwrap(), &v));
+        assert!(crate::values::equals(&decode_message(&bytes).unwrap(), &v));
     }
 
     #[test]
@@ -620,8 +620,8 @@ mod tests {
 
     #[test]
     fn a_failure_crosses_whole_with_its_causes() {
-        use crate::ast::Span;
-        use crate::diagnostic::Frame;
+        use crate::error::diagnostic::Frame;
+        use crate::front::ast::Span;
         let mut inner = Diag::new(
             "division by zero",
             Span::new(20, 25),

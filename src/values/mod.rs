@@ -1,6 +1,8 @@
 //! Runtime values: their representation, how they print, and structural equality and order.
 
-use crate::ir::FnProto;
+pub mod host;
+
+use crate::front::ir::FnProto;
 use crate::limits;
 use indexmap::IndexMap;
 use std::cell::RefCell;
@@ -154,15 +156,15 @@ pub enum Value {
     Func(Rc<Closure>),
     Builtin(u16),
     /// A function of the program that embeds procscript.
-    Host(Rc<crate::host::HostFunction>),
+    Host(Rc<crate::values::host::HostFunction>),
     /// A child process started by `spawn`.
     Process(Rc<crate::process::ProcessHandle>),
     /// A queue between processes.
-    Queue(Rc<crate::queue::Queue>),
+    Queue(Rc<crate::process::queue::Queue>),
     /// A pool of worker processes.
-    Pool(Rc<crate::pool::Pool>),
+    Pool(Rc<crate::process::pool::Pool>),
     /// A task submitted to a pool.
-    Task(Rc<crate::pool::TaskHandle>),
+    Task(Rc<crate::process::pool::TaskHandle>),
     /// Internal: a local variable that a closure captured lives in a cell.
     Cell(Upval),
     /// Internal: a variable whose `let` has not run yet.
@@ -192,7 +194,7 @@ impl Value {
     /// ```
     /// use procscript::Value;
     ///
-    /// let mut entries = procscript::value::Entries::default();
+    /// let mut entries = procscript::values::Entries::default();
     /// entries.insert("n".into(), Value::Int(3));
     /// assert_eq!(Value::map(entries).to_repr(), "{\"n\": 3}");
     /// ```
@@ -307,7 +309,7 @@ impl Value {
                 let _ = write!(out, "<fn {}>", c.proto.name);
             }
             Value::Builtin(id) => {
-                let _ = write!(out, "<builtin {}>", crate::builtins::spec::name(*id));
+                let _ = write!(out, "<builtin {}>", crate::front::spec::name(*id));
             }
             Value::Host(h) => {
                 let _ = write!(out, "<host {}>", h.name);

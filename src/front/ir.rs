@@ -1,7 +1,7 @@
 //! The resolved tree the evaluator runs: variables are slots, builtins are table indexes.
 
-use crate::ast::{BinOp, Span, UnOp};
-use crate::value::Value;
+use crate::front::ast::{BinOp, Span, UnOp};
+use crate::values::Value;
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -62,9 +62,10 @@ impl Returns {
             return Err(body);
         }
         let value = |ret: Stmt| match ret {
-            Stmt::Return(value, span) => {
-                (value.unwrap_or(Expr::Const(crate::value::Value::Nil)), span)
-            }
+            Stmt::Return(value, span) => (
+                value.unwrap_or(Expr::Const(crate::values::Value::Nil)),
+                span,
+            ),
             _ => unreachable!("checked above"),
         };
         let mut returns = Returns {
@@ -304,12 +305,12 @@ mod tests {
     use super::*;
 
     /// Evaluated by the golden test beside it, so the results of these shapes are checked too.
-    const SHAPES: &str = include_str!("../tests/cases/functions/guarded_return_shapes.proc");
+    const SHAPES: &str = include_str!("../../tests/cases/functions/guarded_return_shapes.proc");
 
     fn functions(text: &str) -> Vec<Rc<FnProto>> {
         let program =
-            crate::parser::parse_program(text).unwrap_or_else(|d| panic!("{}", d.message));
-        let compiled = crate::compile::compile_program(&program, &[])
+            crate::front::parser::parse_program(text).unwrap_or_else(|d| panic!("{}", d.message));
+        let compiled = crate::front::resolve::compile_program(&program, &[])
             .unwrap_or_else(|d| panic!("{}", d.message));
         compiled.protos.to_vec()
     }

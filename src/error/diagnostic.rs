@@ -1,7 +1,7 @@
 //! Errors a user sees: one `Diag` type for parse and runtime errors, rendered by miette.
 
-use crate::ast::Span;
 use crate::error::ErrorKind;
+use crate::front::ast::Span;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
 };

@@ -2,15 +2,15 @@
 //! (functions by compiled index, queues as descriptors); a worker that dies is reported and
 //! replaced, so a pool never hangs.
 
-use crate::ast::Span;
-use crate::ending;
 use crate::error::{ErrorKind, Stop, Unwind, R};
+use crate::front::ast::Span;
 use crate::os::{self, Event};
+use crate::process::ending;
+use crate::process::queue::Queue;
+use crate::process::wire::{self, Report};
 use crate::process::{Failure, Forked, NewChild, Runner};
-use crate::queue::Queue;
-use crate::record::Note;
-use crate::value::Value;
-use crate::wire::{self, Report};
+use crate::values::Value;
+use crate::views::record::Note;
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::OwnedFd;

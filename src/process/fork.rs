@@ -1,11 +1,11 @@
 //! The fork ceremony, the one way a process of the script is made (fork, spawn, pool
 //! worker, program): a place in the tree's count, a channel, the fork, the birth record.
 
-use crate::ast::Span;
 use crate::error::{ErrorKind, Unwind, R};
+use crate::front::ast::Span;
 use crate::os;
 use crate::process::Procs;
-use crate::record::{Made, Note};
+use crate::views::record::{Made, Note};
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
 

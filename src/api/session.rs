@@ -1,13 +1,13 @@
 //! An interactive session: entries run one after another in one process and keep their variables.
 
-use crate::compile;
-use crate::diagnostic::{Diag, Source};
-use crate::engine::{Engine, Outcome};
+use crate::api::engine::{Engine, Outcome};
+use crate::error::diagnostic::{Diag, Source};
 use crate::error::{Stop, Unwind, R};
 use crate::eval::Interp;
+use crate::front::parser;
+use crate::front::resolve;
 use crate::os;
-use crate::parser;
-use crate::value::Value;
+use crate::values::Value;
 
 /// How one entry of a [`Session`] ended (examples at [`Session::run`]).
 #[derive(Debug)]
@@ -51,7 +51,7 @@ pub enum Entry {
 /// ```
 pub struct Session<'e> {
     engine: &'e Engine,
-    names: compile::Session,
+    names: resolve::Session,
     interp: Option<Interp>,
     /// Every entry that compiled, each ending with a newline: spans of
     /// functions defined in earlier entries point into it.
@@ -67,7 +67,7 @@ impl<'e> Session<'e> {
     pub(crate) fn new(engine: &'e Engine) -> Self {
         Session {
             engine,
-            names: compile::Session::default(),
+            names: resolve::Session::default(),
             interp: None,
             text: String::new(),
             last: Source::new(NAME, ""),
@@ -90,7 +90,7 @@ impl<'e> Session<'e> {
     /// assert!(!Session::is_incomplete("print(1))"));  // an error, not more to come
     /// ```
     pub fn is_incomplete(text: &str) -> bool {
-        crate::syntax_error::needs_more_lines(text)
+        crate::front::syntax_error::needs_more_lines(text)
     }
 
     /// Runs `read`, the wait for the next entry, so that a SIGTERM arriving
@@ -160,7 +160,7 @@ impl<'e> Session<'e> {
             Ok(program) => program,
             Err(diag) => return Entry::Error(crate::error::syntax(diag)),
         };
-        let compiled = match compile::compile_entry(&program, self.engine.hosts(), &mut self.names)
+        let compiled = match resolve::compile_entry(&program, self.engine.hosts(), &mut self.names)
         {
             Ok(compiled) => compiled,
             Err(diag) => return Entry::Error(diag),
@@ -175,7 +175,7 @@ impl<'e> Session<'e> {
             None => self.interp.insert(self.engine.interp(
                 &self.last,
                 compiled.protos.clone(),
-                crate::record::Made::Script,
+                crate::views::record::Made::Script,
             )),
         };
         // Each entry has the whole step budget: one runaway loop must not

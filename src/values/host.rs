@@ -1,9 +1,9 @@
 //! Functions an embedding program registers for its scripts to call, beside the built-ins.
 
-use crate::ast::Span;
-use crate::diagnostic::Diag;
+use crate::error::diagnostic::Diag;
 use crate::error::ErrorKind;
-use crate::value::Value;
+use crate::front::ast::Span;
+use crate::values::Value;
 use std::fmt;
 use std::rc::Rc;
 
@@ -79,7 +79,7 @@ impl HostFunction {
         span: Span,
         name_span: Span,
     ) -> Result<(), Diag> {
-        crate::builtins::spec::check_count(&self.name, self.min_args, self.max_args, given, span)
+        crate::front::spec::check_count(&self.name, self.min_args, self.max_args, given, span)
             .map_err(|d| d.with_note(name_span, "a function of the program running this script"))
     }
 

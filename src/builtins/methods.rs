@@ -1,15 +1,16 @@
-//! Methods of queues and pools (`q.put(v)`, `p.map(f, xs)`): their implementations, at the ids of their spec in `builtins::spec`.
+//! Methods of queues and pools (`q.put(v)`, `p.map(f, xs)`): their implementations, at the ids of their spec in `front::spec`.
 
-use crate::ast::Span;
-use crate::builtins::spec::{self, check_method_arity};
 use crate::builtins::{seconds, CallSite};
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
-use crate::pool::{Pool, TaskHandle};
-use crate::queue::{Queue, QueueError, Wait};
-use crate::record::Note;
-use crate::value::Value;
-use crate::{os, wire};
+use crate::front::ast::Span;
+use crate::front::spec::{self, check_method_arity};
+use crate::os;
+use crate::process::pool::{Pool, TaskHandle};
+use crate::process::queue::{Queue, QueueError, Wait};
+use crate::process::wire;
+use crate::values::Value;
+use crate::views::record::Note;
 use std::rc::Rc;
 
 type MethodFn = fn(&mut Interp, &Value, &[Value], &CallSite) -> R<Value>;
@@ -134,7 +135,7 @@ fn queue_error(e: QueueError, op: &str, seconds: Option<&Value>, site: &CallSite
                 site.arg(0),
                 format!(
                     "a message of {len} bytes is larger than a queue holds ({} bytes)",
-                    crate::queue::QUEUE_BYTES
+                    crate::process::queue::QUEUE_BYTES
                 ),
                 "too large",
             );
@@ -166,7 +167,7 @@ fn decode(bytes: &[u8], site: &CallSite) -> R<Value> {
 /// from the pools (a signal, a worker that cannot be replaced) ends the wait.
 fn with_pools<T>(
     interp: &mut Interp,
-    op: impl FnOnce(crate::queue::Idle) -> Result<T, QueueError>,
+    op: impl FnOnce(crate::process::queue::Idle) -> Result<T, QueueError>,
 ) -> Result<Result<T, QueueError>, Unwind> {
     let mut failure = None;
     let result = op(&mut || match Pool::service_all(interp) {

@@ -1,19 +1,19 @@
 //! Real processes: this process's table of children (made through the ceremony in `fork`),
 //! and join, wait, kill and the rest on the table.
 
-use crate::ast::Span;
-use crate::diagnostic::Diag;
+use crate::error::diagnostic::Diag;
 use crate::error::{ErrorKind, Unwind, R};
+use crate::front::ast::Span;
 use crate::os::{self, ExitStatus, ReadResult, SharedCounter, Waited};
-use crate::pool::Pool;
-use crate::queue::Queue;
-use crate::record::{Note, Recorder};
-use crate::value::Value;
-use crate::wire::{self, Report};
+use crate::process::pool::Pool;
+use crate::process::queue::Queue;
+use crate::process::wire::{self, Report};
+use crate::values::Value;
+use crate::views::record::{Note, Recorder};
 use std::os::fd::OwnedFd;
 use std::rc::{Rc, Weak};
 
-pub use crate::fork::{Forked, NewChild};
+pub use crate::process::fork::{Forked, NewChild};
 
 /// A `spawn`ed child as a script value.
 #[derive(Debug)]

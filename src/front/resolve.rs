@@ -1,13 +1,13 @@
 //! Name resolution: turns the syntax tree into the slot-resolved `ir`, reporting
 //! undefined names and misplaced `break`/`continue`/`return` before anything runs.
 
-use crate::ast::{self, AssignOp, ExprKind, Ident, Span, StmtKind};
-use crate::builtins::spec;
-use crate::diagnostic::Diag;
+use crate::error::diagnostic::Diag;
 use crate::error::ErrorKind;
-use crate::host::{self, HostFunction};
-use crate::ir::{self, Boxed, Capture, Place};
-use crate::value::Value;
+use crate::front::ast::{self, AssignOp, ExprKind, Ident, Span, StmtKind};
+use crate::front::ir::{self, Boxed, Capture, Place};
+use crate::front::spec;
+use crate::values::host::{self, HostFunction};
+use crate::values::Value;
 use std::cell::Cell;
 use std::rc::Rc;
 

@@ -1,10 +1,10 @@
 //! Tests of the resolver: which variables closures box, and how prompt entries continue.
 
 use super::*;
-use crate::ir::{Block, FnProto, Stmt};
+use crate::front::ir::{Block, FnProto, Stmt};
 
 fn parse(text: &str) -> ast::Program {
-    crate::parser::parse_program(text).unwrap_or_else(|d| panic!("{}", d.message))
+    crate::front::parser::parse_program(text).unwrap_or_else(|d| panic!("{}", d.message))
 }
 
 fn compile(text: &str) -> Compiled {

@@ -1,14 +1,14 @@
 //! How a process of the tree ends: its children joined (or stopped), its pools closed,
 //! its error told once (by whoever will report it), and `_exit` for every child.
 
-use crate::diagnostic::Diag;
+use crate::error::diagnostic::Diag;
 use crate::error::{ErrorKind, Stop, Unwind, R};
 use crate::os;
-use crate::pool::Pool;
+use crate::process::pool::Pool;
+use crate::process::wire;
 use crate::process::{Deadline, Runner};
-use crate::record::Note;
-use crate::value::Value;
-use crate::wire;
+use crate::values::Value;
+use crate::views::record::Note;
 use std::rc::Rc;
 
 /// `join h`, `join pid`, `join task`, `join [..]`, and `join(x, seconds)`.
@@ -16,7 +16,7 @@ pub fn join(
     runner: &mut impl Runner,
     target: &Value,
     timeout: Option<f64>,
-    span: crate::ast::Span,
+    span: crate::front::ast::Span,
 ) -> R<Value> {
     let deadline = Deadline::after(timeout);
     if let Value::List(items) = target {
@@ -34,7 +34,7 @@ fn join_one(
     runner: &mut impl Runner,
     target: &Value,
     deadline: Deadline,
-    span: crate::ast::Span,
+    span: crate::front::ast::Span,
 ) -> R<Value> {
     match target {
         Value::Task(task) => Pool::join_task(runner, task, deadline.left(), span),
@@ -45,7 +45,7 @@ fn join_one(
 /// A spawned child sends its result, or its whole error, to its parent, then
 /// ends. Its parent reports the error; the child reports it itself only when
 /// it cannot be sent.
-pub fn end_spawned_child(runner: &mut impl Runner, result: R<crate::value::Value>) -> ! {
+pub fn end_spawned_child(runner: &mut impl Runner, result: R<crate::values::Value>) -> ! {
     let result = match result {
         Ok(value) => match wire::encode_returned(&value) {
             Ok(bytes) => {
@@ -179,7 +179,7 @@ fn keep_causes(diag: &mut Diag, n: usize) {
 pub(crate) fn close_all_pools(runner: &mut impl Runner) -> R<()> {
     let pools: Vec<Rc<Pool>> = runner.procs().live_pools();
     for pool in pools {
-        pool.close(runner, crate::ast::Span::default())?;
+        pool.close(runner, crate::front::ast::Span::default())?;
     }
     Ok(())
 }

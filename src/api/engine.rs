@@ -1,19 +1,19 @@
 //! The embedding API: check or run a script and get its outcome, without the command line.
 
-use crate::ast::Span;
-use crate::compile::{self, Compiled};
-use crate::diagnostic::{Diag, Source};
+use crate::api::session::Session;
+use crate::error::diagnostic::{Diag, Source};
 use crate::error::{Stop, R};
 use crate::eval::Interp;
-use crate::host::{self, HostFn, HostFunction, HostResult};
-use crate::ir::FnProto;
+use crate::front::ast::Span;
+use crate::front::ir::FnProto;
+use crate::front::parser;
+use crate::front::resolve::{self, Compiled};
 use crate::limits;
 use crate::os::PrintRedirect;
-use crate::parser;
 use crate::process::Procs;
-use crate::record::{Made, Note, Recorder};
-use crate::session::Session;
-use crate::value::Value;
+use crate::values::host::{self, HostFn, HostFunction, HostResult};
+use crate::values::Value;
+use crate::views::record::{Made, Note, Recorder};
 use crate::views::{self, Run};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -400,7 +400,7 @@ impl Engine {
             "procscript: `{name}` is a keyword and cannot name a host function"
         );
         assert!(
-            crate::builtins::spec::lookup(name).is_none(),
+            crate::front::spec::lookup(name).is_none(),
             "procscript: `{name}` is a built-in function already"
         );
         assert!(
@@ -621,6 +621,6 @@ impl Engine {
 impl Engine {
     fn prepare(&self, source: &Source) -> Result<Compiled, Diag> {
         let program = parser::parse_program(&source.text).map_err(crate::error::syntax)?;
-        compile::compile_program(&program, &self.hosts)
+        resolve::compile_program(&program, &self.hosts)
     }
 }

@@ -1,8 +1,8 @@
 //! What each built-in function and method is (name, argument counts, usage, one reference line) and the one arity check; no implementations, so the resolver reads it without the evaluator.
 
-use crate::ast::Span;
-use crate::diagnostic::Diag;
+use crate::error::diagnostic::Diag;
 use crate::error::ErrorKind;
+use crate::front::ast::Span;
 
 /// `max_args` of a function that takes any number of arguments.
 pub const ANY: usize = usize::MAX;

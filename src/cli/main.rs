@@ -129,7 +129,7 @@ fn main() -> ExitCode {
 /// The text for an error: a plain line for one that has no place in the
 /// script (a view that could not be written), else the report with the source.
 fn report(diag: &procscript::Diag, source: &Source, color: bool) -> String {
-    if diag.label.is_empty() && diag.span == procscript::ast::Span::default() {
+    if diag.label.is_empty() && diag.span == procscript::front::ast::Span::default() {
         return format!("procscript: {}\n", diag.message);
     }
     diag.render(source, color)

@@ -1,7 +1,9 @@
 //! Error kinds with stable codes, the typed constructors of runtime errors, and how evaluation unwinds.
 
-use crate::ast::Span;
-use crate::diagnostic::Diag;
+pub mod diagnostic;
+
+use crate::error::diagnostic::Diag;
+use crate::front::ast::Span;
 use crate::os;
 use serde::{Deserialize, Serialize};
 
@@ -442,7 +444,7 @@ mod tests {
 
     #[test]
     fn every_kind_but_runtime_has_its_own_code_and_the_docs_list_it() {
-        let docs = include_str!("../docs/language.md");
+        let docs = include_str!("../../docs/language.md");
         let mut seen = std::collections::HashSet::new();
         assert!(Runtime.code().is_none());
         for kind in CODED {

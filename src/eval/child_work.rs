@@ -1,14 +1,14 @@
 //! The evaluator's side of processes: what a forked or spawned child runs, and the
 //! evaluator as the process layer's `Runner` (pool tasks, spans, rendering).
 
-use crate::ast::Span;
-use crate::diagnostic::Diag;
-use crate::ending;
+use crate::error::diagnostic::Diag;
 use crate::error::{Stop, R};
 use crate::eval::Interp;
+use crate::front::ast::Span;
+use crate::process::ending;
+use crate::process::wire;
 use crate::process::{Forked, NewChild, Procs, Runner};
-use crate::value::Value;
-use crate::wire;
+use crate::values::Value;
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
 

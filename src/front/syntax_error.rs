@@ -1,9 +1,9 @@
 //! Parse errors in the words of the language: turns pest's failures into `Diag`s, and checks limits first.
 
-use crate::ast::Span;
-use crate::diagnostic::Diag;
+use crate::error::diagnostic::Diag;
+use crate::front::ast::Span;
+use crate::front::parser::Rule;
 use crate::limits;
-use crate::parser::Rule;
 use pest::error::{ErrorVariant, InputLocation};
 
 /// Rejects sources too large or nested too deeply before pest sees them,
@@ -174,7 +174,7 @@ pub fn from_pest(err: pest::error::Error<Rule>, text: &str) -> Diag {
         format!("expected {words}"),
     );
     let found_word = found.words.trim_matches('`');
-    if words.contains("a name") && crate::parser::is_keyword(found_word) {
+    if words.contains("a name") && crate::front::parser::is_keyword(found_word) {
         diag = diag.with_help(format!(
             "`{found_word}` is a keyword and cannot name a variable, function or parameter"
         ));

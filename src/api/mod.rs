@@ -1,0 +1,4 @@
+//! The embedding API: an `Engine` runs a script, a `Session` runs entries one after another.
+
+pub mod engine;
+pub mod session;

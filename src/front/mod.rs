@@ -1,0 +1,8 @@
+//! The front end: source text to the resolved tree the evaluator runs, and every error found before running.
+
+pub mod ast;
+pub mod ir;
+pub mod parser;
+pub mod resolve;
+pub mod spec;
+pub mod syntax_error;
