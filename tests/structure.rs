@@ -367,7 +367,6 @@ fn components(graph: &Imports) -> Vec<Vec<String>> {
 // ---------------------------------------------------------------- the rules
 
 #[test]
-#[ignore = "enabled when issue 12's layout lands"]
 fn every_source_file_opens_with_a_role_line() {
     let violations = sources()
         .into_iter()
@@ -389,7 +388,6 @@ fn every_source_file_opens_with_a_role_line() {
 }
 
 #[test]
-#[ignore = "enabled when issue 12's layout lands"]
 fn no_source_file_is_over_the_limit() {
     let violations = sources()
         .into_iter()
@@ -404,7 +402,6 @@ fn no_source_file_is_over_the_limit() {
 }
 
 #[test]
-#[ignore = "enabled when issue 12's layout lands"]
 fn no_function_is_over_the_limit() {
     let mut violations = Vec::new();
     for (file, text) in sources() {
@@ -421,7 +418,6 @@ fn no_function_is_over_the_limit() {
 }
 
 #[test]
-#[ignore = "enabled when issue 12's layout lands"]
 fn no_import_circle_joins_more_than_two_parts() {
     let graph = imports();
     let mut violations = Vec::new();

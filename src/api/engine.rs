@@ -8,10 +8,11 @@ use crate::front::ast::Span;
 use crate::front::ir::FnProto;
 use crate::front::parser;
 use crate::front::resolve::{self, Compiled};
+use crate::front::spec::HostTable;
 use crate::limits;
 use crate::os::PrintRedirect;
 use crate::process::Procs;
-use crate::values::host::{self, HostFn, HostFunction, HostResult};
+use crate::values::host::{HostFn, HostFunction, HostResult};
 use crate::values::Value;
 use crate::views::record::{Made, Note, Recorder};
 use crate::views::{self, Run};
@@ -404,7 +405,7 @@ impl Engine {
             "procscript: `{name}` is a built-in function already"
         );
         assert!(
-            host::lookup(&self.hosts, name).is_none(),
+            self.hosts.index_of(name).is_none(),
             "procscript: a host function `{name}` is registered already"
         );
         let index = self.hosts.len() as u32;

@@ -160,7 +160,7 @@ impl<'e> Session<'e> {
             Ok(program) => program,
             Err(diag) => return Entry::Error(crate::error::syntax(diag)),
         };
-        let compiled = match resolve::compile_entry(&program, self.engine.hosts(), &mut self.names)
+        let compiled = match resolve::compile_entry(&program, &self.engine.hosts(), &mut self.names)
         {
             Ok(compiled) => compiled,
             Err(diag) => return Entry::Error(diag),

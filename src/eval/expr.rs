@@ -7,7 +7,7 @@ use crate::builtins::methods;
 use crate::builtins::{self, CallSite};
 use crate::error::{self, ErrorKind, R};
 use crate::front::ast::{BinOp, Span};
-use crate::front::ir::{self, Expr, Sides};
+use crate::front::ir::{self, Expr, Literal, Sides};
 use crate::limits;
 use crate::os;
 use crate::process::ending;
@@ -19,7 +19,8 @@ impl Interp {
     /// `eval_other`, so recursion through `eval` keeps a small native frame.
     pub(super) fn eval(&mut self, expr: &Expr, env: Env) -> R<Value> {
         match expr {
-            Expr::Const(v) => Ok(v.clone()),
+            Expr::Const(literal) => Ok(Value::from(literal)),
+            Expr::Host(index) => Ok(Value::Host(self.hosts[*index as usize].clone())),
             Expr::Local { slot, name, span } => self.load_local(env, *slot, name, *span),
             Expr::Upval { index, name, span } => {
                 load_upval(&env.upvals[*index as usize], name, *span)
@@ -107,6 +108,7 @@ impl Interp {
     pub(super) fn eval_other(&mut self, expr: &Expr, env: Env) -> R<Value> {
         match expr {
             Expr::Const(_)
+            | Expr::Host(_)
             | Expr::Int(_)
             | Expr::Local { .. }
             | Expr::Upval { .. }
@@ -179,7 +181,7 @@ impl Interp {
         let mut out = String::new();
         for part in parts {
             match part {
-                Expr::Const(Value::Str(s)) => out.push_str(s),
+                Expr::Const(Literal::Str(s)) => out.push_str(s),
                 e => self.eval(e, env)?.write_display(&mut out),
             }
             if out.len() > limits::MAX_VALUE_LEN {

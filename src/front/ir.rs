@@ -1,7 +1,6 @@
 //! The resolved tree the evaluator runs: variables are slots, builtins are table indexes.
 
 use crate::front::ast::{BinOp, Span, UnOp};
-use crate::values::Value;
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -62,10 +61,7 @@ impl Returns {
             return Err(body);
         }
         let value = |ret: Stmt| match ret {
-            Stmt::Return(value, span) => (
-                value.unwrap_or(Expr::Const(crate::values::Value::Nil)),
-                span,
-            ),
+            Stmt::Return(value, span) => (value.unwrap_or(Expr::Const(Literal::Nil)), span),
             _ => unreachable!("checked above"),
         };
         let mut returns = Returns {
@@ -194,9 +190,22 @@ pub enum Stmt {
     },
 }
 
+/// A constant written in the script. The evaluator turns it into a value;
+/// the front end knows no runtime values, so that values may refer to the
+/// tree (a function value holds its `FnProto`) without an import circle.
+#[derive(Debug, Clone)]
+pub enum Literal {
+    Nil,
+    Bool(bool),
+    Float(f64),
+    Str(Rc<str>),
+}
+
 #[derive(Debug)]
 pub enum Expr {
-    Const(Value),
+    Const(Literal),
+    /// A function of the host program, by its index in the engine's list.
+    Host(u32),
     /// An int constant (the common case, kept apart so it needs no clone).
     Int(i64),
     Local {
@@ -310,8 +319,9 @@ mod tests {
     fn functions(text: &str) -> Vec<Rc<FnProto>> {
         let program =
             crate::front::parser::parse_program(text).unwrap_or_else(|d| panic!("{}", d.message));
-        let compiled = crate::front::resolve::compile_program(&program, &[])
-            .unwrap_or_else(|d| panic!("{}", d.message));
+        let compiled =
+            crate::front::resolve::compile_program(&program, &crate::front::spec::NoHosts)
+                .unwrap_or_else(|d| panic!("{}", d.message));
         compiled.protos.to_vec()
     }
 
@@ -354,14 +364,14 @@ mod tests {
         let sign = returns("fast_sign");
         assert_eq!(sign.guards.len(), 2);
         assert!(
-            matches!(sign.guards[1].1, Expr::Const(Value::Nil)),
+            matches!(sign.guards[1].1, Expr::Const(Literal::Nil)),
             "a bare `return` gives nil"
         );
         assert!(matches!(sign.last, Some((Expr::Int(1), _))));
         let with_else = returns("fast_else");
         assert_eq!(with_else.guards.len(), 1);
         assert!(
-            matches!(&with_else.last, Some((Expr::Const(Value::Str(s)), _)) if &**s == "small")
+            matches!(&with_else.last, Some((Expr::Const(Literal::Str(s)), _)) if &**s == "small")
         );
         assert!(
             returns("fast_falls_off").last.is_none(),

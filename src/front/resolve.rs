@@ -6,8 +6,7 @@ use crate::error::ErrorKind;
 use crate::front::ast::{self, AssignOp, ExprKind, Ident, Span, StmtKind};
 use crate::front::ir::{self, Boxed, Capture, Place};
 use crate::front::spec;
-use crate::values::host::{self, HostFunction};
-use crate::values::Value;
+use crate::front::spec::HostTable;
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -25,7 +24,7 @@ pub struct Compiled {
 
 /// Compiles a parsed program into the function the interpreter runs;
 /// `hosts` are the functions the embedding program registered.
-pub fn compile_program(program: &ast::Program, hosts: &[Rc<HostFunction>]) -> CResult<Compiled> {
+pub fn compile_program(program: &ast::Program, hosts: &dyn HostTable) -> CResult<Compiled> {
     let mut c = Compiler::new(hosts, false);
     c.fns.push(FnScope::default());
     c.push_block();
@@ -52,7 +51,7 @@ pub struct Session {
 /// session is left as it was.
 pub fn compile_entry(
     program: &ast::Program,
-    hosts: &[Rc<HostFunction>],
+    hosts: &dyn HostTable,
     session: &mut Session,
 ) -> CResult<Compiled> {
     let mut c = Compiler::new(hosts, true);
@@ -119,7 +118,7 @@ struct FnScope {
 struct Compiler<'h> {
     fns: Vec<FnScope>,
     protos: Vec<Rc<ir::FnProto>>,
-    hosts: &'h [Rc<HostFunction>],
+    hosts: &'h dyn HostTable,
     /// Compiling a prompt entry: block 0 holds the names of earlier entries.
     session: bool,
 }
@@ -132,7 +131,7 @@ enum Lookup {
 }
 
 impl<'h> Compiler<'h> {
-    fn new(hosts: &'h [Rc<HostFunction>], session: bool) -> Self {
+    fn new(hosts: &'h dyn HostTable, session: bool) -> Self {
         Compiler {
             fns: Vec::new(),
             protos: Vec::new(),
@@ -302,7 +301,7 @@ impl<'h> Compiler<'h> {
             .flat_map(|f| f.blocks.iter().flatten())
             .map(|b| b.name.to_string())
             .chain(spec::names().map(str::to_string))
-            .chain(self.hosts.iter().map(|h| h.name().to_string()));
+            .chain(self.hosts.names());
         visible
             .filter(|candidate| candidate != name)
             .map(|candidate| (strsim::levenshtein(name, &candidate), candidate))
@@ -392,68 +391,13 @@ impl<'h> Compiler<'h> {
 
     fn stmt(&mut self, stmt: &ast::Stmt, decls: &mut Vec<ir::Decl>) -> CResult<ir::Stmt> {
         Ok(match &stmt.kind {
-            StmtKind::Let { name, value } => {
-                let value = self.expr(value)?;
-                let earlier_entry = self.session_slot(&name.name);
-                let block = self.current().blocks.last_mut().expect("a block");
-                let slot = match (
-                    block.iter_mut().rev().find(|b| b.name == name.name),
-                    earlier_entry,
-                ) {
-                    (Some(b), _) if !b.declared => {
-                        b.declared = true;
-                        b.span = name.span;
-                        b.slot
-                    }
-                    // At the prompt, a name of an earlier entry: the same variable.
-                    (None, Some(slot)) => slot,
-                    // `let` again in the same block: a new variable shadows the old one.
-                    _ => {
-                        let slot = self.declare(name, true);
-                        decls.push(self.decl(slot));
-                        slot
-                    }
-                };
-                ir::Stmt::Let { slot, value }
-            }
+            StmtKind::Let { name, value } => self.let_stmt(name, value, decls)?,
             StmtKind::Assign {
                 target,
                 indexes,
                 op,
                 value,
-            } => {
-                let place = self
-                    .resolve(target)?
-                    .ok_or_else(|| self.undefined(target, "assignment to undeclared variable"))?;
-                let op = match op {
-                    AssignOp::Set => None,
-                    AssignOp::Update(op) => Some(*op),
-                };
-                let value_span = value.span;
-                let value = self.expr(value)?;
-                if indexes.is_empty() {
-                    ir::Stmt::Assign {
-                        place,
-                        name: target.name.clone(),
-                        op,
-                        value,
-                        span: stmt.span,
-                        value_span,
-                    }
-                } else {
-                    ir::Stmt::AssignIndex {
-                        place,
-                        name: target.name.clone(),
-                        indexes: indexes
-                            .iter()
-                            .map(|i| Ok((self.expr(i)?, i.span)))
-                            .collect::<CResult<_>>()?,
-                        op,
-                        value,
-                        span: stmt.span,
-                    }
-                }
-            }
+            } => self.assign_stmt(target, indexes, *op, value, stmt.span)?,
             StmtKind::FnDecl(_) => unreachable!("hoisted by block_stmts"),
             StmtKind::Return(value) => {
                 if self.fns.len() == 1 {
@@ -514,6 +458,79 @@ impl<'h> Compiler<'h> {
                 }
             }
             StmtKind::Expr(e) => ir::Stmt::Expr(self.expr(e)?),
+        })
+    }
+
+    /// `let name = value`: a new slot, or the one an earlier use or prompt entry gave the name.
+    fn let_stmt(
+        &mut self,
+        name: &Ident,
+        value: &ast::Expr,
+        decls: &mut Vec<ir::Decl>,
+    ) -> CResult<ir::Stmt> {
+        let value = self.expr(value)?;
+        let earlier_entry = self.session_slot(&name.name);
+        let block = self.current().blocks.last_mut().expect("a block");
+        let slot = match (
+            block.iter_mut().rev().find(|b| b.name == name.name),
+            earlier_entry,
+        ) {
+            (Some(b), _) if !b.declared => {
+                b.declared = true;
+                b.span = name.span;
+                b.slot
+            }
+            // At the prompt, a name of an earlier entry: the same variable.
+            (None, Some(slot)) => slot,
+            // `let` again in the same block: a new variable shadows the old one.
+            _ => {
+                let slot = self.declare(name, true);
+                decls.push(self.decl(slot));
+                slot
+            }
+        };
+        Ok(ir::Stmt::Let { slot, value })
+    }
+
+    /// `target[indexes] op= value`.
+    fn assign_stmt(
+        &mut self,
+        target: &Ident,
+        indexes: &[ast::Expr],
+        op: AssignOp,
+        value: &ast::Expr,
+        span: Span,
+    ) -> CResult<ir::Stmt> {
+        let place = self
+            .resolve(target)?
+            .ok_or_else(|| self.undefined(target, "assignment to undeclared variable"))?;
+        let op = match op {
+            AssignOp::Set => None,
+            AssignOp::Update(op) => Some(op),
+        };
+        let value_span = value.span;
+        let value = self.expr(value)?;
+        Ok(if indexes.is_empty() {
+            ir::Stmt::Assign {
+                place,
+                name: target.name.clone(),
+                op,
+                value,
+                span,
+                value_span,
+            }
+        } else {
+            ir::Stmt::AssignIndex {
+                place,
+                name: target.name.clone(),
+                indexes: indexes
+                    .iter()
+                    .map(|i| Ok((self.expr(i)?, i.span)))
+                    .collect::<CResult<_>>()?,
+                op,
+                value,
+                span,
+            }
         })
     }
 
@@ -656,16 +673,18 @@ impl<'h> Compiler<'h> {
     fn expr_inner(&mut self, expr: &ast::Expr) -> CResult<ir::Expr> {
         let span = expr.span;
         Ok(match &expr.kind {
-            ExprKind::Nil => ir::Expr::Const(Value::Nil),
-            ExprKind::Bool(b) => ir::Expr::Const(Value::Bool(*b)),
+            ExprKind::Nil => ir::Expr::Const(ir::Literal::Nil),
+            ExprKind::Bool(b) => ir::Expr::Const(ir::Literal::Bool(*b)),
             ExprKind::Int(n) => ir::Expr::Int(*n),
-            ExprKind::Float(x) => ir::Expr::Const(Value::Float(*x)),
-            ExprKind::Str(s) => ir::Expr::Const(Value::Str(s.clone())),
+            ExprKind::Float(x) => ir::Expr::Const(ir::Literal::Float(*x)),
+            ExprKind::Str(s) => ir::Expr::Const(ir::Literal::Str(s.clone())),
             ExprKind::Interp(parts) => ir::Expr::Interp(
                 parts
                     .iter()
                     .map(|part| match part {
-                        ast::InterpPart::Text(t) => Ok(ir::Expr::Const(Value::Str(t.clone()))),
+                        ast::InterpPart::Text(t) => {
+                            Ok(ir::Expr::Const(ir::Literal::Str(t.clone())))
+                        }
                         ast::InterpPart::Expr(e) => self.expr(e),
                     })
                     .collect::<CResult<_>>()?,
@@ -690,8 +709,8 @@ impl<'h> Compiler<'h> {
                 },
                 None => match spec::lookup(&name.name) {
                     Some(id) => ir::Expr::Builtin(id),
-                    None => match host::lookup(self.hosts, &name.name) {
-                        Some(h) => ir::Expr::Const(Value::Host(h.clone())),
+                    None => match self.hosts.index_of(&name.name) {
+                        Some(index) => ir::Expr::Host(index),
                         None => return Err(self.undefined(name, "undefined variable")),
                     },
                 },
@@ -751,8 +770,8 @@ impl<'h> Compiler<'h> {
                         span,
                     })));
                 }
-                if let Some(h) = host::lookup(self.hosts, &name.name) {
-                    h.check_arity(args.len(), span, name.span)?;
+                if let Some(index) = self.hosts.index_of(&name.name) {
+                    self.hosts.check_arity(index, args.len(), span, name.span)?;
                 }
             }
         }

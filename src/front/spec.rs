@@ -215,6 +215,41 @@ fn arguments(n: usize) -> String {
     format!("{n} argument{}", if n == 1 { "" } else { "s" })
 }
 
+/// The functions a host program registered, as the resolver sees them: names,
+/// indexes and argument counts. The runtime side (`values::host`) implements
+/// it, so the front end needs no runtime values.
+pub trait HostTable {
+    /// The index of the host function called `name`, if one is registered.
+    fn index_of(&self, name: &str) -> Option<u32>;
+    /// Checks a call's argument count; `name_span` is where the name stands.
+    fn check_arity(
+        &self,
+        index: u32,
+        given: usize,
+        span: Span,
+        name_span: Span,
+    ) -> Result<(), Diag>;
+    /// Every registered name (for "did you mean" hints).
+    fn names(&self) -> Vec<String>;
+}
+
+/// No host functions: a script run without an embedding program's functions.
+pub struct NoHosts;
+
+impl HostTable for NoHosts {
+    fn index_of(&self, _: &str) -> Option<u32> {
+        None
+    }
+
+    fn check_arity(&self, _: u32, _: usize, _: Span, _: Span) -> Result<(), Diag> {
+        Ok(())
+    }
+
+    fn names(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

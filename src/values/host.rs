@@ -3,6 +3,7 @@
 use crate::error::diagnostic::Diag;
 use crate::error::ErrorKind;
 use crate::front::ast::Span;
+use crate::front::spec::HostTable;
 use crate::values::Value;
 use std::fmt;
 use std::rc::Rc;
@@ -95,10 +96,27 @@ impl HostFunction {
     }
 }
 
-/// Finds a host function by name.
-pub(crate) fn lookup<'a>(
-    hosts: &'a [Rc<HostFunction>],
-    name: &str,
-) -> Option<&'a Rc<HostFunction>> {
-    hosts.iter().find(|h| &*h.name == name)
+/// Any list of host functions (the engine's `Vec`, a run's [`Hosts`]) is what
+/// the resolver looks names up in.
+impl<T: AsRef<[Rc<HostFunction>]>> HostTable for T {
+    fn index_of(&self, name: &str) -> Option<u32> {
+        self.as_ref()
+            .iter()
+            .position(|h| &*h.name == name)
+            .map(|i| i as u32)
+    }
+
+    fn check_arity(
+        &self,
+        index: u32,
+        given: usize,
+        span: Span,
+        name_span: Span,
+    ) -> Result<(), Diag> {
+        self.as_ref()[index as usize].check_arity(given, span, name_span)
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.as_ref().iter().map(|h| h.name.to_string()).collect()
+    }
 }

@@ -2,7 +2,7 @@
 
 pub mod host;
 
-use crate::front::ir::FnProto;
+use crate::front::ir::{FnProto, Literal};
 use crate::limits;
 use indexmap::IndexMap;
 use std::cell::RefCell;
@@ -469,5 +469,18 @@ fn compare_at(a: &Value, b: &Value, depth: usize) -> Option<Ordering> {
             Some(x.len().cmp(&y.len()))
         }
         _ => None,
+    }
+}
+
+impl From<&Literal> for Value {
+    /// The value of a constant written in the script.
+    #[inline]
+    fn from(literal: &Literal) -> Value {
+        match literal {
+            Literal::Nil => Value::Nil,
+            Literal::Bool(b) => Value::Bool(*b),
+            Literal::Float(x) => Value::Float(*x),
+            Literal::Str(s) => Value::Str(s.clone()),
+        }
     }
 }

@@ -8,7 +8,8 @@ fn parse(text: &str) -> ast::Program {
 }
 
 fn compile(text: &str) -> Compiled {
-    compile_program(&parse(text), &[]).unwrap_or_else(|d| panic!("{}", d.message))
+    compile_program(&parse(text), &crate::front::spec::NoHosts)
+        .unwrap_or_else(|d| panic!("{}", d.message))
 }
 
 fn function<'a>(compiled: &'a Compiled, name: &str) -> &'a FnProto {
@@ -140,7 +141,7 @@ fn a_function_may_capture_a_variable_declared_after_it() {
 // ------------------------------------------------------------ prompt sessions
 
 fn entry(session: &mut Session, text: &str) -> CResult<Compiled> {
-    compile_entry(&parse(text), &[], session)
+    compile_entry(&parse(text), &crate::front::spec::NoHosts, session)
 }
 
 /// The value an expression entry gives back to the prompt.
