@@ -90,7 +90,7 @@ fn wait_for(arg: Option<&Value>, site: &CallSite, i: usize) -> R<Wait> {
         None => Ok(Wait::Forever),
         Some(v) => {
             let seconds = seconds(v, "a timeout", site.arg(i))?;
-            Ok(Wait::Until(os::monotonic_seconds() + seconds))
+            Ok(Wait::Until(os::Deadline::after(Some(seconds))))
         }
     }
 }

@@ -62,7 +62,7 @@ pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R
     if let Some(out) = out {
         let mut buf = [0u8; 16 * 1024];
         loop {
-            match os::read_fd(&out, &mut buf, None) {
+            match os::read_fd(&out, &mut buf, os::Deadline::NEVER) {
                 os::ReadResult::Data(n) => text.extend_from_slice(&buf[..n]),
                 os::ReadResult::Eof | os::ReadResult::Timeout => break,
                 os::ReadResult::Interrupted => interp.check_signal()?,

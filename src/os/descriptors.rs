@@ -1,7 +1,7 @@
 //! The standard streams, pipes and waiting on descriptors: where bytes go in and out.
 
 use super::signals::{pending_stop, wake_pipe};
-use super::time::{monotonic_seconds, ms_ceil};
+use super::time::Deadline;
 use super::OsError;
 use nix::errno::Errno;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
@@ -164,16 +164,14 @@ pub enum ReadResult {
     Timeout,
 }
 
-/// Reads what is there, waiting at most `timeout_ms` (None: as long as it
-/// takes); a SIGINT or SIGTERM ends the wait.
-pub fn read_fd(fd: &OwnedFd, buf: &mut [u8], timeout_ms: Option<i32>) -> ReadResult {
-    let end = timeout_ms.map(|ms| monotonic_seconds() + ms as f64 / 1000.0);
+/// Reads what is there, waiting until `deadline` at most; a SIGINT or SIGTERM
+/// ends the wait.
+pub fn read_fd(fd: &OwnedFd, buf: &mut [u8], deadline: Deadline) -> ReadResult {
     loop {
         if pending_stop().is_err() {
             return ReadResult::Interrupted;
         }
-        let left = end.map(|end| ms_ceil(end - monotonic_seconds()));
-        match wait_event(&[fd], left) {
+        match wait_event(&[fd], deadline.left_ms()) {
             Event::Readable(_) => {
                 return match nix::unistd::read(fd, buf) {
                     Ok(0) => ReadResult::Eof,
@@ -184,7 +182,7 @@ pub fn read_fd(fd: &OwnedFd, buf: &mut [u8], timeout_ms: Option<i32>) -> ReadRes
             }
             Event::Timeout => return ReadResult::Timeout,
             Event::Woken => {
-                if end.is_some_and(|end| monotonic_seconds() >= end) {
+                if deadline.passed() {
                     return ReadResult::Timeout;
                 }
             }

@@ -71,7 +71,7 @@ pub use signals::{
 };
 pub use sockets::{recv_frame, send_frame, socket_pair, Frame, MAX_FRAME_FDS};
 pub use terminal::{stderr_is_terminal, stderr_terminal_width};
-pub use time::{monotonic_seconds, ms_ceil, pause_for_children, sleep, sleep_interruptible};
+pub use time::{monotonic_seconds, pause_for_children, sleep, sleep_interruptible, Deadline};
 
 #[cfg(test)]
 mod tests {

@@ -19,13 +19,9 @@ pub fn sleep(seconds: f64) {
 
 /// Sleeps, returning early when SIGINT or SIGTERM arrives.
 pub fn sleep_interruptible(seconds: f64) {
-    let end = monotonic_seconds() + seconds.min(1e9);
-    while pending_stop().is_ok() {
-        let left = end - monotonic_seconds();
-        if left <= 0.0 {
-            return;
-        }
-        wait_event(&[], Some(ms_ceil(left)));
+    let deadline = Deadline::after(Some(seconds.min(1e9)));
+    while pending_stop().is_ok() && !deadline.passed() {
+        wait_event(&[], deadline.left_ms());
     }
 }
 
@@ -34,6 +30,47 @@ pub fn pause_for_children(seconds: f64) {
     wait_event(&[], Some(ms_ceil(seconds)));
 }
 
-pub fn ms_ceil(seconds: f64) -> i32 {
+/// Milliseconds in `seconds`, rounded up, 0 or more.
+fn ms_ceil(seconds: f64) -> i32 {
     (seconds * 1000.0).ceil().clamp(0.0, i32::MAX as f64) as i32
+}
+
+/// When a wait with a timeout gives up: the one place that turns a number of
+/// seconds into a point on the monotonic clock, and back into time left.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline(Option<f64>);
+
+impl Deadline {
+    /// No limit: wait as long as it takes.
+    pub const NEVER: Deadline = Deadline(None);
+
+    /// `seconds` from now (None: no limit).
+    pub fn after(seconds: Option<f64>) -> Deadline {
+        Deadline(seconds.map(|s| monotonic_seconds() + s))
+    }
+
+    /// Already passed: a wait gets one look at what is ready, and no more.
+    pub fn passed_already() -> Deadline {
+        Deadline(Some(f64::NEG_INFINITY))
+    }
+
+    /// Milliseconds left, rounded up so a wait never ends early (None: no limit).
+    pub fn left_ms(self) -> Option<i32> {
+        self.0.map(|end| ms_ceil(end - monotonic_seconds()))
+    }
+
+    /// Seconds left, 0 or more (None: no limit).
+    pub fn left(self) -> Option<f64> {
+        self.0.map(|end| (end - monotonic_seconds()).max(0.0))
+    }
+
+    /// Whether this is no limit at all.
+    pub fn is_never(self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Whether the time is up.
+    pub fn passed(self) -> bool {
+        self.0.is_some_and(|end| monotonic_seconds() >= end)
+    }
 }

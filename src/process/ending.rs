@@ -4,9 +4,10 @@
 use crate::error::diagnostic::Diag;
 use crate::error::{ErrorKind, Stop, Unwind, R};
 use crate::os;
+use crate::os::Deadline;
 use crate::process::pool::Pool;
 use crate::process::wire;
-use crate::process::{Deadline, Runner};
+use crate::process::Runner;
 use crate::values::Value;
 use crate::views::record::Note;
 use std::rc::Rc;

@@ -272,7 +272,12 @@ impl Pool {
             if pool.owner != me || pool.state.borrow().inherited {
                 continue;
             }
-            pool.pump(runner, Span::default(), Some(0.0), &|_| false)?;
+            pool.pump(
+                runner,
+                Span::default(),
+                os::Deadline::passed_already(),
+                &|_| false,
+            )?;
             let state = pool.state.borrow();
             busy |= !state.waiting.is_empty() || state.workers.iter().any(Worker::busy);
         }
@@ -334,7 +339,7 @@ impl Pool {
         self: &Rc<Self>,
         runner: &mut impl Runner,
         span: Span,
-        deadline: Option<f64>,
+        deadline: os::Deadline,
         done: &dyn Fn(&PoolState) -> bool,
     ) -> R<bool> {
         loop {
@@ -352,7 +357,7 @@ impl Pool {
                 .map(|(i, _)| i)
                 .collect();
             // A deadline already passed still gets one look at what is ready.
-            let left = deadline.map(|end| os::ms_ceil(end - os::monotonic_seconds()).max(0));
+            let left = deadline.left_ms();
             let event = {
                 let state = self.state.borrow();
                 let sockets: Vec<&OwnedFd> = busy
@@ -433,7 +438,7 @@ impl Pool {
             what: "join".to_string(),
         });
         let done = pool.check_owner(runner, span).and_then(|()| {
-            let deadline = timeout.map(|t| os::monotonic_seconds() + t);
+            let deadline = os::Deadline::after(timeout);
             pool.pump(runner, span, deadline, &|s| s.results.contains_key(&id))
         });
         runner.procs().note(|| Note::WaitEnded);
@@ -494,7 +499,7 @@ impl Pool {
         runner.procs().note(|| Note::WaitBegan {
             what: what.to_string(),
         });
-        let result = self.pump(runner, span, None, done);
+        let result = self.pump(runner, span, os::Deadline::NEVER, done);
         runner.procs().note(|| Note::WaitEnded);
         result
     }

@@ -29,8 +29,8 @@ const DATA: usize = 4096;
 pub enum Wait {
     No,
     Forever,
-    /// Until this `os::monotonic_seconds()` time.
-    Until(f64),
+    /// Until this deadline.
+    Until(os::Deadline),
 }
 
 #[derive(Debug)]
@@ -193,13 +193,10 @@ impl Queue {
         let tick_ms = match wait {
             Wait::No => unreachable!("callers return before waiting"),
             Wait::Forever => 100,
-            Wait::Until(end) => {
-                let left = end - os::monotonic_seconds();
-                if left <= 0.0 {
-                    return Err(QueueError::Timeout);
-                }
-                os::ms_ceil(left).clamp(1, 100) as u32
-            }
+            Wait::Until(deadline) => match deadline.left_ms() {
+                Some(left) if left > 0 => left.clamp(1, 100) as u32,
+                _ => return Err(QueueError::Timeout),
+            },
         };
         // Keep this process's other work (its pools) moving while it waits.
         let tick_ms = if more_work { tick_ms.min(2) } else { tick_ms };

@@ -4,7 +4,7 @@
 use crate::error::diagnostic::Diag;
 use crate::error::{ErrorKind, Unwind, R};
 use crate::front::ast::Span;
-use crate::os::{self, ExitStatus, ReadResult, SharedCounter, Waited};
+use crate::os::{self, Deadline, ExitStatus, ReadResult, SharedCounter, Waited};
 use crate::process::pool::Pool;
 use crate::process::queue::Queue;
 use crate::process::wire::{self, Report};
@@ -98,32 +98,6 @@ fn describe_child(name: &str, pid: i32) -> String {
         format!("process {pid}")
     } else {
         format!("`{name}` (pid {pid})")
-    }
-}
-
-/// When a wait with a timeout must give up.
-#[derive(Clone, Copy)]
-pub(crate) struct Deadline(Option<f64>);
-
-impl Deadline {
-    pub(crate) fn after(seconds: Option<f64>) -> Deadline {
-        Deadline(seconds.map(|s| os::monotonic_seconds() + s))
-    }
-
-    /// Milliseconds left (None: no limit).
-    fn left_ms(self) -> Option<i32> {
-        self.0.map(|end| {
-            ((end - os::monotonic_seconds()) * 1000.0).clamp(0.0, i32::MAX as f64) as i32
-        })
-    }
-
-    /// Seconds left (None: no limit).
-    pub(crate) fn left(self) -> Option<f64> {
-        self.0.map(|end| (end - os::monotonic_seconds()).max(0.0))
-    }
-
-    pub(crate) fn passed(self) -> bool {
-        self.0.is_some_and(|end| os::monotonic_seconds() >= end)
     }
 }
 
@@ -307,7 +281,7 @@ impl Procs {
         if let Some(i) = self.find(pid) {
             self.children[i].status = Some(status);
             // The child is gone, so its pipe holds all it will ever send.
-            let _ = self.drain_pipe(i, Deadline(None));
+            let _ = self.drain_pipe(i, Deadline::NEVER);
         }
     }
 
@@ -318,7 +292,7 @@ impl Procs {
         };
         let mut buf = [0u8; 16 * 1024];
         while let Some(fd) = pipe {
-            match os::read_fd(fd, &mut buf, deadline.left_ms()) {
+            match os::read_fd(fd, &mut buf, deadline) {
                 ReadResult::Data(n) => received.extend_from_slice(&buf[..n]),
                 ReadResult::Eof => *pipe = None,
                 ReadResult::Timeout => return Ok(false),
@@ -335,7 +309,7 @@ impl Procs {
         }
         let pid = self.children[i].pid;
         while self.children[i].status.is_none() {
-            let block = deadline.0.is_none();
+            let block = deadline.is_never();
             match os::wait_child(Some(pid), block) {
                 Waited::Ended(pid, status) => self.record_exit(pid, status),
                 Waited::Interrupted => os::pending_stop()?,
@@ -348,8 +322,7 @@ impl Procs {
                     if deadline.passed() {
                         return Ok(false);
                     }
-                    let left = deadline.left_ms().unwrap_or(0) as f64 / 1000.0;
-                    os::pause_for_children(left);
+                    os::pause_for_children(deadline.left().unwrap_or(0.0));
                     os::pending_stop()?;
                 }
             }
@@ -563,14 +536,14 @@ impl Procs {
         let Some(i) = self.find(pid) else {
             return Ok(None);
         };
-        self.wait_for(i, Deadline(None))?;
+        self.wait_for(i, Deadline::NEVER)?;
         self.children[i].waited = true;
         Ok(self.children[i].status)
     }
 
     pub(crate) fn join_all(&mut self) -> R<()> {
         for i in 0..self.children.len() {
-            self.wait_for(i, Deadline(None))?;
+            self.wait_for(i, Deadline::NEVER)?;
         }
         Ok(())
     }
@@ -641,7 +614,7 @@ impl Procs {
     /// Reads what spawned children have already written, without waiting.
     fn drain_ready_pipes(&mut self) {
         for i in 0..self.children.len() {
-            let _ = self.drain_pipe(i, Deadline(Some(0.0)));
+            let _ = self.drain_pipe(i, Deadline::passed_already());
         }
     }
 
