@@ -55,7 +55,9 @@ fn no_method(target: &Value, name: &str, span: Span) -> Unwind {
         .filter(|m| m.on == on)
         .map(|m| m.name)
         .collect();
-    let help = if let Some(id) = spec::lookup(name) {
+    let help = if let Some(python) = python_method(on, name) {
+        python.to_string()
+    } else if let Some(id) = spec::lookup(name) {
         format!(
             "call it as a function: {}",
             spec::all()[id as usize].signature
@@ -73,6 +75,21 @@ fn no_method(target: &Value, name: &str, span: Span) -> Unwind {
         )
         .with_help(help);
     diag.into()
+}
+
+/// What procscript writes for a method Python's multiprocessing has.
+fn python_method(on: &str, name: &str) -> Option<&'static str> {
+    Some(match (on, name) {
+        ("process", "join") => "write `join h` (or `join(h, seconds)` to wait at most that long)",
+        ("process", "is_alive") => "write `alive(h)`",
+        ("process", "terminate") => "write `terminate(h)`",
+        ("process", "kill") => "write `kill(h)`, or `kill(h, \"KILL\")`",
+        ("pool", "terminate" | "join") => {
+            "a pool ends with `p.close()`, which waits for its tasks and ends the workers"
+        }
+        ("task", "get" | "wait") => "write `join t` for a task's result",
+        _ => return None,
+    })
 }
 
 // ---------------------------------------------------------------- queues

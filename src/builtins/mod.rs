@@ -60,6 +60,7 @@ static RUN: &[(&str, BuiltinFn)] = &[
     ("ends_with", text::ends_with),
     ("round", math::round),
     ("alive", processes::alive),
+    ("done", processes::done),
     ("state", processes::state),
     ("kill", processes::kill),
     ("terminate", processes::terminate),

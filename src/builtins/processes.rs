@@ -15,6 +15,15 @@ pub(super) fn alive(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<V
         .map(Value::Bool)
 }
 
+/// `done(h)`: the other side of `alive(h)`, so that a script can tell a
+/// `join(h, seconds)` that gave up (`nil`, not done) from a child that returned `nil`.
+pub(super) fn done(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    interp
+        .procs
+        .is_alive(&args[0], site.arg(0))
+        .map(|alive| Value::Bool(!alive))
+}
+
 pub(super) fn state(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     interp
         .procs

@@ -5,8 +5,9 @@ use super::ops;
 use super::{load_upval, Env, Interp};
 use crate::builtins::methods;
 use crate::builtins::{self, CallSite};
-use crate::error::{self, ErrorKind, R};
+use crate::error::{self, ErrorKind, Unwind, R};
 use crate::front::ast::{BinOp, Span};
+use crate::front::format_spec::{FormatSpec, Number};
 use crate::front::ir::{self, Expr, Literal, Sides};
 use crate::limits;
 use crate::os;
@@ -141,6 +142,11 @@ impl Interp {
                 ops::unary(*op, &v).map_err(|e| e.at(*span))
             }
             Expr::Interp(parts) => self.interpolate(parts, env),
+            Expr::Format(format) => {
+                let (value, spec, span) = &**format;
+                let value = self.eval(value, env)?;
+                format_with_spec(&value, spec, *span)
+            }
             Expr::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
@@ -322,4 +328,24 @@ pub(super) fn expr_span(e: &Expr) -> Option<Span> {
         Expr::Join(join) => join.span,
         _ => return None,
     })
+}
+
+/// `{value:spec}`: the value's text as the spec shapes it; a spec that does
+/// not fit the value's type (`.2f` of a string) is an error at the spec.
+fn format_with_spec(value: &Value, spec: &FormatSpec, span: Span) -> R<Value> {
+    let number = match value {
+        Value::Int(i) => Some(Number::Int(*i)),
+        Value::Float(x) => Some(Number::Float(*x)),
+        _ => None,
+    };
+    let text = value.to_display();
+    spec.apply(number, &text, &format!("a {}", value.type_name()))
+        .map(|formatted| Value::Str(formatted.into()))
+        .map_err(|why| {
+            Unwind::error(ErrorKind::TypeMismatch.at(
+                span,
+                format!("this format spec does not fit the value: {why}"),
+                "this format spec",
+            ))
+        })
 }

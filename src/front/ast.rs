@@ -171,6 +171,8 @@ pub enum ExprKind {
 pub enum InterpPart {
     Text(Rc<str>),
     Expr(Expr),
+    /// `{x:.2f}`: the value, its spec, and where the spec is written.
+    Formatted(Expr, Rc<crate::front::format_spec::FormatSpec>, Span),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -220,6 +220,8 @@ pub enum Expr {
     },
     Builtin(u16),
     Interp(Vec<Expr>),
+    /// `{x:.2f}` inside an interpolation: the value, its spec, the spec's span.
+    Format(Box<(Expr, Rc<crate::front::format_spec::FormatSpec>, Span)>),
     List(Vec<Expr>),
     Map(Vec<(Expr, Expr, Span)>),
     Unary(UnOp, Box<Expr>, Span),

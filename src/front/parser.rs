@@ -2,6 +2,7 @@
 
 use crate::error::diagnostic::Diag;
 use crate::front::ast::*;
+use crate::front::format_spec::FormatSpec;
 use crate::front::syntax_error;
 use crate::limits;
 use pest::iterators::{Pair, Pairs};
@@ -399,6 +400,25 @@ impl Builder {
         })
     }
 
+    /// `{expr}` or `{expr:spec}`; a spec that does not read is an error here, before running.
+    fn interpolation(&self, pair: Pair<Rule>) -> PResult<InterpPart> {
+        let mut inner = pair.into_inner();
+        let value = self.nexpr(next(&mut inner))?;
+        let Some(spec) = inner.next() else {
+            return Ok(InterpPart::Expr(value));
+        };
+        let span = span_of(&spec);
+        match FormatSpec::parse(&spec.as_str()[1..]) {
+            Ok(parsed) => Ok(InterpPart::Formatted(value, Rc::new(parsed), span)),
+            Err(why) => Err(Diag::new(
+                format!("the format spec `{}` does not read: {why}", spec.as_str()),
+                span,
+                "this format spec",
+            )
+            .with_help("examples: `{x:.2f}`, `{n:>6}`, `{name:<10}`, `{n:08}`, `{n:,}`")),
+        }
+    }
+
     fn string(&self, pair: Pair<Rule>) -> PResult<ExprKind> {
         let mut parts: Vec<InterpPart> = Vec::new();
         let mut text = String::new();
@@ -410,7 +430,7 @@ impl Builder {
                     if !text.is_empty() {
                         parts.push(InterpPart::Text(std::mem::take(&mut text).into()));
                     }
-                    parts.push(InterpPart::Expr(self.nexpr(next(&mut p.into_inner()))?));
+                    parts.push(self.interpolation(p)?);
                 }
                 rule => unreachable!("not a string part: {rule:?}"),
             }

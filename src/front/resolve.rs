@@ -7,6 +7,7 @@ use crate::front::ast::{self, AssignOp, ExprKind, Ident, Span, StmtKind};
 use crate::front::ir::{self, Boxed, Capture, Place};
 use crate::front::spec;
 use crate::front::spec::HostTable;
+use arity::ArityChecks;
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -31,6 +32,7 @@ pub fn compile_program(program: &ast::Program, hosts: &dyn HostTable) -> CResult
     c.declare_args();
     let body = c.block_stmts(&program.body, None)?;
     c.pop_block();
+    c.arity.check()?;
     Ok(c.finish(program, body).0)
 }
 
@@ -74,6 +76,7 @@ pub fn compile_entry(
     }
     c.push_block();
     let mut body = c.block_stmts(&program.body, None)?;
+    c.arity.check()?;
     if let Some(ast::Stmt {
         kind: StmtKind::Expr(_),
         span,
@@ -121,6 +124,7 @@ struct Compiler<'h> {
     hosts: &'h dyn HostTable,
     /// Compiling a prompt entry: block 0 holds the names of earlier entries.
     session: bool,
+    arity: ArityChecks,
 }
 
 enum Lookup {
@@ -137,6 +141,7 @@ impl<'h> Compiler<'h> {
             protos: Vec::new(),
             hosts,
             session,
+            arity: ArityChecks::default(),
         }
     }
 
@@ -268,6 +273,19 @@ impl<'h> Compiler<'h> {
         }
     }
 
+    /// The slot a name stands for here, in this function or an enclosing one.
+    fn binding_slot(&self, name: &str) -> Option<Boxed> {
+        self.fns.iter().rev().find_map(|scope| {
+            let b = scope
+                .blocks
+                .iter()
+                .rev()
+                .flat_map(|block| block.iter().rev())
+                .find(|b| &*b.name == name)?;
+            scope.slots.get(b.slot as usize).cloned()
+        })
+    }
+
     fn resolve(&mut self, name: &Ident) -> CResult<Option<Place>> {
         match self.lookup(self.fns.len() - 1, &name.name) {
             Lookup::Found(place) => Ok(Some(place)),
@@ -281,33 +299,6 @@ impl<'h> Compiler<'h> {
                 .with_help(format!("move `let {}` above this line", name.name))),
             Lookup::Missing => Ok(None),
         }
-    }
-
-    fn undefined(&self, name: &Ident, what: &str) -> Diag {
-        let mut diag =
-            ErrorKind::Undefined.at(name.span, format!("{what} `{}`", name.name), "not defined");
-        if let Some(similar) = self.similar_name(&name.name) {
-            diag = diag.with_help(format!("did you mean `{similar}`?"));
-        } else if what.starts_with("assignment") {
-            diag = diag.with_help(format!("declare it first: `let {} = ...`", name.name));
-        }
-        diag
-    }
-
-    fn similar_name(&self, name: &str) -> Option<String> {
-        let visible = self
-            .fns
-            .iter()
-            .flat_map(|f| f.blocks.iter().flatten())
-            .map(|b| b.name.to_string())
-            .chain(spec::names().map(str::to_string))
-            .chain(self.hosts.names());
-        visible
-            .filter(|candidate| candidate != name)
-            .map(|candidate| (strsim::levenshtein(name, &candidate), candidate))
-            .filter(|(distance, candidate)| *distance <= 2 && *distance < candidate.len())
-            .min_by_key(|(distance, _)| *distance)
-            .map(|(_, candidate)| candidate)
     }
 
     // ------------------------------------------------------------ statements
@@ -354,6 +345,8 @@ impl<'h> Compiler<'h> {
                     }
                     if self.session_slot(&name.name).is_none() {
                         let slot = self.declare(name, true);
+                        let boxed = self.current().slots[slot as usize].clone();
+                        self.arity.declared(&boxed, def.params.len(), def.span);
                         decls.push(self.decl(slot));
                     }
                 }
@@ -504,6 +497,9 @@ impl<'h> Compiler<'h> {
         let place = self
             .resolve(target)?
             .ok_or_else(|| self.undefined(target, "assignment to undeclared variable"))?;
+        if let Some(boxed) = self.binding_slot(&target.name) {
+            self.arity.assigned(&boxed);
+        }
         let op = match op {
             AssignOp::Set => None,
             AssignOp::Update(op) => Some(op),
@@ -686,6 +682,9 @@ impl<'h> Compiler<'h> {
                             Ok(ir::Expr::Const(ir::Literal::Str(t.clone())))
                         }
                         ast::InterpPart::Expr(e) => self.expr(e),
+                        ast::InterpPart::Formatted(e, spec, span) => Ok(ir::Expr::Format(
+                            Box::new((self.expr(e)?, spec.clone(), *span)),
+                        )),
                     })
                     .collect::<CResult<_>>()?,
             ),
@@ -760,6 +759,9 @@ impl<'h> Compiler<'h> {
     fn call(&mut self, callee: &ast::Expr, args: &[ast::Expr], span: Span) -> CResult<ir::Expr> {
         let (compiled_args, arg_spans) = self.exprs(args)?;
         if let ExprKind::Var(name) = &callee.kind {
+            if let Some(boxed) = self.binding_slot(&name.name) {
+                self.arity.called(&boxed, &name.name, args.len(), span);
+            }
             if self.resolve(name)?.is_none() {
                 if let Some(id) = spec::lookup(&name.name) {
                     spec::check_arity(id, args.len(), span, name.span)?;
@@ -785,5 +787,7 @@ impl<'h> Compiler<'h> {
     }
 }
 
+mod arity;
+mod suggest;
 #[cfg(test)]
 mod tests;

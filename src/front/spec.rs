@@ -95,6 +95,7 @@ static BUILTINS: &[Builtin] = &[
     builtin!("ends_with", "ends_with(string, suffix)", 2, 2, "whether the string ends with the suffix"),
     builtin!("round", "round(number)", 1, 1, "the nearest int (halves away from zero)"),
     builtin!("alive", "alive(process | pid)", 1, 1, "whether a child still runs"),
+    builtin!("done", "done(process | pid)", 1, 1, "whether a child has ended (so `join` will not wait)"),
     builtin!("state", "state(process | pid)", 1, 1, "a child's state, as the OS reports it"),
     builtin!("kill", "kill(process | pid, signal?)", 1, 2, "sends a child a signal (TERM by default)"),
     builtin!("terminate", "terminate(process | pid)", 1, 1, "sends a child SIGTERM"),

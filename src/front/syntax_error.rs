@@ -179,6 +179,9 @@ pub fn from_pest(err: pest::error::Error<Rule>, text: &str) -> Diag {
             "`{found_word}` is a keyword and cannot name a variable, function or parameter"
         ));
     }
+    if let Some(hint) = crate::front::python_hints::after_syntax_error(text, pos) {
+        diag = diag.with_help(hint);
+    }
     if found.is_end {
         if let Some((at, c)) = Brackets::scan(text).unclosed {
             let close = match c {

@@ -9,6 +9,12 @@ pub(super) fn describe(errno: Errno) -> &'static str {
         Errno::ENOENT => "no such file or folder",
         Errno::EACCES | Errno::EPERM => "permission denied",
         Errno::EEXIST => "it already exists",
+        Errno::ENOTDIR => "a part of the path is a file, not a folder",
+        Errno::EISDIR => "it is a folder, not a file",
+        Errno::ENOTEMPTY => "the folder is not empty",
+        Errno::ENOSPC => "no space left on the device",
+        Errno::EROFS => "the file system is read-only",
+        Errno::ENAMETOOLONG => "the path is too long",
         errno => errno.desc(),
     }
 }

@@ -98,8 +98,13 @@ impl Procs {
             .at(
                 span,
                 format!(
-                    "cannot {what}: the script already has {} live processes",
-                    self.max_procs
+                    "cannot {what}: the script already has {} live {}",
+                    self.max_procs,
+                    if self.max_procs == 1 {
+                        "process"
+                    } else {
+                        "processes"
+                    }
                 ),
                 "over the process limit",
             )

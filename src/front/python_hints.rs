@@ -1,0 +1,81 @@
+//! Hints for people who write Python: what procscript writes instead of a Python spelling.
+
+use crate::front::parser::KEYWORDS;
+
+/// Python's constants spelled as procscript writes them.
+pub fn constant(name: &str) -> Option<&'static str> {
+    match name {
+        "True" => Some("true"),
+        "False" => Some("false"),
+        "None" => Some("nil"),
+        _ => None,
+    }
+}
+
+/// A hint for a parse error at byte `pos` of `text` when what stands there
+/// reads as Python (`3 in xs`, `7 // 2`, `2 ** 3`, `def f():`, `elif`) or as
+/// a misspelt keyword (`spwan work(1)`).
+pub fn after_syntax_error(text: &str, pos: usize) -> Option<String> {
+    let rest = text.get(pos..)?;
+    let before = text.get(..pos)?;
+    let found = leading_word(rest);
+    if found == "in" {
+        return Some(
+            "to test membership, write `contains(list, value)`; `in` only follows `for x`".into(),
+        );
+    }
+    if rest.starts_with('/') && before.ends_with('/') {
+        return Some(
+            "procscript has no `//`: `/` on two ints already truncates (`7 / 2` is `3`); \
+             on floats, `int(a / b)`"
+                .into(),
+        );
+    }
+    if rest.starts_with('*') && before.ends_with('*') {
+        return Some(
+            "procscript has no `**`: multiply (`x * x`), or loop for larger powers".into(),
+        );
+    }
+    let previous = trailing_word(before.trim_end_matches([' ', '\t']));
+    if found.is_empty() || previous.is_empty() {
+        return None;
+    }
+    match previous {
+        "def" => Some(format!(
+            "declare a function with `fn`: `fn {found}(...) {{ ... }}`"
+        )),
+        "elif" => Some("write `else if`".into()),
+        word => misspelt_keyword(word)
+            .map(|k| format!("`{word}` is not a keyword: did you mean `{k}`?")),
+    }
+}
+
+/// The keyword `word` is one or two letters away from, if it is none itself.
+fn misspelt_keyword(word: &str) -> Option<&'static str> {
+    if word.len() < 3 || KEYWORDS.contains(&word) {
+        return None;
+    }
+    KEYWORDS
+        .iter()
+        .filter(|k| k.len() >= 3)
+        .map(|k| (strsim::damerau_levenshtein(word, k), *k))
+        .filter(|(distance, _)| *distance <= 2)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, k)| k)
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+fn leading_word(text: &str) -> &str {
+    let end = text.find(|c| !is_word_char(c)).unwrap_or(text.len());
+    &text[..end]
+}
+
+fn trailing_word(text: &str) -> &str {
+    let start = text.rfind(|c| !is_word_char(c)).map_or(0, |i| {
+        i + text[i..].chars().next().map_or(1, char::len_utf8)
+    });
+    &text[start..]
+}
