@@ -259,6 +259,85 @@ fn the_embed_example_runs() {
     assert!(output.status.success());
 }
 
+fn a_signal_that_ended_a_run_does_not_end_the_next() {
+    // The script has SIGINT sent to this process (as Ctrl-C would).
+    let engine = Engine::new();
+    let outcome = engine.run(&source("run(\"kill\", \"-INT\", str(pid))\nsleep(30)"));
+    assert!(matches!(outcome, Outcome::Signaled(2)), "{outcome:?}");
+    let (outcome, printed) = engine.run_captured(&source(
+        "fn child() { return \"second run\" }\nprint(join spawn child())\nsleep(0.01)",
+    ));
+    assert!(matches!(outcome, Outcome::Exited(0)), "{outcome:?}");
+    assert_eq!(printed, "second run\n");
+}
+
+fn a_host_panic_is_an_error_of_the_script() {
+    let host = std::process::id();
+    let engine = Engine::new().register("boom", 0, |_| -> Result<Value, String> {
+        panic!("host bug")
+    });
+    let (outcome, printed) = engine.run_captured(&source(
+        "fn child() { return boom() }\n\
+         try { join spawn child() } catch err { print(\"joined:\", err) }\n\
+         try { boom() } catch err { print(\"direct:\", err) }",
+    ));
+    // A child that unwound out of `run` would be here, in the host's code.
+    if std::process::id() != host {
+        std::process::exit(99);
+    }
+    assert!(matches!(outcome, Outcome::Exited(0)), "{outcome:?}");
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 2, "{printed}");
+    assert!(
+        lines[0].starts_with("joined: ") && lines[0].contains("`boom` panicked: host bug"),
+        "{printed}"
+    );
+    assert_eq!(lines[1], "direct: `boom` panicked: host bug");
+}
+
+fn a_run_inside_a_host_function_is_refused() {
+    let engine = Engine::new().register("inner", 0, |_| {
+        match Engine::new().run(&Source::new("inner.proc", "print(1)")) {
+            Outcome::Exited(code) => Ok(Value::Int(code as i64)),
+            Outcome::Invalid(diag) | Outcome::Failed(diag) => Err(diag.message.clone()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    let (outcome, printed) = engine.run_captured(&source(
+        "fn child() { sleep(0.2); return \"child result\" }\n\
+         let h = spawn child()\n\
+         try { inner() } catch err { print(err) }\n\
+         print(join h)",
+    ));
+    assert!(matches!(outcome, Outcome::Exited(0)), "{outcome:?}");
+    assert_eq!(
+        printed,
+        "a procscript run is already under way in this process: a host function cannot start another\nchild result\n"
+    );
+}
+
+fn a_threaded_host_cannot_fork() {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let _ = stopped.recv();
+    });
+    let (outcome, printed) = Engine::new().run_captured(&source(
+        "fn child() { return env(\"HOME\") }\n\
+         print(\"before\")\n\
+         let h = spawn child()",
+    ));
+    let _ = stop.send(());
+    thread.join().unwrap();
+    let Outcome::Failed(diag) = outcome else {
+        panic!("a fork with two threads fails: {outcome:?}");
+    };
+    assert_eq!(
+        diag.message,
+        "cannot spawn: this process has 2 threads, and a fork is only safe with one"
+    );
+    assert_eq!(printed, "before\n");
+}
+
 fn main() {
     let cases: &[(&str, fn())] = &[
         (
@@ -295,6 +374,20 @@ fn main() {
             a_session_survives_hostile_entries,
         ),
         ("the_embed_example_runs", the_embed_example_runs),
+        (
+            "a_host_panic_is_an_error_of_the_script",
+            a_host_panic_is_an_error_of_the_script,
+        ),
+        (
+            "a_run_inside_a_host_function_is_refused",
+            a_run_inside_a_host_function_is_refused,
+        ),
+        ("a_threaded_host_cannot_fork", a_threaded_host_cannot_fork),
+        // Last: before its fix, the signal it leaves ended every later case.
+        (
+            "a_signal_that_ended_a_run_does_not_end_the_next",
+            a_signal_that_ended_a_run_does_not_end_the_next,
+        ),
     ];
     // The register cases panic on purpose; keep their messages out of the log.
     std::panic::set_hook(Box::new(|_| {}));

@@ -1,5 +1,6 @@
 //! The embedding API: check or run a script and get its outcome, without the command line.
 
+use crate::api::guard::RunGuard;
 use crate::api::session::Session;
 use crate::error::diagnostic::{Diag, Source};
 use crate::error::{Stop, R};
@@ -456,6 +457,10 @@ impl Engine {
     }
 
     fn run_inner(&self, source: &Source) -> Outcome {
+        let _running = match RunGuard::enter() {
+            Ok(guard) => guard,
+            Err(diag) => return Outcome::Invalid(diag),
+        };
         let compiled = match self.prepare(source) {
             Ok(compiled) => compiled,
             Err(diag) => return Outcome::Invalid(diag),
@@ -472,6 +477,9 @@ impl Engine {
         if self.timeout.is_some() {
             crate::os::cancel_alarm();
         }
+        // The signal that ended this run is told in its outcome; left
+        // pending, it would stop the host's next run at once.
+        crate::os::clear_pending_signal();
         interp.release();
         outcome
     }

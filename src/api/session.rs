@@ -1,6 +1,7 @@
 //! An interactive session: entries run one after another in one process and keep their variables.
 
 use crate::api::engine::{Engine, Outcome};
+use crate::api::guard::RunGuard;
 use crate::error::diagnostic::{Diag, Source};
 use crate::error::{Stop, Unwind, R};
 use crate::eval::Interp;
@@ -149,6 +150,10 @@ impl<'e> Session<'e> {
         if self.ended {
             return Entry::Exit(0);
         }
+        let _running = match RunGuard::enter() {
+            Ok(guard) => guard,
+            Err(diag) => return Entry::Error(diag),
+        };
         let _redirect = self.engine.redirect_print();
         let full = format!("{}{entry}\n", self.text);
         self.last = Source::new(NAME, full.as_str());

@@ -217,6 +217,13 @@ pub fn process_state(pid: i32) -> Option<char> {
     proc_stat(pid).map(|(state, _)| state)
 }
 
+/// The threads of this process, from `/proc/self/status` (`None` if it cannot be read).
+pub fn thread_count() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Threads:"))?;
+    line["Threads:".len()..].trim().parse().ok()
+}
+
 /// Does the process exist and has it not ended (a zombie has ended)?
 pub fn process_alive(pid: i32) -> bool {
     pid > 0 && matches!(process_state(pid), Some(state) if state != 'Z' && state != 'X')

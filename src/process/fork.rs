@@ -87,6 +87,28 @@ pub enum Forked {
     Parent(i32, Option<OwnedFd>),
 }
 
+/// A fork copies only the thread that calls it: a lock another thread held
+/// (the allocator's, stdio's) stays locked in the child for ever. A host
+/// program with threads gets this error instead of a child that hangs.
+fn refuse_if_threaded(span: Span, what: &str) -> R<()> {
+    match os::thread_count() {
+        Some(threads) if threads > 1 => Err(Unwind::error(
+            ErrorKind::Os
+                .at(
+                    span,
+                    format!(
+                        "cannot {what}: this process has {threads} threads, and a fork is only safe with one"
+                    ),
+                    "would fork here",
+                )
+                .with_help(
+                    "run scripts from a single-threaded process: join the host's threads first, or start procscript as a child process",
+                ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl Procs {
     /// Takes a place in the tree's process count, or fails at `span`.
     pub(crate) fn take_place(&mut self, span: Span, what: &str) -> R<()> {
@@ -120,6 +142,9 @@ impl Procs {
     /// back if it fails), the child's new table, the queues it holds, and the
     /// record of its birth (`line` is where in the script it was made).
     pub(crate) fn fork_child(&mut self, new: NewChild, span: Span, line: u32) -> R<Forked> {
+        if !matches!(new, NewChild::Program { .. }) {
+            refuse_if_threaded(span, new.what())?;
+        }
         self.take_place(span, new.what())?;
         // The parent's end and the child's end of the child's channel.
         type Ends = (Option<OwnedFd>, Option<OwnedFd>);

@@ -55,6 +55,9 @@ impl Failure {
     }
 }
 
+/// The exit code recorded for a child that something else reaped.
+const LOST_EXIT_CODE: i32 = 255;
+
 struct Child {
     pid: i32,
     name: Rc<str>,
@@ -65,6 +68,9 @@ struct Child {
     waited: bool,
     /// A `join` has raised this child's failure (its report is told).
     reported: bool,
+    /// Something else in this process reaped it (a nested run of the host):
+    /// how it ended is unknown, and `join` says so instead of guessing.
+    lost: bool,
 }
 
 /// This process's place in the tree and its children.
@@ -191,6 +197,7 @@ impl Procs {
             status: None,
             waited: false,
             reported: false,
+            lost: false,
         });
         slot
     }
@@ -314,8 +321,10 @@ impl Procs {
                 Waited::Ended(pid, status) => self.record_exit(pid, status),
                 Waited::Interrupted => os::pending_stop()?,
                 Waited::NoChildren => {
-                    // Cannot happen for a child we have not reaped; do not wait forever.
-                    self.children[i].status = Some(ExitStatus::Exited(0));
+                    // Only when something else reaped it; never wait forever,
+                    // and never call it a success (`join` reports it lost).
+                    self.children[i].status = Some(ExitStatus::Exited(LOST_EXIT_CODE));
+                    self.children[i].lost = true;
                 }
                 Waited::Running => {
                     // Only with a deadline: wake on SIGCHLD, or at the deadline.
@@ -390,6 +399,20 @@ impl Procs {
         }
         // Ctrl-C reaches the children too: report our own signal, not their deaths.
         os::pending_stop()?;
+        if self.children[i].lost {
+            let child = &self.children[i];
+            let diag = ErrorKind::Os
+                .at(
+                    span,
+                    format!(
+                        "`{}` (pid {}) was reaped by other code in this process: how it ended is lost",
+                        child.name, child.pid
+                    ),
+                    "cannot join it",
+                )
+                .with_help("a host function must not run an Engine or wait for children itself");
+            return Err(Unwind::from(diag));
+        }
         let child = &mut self.children[i];
         child.waited = true;
         let status = child.status.expect("waited for");

@@ -85,8 +85,19 @@ impl HostFunction {
     }
 
     /// Calls it; an error names the function and points at the call.
+    /// A panic in it is caught here and becomes the script's error: in a
+    /// spawned child, unwinding past `run` would go on in the host's own code.
     pub(crate) fn call(&self, args: &[Value], span: Span) -> Result<Value, Diag> {
-        (self.run)(args).map_err(|message| {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.run)(args)));
+        let result = outcome.unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("no message");
+            Err(format!("`{}` panicked: {what}", self.name))
+        });
+        result.map_err(|message| {
             ErrorKind::Host.at(
                 span,
                 message,
