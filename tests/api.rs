@@ -191,6 +191,36 @@ fn a_session_keeps_its_variables() {
     assert_eq!(session.end(), 0);
 }
 
+fn a_session_pool_runs_functions_of_later_entries() {
+    let engine = Engine::new();
+    let mut session = engine.session();
+    let value = |entry: Entry| match entry {
+        Entry::Done(Some(v)) => v.to_repr(),
+        other => panic!("{other:?}"),
+    };
+    assert!(matches!(
+        session.run("fn one(x) { return x + 1 }"),
+        Entry::Done(None)
+    ));
+    assert!(matches!(session.run("let p = pool(2)"), Entry::Done(None)));
+    assert_eq!(value(session.run("p.map(one, [1, 2])")), "[2, 3]");
+    // Defined after the workers were forked: they are forked again.
+    assert!(matches!(
+        session.run("let k = 10\nfn later(x) { return x * k }"),
+        Entry::Done(None)
+    ));
+    assert_eq!(
+        value(session.run("p.map(later, [1, 2, 3])")),
+        "[10, 20, 30]"
+    );
+    assert_eq!(
+        value(session.run("p.apply(fn(a, b) { return a - b }, [5, 2])")),
+        "3"
+    );
+    assert!(matches!(session.run("p.close()"), Entry::Done(None)));
+    assert_eq!(session.end(), 0);
+}
+
 fn a_session_survives_hostile_entries() {
     let engine = Engine::new().max_steps(Some(200_000)).max_procs(8);
     let mut session = engine.session();
@@ -383,6 +413,10 @@ fn main() {
             a_run_inside_a_host_function_is_refused,
         ),
         ("a_threaded_host_cannot_fork", a_threaded_host_cannot_fork),
+        (
+            "a_session_pool_runs_functions_of_later_entries",
+            a_session_pool_runs_functions_of_later_entries,
+        ),
         // Last: before its fix, the signal it leaves ended every later case.
         (
             "a_signal_that_ended_a_run_does_not_end_the_next",

@@ -110,9 +110,15 @@ fn a_function_typed_over_several_lines() {
     // The editor redraws an unfinished entry after each line: wait for it, as
     // a person would (input typed ahead of the editor is not kept).
     p.send_line("fn square(x) {").expect("line 1");
-    p.expect(">>> fn square(x) {\r\n").expect("asks for more");
+    let found = p
+        .expect("... ")
+        .expect("a continuation prompt asks for more");
+    assert!(plain(&String::from_utf8_lossy(found.before())).contains("fn square(x) {\n"));
     p.send_line("    return x * x").expect("line 2");
-    p.expect("    return x * x\r\n").expect("asks for more");
+    let found = p
+        .expect("... ")
+        .expect("a continuation prompt asks for more");
+    assert!(plain(&String::from_utf8_lossy(found.before())).contains("    return x * x\n"));
     assert_eq!(entry(&mut p, "}"), "");
     assert_eq!(entry(&mut p, "square(12)"), "144\n");
     // A later entry replaces a function, and earlier functions see the new one.
@@ -260,5 +266,55 @@ fn explain_and_tree_work_at_the_prompt() {
         "{tree}"
     );
     assert_eq!(finish(p), 0);
+    let _ = std::fs::remove_file(&history);
+}
+
+#[test]
+fn ctrl_c_cancels_the_rest_of_a_pool_map() {
+    let history = history_path("pool-map");
+    let mut p = start(&history);
+    assert_eq!(
+        entry(
+            &mut p,
+            "fn slow(x) { print(\"item\", x); sleep(0.5); return x }"
+        ),
+        ""
+    );
+    assert_eq!(entry(&mut p, "let p = pool(2)"), "");
+    p.send_line("p.map(slow, range(10))").expect("a long map");
+    p.expect("item 1").expect("the map runs");
+    p.send(ControlCode::EndOfText).expect("Ctrl-C");
+    p.expect(Regex("interrupted"))
+        .expect("the map was interrupted");
+    p.expect(">>> ").expect("the prompt comes back");
+    // The next use of the pool runs only what it is given.
+    let shown = entry(&mut p, "p.apply(slow, [42])");
+    assert_eq!(shown, "item 42\n42\n");
+    assert_eq!(entry(&mut p, "p.close()"), "");
+    p.send(ControlCode::EndOfTransmission).expect("Ctrl-D");
+    p.expect(Eof).expect("the prompt ends");
+    assert_eq!(finish(p), 0);
+    let _ = std::fs::remove_file(&history);
+}
+
+#[test]
+fn leaving_with_a_child_running_says_so_and_ctrl_c_gives_130() {
+    let history = history_path("leave-waiting");
+    let mut p = start(&history);
+    assert_eq!(entry(&mut p, "fn nap() { sleep(60) }"), "");
+    assert_eq!(entry(&mut p, "let h = spawn nap()"), "");
+    let child = entry(&mut p, "h.pid");
+    p.send(ControlCode::EndOfTransmission).expect("Ctrl-D");
+    p.expect(
+        format!(
+            "waiting for 1 child (pid {}); Ctrl-C stops it",
+            child.trim()
+        )
+        .as_str(),
+    )
+    .expect("leaving says what it waits for");
+    p.send(ControlCode::EndOfText).expect("Ctrl-C");
+    p.expect(Eof).expect("the prompt ends");
+    assert_eq!(finish(p), 130);
     let _ = std::fs::remove_file(&history);
 }

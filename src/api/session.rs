@@ -206,6 +206,9 @@ impl<'e> Session<'e> {
         match stop {
             Stop::Error(_) | Stop::Signal(_) if interrupted => {
                 interp.procs.stop_children();
+                for pool in interp.procs.live_pools() {
+                    pool.cancel_unfinished();
+                }
                 os::clear_pending_signal();
                 Entry::Interrupted
             }
@@ -231,6 +234,35 @@ impl<'e> Session<'e> {
     /// assert_eq!(session.end(), 0); // after the child has ended
     /// ```
     pub fn end(mut self) -> i32 {
+        let code = self.end_inner();
+        // A Ctrl-C while the session waited for its children ends it with the
+        // signal's code, whichever noticed it first: the wait or the children's end.
+        match os::pending_stop() {
+            Err(sig) => os::exit_code_for(sig),
+            Ok(()) => code,
+        }
+    }
+
+    /// The pids of the session's children still running (pool workers
+    /// included): what [`Session::end`] will wait for.
+    pub fn running_children(&mut self) -> Vec<i32> {
+        let Some(interp) = self.interp.as_mut() else {
+            return Vec::new();
+        };
+        match interp.procs.live_children() {
+            Value::List(pids) => pids
+                .borrow()
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Int(pid) => Some(*pid as i32),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn end_inner(&mut self) -> i32 {
         let Some(interp) = self.interp.as_mut() else {
             return 0;
         };

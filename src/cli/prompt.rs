@@ -2,23 +2,11 @@
 
 use procscript::{Engine, Entry, Session};
 use rustyline::error::ReadlineError;
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
-use rustyline::{Completer, Editor, Helper, Highlighter, Hinter};
+use rustyline::history::DefaultHistory;
+use rustyline::Editor;
 use std::path::PathBuf;
 
-/// Asks for more lines while a block, call or string is left open.
-#[derive(Completer, Helper, Highlighter, Hinter)]
-struct Entries;
-
-impl Validator for Entries {
-    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
-        Ok(if Session::is_incomplete(ctx.input()) {
-            ValidationResult::Incomplete
-        } else {
-            ValidationResult::Valid(None)
-        })
-    }
-}
+type LineEditor = Editor<(), DefaultHistory>;
 
 /// Where history is kept between runs: `$PROCSCRIPT_HISTORY`, else `~/.procscript_history`.
 fn history_file() -> Option<PathBuf> {
@@ -28,16 +16,68 @@ fn history_file() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".procscript_history"))
 }
 
+/// What reading one entry gave.
+enum Read {
+    Entry(String),
+    /// Ctrl-C while typing: the entry is dropped.
+    Dropped,
+    Leave,
+}
+
+/// Reads one entry: a line after `>>> `, and while a block, call, list or
+/// string is left open, more lines after `... ` (as Python's prompt shows).
+fn read_entry(editor: &mut LineEditor, session: &Session) -> Read {
+    let mut entry = String::new();
+    let mut prompt = ">>> ";
+    loop {
+        let line = match session.read_input(|| editor.readline(prompt)) {
+            _ if session.terminated() => return Read::Leave,
+            Ok(line) => line,
+            // Ctrl-C drops the entry being typed, as in Python.
+            Err(ReadlineError::Interrupted) => return Read::Dropped,
+            // Ctrl-D in the middle of an entry runs what was typed (its
+            // error says what is left open); at `>>> ` it leaves.
+            Err(ReadlineError::Eof) if !entry.is_empty() => return Read::Entry(entry),
+            Err(ReadlineError::Eof) => return Read::Leave,
+            Err(e) => {
+                eprintln!("procscript: cannot read the prompt: {e}");
+                return Read::Leave;
+            }
+        };
+        if !entry.is_empty() {
+            entry.push('\n');
+        }
+        entry.push_str(&line);
+        if !Session::is_incomplete(&entry) {
+            return Read::Entry(entry);
+        }
+        prompt = "... ";
+    }
+}
+
+/// Says what leaving waits for, so that a prompt that seems stuck is not.
+fn tell_waiting(session: &mut Session) {
+    let pids = session.running_children();
+    let shown: Vec<String> = pids.iter().map(i32::to_string).collect();
+    match pids.len() {
+        0 => {}
+        1 => eprintln!("waiting for 1 child (pid {}); Ctrl-C stops it", shown[0]),
+        n => eprintln!(
+            "waiting for {n} children (pids {}); Ctrl-C stops them",
+            shown.join(", ")
+        ),
+    }
+}
+
 /// Reads entries and runs them until Ctrl-D or `exit()`; returns the exit code.
 pub fn run(engine: &Engine, color: bool) -> i32 {
-    let mut editor = match Editor::<Entries, _>::new() {
+    let mut editor = match LineEditor::new() {
         Ok(editor) => editor,
         Err(e) => {
             eprintln!("procscript: cannot start the prompt: {e}");
             return 2;
         }
     };
-    editor.set_helper(Some(Entries));
     let history = history_file();
     if let Some(path) = &history {
         let _ = editor.load_history(path);
@@ -47,16 +87,15 @@ pub fn run(engine: &Engine, color: bool) -> i32 {
         env!("CARGO_PKG_VERSION")
     );
     let mut session = engine.session();
-    let code = loop {
-        let line = match session.read_input(|| editor.readline(">>> ")) {
-            _ if session.terminated() => break session.end(),
-            Ok(line) => line,
-            // Ctrl-C at the prompt drops the line being typed, as in Python.
-            Err(ReadlineError::Interrupted) => continue,
-            Err(ReadlineError::Eof) => break session.end(),
-            Err(e) => {
-                eprintln!("procscript: cannot read the prompt: {e}");
-                break session.end();
+    loop {
+        let line = match read_entry(&mut editor, &session) {
+            Read::Entry(line) => line,
+            Read::Dropped => continue,
+            Read::Leave => {
+                if !session.terminated() {
+                    tell_waiting(&mut session);
+                }
+                return session.end();
             }
         };
         if line.trim().is_empty() {
@@ -73,8 +112,7 @@ pub fn run(engine: &Engine, color: bool) -> i32 {
             Entry::Interrupted => {
                 eprintln!("interrupted: the entry and its processes were stopped")
             }
-            Entry::Exit(code) => break code,
+            Entry::Exit(code) => return code,
         }
-    };
-    code
+    }
 }

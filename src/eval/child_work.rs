@@ -39,6 +39,10 @@ impl Runner for Interp {
     fn render(&self, diag: &Diag) -> String {
         diag.render(&self.source, self.color)
     }
+
+    fn functions_known(&self) -> usize {
+        self.protos.len()
+    }
 }
 
 impl Interp {

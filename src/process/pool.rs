@@ -44,6 +44,8 @@ struct Worker {
     socket: Option<OwnedFd>,
     /// Tasks sent to it, oldest (the one running) first, with their sizes.
     sent: VecDeque<(u64, usize)>,
+    /// The compiled functions it knows (those of its parent when forked).
+    functions: usize,
 }
 
 impl Worker {
@@ -94,6 +96,27 @@ impl Pool {
         state.workers.clear();
         state.waiting.clear();
         state.resend.clear();
+    }
+
+    /// Ctrl-C stopped the entry that gave these tasks (and the workers with
+    /// it): the tasks not yet done are dropped, not run by the next use of the
+    /// pool; a `join` of one raises that it was cancelled.
+    pub fn cancel_unfinished(&self) {
+        let mut state = self.state.borrow_mut();
+        let mut cancelled: Vec<u64> = state.waiting.drain(..).map(|task| task.id).collect();
+        for worker in &mut state.workers {
+            cancelled.extend(worker.sent.drain(..).map(|(id, _)| id));
+        }
+        state.resend.clear();
+        for id in cancelled {
+            state.results.insert(
+                id,
+                Err(Failure {
+                    message: "cancelled: Ctrl-C stopped the entry that gave it".to_string(),
+                    cause: None,
+                }),
+            );
+        }
     }
 }
 
@@ -219,7 +242,9 @@ impl Pool {
     /// workers keep going while this process does other things; replaces
     /// workers found dead.
     fn dispatch(self: &Rc<Self>, runner: &mut impl Runner, span: Span) -> R<()> {
+        let known = runner.functions_known();
         loop {
+            self.refresh_stale_workers(runner, known, span)?;
             let (worker_index, pending) = {
                 let mut state = self.state.borrow_mut();
                 let Some(front) = state.waiting.front() else {
@@ -227,6 +252,7 @@ impl Pool {
                 };
                 let bytes = front.bytes.len();
                 let Some(i) = (0..state.workers.len())
+                    .filter(|&i| state.workers[i].functions >= known)
                     .filter(|&i| state.workers[i].has_room(bytes))
                     .min_by_key(|&i| state.workers[i].sent.len())
                 else {
@@ -259,6 +285,34 @@ impl Pool {
                 self.worker_died(runner, worker_index, span)?;
             }
         }
+    }
+
+    /// At the prompt, an entry may define functions after the pool's workers
+    /// were forked: an idle worker that does not know them all is ended and
+    /// forked again (a busy one is, once its tasks are done), so that a pool
+    /// runs any function, as it does in a script.
+    fn refresh_stale_workers(&self, runner: &mut impl Runner, known: usize, span: Span) -> R<()> {
+        if self.state.borrow().waiting.is_empty() {
+            return Ok(());
+        }
+        let stale: Vec<usize> = {
+            let state = self.state.borrow();
+            (0..state.workers.len())
+                .filter(|&i| state.workers[i].functions < known && !state.workers[i].busy())
+                .collect()
+        };
+        for i in stale {
+            let pid = {
+                let mut state = self.state.borrow_mut();
+                // Dropping its socket tells the worker to end.
+                state.workers[i].socket = None;
+                state.workers[i].pid
+            };
+            runner.procs().wait_child_status(pid)?;
+            let replacement = start_worker(runner, span)?;
+            self.state.borrow_mut().workers[i] = replacement;
+        }
+        Ok(())
     }
 
     /// Collects what finished and hands out waiting tasks, without waiting.
@@ -542,6 +596,7 @@ fn start_worker(runner: &mut impl Runner, span: Span) -> R<Worker> {
             pid,
             socket,
             sent: VecDeque::new(),
+            functions: runner.functions_known(),
         }),
     }
 }

@@ -266,6 +266,9 @@ pub trait Runner {
     fn line_of(&self, span: Span) -> u32;
     /// A diagnostic as this process prints it on stderr.
     fn render(&self, diag: &Diag) -> String;
+    /// How many compiled functions this process knows: more once a prompt
+    /// entry defines new ones, which pool workers forked before do not know.
+    fn functions_known(&self) -> usize;
 }
 
 impl Procs {
