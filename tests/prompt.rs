@@ -318,3 +318,22 @@ fn leaving_with_a_child_running_says_so_and_ctrl_c_gives_130() {
     assert_eq!(finish(p), 130);
     let _ = std::fs::remove_file(&history);
 }
+
+#[test]
+fn explain_narration_of_an_entry_comes_before_the_next_prompt() {
+    let history = history_path("explain-births");
+    let mut p = start_with(&history, &["--explain"]);
+    // The workers tell of their own fork; all of it comes before the prompt.
+    let shown = entry(&mut p, "let p = pool(3)");
+    let births = shown
+        .lines()
+        .filter(|l| l.ends_with("(a pool worker, waiting for tasks)"))
+        .count();
+    assert_eq!(births, 3, "{shown}");
+    let shown = entry(&mut p, "p.close()");
+    assert_eq!(shown.matches("] waitpid(").count(), 3, "{shown}");
+    p.send(ControlCode::EndOfTransmission).expect("Ctrl-D");
+    p.expect(Eof).expect("the prompt ends");
+    assert_eq!(finish(p), 0);
+    let _ = std::fs::remove_file(&history);
+}

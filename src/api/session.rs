@@ -192,6 +192,7 @@ impl<'e> Session<'e> {
             interp.end_process(result.map(|_| ()));
             os::exit_now(0);
         }
+        interp.procs.await_birth_lines();
         self.settle(result)
     }
 

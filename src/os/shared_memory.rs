@@ -38,6 +38,8 @@ pub fn read_memory_file(fd: &OwnedFd) -> Result<Vec<u8>, OsError> {
 struct SharedPage {
     live: AtomicUsize,
     limit_reported: AtomicUsize,
+    /// Children forked whose --explain line of their birth is not written yet.
+    births_untold: AtomicUsize,
 }
 
 /// The tree's count of live processes, and whether a child already reported
@@ -75,6 +77,7 @@ impl SharedCounter {
                 page: NonNull::from(Box::leak(Box::new(SharedPage {
                     live: AtomicUsize::new(0),
                     limit_reported: AtomicUsize::new(0),
+                    births_untold: AtomicUsize::new(0),
                 }))),
                 mapped: false,
             },
@@ -106,6 +109,26 @@ impl SharedCounter {
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
                 Some(n.saturating_sub(1))
             });
+    }
+
+    /// A child is about to be forked that will tell of its birth (--explain).
+    pub fn birth_coming(&self) {
+        self.page().births_untold.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A child told of its birth (or its fork failed).
+    pub fn birth_told(&self) {
+        let _ = self
+            .page()
+            .births_untold
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                Some(n.saturating_sub(1))
+            });
+    }
+
+    /// Children forked that have not told of their birth yet.
+    pub fn births_untold(&self) -> usize {
+        self.page().births_untold.load(Ordering::SeqCst)
     }
 
     /// True for the first caller in the whole tree, false for every later one.

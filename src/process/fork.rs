@@ -146,6 +146,11 @@ impl Procs {
             refuse_if_threaded(span, new.what())?;
         }
         self.take_place(span, new.what())?;
+        let tells_birth = self.recorder.as_ref().is_some_and(|r| r.explains())
+            && !matches!(new, NewChild::Program { .. });
+        if tells_birth {
+            self.live.birth_coming();
+        }
         // The parent's end and the child's end of the child's channel.
         type Ends = (Option<OwnedFd>, Option<OwnedFd>);
         let forked: Result<(os::Forked, Ends), os::OsError> = match &new {
@@ -167,6 +172,9 @@ impl Procs {
             Ok(forked) => forked,
             Err(reason) => {
                 self.live.release();
+                if tells_birth {
+                    self.live.birth_told();
+                }
                 return Err(new.failed(&reason, span));
             }
         };
@@ -180,6 +188,9 @@ impl Procs {
                 };
                 self.become_child(name);
                 self.announce_birth(&new);
+                if tells_birth {
+                    self.live.birth_told();
+                }
                 Ok(Forked::Child(child_end))
             }
             os::Forked::Parent(pid) => {
@@ -206,6 +217,16 @@ impl Procs {
                 }
                 Ok(Forked::Parent(pid, parent_end))
             }
+        }
+    }
+
+    /// --explain at the prompt: the children an entry forked tell of their own
+    /// birth; wait (a little at most) until they have, so that their lines
+    /// come before the next `>>>`, not in the middle of the next line typed.
+    pub(crate) fn await_birth_lines(&self) {
+        let give_up = os::monotonic_seconds() + 2.0;
+        while self.live.births_untold() > 0 && os::monotonic_seconds() < give_up {
+            os::sleep(0.002);
         }
     }
 

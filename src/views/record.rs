@@ -237,6 +237,11 @@ impl Recorder {
         }
     }
 
+    /// Whether --explain narrates.
+    pub fn explains(&self) -> bool {
+        self.explain
+    }
+
     /// Narrates a line for --explain only (nothing is recorded).
     pub fn say(&self, pid: i32, text: &str) {
         if self.explain {
