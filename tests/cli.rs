@@ -477,3 +477,18 @@ fn benchmarks_build_their_own_profile_and_release_builds_fast() {
         runner.contains("\"--profile\", \"dist\"") && runner.contains("\"dist\" / \"procscript\"")
     );
 }
+
+#[test]
+fn scripts_find_their_interpreter_in_procscript_variable() {
+    // Not on the PATH (as after `cargo run`): $PROCSCRIPT names the binary.
+    let mut cmd = common::procscript(&[
+        "-e",
+        "print(trim(capture(env(\"PROCSCRIPT\"), \"-e\", \"print(40 + 2)\")))\nprint(run(\"sh\", \"-c\", \"\\\"$PROCSCRIPT\\\" -e 'exit(3)'\"))",
+    ]);
+    cmd.env("PATH", "/usr/bin:/bin").env_remove("PROCSCRIPT");
+    let run = common::run(cmd);
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "42\n3\n", "")
+    );
+}

@@ -118,13 +118,9 @@ fn run_script(block: &Block, output: Option<&Block>, stderr: Option<&Block>) -> 
         args.extend(list.split(','));
     }
     let mut cmd = common::procscript(&args);
-    // Examples may run `procscript` itself, as a user would from the PATH.
-    let bin_dir = Path::new(common::BIN)
-        .parent()
-        .expect("the binary's folder");
-    let path = std::env::var("PATH").unwrap_or_default();
-    cmd.current_dir(&dir)
-        .env("PATH", format!("{}:{path}", bin_dir.display()));
+    // Examples that run `procscript` itself find it as a user's would after
+    // `cargo run`: through $PROCSCRIPT, which the command sets; not on the PATH.
+    cmd.current_dir(&dir).env_remove("PROCSCRIPT");
     let run = common::run(cmd);
     let _ = std::fs::remove_dir_all(&dir);
     let code: i32 = option(&block.info, "exit").map_or(0, |c| c.parse().expect("exit=N"));

@@ -70,6 +70,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    procscript::os::export_interpreter_path();
     let color = stderr_wants_color();
     let wants_prompt = cli.eval.is_none() && cli.rest.is_empty() && !cli.check;
     if wants_prompt && std::io::stdin().is_terminal() {

@@ -60,7 +60,7 @@ pub use processes::{
     fork, getpid, getppid, process_alive, process_state, send_signal, thread_count, wait_child,
     ExitStatus, Forked, Waited,
 };
-pub use programs::{exec_program, start_program};
+pub use programs::{exec_program, export_interpreter_path, start_program, INTERPRETER_VARIABLE};
 pub use shared_memory::{
     futex_wait, futex_wake, memory_file, read_memory_file, SharedCounter, SharedRegion,
 };

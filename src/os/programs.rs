@@ -29,6 +29,21 @@ fn reset_for_exec() {
 }
 
 /// execvp(3): replaces this process; returns only the reason it failed.
+/// The environment variable naming the running `procscript` binary, which
+/// the command sets for every program its scripts run (`run`, `capture`,
+/// `exec`, a shell): a script can run its own interpreter without it being
+/// on the PATH, as `cargo run` leaves it.
+pub const INTERPRETER_VARIABLE: &str = "PROCSCRIPT";
+
+/// Sets [`INTERPRETER_VARIABLE`] to this executable's path. Called by the
+/// command at its start, while it has one thread (the environment is not
+/// safe to change with others running).
+pub fn export_interpreter_path() {
+    if let Ok(path) = std::env::current_exe() {
+        std::env::set_var(INTERPRETER_VARIABLE, path);
+    }
+}
+
 pub fn exec_program(prog: &str, args: &[String]) -> OsError {
     let argv = match c_strings(prog, args) {
         Ok(argv) => argv,
