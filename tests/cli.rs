@@ -492,3 +492,33 @@ fn scripts_find_their_interpreter_in_procscript_variable() {
         (0, "42\n3\n", "")
     );
 }
+
+#[test]
+fn a_progress_bar_fits_the_terminal_and_ends_its_line_before_a_print() {
+    use expectrl::{Eof, Expect};
+    let script = "let label = \"a label much wider than this narrow terminal is, and then some\"\n\
+                  for i in 0..3 { progress(i, 3, label) }\n\
+                  print(\"a line of its own\")\n\
+                  progress(3, 3, label)";
+    // The terminal is 40 columns wide before procscript starts (no race).
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args([
+        "-c",
+        "stty cols 40 rows 10; exec \"$0\" -e \"$1\"",
+        common::BIN,
+        script,
+    ])
+    .env("NO_COLOR", "1");
+    let mut p = expectrl::Session::spawn(cmd).expect("procscript starts on a pty");
+    p.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+    let found = p.expect(Eof).expect("the script ends");
+    let all = String::from_utf8_lossy(&[found.before(), found.get(0).unwrap_or_default()].concat())
+        .replace("\x1b[K", "")
+        .replace("\r\n", "\n");
+    // Every redraw (\r) and line (\n) fits in 39 columns: none wraps.
+    for segment in all.split(['\r', '\n']) {
+        assert!(segment.chars().count() <= 39, "{segment:?} in {all:?}");
+    }
+    assert!(all.contains("\na line of its own\n"), "{all:?}");
+    assert!(all.ends_with("100% …\n"), "{all:?}");
+}

@@ -20,6 +20,7 @@ fn line_of(args: &[Value]) -> String {
 
 /// Writes one whole line with a single write(2), so concurrent lines never mix.
 fn write_line(fd: os::StdFd, args: &[Value], site: &CallSite) -> R<Value> {
+    os::end_progress_line();
     match os::write_all(fd, line_of(args).as_bytes()) {
         Ok(()) => Ok(Value::Nil),
         // The reader went away (`procscript x | head -1`): end quietly, like a shell tool.
@@ -60,6 +61,11 @@ pub(super) fn progress(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Val
     );
     let finished = done >= total;
     let text = if os::stderr_is_terminal() {
+        // A line as wide as the terminal would wrap, and each redraw would
+        // then stack a line: keep it one column short, cutting the label.
+        let width = os::stderr_terminal_width().unwrap_or(80).saturating_sub(1);
+        let bar = fit(&bar, width);
+        os::set_progress_line_open(!finished);
         // \r returns to the line's start; \x1b[K clears what a longer line left.
         format!("\r{bar}\x1b[K{}", if finished { "\n" } else { "" })
     } else if finished {
@@ -69,4 +75,14 @@ pub(super) fn progress(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Val
     };
     let _ = os::write_all(os::StdFd::Err, text.as_bytes());
     Ok(Value::Nil)
+}
+
+/// The text cut to `width` characters, its end marked `…` when cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }

@@ -70,7 +70,9 @@ pub use signals::{
     while_reading_input,
 };
 pub use sockets::{recv_frame, send_frame, socket_pair, Frame, MAX_FRAME_FDS};
-pub use terminal::{stderr_is_terminal, stderr_terminal_width};
+pub use terminal::{
+    end_progress_line, set_progress_line_open, stderr_is_terminal, stderr_terminal_width,
+};
 pub use time::{monotonic_seconds, pause_for_children, sleep, sleep_interruptible, Deadline};
 
 #[cfg(test)]
