@@ -56,9 +56,9 @@ pub use files::{
 };
 pub use nix::sys::signal::Signal;
 pub use processes::{
-    become_subreaper, child_pids_from_proc, current_pid, die_by_signal, die_with_parent, exit_now,
-    fork, getpid, getppid, process_alive, process_state, send_signal, wait_child, ExitStatus,
-    Forked, Waited,
+    become_subreaper, current_pid, descendant_pids, die_by_signal, die_with_parent, exit_now, fork,
+    getpid, getppid, process_alive, process_state, send_signal, wait_child, ExitStatus, Forked,
+    Waited,
 };
 pub use programs::{exec_program, start_program};
 pub use shared_memory::{

@@ -154,6 +154,7 @@ impl Procs {
             }
             os::Forked::Parent(pid) => {
                 drop(child_end);
+                self.live.mark_counted(pid);
                 if !matches!(new, NewChild::Program { .. }) {
                     self.child_holds_queues(pid);
                 }

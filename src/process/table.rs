@@ -240,6 +240,8 @@ impl Procs {
         // This process can use every queue its parent had: count it as a holder.
         let me = self.me;
         self.child_holds_queues(me);
+        // Orphans of the programs it runs come back to it, to be stopped at its end.
+        os::become_subreaper();
         if !os::die_with_parent(parent) {
             os::die_by_signal(os::Signal::SIGTERM);
         }
@@ -273,12 +275,20 @@ impl Procs {
     }
 
     fn record_exit(&mut self, pid: i32, status: ExitStatus) {
-        self.live.release();
+        // A child of this table holds a place; so does an adopted orphan that
+        // was a process of the script (marked when it was made). An adopted
+        // child of a program was never counted and gives back nothing.
+        let mine = self
+            .find(pid)
+            .filter(|&i| self.children[i].status.is_none());
+        if self.live.take_counted(pid) || mine.is_some() {
+            self.live.release();
+        }
         self.note(|| Note::Reaped {
             child: pid,
             status: status.into(),
         });
-        if let Some(i) = self.find(pid) {
+        if let Some(i) = mine {
             self.children[i].status = Some(status);
             // The child is gone, so its pipe holds all it will ever send.
             let _ = self.drain_pipe(i, Deadline::NEVER);
@@ -575,9 +585,26 @@ impl Procs {
         self.stop_all(Self::live_pids);
     }
 
-    /// The root adopts orphaned descendants (subreaper): stop and reap them too.
-    pub(crate) fn stop_adopted(&mut self) {
-        self.stop_all(|this| os::child_pids_from_proc(this.me));
+    /// Ends every descendant still there as this process ends: orphans it
+    /// adopted (every process of the tree is a subreaper), and processes a
+    /// dying child forked at the last moment. SIGTERM and SIGCONT, the grace
+    /// period, then SIGKILL sweeps until one finds nothing (a fork bomb may
+    /// still be forking while it is killed), reaping all. So no process of
+    /// the tree outlives the process that ends it.
+    pub(crate) fn end_tree(&mut self) {
+        self.stop_all(|this| os::descendant_pids(this.me));
+        for _ in 0..MAX_KILL_SWEEPS {
+            self.collect_ended();
+            let left = os::descendant_pids(self.me);
+            if left.is_empty() {
+                break;
+            }
+            for pid in left {
+                let _ = os::send_signal(pid, os::Signal::SIGKILL);
+            }
+            os::pause_for_children(0.01);
+        }
+        self.collect_ended();
     }
 
     /// Stops the processes `live` lists: SIGTERM and SIGCONT, a grace period,
@@ -629,6 +656,10 @@ impl Procs {
 
 /// How long stopped children get between SIGTERM and SIGKILL.
 const GRACE_SECONDS: f64 = 1.0;
+
+/// SIGKILL sweeps `end_tree` makes at most (10 ms apart): a bound, never
+/// reached in practice, as a killed process forks no more.
+const MAX_KILL_SWEEPS: usize = 500;
 
 impl Child {
     /// A spawned child's result once it has ended (read from its pipe the
