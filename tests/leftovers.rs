@@ -105,3 +105,57 @@ fn sigkill_of_the_root_ends_programs_ignoring_sigterm_and_stopped_children() {
     assert_group_dies(group, Duration::from_secs(5), "after SIGKILL of the root");
     assert_no_leftovers(group);
 }
+
+#[test]
+fn wait_sees_only_the_scripts_children_while_a_pool_is_open() {
+    let code = "let p = pool(2)\n\
+                let child = fork\n\
+                if child == 0 { exit(3) }\n\
+                let got = wait()\n\
+                print(got[0] == child, got[1])\n\
+                print(wait())\n\
+                p.close()";
+    let run = run_and_check_at_exit(code, &["--timeout", "20"]);
+    assert_eq!(run.stdout, "true 3\nnil\n", "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn sigterm_with_an_idle_pool_ends_without_waiting_out_the_grace() {
+    // The workers end by SIGTERM themselves; none is SIGKILLed after the grace.
+    let trace = std::env::temp_dir().join(format!("idle-pool-{}.json", std::process::id()));
+    let trace_option = format!("--trace={}", trace.display());
+    let mut child = procscript(&[
+        &trace_option,
+        "-e",
+        "let p = pool(4)\nprint(\"ready\")\nsleep(100)",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("procscript starts");
+    let group = child.id() as i32;
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut line = String::new();
+    while !line.starts_with("ready") {
+        line.clear();
+        let n = std::io::BufRead::read_line(&mut out, &mut line).expect("read a line");
+        assert!(n > 0, "the script printed no ready line");
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(group),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM to procscript");
+    let status = child.wait().expect("procscript ends");
+    assert_no_leftovers(group);
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), None);
+    assert_eq!(status.code(), Some(143));
+    let recorded = std::fs::read_to_string(&trace).expect("the trace is written");
+    let _ = std::fs::remove_file(&trace);
+    assert!(recorded.contains("SIGTERM"), "{recorded}");
+    assert!(
+        !recorded.contains("SIGKILL"),
+        "a worker was SIGKILLed:\n{recorded}"
+    );
+}

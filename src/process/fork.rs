@@ -173,7 +173,7 @@ impl Procs {
                     line,
                 });
                 if !matches!(new, NewChild::Spawn { .. }) {
-                    self.add_child(pid, name);
+                    self.add_child(pid, name, matches!(new, NewChild::PoolWorker));
                 }
                 Ok(Forked::Parent(pid, parent_end))
             }

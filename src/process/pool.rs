@@ -549,8 +549,20 @@ fn start_worker(runner: &mut impl Runner, span: Span) -> R<Worker> {
 /// A worker's life: run tasks until the pool closes its socket.
 fn worker_main(runner: &mut impl Runner, socket: OwnedFd) -> ! {
     loop {
+        // Idle: wait for a task or a stop request. SIGTERM or Ctrl-C ends an
+        // idle worker by the signal at once (it has no children between
+        // tasks); the wake pipe keeps one that came before the wait.
+        while !matches!(os::wait_event(&[&socket], None), os::Event::Readable(_)) {
+            if let Err(sig) = os::pending_stop() {
+                os::die_by_signal(sig)
+            }
+        }
         let frame = match os::recv_frame(&socket) {
             Ok(Some(frame)) => frame,
+            Err(_) if os::pending_stop().is_err() => {
+                let sig = os::pending_stop().err().unwrap_or(os::Signal::SIGTERM);
+                os::die_by_signal(sig)
+            }
             // The pool closed (or the parent died): end quietly.
             _ => os::exit_now(0),
         };

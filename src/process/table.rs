@@ -27,7 +27,10 @@ pub struct ProcessHandle {
 }
 
 enum Kind {
+    /// A `fork` child or a program.
     Forked,
+    /// A pool's worker: the pool's, not the script's; `wait()` never sees it.
+    PoolWorker,
     Spawned {
         /// Read end of the pipe the child's result comes through; None once at EOF.
         pipe: Option<OwnedFd>,
@@ -136,9 +139,14 @@ impl Procs {
         }
     }
 
-    /// Records a child this process started (a pool worker, a program).
-    pub(crate) fn add_child(&mut self, pid: i32, name: Rc<str>) {
-        self.push_child(pid, name, Kind::Forked);
+    /// Records a child this process started (a fork, a pool worker, a program).
+    pub(crate) fn add_child(&mut self, pid: i32, name: Rc<str>, pool_worker: bool) {
+        let kind = if pool_worker {
+            Kind::PoolWorker
+        } else {
+            Kind::Forked
+        };
+        self.push_child(pid, name, kind);
     }
 
     /// The pools this process made that still exist.
@@ -434,7 +442,7 @@ impl Procs {
             if let Some(child) = self
                 .children
                 .iter_mut()
-                .find(|c| c.status.is_some() && !c.waited)
+                .find(|c| c.status.is_some() && !c.waited && c.is_the_scripts())
             {
                 child.waited = true;
                 let code = child.status.map(ExitStatus::code).unwrap_or(0);
@@ -443,7 +451,11 @@ impl Procs {
                     Value::Int(code as i64),
                 ]));
             }
-            if !self.children.iter().any(|c| !c.waited) {
+            if !self
+                .children
+                .iter()
+                .any(|c| !c.waited && c.is_the_scripts())
+            {
                 return Ok(Value::Nil);
             }
             // Keep reading results so a child writing a large one never blocks forever.
@@ -662,6 +674,11 @@ const GRACE_SECONDS: f64 = 1.0;
 const MAX_KILL_SWEEPS: usize = 500;
 
 impl Child {
+    /// A child the script made itself (not a pool's worker).
+    fn is_the_scripts(&self) -> bool {
+        !matches!(self.kind, Kind::PoolWorker)
+    }
+
     /// A spawned child's result once it has ended (read from its pipe the
     /// first time); None for other children.
     fn outcome(&mut self, status: ExitStatus) -> Option<Result<Value, Failure>> {
