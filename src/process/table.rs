@@ -24,6 +24,9 @@ pub struct ProcessHandle {
     pub owner: i32,
     /// Its record in the owner's table (a pid may be reused; the record is not).
     slot: usize,
+    /// Its result, once joined: kept here, not in the table, so that it lives
+    /// as long as the handle and no longer (a loop of `join spawn` keeps none).
+    result: std::cell::RefCell<Option<Result<Value, Failure>>>,
 }
 
 enum Kind {
@@ -224,6 +227,7 @@ impl Procs {
             name,
             owner: self.me,
             slot,
+            result: std::cell::RefCell::new(None),
         }))
     }
 
@@ -403,26 +407,32 @@ impl Procs {
         span: Span,
     ) -> R<Value> {
         let i = self.child_index(target, span, "join")?;
-        if !self.wait_for(i, deadline)? {
-            return Ok(Value::Nil);
-        }
-        // Ctrl-C reaches the children too: report our own signal, not their deaths.
-        os::pending_stop()?;
-        let child = &mut self.children[i];
-        child.waited = true;
-        let status = child.status.expect("waited for");
-        if let Value::Int(_) = target {
-            return Ok(Value::Int(status.code() as i64));
-        }
-        let Some(outcome) = child.outcome(status) else {
-            return Ok(Value::Int(status.code() as i64));
+        let handle = match target {
+            Value::Process(handle) => Some(handle),
+            _ => None,
+        };
+        let kept = handle.and_then(|h| h.result.borrow().clone());
+        let outcome = match kept {
+            Some(outcome) => outcome,
+            None => {
+                if !self.wait_for(i, deadline)? {
+                    return Ok(Value::Nil);
+                }
+                // Ctrl-C reaches the children too: report our own signal, not their deaths.
+                os::pending_stop()?;
+                let child = &mut self.children[i];
+                child.waited = true;
+                let status = child.status.expect("waited for");
+                let (Some(handle), Some(outcome)) = (handle, child.take_outcome(status)) else {
+                    return Ok(Value::Int(status.code() as i64));
+                };
+                *handle.result.borrow_mut() = Some(outcome.clone());
+                outcome
+            }
         };
         match outcome {
             Ok(v) => Ok(v),
-            Err(failure) => {
-                child.reported = true;
-                Err(failure.raise(failure.message.clone(), span, "joined here"))
-            }
+            Err(failure) => Err(failure.raise(failure.message.clone(), span, "joined here")),
         }
     }
 
@@ -714,7 +724,19 @@ impl Child {
                 }
             }
         });
-        received.clear();
+        // The bytes are decoded: free them (clear would keep the capacity).
+        *received = Vec::new();
         Some(outcome.clone())
+    }
+
+    /// The outcome, moved out of the table to the handle that joined it; the
+    /// child counts as told (a join raised its failure, if any).
+    fn take_outcome(&mut self, status: ExitStatus) -> Option<Result<Value, Failure>> {
+        let outcome = self.outcome(status)?;
+        self.reported = true;
+        if let Kind::Spawned { outcome: kept, .. } = &mut self.kind {
+            *kept = None;
+        }
+        Some(outcome)
     }
 }
