@@ -7,7 +7,7 @@
 //! (exec and starting programs), `files`, `time` and `terminal`. Callers use
 //! the flat `crate::os::name` paths re-exported here.
 
-use nix::errno::Errno;
+pub use nix::errno::Errno;
 
 mod descriptors;
 mod files;
