@@ -69,3 +69,47 @@ fn sigterm_and_timeout_end_a_read_of_a_fifo_nobody_writes() {
     assert_eq!(end_within(child, Duration::from_secs(15), "read_file"), 143);
     let _ = std::fs::remove_file(&fifo);
 }
+
+#[test]
+fn timeout_stops_an_exec_program_even_one_ignoring_sigalrm() {
+    for program in ["sleep 30", "trap '' ALRM; sleep 30"] {
+        let code = format!("exec(\"sh\", \"-c\", \"{program}\")");
+        let child = procscript(&["--timeout", "1", "-e", &code])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("procscript starts");
+        assert_eq!(end_within(child, Duration::from_secs(15), program), 124);
+    }
+}
+
+#[test]
+fn sigterm_ends_a_wait_for_a_queue_lock_held_by_a_stopped_process() {
+    // The child holds the queue's lock most of the time (it copies 4 MB
+    // messages under it); the root stops it again and again and takes from
+    // the queue: soon it waits for a lock whose holder is stopped.
+    let code = "let q = queue()\n\
+                fn churn(q) { while true { q.put(\"x\" * 4000000)\n q.get() } }\n\
+                let h = spawn churn(q)\n\
+                sleep(0.2)\n\
+                print(\"ready\")\n\
+                while true {\n\
+                    kill(h, \"STOP\")\n\
+                    try { q.get(0.01) } catch { }\n\
+                    kill(h, \"CONT\")\n\
+                }";
+    let mut child = procscript(&["-e", code])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("procscript starts");
+    let mut ready = [0u8; 6];
+    let mut out = child.stdout.take().expect("piped stdout");
+    std::io::Read::read_exact(&mut out, &mut ready).expect("the script starts");
+    std::thread::sleep(Duration::from_millis(1500));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
+    assert_eq!(
+        end_within(child, Duration::from_secs(15), "queue lock"),
+        143
+    );
+}

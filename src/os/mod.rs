@@ -65,7 +65,7 @@ pub use shared_memory::{
     futex_wait, futex_wake, memory_file, read_memory_file, SharedCounter, SharedRegion,
 };
 pub use signals::{
-    alarm_after, cancel_alarm, clear_pending_signal, ends_a_process, exit_code_for,
+    alarm_after, alarm_pending, cancel_alarm, clear_pending_signal, ends_a_process, exit_code_for,
     install_signal_handlers, pending_stop, signal_by_name, signal_name, signal_names,
     while_reading_input,
 };
