@@ -113,3 +113,29 @@ fn sigterm_ends_a_wait_for_a_queue_lock_held_by_a_stopped_process() {
         143
     );
 }
+
+#[test]
+fn sigterm_ends_a_large_task_sent_to_a_stopped_pool_worker() {
+    // 20 MB cannot fit in the worker's socket: the send blocks until it reads.
+    let code = "let p = pool(1)\n\
+                let q = queue()\n\
+                fn me(q) { q.put(pid) }\n\
+                join p.submit(me, [q])\n\
+                let worker = q.get()\n\
+                kill(worker, \"STOP\")\n\
+                print(\"ready\")\n\
+                let t = p.submit(fn(s) { return len(s) }, [\"x\" * 20000000])\n\
+                print(\"sent\")\n\
+                sleep(100)";
+    let mut child = procscript(&["-e", code])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("procscript starts");
+    let mut ready = [0u8; 6];
+    let mut out = child.stdout.take().expect("piped stdout");
+    std::io::Read::read_exact(&mut out, &mut ready).expect("the script starts");
+    std::thread::sleep(Duration::from_millis(1000));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
+    assert_eq!(end_within(child, Duration::from_secs(15), "pool send"), 143);
+}

@@ -86,7 +86,14 @@ pub enum WriteError {
 pub fn write_all(fd: StdFd, mut bytes: &[u8]) -> Result<(), WriteError> {
     while !bytes.is_empty() {
         match fd.write(bytes) {
-            Ok(n) => bytes = &bytes[n..],
+            Ok(n) => {
+                bytes = &bytes[n..];
+                // A signal cuts a blocked write short: if it was a stop
+                // request, the next write would block with nothing to end it.
+                if let (false, Err(sig)) = (bytes.is_empty(), pending_stop()) {
+                    return Err(WriteError::Stopped(sig));
+                }
+            }
             Err(Errno::EINTR) | Err(Errno::EAGAIN) => {
                 if let Err(sig) = pending_stop() {
                     return Err(WriteError::Stopped(sig));

@@ -254,6 +254,8 @@ impl Pool {
                     .push_back((pending.id, pending.bytes.len()));
                 state.resend.insert(pending.id, pending);
             } else {
+                // A stop request gave the send up (the worker stopped, its socket full).
+                os::pending_stop()?;
                 // The worker is gone: put the task back and replace the worker.
                 self.state.borrow_mut().waiting.push_front(pending);
                 self.worker_died(runner, worker_index, span)?;
