@@ -31,6 +31,22 @@ fn end_within(mut child: Child, limit: Duration, what: &str) -> i32 {
     }
 }
 
+/// Starts the code, waits for its "ready" line and then `settle_ms` (time to
+/// get blocked), sends SIGTERM, and gives the exit code (see `end_within`).
+fn sigterm_once_blocked(code: &str, settle_ms: u64, what: &str) -> i32 {
+    let mut child = procscript(&["-e", code])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("procscript starts");
+    let mut ready = [0u8; 6];
+    let mut out = child.stdout.take().expect("piped stdout");
+    std::io::Read::read_exact(&mut out, &mut ready).expect("the script starts");
+    std::thread::sleep(Duration::from_millis(settle_ms));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
+    end_within(child, Duration::from_secs(15), what)
+}
+
 /// A unique path in the temporary folder.
 fn temp_path(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("procscript-{}-{name}", std::process::id()))
@@ -98,20 +114,7 @@ fn sigterm_ends_a_wait_for_a_queue_lock_held_by_a_stopped_process() {
                     try { q.get(0.01) } catch { }\n\
                     kill(h, \"CONT\")\n\
                 }";
-    let mut child = procscript(&["-e", code])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("procscript starts");
-    let mut ready = [0u8; 6];
-    let mut out = child.stdout.take().expect("piped stdout");
-    std::io::Read::read_exact(&mut out, &mut ready).expect("the script starts");
-    std::thread::sleep(Duration::from_millis(1500));
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
-    assert_eq!(
-        end_within(child, Duration::from_secs(15), "queue lock"),
-        143
-    );
+    assert_eq!(sigterm_once_blocked(code, 1500, "queue lock"), 143);
 }
 
 #[test]
@@ -127,15 +130,5 @@ fn sigterm_ends_a_large_task_sent_to_a_stopped_pool_worker() {
                 let t = p.submit(fn(s) { return len(s) }, [\"x\" * 20000000])\n\
                 print(\"sent\")\n\
                 sleep(100)";
-    let mut child = procscript(&["-e", code])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("procscript starts");
-    let mut ready = [0u8; 6];
-    let mut out = child.stdout.take().expect("piped stdout");
-    std::io::Read::read_exact(&mut out, &mut ready).expect("the script starts");
-    std::thread::sleep(Duration::from_millis(1000));
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
-    assert_eq!(end_within(child, Duration::from_secs(15), "pool send"), 143);
+    assert_eq!(sigterm_once_blocked(code, 1000, "pool send"), 143);
 }
