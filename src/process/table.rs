@@ -281,8 +281,19 @@ impl Procs {
     /// Reaps every child that has ended, keeping each status for a later join,
     /// so zombies never pile up.
     pub fn collect_ended(&mut self) {
-        while let Waited::Ended(pid, status) = os::wait_child(None, false) {
-            self.record_exit(pid, status);
+        self.reap_ended();
+    }
+
+    /// Reaps every child that has ended; false when no child at all is
+    /// left (so no descendant is either: each would have one of them as
+    /// its ancestor, or have been re-parented to this subreaper).
+    fn reap_ended(&mut self) -> bool {
+        loop {
+            match os::wait_child(None, false) {
+                Waited::Ended(pid, status) => self.record_exit(pid, status),
+                Waited::NoChildren => return false,
+                Waited::Running | Waited::Interrupted => return true,
+            }
         }
     }
 
@@ -614,6 +625,10 @@ impl Procs {
     /// still be forking while it is killed), reaping all. So no process of
     /// the tree outlives the process that ends it.
     pub(crate) fn end_tree(&mut self) {
+        // The common case, and cheap: no child left, so no /proc scan.
+        if !self.reap_ended() {
+            return;
+        }
         self.stop_all(|this| os::descendant_pids(this.me));
         for _ in 0..MAX_KILL_SWEEPS {
             self.collect_ended();
