@@ -7,6 +7,10 @@ use crate::os;
 use crate::values::Value;
 
 fn file_error(name: &str, path: &str, reason: os::OsError, site: &CallSite) -> Unwind {
+    // A call a stop request interrupted (a FIFO nobody writes) ends by the signal.
+    if let (os::OsError::File(os::Errno::EINTR), Err(sig)) = (&reason, os::pending_stop()) {
+        return sig.into();
+    }
     let diag = ErrorKind::Io.at(
         site.span,
         format!("{name}(\"{path}\"): {reason}"),

@@ -25,6 +25,7 @@ fn write_line(fd: os::StdFd, args: &[Value], site: &CallSite) -> R<Value> {
         Ok(()) => Ok(Value::Nil),
         // The reader went away (`procscript x | head -1`): end quietly, like a shell tool.
         Err(os::WriteError::BrokenPipe) => Err(Unwind::exit(141)),
+        Err(os::WriteError::Stopped(sig)) => Err(sig.into()),
         Err(os::WriteError::Other(reason)) => Err(ErrorKind::Io
             .at(
                 site.span,

@@ -44,8 +44,26 @@ pub(super) fn exec(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Va
             .collect::<Vec<_>>()
             .join(" "),
     });
+    if os::alarm_pending() {
+        return exec_under_timeout(interp, &prog, &rest, site);
+    }
     let reason = os::exec_program(&prog, &rest);
     Err(cannot_run(&prog, &reason, site))
+}
+
+/// `exec` while --timeout runs: the program would inherit the timer and die
+/// of SIGALRM (142), or outlive the timeout if it ignores SIGALRM. So it runs
+/// as a child instead, which the timeout stops like any other, and this
+/// process ends as the program ends (its exit code, or 128 + its signal).
+fn exec_under_timeout(
+    interp: &mut Interp,
+    prog: &str,
+    rest: &[String],
+    site: &CallSite,
+) -> R<Value> {
+    let (pid, _) = interp.start_program(prog, rest, false, site)?;
+    let status = interp.procs.wait_child_status(pid)?;
+    Err(Unwind::exit(status.map_or(0, |s| s.code())))
 }
 
 pub(super) fn run(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {

@@ -75,6 +75,9 @@ pub(super) fn program_stdout_follows_print() {
 pub enum WriteError {
     /// The reading end is closed.
     BrokenPipe,
+    /// A stop request (SIGINT, SIGTERM, --timeout) came while the write was
+    /// blocked (a full pipe nobody reads): the write is given up.
+    Stopped(nix::sys::signal::Signal),
     Other(OsError),
 }
 
@@ -83,8 +86,19 @@ pub enum WriteError {
 pub fn write_all(fd: StdFd, mut bytes: &[u8]) -> Result<(), WriteError> {
     while !bytes.is_empty() {
         match fd.write(bytes) {
-            Ok(n) => bytes = &bytes[n..],
-            Err(Errno::EINTR) | Err(Errno::EAGAIN) => continue,
+            Ok(n) => {
+                bytes = &bytes[n..];
+                // A signal cuts a blocked write short: if it was a stop
+                // request, the next write would block with nothing to end it.
+                if let (false, Err(sig)) = (bytes.is_empty(), pending_stop()) {
+                    return Err(WriteError::Stopped(sig));
+                }
+            }
+            Err(Errno::EINTR) | Err(Errno::EAGAIN) => {
+                if let Err(sig) = pending_stop() {
+                    return Err(WriteError::Stopped(sig));
+                }
+            }
             Err(Errno::EPIPE) => return Err(WriteError::BrokenPipe),
             Err(e) => return Err(WriteError::Other(OsError::Call(e))),
         }

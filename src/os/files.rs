@@ -1,5 +1,6 @@
 //! Files and folders for the script's file builtins, with errors worded for people.
 
+use super::signals::pending_stop;
 use super::OsError;
 use nix::errno::Errno;
 
@@ -28,8 +29,34 @@ fn io_error(e: std::io::Error) -> OsError {
     }
 }
 
+/// Reads a whole file. A stop request (SIGINT, SIGTERM, --timeout) ends an
+/// open or a read that blocks (a FIFO with no writer) with EINTR, which
+/// std's own open and read would retry forever.
 pub fn read_file(path: &str) -> Result<Vec<u8>, OsError> {
-    std::fs::read(path).map_err(io_error)
+    use nix::fcntl::{open, OFlag};
+    use nix::sys::stat::Mode;
+    let interrupted = || Err(OsError::File(Errno::EINTR));
+    let file = loop {
+        if pending_stop().is_err() {
+            return interrupted();
+        }
+        match open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()) {
+            Ok(fd) => break fd,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(OsError::File(e)),
+        }
+    };
+    let mut bytes = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match nix::unistd::read(&file, &mut buf) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            Err(Errno::EINTR) if pending_stop().is_err() => return interrupted(),
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(OsError::File(e)),
+        }
+    }
 }
 
 pub fn write_file(path: &str, bytes: &[u8], append: bool) -> Result<(), OsError> {

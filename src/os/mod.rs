@@ -7,7 +7,7 @@
 //! (exec and starting programs), `files`, `time` and `terminal`. Callers use
 //! the flat `crate::os::name` paths re-exported here.
 
-use nix::errno::Errno;
+pub use nix::errno::Errno;
 
 mod descriptors;
 mod files;
@@ -56,8 +56,8 @@ pub use files::{
 };
 pub use nix::sys::signal::Signal;
 pub use processes::{
-    become_subreaper, child_pids_from_proc, current_pid, die_by_signal, die_with_parent, exit_now,
-    fork, getpid, getppid, process_alive, process_state, send_signal, thread_count, wait_child,
+    become_subreaper, current_pid, descendant_pids, die_by_signal, die_with_parent, exit_now, fork,
+    getpid, getppid, process_alive, process_state, send_signal, thread_count, wait_child,
     ExitStatus, Forked, Waited,
 };
 pub use programs::{exec_program, export_interpreter_path, start_program, INTERPRETER_VARIABLE};
@@ -65,7 +65,7 @@ pub use shared_memory::{
     futex_wait, futex_wake, memory_file, read_memory_file, SharedCounter, SharedRegion,
 };
 pub use signals::{
-    alarm_after, cancel_alarm, clear_pending_signal, ends_a_process, exit_code_for,
+    alarm_after, alarm_pending, cancel_alarm, clear_pending_signal, ends_a_process, exit_code_for,
     install_signal_handlers, pending_stop, signal_by_name, signal_name, signal_names,
     while_reading_input,
 };

@@ -166,10 +166,16 @@ pub fn send_signal(pid: i32, sig: Signal) -> Result<bool, OsError> {
     }
 }
 
-/// Makes this process receive SIGTERM when its parent dies. Returns false if
+/// Makes this process receive SIGKILL when its parent dies. Returns false if
 /// the parent is already gone (the race prctl alone cannot close).
+///
+/// KILL, not TERM: a parent of the tree that ends normally or by an error
+/// stops its children itself (TERM, a grace period, KILL), so the signal
+/// only comes when the parent died abruptly (SIGKILL, a crash). Nobody is
+/// then left to escalate, and TERM would leave a stopped child, or a program
+/// that ignores TERM, running forever.
 pub fn die_with_parent(parent: i32) -> bool {
-    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
     nix::unistd::getppid().as_raw() == parent
 }
 
@@ -178,8 +184,37 @@ pub fn become_subreaper() {
     let _ = nix::sys::prctl::set_child_subreaper(true);
 }
 
-/// The pids of this process's children, read from /proc (adopted orphans included).
-pub fn child_pids_from_proc(parent: i32) -> Vec<i32> {
+/// The pids of every live descendant of `ancestor` (children, their
+/// children, ...), from /proc; zombies are left out (they cannot fork and
+/// only need reaping, and a zombie has no children left).
+pub fn descendant_pids(ancestor: i32) -> Vec<i32> {
+    let mut found = Vec::new();
+    let mut parents = vec![ancestor];
+    while let Some(parent) = parents.pop() {
+        for pid in children_of(parent) {
+            if process_alive(pid) {
+                found.push(pid);
+                parents.push(pid);
+            }
+        }
+    }
+    found
+}
+
+/// The children of a process: the kernel's list for its main thread, or a
+/// scan of all of /proc where the kernel has no such list.
+fn children_of(parent: i32) -> Vec<i32> {
+    match std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children")) {
+        Ok(list) => list
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect(),
+        Err(_) => scan_children(parent),
+    }
+}
+
+/// The pids whose parent is `parent`, from a scan of every /proc entry.
+fn scan_children(parent: i32) -> Vec<i32> {
     let mut pids = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return pids;

@@ -4,7 +4,7 @@ use super::OsError;
 use nix::errno::Errno;
 use std::os::fd::OwnedFd;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// An anonymous in-memory file that every process of a run can append to
 /// (they share its offset), read back whole by `read_memory_file`.
@@ -48,7 +48,16 @@ pub struct SharedCounter {
     page: NonNull<SharedPage>,
     /// Whether `page` came from mmap (else from a Box, if mmap failed).
     mapped: bool,
+    /// One bit per pid: set while that process holds a place in the count.
+    /// Lets the root, reaping an orphan it adopted, tell a process of the
+    /// script (counted) from a program's own child (never counted). None if
+    /// it could not be mapped (then orphans give back no place).
+    counted: Option<NonNull<AtomicU8>>,
 }
+
+/// Bytes of the counted-pid bitmap: one bit for every pid Linux can give
+/// (pid_max is at most 2^22). Pages are only touched for pids in use.
+const COUNTED_BYTES: usize = (1 << 22) / 8;
 
 impl SharedCounter {
     /// Maps a fresh shared page; falls back to a private one if mmap fails.
@@ -72,6 +81,7 @@ impl SharedCounter {
             Ok(ptr) => SharedCounter {
                 page: ptr.cast(),
                 mapped: true,
+                counted: map_counted(),
             },
             Err(_) => SharedCounter {
                 page: NonNull::from(Box::leak(Box::new(SharedPage {
@@ -80,6 +90,7 @@ impl SharedCounter {
                     births_untold: AtomicUsize::new(0),
                 }))),
                 mapped: false,
+                counted: None,
             },
         };
         counter.page().live.store(initial, Ordering::SeqCst);
@@ -131,14 +142,62 @@ impl SharedCounter {
         self.page().births_untold.load(Ordering::SeqCst)
     }
 
+    /// Marks `pid` as holding a place (its parent took one for it).
+    pub fn mark_counted(&self, pid: i32) {
+        if let Some((byte, bit)) = self.counted_bit(pid) {
+            byte.fetch_or(bit, Ordering::SeqCst);
+        }
+    }
+
+    /// Whether `pid` held a place; clears the mark (the process is reaped).
+    pub fn take_counted(&self, pid: i32) -> bool {
+        self.counted_bit(pid)
+            .is_some_and(|(byte, bit)| byte.fetch_and(!bit, Ordering::SeqCst) & bit != 0)
+    }
+
+    fn counted_bit(&self, pid: i32) -> Option<(&AtomicU8, u8)> {
+        let base = self.counted?;
+        let pid = usize::try_from(pid).ok()?;
+        if pid / 8 >= COUNTED_BYTES {
+            return None;
+        }
+        // SAFETY: the bitmap is COUNTED_BYTES long (checked above), mapped
+        // from `new` until `drop`, and only used through atomics.
+        let byte = unsafe { base.add(pid / 8).as_ref() };
+        Some((byte, 1u8 << (pid % 8)))
+    }
+
     /// True for the first caller in the whole tree, false for every later one.
     pub fn first_limit_report(&self) -> bool {
         self.page().limit_reported.swap(1, Ordering::SeqCst) == 0
     }
 }
 
+/// Maps the zeroed, shared counted-pid bitmap.
+fn map_counted() -> Option<NonNull<AtomicU8>> {
+    use nix::sys::mman::{MapFlags, ProtFlags};
+    use std::num::NonZeroUsize;
+    let len = NonZeroUsize::new(COUNTED_BYTES)?;
+    // SAFETY: a fresh anonymous shared mapping that nothing else aliases; its
+    // zeroed bytes are valid atomics; unmapped only in `drop`.
+    let mapped = unsafe {
+        nix::sys::mman::mmap_anonymous(
+            None,
+            len,
+            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+            MapFlags::MAP_SHARED | MapFlags::MAP_NORESERVE,
+        )
+    };
+    mapped.ok().map(|ptr| ptr.cast())
+}
+
 impl Drop for SharedCounter {
     fn drop(&mut self) {
+        if let Some(counted) = self.counted {
+            // SAFETY: unmaps the bitmap mapped in `map_counted`; no reference
+            // to it outlives the counter.
+            let _ = unsafe { nix::sys::mman::munmap(counted.cast(), COUNTED_BYTES) };
+        }
         if self.mapped {
             // SAFETY: unmaps the page mapped in `new`; no reference to it
             // outlives the counter (`page()` borrows from it).

@@ -213,6 +213,24 @@ pub fn cancel_alarm() {
     });
 }
 
+/// Is a --timeout timer running in this process? (exec would hand it to
+/// the program, which dies of SIGALRM, or outlives it if it ignores it.)
+pub fn alarm_pending() -> bool {
+    let mut timer = nix::libc::itimerval {
+        it_interval: nix::libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+        it_value: nix::libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+    };
+    // SAFETY: getitimer writes only the itimerval we own, on the stack.
+    let ok = unsafe { nix::libc::getitimer(nix::libc::ITIMER_REAL, &mut timer) } == 0;
+    ok && (timer.it_value.tv_sec > 0 || timer.it_value.tv_usec > 0)
+}
+
 fn set_real_timer(value: nix::libc::timeval) {
     let timer = nix::libc::itimerval {
         it_interval: nix::libc::timeval {

@@ -1,5 +1,6 @@
 //! Unix socket pairs that carry framed messages with descriptors attached (pool workers).
 
+use super::signals::pending_stop;
 use super::OsError;
 use nix::errno::Errno;
 use std::os::fd::OwnedFd;
@@ -38,13 +39,26 @@ pub fn send_frame(sock: &OwnedFd, bytes: &[u8], fds: &[std::os::fd::RawFd]) -> R
             None,
         ) {
             Ok(n) => break n,
+            // A stop request ends a send blocked on a full socket (the
+            // worker is stopped, or busy): the frame is given up.
+            Err(Errno::EINTR) if pending_stop().is_err() => {
+                return Err(OsError::Call(Errno::EINTR))
+            }
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(OsError::Call(e)),
         }
     };
     while sent < frame.len() {
+        // A signal cuts a blocked send short: if it was a stop request, the
+        // next write would block with nothing left to interrupt it.
+        if pending_stop().is_err() {
+            return Err(OsError::Call(Errno::EINTR));
+        }
         match nix::unistd::write(sock, &frame[sent..]) {
             Ok(n) => sent += n,
+            Err(Errno::EINTR) if pending_stop().is_err() => {
+                return Err(OsError::Call(Errno::EINTR))
+            }
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(OsError::Call(e)),
         }

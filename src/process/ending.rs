@@ -130,8 +130,8 @@ pub fn end_process(runner: &mut impl Runner, result: R<()>) -> Stop {
         }
         Stop::Signal(_) => {}
     }
+    procs.end_tree();
     if procs.is_root() {
-        procs.stop_adopted();
         return stop;
     }
     match stop {

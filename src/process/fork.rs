@@ -195,6 +195,7 @@ impl Procs {
             }
             os::Forked::Parent(pid) => {
                 drop(child_end);
+                self.live.mark_counted(pid);
                 if !matches!(new, NewChild::Program { .. }) {
                     self.child_holds_queues(pid);
                 }
@@ -213,7 +214,7 @@ impl Procs {
                     line,
                 });
                 if !matches!(new, NewChild::Spawn { .. }) {
-                    self.add_child(pid, name);
+                    self.add_child(pid, name, matches!(new, NewChild::PoolWorker));
                 }
                 Ok(Forked::Parent(pid, parent_end))
             }

@@ -280,6 +280,8 @@ impl Pool {
                     .push_back((pending.id, pending.bytes.len()));
                 state.resend.insert(pending.id, pending);
             } else {
+                // A stop request gave the send up (the worker stopped, its socket full).
+                os::pending_stop()?;
                 // The worker is gone: put the task back and replace the worker.
                 self.state.borrow_mut().waiting.push_front(pending);
                 self.worker_died(runner, worker_index, span)?;
@@ -604,8 +606,20 @@ fn start_worker(runner: &mut impl Runner, span: Span) -> R<Worker> {
 /// A worker's life: run tasks until the pool closes its socket.
 fn worker_main(runner: &mut impl Runner, socket: OwnedFd) -> ! {
     loop {
+        // Idle: wait for a task or a stop request. SIGTERM or Ctrl-C ends an
+        // idle worker by the signal at once (it has no children between
+        // tasks); the wake pipe keeps one that came before the wait.
+        while !matches!(os::wait_event(&[&socket], None), os::Event::Readable(_)) {
+            if let Err(sig) = os::pending_stop() {
+                os::die_by_signal(sig)
+            }
+        }
         let frame = match os::recv_frame(&socket) {
             Ok(Some(frame)) => frame,
+            Err(_) if os::pending_stop().is_err() => {
+                let sig = os::pending_stop().err().unwrap_or(os::Signal::SIGTERM);
+                os::die_by_signal(sig)
+            }
             // The pool closed (or the parent died): end quietly.
             _ => os::exit_now(0),
         };

@@ -145,14 +145,17 @@ impl Queue {
     /// Takes the lock. A process killed while holding it cannot leave the
     /// queue locked: its waiters find the owner dead and take the lock over.
     /// (Messages only become visible once wholly written, so nothing is half-done.)
-    fn lock(&self) {
+    /// A stop request (SIGINT, SIGTERM, --timeout) ends the wait: a holder
+    /// that is stopped (SIGSTOP) holds the lock until continued.
+    fn lock(&self) -> Result<(), QueueError> {
         let me = os::current_pid() as u32;
         let word = self.region.u32_at(LOCK);
         loop {
             match word.compare_exchange(0, me, Acquire, Relaxed) {
-                Ok(_) => return,
-                Err(owner) if owner == me => return,
+                Ok(_) => return Ok(()),
+                Err(owner) if owner == me => return Ok(()),
                 Err(owner) => {
+                    os::pending_stop().map_err(QueueError::Interrupted)?;
                     let waiters = self.region.u32_at(LOCK_WAITERS);
                     waiters.fetch_add(1, SeqCst);
                     os::futex_wait(word, owner, 50);
@@ -161,7 +164,7 @@ impl Queue {
                         && !os::process_alive(owner as i32)
                         && word.compare_exchange(owner, me, Acquire, Relaxed).is_ok()
                     {
-                        return;
+                        return Ok(());
                     }
                 }
             }
@@ -240,7 +243,7 @@ impl Queue {
             return Err(QueueError::TooLarge(message.len()));
         }
         loop {
-            self.lock();
+            self.lock()?;
             let count = self.region.u64_at(COUNT).load(Relaxed);
             let max = self.max_items();
             let free = QUEUE_BYTES as u64 - self.used_bytes();
@@ -267,7 +270,7 @@ impl Queue {
     /// Takes the oldest message; Ok(None) when `Wait::No` and there is none.
     pub fn get(&self, wait: Wait, idle: Idle) -> Result<Option<Vec<u8>>, QueueError> {
         loop {
-            self.lock();
+            self.lock()?;
             let count = self.region.u64_at(COUNT).load(Relaxed);
             if count > 0 {
                 let head = self.region.u64_at(HEAD).load(Relaxed);

@@ -24,10 +24,16 @@ pub struct ProcessHandle {
     pub owner: i32,
     /// Its record in the owner's table (a pid may be reused; the record is not).
     slot: usize,
+    /// Its result, once joined: kept here, not in the table, so that it lives
+    /// as long as the handle and no longer (a loop of `join spawn` keeps none).
+    result: std::cell::RefCell<Option<Result<Value, Failure>>>,
 }
 
 enum Kind {
+    /// A `fork` child or a program.
     Forked,
+    /// A pool's worker: the pool's, not the script's; `wait()` never sees it.
+    PoolWorker,
     Spawned {
         /// Read end of the pipe the child's result comes through; None once at EOF.
         pipe: Option<OwnedFd>,
@@ -142,9 +148,14 @@ impl Procs {
         }
     }
 
-    /// Records a child this process started (a pool worker, a program).
-    pub(crate) fn add_child(&mut self, pid: i32, name: Rc<str>) {
-        self.push_child(pid, name, Kind::Forked);
+    /// Records a child this process started (a fork, a pool worker, a program).
+    pub(crate) fn add_child(&mut self, pid: i32, name: Rc<str>, pool_worker: bool) {
+        let kind = if pool_worker {
+            Kind::PoolWorker
+        } else {
+            Kind::Forked
+        };
+        self.push_child(pid, name, kind);
     }
 
     /// The pools this process made that still exist.
@@ -223,6 +234,7 @@ impl Procs {
             name,
             owner: self.me,
             slot,
+            result: std::cell::RefCell::new(None),
         }))
     }
 
@@ -247,6 +259,8 @@ impl Procs {
         // This process can use every queue its parent had: count it as a holder.
         let me = self.me;
         self.child_holds_queues(me);
+        // Orphans of the programs it runs come back to it, to be stopped at its end.
+        os::become_subreaper();
         if !os::die_with_parent(parent) {
             os::die_by_signal(os::Signal::SIGTERM);
         }
@@ -277,18 +291,37 @@ impl Procs {
     /// Reaps every child that has ended, keeping each status for a later join,
     /// so zombies never pile up.
     pub fn collect_ended(&mut self) {
-        while let Waited::Ended(pid, status) = os::wait_child(None, false) {
-            self.record_exit(pid, status);
+        self.reap_ended();
+    }
+
+    /// Reaps every child that has ended; false when no child at all is
+    /// left (so no descendant is either: each would have one of them as
+    /// its ancestor, or have been re-parented to this subreaper).
+    fn reap_ended(&mut self) -> bool {
+        loop {
+            match os::wait_child(None, false) {
+                Waited::Ended(pid, status) => self.record_exit(pid, status),
+                Waited::NoChildren => return false,
+                Waited::Running | Waited::Interrupted => return true,
+            }
         }
     }
 
     fn record_exit(&mut self, pid: i32, status: ExitStatus) {
-        self.live.release();
+        // A child of this table holds a place; so does an adopted orphan that
+        // was a process of the script (marked when it was made). An adopted
+        // child of a program was never counted and gives back nothing.
+        let mine = self
+            .find(pid)
+            .filter(|&i| self.children[i].status.is_none());
+        if self.live.take_counted(pid) || mine.is_some() {
+            self.live.release();
+        }
         self.note(|| Note::Reaped {
             child: pid,
             status: status.into(),
         });
-        if let Some(i) = self.find(pid) {
+        if let Some(i) = mine {
             self.children[i].status = Some(status);
             // The child is gone, so its pipe holds all it will ever send.
             let _ = self.drain_pipe(i, Deadline::NEVER);
@@ -397,40 +430,46 @@ impl Procs {
         span: Span,
     ) -> R<Value> {
         let i = self.child_index(target, span, "join")?;
-        if !self.wait_for(i, deadline)? {
-            return Ok(Value::Nil);
-        }
-        // Ctrl-C reaches the children too: report our own signal, not their deaths.
-        os::pending_stop()?;
-        if self.children[i].lost {
-            let child = &self.children[i];
-            let diag = ErrorKind::Os
-                .at(
-                    span,
-                    format!(
-                        "`{}` (pid {}) was reaped by other code in this process: how it ended is lost",
-                        child.name, child.pid
-                    ),
-                    "cannot join it",
-                )
-                .with_help("a host function must not run an Engine or wait for children itself");
-            return Err(Unwind::from(diag));
-        }
-        let child = &mut self.children[i];
-        child.waited = true;
-        let status = child.status.expect("waited for");
-        if let Value::Int(_) = target {
-            return Ok(Value::Int(status.code() as i64));
-        }
-        let Some(outcome) = child.outcome(status) else {
-            return Ok(Value::Int(status.code() as i64));
+        let handle = match target {
+            Value::Process(handle) => Some(handle),
+            _ => None,
+        };
+        let kept = handle.and_then(|h| h.result.borrow().clone());
+        let outcome = match kept {
+            Some(outcome) => outcome,
+            None => {
+                if !self.wait_for(i, deadline)? {
+                    return Ok(Value::Nil);
+                }
+                // Ctrl-C reaches the children too: report our own signal, not their deaths.
+                os::pending_stop()?;
+                if self.children[i].lost {
+                    let child = &self.children[i];
+                    let diag = ErrorKind::Os
+                        .at(
+                            span,
+                            format!(
+                                "`{}` (pid {}) was reaped by other code in this process: how it ended is lost",
+                                child.name, child.pid
+                            ),
+                            "cannot join it",
+                        )
+                        .with_help("a host function must not run an Engine or wait for children itself");
+                    return Err(Unwind::from(diag));
+                }
+                let child = &mut self.children[i];
+                child.waited = true;
+                let status = child.status.expect("waited for");
+                let (Some(handle), Some(outcome)) = (handle, child.take_outcome(status)) else {
+                    return Ok(Value::Int(status.code() as i64));
+                };
+                *handle.result.borrow_mut() = Some(outcome.clone());
+                outcome
+            }
         };
         match outcome {
             Ok(v) => Ok(v),
-            Err(failure) => {
-                child.reported = true;
-                Err(failure.raise(failure.message.clone(), span, "joined here"))
-            }
+            Err(failure) => Err(failure.raise(failure.message.clone(), span, "joined here")),
         }
     }
 
@@ -450,7 +489,7 @@ impl Procs {
             if let Some(child) = self
                 .children
                 .iter_mut()
-                .find(|c| c.status.is_some() && !c.waited)
+                .find(|c| c.status.is_some() && !c.waited && c.is_the_scripts())
             {
                 child.waited = true;
                 let code = child.status.map(ExitStatus::code).unwrap_or(0);
@@ -459,7 +498,11 @@ impl Procs {
                     Value::Int(code as i64),
                 ]));
             }
-            if !self.children.iter().any(|c| !c.waited) {
+            if !self
+                .children
+                .iter()
+                .any(|c| !c.waited && c.is_the_scripts())
+            {
                 return Ok(Value::Nil);
             }
             // Keep reading results so a child writing a large one never blocks forever.
@@ -601,9 +644,30 @@ impl Procs {
         self.stop_all(Self::live_pids);
     }
 
-    /// The root adopts orphaned descendants (subreaper): stop and reap them too.
-    pub(crate) fn stop_adopted(&mut self) {
-        self.stop_all(|this| os::child_pids_from_proc(this.me));
+    /// Ends every descendant still there as this process ends: orphans it
+    /// adopted (every process of the tree is a subreaper), and processes a
+    /// dying child forked at the last moment. SIGTERM and SIGCONT, the grace
+    /// period, then SIGKILL sweeps until one finds nothing (a fork bomb may
+    /// still be forking while it is killed), reaping all. So no process of
+    /// the tree outlives the process that ends it.
+    pub(crate) fn end_tree(&mut self) {
+        // The common case, and cheap: no child left, so no /proc scan.
+        if !self.reap_ended() {
+            return;
+        }
+        self.stop_all(|this| os::descendant_pids(this.me));
+        for _ in 0..MAX_KILL_SWEEPS {
+            self.collect_ended();
+            let left = os::descendant_pids(self.me);
+            if left.is_empty() {
+                break;
+            }
+            for pid in left {
+                let _ = os::send_signal(pid, os::Signal::SIGKILL);
+            }
+            os::pause_for_children(0.01);
+        }
+        self.collect_ended();
     }
 
     /// Stops the processes `live` lists: SIGTERM and SIGCONT, a grace period,
@@ -656,7 +720,16 @@ impl Procs {
 /// How long stopped children get between SIGTERM and SIGKILL.
 const GRACE_SECONDS: f64 = 1.0;
 
+/// SIGKILL sweeps `end_tree` makes at most (10 ms apart): a bound, never
+/// reached in practice, as a killed process forks no more.
+const MAX_KILL_SWEEPS: usize = 500;
+
 impl Child {
+    /// A child the script made itself (not a pool's worker).
+    fn is_the_scripts(&self) -> bool {
+        !matches!(self.kind, Kind::PoolWorker)
+    }
+
     /// A spawned child's result once it has ended (read from its pipe the
     /// first time); None for other children.
     fn outcome(&mut self, status: ExitStatus) -> Option<Result<Value, Failure>> {
@@ -692,7 +765,19 @@ impl Child {
                 }
             }
         });
-        received.clear();
+        // The bytes are decoded: free them (clear would keep the capacity).
+        *received = Vec::new();
         Some(outcome.clone())
+    }
+
+    /// The outcome, moved out of the table to the handle that joined it; the
+    /// child counts as told (a join raised its failure, if any).
+    fn take_outcome(&mut self, status: ExitStatus) -> Option<Result<Value, Failure>> {
+        let outcome = self.outcome(status)?;
+        self.reported = true;
+        if let Kind::Spawned { outcome: kept, .. } = &mut self.kind {
+            *kept = None;
+        }
+        Some(outcome)
     }
 }

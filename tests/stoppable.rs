@@ -1,0 +1,134 @@
+//! Always stoppable: SIGTERM, Ctrl-C and --timeout end a run that is blocked in any
+//! call (a full pipe, a FIFO, a stopped lock holder, exec), and leave nothing behind.
+
+mod common;
+
+use common::{assert_no_leftovers, procscript};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// Waits for the run to end, at most `limit`; a run still there is killed
+/// (its whole group) and the test fails. Returns the exit code (or 128+signal).
+fn end_within(mut child: Child, limit: Duration, what: &str) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    let group = child.id() as i32;
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            assert_no_leftovers(group);
+            return status
+                .code()
+                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        }
+        if started.elapsed() > limit {
+            let _ = nix::sys::signal::killpg(Pid::from_raw(group), Signal::SIGKILL);
+            let _ = child.wait();
+            panic!("{what}: still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts the code, waits for its "ready" line and then `settle_ms` (time to
+/// get blocked), sends SIGTERM, and gives the exit code (see `end_within`).
+fn sigterm_once_blocked(code: &str, settle_ms: u64, what: &str) -> i32 {
+    let mut child = procscript(&["-e", code])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("procscript starts");
+    let mut ready = [0u8; 6];
+    let mut out = child.stdout.take().expect("piped stdout");
+    std::io::Read::read_exact(&mut out, &mut ready).expect("the script starts");
+    std::thread::sleep(Duration::from_millis(settle_ms));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
+    end_within(child, Duration::from_secs(15), what)
+}
+
+/// A unique path in the temporary folder.
+fn temp_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("procscript-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn timeout_ends_a_print_blocked_on_a_full_pipe() {
+    // stdout is a pipe this test never reads: print blocks once it is full.
+    let child = procscript(&["--timeout", "1", "-e", "while true { print(\"x\" * 1000) }"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("procscript starts");
+    assert_eq!(end_within(child, Duration::from_secs(15), "print"), 124);
+}
+
+#[test]
+fn sigterm_and_timeout_end_a_read_of_a_fifo_nobody_writes() {
+    let fifo = temp_path("fifo");
+    let _ = std::fs::remove_file(&fifo);
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
+    let code = format!("print(read_file(\"{}\"))", fifo.display());
+    let child = procscript(&["--timeout", "1", "-e", &code])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("procscript starts");
+    assert_eq!(end_within(child, Duration::from_secs(15), "read_file"), 124);
+    let child = procscript(&["-e", &code])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("procscript starts");
+    std::thread::sleep(Duration::from_millis(300));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
+    assert_eq!(end_within(child, Duration::from_secs(15), "read_file"), 143);
+    let _ = std::fs::remove_file(&fifo);
+}
+
+#[test]
+fn timeout_stops_an_exec_program_even_one_ignoring_sigalrm() {
+    for program in ["sleep 30", "trap '' ALRM; sleep 30"] {
+        let code = format!("exec(\"sh\", \"-c\", \"{program}\")");
+        let child = procscript(&["--timeout", "1", "-e", &code])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("procscript starts");
+        assert_eq!(end_within(child, Duration::from_secs(15), program), 124);
+    }
+}
+
+#[test]
+fn sigterm_ends_a_wait_for_a_queue_lock_held_by_a_stopped_process() {
+    // The child holds the queue's lock most of the time (it copies 4 MB
+    // messages under it); the root stops it again and again and takes from
+    // the queue: soon it waits for a lock whose holder is stopped.
+    let code = "let q = queue()\n\
+                fn churn(q) { while true { q.put(\"x\" * 4000000)\n q.get() } }\n\
+                let h = spawn churn(q)\n\
+                sleep(0.2)\n\
+                print(\"ready\")\n\
+                while true {\n\
+                    kill(h, \"STOP\")\n\
+                    try { q.get(0.01) } catch { }\n\
+                    kill(h, \"CONT\")\n\
+                }";
+    assert_eq!(sigterm_once_blocked(code, 1500, "queue lock"), 143);
+}
+
+#[test]
+fn sigterm_ends_a_large_task_sent_to_a_stopped_pool_worker() {
+    // 20 MB cannot fit in the worker's socket: the send blocks until it reads.
+    let code = "let p = pool(1)\n\
+                let q = queue()\n\
+                fn me(q) { q.put(pid) }\n\
+                join p.submit(me, [q])\n\
+                let worker = q.get()\n\
+                kill(worker, \"STOP\")\n\
+                print(\"ready\")\n\
+                let t = p.submit(fn(s) { return len(s) }, [\"x\" * 20000000])\n\
+                print(\"sent\")\n\
+                sleep(100)";
+    assert_eq!(sigterm_once_blocked(code, 1000, "pool send"), 143);
+}
