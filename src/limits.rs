@@ -15,11 +15,18 @@ pub const MAX_NESTING: usize = 200;
 /// deepest expression within `STACK_RED_ZONE` in debug builds too).
 pub const MAX_OPERATORS: usize = 1_000;
 
+/// Deepest expression tree, in levels: every operator, call, index, field
+/// and method adds one, through brackets too (a 1,000-operator chain fits).
+pub const MAX_EXPR_DEPTH: usize = 1_100;
+
 /// Deepest chain of nested function calls at run time.
 pub const MAX_CALL_DEPTH: usize = 10_000;
 
-/// Stack given to the parser, so that the nesting limit is reached long before the stack's end.
-pub const PARSE_STACK_BYTES: usize = 256 * 1024 * 1024;
+/// Stack given to the parser, so that the nesting limit is reached long
+/// before the stack's end: the deepest sources the limits allow need under
+/// 8 MiB in a debug build. Kept small, since it is reserved (mapped) whole:
+/// a process limited to 250 MB of address space must still run a script.
+pub const PARSE_STACK_BYTES: usize = 32 * 1024 * 1024;
 
 /// When less than this much native stack is left, a call moves to a fresh
 /// segment: enough for the deepest expression the limits allow (1,000

@@ -360,3 +360,73 @@ fn the_deepest_code_the_limits_allow_runs_in_a_debug_build_too() {
         Expect::Error,
     );
 }
+
+#[test]
+fn long_call_and_index_chains_are_errors_not_crashes() {
+    // The bracket limit does not see a chain of calls or indexes; each link
+    // still nests the tree one level deeper.
+    let calls = format!("fn f() {{ return f }}\nprint(f{})\n", "()".repeat(15_000));
+    check("call_chain", calls.as_bytes(), Expect::Error);
+    let indexes = format!("let xs = [1]\nprint(xs{})\n", "[0]".repeat(20_000));
+    check("index_chain", indexes.as_bytes(), Expect::Error);
+    let out = run(procscript(&["--check", "-e", &calls]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("nested more than"), "{}", out.stderr);
+    // A chain as deep as the limit allows runs, in a debug build too.
+    let depth = procscript::limits::MAX_EXPR_DEPTH - 10;
+    let calls = format!("fn f() {{ return f }}\nprint(f{})\n", "()".repeat(depth));
+    let out = run(procscript(&["-e", &calls]));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "<fn f>\n"),
+        "{}",
+        out.stderr
+    );
+    let nested = format!(
+        "let xs = 7\nfor i in 0..{depth} {{ xs = [xs] }}\nprint(xs{})\n",
+        "[0]".repeat(depth)
+    );
+    let out = run(procscript(&["-e", &nested]));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "7\n"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_long_else_if_chain_compiles_and_runs() {
+    let mut text = String::from("let x = 7999\nif x == 0 { print(0) }\n");
+    for i in 1..8_000 {
+        text.push_str(&format!("else if x == {i} {{ print({i}) }}\n"));
+    }
+    text.push_str("else { print(\"none\") }\n");
+    let path = dir().join("else_if_chain.proc");
+    std::fs::write(&path, &text).unwrap();
+    let out = run(procscript(&["--check", path.to_str().unwrap()]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = run(procscript(&[path.to_str().unwrap()]));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "7999\n"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_small_address_space_is_enough_to_run_a_script() {
+    // The parser's stack is reserved whole: it must fit well inside 250 MB.
+    let mut cmd = std::process::Command::new("prlimit");
+    cmd.arg("--as=250000000")
+        .arg(env!("CARGO_BIN_EXE_procscript"))
+        .args(["-e", "print(1)"]);
+    let out = run(cmd);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "1\n"),
+        "{}",
+        out.stderr
+    );
+}

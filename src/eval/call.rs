@@ -16,6 +16,15 @@ use std::rc::Rc;
 const SHALLOW_CALLS: usize = 16;
 
 impl Interp {
+    /// Evaluates the inner link of a chain (`f()()()…`, `xs[0][0]…`), which
+    /// can be as deep as `limits::MAX_EXPR_DEPTH`: moves to a fresh stack
+    /// segment when the native stack runs short.
+    pub(super) fn eval_deep(&mut self, expr: &Expr, env: Env) -> R<Value> {
+        stacker::maybe_grow(limits::STACK_RED_ZONE, limits::STACK_SEGMENT, || {
+            self.eval(expr, env)
+        })
+    }
+
     #[inline(never)]
     pub(super) fn eval_call(&mut self, call: &ir::Call, env: Env) -> R<Value> {
         // Calls of a captured named function (recursion, helpers) skip a generic eval.
@@ -24,6 +33,7 @@ impl Interp {
                 Value::Func(closure) => Value::Func(closure.clone()),
                 _ => self.eval(&call.callee, env)?,
             },
+            chained @ Expr::Call(_) => self.eval_deep(chained, env)?,
             other => self.eval(other, env)?,
         };
         match callee {

@@ -156,7 +156,10 @@ impl Interp {
             }
             Expr::Map(entries) => self.map_literal(entries, env),
             Expr::Index(operands, span) => {
-                let target = self.eval(&operands.0, env)?;
+                let target = match &operands.0 {
+                    chained @ Expr::Index(..) => self.eval_deep(chained, env)?,
+                    other => self.eval(other, env)?,
+                };
                 let index = self.eval(&operands.1, env)?;
                 index_value(&target, &index, *span)
             }

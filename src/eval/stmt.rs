@@ -96,13 +96,15 @@ impl Interp {
             }
             Stmt::AssignIndex { .. } => self.assign_index(stmt, env)?,
             Stmt::If {
-                cond,
-                then,
+                branches,
                 otherwise,
             } => {
-                if self.eval_condition(cond, env)? {
-                    return self.exec_block(then, env);
-                } else if let Some(otherwise) = otherwise {
+                for (cond, then) in branches {
+                    if self.eval_condition(cond, env)? {
+                        return self.exec_block(then, env);
+                    }
+                }
+                if let Some(otherwise) = otherwise {
                     return self.exec_block(otherwise, env);
                 }
             }

@@ -67,9 +67,10 @@ pub enum StmtKind {
     },
     FnDecl(Rc<FnDef>),
     Return(Option<Expr>),
+    /// `if c { } else if d { } ... else { }`: each condition with its block,
+    /// in order (a flat list, so a long `else if` chain nests nothing).
     If {
-        cond: Expr,
-        then: Block,
+        branches: Vec<(Expr, Block)>,
         otherwise: Option<Block>,
     },
     While {
@@ -116,6 +117,70 @@ pub struct FnDef {
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
+    /// Levels of the tree from here down (1 for a leaf): the parser refuses
+    /// trees deeper than `limits::MAX_EXPR_DEPTH`, whatever built the depth
+    /// (operators, brackets, call and index chains).
+    pub depth: u32,
+}
+
+impl Expr {
+    /// A node over already-built children, knowing its own depth.
+    pub fn new(kind: ExprKind, span: Span) -> Expr {
+        let depth = kind.deepest_child() + 1;
+        Expr { kind, span, depth }
+    }
+}
+
+impl ExprKind {
+    /// The depth of the deepest direct child (0 for a leaf). A function
+    /// literal's body runs in a call of its own, so it does not count here.
+    fn deepest_child(&self) -> u32 {
+        let of = |es: &[Expr]| es.iter().map(|e| e.depth).max().unwrap_or(0);
+        let opt = |e: &Option<Box<Expr>>| e.as_ref().map_or(0, |e| e.depth);
+        match self {
+            ExprKind::Interp(parts) => parts
+                .iter()
+                .map(|p| match p {
+                    InterpPart::Expr(e) | InterpPart::Formatted(e, _, _) => e.depth,
+                    InterpPart::Text(_) => 0,
+                })
+                .max()
+                .unwrap_or(0),
+            ExprKind::List(items) => of(items),
+            ExprKind::Map(pairs) => pairs
+                .iter()
+                .map(|(k, v)| k.depth.max(v.depth))
+                .max()
+                .unwrap_or(0),
+            ExprKind::Unary(_, e) | ExprKind::Field { target: e, .. } => e.depth,
+            ExprKind::Binary(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Index {
+                target: a,
+                index: b,
+            } => a.depth.max(b.depth),
+            ExprKind::Call { callee: e, args }
+            | ExprKind::Method {
+                target: e, args, ..
+            } => e.depth.max(of(args)),
+            ExprKind::Spawn { call: e, name: o }
+            | ExprKind::Join {
+                target: e,
+                timeout: o,
+            } => e.depth.max(opt(o)),
+            ExprKind::Nil
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Var(_)
+            | ExprKind::Fn(_)
+            | ExprKind::Fork
+            | ExprKind::Pid
+            | ExprKind::Ppid => 0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

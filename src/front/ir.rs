@@ -47,9 +47,10 @@ impl Returns {
         let fits = simple(&body)
             && body.stmts.iter().enumerate().all(|(i, stmt)| match stmt {
                 Stmt::If {
-                    then, otherwise, ..
+                    branches,
+                    otherwise,
                 } => {
-                    returns_only(then)
+                    branches.iter().all(|(_, then)| returns_only(then))
                         && otherwise
                             .as_ref()
                             .is_none_or(|o| returns_only(o) && i + 1 == body.stmts.len())
@@ -71,12 +72,13 @@ impl Returns {
         for stmt in body.stmts {
             match stmt {
                 Stmt::If {
-                    cond,
-                    mut then,
+                    branches,
                     otherwise,
                 } => {
-                    let (a, span) = value(then.stmts.pop().expect("one return"));
-                    returns.guards.push((cond, a, span));
+                    for (cond, mut then) in branches {
+                        let (a, span) = value(then.stmts.pop().expect("one return"));
+                        returns.guards.push((cond, a, span));
+                    }
                     if let Some(mut otherwise) = otherwise {
                         returns.last = Some(value(otherwise.stmts.pop().expect("one return")));
                     }
@@ -156,9 +158,10 @@ pub enum Stmt {
         value: Expr,
         span: Span,
     },
+    /// `if c { } else if d { } ... else { }`: each condition with its block,
+    /// in order (a flat list, so a long `else if` chain nests nothing).
     If {
-        cond: Expr,
-        then: Block,
+        branches: Vec<(Expr, Block)>,
         otherwise: Option<Block>,
     },
     While {

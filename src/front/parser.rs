@@ -180,24 +180,18 @@ impl Builder {
     }
 
     fn if_stmt(&self, pair: Pair<Rule>) -> PResult<StmtKind> {
-        let mut inner = skip_keywords(pair.into_inner());
-        let cond = self.expr(next(&mut inner))?;
-        let then = self.block(next(&mut inner))?;
-        let otherwise = match inner.next() {
-            None => None,
-            Some(p) if p.as_rule() == Rule::block => Some(self.block(p)?),
-            Some(p) => {
-                // `else if`: a block holding just the nested if statement.
-                let span = span_of(&p);
-                Some(Block {
-                    stmts: vec![self.stmt(p)?],
-                    span,
-                })
+        let mut inner = skip_keywords(pair.into_inner()).peekable();
+        let mut branches = Vec::new();
+        let mut otherwise = None;
+        while let Some(p) = inner.next() {
+            if p.as_rule() == Rule::block && inner.peek().is_none() && !branches.is_empty() {
+                otherwise = Some(self.block(p)?);
+            } else {
+                branches.push((self.expr(p)?, self.block(next(&mut inner))?));
             }
-        };
+        }
         Ok(StmtKind::If {
-            cond,
-            then,
+            branches,
             otherwise,
         })
     }
@@ -274,17 +268,18 @@ impl Builder {
                     },
                     _ => ExprKind::Unary(UnOp::Not, Box::new(rhs)),
                 };
-                Ok(Expr { kind, span })
+                node(kind, span, span_of(&op))
             })
             .map_infix(|lhs, op, rhs| {
                 let (lhs, rhs) = (Box::new(lhs?), Box::new(rhs?));
+                let added = span_of(&op);
                 let span = lhs.span.to(rhs.span);
                 let kind = match op.as_rule() {
                     Rule::op_or => ExprKind::Or(lhs, rhs),
                     Rule::op_and => ExprKind::And(lhs, rhs),
                     rule => ExprKind::Binary(binop(rule), lhs, rhs),
                 };
-                Ok(Expr { kind, span })
+                node(kind, span, added)
             })
             .parse(pairs)
     }
@@ -294,7 +289,8 @@ impl Builder {
         let mut inner = pair.into_inner().peekable();
         let mut expr = self.primary(next(&mut inner))?;
         while let Some(p) = inner.next() {
-            let span = expr.span.to(span_of(&p));
+            let added = span_of(&p);
+            let span = expr.span.to(added);
             let kind = match p.as_rule() {
                 Rule::call_args => ExprKind::Call {
                     callee: Box::new(expr),
@@ -309,14 +305,12 @@ impl Builder {
                     match inner.next_if(|q| q.as_rule() == Rule::call_args) {
                         Some(args) => {
                             let span = span.to(span_of(&args));
-                            expr = Expr {
-                                kind: ExprKind::Method {
-                                    target: Box::new(expr),
-                                    name,
-                                    args: self.args(args)?,
-                                },
-                                span,
+                            let kind = ExprKind::Method {
+                                target: Box::new(expr),
+                                name,
+                                args: self.args(args)?,
                             };
+                            expr = node(kind, span, added)?;
                             continue;
                         }
                         None => ExprKind::Field {
@@ -327,7 +321,7 @@ impl Builder {
                 }
                 rule => unreachable!("not a postfix rule: {rule:?}"),
             };
-            expr = Expr { kind, span };
+            expr = node(kind, span, added)?;
         }
         Ok(expr)
     }
@@ -364,7 +358,7 @@ impl Builder {
             Rule::paren => return self.nexpr(next(&mut pair.into_inner())),
             rule => unreachable!("not a primary rule: {rule:?}"),
         };
-        Ok(Expr { kind, span })
+        node(kind, span, span)
     }
 
     fn spawn_expr(&self, pair: Pair<Rule>) -> PResult<ExprKind> {
@@ -496,6 +490,26 @@ fn binop(rule: Rule) -> BinOp {
         Rule::op_range => BinOp::Range,
         rule => unreachable!("not an infix operator: {rule:?}"),
     }
+}
+
+/// A new node, unless it makes the tree deeper than the limit: evaluating
+/// (and dropping) a tree takes native stack per level, so a long chain of
+/// calls or indexes (`f()()()…`, `xs[0][0]…`), operators or brackets
+/// within brackets is refused here, before anything walks it.
+fn node(kind: ExprKind, span: Span, added: Span) -> PResult<Expr> {
+    let expr = Expr::new(kind, span);
+    if expr.depth as usize > limits::MAX_EXPR_DEPTH {
+        return Err(Diag::new(
+            format!(
+                "an expression nested more than {} levels deep",
+                limits::MAX_EXPR_DEPTH
+            ),
+            added,
+            "this level is too deep",
+        )
+        .with_help("split it over several statements, with variables for the parts"));
+    }
+    Ok(expr)
 }
 
 /// A long run of prefix operators (`- - - … x`), or a very long chain of

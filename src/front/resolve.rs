@@ -405,12 +405,13 @@ impl<'h> Compiler<'h> {
                 ir::Stmt::Return(value.as_ref().map(|v| self.expr(v)).transpose()?, stmt.span)
             }
             StmtKind::If {
-                cond,
-                then,
+                branches,
                 otherwise,
             } => ir::Stmt::If {
-                cond: self.expr(cond)?,
-                then: self.block(then, None)?,
+                branches: branches
+                    .iter()
+                    .map(|(cond, then)| Ok((self.expr(cond)?, self.block(then, None)?)))
+                    .collect::<Result<_, Diag>>()?,
                 otherwise: otherwise
                     .as_ref()
                     .map(|b| self.block(b, None))

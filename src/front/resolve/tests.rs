@@ -117,16 +117,16 @@ fn a_captured_loop_variable_gets_a_cell_per_iteration() {
 fn a_capture_finds_the_innermost_variable_of_its_name() {
     let c = compile("let a = 1\nif true {\n  let a = 2\n  fn f() { return a }\n}");
     let outer = let_slot(&c.script.body.stmts[0]);
-    let Stmt::If { then, .. } = &c.script.body.stmts[1] else {
+    let Stmt::If { branches, .. } = &c.script.body.stmts[1] else {
         panic!("an if")
     };
-    let inner = let_slot(&then.stmts[0]);
+    let inner = let_slot(&branches[0].1.stmts[0]);
     assert_ne!(outer, inner);
     assert!(
         !boxed(&c.script.body, outer),
         "the shadowed `a` is not captured"
     );
-    assert!(boxed(then, inner));
+    assert!(boxed(&branches[0].1, inner));
     assert_eq!(function(&c, "f").captures, [Capture::Local(inner)]);
 }
 
@@ -177,10 +177,10 @@ fn later_entries_use_the_slots_of_earlier_names() {
     assert!(third.script.body.decls.is_empty());
     // Inside a block, `let` is a new variable, as in a script.
     let fourth = entry(&mut s, "if true { let x = 9 }\nx").unwrap();
-    let Stmt::If { then, .. } = &fourth.script.body.stmts[0] else {
+    let Stmt::If { branches, .. } = &fourth.script.body.stmts[0] else {
         panic!("an if")
     };
-    assert_ne!(let_slot(&then.stmts[0]), x);
+    assert_ne!(let_slot(&branches[0].1.stmts[0]), x);
     assert_eq!(local_slot(echoed(&fourth)), x);
 }
 
