@@ -430,3 +430,45 @@ fn a_small_address_space_is_enough_to_run_a_script() {
         out.stderr
     );
 }
+
+#[test]
+fn size_limits_hold_before_anything_large_is_built() {
+    // Under 2 GB of address space: building any of these whole (4 GB of
+    // text, a 600 MB file, endless output) would abort instead.
+    let script = r#"
+let s = "x" * (100 * 1024 * 1024)
+let xs = [s] * 40
+try { str(xs) } catch e { print("str:", e) }
+try { print(xs) } catch e { print("print:", e) }
+let q = queue()
+try { q.put(xs) } catch e { print("put:", e) }
+try { capture("yes") } catch e { print("capture:", e) }
+try { read_file(args[0]) } catch e { print("read_file:", e) }
+"#;
+    let big = dir().join("huge.bin");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(600 * 1024 * 1024)
+        .unwrap();
+    let mut cmd = std::process::Command::new("prlimit");
+    cmd.arg("--as=2000000000")
+        .arg(env!("CARGO_BIN_EXE_procscript"))
+        .args(["-e", script, big.to_str().unwrap()]);
+    let out = run(cmd);
+    std::fs::remove_file(&big).unwrap();
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (
+            0,
+            "str: string too large: more than 268435456 bytes\n\
+             print: string too large: more than 268435456 bytes\n\
+             put: a message of more than 33554432 bytes is larger than a queue holds (16777216 bytes)\n\
+             capture: `yes` wrote more than a string may hold (268435456 bytes)\n\
+             read_file: read_file(\"HUGE\"): the file is larger than a string may be (268435456 bytes)\n"
+                .replace("HUGE", big.to_str().unwrap())
+                .as_str()
+        ),
+        "{}",
+        out.stderr
+    );
+}

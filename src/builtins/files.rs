@@ -21,7 +21,23 @@ fn file_error(name: &str, path: &str, reason: os::OsError, site: &CallSite) -> U
 
 pub(super) fn read_file(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let path = expect_str("read_file", args, 0, site)?;
-    let bytes = os::read_file(path).map_err(|r| file_error("read_file", path, r, site))?;
+    let bytes = os::read_file_at_most(path, crate::limits::MAX_VALUE_LEN)
+        .map_err(|r| file_error("read_file", path, r, site))?;
+    if bytes.len() > crate::limits::MAX_VALUE_LEN {
+        let diag = ErrorKind::TooLarge.at(
+            site.span,
+            format!(
+                "read_file(\"{path}\"): the file is larger than a string may be ({} bytes)",
+                crate::limits::MAX_VALUE_LEN
+            ),
+            "too large",
+        );
+        return Err(diag
+            .with_help(
+                "read it in parts with a program, e.g. capture(\"head\", \"-c\", \"1000\", path)",
+            )
+            .into());
+    }
     String::from_utf8(bytes)
         .map(|text| Value::Str(text.into()))
         .map_err(|_| {

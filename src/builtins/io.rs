@@ -6,22 +6,26 @@ use crate::eval::Interp;
 use crate::os;
 use crate::values::Value;
 
-fn line_of(args: &[Value]) -> String {
+/// The line `print` writes, within the string size limit (a list of large
+/// strings would otherwise make gigabytes of text before the write).
+fn line_of(args: &[Value], site: &CallSite) -> R<String> {
     let mut line = String::new();
     for (i, v) in args.iter().enumerate() {
         if i > 0 {
             line.push(' ');
         }
         v.write_display(&mut line);
+        crate::eval::ops::check_len(line.len(), "string").map_err(|e| e.at_plain(site.span))?;
     }
     line.push('\n');
-    line
+    Ok(line)
 }
 
 /// Writes one whole line with a single write(2), so concurrent lines never mix.
 fn write_line(fd: os::StdFd, args: &[Value], site: &CallSite) -> R<Value> {
+    let line = line_of(args, site)?;
     os::end_progress_line();
-    match os::write_all(fd, line_of(args).as_bytes()) {
+    match os::write_all(fd, line.as_bytes()) {
         Ok(()) => Ok(Value::Nil),
         // The reader went away (`procscript x | head -1`): end quietly, like a shell tool.
         Err(os::WriteError::BrokenPipe) => Err(Unwind::exit(141)),

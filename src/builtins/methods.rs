@@ -163,6 +163,10 @@ fn queue_error(e: QueueError, op: &str, seconds: Option<&Value>, site: &CallSite
 
 fn encode(value: &Value, site: &CallSite) -> R<Vec<u8>> {
     wire::encode_message(value).map_err(|not_sendable| {
+        if not_sendable.type_name == "too large" {
+            let message = not_sendable.message();
+            return Unwind::from(ErrorKind::TooLarge.at(site.arg(0), message, "too large"));
+        }
         let message = not_sendable
             .message()
             .replace("sent to another process", "put in a queue");

@@ -85,6 +85,9 @@ pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R
                 os::ReadResult::Eof | os::ReadResult::Timeout => break,
                 os::ReadResult::Interrupted => interp.check_signal()?,
             }
+            if text.len() > crate::limits::MAX_VALUE_LEN {
+                return Err(too_much_output(interp, pid, &prog, site));
+            }
         }
     }
     match interp.procs.wait_child_status(pid)? {
@@ -102,6 +105,26 @@ pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R
             Err(diag.into())
         }
     }
+}
+
+/// `capture` of a program that writes more than a string holds (`yes`): the
+/// program is killed and collected, and the script gets a catchable error.
+fn too_much_output(interp: &mut Interp, pid: i32, prog: &str, site: &CallSite) -> Unwind {
+    let _ = os::send_signal(pid, os::Signal::SIGKILL);
+    if let Err(stop) = interp.procs.wait_child_status(pid) {
+        return stop;
+    }
+    ErrorKind::TooLarge
+        .at(
+            site.span,
+            format!(
+                "`{prog}` wrote more than a string may hold ({} bytes)",
+                crate::limits::MAX_VALUE_LEN
+            ),
+            "its output is too large",
+        )
+        .with_help("send the output to a file with run(\"sh\", \"-c\", \"... > file\") and read it in parts")
+        .into()
 }
 
 impl Interp {

@@ -16,10 +16,14 @@ pub(super) fn len(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     Ok(Value::Int(n as i64))
 }
 
-pub(super) fn to_str(_: &mut Interp, args: &[Value], _: &CallSite) -> R<Value> {
+pub(super) fn to_str(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     Ok(match &args[0] {
         Value::Str(s) => Value::Str(s.clone()),
-        other => Value::Str(other.to_display().into()),
+        other => {
+            let text = other.to_display();
+            crate::eval::ops::check_len(text.len(), "string").map_err(|e| e.at_plain(site.span))?;
+            Value::Str(text.into())
+        }
     })
 }
 

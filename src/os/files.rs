@@ -59,6 +59,18 @@ pub fn read_file(path: &str) -> Result<Vec<u8>, OsError> {
     }
 }
 
+/// At most `max + 1` bytes of a file: one more than the caller accepts says
+/// the file is too large, without reading (or allocating) the rest of it.
+pub fn read_file_at_most(path: &str, max: usize) -> Result<Vec<u8>, OsError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let mut bytes = Vec::new();
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    Ok(bytes)
+}
+
 pub fn write_file(path: &str, bytes: &[u8], append: bool) -> Result<(), OsError> {
     use std::io::Write;
     let mut file = std::fs::OpenOptions::new()

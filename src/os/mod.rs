@@ -52,7 +52,7 @@ pub use descriptors::{
 };
 pub use files::{
     copy_file, file_size, folder_accepts_files, is_dir, list_dir, make_dir, path_exists, read_file,
-    remove_file, write_file, write_file_atomically,
+    read_file_at_most, remove_file, write_file, write_file_atomically,
 };
 pub use nix::sys::signal::Signal;
 pub use processes::{

@@ -78,6 +78,11 @@ impl NotSendable {
                 "a task can carry at most {} queues",
                 crate::os::MAX_FRAME_FDS
             ),
+            "too large" => format!(
+                "a message of more than {} bytes is larger than a queue holds ({} bytes)",
+                MESSAGE_BUDGET,
+                crate::process::queue::QUEUE_BYTES
+            ),
             t => format!("a {t} cannot be sent to another process"),
         }
     }
@@ -93,6 +98,10 @@ struct Encoder {
     closures: Vec<(u32, Vec<Wire>)>,
     seen_closures: HashMap<*const Closure, u32>,
     queues: Vec<Rc<Queue>>,
+    /// Bytes the encoding may still take, roughly (strings and one word per
+    /// item): a queue message stops at the queue's size, before a copy of
+    /// gigabytes is made.
+    budget: Option<usize>,
 }
 
 impl Encoder {
@@ -101,6 +110,16 @@ impl Encoder {
             return Err(NotSendable {
                 type_name: "nested",
             });
+        }
+        if let Some(budget) = &mut self.budget {
+            let cost = match v {
+                Value::Str(s) => s.len() + 1,
+                Value::Map(entries) => entries.borrow().iter().map(|(k, _)| k.len() + 1).sum(),
+                _ => 1,
+            };
+            *budget = budget.checked_sub(cost).ok_or(NotSendable {
+                type_name: "too large",
+            })?;
         }
         Ok(match v {
             Value::Nil | Value::Uninit => Wire::Nil,
@@ -195,9 +214,18 @@ pub enum Report {
     Missing,
 }
 
+/// How much of a message is encoded before it is refused unread: past the
+/// queue's size, so a message a little too large is reported with its exact
+/// size by the queue, and a huge one costs no more than this.
+const MESSAGE_BUDGET: usize = 2 * crate::process::queue::QUEUE_BYTES;
+
 /// Encodes a queue message.
 pub fn encode_message(v: &Value) -> Result<Vec<u8>, NotSendable> {
-    Ok(postcard::to_allocvec(&to_wire(v)?).unwrap_or_default())
+    let mut encoder = Encoder {
+        budget: Some(MESSAGE_BUDGET),
+        ..Encoder::default()
+    };
+    Ok(postcard::to_allocvec(&encoder.value(v, 0)?).unwrap_or_default())
 }
 
 /// Decodes a queue message; `None` if the bytes are not one.

@@ -228,6 +228,8 @@ impl Value {
     }
 
     /// The text `print` and `str` produce: strings as they are, everything else as written.
+    /// Past `limits::MAX_VALUE_LEN` bytes the text stops early (a list's text
+    /// can be far larger than the list): a caller that keeps it checks the length.
     ///
     /// ```
     /// use procscript::Value;
@@ -280,6 +282,9 @@ impl Value {
                 "]",
                 |out, seen| {
                     for (i, item) in items.borrow().iter().enumerate() {
+                        if out.len() > limits::MAX_VALUE_LEN {
+                            break; // the caller refuses it; stop before memory runs out
+                        }
                         if i > 0 {
                             out.push_str(", ");
                         }
@@ -295,6 +300,9 @@ impl Value {
                 "}",
                 |out, seen| {
                     for (i, (k, v)) in entries.borrow().iter().enumerate() {
+                        if out.len() > limits::MAX_VALUE_LEN {
+                            break; // the caller refuses it; stop before memory runs out
+                        }
                         if i > 0 {
                             out.push_str(", ");
                         }
