@@ -572,3 +572,23 @@ fn a_signal_sent_right_after_spawn_is_never_lost() {
     assert_eq!(out.stdout, "signals lost: 0\n", "{}", out.stderr);
     assert_eq!(out.code, 0);
 }
+
+#[test]
+fn kill_of_a_child_that_ended_but_is_not_collected_is_false() {
+    // As CPython learned (bpo-38630): a child that has ended is collected,
+    // not signalled, so kill answers false and no signal can reach a reused pid.
+    let running = Running::start(
+        "fn f() { return 1 }\n\
+         let h = spawn f()\n\
+         while state(h) != \"zombie\" { sleep(0.01) }\n\
+         print(kill(h), terminate(h), kill(h, \"STOP\"), state(h))\n\
+         print(join h)",
+    );
+    let (out, _) = running.finish(Duration::from_secs(30));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "false false false exited\n1\n"),
+        "{}",
+        out.stderr
+    );
+}

@@ -557,6 +557,12 @@ impl Procs {
             return Ok(false);
         }
         let pid = child.pid;
+        // One that has ended but is not yet collected is collected now: it
+        // gets no signal and the answer is false, as for one collected before.
+        if let Waited::Ended(pid, status) = os::wait_child(Some(pid), false) {
+            self.record_exit(pid, status);
+            return Ok(false);
+        }
         self.note(|| Note::Killed {
             target: pid,
             signal: sig,
