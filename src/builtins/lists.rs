@@ -78,11 +78,14 @@ pub(super) fn range(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value>
             ErrorKind::InvalidValue.at(site.arg(2), "range step is zero", "the step must not be 0");
         return Err(zero.into());
     }
-    let count = if step > 0 {
-        (end.saturating_sub(start).max(0) as u64).div_ceil(step as u64)
+    // In 128 bits: `end - start` and `k * step` can pass i64's range even
+    // when every item fits (range(i64::MIN, i64::MAX, 2**62) has 4).
+    let span = if step > 0 {
+        end as i128 - start as i128
     } else {
-        (start.saturating_sub(end).max(0) as u64).div_ceil(step.unsigned_abs())
+        start as i128 - end as i128
     };
+    let count = (span.max(0) as u128).div_ceil(step.unsigned_abs() as u128) as u64;
     if count > crate::limits::MAX_LIST_LEN as u64 {
         let too_large = ErrorKind::TooLarge.at(
             site.span,
@@ -93,7 +96,7 @@ pub(super) fn range(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value>
     }
     Ok(Value::list(
         (0..count as i64)
-            .map(|k| Value::Int(start + k * step))
+            .map(|k| Value::Int((start as i128 + k as i128 * step as i128) as i64))
             .collect(),
     ))
 }
