@@ -121,11 +121,22 @@ pub(super) fn sort(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> 
     let mut failed = None;
     items.sort_by(|a, b| {
         compare(a, b).unwrap_or_else(|| {
-            failed.get_or_insert((a.type_name(), b.type_name()));
+            let nan = crate::values::nan_is_why_unordered(a, b);
+            failed.get_or_insert((a.type_name(), b.type_name(), nan));
             std::cmp::Ordering::Equal
         })
     });
-    if let Some((a, b)) = failed {
+    if let Some((_, _, true)) = failed {
+        let nan = ErrorKind::InvalidValue.at(
+            site.arg(0),
+            format!("`sort` {}", crate::values::NAN_UNORDERED),
+            "the list holds nan",
+        );
+        return Err(nan
+            .with_help("nan is the one value not equal to itself: keep the items where x == x")
+            .into());
+    }
+    if let Some((a, b, _)) = failed {
         let mixed = ErrorKind::TypeMismatch.at(
             site.arg(0),
             format!("`sort` cannot compare {a} and {b}"),

@@ -57,8 +57,15 @@ fn extreme(name: &str, args: &[Value], site: &CallSite, want: std::cmp::Ordering
             Some(b) => match compare(&item, &b) {
                 Some(ord) if ord == want => item,
                 Some(_) => b,
+                None if crate::values::nan_is_why_unordered(&b, &item) => {
+                    let message = format!("`{name}` {}", crate::values::NAN_UNORDERED);
+                    return Err(ErrorKind::InvalidValue
+                        .at(site.span, message, "nan here")
+                        .into());
+                }
                 None => {
-                    let (a, b) = (item.type_name(), b.type_name());
+                    // In the order the script gave them.
+                    let (a, b) = (b.type_name(), item.type_name());
                     let message = format!("`{name}` cannot compare {a} and {b}");
                     return Err(ErrorKind::TypeMismatch
                         .at(site.span, message, "mixed types")

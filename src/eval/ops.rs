@@ -68,6 +68,19 @@ fn fail(kind: ErrorKind, message: String, label: impl Into<String>, help: Option
     }
 }
 
+/// Two values `<` cannot order: a NaN, or types with no order between them.
+fn unordered(op: BinOp, a: &Value, b: &Value) -> OpError {
+    if !crate::values::nan_is_why_unordered(a, b) {
+        return type_mismatch(op, a, b);
+    }
+    fail(
+        ErrorKind::InvalidValue,
+        crate::values::NAN_UNORDERED.to_string(),
+        "nan here",
+        Some("test for it with `x != x` (only nan is not equal to itself)"),
+    )
+}
+
 fn type_mismatch(op: BinOp, a: &Value, b: &Value) -> OpError {
     let verb = match op {
         BinOp::Add => "add",
@@ -148,7 +161,7 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, OpError> {
         BinOp::Eq => return Ok(Value::Bool(equals(a, b))),
         BinOp::Ne => return Ok(Value::Bool(!equals(a, b))),
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-            let ord = compare(a, b).ok_or_else(|| type_mismatch(op, a, b))?;
+            let ord = compare(a, b).ok_or_else(|| unordered(op, a, b))?;
             return Ok(Value::Bool(match op {
                 BinOp::Lt => ord == Ordering::Less,
                 BinOp::Le => ord != Ordering::Greater,

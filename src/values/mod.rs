@@ -446,8 +446,38 @@ fn equals_at(a: &Value, b: &Value, depth: usize) -> bool {
     }
 }
 
+/// What `<`, `sort`, `min` and `max` say of a NaN: it has no place in the
+/// order of numbers, so ordering it is an error, never a silent answer.
+pub const NAN_UNORDERED: &str =
+    "cannot order nan: it is neither less than, equal to, nor greater than any number";
+
+/// Whether two values have no order because of a NaN (at the top or at the
+/// first place their lists differ), rather than because of their types.
+pub fn nan_is_why_unordered(a: &Value, b: &Value) -> bool {
+    nan_at_failure(a, b, 0)
+}
+
+fn nan_at_failure(a: &Value, b: &Value, depth: usize) -> bool {
+    let nan = |v: &Value| matches!(v, Value::Float(x) if x.is_nan());
+    match (a, b) {
+        (Value::List(x), Value::List(y)) if depth <= limits::MAX_VALUE_DEPTH => {
+            let (x, y) = (x.borrow(), y.borrow());
+            let failed = x
+                .iter()
+                .zip(y.iter())
+                .find(|(p, q)| compare_at(p, q, depth + 1).is_none());
+            failed.is_some_and(|(p, q)| nan_at_failure(p, q, depth + 1))
+        }
+        _ => {
+            (nan(a) && matches!(b, Value::Int(_) | Value::Float(_)))
+                || (nan(b) && matches!(a, Value::Int(_) | Value::Float(_)))
+        }
+    }
+}
+
 /// Order for `<` and `sort`: numbers with numbers, strings with strings,
-/// lists element by element. `None` when the two cannot be compared.
+/// lists element by element. `None` when the two cannot be compared (a NaN
+/// with any number included).
 pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     compare_at(a, b, 0)
 }
