@@ -592,3 +592,58 @@ fn kill_of_a_child_that_ended_but_is_not_collected_is_false() {
         out.stderr
     );
 }
+
+/// Runs `code`, reads two lines of its output and closes the pipe (as `| head -2`
+/// does); gives its exit code and stderr, checking nothing is left behind.
+fn run_into_head(code: &str) -> (i32, String) {
+    use std::os::unix::process::ExitStatusExt;
+    let mut cmd = procscript(&["-e", code]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("procscript starts");
+    let group = child.id() as i32;
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout"));
+    for _ in 0..2 {
+        let mut line = String::new();
+        lines.read_line(&mut line).expect("a line");
+    }
+    drop(lines);
+    let started = Instant::now();
+    while child.try_wait().expect("try_wait").is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+            panic!("procscript did not end after its reader went away");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().expect("output");
+    assert_no_leftovers(group);
+    let status = output.status;
+    let code = status.code().unwrap_or(128 + status.signal().unwrap_or(0));
+    (code, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn a_tree_whose_reader_goes_away_ends_quietly_with_141() {
+    let chatter = "fn chatter(n) { while true { print(\"line from {n}\") } }\n";
+    for (what, rest) in [
+        (
+            "joined children",
+            "let hs = [spawn chatter(1), spawn chatter(2)]\nfor h in hs { join h }",
+        ),
+        (
+            "children nobody joins",
+            "spawn chatter(1)\nspawn chatter(2)",
+        ),
+        (
+            "pool workers",
+            "let p = pool(2)\nprint(p.map(chatter, [1, 2, 3]))",
+        ),
+        (
+            "a forked child",
+            "if fork == 0 { chatter(1) } else { wait() }",
+        ),
+    ] {
+        let (code, stderr) = run_into_head(&format!("{chatter}{rest}"));
+        assert_eq!((code, stderr.as_str()), (141, ""), "{what}");
+    }
+}

@@ -106,6 +106,20 @@ pub fn write_all(fd: StdFd, mut bytes: &[u8]) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// Whether the reader of `print`'s output has gone (a pipe whose reading
+/// end is closed, as after `| head`): poll says POLLERR for such a pipe.
+pub fn output_is_gone() -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout};
+    // SAFETY: PRINT_FD is stdout, or a descriptor the embedding keeps open
+    // for the run (as in `StdFd::write`).
+    let fd = unsafe { BorrowedFd::borrow_raw(PRINT_FD.load(Ordering::Relaxed)) };
+    let mut polled = [PollFd::new(fd, PollFlags::POLLOUT)];
+    matches!(nix::poll::poll(&mut polled, PollTimeout::ZERO), Ok(n) if n > 0)
+        && polled[0]
+            .revents()
+            .is_some_and(|r| r.contains(PollFlags::POLLERR))
+}
+
 /// What ended a `wait_event`.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Event {

@@ -47,8 +47,8 @@ pub enum OsError {
 }
 
 pub use descriptors::{
-    pipe, read_fd, wait_event, write_all, write_fd, Event, PrintRedirect, ReadResult, StdFd,
-    WriteError,
+    output_is_gone, pipe, read_fd, wait_event, write_all, write_fd, Event, PrintRedirect,
+    ReadResult, StdFd, WriteError,
 };
 pub use files::{
     copy_file, file_size, folder_accepts_files, is_dir, list_dir, make_dir, path_exists, read_file,

@@ -99,6 +99,14 @@ pub fn end_process(runner: &mut impl Runner, result: R<()>) -> Stop {
         if let Err(unwind) = close_all_pools(runner).and_then(|()| runner.procs().join_all()) {
             stop = unwind.into_stop();
         }
+        // Children that ended for want of an output reader (`| head`): the
+        // tree ends as one process would, quietly with their code.
+        if matches!(stop, Stop::Exit(0))
+            && runner.procs().a_child_lost_its_reader()
+            && os::output_is_gone()
+        {
+            stop = Stop::Exit(crate::process::BROKEN_PIPE_EXIT);
+        }
     }
     let procs = runner.procs();
     if !matches!(stop, Stop::Exit(_)) {

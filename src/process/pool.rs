@@ -8,7 +8,7 @@ use crate::os::{self, Event};
 use crate::process::ending;
 use crate::process::queue::Queue;
 use crate::process::wire::{self, Report};
-use crate::process::{Failure, Forked, NewChild, Runner};
+use crate::process::{Failure, Forked, NewChild, Runner, BROKEN_PIPE_EXIT};
 use crate::values::Value;
 use crate::views::record::Note;
 use std::cell::RefCell;
@@ -114,6 +114,7 @@ impl Pool {
                 Err(Failure {
                     message: "cancelled: Ctrl-C stopped the entry that gave it".to_string(),
                     cause: None,
+                    broken_pipe: false,
                 }),
             );
         }
@@ -350,7 +351,7 @@ impl Pool {
             worker.socket = None;
             (worker.pid, std::mem::take(&mut worker.sent))
         };
-        let how = self.replace_worker(runner, i, span)?;
+        let (how, broken_pipe) = self.replace_worker(runner, i, span)?;
         let mut state = self.state.borrow_mut();
         let mut sent = sent.into_iter();
         if let Some((running, _)) = sent.next() {
@@ -362,6 +363,7 @@ impl Pool {
                          a new worker took its place"
                     ),
                     cause: None,
+                    broken_pipe,
                 }),
             );
         }
@@ -375,10 +377,13 @@ impl Pool {
         Ok(())
     }
 
-    /// Reaps a dead worker and starts another in its place; returns how it died.
-    fn replace_worker(&self, runner: &mut impl Runner, i: usize, span: Span) -> R<String> {
+    /// Reaps a dead worker and starts another in its place; returns how it
+    /// died, and whether that was for want of an output reader.
+    fn replace_worker(&self, runner: &mut impl Runner, i: usize, span: Span) -> R<(String, bool)> {
         let pid = self.state.borrow().workers[i].pid;
-        let how = match runner.procs().wait_child_status(pid)? {
+        let status = runner.procs().wait_child_status(pid)?;
+        let broken_pipe = status == Some(os::ExitStatus::Exited(BROKEN_PIPE_EXIT));
+        let how = match status {
             Some(os::ExitStatus::Signaled(sig)) => {
                 format!("was killed by {}", os::signal_name(sig))
             }
@@ -387,7 +392,7 @@ impl Pool {
         };
         let replacement = start_worker(runner, span)?;
         self.state.borrow_mut().workers[i] = replacement;
-        Ok(how)
+        Ok((how, broken_pipe))
     }
 
     /// Reads results until `done` holds, or the deadline passes (Ok(false)).
@@ -454,10 +459,12 @@ impl Pool {
                 message: diag.message.clone(),
                 // A call the worker made itself has no place in the script to show.
                 cause: (diag.span != Span::default()).then_some(diag),
+                broken_pipe: false,
             }),
             Report::Missing => Err(Failure {
                 message: "the task's result could not be read".to_string(),
                 cause: None,
+                broken_pipe: false,
             }),
         };
         let mut state = self.state.borrow_mut();

@@ -49,12 +49,23 @@ enum Kind {
 pub struct Failure {
     pub message: String,
     pub cause: Option<Diag>,
+    /// The child ended as `print` ends a process whose output reader has
+    /// gone (exit code 141, no report).
+    pub broken_pipe: bool,
 }
+
+/// The exit code of a process whose output reader went away (128 + SIGPIPE).
+pub const BROKEN_PIPE_EXIT: i32 = 141;
 
 impl Failure {
     /// The error raised where the failure is collected: `message` at `span`,
-    /// caused by the child's own diagnostic.
+    /// caused by the child's own diagnostic. A child that ended because the
+    /// output's reader went away (`| head`) ends this process too, quietly
+    /// with the same code, when this process's output has gone as well.
     pub fn raise(&self, message: String, span: Span, label: &str) -> Unwind {
+        if self.broken_pipe && os::output_is_gone() {
+            return Unwind::exit(BROKEN_PIPE_EXIT);
+        }
         let mut diag = ErrorKind::ChildFailed.at(span, message, label);
         diag.cause = self.cause.clone();
         Unwind::error(diag)
@@ -623,6 +634,13 @@ impl Procs {
         Ok(())
     }
 
+    /// Whether a child ended as a process does whose output reader has gone.
+    pub(crate) fn a_child_lost_its_reader(&self) -> bool {
+        self.children
+            .iter()
+            .any(|c| c.status == Some(ExitStatus::Exited(BROKEN_PIPE_EXIT)))
+    }
+
     /// The failures of spawned children that no `join` raised: their reports,
     /// which this process tells as it ends (nobody else will).
     pub(crate) fn untold_failures(&mut self) -> Vec<Diag> {
@@ -751,6 +769,7 @@ impl Child {
                 Err(Failure {
                     message,
                     cause: None,
+                    broken_pipe: status == ExitStatus::Exited(BROKEN_PIPE_EXIT),
                 })
             };
             match (wire::decode_report(received), status) {
@@ -763,6 +782,7 @@ impl Child {
                         diag.innermost().message
                     ),
                     cause: Some(diag),
+                    broken_pipe: false,
                 }),
                 (_, ExitStatus::Exited(0)) => Ok(Value::Nil),
                 (_, ExitStatus::Exited(code)) => failed(format!("{who} exited with code {code}")),
