@@ -204,3 +204,21 @@ fn nothing_is_recorded_without_a_view() {
     ]));
     assert_eq!(out.transcript(), "exit: 0\n--- stdout\n--- stderr\n");
 }
+
+#[test]
+fn after_a_timeout_the_views_say_124_as_procscript_exits() {
+    let out = run(procscript(&[
+        "--timeout",
+        "1",
+        "--tree",
+        "-e",
+        "spawn sleep(30)\nsleep(30)",
+    ]));
+    assert_eq!(out.code, 124, "{}", out.stderr);
+    let root = out
+        .stderr
+        .lines()
+        .find(|l| l.contains(" script -e, "))
+        .unwrap_or_else(|| panic!("no root line:\n{}", out.stderr));
+    assert!(root.contains("exited 124,"), "{}", out.stderr);
+}

@@ -55,8 +55,7 @@ impl Outcome {
             Outcome::Invalid(_) => 2,
             Outcome::Failed(_) => 1,
             Outcome::Signaled(sig) => 128 + sig,
-            // As timeout(1) does.
-            Outcome::TimedOut => 124,
+            Outcome::TimedOut => crate::process::ending::TIMEOUT_EXIT,
         }
     }
 }

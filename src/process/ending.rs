@@ -82,6 +82,9 @@ fn send_report(runner: &mut impl Runner, bytes: &[u8]) -> bool {
     }
 }
 
+/// The exit code of a run stopped by `--timeout`, as timeout(1) gives.
+pub const TIMEOUT_EXIT: i32 = 124;
+
 /// Ends this process's part of the tree: on a normal end or `exit`, joins
 /// the children it has not joined; on an error or a signal, stops them.
 /// A child process never returns from here; the root returns how it ended.
@@ -133,7 +136,11 @@ pub fn end_process(runner: &mut impl Runner, result: R<()>) -> Stop {
         }
         // A signal's end is seen by the parent (waitpid), or below for the root.
         Stop::Signal(sig) if procs.is_root() => {
-            let code = os::exit_code_for(*sig);
+            // --timeout's SIGALRM ends the run with 124, as the command exits.
+            let code = match sig {
+                os::Signal::SIGALRM => TIMEOUT_EXIT,
+                sig => os::exit_code_for(*sig),
+            };
             procs.note(|| Note::Ended { code });
         }
         Stop::Signal(_) => {}
