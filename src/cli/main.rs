@@ -112,6 +112,8 @@ fn main() -> ExitCode {
     }
     let outcome = engine.run(&source);
     match &outcome {
+        // A process limit met all over a tree is reported once, maybe by another process.
+        Outcome::Failed(diag) if diag.told => {}
         Outcome::Invalid(diag) | Outcome::Failed(diag) => {
             eprint!("{}", report(diag, &source, color))
         }

@@ -113,6 +113,10 @@ pub struct DiagData {
     pub context: Option<String>,
     /// A process ran into the tree's process limit (reported once per tree).
     pub process_limit: bool,
+    /// Another process of the tree has already told this on stderr (the one
+    /// report of a process limit): the command line prints it no more.
+    #[serde(default)]
+    pub told: bool,
     /// The child process's own diagnostic, when this error reports a failed
     /// child or pool task: shown under this one, in the same report.
     pub cause: Option<Diag>,
@@ -131,6 +135,7 @@ impl Diag {
             trace: Vec::new(),
             context: None,
             process_limit: false,
+            told: false,
             cause: None,
         }))
     }

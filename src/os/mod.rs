@@ -46,6 +46,13 @@ pub enum OsError {
     NoErrno(String),
 }
 
+impl OsError {
+    /// fork(2) said EAGAIN: the system's limit on processes was reached.
+    pub fn is_process_limit(&self) -> bool {
+        *self == OsError::Call(Errno::EAGAIN)
+    }
+}
+
 pub use descriptors::{
     output_is_gone, pipe, read_fd, wait_event, write_all, write_fd, Event, PrintRedirect,
     ReadResult, StdFd, WriteError,

@@ -125,6 +125,12 @@ pub fn end_process(runner: &mut impl Runner, result: R<()>) -> Stop {
         let _ = os::write_all(os::StdFd::Err, text.as_bytes());
     }
     let procs = runner.procs();
+    // The root's own limit error, when another process has told it already.
+    if let Stop::Error(diag) = &mut stop {
+        if procs.is_root() && diag.innermost().process_limit && !procs.live.first_limit_report() {
+            diag.told = true;
+        }
+    }
     match &stop {
         Stop::Exit(code) => {
             let code = *code;
@@ -163,11 +169,14 @@ fn end_with_error(runner: &mut impl Runner, mut diag: Diag) -> ! {
     let procs = runner.procs();
     diag.context = Some(procs.describe_me());
     keep_causes(&mut diag, MAX_CAUSES);
-    if procs.report_to.is_some() && send_report(runner, &wire::encode_failed(&diag)) {
+    let spawned = procs.report_to.is_some();
+    if spawned && send_report(runner, &wire::encode_failed(&diag)) {
         os::exit_now(1);
     }
-    // In a fork bomb every process hits the limit: one report says it.
-    if diag.process_limit && !runner.procs().live.first_limit_report() {
+    // In a fork bomb every process hits the limit: one report says it. A
+    // spawned child whose parent cannot take its report any more has a
+    // parent ending with an error of its own, which the root reports.
+    if diag.innermost().process_limit && (spawned || !runner.procs().live.first_limit_report()) {
         os::exit_now(1);
     }
     let text = runner.render(&diag);
@@ -175,12 +184,15 @@ fn end_with_error(runner: &mut impl Runner, mut diag: Diag) -> ! {
     os::exit_now(1)
 }
 
-/// Causes a report carries at most: a chain of children each failing in the
-/// next (a recursion of spawns) must not make a report too deep to decode.
-const MAX_CAUSES: usize = 32;
+/// Causes a report carries at most before the innermost: a chain of children
+/// each failing in the next (a recursion of spawns) must not make a report
+/// too deep to decode, nor one of hundreds of nested boxes to read.
+const MAX_CAUSES: usize = 2;
 
-/// Drops the causes below the first `n` (the message still tells the deepest).
+/// Keeps the first `n` causes and the innermost one (what went wrong at the
+/// bottom), dropping the links between them.
 fn keep_causes(diag: &mut Diag, n: usize) {
+    let innermost = diag.innermost().clone();
     let mut diag = diag;
     for _ in 0..n {
         match diag.cause {
@@ -188,7 +200,9 @@ fn keep_causes(diag: &mut Diag, n: usize) {
             None => return,
         }
     }
-    diag.cause = None;
+    if diag.cause.is_some() {
+        diag.cause = Some(innermost);
+    }
 }
 
 /// Closes every pool this process made (at the end of the process).

@@ -40,6 +40,9 @@ impl NewChild<'_> {
 
     /// The error for a failed OS call while making the child.
     fn failed(&self, reason: &os::OsError, span: Span) -> Unwind {
+        if reason.is_process_limit() {
+            return self.refused_by_the_system(span);
+        }
         let diag = match self {
             NewChild::Fork => ErrorKind::Os.at(span, format!("fork failed: {reason}"), "here"),
             NewChild::Spawn { .. } => {
@@ -58,6 +61,25 @@ impl NewChild<'_> {
                 )
                 .with_help("the program is looked up in the folders of PATH, like a shell does"),
         };
+        diag.into()
+    }
+
+    /// fork(2) failed with EAGAIN: a limit of the system's (RLIMIT_NPROC, a
+    /// pids cgroup) met before the tree's own. Reported once per tree, as
+    /// the tree's own limit is: every process of a fork bomb meets it.
+    fn refused_by_the_system(&self, span: Span) -> Unwind {
+        let mut diag = ErrorKind::ProcessLimit
+            .at(
+                span,
+                format!(
+                    "cannot {}: the system refused a new process (a limit on processes \
+                     such as `ulimit -u` or a pids cgroup was reached)",
+                    self.what()
+                ),
+                "refused by the system",
+            )
+            .with_help("set --max-procs below the system's limit, so that the script meets its own limit first");
+        diag.process_limit = true;
         diag.into()
     }
 
