@@ -472,3 +472,18 @@ try { read_file(args[0]) } catch e { print("read_file:", e) }
         out.stderr
     );
 }
+
+#[test]
+fn a_block_of_many_names_compiles_in_linear_time() {
+    // Each `let` looked its name up among all the block's earlier names:
+    // 100,000 of them took minutes. Linear, they take seconds even in a
+    // debug build; the bound is far above that and far below quadratic.
+    let text: String = (0..100_000).map(|i| format!("let v{i} = {i}\n")).collect();
+    let path = dir().join("many_lets.proc");
+    std::fs::write(&path, &text).unwrap();
+    let started = std::time::Instant::now();
+    let out = run(procscript(&["--check", path.to_str().unwrap()]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(60), "took {took:?}");
+}

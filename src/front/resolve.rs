@@ -8,6 +8,7 @@ use crate::front::ir::{self, Boxed, Capture, Place};
 use crate::front::spec;
 use crate::front::spec::HostTable;
 use arity::ArityChecks;
+use scope::{Binding, BlockNames};
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -90,8 +91,13 @@ pub fn compile_entry(
         }
     }
     let entry = c.current().blocks.pop().expect("the entry's block");
-    let mut bindings = c.current().blocks.pop().expect("the session's block");
-    for b in entry {
+    let mut bindings = c
+        .current()
+        .blocks
+        .pop()
+        .expect("the session's block")
+        .into_vec();
+    for b in entry.into_vec() {
         bindings.retain(|old| old.name != b.name);
         bindings.push(b);
     }
@@ -102,17 +108,9 @@ pub fn compile_entry(
     Ok(compiled)
 }
 
-struct Binding {
-    name: Rc<str>,
-    slot: u32,
-    /// False between the start of the block and the `let` that declares it.
-    declared: bool,
-    span: Span,
-}
-
 #[derive(Default)]
 struct FnScope {
-    blocks: Vec<Vec<Binding>>,
+    blocks: Vec<BlockNames>,
     slots: Vec<Boxed>,
     captures: Vec<Capture>,
     loop_depth: usize,
@@ -189,11 +187,7 @@ impl<'h> Compiler<'h> {
         if !self.session || self.fns.len() != 1 || scope.blocks.len() != 2 {
             return None;
         }
-        scope.blocks[0]
-            .iter()
-            .rev()
-            .find(|b| &*b.name == name)
-            .map(|b| b.slot)
+        scope.blocks[0].last_named(name).map(|b| b.slot)
     }
 
     fn current(&mut self) -> &mut FnScope {
@@ -201,7 +195,7 @@ impl<'h> Compiler<'h> {
     }
 
     fn push_block(&mut self) {
-        self.current().blocks.push(Vec::new());
+        self.current().blocks.push(BlockNames::default());
     }
 
     fn pop_block(&mut self) {
@@ -238,13 +232,11 @@ impl<'h> Compiler<'h> {
     fn lookup(&mut self, fi: usize, name: &str) -> Lookup {
         let mut too_early = None;
         for block in self.fns[fi].blocks.iter().rev() {
-            for b in block.iter().rev() {
-                if &*b.name == name {
-                    if b.declared || fi + 1 != self.fns.len() {
-                        return Lookup::Found(Place::Local(b.slot));
-                    }
-                    too_early.get_or_insert(b.span);
+            for b in block.named_rev(name) {
+                if b.declared || fi + 1 != self.fns.len() {
+                    return Lookup::Found(Place::Local(b.slot));
                 }
+                too_early.get_or_insert(b.span);
             }
         }
         if fi > 0 {
@@ -324,7 +316,7 @@ impl<'h> Compiler<'h> {
             match &stmt.kind {
                 StmtKind::Let { name, .. } => {
                     let block = self.current().blocks.last().expect("a block");
-                    if !block.iter().any(|b| b.name == name.name)
+                    if block.last_named(&name.name).is_none()
                         && self.session_slot(&name.name).is_none()
                     {
                         let slot = self.declare(name, false);
@@ -334,7 +326,7 @@ impl<'h> Compiler<'h> {
                 StmtKind::FnDecl(def) => {
                     let name = def.name.as_ref().expect("declared functions have names");
                     let block = self.current().blocks.last().expect("a block");
-                    if let Some(first) = block.iter().find(|b| b.name == name.name) {
+                    if let Some(first) = block.first_named(&name.name) {
                         return Err(ErrorKind::DefinedTwice
                             .at(
                                 name.span,
@@ -367,7 +359,7 @@ impl<'h> Compiler<'h> {
                     .current()
                     .blocks
                     .last()
-                    .and_then(|b| b.iter().find(|b| b.name == name.name))
+                    .and_then(|b| b.first_named(&name.name))
                     .map(|b| b.slot)
                     .or_else(|| self.session_slot(&name.name))
                     .expect("hoisted above");
@@ -465,10 +457,7 @@ impl<'h> Compiler<'h> {
         let value = self.expr(value)?;
         let earlier_entry = self.session_slot(&name.name);
         let block = self.current().blocks.last_mut().expect("a block");
-        let slot = match (
-            block.iter_mut().rev().find(|b| b.name == name.name),
-            earlier_entry,
-        ) {
+        let slot = match (block.last_named_mut(&name.name), earlier_entry) {
             (Some(b), _) if !b.declared => {
                 b.declared = true;
                 b.span = name.span;
@@ -789,6 +778,7 @@ impl<'h> Compiler<'h> {
 }
 
 mod arity;
+mod scope;
 mod suggest;
 #[cfg(test)]
 mod tests;

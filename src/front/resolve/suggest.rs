@@ -28,7 +28,7 @@ impl Compiler<'_> {
         let visible = self
             .fns
             .iter()
-            .flat_map(|f| f.blocks.iter().flatten())
+            .flat_map(|f| f.blocks.iter().flat_map(super::BlockNames::iter))
             .map(|b| b.name.to_string())
             .chain(spec::names().map(str::to_string))
             .chain(self.hosts.names());
