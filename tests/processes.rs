@@ -714,3 +714,27 @@ fn a_fork_refused_by_the_system_is_one_report_naming_the_cause() {
         out.stderr
     );
 }
+
+#[test]
+fn long_lines_from_many_processes_into_a_pipe_are_never_torn() {
+    // 5,000 and 100,000 bytes: more than one atomic pipe write (PIPE_BUF).
+    for size in [5_000, 100_000] {
+        let out = run_code(&format!(
+            "fn talk(c) {{ for i in 0..20 {{ print(c * {size}) }} }}\n\
+             let hs = []\n\
+             for c in [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\"] {{ hs = hs + [spawn talk(c)] }}\n\
+             for h in hs {{ join h }}"
+        ));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines.len(), 160);
+        for line in lines {
+            let first = line.chars().next().unwrap_or(' ');
+            assert!(
+                line.len() == size && line.chars().all(|c| c == first),
+                "a torn line of {} bytes",
+                line.len()
+            );
+        }
+    }
+}

@@ -25,7 +25,8 @@ fn line_of(args: &[Value], site: &CallSite) -> R<String> {
 fn write_line(fd: os::StdFd, args: &[Value], site: &CallSite) -> R<Value> {
     let line = line_of(args, site)?;
     os::end_progress_line();
-    match os::write_all(fd, line.as_bytes()) {
+    // A line longer than one atomic pipe write goes out under the tree's lock.
+    match os::with_output_lock(line.len(), || os::write_all(fd, line.as_bytes())) {
         Ok(()) => Ok(Value::Nil),
         // The reader went away (`procscript x | head -1`): end quietly, like a shell tool.
         Err(os::WriteError::BrokenPipe) => Err(Unwind::exit(141)),

@@ -82,7 +82,8 @@ pub enum WriteError {
 }
 
 /// Writes all of `bytes`. A line short enough for one write(2) (every line up
-/// to PIPE_BUF into a pipe) goes out whole, never interleaved with another process's.
+/// to PIPE_BUF into a pipe) goes out whole, never interleaved with another
+/// process's; `print` holds the tree's output lock for longer ones.
 pub fn write_all(fd: StdFd, mut bytes: &[u8]) -> Result<(), WriteError> {
     while !bytes.is_empty() {
         match fd.write(bytes) {

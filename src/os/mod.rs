@@ -11,6 +11,7 @@ pub use nix::errno::Errno;
 
 mod descriptors;
 mod files;
+mod output_lock;
 mod processes;
 mod programs;
 mod shared_memory;
@@ -62,6 +63,7 @@ pub use files::{
     read_file_at_most, remove_file, write_file, write_file_atomically,
 };
 pub use nix::sys::signal::Signal;
+pub use output_lock::{create_output_lock, with_output_lock, PIPE_BUF};
 pub use processes::{
     become_subreaper, current_pid, descendant_pids, die_by_signal, die_with_parent, exit_now, fork,
     getpid, getppid, process_alive, process_state, send_signal, thread_count, wait_child,

@@ -129,6 +129,7 @@ impl Procs {
     pub fn new_root(max_procs: usize) -> Procs {
         os::install_signal_handlers();
         os::become_subreaper();
+        os::create_output_lock();
         let me = os::getpid();
         Procs {
             root: me,
