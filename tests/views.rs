@@ -222,3 +222,32 @@ fn after_a_timeout_the_views_say_124_as_procscript_exits() {
         .unwrap_or_else(|| panic!("no root line:\n{}", out.stderr));
     assert!(root.contains("exited 124,"), "{}", out.stderr);
 }
+
+#[test]
+fn no_process_has_events_before_its_birth() {
+    // The parent records a child's birth once fork returns; the child may
+    // have run (forked, exited) before that. The birth is dated before the fork.
+    let script = "fork\nfork\nfork\nfork\nfork\nprint(pid)";
+    for attempt in 0..5 {
+        let path = out_file(&format!("births{attempt}.json"));
+        let out = run(procscript(&[
+            &format!("--trace={}", path.display()),
+            "-e",
+            script,
+        ]));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let events = doc["traceEvents"].as_array().unwrap();
+        let born: HashMap<i64, f64> = events
+            .iter()
+            .filter(|e| e["cat"] == "life")
+            .map(|e| (e["pid"].as_i64().unwrap(), e["ts"].as_f64().unwrap()))
+            .collect();
+        assert_eq!(born.len(), 32);
+        for e in events.iter().filter(|e| e["ts"].is_number()) {
+            let pid = e["pid"].as_i64().unwrap();
+            let ts = e["ts"].as_f64().unwrap();
+            assert!(ts >= born[&pid], "an event before its process's birth: {e}");
+        }
+    }
+}

@@ -173,6 +173,9 @@ impl Procs {
         if tells_birth {
             self.live.birth_coming();
         }
+        // The birth is recorded by the parent once fork returns, but dated
+        // now: under load the child may have run (and recorded) a while by then.
+        let forked_at = os::monotonic_seconds();
         // The parent's end and the child's end of the child's channel.
         type Ends = (Option<OwnedFd>, Option<OwnedFd>);
         let forked: Result<(os::Forked, Ends), os::OsError> = match &new {
@@ -226,7 +229,7 @@ impl Procs {
                     NewChild::Program { prog, .. } => (*prog).into(),
                     NewChild::Fork | NewChild::PoolWorker => "".into(),
                 };
-                self.note(|| Note::Began {
+                self.note_at(forked_at, || Note::Began {
                     child: pid,
                     how: new.made(),
                     name: match &new {

@@ -160,6 +160,13 @@ impl Procs {
         }
     }
 
+    /// Records an event that happened at `t` (seconds on the monotonic clock).
+    pub(crate) fn note_at(&self, t: f64, kind: impl FnOnce() -> Note) {
+        if let Some(recorder) = &self.recorder {
+            recorder.note_at(t, kind());
+        }
+    }
+
     /// Records a child this process started (a fork, a pool worker, a program).
     pub(crate) fn add_child(&mut self, pid: i32, name: Rc<str>, pool_worker: bool) {
         let kind = if pool_worker {

@@ -222,9 +222,14 @@ impl Recorder {
     }
 
     pub fn note(&self, kind: Note) {
+        self.note_at(os::monotonic_seconds(), kind);
+    }
+
+    /// Records an event that happened at `t`, a little earlier than now.
+    pub fn note_at(&self, t: f64, kind: Note) {
         let event = Event {
             pid: os::current_pid(),
-            t: os::monotonic_seconds(),
+            t,
             kind,
         };
         if self.explain {
