@@ -1,10 +1,12 @@
 //! Real processes: the table of a process's children, the one fork ceremony, how a process ends, pools, queues, and the wire format between them.
 
 pub mod ending;
+mod failure;
 pub mod fork;
 pub mod pool;
 pub mod queue;
 mod table;
 pub mod wire;
 
+pub use failure::{Failure, BROKEN_PIPE_EXIT};
 pub use table::*;
