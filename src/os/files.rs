@@ -33,6 +33,13 @@ fn io_error(e: std::io::Error) -> OsError {
 /// open or a read that blocks (a FIFO with no writer) with EINTR, which
 /// std's own open and read would retry forever.
 pub fn read_file(path: &str) -> Result<Vec<u8>, OsError> {
+    read_file_at_most(path, usize::MAX)
+}
+
+/// A file's bytes, but no more than `max + 1` of them: one more than the
+/// caller accepts says the file is too large, without reading (or
+/// allocating) the rest of it. Stoppable as `read_file` is.
+pub fn read_file_at_most(path: &str, max: usize) -> Result<Vec<u8>, OsError> {
     use nix::fcntl::{open, OFlag};
     use nix::sys::stat::Mode;
     let interrupted = || Err(OsError::File(Errno::EINTR));
@@ -48,7 +55,7 @@ pub fn read_file(path: &str) -> Result<Vec<u8>, OsError> {
     };
     let mut bytes = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
-    loop {
+    while bytes.len() <= max {
         match nix::unistd::read(&file, &mut buf) {
             Ok(0) => return Ok(bytes),
             Ok(n) => bytes.extend_from_slice(&buf[..n]),
@@ -57,17 +64,6 @@ pub fn read_file(path: &str) -> Result<Vec<u8>, OsError> {
             Err(e) => return Err(OsError::File(e)),
         }
     }
-}
-
-/// At most `max + 1` bytes of a file: one more than the caller accepts says
-/// the file is too large, without reading (or allocating) the rest of it.
-pub fn read_file_at_most(path: &str, max: usize) -> Result<Vec<u8>, OsError> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(io_error)?;
-    let mut bytes = Vec::new();
-    file.take(max as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io_error)?;
     Ok(bytes)
 }
 
