@@ -368,6 +368,24 @@ fn a_threaded_host_cannot_fork() {
     assert_eq!(printed, "before\n");
 }
 
+fn a_run_ended_by_a_signal_reaps_adopted_grandchildren() {
+    // The middle child dies by SIGKILL, so `sleep` (a grandchild of a program)
+    // is adopted by this process, the subreaper; then SIGTERM ends the run.
+    // Nothing may be left: not the `sleep`, and no zombie of it either.
+    let engine = Engine::new();
+    let outcome = engine.run(&source(
+        "fn grandchild() { run(\"sh\", \"-c\", \"sleep 30; echo\") }\n\
+         fn middle() { spawn grandchild()\n sleep(30) }\n\
+         let h = spawn middle()\n\
+         sleep(0.5)\n\
+         kill(h, \"KILL\")\n\
+         sleep(0.3)\n\
+         run(\"kill\", \"-TERM\", str(pid))\n\
+         sleep(30)",
+    ));
+    assert!(matches!(outcome, Outcome::Signaled(15)), "{outcome:?}");
+}
+
 fn main() {
     let cases: &[(&str, fn())] = &[
         (
@@ -416,6 +434,10 @@ fn main() {
         (
             "a_session_pool_runs_functions_of_later_entries",
             a_session_pool_runs_functions_of_later_entries,
+        ),
+        (
+            "a_run_ended_by_a_signal_reaps_adopted_grandchildren",
+            a_run_ended_by_a_signal_reaps_adopted_grandchildren,
         ),
         // Last: before its fix, the signal it leaves ended every later case.
         (
