@@ -148,6 +148,7 @@ impl Interp {
             op,
             value,
             span,
+            value_span,
         } = stmt
         else {
             unreachable!("called for index assignments only")
@@ -164,7 +165,12 @@ impl Interp {
             None => v,
             Some(op) => {
                 let old = index_value(&container, &key, last.1)?;
-                ops::binary(*op, &old, &v).map_err(|e| e.at(*span))?
+                // The target ends at the `]` that closes its last index.
+                let sides = Sides {
+                    left: Span::new(span.start as usize, last.1.end as usize + 1),
+                    right: *value_span,
+                };
+                ops::binary(*op, &old, &v).map_err(|e| e.at_sides(*span, sides))?
             }
         };
         store_index(&container, key, v, last.1)

@@ -157,6 +157,8 @@ pub enum Stmt {
         op: Option<BinOp>,
         value: Expr,
         span: Span,
+        /// Where the value stands (`x[0] /= 0`: an error about it underlines it).
+        value_span: Span,
     },
     /// `if c { } else if d { } ... else { }`: each condition with its block,
     /// in order (a flat list, so a long `else if` chain nests nothing).

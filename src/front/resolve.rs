@@ -516,6 +516,7 @@ impl<'h> Compiler<'h> {
                 op,
                 value,
                 span,
+                value_span,
             }
         })
     }

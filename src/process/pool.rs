@@ -122,6 +122,17 @@ impl Pool {
 }
 
 /// What a pool worker sends back: the task's result, or its whole error.
+/// The worker's own call of the task has no place in the script: drops it from the call stack.
+fn drop_worker_frame(diag: &mut crate::error::diagnostic::Diag) {
+    while diag
+        .trace
+        .last()
+        .is_some_and(|f| f.call_site == Span::default())
+    {
+        diag.trace.pop();
+    }
+}
+
 fn worker_report(result: &R<Value>, runner: &mut impl Runner) -> Vec<u8> {
     let mut diag = match result {
         Ok(value) => match wire::encode_returned(value) {
@@ -137,14 +148,7 @@ fn worker_report(result: &R<Value>, runner: &mut impl Runner) -> Vec<u8> {
         Err(unwind) => match unwind.diag() {
             Some(diag) => {
                 let mut diag = diag.clone();
-                // The worker's own call of the task has no place in the script.
-                while diag
-                    .trace
-                    .last()
-                    .is_some_and(|f| f.call_site == Span::default())
-                {
-                    diag.trace.pop();
-                }
+                drop_worker_frame(&mut diag);
                 diag
             }
             None => ErrorKind::ChildFailed.at(Span::default(), "the task ended its worker", ""),
@@ -612,46 +616,71 @@ fn start_worker(runner: &mut impl Runner, span: Span) -> R<Worker> {
 
 /// A worker's life: run tasks until the pool closes its socket.
 fn worker_main(runner: &mut impl Runner, socket: OwnedFd) -> ! {
+    runner.procs().task_socket = Some(socket);
     loop {
-        // Idle: wait for a task or a stop request. SIGTERM or Ctrl-C ends an
-        // idle worker by the signal at once (it has no children between
-        // tasks); the wake pipe keeps one that came before the wait.
-        while !matches!(os::wait_event(&[&socket], None), os::Event::Readable(_)) {
-            if let Err(sig) = os::pending_stop() {
-                os::die_by_signal(sig)
-            }
-        }
-        let frame = match os::recv_frame(&socket) {
-            Ok(Some(frame)) => frame,
-            Err(_) if os::pending_stop().is_err() => {
-                let sig = os::pending_stop().err().unwrap_or(os::Signal::SIGTERM);
-                os::die_by_signal(sig)
-            }
-            // The pool closed (or the parent died): end quietly.
-            _ => os::exit_now(0),
+        let (bytes, fds) = match &runner.procs().task_socket {
+            Some(socket) => next_task(socket),
+            None => os::exit_now(1),
         };
-        let (bytes, fds) = frame;
         let procs = runner.procs();
         procs.tasks_run += 1;
         let task = procs.tasks_run;
         procs.note(|| Note::TaskBegan { task });
         let result = runner.run_task(&bytes, fds);
+        if runner.procs().task_socket.is_none() {
+            // A `fork` in the task made this copy: it is no worker, and ends
+            // here like any forked child, telling its own error.
+            let mut result = result.map(|_| ());
+            if let Some(diag) = result.as_mut().err().and_then(Unwind::diag_mut) {
+                drop_worker_frame(diag);
+            }
+            end_now(runner, result);
+        }
         // Children a task started and did not join are joined before the next task.
         let result = runner.procs().join_all().and(result);
         if let Err(unwind) = &result {
             if unwind.diag().is_none() {
                 // exit() or a signal ends the worker itself; the pool sees it die.
                 let Err(unwind) = result else { unreachable!() };
-                match ending::end_process(runner, Err(unwind)) {
-                    Stop::Exit(code) => os::exit_now(code),
-                    _ => os::exit_now(1),
-                }
+                end_now(runner, Err(unwind));
             }
         }
         runner.procs().note(|| Note::TaskEnded { task });
         let report = worker_report(&result, runner);
-        if os::send_frame(&socket, &report, &[]).is_err() {
+        let sent = match &runner.procs().task_socket {
+            Some(socket) => os::send_frame(socket, &report, &[]).is_ok(),
+            None => false,
+        };
+        if !sent {
             os::exit_now(0);
         }
+    }
+}
+
+/// Idle: waits for the next task, or ends the worker. SIGTERM or Ctrl-C ends
+/// an idle worker by the signal at once (it has no children between tasks);
+/// the wake pipe keeps one that came before the wait.
+fn next_task(socket: &OwnedFd) -> (Vec<u8>, Vec<OwnedFd>) {
+    while !matches!(os::wait_event(&[socket], None), os::Event::Readable(_)) {
+        if let Err(sig) = os::pending_stop() {
+            os::die_by_signal(sig)
+        }
+    }
+    match os::recv_frame(socket) {
+        Ok(Some(frame)) => frame,
+        Err(_) if os::pending_stop().is_err() => {
+            let sig = os::pending_stop().err().unwrap_or(os::Signal::SIGTERM);
+            os::die_by_signal(sig)
+        }
+        // The pool closed (or the parent died): end quietly.
+        _ => os::exit_now(0),
+    }
+}
+
+/// Ends this process as a child of the tree ends (see [`ending::end_process`]).
+fn end_now(runner: &mut impl Runner, result: R<()>) -> ! {
+    match ending::end_process(runner, result) {
+        Stop::Exit(code) => os::exit_now(code),
+        _ => os::exit_now(1),
     }
 }

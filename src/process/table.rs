@@ -77,6 +77,9 @@ pub struct Procs {
     pub(crate) live: SharedCounter,
     /// In a spawned child: where its result goes.
     pub(crate) report_to: Option<OwnedFd>,
+    /// In a pool worker: its socket, where tasks come from and results go.
+    /// A fork inside a task does not inherit it: the copy is no worker.
+    pub(crate) task_socket: Option<OwnedFd>,
     /// Pools this process made (closed when it ends).
     pub(crate) pools: Vec<Weak<Pool>>,
     /// Queues this process has seen (a forked child registers as their holder).
@@ -113,6 +116,7 @@ impl Procs {
             max_procs: max_procs.max(1),
             live: SharedCounter::new(1),
             report_to: None,
+            task_socket: None,
             pools: Vec::new(),
             queues: Vec::new(),
             recorder: None,
@@ -240,6 +244,7 @@ impl Procs {
         std::mem::forget(std::mem::take(&mut self.children));
         self.index.clear();
         self.report_to = None;
+        self.task_socket = None;
         self.spawn_count = 0;
         // The parent's pools are not ours; their sockets must not stay open here.
         for pool in std::mem::take(&mut self.pools) {
