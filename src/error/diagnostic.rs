@@ -109,6 +109,9 @@ pub struct DiagData {
     pub notes: Vec<(Span, String)>,
     /// The call stack, innermost call first (runtime errors only).
     pub trace: Vec<Frame>,
+    /// Calls left out of `trace` to keep a child's report small: (where in
+    /// `trace` they were, how many).
+    pub calls_elided: Option<(usize, usize)>,
     /// Who failed, for errors in child processes ("process 4242 (Process-1)").
     pub context: Option<String>,
     /// A process ran into the tree's process limit (reported once per tree).
@@ -133,6 +136,7 @@ impl Diag {
             help: None,
             notes: Vec::new(),
             trace: Vec::new(),
+            calls_elided: None,
             context: None,
             process_limit: false,
             told: false,
@@ -240,11 +244,15 @@ impl Diag {
             }
             text.push_str("call stack, innermost first:");
             // Runs of the same call (deep recursion) print once, with a count.
-            let mut runs: Vec<(&Frame, usize)> = Vec::new();
-            for frame in &self.trace {
+            // `None` stands for the calls a child's report left out.
+            let mut runs: Vec<(Option<&Frame>, usize)> = Vec::new();
+            for (i, frame) in self.trace.iter().enumerate() {
+                if let Some((_, n)) = self.calls_elided.filter(|&(at, _)| at == i) {
+                    runs.push((None, n));
+                }
                 match runs.last_mut() {
-                    Some((last, count)) if *last == frame => *count += 1,
-                    _ => runs.push((frame, 1)),
+                    Some((Some(last), count)) if *last == frame => *count += 1,
+                    _ => runs.push((Some(frame), 1)),
                 }
             }
             const SHOWN_INNER: usize = 8;
@@ -259,6 +267,10 @@ impl Diag {
                     }
                     continue;
                 }
+                let Some(frame) = frame else {
+                    text.push_str(&format!("\n  ... {count} more calls"));
+                    continue;
+                };
                 let (line, col) = source.line_col(frame.call_site.start);
                 text.push_str(&format!(
                     "\n  in {} called at {}:{line}:{col}",

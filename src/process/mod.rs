@@ -5,6 +5,7 @@ mod failure;
 pub mod fork;
 pub mod pool;
 pub mod queue;
+mod report_size;
 mod table;
 pub mod wire;
 

@@ -5,6 +5,7 @@ use crate::error::diagnostic::Diag;
 use crate::front::ir::FnProto;
 use crate::limits;
 use crate::process::queue::Queue;
+use crate::process::report_size;
 use crate::values::host::HostFunction;
 use crate::values::{Closure, Entries, Value};
 use serde::{Deserialize, Serialize};
@@ -201,9 +202,12 @@ pub fn encode_returned(v: &Value) -> Result<Vec<u8>, NotSendable> {
     Ok(postcard::to_allocvec(&ChildReport::Returned(wire)).unwrap_or_default())
 }
 
-/// Encodes a child's failure: its whole diagnostic.
+/// Encodes a child's failure: its diagnostic, trimmed to fit in its pipe's
+/// buffer (see [`report_size`]).
 pub fn encode_failed(diag: &Diag) -> Vec<u8> {
-    postcard::to_allocvec(&ChildReport::Failed(diag.clone())).unwrap_or_default()
+    report_size::encode_bounded(diag, |diag| {
+        postcard::to_allocvec(&ChildReport::Failed(diag.clone())).unwrap_or_default()
+    })
 }
 
 /// A decoded child report: its returned value, or its error.
