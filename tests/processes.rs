@@ -738,3 +738,23 @@ fn long_lines_from_many_processes_into_a_pipe_are_never_torn() {
         }
     }
 }
+
+/// A chain of failed children deeper than a report keeps its first error,
+/// with its place, and counts the levels left out.
+#[test]
+fn a_deep_chain_of_failed_children_keeps_its_first_error() {
+    let out = run_code(
+        "fn down(n) {\n    if n == 40 { return 1 / 0 }\n    return join spawn down(n + 1)\n}\ndown(0)",
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let innermost = out.stderr.rfind('×').expect("a level");
+    let last = &out.stderr[innermost..];
+    assert!(last.contains("division by zero"), "{last}");
+    assert!(last.contains("the right side is zero"), "{last}");
+    assert!(
+        out.stderr
+            .contains("37 failed processes between this one and the first error are left out"),
+        "{}",
+        out.stderr
+    );
+}

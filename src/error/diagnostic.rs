@@ -112,6 +112,9 @@ pub struct DiagData {
     /// Calls left out of `trace` to keep a child's report small: (where in
     /// `trace` they were, how many).
     pub calls_elided: Option<(usize, usize)>,
+    /// Failed processes left out between this diagnostic and its cause (a
+    /// chain deeper than a report keeps).
+    pub causes_elided: usize,
     /// Who failed, for errors in child processes ("process 4242 (Process-1)").
     pub context: Option<String>,
     /// A process ran into the tree's process limit (reported once per tree).
@@ -121,7 +124,10 @@ pub struct DiagData {
     #[serde(default)]
     pub told: bool,
     /// The child process's own diagnostic, when this error reports a failed
-    /// child or pool task: shown under this one, in the same report.
+    /// child or pool task: shown under this one, in the same report. Not
+    /// encoded with it: a report sends the chain as a flat list, so decoding
+    /// one never recurses (see `process::wire`).
+    #[serde(skip)]
     pub cause: Option<Diag>,
 }
 
@@ -137,6 +143,7 @@ impl Diag {
             notes: Vec::new(),
             trace: Vec::new(),
             calls_elided: None,
+            causes_elided: 0,
             context: None,
             process_limit: false,
             told: false,
@@ -280,6 +287,15 @@ impl Diag {
                     text.push_str(&format!(" ({count} times)"));
                 }
             }
+        }
+        if self.causes_elided > 0 {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&format!(
+                "{} failed processes between this one and the first error are left out",
+                self.causes_elided
+            ));
         }
         (!text.is_empty()).then_some(text)
     }

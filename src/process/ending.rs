@@ -190,19 +190,27 @@ fn end_with_error(runner: &mut impl Runner, mut diag: Diag) -> ! {
 const MAX_CAUSES: usize = 2;
 
 /// Keeps the first `n` causes and the innermost one (what went wrong at the
-/// bottom), dropping the links between them.
+/// bottom, with its place), dropping the links between them; the last kept
+/// outer level counts the failed processes left out.
 fn keep_causes(diag: &mut Diag, n: usize) {
+    let depth = std::iter::successors(diag.cause.as_ref(), |d| d.cause.as_ref()).count();
+    if depth <= n + 1 {
+        return;
+    }
     let innermost = diag.innermost().clone();
-    let mut diag = diag;
+    let mut level = &mut *diag;
     for _ in 0..n {
-        match diag.cause {
-            Some(ref mut cause) => diag = cause,
+        match level.cause {
+            Some(ref mut cause) => level = cause,
             None => return,
         }
     }
-    if diag.cause.is_some() {
-        diag.cause = Some(innermost);
-    }
+    let dropped: usize = std::iter::successors(level.cause.as_ref(), |d| d.cause.as_ref())
+        .take(depth - n - 1)
+        .map(|d| 1 + d.causes_elided)
+        .sum();
+    level.causes_elided += dropped;
+    level.cause = Some(innermost);
 }
 
 /// Closes every pool this process made (at the end of the process).

@@ -58,8 +58,37 @@ mod tag {
 #[derive(Serialize, Deserialize, Debug)]
 enum ChildReport {
     Returned(Wire),
-    /// The child's whole diagnostic: its parent reports it.
-    Failed(Diag),
+    /// The child's diagnostic and its causes, outermost first, each without
+    /// its `cause` (a flat list decodes without recursion, however forged).
+    Failed(Vec<Diag>),
+}
+
+/// The cause chain of `diag` as a flat list, outermost first.
+fn flatten(diag: &Diag) -> Vec<Diag> {
+    let mut levels = Vec::new();
+    let mut level = Some(diag);
+    while let Some(diag) = level {
+        let mut flat = diag.clone();
+        flat.cause = None;
+        levels.push(flat);
+        level = diag.cause.as_ref();
+    }
+    levels
+}
+
+/// Levels a report may carry: a sender keeps 33 (see `process::ending`); more
+/// is a forged report, refused before it becomes a chain too deep to drop.
+const MAX_REPORT_LEVELS: usize = 64;
+
+/// The cause chain back from its flat list; none from an empty or overlong one.
+fn unflatten(levels: Vec<Diag>) -> Option<Diag> {
+    if levels.len() > MAX_REPORT_LEVELS {
+        return None;
+    }
+    levels.into_iter().rev().fold(None, |cause, mut diag| {
+        diag.cause = cause;
+        Some(diag)
+    })
 }
 
 /// Why a value cannot be sent.
@@ -206,7 +235,7 @@ pub fn encode_returned(v: &Value) -> Result<Vec<u8>, NotSendable> {
 /// buffer (see [`report_size`]).
 pub fn encode_failed(diag: &Diag) -> Vec<u8> {
     report_size::encode_bounded(diag, |diag| {
-        postcard::to_allocvec(&ChildReport::Failed(diag.clone())).unwrap_or_default()
+        postcard::to_allocvec(&ChildReport::Failed(flatten(diag))).unwrap_or_default()
     })
 }
 
@@ -340,7 +369,9 @@ pub fn decode_report(bytes: &[u8]) -> Report {
     }
     match postcard::from_bytes::<ChildReport>(bytes) {
         Ok(ChildReport::Returned(w)) => from_wire(w).map_or(Report::Missing, Report::Returned),
-        Ok(ChildReport::Failed(diag)) => Report::Failed(diag),
+        Ok(ChildReport::Failed(levels)) => {
+            unflatten(levels).map_or(Report::Missing, Report::Failed)
+        }
         Err(_) => Report::Missing,
     }
 }
@@ -648,6 +679,29 @@ mod tests {
             not_sendable.message(),
             "a function cannot be sent to another process"
         );
+    }
+
+    #[test]
+    fn a_forged_failure_report_is_refused_without_recursing() {
+        use crate::front::ast::Span;
+        // A cause chain far deeper than any sender makes, sent flat.
+        let level = Diag::new("boom", Span::new(1, 2), "here");
+        let deep =
+            postcard::to_allocvec(&ChildReport::Failed(vec![level.clone(); 100_000])).unwrap();
+        assert!(matches!(decode_report(&deep), Report::Missing));
+        // A chain 100,000 deep as a recursive encoding wrote it (`cause`, the
+        // last field, `Some` and the next level): it overflowed the stack.
+        let one = postcard::to_allocvec(&level).unwrap();
+        let mut forged = vec![1u8];
+        for _ in 0..100_000 {
+            forged.extend_from_slice(&one);
+            forged.push(1);
+        }
+        forged.extend_from_slice(&one);
+        forged.push(0);
+        if let Report::Failed(diag) = decode_report(&forged) {
+            assert!(diag.cause.is_none());
+        }
     }
 
     #[test]
