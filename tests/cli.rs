@@ -522,3 +522,24 @@ fn a_progress_bar_fits_the_terminal_and_ends_its_line_before_a_print() {
     assert!(all.contains("\na line of its own\n"), "{all:?}");
     assert!(all.ends_with("100% …\n"), "{all:?}");
 }
+
+/// An error report that stderr cannot take (a full disk) ends the run with
+/// the script's exit code, not a panic of the interpreter.
+#[test]
+fn an_error_with_a_full_stderr_exits_1_without_a_panic() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full opens");
+    let mut cmd = common::procscript(&["-e", "error(\"boom\")"]);
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(full)
+        .spawn()
+        .expect("procscript starts");
+    let group = child.id() as i32;
+    let out = child.wait_with_output().expect("wait for procscript");
+    common::assert_no_leftovers(group);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+}

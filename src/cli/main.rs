@@ -75,7 +75,7 @@ fn main() -> ExitCode {
     let wants_prompt = cli.eval.is_none() && cli.rest.is_empty() && !cli.check;
     if wants_prompt && std::io::stdin().is_terminal() {
         if let Err(message) = views(&cli, &cli.options).check_files() {
-            eprintln!("procscript: {message}");
+            tell(&format!("procscript: {message}\n"));
             return ExitCode::from(2);
         }
         return interactive(&cli, color);
@@ -91,7 +91,7 @@ fn main() -> ExitCode {
     let (source, args, options, views) = match loaded {
         Ok(loaded) => loaded,
         Err(message) => {
-            eprintln!("procscript: {message}");
+            tell(&format!("procscript: {message}\n"));
             return ExitCode::from(2);
         }
     };
@@ -105,7 +105,7 @@ fn main() -> ExitCode {
         return match engine.check(&source) {
             Ok(()) => ExitCode::SUCCESS,
             Err(diag) => {
-                eprint!("{}", diag.render(&source, color));
+                tell(&diag.render(&source, color));
                 ExitCode::from(2)
             }
         };
@@ -114,19 +114,23 @@ fn main() -> ExitCode {
     match &outcome {
         // A process limit met all over a tree is reported once, maybe by another process.
         Outcome::Failed(diag) if diag.told => {}
-        Outcome::Invalid(diag) | Outcome::Failed(diag) => {
-            eprint!("{}", report(diag, &source, color))
-        }
+        Outcome::Invalid(diag) | Outcome::Failed(diag) => tell(&report(diag, &source, color)),
         Outcome::TimedOut => {
             let seconds = options.timeout.unwrap_or_default();
             let unit = if seconds == 1.0 { "second" } else { "seconds" };
-            eprintln!(
-                "procscript: stopped after --timeout {seconds} {unit}; every process of the script was stopped"
-            )
+            tell(&format!(
+                "procscript: stopped after --timeout {seconds} {unit}; every process of the script was stopped\n"
+            ))
         }
         _ => {}
     }
     ExitCode::from(outcome.exit_code() as u8)
+}
+
+/// Writes `text` on stderr. A stderr that cannot take it (full, closed) is
+/// no reason to panic: the exit code still says how the run ended.
+fn tell(text: &str) {
+    let _ = procscript::os::write_all(procscript::os::StdFd::Err, text.as_bytes());
 }
 
 /// The text for an error: a plain line for one that has no place in the
@@ -150,7 +154,7 @@ fn interactive(cli: &Cli, color: bool) -> ExitCode {
 
 #[cfg(not(feature = "prompt"))]
 fn interactive(_: &Cli, _: bool) -> ExitCode {
-    eprintln!("procscript: this build has no interactive prompt (feature `prompt`); give a script");
+    tell("procscript: this build has no interactive prompt (feature `prompt`); give a script\n");
     ExitCode::from(2)
 }
 
