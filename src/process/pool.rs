@@ -80,6 +80,9 @@ struct PoolState {
     waiting: VecDeque<Pending>,
     /// Finished tasks: the result, or why there is none.
     results: HashMap<u64, Result<Value, Failure>>,
+    /// Tasks whose result someone has seen (`join`, `apply`, `map`); a failed
+    /// task not among them is told when the pool closes.
+    seen: std::collections::HashSet<u64>,
     /// Copies of tasks sent but not answered, to resend if their worker dies first.
     resend: HashMap<u64, Pending>,
     next_id: u64,
@@ -481,7 +484,9 @@ impl Pool {
     }
 
     fn task_result(&self, id: u64, span: Span, what: &str) -> R<Value> {
-        match self.state.borrow().results.get(&id) {
+        let mut state = self.state.borrow_mut();
+        state.seen.insert(id);
+        match state.results.get(&id) {
             Some(Ok(v)) => Ok(v.clone()),
             Some(Err(failure)) => Err(failure.raise(
                 format!("{what} failed: {}", failure.message),
@@ -544,6 +549,8 @@ impl Pool {
         self.wait_until(runner, "map", span, &move |s| {
             all.iter().all(|id| s.results.contains_key(id))
         })?;
+        // The first failure is raised: the map has seen every task's result.
+        self.state.borrow_mut().seen.extend(ids.iter().copied());
         let mut results = Vec::with_capacity(ids.len());
         for (n, id) in ids.iter().enumerate() {
             results.push(self.task_result(*id, span, &format!("the task for item {n}"))?);
@@ -591,7 +598,34 @@ impl Pool {
         for pid in pids {
             runner.procs().wait_child_status(pid)?;
         }
+        self.tell_unseen_failures(runner);
         Ok(())
+    }
+
+    /// Failed tasks nobody joined are told once, on stderr, as an unjoined
+    /// spawned child's failure is told when its parent ends.
+    fn tell_unseen_failures(&self, runner: &mut impl Runner) {
+        let untold: Vec<_> = {
+            let mut state = self.state.borrow_mut();
+            let mut ids: Vec<u64> = state
+                .results
+                .iter()
+                .filter(|(id, result)| result.is_err() && !state.seen.contains(id))
+                .map(|(id, _)| *id)
+                .collect();
+            ids.sort_unstable();
+            state.seen.extend(ids.iter().copied());
+            ids.iter()
+                .filter_map(|id| match state.results.get(id) {
+                    Some(Err(failure)) => failure.cause.clone(),
+                    _ => None,
+                })
+                .collect()
+        };
+        for diag in untold {
+            let text = runner.render(&diag);
+            let _ = os::write_all(os::StdFd::Err, text.as_bytes());
+        }
     }
 }
 
