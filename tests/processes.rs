@@ -753,7 +753,7 @@ fn a_deep_chain_of_failed_children_keeps_its_first_error() {
     assert!(last.contains("the right side is zero"), "{last}");
     assert!(
         out.stderr
-            .contains("37 failed processes between this one and the first error are left out"),
+            .contains("36 failed processes between this one and the first error are left out"),
         "{}",
         out.stderr
     );
