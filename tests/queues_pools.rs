@@ -59,6 +59,24 @@ fn a_message_larger_than_a_queue_is_a_clear_error() {
 }
 
 #[test]
+fn a_message_of_exactly_16_mib_fits_and_one_byte_more_does_not() {
+    // A string of n characters encodes as 1 tag byte, 4 bytes of length and
+    // the n bytes: 16777211 characters make a message of exactly 16 MiB.
+    let out = run_code(
+        "let q = queue()\n\
+         q.put(\"x\" * 16777211)\n\
+         print(len(q.get()))\n\
+         try { q.put(\"x\" * 16777212) } catch e { print(e) }",
+    );
+    assert_eq!(
+        out.stdout,
+        "16777211\na message of 16777217 bytes is larger than a queue holds (16777216 bytes)\n",
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn the_item_bound_holds_across_processes() {
     let out = run_code(
         "let q = queue(3)\n\

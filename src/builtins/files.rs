@@ -82,8 +82,27 @@ pub(super) fn mkdir(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value>
 pub(super) fn copy_file(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let from = expect_str("copy_file", args, 0, site)?;
     let to = expect_str("copy_file", args, 1, site)?;
-    let bytes = os::copy_file(from, to).map_err(|r| file_error("copy_file", from, r, site))?;
+    let bytes = os::copy_file(from, to).map_err(|failure| {
+        let (role, path, reason) = match failure {
+            os::CopyFailure::Source(reason) => ("the source", from, reason),
+            os::CopyFailure::Destination(reason) => ("the destination", to, reason),
+        };
+        let message = format!("copy_file(\"{from}\", \"{to}\"): {role} \"{path}\": {reason}");
+        Unwind::from(ErrorKind::Io.at(site.span, message, "this file operation failed"))
+    })?;
     Ok(Value::Int(bytes as i64))
+}
+
+pub(super) fn is_link(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    Ok(Value::Bool(os::is_link(expect_str(
+        "is_link", args, 0, site,
+    )?)))
+}
+
+pub(super) fn read_link(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let path = expect_str("read_link", args, 0, site)?;
+    let target = os::read_link(path).map_err(|r| file_error("read_link", path, r, site))?;
+    Ok(Value::str(&target))
 }
 
 pub(super) fn remove_file(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {

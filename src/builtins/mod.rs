@@ -83,6 +83,8 @@ static RUN: &[(&str, BuiltinFn)] = &[
     ("file_size", files::file_size),
     ("files_equal", files::files_equal),
     ("progress", io::progress),
+    ("is_link", files::is_link),
+    ("read_link", files::read_link),
 ];
 
 /// Calls builtin `id` on arguments whose count the caller has checked.

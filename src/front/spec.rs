@@ -111,13 +111,15 @@ static BUILTINS: &[Builtin] = &[
     builtin!("append_file", "append_file(path, text)", 2, 2, "appends the text to the file"),
     builtin!("list_dir", "list_dir(path)", 1, 1, "the names in a folder, sorted"),
     builtin!("mkdir", "mkdir(path)", 1, 1, "makes a folder and any missing parents"),
-    builtin!("copy_file", "copy_file(from, to)", 2, 2, "copies any file; the number of bytes copied"),
+    builtin!("copy_file", "copy_file(from, to)", 2, 2, "copies a file (a symbolic link as a link); the bytes copied"),
     builtin!("remove_file", "remove_file(path)", 1, 1, "deletes a file"),
     builtin!("exists", "exists(path)", 1, 1, "whether the path exists"),
     builtin!("is_dir", "is_dir(path)", 1, 1, "whether the path is a folder"),
     builtin!("file_size", "file_size(path)", 1, 1, "the file's size in bytes"),
     builtin!("files_equal", "files_equal(path_a, path_b)", 2, 2, "whether two files hold the same bytes"),
     builtin!("progress", "progress(done, total, label?)", 2, 3, "draws a progress bar on stderr"),
+    builtin!("is_link", "is_link(path)", 1, 1, "whether the path is a symbolic link (not followed)"),
+    builtin!("read_link", "read_link(path)", 1, 1, "the target a symbolic link holds"),
 ];
 
 /// Every method, by id.

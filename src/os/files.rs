@@ -79,12 +79,21 @@ pub fn write_file(path: &str, bytes: &[u8], append: bool) -> Result<(), OsError>
     file.write_all(bytes).map_err(io_error)
 }
 
-/// The names in a folder, sorted.
+/// The names in a folder, sorted. Every name comes through or the call
+/// fails: a name that is not UTF-8 (a script's strings cannot hold it) and
+/// an entry that cannot be read are errors, never silently skipped.
 pub fn list_dir(path: &str) -> Result<Vec<String>, OsError> {
-    let mut names: Vec<String> = std::fs::read_dir(path)
-        .map_err(io_error)?
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .collect();
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(io_error)? {
+        let name = entry.map_err(io_error)?.file_name();
+        let name = name.into_string().map_err(|raw| {
+            OsError::NoErrno(format!(
+                "the name {:?} in it is not UTF-8 text",
+                raw.to_string_lossy()
+            ))
+        })?;
+        names.push(name);
+    }
     names.sort();
     Ok(names)
 }
@@ -94,8 +103,77 @@ pub fn make_dir(path: &str) -> Result<(), OsError> {
     std::fs::create_dir_all(path).map_err(io_error)
 }
 
-pub fn copy_file(from: &str, to: &str) -> Result<u64, OsError> {
-    std::fs::copy(from, to).map_err(io_error)
+/// Which end of a copy failed, so the error can name the right path.
+#[derive(Debug)]
+pub enum CopyFailure {
+    /// Reading the source (or finding what it is).
+    Source(OsError),
+    /// Creating or writing the destination.
+    Destination(OsError),
+}
+
+/// Copies a regular file's bytes and permissions, or a symbolic link as a
+/// link with the same target (never followed: a copy stays inside its tree).
+/// A FIFO, socket or device is refused: reading one may never end.
+pub fn copy_file(from: &str, to: &str) -> Result<u64, CopyFailure> {
+    use std::io::{Read, Write};
+    let kind = std::fs::symlink_metadata(from).map_err(|e| CopyFailure::Source(io_error(e)))?;
+    if kind.file_type().is_symlink() {
+        let target = std::fs::read_link(from).map_err(|e| CopyFailure::Source(io_error(e)))?;
+        if std::fs::symlink_metadata(to).is_ok_and(|m| !m.is_dir()) {
+            std::fs::remove_file(to).map_err(|e| CopyFailure::Destination(io_error(e)))?;
+        }
+        std::os::unix::fs::symlink(&target, to)
+            .map_err(|e| CopyFailure::Destination(io_error(e)))?;
+        return Ok(0);
+    }
+    if !kind.is_file() {
+        let what = if kind.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file (a FIFO, socket or device)"
+        };
+        return Err(CopyFailure::Source(OsError::NoErrno(format!(
+            "it is {what}"
+        ))));
+    }
+    let mut source = std::fs::File::open(from).map_err(|e| CopyFailure::Source(io_error(e)))?;
+    let mut destination =
+        std::fs::File::create(to).map_err(|e| CopyFailure::Destination(io_error(e)))?;
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut copied = 0u64;
+    loop {
+        let n = match source.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyFailure::Source(io_error(e))),
+        };
+        destination
+            .write_all(&buffer[..n])
+            .map_err(|e| CopyFailure::Destination(io_error(e)))?;
+        copied += n as u64;
+    }
+    destination
+        .set_permissions(kind.permissions())
+        .map_err(|e| CopyFailure::Destination(io_error(e)))?;
+    Ok(copied)
+}
+
+/// Whether the path itself is a symbolic link (not what it points to).
+pub fn is_link(path: &str) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// The target a symbolic link holds, as written in it.
+pub fn read_link(path: &str) -> Result<String, OsError> {
+    let target = std::fs::read_link(path).map_err(io_error)?;
+    target.into_os_string().into_string().map_err(|raw| {
+        OsError::NoErrno(format!(
+            "its target {:?} is not UTF-8 text",
+            raw.to_string_lossy()
+        ))
+    })
 }
 
 pub fn remove_file(path: &str) -> Result<(), OsError> {

@@ -59,8 +59,9 @@ pub use descriptors::{
     ReadResult, StdFd, WriteError,
 };
 pub use files::{
-    copy_file, file_size, folder_accepts_files, is_dir, list_dir, make_dir, path_exists, read_file,
-    read_file_at_most, remove_file, write_file, write_file_atomically,
+    copy_file, file_size, folder_accepts_files, is_dir, is_link, list_dir, make_dir, path_exists,
+    read_file, read_file_at_most, read_link, remove_file, write_file, write_file_atomically,
+    CopyFailure,
 };
 pub use nix::sys::signal::Signal;
 pub use output_lock::{create_output_lock, with_output_lock, PIPE_BUF};

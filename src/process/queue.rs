@@ -7,6 +7,13 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 /// Bytes of messages a queue holds; one message may be up to this size too.
 pub const QUEUE_BYTES: usize = 16 * 1024 * 1024;
 
+/// Each message is stored after its length, in this many bytes.
+const FRAME: usize = 4;
+
+/// The ring holds QUEUE_BYTES of messages and one frame more, so that a
+/// message of the size promised (QUEUE_BYTES) fits with its frame.
+const RING_BYTES: usize = QUEUE_BYTES + FRAME;
+
 /// Processes remembered as holding a queue, for knowing when a wait is hopeless.
 const HOLDER_SLOTS: usize = 512;
 
@@ -58,7 +65,7 @@ pub struct Queue {
 impl Queue {
     /// A new queue holding at most `max_items` messages (0: no count limit).
     pub fn create(max_items: u64) -> Result<Queue, String> {
-        let region = SharedRegion::create("procscript-queue", DATA + QUEUE_BYTES)
+        let region = SharedRegion::create("procscript-queue", DATA + RING_BYTES)
             .map_err(|e| e.to_string())?;
         region.u64_at(MAX_ITEMS).store(max_items, SeqCst);
         static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -72,7 +79,7 @@ impl Queue {
     /// A queue another process sent as a descriptor.
     pub fn open(fd: std::os::fd::OwnedFd) -> Result<Queue, String> {
         let region = SharedRegion::open(fd).map_err(|e| e.to_string())?;
-        if region.len() != DATA + QUEUE_BYTES {
+        if region.len() != DATA + RING_BYTES {
             return Err("not a queue".into());
         }
         let queue = Queue { region };
@@ -100,7 +107,7 @@ impl Queue {
     pub fn is_full(&self) -> bool {
         let max = self.max_items();
         let used = self.used_bytes();
-        (max > 0 && self.size() >= max) || used >= QUEUE_BYTES as u64
+        (max > 0 && self.size() >= max) || used >= RING_BYTES as u64
     }
 
     fn used_bytes(&self) -> u64 {
@@ -223,34 +230,34 @@ impl Queue {
     // ------------------------------------------------------------ messages
 
     fn ring_write(&self, pos: u64, bytes: &[u8]) {
-        let offset = (pos % QUEUE_BYTES as u64) as usize;
-        let first = bytes.len().min(QUEUE_BYTES - offset);
+        let offset = (pos % RING_BYTES as u64) as usize;
+        let first = bytes.len().min(RING_BYTES - offset);
         self.region.write(DATA + offset, &bytes[..first]);
         self.region.write(DATA, &bytes[first..]);
     }
 
     fn ring_read(&self, pos: u64, buf: &mut [u8]) {
-        let offset = (pos % QUEUE_BYTES as u64) as usize;
-        let first = buf.len().min(QUEUE_BYTES - offset);
+        let offset = (pos % RING_BYTES as u64) as usize;
+        let first = buf.len().min(RING_BYTES - offset);
         self.region.read(DATA + offset, &mut buf[..first]);
         self.region.read(DATA, &mut buf[first..]);
     }
 
     /// Adds one message; Ok(false) when `Wait::No` and it does not fit now.
     pub fn put(&self, message: &[u8], wait: Wait, idle: Idle) -> Result<bool, QueueError> {
-        let need = 4 + message.len() as u64;
-        if need > QUEUE_BYTES as u64 {
+        let need = (FRAME + message.len()) as u64;
+        if message.len() > QUEUE_BYTES {
             return Err(QueueError::TooLarge(message.len()));
         }
         loop {
             self.lock()?;
             let count = self.region.u64_at(COUNT).load(Relaxed);
             let max = self.max_items();
-            let free = QUEUE_BYTES as u64 - self.used_bytes();
+            let free = RING_BYTES as u64 - self.used_bytes();
             if (max == 0 || count < max) && need <= free {
                 let tail = self.region.u64_at(TAIL).load(Relaxed);
                 self.ring_write(tail, &(message.len() as u32).to_le_bytes());
-                self.ring_write(tail + 4, message);
+                self.ring_write(tail + FRAME as u64, message);
                 // Only now does the message exist for readers.
                 self.region.u64_at(TAIL).store(tail + need, Release);
                 self.region.u64_at(COUNT).store(count + 1, Release);
@@ -274,12 +281,14 @@ impl Queue {
             let count = self.region.u64_at(COUNT).load(Relaxed);
             if count > 0 {
                 let head = self.region.u64_at(HEAD).load(Relaxed);
-                let mut len = [0u8; 4];
+                let mut len = [0u8; FRAME];
                 self.ring_read(head, &mut len);
                 let len = u32::from_le_bytes(len) as u64;
                 let mut message = vec![0u8; len as usize];
-                self.ring_read(head + 4, &mut message);
-                self.region.u64_at(HEAD).store(head + 4 + len, Release);
+                self.ring_read(head + FRAME as u64, &mut message);
+                self.region
+                    .u64_at(HEAD)
+                    .store(head + FRAME as u64 + len, Release);
                 self.region.u64_at(COUNT).store(count - 1, Release);
                 self.unlock();
                 self.announce_change();
@@ -325,7 +334,7 @@ mod tests {
 
     #[test]
     fn a_message_across_the_end_of_the_ring_comes_back_whole() {
-        let ring = QUEUE_BYTES as u64;
+        let ring = RING_BYTES as u64;
         let message: Vec<u8> = (1..=20).collect();
         // The length split, the length just fitting, the message split, and a later lap.
         for before_end in [2u64, 4, 7, 13] {
@@ -336,7 +345,7 @@ mod tests {
                 let mut framed = (message.len() as u32).to_le_bytes().to_vec();
                 framed.extend(&message);
                 let split = before_end as usize;
-                assert_eq!(data(&queue, QUEUE_BYTES - split, split), framed[..split]);
+                assert_eq!(data(&queue, RING_BYTES - split, split), framed[..split]);
                 assert_eq!(data(&queue, 0, framed.len() - split), framed[split..]);
                 let got = queue.get(Wait::No, &mut no_idle()).unwrap();
                 assert_eq!(
@@ -354,8 +363,8 @@ mod tests {
 
     #[test]
     fn a_message_may_fill_the_whole_ring_from_any_position() {
-        let queue = queue_at(QUEUE_BYTES as u64 - 10);
-        let big: Vec<u8> = (0..QUEUE_BYTES - 4).map(|i| (i % 251) as u8).collect();
+        let queue = queue_at(RING_BYTES as u64 - 10);
+        let big: Vec<u8> = (0..QUEUE_BYTES).map(|i| (i % 251) as u8).collect();
         assert!(queue.put(&big, Wait::No, &mut no_idle()).unwrap());
         assert!(queue.is_full());
         assert!(
@@ -369,7 +378,7 @@ mod tests {
         assert!(got == big, "the message came back changed");
         assert!(!queue.is_full());
         assert!(matches!(
-            queue.put(&vec![0; QUEUE_BYTES - 3], Wait::No, &mut no_idle()),
+            queue.put(&vec![0; QUEUE_BYTES + 1], Wait::No, &mut no_idle()),
             Err(QueueError::TooLarge(_))
         ));
     }
