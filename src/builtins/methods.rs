@@ -8,6 +8,7 @@ use crate::front::spec::{self, check_method_arity};
 use crate::os;
 use crate::process::pool::{Pool, TaskHandle};
 use crate::process::queue::{Queue, QueueError, Wait};
+use crate::process::waits::{Detector, Waiting};
 use crate::process::wire;
 use crate::values::Value;
 use crate::views::record::Note;
@@ -186,22 +187,43 @@ fn decode(bytes: &[u8], site: &CallSite) -> R<Value> {
 
 /// Runs a queue operation while keeping this process's pools going; an error
 /// from the pools (a signal, a worker that cannot be replaced) ends the wait.
+/// An untimed wait (`waiting`) is published for deadlock detection while this
+/// process has no pool work, and ends in an error if it is found in a cycle.
 fn with_pools<T>(
     interp: &mut Interp,
+    waiting: Option<Waiting>,
+    span: Span,
     op: impl FnOnce(crate::process::queue::Idle) -> Result<T, QueueError>,
 ) -> Result<Result<T, QueueError>, Unwind> {
     let mut failure = None;
-    let result = op(&mut || match Pool::service_all(interp) {
-        Ok(busy) => Ok(busy),
-        Err(unwind) => {
-            failure = Some(unwind);
-            Err(())
-        }
+    let mut detector = Detector::new();
+    let board = interp.procs.waits.clone();
+    let name = interp.procs.wait_name();
+    let result = op(&mut || {
+        let checked = Pool::service_all(interp).and_then(|busy| match waiting {
+            Some(waiting) if !busy => {
+                board.publish(waiting, &name);
+                interp.procs.fail_if_deadlocked(&mut detector, span)?;
+                Ok(busy)
+            }
+            _ => {
+                board.clear();
+                detector = Detector::new();
+                Ok(busy)
+            }
+        });
+        checked.map_err(|unwind| failure = Some(unwind))
     });
+    board.clear();
     match failure {
         Some(unwind) => Err(unwind),
         None => Ok(result),
     }
+}
+
+/// The wait to publish for a queue operation: only an untimed one counts.
+fn published(wait: Wait, waiting: Waiting) -> Option<Waiting> {
+    matches!(wait, Wait::Forever).then_some(waiting)
 }
 
 fn queue_put(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
@@ -210,7 +232,10 @@ fn queue_put(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSit
     let queue = queue_of(target).clone();
     interp
         .waiting("put", |this| {
-            with_pools(this, |idle| queue.put(&bytes, wait, idle))
+            let waiting = published(wait, Waiting::Put(queue.id()));
+            with_pools(this, waiting, site.span, |idle| {
+                queue.put(&bytes, wait, idle)
+            })
         })?
         .map_err(|e| queue_error(e, "put", args.get(1), site))?;
     let id = queue.id();
@@ -221,7 +246,11 @@ fn queue_put(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSit
 fn queue_get(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
     let wait = wait_for(args.first(), site, 0)?;
     let queue = queue_of(target).clone();
-    match interp.waiting("get", |this| with_pools(this, |idle| queue.get(wait, idle)))? {
+    let waiting = published(wait, Waiting::Get(queue.id()));
+    let got = interp.waiting("get", |this| {
+        with_pools(this, waiting, site.span, |idle| queue.get(wait, idle))
+    })?;
+    match got {
         Ok(Some(bytes)) => {
             let id = queue.id();
             interp.note(|| Note::Got { queue: id });

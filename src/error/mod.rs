@@ -152,6 +152,10 @@ pub enum ErrorKind {
     #[error("queue deadlock")]
     #[diagnostic(code("procscript::queue::deadlock"))]
     QueueDeadlock,
+    /// A wait that can never end: every process that could end it waits on it.
+    #[error("deadlock")]
+    #[diagnostic(code("procscript::process::deadlock"))]
+    Deadlock,
     /// A value that cannot go into a queue, or a message that cannot be read.
     #[error("bad queue message")]
     #[diagnostic(code("procscript::queue::message"))]
@@ -414,6 +418,7 @@ mod tests {
         ProgramFailed,
         QueueTimeout,
         QueueDeadlock,
+        Deadlock,
         QueueMessage,
         Host,
         PoolClosed,
@@ -436,9 +441,9 @@ mod tests {
             | TypeMismatch | NotCallable | Arity | TooDeep | IndexOutOfRange | MissingKey
             | NoField | Immutable | Overflow | DivisionByZero | InvalidValue | TooLarge
             | StepBudget | Unsupported | Raised | NoMethod | Conversion | Empty | Io
-            | ProgramStart | ProgramFailed | QueueTimeout | QueueDeadlock | QueueMessage | Host
-            | PoolClosed | NotPoolOwner | ProcessLimit | ChildFailed | NotAChild | NotSendable
-            | Os => {}
+            | ProgramStart | ProgramFailed | QueueTimeout | QueueDeadlock | Deadlock
+            | QueueMessage | Host | PoolClosed | NotPoolOwner | ProcessLimit | ChildFailed
+            | NotAChild | NotSendable | Os => {}
         }
     }
 

@@ -247,6 +247,17 @@ fn proc_stat(pid: i32) -> Option<(char, i32)> {
     Some((state, ppid))
 }
 
+/// When the process started, in clock ticks since boot (field 22 of
+/// `/proc/<pid>/stat`): tells a process from a later one with the same pid.
+pub fn process_start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..]
+        .split(' ')
+        .nth(19)?
+        .parse()
+        .ok()
+}
+
 /// The kernel's state letter for a process (R, S, D, T, Z, ...), if it exists.
 pub fn process_state(pid: i32) -> Option<char> {
     proc_stat(pid).map(|(state, _)| state)

@@ -1,4 +1,4 @@
-//! Real processes: the table of a process's children, the one fork ceremony, how a process ends, pools, queues, and the wire format between them.
+//! Real processes: the table of a process's children, the one fork ceremony, how a process ends, pools, queues, deadlock detection, and the wire format between them.
 
 pub mod ending;
 mod failure;
@@ -7,6 +7,7 @@ pub mod pool;
 pub mod queue;
 mod report_size;
 mod table;
+pub mod waits;
 pub mod wire;
 
 pub use failure::{Failure, BROKEN_PIPE_EXIT};

@@ -7,6 +7,7 @@ use crate::front::ast::Span;
 use crate::os::{self, Event};
 use crate::process::ending;
 use crate::process::queue::Queue;
+use crate::process::waits::Waiting;
 use crate::process::wire::{self, Report};
 use crate::process::{Failure, Forked, NewChild, Runner, BROKEN_PIPE_EXIT};
 use crate::values::Value;
@@ -318,11 +319,22 @@ impl Pool {
                 state.workers[i].socket = None;
                 state.workers[i].pid
             };
-            runner.procs().wait_child_status(pid)?;
+            runner.procs().wait_ending_child(pid)?;
             let replacement = start_worker(runner, span)?;
             self.state.borrow_mut().workers[i] = replacement;
         }
         Ok(())
+    }
+
+    /// The workers that have a task sent to them (not idle, whatever they publish).
+    pub(crate) fn busy_worker_pids(&self) -> Vec<i32> {
+        let state = self.state.borrow();
+        state
+            .workers
+            .iter()
+            .filter(|w| w.busy())
+            .map(|w| w.pid)
+            .collect()
     }
 
     /// Collects what finished and hands out waiting tasks, without waiting.
@@ -596,7 +608,7 @@ impl Pool {
             .collect();
         // Dropping the sockets above tells each worker to end.
         for pid in pids {
-            runner.procs().wait_child_status(pid)?;
+            runner.procs().wait_ending_child(pid)?;
         }
         self.tell_unseen_failures(runner);
         Ok(())
@@ -651,11 +663,16 @@ fn start_worker(runner: &mut impl Runner, span: Span) -> R<Worker> {
 /// A worker's life: run tasks until the pool closes its socket.
 fn worker_main(runner: &mut impl Runner, socket: OwnedFd) -> ! {
     runner.procs().task_socket = Some(socket);
+    let owner = os::getppid();
     loop {
+        // Idle: published as waiting for the owner, for deadlock detection.
+        let waits = runner.procs().waits.clone();
+        waits.publish(Waiting::Task(owner), "pool worker");
         let (bytes, fds) = match &runner.procs().task_socket {
             Some(socket) => next_task(socket),
             None => os::exit_now(1),
         };
+        waits.clear();
         let procs = runner.procs();
         procs.tasks_run += 1;
         let task = procs.tasks_run;

@@ -147,6 +147,17 @@ impl Queue {
         })
     }
 
+    /// The live processes that hold the queue; None when too many held it to track.
+    pub fn live_holders(&self) -> Option<Vec<i32>> {
+        if self.region.u32_at(UNTRACKED).load(Relaxed) != 0 {
+            return None;
+        }
+        let holders = (0..HOLDER_SLOTS)
+            .map(|i| self.region.i32_at(HOLDERS + 4 * i).load(Relaxed))
+            .filter(|&pid| pid != 0 && os::process_alive(pid));
+        Some(holders.collect())
+    }
+
     // ------------------------------------------------------------ the lock
 
     /// Takes the lock. A process killed while holding it cannot leave the

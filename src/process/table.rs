@@ -8,6 +8,7 @@ use crate::os::{self, Deadline, ExitStatus, ReadResult, SharedCounter, Waited};
 use crate::process::failure::{Failure, BROKEN_PIPE_EXIT};
 use crate::process::pool::Pool;
 use crate::process::queue::Queue;
+use crate::process::waits::{Detector, Known, WaitBoard, Waiting};
 use crate::process::wire::{self, Report};
 use crate::values::Value;
 use crate::views::record::{Note, Recorder};
@@ -88,6 +89,8 @@ pub struct Procs {
     pub(crate) recorder: Option<Rc<Recorder>>,
     /// Pool tasks this worker has run (numbers them in recorded events).
     pub(crate) tasks_run: u64,
+    /// The tree's board of waits, for deadlock detection (shared by fork).
+    pub(crate) waits: Rc<WaitBoard>,
 }
 
 /// "`Process-1` (pid 4243)", or "process 4243" for a forked child.
@@ -121,6 +124,7 @@ impl Procs {
             queues: Vec::new(),
             recorder: None,
             tasks_run: 0,
+            waits: Rc::new(WaitBoard::new()),
         }
     }
 
@@ -342,14 +346,43 @@ impl Procs {
     }
 
     /// Waits for child `i` to end (or the deadline). Ok(false) on timeout.
-    fn wait_for(&mut self, i: usize, deadline: Deadline) -> R<bool> {
-        if !self.drain_pipe(i, deadline)? {
-            return Ok(false);
+    /// An untimed wait is published for deadlock detection while it lasts.
+    fn wait_for(&mut self, i: usize, deadline: Deadline, span: Span) -> R<bool> {
+        if !deadline.is_never() || self.children[i].status.is_some() {
+            if !self.drain_pipe(i, deadline)? {
+                return Ok(false);
+            }
+            return self.wait_for_inner(i, deadline, span, &mut Detector::new());
         }
+        let name = self.wait_name();
+        self.waits
+            .publish(Waiting::Join(self.children[i].pid), &name);
+        let mut detector = Detector::new();
+        let result = self
+            .drain_watching(i, span, &mut detector)
+            .and_then(|()| self.wait_for_inner(i, deadline, span, &mut detector));
+        self.waits.clear();
+        result
+    }
+
+    /// Reads child `i`'s result pipe to its end, looking for a deadlock on every tick.
+    fn drain_watching(&mut self, i: usize, span: Span, detector: &mut Detector) -> R<()> {
+        while !self.drain_pipe(i, Deadline::after(Some(0.1)))? {
+            self.fail_if_deadlocked(detector, span)?;
+        }
+        Ok(())
+    }
+
+    fn wait_for_inner(
+        &mut self,
+        i: usize,
+        deadline: Deadline,
+        span: Span,
+        detector: &mut Detector,
+    ) -> R<bool> {
         let pid = self.children[i].pid;
         while self.children[i].status.is_none() {
-            let block = deadline.is_never();
-            match os::wait_child(Some(pid), block) {
+            match os::wait_child(Some(pid), false) {
                 Waited::Ended(pid, status) => self.record_exit(pid, status),
                 Waited::Interrupted => os::pending_stop()?,
                 Waited::NoChildren => {
@@ -359,16 +392,57 @@ impl Procs {
                     self.children[i].lost = true;
                 }
                 Waited::Running => {
-                    // Only with a deadline: wake on SIGCHLD, or at the deadline.
+                    // Wake on SIGCHLD, at the deadline, or to look for a deadlock.
                     if deadline.passed() {
                         return Ok(false);
                     }
-                    os::pause_for_children(deadline.left().unwrap_or(0.0));
+                    os::pause_for_children(deadline.left().unwrap_or(0.1).min(0.1));
                     os::pending_stop()?;
+                    if deadline.is_never() {
+                        self.fail_if_deadlocked(detector, span)?;
+                    }
                 }
             }
         }
         Ok(true)
+    }
+
+    /// How this process is named in a deadlock's description.
+    pub(crate) fn wait_name(&self) -> String {
+        match &self.name {
+            _ if self.is_root() => "main".to_string(),
+            Some(name) => name.to_string(),
+            None => "a forked child".to_string(),
+        }
+    }
+
+    /// The deadlock error, when the detector finds this process in a cycle.
+    pub(crate) fn fail_if_deadlocked(&mut self, detector: &mut Detector, span: Span) -> R<()> {
+        let queues: Vec<Rc<Queue>> = self.queues.iter().filter_map(Weak::upgrade).collect();
+        let children = self.live_pids();
+        let me = self.me;
+        let busy_workers: Vec<i32> = self
+            .live_pools()
+            .iter()
+            .filter(|pool| pool.owner == me)
+            .flat_map(|pool| pool.busy_worker_pids())
+            .collect();
+        let known = Known {
+            me,
+            queues: &queues,
+            children: &children,
+            busy_workers: &busy_workers,
+        };
+        let Some(words) = detector.check(&self.waits, &known) else {
+            return Ok(());
+        };
+        let diag = ErrorKind::Deadlock
+            .at(span, words, "this wait can never end")
+            .with_help(
+                "every process that could end this wait is itself waiting, directly or not, \
+                 on this one; a wait with a timeout is never a deadlock",
+            );
+        Err(diag.into())
     }
 
     // ------------------------------------------------------------ join and friends
@@ -434,7 +508,7 @@ impl Procs {
         let outcome = match kept {
             Some(outcome) => outcome,
             None => {
-                if !self.wait_for(i, deadline)? {
+                if !self.wait_for(i, deadline, span)? {
                     return Ok(Value::Nil);
                 }
                 // Ctrl-C reaches the children too: report our own signal, not their deaths.
@@ -480,6 +554,15 @@ impl Procs {
     }
 
     fn wait_any_inner(&mut self) -> R<Value> {
+        let name = self.wait_name();
+        self.waits.publish(Waiting::AnyChild, &name);
+        let result = self.wait_any_published();
+        self.waits.clear();
+        result
+    }
+
+    fn wait_any_published(&mut self) -> R<Value> {
+        let mut detector = Detector::new();
         loop {
             self.collect_ended();
             if let Some(child) = self
@@ -506,6 +589,7 @@ impl Procs {
             // Wakes on SIGCHLD; the timeout only bounds how long a pipe may stay full.
             os::pause_for_children(0.01);
             os::pending_stop()?;
+            self.fail_if_deadlocked(&mut detector, Span::default())?;
         }
     }
 
@@ -607,14 +691,26 @@ impl Procs {
         let Some(i) = self.find(pid) else {
             return Ok(None);
         };
-        self.wait_for(i, Deadline::NEVER)?;
+        self.wait_for(i, Deadline::NEVER, Span::default())?;
         self.children[i].waited = true;
         Ok(self.children[i].status)
     }
 
+    /// Waits for a child that was told to end (a pool worker whose socket
+    /// closed): not a wait for deadlock detection, since the child is ending
+    /// and may still show its last wait on the board for a moment.
+    pub(crate) fn wait_ending_child(&mut self, pid: i32) -> R<()> {
+        if let Some(i) = self.find(pid) {
+            // A deadline that never comes: waited for as long as it takes, unpublished.
+            self.wait_for(i, Deadline::after(Some(f64::INFINITY)), Span::default())?;
+            self.children[i].waited = true;
+        }
+        Ok(())
+    }
+
     pub(crate) fn join_all(&mut self) -> R<()> {
         for i in 0..self.children.len() {
-            self.wait_for(i, Deadline::NEVER)?;
+            self.wait_for(i, Deadline::NEVER, Span::default())?;
         }
         Ok(())
     }
@@ -717,7 +813,7 @@ impl Procs {
         }
     }
 
-    fn live_pids(&self) -> Vec<i32> {
+    pub(crate) fn live_pids(&self) -> Vec<i32> {
         self.children
             .iter()
             .filter(|c| c.status.is_none())

@@ -1,0 +1,403 @@
+//! Deadlocks as errors: every untimed wait is published on the tree's wait board (shared
+//! memory); a waiter that has waited a while looks for a wait-for cycle among live processes.
+//!
+//! The model is the OR-model of wait-for graphs: a blocked process can go on
+//! when any one process that could end its wait can go on (a joined child
+//! ending, any other holder of a queue getting or putting). A process that is
+//! not on the board is running (or in a wait this module does not know), so it
+//! can go on; so can one whose wait is already answered (a message waiting).
+//! The waiter is deadlocked when, after every process that can go on is
+//! marked, it is not marked. Only a finding seen twice, 100 ms apart, with no
+//! involved process having changed its wait in between, is reported: a process
+//! that was just woken has time to take its slot off the board.
+
+use crate::os::{self, SharedRegion};
+use crate::process::queue::Queue;
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use std::sync::atomic::Ordering::SeqCst;
+
+const SLOTS: usize = 4096;
+const SLOT_BYTES: usize = 64;
+// A slot's fields.
+const PID: usize = 0; // i32: the waiting process, 0 when the slot is free
+const SEQ: usize = 4; // u32: odd while the slot is being written
+const KIND: usize = 8; // u32: the `Waiting` variant
+const NAME_LEN: usize = 12; // u32
+const TARGET: usize = 16; // u64: a pid or a queue id
+const STARTED: usize = 24; // u64: the process's start time, tells it from a reused pid
+const NAME: usize = 32;
+const NAME_BYTES: usize = SLOT_BYTES - NAME;
+
+/// The first check comes after this long blocked, then one every `RECHECK`.
+const FIRST_CHECK_S: f64 = 0.2;
+const RECHECK_S: f64 = 0.1;
+
+/// What a blocked process waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Waiting {
+    /// A child (by pid) to end.
+    Join(i32),
+    /// A message in the queue with this id.
+    Get(u64),
+    /// Room in the queue with this id.
+    Put(u64),
+    /// An idle pool worker: a task from the pool's owner (by pid).
+    Task(i32),
+    /// Any of its children to end (`wait()`).
+    AnyChild,
+}
+
+impl Waiting {
+    fn encode(self) -> (u32, u64) {
+        match self {
+            Waiting::Join(pid) => (1, pid as u64),
+            Waiting::Get(id) => (2, id),
+            Waiting::Put(id) => (3, id),
+            Waiting::Task(pid) => (4, pid as u64),
+            Waiting::AnyChild => (5, 0),
+        }
+    }
+
+    fn decode(kind: u32, target: u64) -> Option<Waiting> {
+        Some(match kind {
+            1 => Waiting::Join(target as i32),
+            2 => Waiting::Get(target),
+            3 => Waiting::Put(target),
+            4 => Waiting::Task(target as i32),
+            5 => Waiting::AnyChild,
+            _ => return None,
+        })
+    }
+}
+
+/// One published wait, as read from the board.
+#[derive(Clone, Debug)]
+struct Entry {
+    pid: i32,
+    seq: u32,
+    started: u64,
+    waiting: Waiting,
+    name: String,
+}
+
+/// The tree's board of waits: made by the root before any fork, so every
+/// process of the tree maps the same one. A process holds a slot only while
+/// it waits; a full board (or none) only means waits go unchecked.
+pub struct WaitBoard {
+    region: Option<SharedRegion>,
+    /// The slot this process holds now: (its pid, slot + 1), (0, 0) for none.
+    mine: Cell<(i32, usize)>,
+}
+
+impl WaitBoard {
+    pub fn new() -> WaitBoard {
+        WaitBoard {
+            region: SharedRegion::create("procscript-waits", SLOTS * SLOT_BYTES).ok(),
+            mine: Cell::new((0, 0)),
+        }
+    }
+
+    /// This process's slot, claimed now if it holds none.
+    fn claim(&self, region: &SharedRegion) -> Option<usize> {
+        let me = os::current_pid();
+        let (pid, slot) = self.mine.get();
+        if pid == me && slot > 0 {
+            return Some(slot - 1);
+        }
+        let word = |i: usize| region.i32_at(i * SLOT_BYTES + PID);
+        let claim = |i: usize, current: i32| {
+            word(i)
+                .compare_exchange(current, me, SeqCst, SeqCst)
+                .is_ok()
+        };
+        let free = (0..SLOTS).find(|&i| word(i).load(SeqCst) == 0 && claim(i, 0));
+        // Slots of processes killed while waiting are taken over only when needed.
+        let slot = free.or_else(|| {
+            (0..SLOTS).find(|&i| {
+                let current = word(i).load(SeqCst);
+                !os::process_alive(current) && claim(i, current)
+            })
+        })?;
+        self.mine.set((me, slot + 1));
+        Some(slot)
+    }
+
+    /// Publishes that this process waits for `waiting`; `name` names it in reports.
+    pub fn publish(&self, waiting: Waiting, name: &str) {
+        let Some(region) = &self.region else { return };
+        let Some(slot) = self.claim(region) else {
+            return;
+        };
+        let base = slot * SLOT_BYTES;
+        let (kind, target) = waiting.encode();
+        if region.u32_at(base + KIND).load(SeqCst) == kind
+            && region.u64_at(base + TARGET).load(SeqCst) == target
+        {
+            // Published already: the same wait goes on (its seq must not move).
+            return;
+        }
+        let seq = region.u32_at(base + SEQ);
+        let name = &name.as_bytes()[..name.len().min(NAME_BYTES)];
+        seq.fetch_add(1, SeqCst);
+        region.u32_at(base + KIND).store(kind, SeqCst);
+        region.u64_at(base + TARGET).store(target, SeqCst);
+        let started = os::process_start_time(os::current_pid()).unwrap_or(0);
+        region.u64_at(base + STARTED).store(started, SeqCst);
+        region
+            .u32_at(base + NAME_LEN)
+            .store(name.len() as u32, SeqCst);
+        region.write(base + NAME, name);
+        seq.fetch_add(1, SeqCst);
+    }
+
+    /// This process no longer waits (it is running again).
+    pub fn clear(&self) {
+        let (pid, slot) = self.mine.get();
+        let Some(region) = &self.region else { return };
+        if pid != os::current_pid() || slot == 0 {
+            return;
+        }
+        let base = (slot - 1) * SLOT_BYTES;
+        region.u32_at(base + KIND).store(0, SeqCst);
+        region.i32_at(base + PID).store(0, SeqCst);
+        self.mine.set((0, 0));
+    }
+
+    /// The waits of live processes, each read whole (a slot being written is skipped).
+    fn snapshot(&self) -> Vec<Entry> {
+        let Some(region) = &self.region else {
+            return Vec::new();
+        };
+        let mut entries = Vec::new();
+        for slot in 0..SLOTS {
+            let base = slot * SLOT_BYTES;
+            let pid = region.i32_at(base + PID).load(SeqCst);
+            if pid == 0 {
+                continue;
+            }
+            let seq = region.u32_at(base + SEQ).load(SeqCst);
+            let kind = region.u32_at(base + KIND).load(SeqCst);
+            let target = region.u64_at(base + TARGET).load(SeqCst);
+            let started = region.u64_at(base + STARTED).load(SeqCst);
+            let len = (region.u32_at(base + NAME_LEN).load(SeqCst) as usize).min(NAME_BYTES);
+            let mut name = vec![0u8; len];
+            region.read(base + NAME, &mut name);
+            let whole = seq % 2 == 0
+                && region.u32_at(base + SEQ).load(SeqCst) == seq
+                && region.i32_at(base + PID).load(SeqCst) == pid;
+            let Some(waiting) = Waiting::decode(kind, target).filter(|_| whole) else {
+                continue;
+            };
+            // A stopped process is left off: it goes on when continued, and
+            // it may have been stopped just before it could leave the board.
+            let running = matches!(os::process_state(pid), Some(state) if !"ZXTt".contains(state));
+            if running && os::process_start_time(pid) == Some(started) {
+                let name = String::from_utf8_lossy(&name).into_owned();
+                entries.push(Entry {
+                    pid,
+                    seq,
+                    started,
+                    waiting,
+                    name,
+                });
+            }
+        }
+        entries
+    }
+}
+
+impl Default for WaitBoard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What the checking process knows beyond the board: the queues it holds,
+/// its live children, and its pool workers that have a task to run.
+pub struct Known<'a> {
+    pub me: i32,
+    pub queues: &'a [Rc<Queue>],
+    pub children: &'a [i32],
+    pub busy_workers: &'a [i32],
+}
+
+impl Known<'_> {
+    fn queue(&self, id: u64) -> Option<&Rc<Queue>> {
+        self.queues.iter().find(|q| q.id() == id)
+    }
+}
+
+/// One wait's checks: when to look, and the last finding to confirm.
+pub struct Detector {
+    next_check: f64,
+    last: Option<Vec<(i32, u32)>>,
+}
+
+impl Default for Detector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Detector {
+    pub fn new() -> Detector {
+        Detector {
+            next_check: os::monotonic_seconds() + FIRST_CHECK_S,
+            last: None,
+        }
+    }
+
+    /// Some(the cycle, in words) once this process is seen deadlocked twice,
+    /// `RECHECK_S` apart, with no process of the cycle having changed its wait.
+    pub fn check(&mut self, board: &WaitBoard, known: &Known) -> Option<String> {
+        let now = os::monotonic_seconds();
+        if now < self.next_check {
+            return None;
+        }
+        self.next_check = now + RECHECK_S;
+        let Some((words, involved)) = find_deadlock(&board.snapshot(), known) else {
+            self.last = None;
+            return None;
+        };
+        if self.last.as_ref() == Some(&involved) {
+            return Some(words);
+        }
+        self.last = Some(involved);
+        None
+    }
+}
+
+/// The processes whose wait another process could end, as the board and
+/// `known` tell: (`who` can go on) for a pid.
+fn can_go_on(entry: &Entry, going: &dyn Fn(i32) -> bool, known: &Known) -> bool {
+    match entry.waiting {
+        Waiting::Join(child) => !os::process_alive(child) || going(child),
+        Waiting::Get(id) | Waiting::Put(id) => {
+            let Some(queue) = known.queue(id) else {
+                return true;
+            };
+            let answered = match entry.waiting {
+                Waiting::Get(_) => queue.size() > 0,
+                _ => !queue.is_full(),
+            };
+            answered
+                || match queue.live_holders() {
+                    None => true,
+                    Some(holders) => holders.iter().any(|&h| h != entry.pid && going(h)),
+                }
+        }
+        Waiting::Task(owner) => known.busy_workers.contains(&entry.pid) || going(owner),
+        Waiting::AnyChild => entry.pid != known.me || known.children.iter().any(|&c| going(c)),
+    }
+}
+
+/// Whether `known.me` is deadlocked and the one to say so: the cycle in
+/// words and the (pid, seq) of every blocked process, or None.
+fn find_deadlock(entries: &[Entry], known: &Known) -> Option<(String, Vec<(i32, u32)>)> {
+    let blocked: HashMap<i32, &Entry> = entries.iter().map(|e| (e.pid, e)).collect();
+    blocked.get(&known.me)?;
+    let mut going: HashSet<i32> = HashSet::new();
+    loop {
+        let before = going.len();
+        for entry in entries {
+            if going.contains(&entry.pid) {
+                continue;
+            }
+            let goes = |pid: i32| !blocked.contains_key(&pid) || going.contains(&pid);
+            if can_go_on(entry, &goes, known) {
+                going.insert(entry.pid);
+            }
+        }
+        if going.len() == before {
+            break;
+        }
+    }
+    if going.contains(&known.me) {
+        return None;
+    }
+    // One process of the cycle reports it, so the error comes out once and
+    // always from the same place: the oldest that checks (idle pool workers
+    // do not), usually the parent at its `join`. The others are stopped as
+    // its error ends the tree (or are told through their parent).
+    let reporter = entries
+        .iter()
+        .filter(|e| !going.contains(&e.pid) && !matches!(e.waiting, Waiting::Task(_)))
+        .min_by_key(|e| (e.started, e.pid))?;
+    if reporter.pid != known.me {
+        return None;
+    }
+    let mut involved: Vec<(i32, u32)> = entries
+        .iter()
+        .filter(|e| !going.contains(&e.pid))
+        .map(|e| (e.pid, e.seq))
+        .collect();
+    involved.sort_unstable();
+    Some((describe_cycle(&blocked, &going, known), involved))
+}
+
+fn who(blocked: &HashMap<i32, &Entry>, pid: i32) -> String {
+    match blocked.get(&pid) {
+        Some(entry) => format!("{} (pid {pid})", entry.name),
+        None => format!("process {pid}"),
+    }
+}
+
+/// "A, B and C".
+fn listed(names: Vec<String>) -> String {
+    match names.split_last() {
+        None => "nobody".to_string(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// "deadlock: main (pid 10) joins producer (pid 11), which waits to put on a
+/// full queue that only main (pid 10) could read from", from the checker on.
+fn describe_cycle(blocked: &HashMap<i32, &Entry>, going: &HashSet<i32>, known: &Known) -> String {
+    let stuck = |pid: &i32| blocked.contains_key(pid) && !going.contains(pid);
+    let mut words = format!("deadlock: {}", who(blocked, known.me));
+    let mut seen = HashSet::new();
+    let mut at = known.me;
+    while seen.insert(at) && seen.len() <= 8 {
+        let Some(entry) = blocked.get(&at) else { break };
+        let (edge, next): (String, Vec<i32>) = match entry.waiting {
+            Waiting::Join(child) => (format!("joins {}", who(blocked, child)), vec![child]),
+            Waiting::Get(id) | Waiting::Put(id) => {
+                let holders: Vec<i32> = known
+                    .queue(id)
+                    .and_then(|q| q.live_holders())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|&h| h != at)
+                    .collect();
+                let names = listed(holders.iter().map(|&h| who(blocked, h)).collect());
+                let edge = if matches!(entry.waiting, Waiting::Get(_)) {
+                    format!("waits to get from an empty queue that only {names} could put to")
+                } else {
+                    format!("waits to put on a full queue that only {names} could read from")
+                };
+                (edge, holders)
+            }
+            Waiting::Task(owner) => (
+                format!("waits for a task from {}", who(blocked, owner)),
+                vec![owner],
+            ),
+            Waiting::AnyChild => (
+                "waits for any of its children".to_string(),
+                known.children.to_vec(),
+            ),
+        };
+        if at != known.me {
+            words.push_str(", which");
+        }
+        words.push(' ');
+        words.push_str(&edge);
+        match next.iter().find(|&p| stuck(p) && !seen.contains(p)) {
+            Some(&pid) => at = pid,
+            None => break,
+        }
+    }
+    words
+}

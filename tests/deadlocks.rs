@@ -1,0 +1,120 @@
+//! Deadlocks are errors: a cycle of waits (join, wait(), queue get/put, idle pool workers)
+//! ends in an error naming the cycle, soon; waits that can still end are left alone.
+
+mod common;
+
+use common::run_code;
+use std::time::{Duration, Instant};
+
+/// Runs the code, which must end well and soon, and checks its stdout with
+/// main's pid written as M.
+fn assert_ends_soon_with(code: &str, expected: &str) {
+    let start = Instant::now();
+    let out = run_code(code);
+    let took = start.elapsed();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let stdout = out
+        .stdout
+        .replace(&format!("pid {}", pid_of_main(&out.stdout)), "pid M");
+    assert_eq!(stdout, expected);
+    assert!(took < SOON, "took {took:?}");
+}
+
+/// A deadlock is reported within a second on an idle machine; the bound is
+/// generous so that a loaded test machine does not fail it.
+const SOON: Duration = Duration::from_secs(10);
+
+#[test]
+fn joining_a_reader_that_waits_on_get_is_a_deadlock_error() {
+    assert_ends_soon_with(
+        "let q = queue()\n\
+         fn reader(q) { print(\"got\", q.get()) }\n\
+         let r = spawn reader(q) as \"reader\"\n\
+         try { join r } catch err { print(replace(err, str(r.pid), \"R\")) }\n\
+         q.put(\"now\")\n\
+         join r",
+        "deadlock: main (pid M) joins reader (pid R), which waits to get from an empty queue that only main (pid M) could put to\ngot now\n"
+    );
+}
+
+#[test]
+fn joining_a_producer_before_draining_its_queue_is_a_deadlock_error() {
+    assert_ends_soon_with(
+        "let q = queue(3)\n\
+         fn producer(q) { for i in 0..10 { q.put(i) } }\n\
+         let p = spawn producer(q) as \"producer\"\n\
+         try { join p } catch err { print(replace(err, str(p.pid), \"P\")) }\n\
+         let got = []\n\
+         while len(got) < 10 { push(got, q.get()) }\n\
+         print(got)",
+        "deadlock: main (pid M) joins producer (pid P), which waits to put on a full queue that only main (pid M) could read from\n[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n"
+    );
+}
+
+#[test]
+fn an_uncaught_deadlock_ends_the_script_with_its_error() {
+    let out = run_code(
+        "let q = queue()\n\
+         let p = pool(2)\n\
+         print(q.get())",
+    );
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains("procscript::process::deadlock"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("deadlock: main (pid"), "{}", out.stderr);
+}
+
+#[test]
+fn wait_for_any_child_in_a_cycle_is_a_deadlock_error() {
+    let out = run_code(
+        "let q = queue()\n\
+         fn g(q) { q.get() }\n\
+         let b = spawn g(q)\n\
+         try { wait() } catch err { print(starts_with(err, \"deadlock: main (pid\"), contains(err, \"waits for any of its children\")) }",
+    );
+    assert_eq!(out.stdout, "true true\n", "{}", out.stderr);
+}
+
+#[test]
+fn waits_that_can_still_end_are_not_deadlocks() {
+    // A child that sleeps before it puts, a timed get, a pool task that puts
+    // late, and a stopped child continued later: all end normally.
+    let out = run_code(
+        "let q = queue()\n\
+         fn late(q) { sleep(0.8) \n q.put(\"late\") }\n\
+         let h = spawn late(q)\n\
+         print(q.get())\n\
+         join h\n\
+         try { q.get(0.5) } catch { print(\"timed out\") }\n\
+         let p = pool(1)\n\
+         let t = p.submit(late, [q])\n\
+         print(q.get())\n\
+         join t\n\
+         p.close()\n\
+         fn waiter(q) { return q.get() }\n\
+         let w = spawn waiter(q)\n\
+         kill(w, \"STOP\")\n\
+         sleep(0.6)\n\
+         q.put(\"to the stopped one\")\n\
+         kill(w, \"CONT\")\n\
+         print(join w)",
+    );
+    assert_eq!(
+        out.stdout, "late\ntimed out\nlate\nto the stopped one\n",
+        "{}",
+        out.stderr
+    );
+}
+
+/// The first pid in "main (pid N)".
+fn pid_of_main(text: &str) -> String {
+    let start = text.find("main (pid ").map(|i| i + "main (pid ".len());
+    start
+        .and_then(|s| text[s..].split(')').next())
+        .unwrap_or("")
+        .to_string()
+}
