@@ -85,8 +85,8 @@ pub fn run_code(code: &str) -> Run {
     run(procscript(&["-e", code]))
 }
 
-/// Every process: pid, state letter, parent pid and process group (read from /proc).
-fn processes() -> Vec<(i32, String, i32, i32)> {
+/// Every process: pid, state letter, parent pid, process group and session (read from /proc).
+fn processes() -> Vec<(i32, String, i32, i32, i32)> {
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return found;
@@ -109,7 +109,8 @@ fn processes() -> Vec<(i32, String, i32, i32)> {
         let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
         let ppid = fields[1].parse::<i32>().unwrap_or(0);
         let pgrp = fields[2].parse::<i32>().unwrap_or(0);
-        found.push((pid, fields[0].to_string(), ppid, pgrp));
+        let session = fields[3].parse::<i32>().unwrap_or(0);
+        found.push((pid, fields[0].to_string(), ppid, pgrp, session));
     }
     found
 }
@@ -120,8 +121,17 @@ pub fn group_members(group: i32) -> Vec<(i32, String)> {
         .into_iter()
         // A zombie handed to init is dead; reaping it is init's job, which some
         // sandboxes' init does slowly. It is not a process the test left running.
-        .filter(|(_, state, ppid, pgrp)| *pgrp == group && !(state == "Z" && *ppid == 1))
-        .map(|(pid, state, _, _)| (pid, state))
+        .filter(|(_, state, ppid, pgrp, _)| *pgrp == group && !(state == "Z" && *ppid == 1))
+        .map(|(pid, state, ..)| (pid, state))
+        .collect()
+}
+
+/// The live processes (zombies are dead) of a session: pid and state letter.
+pub fn session_members(session: i32) -> Vec<(i32, String)> {
+    processes()
+        .into_iter()
+        .filter(|(_, state, _, _, sid)| *sid == session && state != "Z")
+        .map(|(pid, state, ..)| (pid, state))
         .collect()
 }
 
@@ -129,7 +139,7 @@ pub fn group_members(group: i32) -> Vec<(i32, String)> {
 pub fn children_of(parent: i32) -> Vec<i32> {
     processes()
         .into_iter()
-        .filter(|(_, _, ppid, _)| *ppid == parent)
+        .filter(|(_, _, ppid, ..)| *ppid == parent)
         .map(|(pid, ..)| pid)
         .collect()
 }
