@@ -436,12 +436,22 @@ impl Procs {
         let Some(words) = detector.check(&self.waits, &known) else {
             return Ok(());
         };
+        // A wait with no place in the script is the join every process makes
+        // of its children as it ends.
+        let (label, when) = if span == Span::default() {
+            (
+                "a deadlock as the process ends (it joins its children)",
+                "as it ends, ",
+            )
+        } else {
+            ("this wait can never end", "")
+        };
         let diag = ErrorKind::Deadlock
-            .at(span, words, "this wait can never end")
-            .with_help(
-                "every process that could end this wait is itself waiting, directly or not, \
-                 on this one; a wait with a timeout is never a deadlock",
-            );
+            .at(span, words, label)
+            .with_help(format!(
+                "{when}every process that could end this wait is itself waiting, directly or not, \
+             on this one; a wait with a timeout is never a deadlock"
+            ));
         Err(diag.into())
     }
 
