@@ -67,8 +67,8 @@ pub use nix::sys::signal::Signal;
 pub use output_lock::{create_output_lock, with_output_lock, PIPE_BUF};
 pub use processes::{
     become_subreaper, current_pid, descendant_pids, die_by_signal, die_with_parent, exit_now, fork,
-    getpid, getppid, process_alive, process_start_time, process_state, send_signal, thread_count, wait_child,
-    ExitStatus, Forked, Waited,
+    getpid, getppid, process_alive, process_start_time, process_state, send_signal, thread_count,
+    wait_child, ExitStatus, Forked, Waited,
 };
 pub use programs::{exec_program, export_interpreter_path, start_program, INTERPRETER_VARIABLE};
 pub use shared_memory::{

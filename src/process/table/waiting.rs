@@ -1,0 +1,133 @@
+//! Waiting for a child, published for deadlock detection: the join's loop, and the check.
+
+use super::{Procs, LOST_EXIT_CODE};
+use crate::error::{ErrorKind, R};
+use crate::front::ast::Span;
+use crate::os::{self, Deadline, ExitStatus, Waited};
+use crate::process::queue::Queue;
+use crate::process::waits::{Detector, Known, Waiting};
+use std::rc::{Rc, Weak};
+
+impl Procs {
+    /// Waits for child `i` to end (or the deadline). Ok(false) on timeout.
+    /// An untimed wait is published for deadlock detection while it lasts.
+    pub(super) fn wait_for(&mut self, i: usize, deadline: Deadline, span: Span) -> R<bool> {
+        if !deadline.is_never() || self.children[i].status.is_some() {
+            if !self.drain_pipe(i, deadline)? {
+                return Ok(false);
+            }
+            return self.wait_for_inner(i, deadline, span, &mut Detector::new());
+        }
+        let name = self.wait_name();
+        self.waits
+            .publish(Waiting::Join(self.children[i].pid), &name);
+        let mut detector = Detector::new();
+        let result = self
+            .drain_watching(i, span, &mut detector)
+            .and_then(|()| self.wait_for_inner(i, deadline, span, &mut detector));
+        self.waits.clear();
+        result
+    }
+
+    /// Reads child `i`'s result pipe to its end, looking for a deadlock on every tick.
+    fn drain_watching(&mut self, i: usize, span: Span, detector: &mut Detector) -> R<()> {
+        while !self.drain_pipe(i, Deadline::after(Some(0.1)))? {
+            self.fail_if_deadlocked(detector, span)?;
+        }
+        Ok(())
+    }
+
+    fn wait_for_inner(
+        &mut self,
+        i: usize,
+        deadline: Deadline,
+        span: Span,
+        detector: &mut Detector,
+    ) -> R<bool> {
+        let pid = self.children[i].pid;
+        while self.children[i].status.is_none() {
+            match os::wait_child(Some(pid), false) {
+                Waited::Ended(pid, status) => self.record_exit(pid, status),
+                Waited::Interrupted => os::pending_stop()?,
+                Waited::NoChildren => {
+                    // Only when something else reaped it; never wait forever,
+                    // and never call it a success (`join` reports it lost).
+                    self.children[i].status = Some(ExitStatus::Exited(LOST_EXIT_CODE));
+                    self.children[i].lost = true;
+                }
+                Waited::Running => {
+                    // Wake on SIGCHLD, at the deadline, or to look for a deadlock.
+                    if deadline.passed() {
+                        return Ok(false);
+                    }
+                    os::pause_for_children(deadline.left().unwrap_or(0.1).min(0.1));
+                    os::pending_stop()?;
+                    if deadline.is_never() {
+                        self.fail_if_deadlocked(detector, span)?;
+                    }
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// How this process is named in a deadlock's description.
+    pub(crate) fn wait_name(&self) -> String {
+        match &self.name {
+            _ if self.is_root() => "main".to_string(),
+            Some(name) => name.to_string(),
+            None => "a forked child".to_string(),
+        }
+    }
+
+    /// The deadlock error, when the detector finds this process in a cycle.
+    pub(crate) fn fail_if_deadlocked(&mut self, detector: &mut Detector, span: Span) -> R<()> {
+        let queues: Vec<Rc<Queue>> = self.queues.iter().filter_map(Weak::upgrade).collect();
+        let children = self.live_pids();
+        let me = self.me;
+        let busy_workers: Vec<i32> = self
+            .live_pools()
+            .iter()
+            .filter(|pool| pool.owner == me)
+            .flat_map(|pool| pool.busy_worker_pids())
+            .collect();
+        let known = Known {
+            me,
+            queues: &queues,
+            children: &children,
+            busy_workers: &busy_workers,
+        };
+        let Some(words) = detector.check(&self.waits, &known) else {
+            return Ok(());
+        };
+        // A wait with no place in the script is the join every process makes
+        // of its children as it ends.
+        let (label, when) = if span == Span::default() {
+            (
+                "a deadlock as the process ends (it joins its children)",
+                "as it ends, ",
+            )
+        } else {
+            ("this wait can never end", "")
+        };
+        let diag = ErrorKind::Deadlock
+            .at(span, words, label)
+            .with_help(format!(
+                "{when}every process that could end this wait is itself waiting, directly or not, \
+             on this one; a wait with a timeout is never a deadlock"
+            ));
+        Err(diag.into())
+    }
+
+    /// Waits for a child that was told to end (a pool worker whose socket
+    /// closed): not a wait for deadlock detection, since the child is ending
+    /// and may still show its last wait on the board for a moment.
+    pub(crate) fn wait_ending_child(&mut self, pid: i32) -> R<()> {
+        if let Some(i) = self.find(pid) {
+            // A deadline that never comes: waited for as long as it takes, unpublished.
+            self.wait_for(i, Deadline::after(Some(f64::INFINITY)), Span::default())?;
+            self.children[i].waited = true;
+        }
+        Ok(())
+    }
+}
