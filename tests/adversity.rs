@@ -414,16 +414,7 @@ type ShowsIn = fn(&Plan, &Outcome) -> bool;
 
 /// Findings already filed and left to another item, told but not failed:
 /// (why, whether a run shows it).
-const KNOWN: &[(&str, ShowsIn)] = &[(
-    "issue 13, `| head` with children: a child killed by SIGPIPE makes its parent fail (exit 1) \
-     instead of the tree ending quietly with 141",
-    |plan, outcome| {
-        plan.out == Out::Closed
-            && outcome.code == 1
-            && (outcome.stderr.contains("was killed by SIGPIPE")
-                || outcome.stderr.contains("exited with code 141"))
-    },
-)];
+const KNOWN: &[(&str, ShowsIn)] = &[];
 
 /// What is wrong with a run, if anything.
 fn judge(case: &Case, plan: &Plan, outcome: &Outcome) -> Vec<String> {

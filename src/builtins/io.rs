@@ -28,10 +28,9 @@ fn write_line(fd: os::StdFd, args: &[Value], site: &CallSite) -> R<Value> {
     // A line longer than one atomic pipe write goes out under the tree's lock.
     match os::with_output_lock(line.len(), || os::write_all(fd, line.as_bytes())) {
         Ok(()) => Ok(Value::Nil),
-        // The reader went away (`procscript x | head -1`): end quietly, as a
-        // shell tool ends by SIGPIPE. As a signal, not an exit: an exit joins
-        // the children first, and a child that never ends would hang it.
-        Err(os::WriteError::BrokenPipe) => Err(Unwind::from(os::Signal::SIGPIPE)),
+        // The reader went away (`procscript x | head -1`): end quietly, like a
+        // shell tool (the ending stops this process's children, see ending.rs).
+        Err(os::WriteError::BrokenPipe) => Err(Unwind::exit(141)),
         Err(os::WriteError::Stopped(sig)) => Err(sig.into()),
         Err(os::WriteError::Other(reason)) => Err(ErrorKind::Io
             .at(

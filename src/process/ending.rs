@@ -97,7 +97,12 @@ pub fn end_process(runner: &mut impl Runner, result: R<()>) -> Stop {
     if let (Stop::Error(_), Err(sig)) = (&stop, os::pending_stop()) {
         stop = Stop::Signal(sig);
     }
-    if let Stop::Exit(_) = stop {
+    // A print that found its reader gone ends this process at once, as
+    // SIGPIPE ends a shell tool: its children are stopped, not joined (a
+    // child that never ends would make the join wait forever).
+    let reader_gone =
+        matches!(stop, Stop::Exit(crate::process::BROKEN_PIPE_EXIT)) && os::output_is_gone();
+    if let (Stop::Exit(_), false) = (&stop, reader_gone) {
         // Pools first: their workers wait for tasks and would never end by themselves.
         if let Err(unwind) = close_all_pools(runner).and_then(|()| runner.procs().join_all()) {
             stop = unwind.into_stop();
@@ -112,7 +117,7 @@ pub fn end_process(runner: &mut impl Runner, result: R<()>) -> Stop {
         }
     }
     let procs = runner.procs();
-    if !matches!(stop, Stop::Exit(_)) {
+    if !matches!(stop, Stop::Exit(_)) || reader_gone {
         procs.stop_children();
     }
     // Failures of children nobody joined are told here, once; in a spawn
