@@ -376,9 +376,14 @@ impl Procs {
             }
             Value::Int(pid) => *pid as i32,
             other => {
-                let diag = crate::error::cannot(verb, other.type_name(), span).with_help(
-                    "give a process handle from spawn, a pid from fork, or a task from submit",
-                );
+                // Only `join` takes a pool's task; `kill`, `alive` and `state`
+                // work on processes, and a task is not one.
+                let help = if verb == "join" {
+                    "give a process handle from spawn, a pid from fork, or a task from submit"
+                } else {
+                    "give a process handle from spawn or a pid from fork"
+                };
+                let diag = crate::error::cannot(verb, other.type_name(), span).with_help(help);
                 return Err(diag.into());
             }
         };
