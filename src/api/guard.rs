@@ -17,6 +17,8 @@ impl RunGuard {
     /// Refuses a run nested in another (from a host function): its waits
     /// would reap the outer run's children, whose results would be lost.
     pub(crate) fn enter() -> Result<RunGuard, Diag> {
+        // The host ran before this run: it may have started threads.
+        crate::process::fork::host_code_ran();
         if RUNNING.replace(true) {
             return Err(ErrorKind::Host
                 .at(

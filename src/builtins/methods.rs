@@ -8,7 +8,7 @@ use crate::front::spec::{self, check_method_arity};
 use crate::os;
 use crate::process::pool::{Pool, TaskHandle};
 use crate::process::queue::{Queue, QueueError, Wait};
-use crate::process::waits::{Detector, Waiting};
+use crate::process::waits::{Detector, WaitBoard, Waiting};
 use crate::process::wire;
 use crate::values::Value;
 use crate::views::record::Note;
@@ -196,25 +196,33 @@ fn with_pools<T>(
     op: impl FnOnce(crate::process::queue::Idle) -> Result<T, QueueError>,
 ) -> Result<Result<T, QueueError>, Unwind> {
     let mut failure = None;
-    let mut detector = Detector::new();
-    let board = interp.procs.waits.clone();
-    let name = interp.procs.wait_name();
+    // Set up only once the operation has to wait: most puts and gets never
+    // do, and they must not pay for a clock read, a name or a board write.
+    let mut watch: Option<(Detector, Rc<WaitBoard>, String)> = None;
     let result = op(&mut || {
         let checked = Pool::service_all(interp).and_then(|busy| match waiting {
             Some(waiting) if !busy => {
-                board.publish(waiting, &name);
-                interp.procs.fail_if_deadlocked(&mut detector, span)?;
+                let (detector, board, name) = watch.get_or_insert_with(|| {
+                    let procs = &interp.procs;
+                    (Detector::new(), procs.waits.clone(), procs.wait_name())
+                });
+                board.publish(waiting, name);
+                interp.procs.fail_if_deadlocked(detector, span)?;
                 Ok(busy)
             }
             _ => {
-                board.clear();
-                detector = Detector::new();
+                if let Some((detector, board, _)) = watch.as_mut() {
+                    board.clear();
+                    *detector = Detector::new();
+                }
                 Ok(busy)
             }
         });
         checked.map_err(|unwind| failure = Some(unwind))
     });
-    board.clear();
+    if let Some((_, board, _)) = &watch {
+        board.clear();
+    }
     match failure {
         Some(unwind) => Err(unwind),
         None => Ok(result),

@@ -8,6 +8,7 @@ use crate::process::Procs;
 use crate::views::record::{Made, Note};
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 /// A process about to be made, as the fork ceremony needs to know it.
 pub enum NewChild<'a> {
@@ -112,7 +113,16 @@ pub enum Forked {
 /// A fork copies only the thread that calls it: a lock another thread held
 /// (the allocator's, stdio's) stays locked in the child for ever. A host
 /// program with threads gets this error instead of a child that hangs.
+///
+/// Reading the count costs a read of /proc, so it is read once and trusted
+/// until code that could start a thread runs again: the interpreter never
+/// does; the host does before a run and inside its functions (see
+/// [`host_code_ran`]). A forked child inherits the answer, rightly: a fork
+/// copies one thread.
 fn refuse_if_threaded(span: Span, what: &str) -> R<()> {
+    if ONE_THREAD_SEEN.load(Relaxed) {
+        return Ok(());
+    }
     match os::thread_count() {
         Some(threads) if threads > 1 => Err(Unwind::error(
             ErrorKind::Os
@@ -127,8 +137,20 @@ fn refuse_if_threaded(span: Span, what: &str) -> R<()> {
                     "run scripts from a single-threaded process: join the host's threads first, or start procscript as a child process",
                 ),
         )),
-        _ => Ok(()),
+        _ => {
+            ONE_THREAD_SEEN.store(true, Relaxed);
+            Ok(())
+        }
     }
+}
+
+/// Whether this process was seen with one thread since host code last ran.
+static ONE_THREAD_SEEN: AtomicBool = AtomicBool::new(false);
+
+/// Host code ran (a run begins, a host function returned): it may have
+/// started threads, so the next fork counts them again.
+pub fn host_code_ran() {
+    ONE_THREAD_SEEN.store(false, Relaxed);
 }
 
 impl Procs {

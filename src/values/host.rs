@@ -89,6 +89,7 @@ impl HostFunction {
     /// spawned child, unwinding past `run` would go on in the host's own code.
     pub(crate) fn call(&self, args: &[Value], span: Span) -> Result<Value, Diag> {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.run)(args)));
+        crate::process::fork::host_code_ran();
         let result = outcome.unwrap_or_else(|panic| {
             let what = panic
                 .downcast_ref::<String>()
