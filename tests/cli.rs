@@ -4,6 +4,7 @@ mod common;
 
 use common::{procscript, run, run_code};
 use std::io::{Read, Write};
+use std::os::unix::fs::FileTypeExt;
 use std::process::Stdio;
 
 #[test]
@@ -281,20 +282,16 @@ fn a_view_never_writes_over_a_script() {
 #[test]
 fn views_replace_their_file_whole_through_a_temporary_file() {
     let dir = tempdir();
-    std::fs::write(dir.join("kept.txt"), "kept").unwrap();
+    std::fs::write(dir.join("kept.txt"), "old").unwrap();
     std::os::unix::fs::symlink("kept.txt", dir.join("t.json")).unwrap();
     let out = in_dir_with_stdin(&dir, &["--trace=t.json", "-e", "join spawn print(1)"], "");
     assert_eq!(out.code, 0, "{}", out.stderr);
-    // A new file renamed into place: the link is replaced, not written through,
-    // and a reader sees all of the old file or all of the new.
-    assert_eq!(
-        std::fs::read_to_string(dir.join("kept.txt")).unwrap(),
-        "kept"
-    );
-    assert!(!std::fs::symlink_metadata(dir.join("t.json"))
+    // The link is followed, as a shell's `>` would: the link stays, and the
+    // file it names is replaced whole by a new file renamed into place.
+    assert!(std::fs::symlink_metadata(dir.join("t.json"))
         .unwrap()
         .is_symlink());
-    let json = std::fs::read_to_string(dir.join("t.json")).unwrap();
+    let json = std::fs::read_to_string(dir.join("kept.txt")).unwrap();
     assert!(json.contains("traceEvents") && json.trim_end().ends_with('}'));
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -303,6 +300,35 @@ fn views_replace_their_file_whole_through_a_temporary_file() {
         .collect();
     names.sort();
     assert_eq!(names, ["kept.txt", "t.json"], "no temporary file is left");
+}
+
+#[test]
+fn a_view_into_a_fifo_or_device_is_written_into_never_replaced() {
+    let dir = tempdir();
+    let fifo = dir.join("view.fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    // A reader, as `cat fifo` would be; it ends when the writer closes.
+    let reader = std::process::Command::new("cat")
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = in_dir_with_stdin(&dir, &["--trace=view.fifo", "-e", "print(1)"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let read = reader.wait_with_output().unwrap();
+    let json = String::from_utf8_lossy(&read.stdout);
+    assert!(json.contains("traceEvents"), "the reader got: {json}");
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    // And /dev/null stays the device (before, as root, it became a plain file).
+    let out = in_dir_with_stdin(&dir, &["--trace=/dev/null", "-e", "print(1)"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
 }
 
 #[test]

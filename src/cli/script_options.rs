@@ -100,7 +100,12 @@ impl ScriptOptions {
     /// replaces the script's, and a view asked for in either place is drawn.
     pub fn overridden_by(self, command_line: &ScriptOptions) -> ScriptOptions {
         ScriptOptions {
-            max_procs: command_line.max_procs.or(self.max_procs),
+            // A script may only lower the limit below the default: a script
+            // someone downloaded must not switch off the fork-bomb safety net.
+            // The person at the command line may set any limit.
+            max_procs: command_line.max_procs.or(self
+                .max_procs
+                .map(|n| n.min(procscript::DEFAULT_MAX_PROCS as u32))),
             timeout: command_line.timeout.or(self.timeout),
             tree: command_line.tree || self.tree,
             explain: command_line.explain || self.explain,
@@ -114,5 +119,31 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
         Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 1e9 => Ok(seconds),
         Ok(_) => Err("seconds must be more than 0 and at most 1e9".to_string()),
         Err(_) => Err("expected seconds as a number, such as 2 or 0.5".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ScriptOptions;
+
+    fn limit(script: Option<u32>, command_line: Option<u32>) -> Option<u32> {
+        let script = ScriptOptions {
+            max_procs: script,
+            ..ScriptOptions::default()
+        };
+        let command_line = ScriptOptions {
+            max_procs: command_line,
+            ..ScriptOptions::default()
+        };
+        script.overridden_by(&command_line).max_procs
+    }
+
+    #[test]
+    fn a_script_can_lower_the_process_limit_but_not_raise_it() {
+        assert_eq!(limit(Some(16), None), Some(16));
+        assert_eq!(limit(Some(4_294_967_295), None), Some(512));
+        assert_eq!(limit(Some(4_294_967_295), Some(2000)), Some(2000));
+        assert_eq!(limit(None, Some(100_000)), Some(100_000));
+        assert_eq!(limit(None, None), None);
     }
 }

@@ -192,13 +192,27 @@ pub fn file_size(path: &str) -> Result<u64, OsError> {
     std::fs::metadata(path).map(|m| m.len()).map_err(io_error)
 }
 
-/// Writes a whole file so that `path` holds either its old content or all of
-/// the new, never a part: the bytes go to a temporary file in the same folder
-/// (so the rename stays on one file system), which then replaces `path`.
+/// Writes a whole file as a shell's `>` would, but never leaves a part.
+///
+/// A link is followed to the file it names. A regular file (or a new one)
+/// is replaced whole: the bytes go to a temporary file in the same folder
+/// (so the rename stays on one file system), which then takes its place, so
+/// a reader sees all of the old content or all of the new. Anything else
+/// (a device such as /dev/null, a FIFO, a terminal) is written into, never
+/// replaced: renaming over it would put a plain file where the device was.
 pub fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), OsError> {
     use std::io::Write;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let temporary = path.with_file_name(format!(
+    // A dangling link or a new file has no canonical path: write at `path`.
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if std::fs::metadata(&target).is_ok_and(|m| !m.is_file()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(&target)
+            .and_then(|mut file| file.write_all(bytes))
+            .map_err(io_error);
+    }
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned());
+    let temporary = target.with_file_name(format!(
         ".{}.{}.tmp",
         name.unwrap_or_default(),
         std::process::id()
@@ -211,7 +225,7 @@ pub fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(),
             file.write_all(bytes)?;
             file.sync_all()
         })
-        .and_then(|()| std::fs::rename(&temporary, path));
+        .and_then(|()| std::fs::rename(&temporary, &target));
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
