@@ -89,6 +89,19 @@ fn python_method(on: &str, name: &str) -> Option<&'static str> {
             "a pool ends with `p.close()`, which waits for its tasks and ends the workers"
         }
         ("task", "get" | "wait") => "write `join t` for a task's result",
+        ("process", "wait") => "write `join h` (`wait()` waits for any child, not this one)",
+        // sort and reverse give a new list: `sort(xs)` alone changes nothing.
+        ("list", "sort") => "write `xs = sort(xs)`: `sort` gives a new, sorted list",
+        ("list", "reverse") => "write `xs = reverse(xs)`: `reverse` gives a new list",
+        ("list", "append") => "write `push(xs, v)`",
+        ("list", "extend") => "write `xs = xs + more`",
+        ("list", "index" | "count") => "loop over the list: `for i in 0..len(xs) { ... }`",
+        ("string", "strip") => "write `trim(s)`",
+        ("string", "startswith") => "write `starts_with(s, prefix)`",
+        ("string", "endswith") => "write `ends_with(s, suffix)`",
+        ("string", "join") => "write `join_str(parts, s)`",
+        ("string", "format") => "write the values into the string: `\"{x} and {y:.2f}\"`",
+        ("map", "items") => "loop over the keys: `for k in keys(m) { let v = m[k] }`",
         _ => return None,
     })
 }
@@ -307,7 +320,7 @@ fn pool_of(target: &Value) -> &Rc<Pool> {
 }
 
 /// The `[args]` list of apply and submit (none: no arguments).
-fn task_args(args: &[Value], site: &CallSite) -> R<Vec<Value>> {
+fn task_args(method: &str, args: &[Value], site: &CallSite) -> R<Vec<Value>> {
     match args.get(1) {
         None => Ok(Vec::new()),
         Some(Value::List(items)) => Ok(items.borrow().clone()),
@@ -319,7 +332,10 @@ fn task_args(args: &[Value], site: &CallSite) -> R<Vec<Value>> {
                     format!("a task's arguments are a list, not {ty}"),
                     format!("this is {ty}"),
                 )
-                .with_help("write p.apply(f, [a, b]) to call f(a, b)");
+                .with_help(format!(
+                    "the arguments go in a list: `p.{}(f, [a, b])` calls f(a, b)",
+                    method
+                ));
             Err(diag.into())
         }
     }
@@ -331,7 +347,7 @@ fn pool_map(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite
 
 fn pool_apply(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
     let pool = pool_of(target);
-    let call_args = task_args(args, site)?;
+    let call_args = task_args("apply", args, site)?;
     let id = pool.submit(interp, &args[0], &call_args, site.span)?;
     let task = TaskHandle {
         pool: pool.clone(),
@@ -342,7 +358,7 @@ fn pool_apply(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSi
 
 fn pool_submit(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
     let pool = pool_of(target);
-    let call_args = task_args(args, site)?;
+    let call_args = task_args("submit", args, site)?;
     let id = pool.submit(interp, &args[0], &call_args, site.span)?;
     Ok(Value::Task(Rc::new(TaskHandle {
         pool: pool.clone(),

@@ -26,8 +26,8 @@ pub fn after_syntax_error(text: &str, pos: usize) -> Option<String> {
     }
     if rest.starts_with('/') && before.ends_with('/') {
         return Some(
-            "procscript has no `//`: `/` on two ints already truncates (`7 / 2` is `3`); \
-             on floats, `int(a / b)`"
+            "procscript has no `//`: `/` on two ints truncates toward zero (`7 / 2` is `3`, \
+             but `-7 / 2` is `-3` where Python's `//` gives `-4`); on floats, `int(a / b)`"
                 .into(),
         );
     }
