@@ -342,7 +342,13 @@ fn format_with_spec(value: &Value, spec: &FormatSpec, span: Span) -> R<Value> {
         _ => None,
     };
     let text = value.to_display();
-    spec.apply(number, &text, &format!("a {}", value.type_name()))
+    let ty = value.type_name();
+    let article = if ty.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    spec.apply(number, &text, &format!("{article} {ty}"))
         .map(|formatted| Value::Str(formatted.into()))
         .map_err(|why| {
             Unwind::error(ErrorKind::TypeMismatch.at(

@@ -109,7 +109,11 @@ impl FormatSpec {
             }
             (_, Some('d'), Some(_)) => return Err("`d` takes no precision".into()),
             (Number::Int(i), _, None) => i.to_string(),
-            (Number::Int(i), _, Some(p)) => format!("{:.*}", p, i as f64),
+            // Exactly, not through a float: 9007199254740993 keeps its last digit.
+            (Number::Int(i), _, Some(0)) => i.to_string(),
+            (Number::Int(i), _, Some(p)) => format!("{i}.{}", "0".repeat(p)),
+            // As `print` spells them, whatever the precision.
+            (Number::Float(x), _, _) if !x.is_finite() => shown.to_string(),
             (Number::Float(x), _, Some(p)) => format!("{x:.p$}"),
             (Number::Float(x), Some('f'), None) => format!("{x:.6}"),
             (Number::Float(_), _, None) => shown.to_string(),
@@ -132,6 +136,9 @@ impl FormatSpec {
                 Some(rest) => ("-", rest),
                 None => ("", body.as_str()),
             };
+            if self.thousands && digits.starts_with(|c: char| c.is_ascii_digit()) {
+                return zero_padded_groups(sign, digits, self.width);
+            }
             return format!("{sign}{}{digits}", "0".repeat(missing));
         }
         let fill = if self.zero && self.align.is_none() {
@@ -178,6 +185,23 @@ fn group_thousands(text: &str) -> String {
         grouped.push(digit);
     }
     format!("{sign}{grouped}{fraction}")
+}
+
+/// `-1,234.5` zero-padded to `width` as Python does it: the zeros are digits
+/// of the whole part, grouped with the rest (`0,001,234.5`).
+fn zero_padded_groups(sign: &str, grouped: &str, width: usize) -> String {
+    let (whole, fraction) = match grouped.find('.') {
+        Some(dot) => grouped.split_at(dot),
+        None => (grouped, ""),
+    };
+    let mut digits: String = whole.chars().filter(|c| *c != ',').collect();
+    loop {
+        let text = group_thousands(&format!("{digits}{fraction}"));
+        if sign.len() + text.chars().count() >= width {
+            return format!("{sign}{text}");
+        }
+        digits.insert(0, '0');
+    }
 }
 
 /// Reads decimal digits from `i`: the number, if any, and where they end.
