@@ -549,6 +549,34 @@ fn a_progress_bar_fits_the_terminal_and_ends_its_line_before_a_print() {
     assert!(all.ends_with("100% …\n"), "{all:?}");
 }
 
+#[test]
+fn a_progress_bar_measures_columns_and_ends_its_line_when_the_script_ends() {
+    use expectrl::{Eof, Expect};
+    // Wide characters take two columns each; a tab would move the cursor.
+    let script = "progress(1, 3, \"\u{65e5}\u{672c}\u{8a9e}\" * 10 + \"\\tend\")\nexit(3)";
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args([
+        "-c",
+        "stty cols 40 rows 10; exec \"$0\" -e \"$1\"",
+        common::BIN,
+        script,
+    ])
+    .env("NO_COLOR", "1");
+    let mut p = expectrl::Session::spawn(cmd).expect("procscript starts on a pty");
+    p.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+    let found = p.expect(Eof).expect("the script ends");
+    let all = String::from_utf8_lossy(&[found.before(), found.get(0).unwrap_or_default()].concat())
+        .replace("\x1b[K", "")
+        .replace("\r\n", "\n");
+    for segment in all.split(['\r', '\n']) {
+        let columns = unicode_width::UnicodeWidthStr::width(segment);
+        assert!(columns <= 39, "{columns} columns: {segment:?} in {all:?}");
+        assert!(!segment.contains('\t'), "{segment:?}");
+    }
+    // The unfinished bar's line is ended before the shell's prompt comes.
+    assert!(all.ends_with('\n'), "{all:?}");
+}
+
 /// An error report that stderr cannot take (a full disk) ends the run with
 /// the script's exit code, not a panic of the interpreter.
 #[test]

@@ -493,6 +493,9 @@ impl Engine {
             Stop::Signal(crate::os::Signal::SIGALRM) => Outcome::TimedOut,
             Stop::Signal(sig) => Outcome::Signaled(sig as i32),
         };
+        // A bar left unfinished would have the shell's prompt (or the
+        // report below) continue its line.
+        crate::os::end_progress_line();
         let Some(recorder) = &interp.procs.recorder else {
             return outcome;
         };

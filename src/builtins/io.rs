@@ -55,7 +55,15 @@ pub(super) fn eprint(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value
 pub(super) fn progress(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let done = expect_int("progress", args, 0, site)?;
     let total = expect_int("progress", args, 1, site)?;
-    let label = args.get(2).map(Value::to_display).unwrap_or_default();
+    // A tab or line break in the label would move the cursor where the
+    // redraw cannot follow: each becomes a space.
+    let label: String = args
+        .get(2)
+        .map(Value::to_display)
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let total_shown = total.max(1);
     let fraction = (done.clamp(0, total_shown) as f64) / total_shown as f64;
     const WIDTH: usize = 30;
@@ -84,12 +92,23 @@ pub(super) fn progress(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Val
     Ok(Value::Nil)
 }
 
-/// The text cut to `width` characters, its end marked `…` when cut.
+/// The text cut to `width` columns of the terminal (a wide character takes
+/// two), its end marked `…` when cut.
 fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
+    use unicode_width::UnicodeWidthChar;
+    if unicode_width::UnicodeWidthStr::width(text) <= width {
         return text.to_string();
     }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    let mut cut = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        cut.push(c);
+    }
     cut.push('…');
     cut
 }
