@@ -553,7 +553,9 @@ fn a_progress_bar_fits_the_terminal_and_ends_its_line_before_a_print() {
 fn a_progress_bar_measures_columns_and_ends_its_line_when_the_script_ends() {
     use expectrl::{Eof, Expect};
     // Wide characters take two columns each; a tab would move the cursor.
-    let script = "progress(1, 3, \"\u{65e5}\u{672c}\u{8a9e}\" * 10 + \"\\tend\")\nexit(3)";
+    let script = "progress(1, 3, \"\u{65e5}\u{672c}\u{8a9e}\" * 10 + \"\\tend\")\n\
+                  run(\"echo\", \"from echo\")\n\
+                  progress(2, 3, \"again\")\nexit(3)";
     let mut cmd = std::process::Command::new("sh");
     cmd.args([
         "-c",
@@ -573,7 +575,9 @@ fn a_progress_bar_measures_columns_and_ends_its_line_when_the_script_ends() {
         assert!(columns <= 39, "{columns} columns: {segment:?} in {all:?}");
         assert!(!segment.contains('\t'), "{segment:?}");
     }
-    // The unfinished bar's line is ended before the shell's prompt comes.
+    // A program's output starts a line of its own, and the unfinished bar's
+    // line is ended before the shell's prompt comes.
+    assert!(all.contains("\nfrom echo\n"), "{all:?}");
     assert!(all.ends_with('\n'), "{all:?}");
 }
 

@@ -22,6 +22,9 @@ fn program_args(name: &str, args: &[Value], site: &CallSite) -> R<(String, Vec<S
         })
         .collect::<R<Vec<String>>>()?;
     let (prog, rest) = strings.split_first().expect("arity checked");
+    // The program writes to the same terminal: it starts on a line of its
+    // own, not at the end of a progress bar's.
+    os::end_progress_line();
     Ok((prog.clone(), rest.to_vec()))
 }
 
