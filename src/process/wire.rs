@@ -232,7 +232,7 @@ pub fn encode_returned(v: &Value) -> Result<Vec<u8>, NotSendable> {
 }
 
 /// Encodes a child's failure: its diagnostic, trimmed to fit in its pipe's
-/// buffer (see [`report_size`]).
+/// buffer (see `process::report_size`).
 pub fn encode_failed(diag: &Diag) -> Vec<u8> {
     report_size::encode_bounded(diag, |diag| {
         postcard::to_allocvec(&ChildReport::Failed(flatten(diag))).unwrap_or_default()
