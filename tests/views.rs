@@ -251,3 +251,39 @@ fn no_process_has_events_before_its_birth() {
         }
     }
 }
+
+/// The largest resident size any child of this test process reached, in KiB.
+fn children_peak_kib() -> i64 {
+    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .expect("getrusage")
+        .max_rss()
+}
+
+#[test]
+fn a_trace_of_400_000_events_is_written_without_holding_them_all_as_json() {
+    // 100,000 messages through a queue: a wait begins and ends around each
+    // put and get, about 400,000 events. The trace used to be built as JSON
+    // values before being written: about 950 MB at its peak for this run.
+    let path = out_file("big.json");
+    let trace = format!("--trace={}", path.display());
+    let code = "let q = queue()\n\
+                fn produce(q, n) { for i in 0..n { q.put(i) } }\n\
+                let h = spawn produce(q, 100000)\n\
+                let total = 0\n\
+                for i in 0..100000 { total += q.get() }\n\
+                join h\n\
+                print(total)";
+    let out = run(procscript(&[&trace, "-e", code]));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "4999950000\n"),
+        "{}",
+        out.stderr
+    );
+    let peak_mib = children_peak_kib() / 1024;
+    assert!(peak_mib < 400, "the run peaked at {peak_mib} MiB");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let events = doc["traceEvents"].as_array().expect("an event list").len();
+    assert!(events > 400_000, "{events} events");
+    assert_eq!(doc["otherData"]["lost_events"], 0);
+}

@@ -8,9 +8,31 @@ fn us(run: &Run, t: f64) -> f64 {
     ((t - run.t0) * 1e6).max(0.0)
 }
 
+/// The events as they are made, each written out at once, one per line: a
+/// trace of a million events never holds them all as JSON values (that took
+/// gigabytes), only the text.
+struct Events {
+    text: Vec<u8>,
+    count: usize,
+}
+
+impl Events {
+    fn push(&mut self, event: Value) {
+        if self.count > 0 {
+            self.text.extend_from_slice(b",\n");
+        }
+        // Writing a json! value into memory cannot fail.
+        let _ = serde_json::to_writer(&mut self.text, &event);
+        self.count += 1;
+    }
+}
+
 /// The trace as a JSON document (`{"traceEvents": [...]}`).
 pub fn render(run: &Run) -> String {
-    let mut events: Vec<Value> = Vec::new();
+    let mut events = Events {
+        text: b"{\"traceEvents\": [\n".to_vec(),
+        count: 0,
+    };
     let mut flow_id = 0u64;
     for (rank, &i) in run.tree_order().iter().enumerate() {
         let p = &run.procs[i];
@@ -58,6 +80,11 @@ pub fn render(run: &Run) -> String {
             }
         }
     }
-    let doc = json!({"traceEvents": events, "displayTimeUnit": "ms", "otherData": {"lost_events": run.lost}});
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    let mut text = events.text;
+    let rest = json!({"lost_events": run.lost});
+    text.extend_from_slice(b"\n],\n\"displayTimeUnit\": \"ms\",\n\"otherData\": ");
+    let _ = serde_json::to_writer(&mut text, &rest);
+    text.extend_from_slice(b"\n}\n");
+    // Every byte came from serde_json or the ASCII above.
+    String::from_utf8(text).unwrap_or_default()
 }
