@@ -287,3 +287,43 @@ fn a_trace_of_400_000_events_is_written_without_holding_them_all_as_json() {
     assert!(events > 400_000, "{events} events");
     assert_eq!(doc["otherData"]["lost_events"], 0);
 }
+
+#[test]
+fn ctrl_c_while_a_large_trace_is_drawn_ends_the_run_at_once_with_130() {
+    use std::io::BufRead;
+    let path = out_file("stopped.json");
+    let _ = std::fs::remove_file(&path);
+    let trace = format!("--trace={}", path.display());
+    // About 600,000 events: drawing them takes seconds in a debug build.
+    let code = "let q = queue()\n\
+                fn produce(q, n) { for i in 0..n { q.put(i) } }\n\
+                let h = spawn produce(q, 150000)\n\
+                let total = 0\n\
+                for i in 0..150000 { total += q.get() }\n\
+                join h\n\
+                print(total)";
+    let mut child = procscript(&[&trace, "-e", code])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("procscript starts");
+    let group = child.id() as i32;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "11249925000\n");
+    // The script's body is done: the views are being drawn now.
+    let sent = std::time::Instant::now();
+    nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(group),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    let took = sent.elapsed();
+    common::assert_no_leftovers(group);
+    assert_eq!(status.code(), Some(130));
+    assert!(took < std::time::Duration::from_secs(4), "took {took:?}");
+    assert!(!path.exists(), "no view is written after Ctrl-C");
+}

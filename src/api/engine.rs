@@ -500,11 +500,17 @@ impl Engine {
             return outcome;
         };
         match (self.write_views(recorder), outcome) {
+            // Ctrl-C (or SIGTERM, or the timeout) while the views were drawn:
+            // the run ends as the signal says, at once, and writes no view.
+            (Err(ViewsEnd::Stopped(sig)), Outcome::Exited(_) | Outcome::Failed(_)) => {
+                Outcome::Signaled(sig as i32)
+            }
+            (Err(ViewsEnd::Stopped(_)), outcome) => outcome,
             // A run that went well but lost its views did not do what was asked.
-            (Err(message), Outcome::Exited(0)) => {
+            (Err(ViewsEnd::Failed(message)), Outcome::Exited(0)) => {
                 Outcome::Failed(Diag::new(message, Span::default(), ""))
             }
-            (Err(message), outcome) => {
+            (Err(ViewsEnd::Failed(message)), outcome) => {
                 eprintln!("procscript: {message}");
                 outcome
             }
@@ -597,12 +603,15 @@ impl Engine {
 
     /// Draws the views asked for from what every process recorded; each
     /// file is replaced whole or left as it was.
-    fn write_views(&self, recorder: &Recorder) -> Result<(), String> {
+    fn write_views(&self, recorder: &Recorder) -> Result<(), ViewsEnd> {
         if !self.views.record() {
             return Ok(());
         }
+        let stop = || crate::os::pending_stop().map_err(ViewsEnd::Stopped);
         let (events, lost) = recorder.events();
+        stop()?;
         let run = Run::from_events(&events, lost);
+        stop()?;
         if self.views.tree {
             let _ =
                 crate::os::write_all(crate::os::StdFd::Err, views::tree::render(&run).as_bytes());
@@ -617,16 +626,26 @@ impl Engine {
         let mut failed = Vec::new();
         for (path, render) in outputs {
             if let Some(path) = path {
-                if let Err(e) = crate::os::write_file_atomically(path, render(&run).as_bytes()) {
+                let text = render(&run);
+                stop()?;
+                if let Err(e) = crate::os::write_file_atomically(path, text.as_bytes()) {
                     failed.push(format!("cannot write {}: {e}", path.display()));
                 }
             }
         }
         match failed.is_empty() {
             true => Ok(()),
-            false => Err(failed.join("\n")),
+            false => Err(ViewsEnd::Failed(failed.join("\n"))),
         }
     }
+}
+
+/// Why the views were not all written.
+enum ViewsEnd {
+    /// A stop signal came while they were drawn.
+    Stopped(crate::os::Signal),
+    /// A file could not be written; the words say which and why.
+    Failed(String),
 }
 
 impl Engine {

@@ -14,10 +14,17 @@ fn us(run: &Run, t: f64) -> f64 {
 struct Events {
     text: Vec<u8>,
     count: usize,
+    /// Ctrl-C, SIGTERM or the timeout came while drawing: the rest is not
+    /// drawn (the caller sees the stop, and writes nothing).
+    stopped: bool,
 }
 
 impl Events {
     fn push(&mut self, event: Value) {
+        if self.stopped || (self.count % 4096 == 0 && crate::os::pending_stop().is_err()) {
+            self.stopped = true;
+            return;
+        }
         if self.count > 0 {
             self.text.extend_from_slice(b",\n");
         }
@@ -32,6 +39,7 @@ pub fn render(run: &Run) -> String {
     let mut events = Events {
         text: b"{\"traceEvents\": [\n".to_vec(),
         count: 0,
+        stopped: false,
     };
     let mut flow_id = 0u64;
     for (rank, &i) in run.tree_order().iter().enumerate() {
