@@ -499,6 +499,9 @@ impl Engine {
         let Some(recorder) = &interp.procs.recorder else {
             return outcome;
         };
+        // The signal that ended the run (if one did) is answered: the views
+        // of such a run are still drawn. Only a new one stops the drawing.
+        crate::os::clear_pending_signal();
         match (self.write_views(recorder), outcome) {
             // Ctrl-C (or SIGTERM, or the timeout) while the views were drawn:
             // the run ends as the signal says, at once, and writes no view.
