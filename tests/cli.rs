@@ -601,3 +601,22 @@ fn an_error_with_a_full_stderr_exits_1_without_a_panic() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "");
 }
+
+#[test]
+fn the_trace_and_the_timeline_may_not_share_a_file() {
+    let dir = tempdir();
+    let out = in_dir_with_stdin(
+        &dir,
+        &["--trace=v.json", "--timeline=v.json", "-e", "print(1)"],
+        "",
+    );
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            2,
+            "",
+            "procscript: --trace and --timeline both name v.json; give each view its own file\n"
+        )
+    );
+    assert!(!dir.join("v.json").exists());
+}

@@ -112,6 +112,15 @@ impl Views {
     /// assert_eq!(error, "cannot write --trace /no/such/folder/t.json: no such folder /no/such/folder");
     /// ```
     pub fn check_files(&self) -> Result<(), String> {
+        if let (Some(trace), Some(timeline)) = (&self.trace, &self.timeline) {
+            // One would silently overwrite the other.
+            if trace == timeline {
+                return Err(format!(
+                    "--trace and --timeline both name {}; give each view its own file",
+                    trace.display()
+                ));
+            }
+        }
         for (option, path) in self.files() {
             let shown = path.display();
             if path
