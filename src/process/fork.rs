@@ -272,8 +272,8 @@ impl Procs {
     /// birth; wait (a little at most) until they have, so that their lines
     /// come before the next `>>>`, not in the middle of the next line typed.
     pub(crate) fn await_birth_lines(&self) {
-        let give_up = os::monotonic_seconds() + 2.0;
-        while self.live.births_untold() > 0 && os::monotonic_seconds() < give_up {
+        let give_up = os::Deadline::after(Some(2.0));
+        while self.live.births_untold() > 0 && !give_up.passed() {
             os::sleep(0.002);
         }
     }

@@ -231,7 +231,7 @@ impl Known<'_> {
 
 /// One wait's checks: when to look, and the last finding to confirm.
 pub struct Detector {
-    next_check: f64,
+    next_check: os::Deadline,
     last: Option<Vec<(i32, u32)>>,
 }
 
@@ -244,7 +244,7 @@ impl Default for Detector {
 impl Detector {
     pub fn new() -> Detector {
         Detector {
-            next_check: os::monotonic_seconds() + FIRST_CHECK_S,
+            next_check: os::Deadline::after(Some(FIRST_CHECK_S)),
             last: None,
         }
     }
@@ -252,11 +252,10 @@ impl Detector {
     /// Some(the cycle, in words) once this process is seen deadlocked twice,
     /// `RECHECK_S` apart, with no process of the cycle having changed its wait.
     pub fn check(&mut self, board: &WaitBoard, known: &Known) -> Option<String> {
-        let now = os::monotonic_seconds();
-        if now < self.next_check {
+        if !self.next_check.passed() {
             return None;
         }
-        self.next_check = now + RECHECK_S;
+        self.next_check = os::Deadline::after(Some(RECHECK_S));
         let Some((words, involved)) = find_deadlock(&board.snapshot(), known) else {
             self.last = None;
             return None;
