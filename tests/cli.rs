@@ -519,14 +519,10 @@ fn scripts_find_their_interpreter_in_procscript_variable() {
     );
 }
 
-#[test]
-fn a_progress_bar_fits_the_terminal_and_ends_its_line_before_a_print() {
+/// What `procscript -e script` shows on a pty 40 columns wide (set before
+/// procscript starts, so no race), with line-clearing codes taken out.
+fn on_a_40_column_terminal(script: &str) -> String {
     use expectrl::{Eof, Expect};
-    let script = "let label = \"a label much wider than this narrow terminal is, and then some\"\n\
-                  for i in 0..3 { progress(i, 3, label) }\n\
-                  print(\"a line of its own\")\n\
-                  progress(3, 3, label)";
-    // The terminal is 40 columns wide before procscript starts (no race).
     let mut cmd = std::process::Command::new("sh");
     cmd.args([
         "-c",
@@ -541,6 +537,16 @@ fn a_progress_bar_fits_the_terminal_and_ends_its_line_before_a_print() {
     let all = String::from_utf8_lossy(&[found.before(), found.get(0).unwrap_or_default()].concat())
         .replace("\x1b[K", "")
         .replace("\r\n", "\n");
+    all
+}
+
+#[test]
+fn a_progress_bar_fits_the_terminal_and_ends_its_line_before_a_print() {
+    let script = "let label = \"a label much wider than this narrow terminal is, and then some\"\n\
+                  for i in 0..3 { progress(i, 3, label) }\n\
+                  print(\"a line of its own\")\n\
+                  progress(3, 3, label)";
+    let all = on_a_40_column_terminal(script);
     // Every redraw (\r) and line (\n) fits in 39 columns: none wraps.
     for segment in all.split(['\r', '\n']) {
         assert!(segment.chars().count() <= 39, "{segment:?} in {all:?}");
@@ -551,25 +557,11 @@ fn a_progress_bar_fits_the_terminal_and_ends_its_line_before_a_print() {
 
 #[test]
 fn a_progress_bar_measures_columns_and_ends_its_line_when_the_script_ends() {
-    use expectrl::{Eof, Expect};
     // Wide characters take two columns each; a tab would move the cursor.
     let script = "progress(1, 3, \"\u{65e5}\u{672c}\u{8a9e}\" * 10 + \"\\tend\")\n\
                   run(\"echo\", \"from echo\")\n\
                   progress(2, 3, \"again\")\nexit(3)";
-    let mut cmd = std::process::Command::new("sh");
-    cmd.args([
-        "-c",
-        "stty cols 40 rows 10; exec \"$0\" -e \"$1\"",
-        common::BIN,
-        script,
-    ])
-    .env("NO_COLOR", "1");
-    let mut p = expectrl::Session::spawn(cmd).expect("procscript starts on a pty");
-    p.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
-    let found = p.expect(Eof).expect("the script ends");
-    let all = String::from_utf8_lossy(&[found.before(), found.get(0).unwrap_or_default()].concat())
-        .replace("\x1b[K", "")
-        .replace("\r\n", "\n");
+    let all = on_a_40_column_terminal(script);
     for segment in all.split(['\r', '\n']) {
         let columns = unicode_width::UnicodeWidthStr::width(segment);
         assert!(columns <= 39, "{columns} columns: {segment:?} in {all:?}");

@@ -252,6 +252,21 @@ fn no_process_has_events_before_its_birth() {
     }
 }
 
+/// A script sending `n` messages through a queue from a child and printing
+/// their sum: a wait begins and ends around each put and get, so about 4n
+/// events are recorded.
+fn messages_through_a_queue(n: u32) -> String {
+    format!(
+        "let q = queue()\n\
+         fn produce(q, n) {{ for i in 0..n {{ q.put(i) }} }}\n\
+         let h = spawn produce(q, {n})\n\
+         let total = 0\n\
+         for i in 0..{n} {{ total += q.get() }}\n\
+         join h\n\
+         print(total)"
+    )
+}
+
 /// The largest resident size any child of this test process reached, in KiB.
 fn children_peak_kib() -> i64 {
     nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
@@ -266,14 +281,8 @@ fn a_trace_of_400_000_events_is_written_without_holding_them_all_as_json() {
     // values before being written: about 950 MB at its peak for this run.
     let path = out_file("big.json");
     let trace = format!("--trace={}", path.display());
-    let code = "let q = queue()\n\
-                fn produce(q, n) { for i in 0..n { q.put(i) } }\n\
-                let h = spawn produce(q, 100000)\n\
-                let total = 0\n\
-                for i in 0..100000 { total += q.get() }\n\
-                join h\n\
-                print(total)";
-    let out = run(procscript(&[&trace, "-e", code]));
+    let code = messages_through_a_queue(100000);
+    let out = run(procscript(&[&trace, "-e", &code]));
     assert_eq!(
         (out.code, out.stdout.as_str()),
         (0, "4999950000\n"),
@@ -295,14 +304,8 @@ fn ctrl_c_while_a_large_trace_is_drawn_ends_the_run_at_once_with_130() {
     let _ = std::fs::remove_file(&path);
     let trace = format!("--trace={}", path.display());
     // About 600,000 events: drawing them takes seconds in a debug build.
-    let code = "let q = queue()\n\
-                fn produce(q, n) { for i in 0..n { q.put(i) } }\n\
-                let h = spawn produce(q, 150000)\n\
-                let total = 0\n\
-                for i in 0..150000 { total += q.get() }\n\
-                join h\n\
-                print(total)";
-    let mut child = procscript(&[&trace, "-e", code])
+    let code = messages_through_a_queue(150000);
+    let mut child = procscript(&[&trace, "-e", &code])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
