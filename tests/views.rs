@@ -298,6 +298,33 @@ fn a_trace_of_400_000_events_is_written_without_holding_them_all_as_json() {
 }
 
 #[test]
+fn a_timeout_that_comes_while_the_views_are_drawn_ends_the_run_with_124() {
+    // The body takes about a second in a debug build and the drawing several:
+    // wherever the alarm falls, the run ends as a timeout (it was told as
+    // signal 14, exit 142, when it fell in the drawing).
+    let path = out_file("timed_out.json");
+    let _ = std::fs::remove_file(&path);
+    let trace = format!("--trace={}", path.display());
+    let code = messages_through_a_queue(150000);
+    let out = run(procscript(&[&trace, "--timeout", "2.5", "-e", &code]));
+    assert_eq!(out.code, 124, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("stopped after --timeout 2.5 seconds"),
+        "{}",
+        out.stderr
+    );
+    // A view is whole or absent: drawn when the alarm ended the body, not
+    // written when it stopped the drawing.
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            serde_json::from_str::<Value>(&text).is_ok(),
+            "a whole trace"
+        );
+    }
+}
+
+#[test]
 fn ctrl_c_while_a_large_trace_is_drawn_ends_the_run_at_once_with_130() {
     use std::io::BufRead;
     let path = out_file("stopped.json");

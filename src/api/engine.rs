@@ -509,11 +509,19 @@ impl Engine {
             return outcome;
         };
         // The signal that ended the run (if one did) is answered: the views
-        // of such a run are still drawn. Only a new one stops the drawing.
-        crate::os::clear_pending_signal();
+        // of such a run are still drawn. Only a new one stops the drawing. A
+        // run that ended by itself answered no signal: one pending now came
+        // after its end (Ctrl-C as the drawing began) and must stop it.
+        if matches!(outcome, Outcome::Signaled(_) | Outcome::TimedOut) {
+            crate::os::clear_pending_signal();
+        }
         match (self.write_views(recorder), outcome) {
             // Ctrl-C (or SIGTERM, or the timeout) while the views were drawn:
             // the run ends as the signal says, at once, and writes no view.
+            (
+                Err(ViewsEnd::Stopped(crate::os::Signal::SIGALRM)),
+                Outcome::Exited(_) | Outcome::Failed(_),
+            ) => Outcome::TimedOut,
             (Err(ViewsEnd::Stopped(sig)), Outcome::Exited(_) | Outcome::Failed(_)) => {
                 Outcome::Signaled(sig as i32)
             }
