@@ -8,7 +8,7 @@
 //! loops keep the machine busy the whole time. Each run must end with an exit
 //! code that the disturbance allows, leave no process of its session, change
 //! no file that existed before it, and print no panic. Under a pids cgroup
-//! below `--max-procs` when cgroup v2 is writable (a note says when not).
+//! below `--max-procs` when a pids cgroup (v2 or v1) is writable (a note says when not).
 //!
 //! CI runs it for ADVERSITY_SECONDS (60 s); `PROCSCRIPT_SOAK=seconds` runs it
 //! longer, `PROCSCRIPT_SEED=n` replays a sequence of plans (printed on failure).
@@ -204,7 +204,7 @@ fn snapshot(folders: &[&Path]) -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
-/// The pids cgroup every run goes into, when cgroup v2 lets this test make one.
+/// The pids cgroup every run goes into, when cgroup v2 or v1 lets this test make one.
 struct PidsCgroup {
     dir: PathBuf,
     procs: std::fs::File,
@@ -212,10 +212,16 @@ struct PidsCgroup {
 
 impl PidsCgroup {
     fn make(max_pids: usize) -> Result<PidsCgroup, String> {
-        let root = Path::new("/sys/fs/cgroup");
-        if !root.join("cgroup.controllers").exists() {
-            return Err("no cgroup v2 at /sys/fs/cgroup".into());
-        }
+        // cgroup v2 when its root offers the pids controller, else the pids
+        // hierarchy of cgroup v1 (containers often mount only that); both
+        // take `pids.max` and a "0" written to `cgroup.procs`.
+        let v2 = Path::new("/sys/fs/cgroup");
+        let v1 = Path::new("/sys/fs/cgroup/pids");
+        let root = match std::fs::read_to_string(v2.join("cgroup.subtree_control")) {
+            Ok(enabled) if enabled.split_whitespace().any(|c| c == "pids") => v2,
+            _ if v1.join("cgroup.procs").exists() => v1,
+            _ => return Err("no pids controller under /sys/fs/cgroup".into()),
+        };
         let dir = root.join(format!("procscript-adversity-{}", std::process::id()));
         std::fs::create_dir(&dir).map_err(|e| format!("cannot make a cgroup: {e}"))?;
         let made = std::fs::write(dir.join("pids.max"), max_pids.to_string())
@@ -233,6 +239,20 @@ impl PidsCgroup {
                 Err(why)
             }
         }
+    }
+}
+
+impl PidsCgroup {
+    /// How many forks the limit refused (the "max" line of `pids.events`).
+    fn refused_forks(&self) -> u64 {
+        std::fs::read_to_string(self.dir.join("pids.events"))
+            .ok()
+            .and_then(|events| {
+                events
+                    .lines()
+                    .find_map(|line| line.strip_prefix("max ")?.trim().parse().ok())
+            })
+            .unwrap_or(0)
     }
 }
 
@@ -547,10 +567,14 @@ fn every_script_keeps_its_promises_under_adversity() {
     for spin in loops {
         let _ = spin.join();
     }
+    let refused = cgroup.as_ref().map_or_else(
+        || "not in a pids cgroup".to_string(),
+        |c| format!("{} forks refused by the pids cgroup", c.refused_forks()),
+    );
     drop(cgroup);
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "adversity: {runs} runs of {} scripts in {seconds} s, seed {seed}, {} findings",
+        "adversity: {runs} runs of {} scripts in {seconds} s, seed {seed}, {refused}, {} findings",
         cases.len(),
         findings.len()
     );
