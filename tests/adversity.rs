@@ -411,7 +411,7 @@ fn leftovers(session: i32) -> Vec<(i32, String)> {
 }
 
 /// The exit codes a run may end with under its plan.
-fn allowed_codes(case: &Case, plan: &Plan) -> Vec<i32> {
+fn allowed_codes(case: &Case, plan: &Plan, refused_forks: bool) -> Vec<i32> {
     let mut codes = vec![case.normal];
     codes.push(match plan.disturb {
         Disturb::Interrupt => 130,
@@ -422,8 +422,9 @@ fn allowed_codes(case: &Case, plan: &Plan) -> Vec<i32> {
     if plan.out == Out::Closed {
         codes.push(141);
     }
-    if plan.limited() {
-        // A limit may stop a script with a clear error (checked below).
+    if plan.limited() || refused_forks {
+        // A limit (or the pids cgroup refusing a fork) may stop a script
+        // with a clear error (checked below).
         codes.push(1);
     }
     codes
@@ -437,11 +438,11 @@ type ShowsIn = fn(&Plan, &Outcome) -> bool;
 const KNOWN: &[(&str, ShowsIn)] = &[];
 
 /// What is wrong with a run, if anything.
-fn judge(case: &Case, plan: &Plan, outcome: &Outcome) -> Vec<String> {
+fn judge(case: &Case, plan: &Plan, outcome: &Outcome, refused_forks: bool) -> Vec<String> {
     let mut wrong = Vec::new();
     if outcome.hung {
         wrong.push(format!("did not end within {RUN_LIMIT:?}"));
-    } else if !allowed_codes(case, plan).contains(&outcome.code) {
+    } else if !allowed_codes(case, plan, refused_forks).contains(&outcome.code) {
         wrong.push(format!("exit code {}", outcome.code));
     }
     if outcome.code == 1 && case.normal != 1 && !outcome.stderr.contains("procscript::") {
@@ -494,7 +495,7 @@ fn baseline(cases: &mut [Case], dir: &Path, findings: &mut Vec<String>) {
         std::fs::create_dir_all(&run_dir).unwrap();
         let outcome = run_once(case, &plan, &run_dir, None);
         case.normal = outcome.code;
-        let wrong = judge(case, &plan, &outcome);
+        let wrong = judge(case, &plan, &outcome, false);
         if !wrong.is_empty() || outcome.code > 2 {
             findings.push(format!(
                 "{} undisturbed: code {}: {wrong:?}",
@@ -543,8 +544,10 @@ fn every_script_keeps_its_promises_under_adversity() {
         std::fs::create_dir_all(&run_dir).unwrap();
         let tree = dir.join("tree");
         let before = snapshot(&[&scripts, &tree, &run_dir]);
+        let refused_before = cgroup.as_ref().map(PidsCgroup::refused_forks);
         let outcome = run_once(case, &plan, &run_dir, cgroup.as_ref());
-        let mut wrong = judge(case, &plan, &outcome);
+        let refused = cgroup.as_ref().map(PidsCgroup::refused_forks) != refused_before;
+        let mut wrong = judge(case, &plan, &outcome, refused);
         let after = snapshot(&[&scripts, &tree, &run_dir]);
         for (path, bytes) in &before {
             if after.get(path) != Some(bytes) {
