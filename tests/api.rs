@@ -301,6 +301,21 @@ fn a_signal_that_ended_a_run_does_not_end_the_next() {
     assert_eq!(printed, "second run\n");
 }
 
+fn a_run_s_signal_handlers_end_with_it() {
+    // The first run ignores TERM; the next one has procscript's default
+    // again: a TERM it sends itself stops it (143), not the host.
+    let engine = Engine::new();
+    let (outcome, printed) = engine.run_captured(&source(
+        "on_signal(\"TERM\", \"ignore\")\nkill(pid, \"TERM\")\nprint(\"ignored\")",
+    ));
+    assert!(matches!(outcome, Outcome::Exited(0)), "{outcome:?}");
+    assert_eq!(printed, "ignored\n");
+    let (outcome, printed) =
+        engine.run_captured(&source("kill(pid, \"TERM\")\nprint(\"not reached\")"));
+    assert!(matches!(outcome, Outcome::Signaled(15)), "{outcome:?}");
+    assert_eq!(printed, "");
+}
+
 fn a_host_panic_is_an_error_of_the_script() {
     let host = std::process::id();
     let engine = Engine::new().register("boom", 0, |_| -> Result<Value, String> {
@@ -443,6 +458,10 @@ fn main() {
         (
             "a_signal_that_ended_a_run_does_not_end_the_next",
             a_signal_that_ended_a_run_does_not_end_the_next,
+        ),
+        (
+            "a_run_s_signal_handlers_end_with_it",
+            a_run_s_signal_handlers_end_with_it,
         ),
     ];
     // The register cases panic on purpose; keep their messages out of the log.

@@ -213,6 +213,31 @@ fn ctrl_c_stops_the_entry_not_the_prompt() {
 }
 
 #[test]
+fn an_int_handler_answers_ctrl_c_and_the_entry_goes_on() {
+    let history = history_path("int-handler");
+    let mut p = start(&history);
+    assert_eq!(entry(&mut p, "let q = queue()"), "");
+    assert_eq!(
+        entry(&mut p, "on_signal(\"INT\", fn(sig) { q.put(sig) })"),
+        ""
+    );
+    // The entry waits for what only the handler puts in the queue.
+    p.send_line("print(\"waiting\" + \"...\"); print(\"got\", q.get(60), \"and went on\")")
+        .expect("a waiting entry");
+    p.expect("waiting...").expect("the entry runs");
+    p.send(ControlCode::EndOfText).expect("Ctrl-C");
+    p.expect("got INT and went on")
+        .expect("the handler ran, the wait went on");
+    p.expect(">>> ").expect("the prompt comes back");
+    assert_eq!(entry(&mut p, "on_signal(\"INT\", \"default\")"), "");
+    assert_eq!(entry(&mut p, "40 + 2"), "42\n");
+    p.send(ControlCode::EndOfTransmission).expect("Ctrl-D");
+    p.expect(Eof).expect("the prompt ends");
+    assert_eq!(finish(p), 0);
+    let _ = std::fs::remove_file(&history);
+}
+
+#[test]
 fn sigterm_ends_an_idle_prompt_and_its_children() {
     let history = history_path("sigterm");
     let mut p = start(&history);

@@ -150,6 +150,37 @@ fn the_trace_has_a_track_per_process_closed_spans_and_paired_flows() {
 }
 
 #[test]
+fn a_handled_signal_is_an_instant_of_the_trace() {
+    let path = out_file("signal.json");
+    let code = "on_signal(\"USR2\", fn(sig) { })\nkill(pid, \"USR2\")\nkill(pid, \"USR2\")";
+    let out = run(procscript(&[
+        &format!("--trace={}", path.display()),
+        "-e",
+        code,
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let instants: Vec<&str> = doc["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ph"] == "i")
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    // Each kill of itself is followed by its handler, as an instant of its own.
+    let kinds: Vec<&str> = instants
+        .iter()
+        .filter(|n| n.contains("USR2"))
+        .map(|n| if n.starts_with("kill ") { "kill" } else { n })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["kill", "USR2 handled", "kill", "USR2 handled"],
+        "{instants:?}"
+    );
+}
+
+#[test]
 fn the_timeline_is_well_formed_svg_with_a_lane_per_process() {
     let path = out_file("run.svg");
     let out = run(procscript(&[

@@ -488,6 +488,9 @@ impl Engine {
         // The signal that ended this run is told in its outcome; left
         // pending, it would stop the host's next run at once.
         crate::os::clear_pending_signal();
+        // A script's handlers (on_signal) are the script's: the host's next
+        // run starts with procscript's defaults.
+        crate::os::reset_dispositions();
         interp.release();
         outcome
     }

@@ -251,14 +251,13 @@ fn queue_put(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSit
     let bytes = encode(&args[0], site)?;
     let wait = wait_for(args.get(1), site, 1)?;
     let queue = queue_of(target).clone();
-    interp
-        .waiting("put", |this| {
-            let waiting = published(wait, Waiting::Put(queue.id()));
-            with_pools(this, waiting, site.span, |idle| {
-                queue.put(&bytes, wait, idle)
-            })
+    let waiting = published(wait, Waiting::Put(queue.id()));
+    interp.wait_running_handlers("put", site.span, |this| {
+        with_pools(this, waiting, site.span, |idle| {
+            queue.put(&bytes, wait, idle)
         })?
-        .map_err(|e| queue_error(e, "put", args.get(1), site))?;
+        .map_err(|e| queue_error(e, "put", args.get(1), site))
+    })?;
     let id = queue.id();
     interp.note(|| Note::Put { queue: id });
     Ok(Value::Nil)
@@ -268,17 +267,17 @@ fn queue_get(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSit
     let wait = wait_for(args.first(), site, 0)?;
     let queue = queue_of(target).clone();
     let waiting = published(wait, Waiting::Get(queue.id()));
-    let got = interp.waiting("get", |this| {
-        with_pools(this, waiting, site.span, |idle| queue.get(wait, idle))
+    let got = interp.wait_running_handlers("get", site.span, |this| {
+        with_pools(this, waiting, site.span, |idle| queue.get(wait, idle))?
+            .map_err(|e| queue_error(e, "get", args.first(), site))
     })?;
     match got {
-        Ok(Some(bytes)) => {
+        Some(bytes) => {
             let id = queue.id();
             interp.note(|| Note::Got { queue: id });
             decode(&bytes, site)
         }
-        Ok(None) => Ok(Value::Nil),
-        Err(e) => Err(queue_error(e, "get", args.first(), site)),
+        None => Ok(Value::Nil),
     }
 }
 

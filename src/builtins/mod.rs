@@ -8,6 +8,7 @@ mod math;
 pub mod methods;
 mod processes;
 mod programs;
+mod signals;
 mod system;
 mod text;
 mod values;
@@ -85,6 +86,8 @@ static RUN: &[(&str, BuiltinFn)] = &[
     ("progress", io::progress),
     ("is_link", files::is_link),
     ("read_link", files::read_link),
+    ("on_signal", signals::on_signal),
+    ("name", signals::name),
 ];
 
 /// Calls builtin `id` on arguments whose count the caller has checked.

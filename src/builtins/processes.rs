@@ -48,10 +48,49 @@ pub(super) fn kill(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Va
             return Err(site.wrong_type("kill", 1, "a signal name such as \"TERM\"", other))
         }
     };
+    if let Value::Int(pid) = args[0] {
+        // The first process's parent (a shell, a test harness) is not the
+        // script's: only a child may signal its parent.
+        let parent_in_script = pid == os::getppid() as i64 && !interp.procs.is_root();
+        if pid == os::getpid() as i64 || parent_in_script {
+            return signal_self_or_parent(interp, pid as i32, sig, site);
+        }
+    }
     interp
         .procs
         .signal_child(&args[0], sig, site.arg(0))
+        .map_err(|mut unwind| {
+            // Any other pid is refused: a script never signals a process it
+            // did not make (a pid may have been reused by an unrelated one).
+            if let Some(diag) = unwind.diag_mut().filter(|d| d.kind == ErrorKind::NotAChild) {
+                diag.help = Some(
+                    "kill signals this process (pid), its own children, and the parent (ppid) \
+                     of a child process, never other processes"
+                        .into(),
+                );
+            }
+            unwind
+        })
         .map(Value::Bool)
+}
+
+/// `kill(pid(), sig)` or `kill(ppid(), sig)`: true when it was sent.
+fn signal_self_or_parent(
+    interp: &mut Interp,
+    pid: i32,
+    sig: os::Signal,
+    site: &CallSite,
+) -> R<Value> {
+    interp.note(|| crate::views::record::Note::Killed {
+        target: pid,
+        signal: sig,
+    });
+    let sent = os::send_signal(pid, sig).map_err(|reason| {
+        Unwind::from(ErrorKind::Os.at(site.span, format!("kill failed: {reason}"), "here"))
+    })?;
+    // A signal to this process itself is handled before the next statement.
+    interp.safe_point(site.span)?;
+    Ok(Value::Bool(sent))
 }
 
 pub(super) fn terminate(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
@@ -61,8 +100,8 @@ pub(super) fn terminate(interp: &mut Interp, args: &[Value], site: &CallSite) ->
         .map(Value::Bool)
 }
 
-pub(super) fn wait(interp: &mut Interp, _: &[Value], _: &CallSite) -> R<Value> {
-    interp.procs.wait_any()
+pub(super) fn wait(interp: &mut Interp, _: &[Value], site: &CallSite) -> R<Value> {
+    interp.wait_running_handlers("wait", site.span, |this| this.procs.wait_any_unmarked())
 }
 
 pub(super) fn children(interp: &mut Interp, _: &[Value], _: &CallSite) -> R<Value> {

@@ -44,7 +44,11 @@ pub(super) fn exit(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> 
 
 pub(super) fn sleep(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let seconds = seconds(&args[0], "the time to sleep", site.arg(0))?;
-    interp.waiting("sleep", |_| os::sleep_interruptible(seconds));
-    interp.check_signal()?;
+    // One deadline for the whole sleep, however often a handler interrupts it.
+    let deadline = os::Deadline::after(Some(seconds.min(1e9)));
+    interp.wait_running_handlers("sleep", site.span, |_| {
+        os::sleep_until(deadline);
+        Ok(os::pending_stop()?)
+    })?;
     Ok(Value::Nil)
 }

@@ -192,6 +192,10 @@ pub enum ErrorKind {
     #[error("OS call failed")]
     #[diagnostic(code("procscript::os"))]
     Os,
+    /// `on_signal` of a signal a script cannot handle (KILL, STOP, or one procscript relies on).
+    #[error("signal cannot be handled")]
+    #[diagnostic(code("procscript::signal::unhandleable"))]
+    UnhandleableSignal,
 }
 
 impl ErrorKind {
@@ -232,6 +236,14 @@ impl Unwind {
 
     pub fn into_stop(self) -> Stop {
         *self.0
+    }
+
+    /// The signal, when this unwind is one (a stop, or a due handler's wake-up).
+    pub fn signal(&self) -> Option<os::Signal> {
+        match &*self.0 {
+            Stop::Signal(sig) => Some(*sig),
+            Stop::Error(_) | Stop::Exit(_) => None,
+        }
     }
 
     /// The diagnostic, when this is an error (not an exit or a signal).
@@ -428,6 +440,7 @@ mod tests {
         NotAChild,
         NotSendable,
         Os,
+        UnhandleableSignal,
     ];
 
     /// Kinds no module raises yet: not in the docs.
@@ -443,7 +456,7 @@ mod tests {
             | StepBudget | Unsupported | Raised | NoMethod | Conversion | Empty | Io
             | ProgramStart | ProgramFailed | QueueTimeout | QueueDeadlock | Deadlock
             | QueueMessage | Host | PoolClosed | NotPoolOwner | ProcessLimit | ChildFailed
-            | NotAChild | NotSendable | Os => {}
+            | NotAChild | NotSendable | Os | UnhandleableSignal => {}
         }
     }
 

@@ -221,8 +221,10 @@ impl Interp {
             None => None,
             Some(t) => Some(self.eval_seconds(t, env, join.span)?),
         };
-        self.waiting("join", |this| {
-            ending::join(this, &target, timeout, join.span)
+        // One deadline for the whole wait, however often a handler interrupts it.
+        let deadline = os::Deadline::after(timeout);
+        self.wait_running_handlers("join", join.span, |this| {
+            ending::join(this, &target, deadline, join.span)
         })
     }
 

@@ -5,6 +5,7 @@ pub(crate) mod child_work;
 mod expr;
 mod index;
 pub mod ops;
+mod signal_handlers;
 mod stmt;
 
 use crate::error::diagnostic::Source;
@@ -67,6 +68,10 @@ pub struct Interp {
     /// Calls whose frame is above this native stack address run without
     /// asking for more stack (`usize::MAX` until it is known).
     stack_floor: usize,
+    /// The script's signal handlers (`on_signal`), copied into children by fork.
+    signal_handlers: Vec<(os::Signal, Value)>,
+    /// Set while a signal handler runs: its safe points run no other handler.
+    in_handler: bool,
 }
 
 impl Interp {
@@ -84,6 +89,8 @@ impl Interp {
             hosts: Rc::new([]),
             max_depth: limits::MAX_CALL_DEPTH,
             stack_floor: usize::MAX,
+            signal_handlers: Vec::new(),
+            in_handler: false,
         }
     }
 
@@ -144,17 +151,28 @@ impl Interp {
         self.returned = Value::Nil;
     }
 
-    /// Turns a SIGINT or SIGTERM that arrived into an unwind, at a safe point.
+    /// Turns a SIGINT or SIGTERM that arrived into an unwind.
     #[inline]
     pub(crate) fn check_signal(&self) -> R<()> {
         Ok(os::pending_stop()?)
+    }
+
+    /// A safe point: a SIGINT or SIGTERM that arrived stops the script here,
+    /// and the script handlers of signals that arrived run here (at `span`).
+    #[inline]
+    pub(crate) fn safe_point(&mut self, span: Span) -> R<()> {
+        os::pending_stop()?;
+        if os::handlers_due() {
+            self.run_due_handlers(span)?;
+        }
+        Ok(())
     }
 
     /// A safe point of a loop or call: a signal that arrived, or the end of
     /// the step budget (set for fuzzing and embedding), stops the script here.
     #[inline]
     fn step(&mut self, span: Span) -> R<()> {
-        self.check_signal()?;
+        self.safe_point(span)?;
         self.steps_left -= 1;
         if self.steps_left == 0 {
             self.steps_left = 1;

@@ -7,6 +7,7 @@ use super::{Env, Flow, Interp};
 use crate::error::{self, ErrorKind, R};
 use crate::front::ast::Span;
 use crate::front::ir::{Block, Expr, Place, Sides, Stmt};
+use crate::os;
 use crate::values::Value;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -45,6 +46,10 @@ impl Interp {
             match self.exec(stmt, env)? {
                 Flow::Normal => {}
                 flow => return Ok(flow),
+            }
+            // Between statements: a safe point for script signal handlers.
+            if os::handlers_due() {
+                self.run_due_handlers(stmt_span(stmt).unwrap_or_default())?;
             }
         }
         Ok(Flow::Normal)
@@ -323,5 +328,20 @@ impl Interp {
             Value::Int(n) => Ok(n),
             other => Err(error::must_be(what, "an int", other.type_name(), span).into()),
         }
+    }
+}
+
+/// Where a statement stands, as far as its parts tell (for a handler that
+/// runs after it, and raises).
+fn stmt_span(stmt: &Stmt) -> Option<Span> {
+    match stmt {
+        Stmt::Expr(e) | Stmt::Let { value: e, .. } | Stmt::While { cond: e, .. } => expr_span(e),
+        Stmt::If { branches, .. } => branches.first().and_then(|(cond, _)| expr_span(cond)),
+        Stmt::Assign { span, .. }
+        | Stmt::AssignIndex { span, .. }
+        | Stmt::ForRange { span, .. }
+        | Stmt::ForEach { span, .. }
+        | Stmt::Return(_, span) => Some(*span),
+        Stmt::Break | Stmt::Continue | Stmt::Try { .. } => None,
     }
 }

@@ -120,6 +120,8 @@ static BUILTINS: &[Builtin] = &[
     builtin!("progress", "progress(done, total, label?)", 2, 3, "draws a progress bar on stderr"),
     builtin!("is_link", "is_link(path)", 1, 1, "whether the path is a symbolic link (not followed)"),
     builtin!("read_link", "read_link(path)", 1, 1, "the target a symbolic link holds"),
+    builtin!("on_signal", "on_signal(signal, handler | \"ignore\" | \"default\")", 2, 2, "what this process does when the signal arrives"),
+    builtin!("name", "name()", 0, 0, "this process's name: \"main\", or its spawn's name"),
 ];
 
 /// Every method, by id.

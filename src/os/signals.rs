@@ -1,10 +1,10 @@
-//! Signals: the handlers, the pending stop they leave for safe points, the wake pipe, signal names.
+//! Signals: the handlers, the pending stop and the due script handlers they leave for safe points, the wake pipe, signal names.
 
 use nix::errno::Errno;
 use nix::libc;
 use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use std::os::fd::BorrowedFd;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 
 /// The signals a script may name in `kill(h, "NAME")`, in number order.
 const NAMED_SIGNALS: [Signal; 14] = [
@@ -73,16 +73,45 @@ static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
 /// Set while the prompt waits for a line: see `while_reading_input`.
 static TERM_INTERRUPTS_INPUT: AtomicBool = AtomicBool::new(false);
 
+/// The signals (one bit per number) whose script handler runs at safe points,
+/// and those the script ignores: set by `on_signal`, read by the handler.
+static SCRIPT_HANDLED: AtomicU32 = AtomicU32::new(0);
+static SCRIPT_IGNORED: AtomicU32 = AtomicU32::new(0);
+
+/// Signals received whose script handler has not run yet (one bit each: the
+/// kernel coalesces a signal that arrives again before it is delivered, and
+/// so does this mask before the handler runs).
+static HANDLERS_DUE: AtomicU32 = AtomicU32::new(0);
+
+/// Set while a wait that can go on after a handler runs (`join`, `q.get`,
+/// `sleep`...) is in progress: then a due handler ends the wait as a stop
+/// would, and the evaluator runs the handler and waits again.
+static WAITS_END_FOR_HANDLERS: AtomicBool = AtomicBool::new(false);
+
+/// The bit of a signal in the masks above (every signal a script may handle is below 32).
+fn signal_bit(sig: nix::libc::c_int) -> u32 {
+    1u32.checked_shl(sig as u32).unwrap_or(0)
+}
+
 extern "C" fn on_signal(sig: nix::libc::c_int) {
     // Only atomics, write(2) and kill(2): all async-signal-safe. errno is
     // saved and restored so the interrupted code sees its own.
     let saved = Errno::last_raw();
+    let bit = signal_bit(sig);
+    if SCRIPT_IGNORED.load(Ordering::Relaxed) & bit != 0 {
+        Errno::set_raw(saved);
+        return;
+    }
+    let for_script = SCRIPT_HANDLED.load(Ordering::Relaxed) & bit != 0;
+    if for_script {
+        HANDLERS_DUE.fetch_or(bit, Ordering::Relaxed);
+    }
     let pending = PENDING_SIGNAL.load(Ordering::Relaxed);
     // A SIGINT raised for a SIGTERM (below) must not hide it.
-    if sig != libc::SIGCHLD && !(sig == libc::SIGINT && pending == libc::SIGTERM) {
+    if !for_script && sig != libc::SIGCHLD && !(sig == libc::SIGINT && pending == libc::SIGTERM) {
         PENDING_SIGNAL.store(sig, Ordering::Relaxed);
     }
-    if sig == libc::SIGTERM && TERM_INTERRUPTS_INPUT.load(Ordering::Relaxed) {
+    if !for_script && sig == libc::SIGTERM && TERM_INTERRUPTS_INPUT.load(Ordering::Relaxed) {
         // A line editor retries read(2) after signals it does not know, but
         // returns on SIGINT (as for Ctrl-C): raise one so that it does.
         let _ = signal::kill(nix::unistd::getpid(), Signal::SIGINT);
@@ -119,6 +148,10 @@ fn open_wake_pipe() {
 /// wake pipe (a shared one would wake both processes on either's signals).
 pub(super) fn forget_parent_signals() {
     PENDING_SIGNAL.store(0, Ordering::Relaxed);
+    // The handlers (and what they ignore) stay, as fork copies them; the
+    // signals the parent received are the parent's to handle.
+    HANDLERS_DUE.store(0, Ordering::Relaxed);
+    WAITS_END_FOR_HANDLERS.store(false, Ordering::Relaxed);
     open_wake_pipe();
 }
 
@@ -162,9 +195,15 @@ pub fn install_signal_handlers() {
 /// The stop request that arrived and waits for a safe point: `Err` with
 /// SIGINT (Ctrl-C), SIGTERM, or the SIGALRM of --timeout. The one check every
 /// safe point makes; the evaluator turns the signal into an unwind with `?`.
+/// Inside `ending_waits_for_handlers`, a signal whose script handler is due
+/// is an `Err` too, so that every wait ends for it the way it ends for a stop.
 #[inline]
 pub fn pending_stop() -> Result<(), Signal> {
     match PENDING_SIGNAL.load(Ordering::Relaxed) {
+        0 if WAITS_END_FOR_HANDLERS.load(Ordering::Relaxed) => match first_due() {
+            Some(sig) => Err(sig),
+            None => Ok(()),
+        },
         0 => Ok(()),
         raw => Err(stop_signal(raw)),
     }
@@ -242,4 +281,146 @@ fn set_real_timer(value: nix::libc::timeval) {
     // SAFETY: setitimer reads the itimerval we pass and writes no old value
     // (a null pointer is allowed); it touches no memory of ours otherwise.
     let _ = unsafe { nix::libc::setitimer(nix::libc::ITIMER_REAL, &timer, std::ptr::null_mut()) };
+}
+
+// ---------------------------------------------------------------- script handlers
+
+/// The signals a script may handle or ignore with `on_signal`, in number
+/// order. The others that a script may name are the kernel's (KILL, STOP),
+/// or procscript's own (ALRM is --timeout; PIPE, CONT, TSTP, SEGV, ABRT keep
+/// their meaning so that output, job control and crashes work as usual).
+const HANDLEABLE: [Signal; 6] = [
+    Signal::SIGHUP,
+    Signal::SIGINT,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGTERM,
+];
+
+/// The names `on_signal` accepts, without the SIG prefix.
+pub fn handleable_signal_names() -> Vec<&'static str> {
+    HANDLEABLE.iter().map(|&sig| script_name(sig)).collect()
+}
+
+/// Why `on_signal` refuses a name.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unhandleable {
+    /// KILL or STOP: the kernel acts on them without asking the process.
+    ByNoProcess(Signal),
+    /// A signal procscript or the terminal relies on.
+    Reserved(Signal),
+    /// Not a signal name at all.
+    Unknown,
+}
+
+/// `"USR1"` or `"SIGUSR1"` to the signal, when a script may handle it.
+pub fn handleable_signal(name: &str) -> Result<Signal, Unhandleable> {
+    match signal_by_name(name) {
+        Some(sig) if HANDLEABLE.contains(&sig) => Ok(sig),
+        Some(sig @ (Signal::SIGKILL | Signal::SIGSTOP)) => Err(Unhandleable::ByNoProcess(sig)),
+        Some(sig) => Err(Unhandleable::Reserved(sig)),
+        None => Err(Unhandleable::Unknown),
+    }
+}
+
+/// What a process does when a handleable signal arrives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// The script's handler runs at the next safe point.
+    Handler,
+    /// Nothing happens.
+    Ignore,
+    /// procscript's default: INT and TERM stop the process and its children;
+    /// HUP, QUIT, USR1 and USR2 end the process as the kernel does.
+    Default,
+}
+
+/// Sets what this process does for `sig` (one of `HANDLEABLE`). Handler and
+/// Ignore go through procscript's own handler, never SIG_IGN: an ignored
+/// disposition would survive exec into every program the script runs.
+pub fn set_disposition(sig: Signal, how: Disposition) {
+    let bit = signal_bit(sig as i32);
+    let ours = SigAction::new(
+        SigHandler::Handler(on_signal),
+        // No SA_RESTART: a blocking call returns EINTR, so every wait sees it.
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    let stop_default = matches!(sig, Signal::SIGINT | Signal::SIGTERM);
+    match how {
+        Disposition::Handler | Disposition::Ignore => {
+            // The masks first: a signal arriving as the handler is installed
+            // must find out what it is for.
+            let (set, clear) = match how {
+                Disposition::Handler => (&SCRIPT_HANDLED, &SCRIPT_IGNORED),
+                _ => (&SCRIPT_IGNORED, &SCRIPT_HANDLED),
+            };
+            set.fetch_or(bit, Ordering::SeqCst);
+            clear.fetch_and(!bit, Ordering::SeqCst);
+            // SAFETY: the handler only uses atomics, write(2) and kill(2).
+            let _ = unsafe { signal::sigaction(sig, &ours) };
+        }
+        Disposition::Default => {
+            if !stop_default {
+                let kernel = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+                // SAFETY: restoring the default action installs no handler.
+                let _ = unsafe { signal::sigaction(sig, &kernel) };
+            }
+            SCRIPT_HANDLED.fetch_and(!bit, Ordering::SeqCst);
+            SCRIPT_IGNORED.fetch_and(!bit, Ordering::SeqCst);
+            HANDLERS_DUE.fetch_and(!bit, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Gives every handleable signal procscript's default again (an embedding
+/// program runs several scripts in one process; one's handlers must not
+/// outlive it).
+pub fn reset_dispositions() {
+    for sig in HANDLEABLE {
+        if SCRIPT_HANDLED.load(Ordering::SeqCst) & signal_bit(sig as i32) != 0
+            || SCRIPT_IGNORED.load(Ordering::SeqCst) & signal_bit(sig as i32) != 0
+        {
+            set_disposition(sig, Disposition::Default);
+        }
+    }
+}
+
+/// Whether `sig` runs a script handler in this process.
+pub fn runs_script_handler(sig: Signal) -> bool {
+    SCRIPT_HANDLED.load(Ordering::Relaxed) & signal_bit(sig as i32) != 0
+}
+
+/// Whether a signal arrived whose script handler has not run yet.
+#[inline]
+pub fn handlers_due() -> bool {
+    HANDLERS_DUE.load(Ordering::Relaxed) != 0
+}
+
+/// The lowest-numbered signal whose handler is due.
+fn first_due() -> Option<Signal> {
+    let due = HANDLERS_DUE.load(Ordering::Relaxed);
+    (due != 0)
+        .then(|| Signal::try_from(due.trailing_zeros() as i32).ok())
+        .flatten()
+}
+
+/// Takes the signals whose handlers are due, in number order, and marks
+/// them as no longer due (one arriving from now on is due again).
+pub fn take_due_handlers() -> Vec<Signal> {
+    let due = HANDLERS_DUE.swap(0, Ordering::SeqCst);
+    (1..32)
+        .filter(|n| due & (1 << n) != 0)
+        .filter_map(|n| Signal::try_from(n).ok())
+        .collect()
+}
+
+/// Runs `f`, a wait that can start again, so that a due script handler ends
+/// it (see `pending_stop`); restores the setting `f` found when it returns.
+pub fn ending_waits_for_handlers<T>(f: impl FnOnce() -> T) -> T {
+    let before = WAITS_END_FOR_HANDLERS.swap(true, Ordering::Relaxed);
+    let result = f();
+    WAITS_END_FOR_HANDLERS.store(before, Ordering::Relaxed);
+    result
 }

@@ -19,7 +19,12 @@ pub fn sleep(seconds: f64) {
 
 /// Sleeps, returning early when SIGINT or SIGTERM arrives.
 pub fn sleep_interruptible(seconds: f64) {
-    let deadline = Deadline::after(Some(seconds.min(1e9)));
+    sleep_until(Deadline::after(Some(seconds.min(1e9))));
+}
+
+/// Sleeps until the deadline, returning early when SIGINT or SIGTERM
+/// arrives (or a due script handler, where `pending_stop` says so).
+pub fn sleep_until(deadline: Deadline) {
     while pending_stop().is_ok() && !deadline.passed() {
         wait_event(&[], deadline.left_ms());
     }

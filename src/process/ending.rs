@@ -16,10 +16,9 @@ use std::rc::Rc;
 pub fn join(
     runner: &mut impl Runner,
     target: &Value,
-    timeout: Option<f64>,
+    deadline: Deadline,
     span: crate::front::ast::Span,
 ) -> R<Value> {
-    let deadline = Deadline::after(timeout);
     if let Value::List(items) = target {
         let items = items.borrow().clone();
         let mut results = Vec::with_capacity(items.len());

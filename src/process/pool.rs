@@ -289,10 +289,12 @@ impl Pool {
                     .push_back((pending.id, pending.bytes.len()));
                 state.resend.insert(pending.id, pending);
             } else {
+                // The task goes back first: a signal that gave the send up
+                // may be a script handler's, after which the wait goes on.
+                self.state.borrow_mut().waiting.push_front(pending);
                 // A stop request gave the send up (the worker stopped, its socket full).
                 os::pending_stop()?;
-                // The worker is gone: put the task back and replace the worker.
-                self.state.borrow_mut().waiting.push_front(pending);
+                // The worker is gone: replace it.
                 self.worker_died(runner, worker_index, span)?;
             }
         }

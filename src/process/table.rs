@@ -72,6 +72,8 @@ pub struct Procs {
     me: i32,
     /// Set in a spawned child: its name, for error reports.
     name: Option<Rc<str>>,
+    /// What `name()` answers: "main", a spawn's name, or (after `fork`) the parent's.
+    pub(crate) script_name: Rc<str>,
     children: Vec<Child>,
     /// Where each child's record is in `children`, by pid.
     index: std::collections::HashMap<i32, usize>,
@@ -115,6 +117,7 @@ impl Procs {
             root: me,
             me,
             name: None,
+            script_name: "main".into(),
             children: Vec::new(),
             index: std::collections::HashMap::new(),
             spawn_count: 0,
@@ -243,6 +246,9 @@ impl Procs {
     pub(crate) fn become_child(&mut self, name: Option<Rc<str>>) {
         let parent = self.me;
         self.me = os::getpid();
+        if let Some(name) = &name {
+            self.script_name = name.clone();
+        }
         self.name = name;
         // The parent's children are not ours. Their records are a private copy
         // that this process never frees (it ends by _exit): dropping them one
@@ -450,17 +456,9 @@ impl Procs {
         }
     }
 
-    /// `wait()`: waits for any child; `[pid, exitcode]`, or nil when there is none.
-    pub fn wait_any(&mut self) -> R<Value> {
-        self.note(|| Note::WaitBegan {
-            what: "wait".to_string(),
-        });
-        let result = self.wait_any_inner();
-        self.note(|| Note::WaitEnded);
-        result
-    }
-
-    fn wait_any_inner(&mut self) -> R<Value> {
+    /// `wait()`: waits for any child; `[pid, exitcode]`, or nil when there is
+    /// none. The caller marks the wait for the timeline.
+    pub(crate) fn wait_any_unmarked(&mut self) -> R<Value> {
         let name = self.wait_name();
         self.waits.publish(Waiting::AnyChild, &name);
         let result = self.wait_any_published();

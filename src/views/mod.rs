@@ -257,11 +257,20 @@ fn apply(
         Note::Got { .. } => procs[i].marks.push((e.t, "get".into())),
         Note::TaskBegan { task } => procs[i].marks.push((e.t, format!("task {task}"))),
         Note::TaskEnded { task } => procs[i].marks.push((e.t, format!("task {task} done"))),
+        Note::SignalHandled { signal } => procs[i]
+            .marks
+            .push((e.t, format!("{} handled", script_signal(*signal)))),
         Note::Exec { program } => {
             procs[i].marks.push((e.t, format!("exec {program}")));
             procs[i].outcome = Outcome::Became(program.clone());
         }
     }
+}
+
+/// `SIGUSR1` as a script names it: "USR1".
+fn script_signal(sig: os::Signal) -> &'static str {
+    let name = os::signal_name(sig);
+    name.strip_prefix("SIG").unwrap_or(name)
 }
 
 /// "12.3 ms", "1.52 s".

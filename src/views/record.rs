@@ -97,6 +97,11 @@ pub enum Note {
     Exec {
         program: String,
     },
+    /// A signal arrived and the script's handler for it ran (`on_signal`).
+    SignalHandled {
+        #[serde(with = "signal_number")]
+        signal: os::Signal,
+    },
 }
 
 /// How a process ended, as its parent's waitpid saw it.
@@ -281,6 +286,13 @@ fn narrate(event: &Event) -> Option<String> {
             format!("kill({target}, {})", os::signal_name(*signal))
         }
         Note::Exec { program } => format!("execvp({program}): this process becomes the program"),
+        Note::SignalHandled { signal } => {
+            let name = os::signal_name(*signal);
+            format!(
+                "signal {} received; handler ran",
+                name.trim_start_matches("SIG")
+            )
+        }
         _ => return None,
     };
     Some(format!("[{me}] {text}\n"))
