@@ -134,11 +134,15 @@ impl Procs {
                     os::pause_for_children(0.01);
                     os::pending_stop()?;
                 }
+                if all_gone(&strays) {
+                    break;
+                }
             }
-            for &pid in pids {
+            let live: Vec<&Stray> = strays.iter().filter(|s| s.alive()).collect();
+            for stray in live.iter().filter(|s| pids.contains(&s.pid)) {
                 if sig != Signal::SIGCONT {
                     self.note(|| Note::Killed {
-                        target: pid,
+                        target: stray.pid,
                         signal: sig,
                     });
                 }
@@ -146,7 +150,7 @@ impl Procs {
             for &leader in &leaders {
                 let _ = os::signal_group(leader, sig);
             }
-            for stray in strays.iter().filter(|s| s.alive()) {
+            for stray in live {
                 let _ = os::send_signal(stray.pid, sig);
             }
         }
