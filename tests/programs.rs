@@ -299,3 +299,17 @@ fn sigkill_of_the_root_ends_programs_in_their_own_groups() {
     let (out, _) = run.finish(Duration::from_secs(10));
     assert_eq!(out.code, 137);
 }
+
+#[test]
+fn an_error_of_the_root_stops_programs_in_their_own_groups_with_their_children() {
+    let run = start(
+        &[],
+        "start(\"sh\", \"-c\", \"trap '' TERM; sleep 100 & sleep 100\", {\"group\": true})\n\
+         sleep(0.3)\n\
+         print(1 / 0)",
+    );
+    let (out, took) = run.finish(Duration::from_secs(10));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("division by zero"), "{}", out.stderr);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
