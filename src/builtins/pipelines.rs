@@ -139,17 +139,21 @@ fn start_all(
     Ok(pids)
 }
 
-/// Waits for every program until the deadline; when it passes, the whole
-/// pipeline is stopped and those it stopped get 124.
-fn wait_all(interp: &mut Interp, pids: &[i32], deadline: Deadline) -> R<Vec<ProgramEnd>> {
+/// Waits for every program until the deadline (a signal with a script
+/// handler runs it meanwhile); when it passes, the whole pipeline is
+/// stopped and those it stopped get 124.
+fn wait_all(
+    interp: &mut Interp,
+    pids: &[i32],
+    deadline: Deadline,
+    site: &CallSite,
+) -> R<Vec<ProgramEnd>> {
     let mut ends = Vec::new();
-    for (i, &pid) in pids.iter().enumerate() {
-        let end = interp.procs.wait_program(pid, deadline)?;
+    for &pid in pids {
+        let end = interp.wait_program(pid, deadline, site)?;
         if end == ProgramEnd::TimedOut {
             interp.procs.stop_timed_out_all(pids)?;
-            for _ in i..pids.len() {
-                ends.push(ProgramEnd::TimedOut);
-            }
+            ends.resize(pids.len(), ProgramEnd::TimedOut);
             break;
         }
         ends.push(end);
@@ -176,7 +180,7 @@ pub(super) fn pipeline(interp: &mut Interp, args: &[Value], site: &CallSite) -> 
     find_all(&stages, site)?;
     let mut streams = Streams::open(&describe(&stages), &options, false, site)?;
     let pids = start_all(interp, &stages, &options, &mut streams, site)?;
-    let ends = wait_all(interp, &pids, Deadline::after(options.timeout))?;
+    let ends = wait_all(interp, &pids, Deadline::after(options.timeout), site)?;
     Ok(code_list(&codes(&ends)))
 }
 
@@ -188,7 +192,7 @@ pub(super) fn capture_pipeline(interp: &mut Interp, args: &[Value], site: &CallS
     let mut streams = Streams::open(&what, &options, true, site)?;
     let pids = start_all(interp, &stages, &options, &mut streams, site)?;
     let deadline = Deadline::after(options.timeout);
-    let captured = read_outputs(interp, &mut streams, deadline)?;
+    let captured = read_outputs(interp, &mut streams, deadline, site.span)?;
     let ends = match captured.ended {
         Reading::TooLarge => {
             interp.procs.kill_programs(&pids)?;
@@ -198,7 +202,7 @@ pub(super) fn capture_pipeline(interp: &mut Interp, args: &[Value], site: &CallS
             interp.procs.stop_timed_out_all(&pids)?;
             vec![ProgramEnd::TimedOut]
         }
-        Reading::Done => wait_all(interp, &pids, deadline)?,
+        Reading::Done => wait_all(interp, &pids, deadline, site)?,
     };
     if ends.contains(&ProgramEnd::TimedOut) {
         return Err(timed_out(

@@ -4,6 +4,7 @@ use super::program_options::{ProgramOptions, StderrTo};
 use super::program_streams::Streams;
 use crate::error::R;
 use crate::eval::Interp;
+use crate::front::ast::Span;
 use crate::os::{self, Deadline, Event, ReadResult};
 use crate::values::{Entries, Value};
 use std::os::fd::OwnedFd;
@@ -53,49 +54,66 @@ impl Captured {
     }
 }
 
-/// Reads the captured stdout and stderr of `from` (either may be absent) as the programs write them,
-/// both at once so that neither pipe fills and blocks its writer, until both
-/// end, the deadline passes, or their sum passes the size limit. A stop
-/// signal (Ctrl-C) unwinds.
+/// Reads the captured stdout and stderr of `from` (either may be absent) as
+/// the programs write them, both at once so that neither pipe fills and
+/// blocks its writer, until both end, the deadline passes, or their sum
+/// passes the size limit. A stop signal (Ctrl-C) unwinds; a signal with a
+/// script handler runs it, and the reading goes on.
 pub(super) fn read_outputs(
     interp: &mut Interp,
     from: &mut Streams,
     deadline: Deadline,
+    span: Span,
 ) -> R<Captured> {
-    let mut streams: [Option<OwnedFd>; 2] = [from.out_read.take(), from.err_read.take()];
-    let mut texts = [Vec::new(), Vec::new()];
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let open: Vec<usize> = (0..2).filter(|&i| streams[i].is_some()).collect();
-        if open.is_empty() {
-            return Ok(finish(texts, Reading::Done));
-        }
-        if texts[0].len() + texts[1].len() > crate::limits::MAX_VALUE_LEN {
-            return Ok(finish(texts, Reading::TooLarge));
-        }
-        let fds: Vec<&OwnedFd> = open.iter().filter_map(|&i| streams[i].as_ref()).collect();
-        match os::wait_event(&fds, deadline.left_ms()) {
-            Event::Readable(k) => {
-                let i = open[k];
-                let Some(fd) = &streams[i] else { continue };
-                match os::read_fd(fd, &mut buf, Deadline::passed_already()) {
-                    ReadResult::Data(n) => texts[i].extend_from_slice(&buf[..n]),
-                    ReadResult::Eof => streams[i] = None,
-                    ReadResult::Timeout => {}
-                    ReadResult::Interrupted => interp.check_signal()?,
-                }
+    let mut reader = OutputReader {
+        streams: [from.out_read.take(), from.err_read.take()],
+        texts: [Vec::new(), Vec::new()],
+    };
+    let ended = interp.wait_running_handlers("capture", span, |_| reader.read(deadline))?;
+    let [out, err] = reader.texts;
+    Ok(Captured { out, err, ended })
+}
+
+/// The pipes a capture reads and what came through them so far: a read that
+/// a signal interrupts goes on where it stopped.
+struct OutputReader {
+    streams: [Option<OwnedFd>; 2],
+    texts: [Vec<u8>; 2],
+}
+
+impl OutputReader {
+    fn read(&mut self, deadline: Deadline) -> R<Reading> {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let open: Vec<usize> = (0..2).filter(|&i| self.streams[i].is_some()).collect();
+            if open.is_empty() {
+                return Ok(Reading::Done);
             }
-            Event::Timeout | Event::Woken => {
-                interp.check_signal()?;
-                if deadline.passed() {
-                    return Ok(finish(texts, Reading::TimedOut));
+            if self.texts[0].len() + self.texts[1].len() > crate::limits::MAX_VALUE_LEN {
+                return Ok(Reading::TooLarge);
+            }
+            let fds: Vec<&OwnedFd> = open
+                .iter()
+                .filter_map(|&i| self.streams[i].as_ref())
+                .collect();
+            match os::wait_event(&fds, deadline.left_ms()) {
+                Event::Readable(k) => {
+                    let i = open[k];
+                    let Some(fd) = &self.streams[i] else { continue };
+                    match os::read_fd(fd, &mut buf, Deadline::passed_already()) {
+                        ReadResult::Data(n) => self.texts[i].extend_from_slice(&buf[..n]),
+                        ReadResult::Eof => self.streams[i] = None,
+                        ReadResult::Timeout => {}
+                        ReadResult::Interrupted => os::pending_stop()?,
+                    }
+                }
+                Event::Timeout | Event::Woken => {
+                    os::pending_stop()?;
+                    if deadline.passed() {
+                        return Ok(Reading::TimedOut);
+                    }
                 }
             }
         }
     }
-}
-
-fn finish(texts: [Vec<u8>; 2], ended: Reading) -> Captured {
-    let [out, err] = texts;
-    Captured { out, err, ended }
 }

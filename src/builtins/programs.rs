@@ -113,7 +113,7 @@ fn exec_as_child(
 ) -> R<Value> {
     let pid = interp.start_program(&streams.launch(prog, rest, options), site)?;
     streams.close_program_ends();
-    let code = match interp.finish_program(pid, options)? {
+    let code = match interp.finish_program(pid, options, site)? {
         ProgramEnd::Code(code) => code,
         ProgramEnd::TimedOut => TIMED_OUT_CODE,
     };
@@ -126,10 +126,12 @@ pub(super) fn run(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Val
     let mut streams = Streams::open(&prog, &options, false, site)?;
     let pid = interp.start_program(&streams.launch(&prog, &rest, &options), site)?;
     streams.close_program_ends();
-    Ok(Value::Int(match interp.finish_program(pid, &options)? {
-        ProgramEnd::Code(code) => code as i64,
-        ProgramEnd::TimedOut => TIMED_OUT_CODE as i64,
-    }))
+    Ok(Value::Int(
+        match interp.finish_program(pid, &options, site)? {
+            ProgramEnd::Code(code) => code as i64,
+            ProgramEnd::TimedOut => TIMED_OUT_CODE as i64,
+        },
+    ))
 }
 
 /// `start`: the program runs on; its handle, which join, alive, state,
@@ -153,7 +155,7 @@ pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R
     let pid = interp.start_program(&streams.launch(&prog, &rest, &options), site)?;
     streams.close_program_ends();
     let deadline = Deadline::after(options.timeout);
-    let captured = read_outputs(interp, &mut streams, deadline)?;
+    let captured = read_outputs(interp, &mut streams, deadline, site.span)?;
     let what = format!("`{prog}`");
     let end = match captured.ended {
         Reading::TooLarge => {
@@ -161,7 +163,7 @@ pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R
             return Err(too_much_output(&what, site));
         }
         Reading::TimedOut => ProgramEnd::TimedOut,
-        Reading::Done => interp.procs.wait_program(pid, deadline)?,
+        Reading::Done => interp.wait_program(pid, deadline, site)?,
     };
     let code = match end {
         ProgramEnd::Code(code) => code,
@@ -243,13 +245,29 @@ impl Interp {
 
     /// Waits for a program to end, or for its timeout: then stops it (and its
     /// own children) and says so.
-    pub(super) fn finish_program(&mut self, pid: i32, options: &ProgramOptions) -> R<ProgramEnd> {
-        let end = self
-            .procs
-            .wait_program(pid, Deadline::after(options.timeout))?;
+    pub(super) fn finish_program(
+        &mut self,
+        pid: i32,
+        options: &ProgramOptions,
+        site: &CallSite,
+    ) -> R<ProgramEnd> {
+        let end = self.wait_program(pid, Deadline::after(options.timeout), site)?;
         if end == ProgramEnd::TimedOut {
             self.procs.stop_timed_out(pid)?;
         }
         Ok(end)
+    }
+
+    /// Waits for a program until the deadline; a signal with a script
+    /// handler runs it meanwhile, and the wait goes on.
+    pub(super) fn wait_program(
+        &mut self,
+        pid: i32,
+        deadline: Deadline,
+        site: &CallSite,
+    ) -> R<ProgramEnd> {
+        self.wait_running_handlers("program", site.span, |this| {
+            this.procs.wait_program(pid, deadline)
+        })
     }
 }
