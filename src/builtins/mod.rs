@@ -6,7 +6,11 @@ mod io;
 mod lists;
 mod math;
 pub mod methods;
+mod pipelines;
 mod processes;
+mod program_options;
+mod program_output;
+mod program_streams;
 mod programs;
 mod signals;
 mod system;
@@ -88,6 +92,9 @@ static RUN: &[(&str, BuiltinFn)] = &[
     ("read_link", files::read_link),
     ("on_signal", signals::on_signal),
     ("name", signals::name),
+    ("start", programs::start),
+    ("pipeline", pipelines::pipeline),
+    ("capture_pipeline", pipelines::capture_pipeline),
 ];
 
 /// Calls builtin `id` on arguments whose count the caller has checked.

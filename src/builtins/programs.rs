@@ -1,27 +1,48 @@
-//! External programs: exec, run and capture.
+//! External programs: exec, run, capture and start, each with its options.
 
 use super::args::CallSite;
+use super::program_options::{split_options, Caller, ProgramOptions, StderrTo};
+use super::program_output::{read_outputs, Captured, Reading};
+use super::program_streams::Streams;
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
-use crate::os;
-use crate::process::{Forked, NewChild};
+use crate::os::{self, Deadline};
+use crate::process::{Forked, NewChild, ProgramEnd};
 use crate::values::Value;
 use crate::views::record::Note;
 
+/// The exit code `run` (and `exec`) gives for a program its timeout
+/// stopped, as the `timeout` command does.
+pub(super) const TIMED_OUT_CODE: i32 = 124;
+
 /// A program and its arguments as strings (numbers are written out).
-fn program_args(name: &str, args: &[Value], site: &CallSite) -> R<(String, Vec<String>)> {
+pub(super) fn program_words(
+    name: &str,
+    args: &[Value],
+    site: &CallSite,
+) -> R<(String, Vec<String>)> {
     let strings = args
         .iter()
         .enumerate()
         .map(|(i, v)| match v {
             Value::Str(s) => Ok(s.to_string()),
             Value::Int(_) | Value::Float(_) => Ok(v.to_display()),
-            other => {
-                Err(site.wrong_type(name, i, "strings (the program and its arguments)", other))
-            }
+            other => Err(site.wrong_type(
+                name,
+                i,
+                "strings (the program and its arguments), then an options map",
+                other,
+            )),
         })
         .collect::<R<Vec<String>>>()?;
-    let (prog, rest) = strings.split_first().expect("arity checked");
+    let Some((prog, rest)) = strings.split_first() else {
+        let diag = ErrorKind::Arity.at(
+            site.span,
+            format!("`{name}` needs a program to run"),
+            "no program given",
+        );
+        return Err(diag.into());
+    };
     // The program writes to the same terminal: it starts on a line of its
     // own, not at the end of a progress bar's.
     os::end_progress_line();
@@ -39,118 +60,214 @@ fn cannot_run(prog: &str, reason: &os::OsError, site: &CallSite) -> Unwind {
     diag.into()
 }
 
+/// "60 seconds", "1 second", "0.5 seconds".
+pub(super) fn seconds_words(seconds: f64) -> String {
+    let unit = if seconds == 1.0 { "second" } else { "seconds" };
+    format!("{seconds} {unit}")
+}
+
+/// "`make` timed out after 60 seconds", at the call.
+pub(super) fn timed_out(what: &str, seconds: f64, site: &CallSite) -> Unwind {
+    ErrorKind::ProgramTimeout
+        .at(
+            site.span,
+            format!("{what} timed out after {}", seconds_words(seconds)),
+            "stopped by its timeout",
+        )
+        .with_help(
+            "the program and its own children got SIGTERM, then SIGKILL a second later; \
+             give a longer \"timeout\", or catch the error",
+        )
+        .into()
+}
+
 pub(super) fn exec(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
-    let (prog, rest) = program_args("exec", args, site)?;
+    let (args, options) = split_options(Caller::Exec, args, site)?;
+    let (prog, rest) = program_words("exec", args, site)?;
     interp.note(|| Note::Exec {
         program: std::iter::once(prog.as_str())
             .chain(rest.iter().map(String::as_str))
             .collect::<Vec<_>>()
             .join(" "),
     });
-    if os::alarm_pending() {
-        return exec_under_timeout(interp, &prog, &rest, site);
+    let streams = Streams::open(&prog, &options, false, site)?;
+    if os::alarm_pending() || options.timeout.is_some() {
+        return exec_as_child(interp, streams, &prog, &rest, &options, site);
     }
-    let reason = os::exec_program(&prog, &rest);
+    let reason = os::exec_program(&streams.launch(&prog, &rest, &options));
     Err(cannot_run(&prog, &reason, site))
 }
 
-/// `exec` while --timeout runs: the program would inherit the timer and die
-/// of SIGALRM (142), or outlive the timeout if it ignores SIGALRM. So it runs
-/// as a child instead, which the timeout stops like any other, and this
-/// process ends as the program ends (its exit code, or 128 + its signal).
-fn exec_under_timeout(
+/// `exec` with a timeout (its own, or --timeout's): the program would
+/// inherit the timer and die of SIGALRM (142), or outlive the timeout if it
+/// ignores SIGALRM. So it runs as a child instead, which the timeout stops
+/// like any other, and this process ends as the program ends (its exit
+/// code, 128 + its signal, or 124 when its own timeout stopped it).
+fn exec_as_child(
     interp: &mut Interp,
+    mut streams: Streams,
     prog: &str,
     rest: &[String],
+    options: &ProgramOptions,
     site: &CallSite,
 ) -> R<Value> {
-    let (pid, _) = interp.start_program(prog, rest, false, site)?;
-    let status = interp.procs.wait_child_status(pid)?;
-    Err(Unwind::exit(status.map_or(0, |s| s.code())))
+    let pid = interp.start_program(&streams.launch(prog, rest, options), site)?;
+    streams.close_program_ends();
+    let code = match interp.finish_program(pid, options, site)? {
+        ProgramEnd::Code(code) => code,
+        ProgramEnd::TimedOut => TIMED_OUT_CODE,
+    };
+    Err(Unwind::exit(code))
 }
 
 pub(super) fn run(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
-    let (prog, rest) = program_args("run", args, site)?;
-    let (pid, _) = interp.start_program(&prog, &rest, false, site)?;
-    let status = interp.procs.wait_child_status(pid)?;
-    Ok(Value::Int(status.map_or(0, |s| s.code()) as i64))
+    let (args, options) = split_options(Caller::Run, args, site)?;
+    let (prog, rest) = program_words("run", args, site)?;
+    let mut streams = Streams::open(&prog, &options, false, site)?;
+    let pid = interp.start_program(&streams.launch(&prog, &rest, &options), site)?;
+    streams.close_program_ends();
+    Ok(Value::Int(
+        match interp.finish_program(pid, &options, site)? {
+            ProgramEnd::Code(code) => code as i64,
+            ProgramEnd::TimedOut => TIMED_OUT_CODE as i64,
+        },
+    ))
+}
+
+/// `start`: the program runs on; its handle, which join, alive, state,
+/// kill and wait() take as they take a spawned child's.
+pub(super) fn start(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let (args, options) = split_options(Caller::Start, args, site)?;
+    let (prog, rest) = program_words("start", args, site)?;
+    let mut streams = Streams::open(&prog, &options, false, site)?;
+    let pid = interp.start_program(&streams.launch(&prog, &rest, &options), site)?;
+    streams.close_program_ends();
+    Ok(interp
+        .procs
+        .program_handle(pid)
+        .unwrap_or(Value::Int(pid as i64)))
 }
 
 pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
-    let (prog, rest) = program_args("capture", args, site)?;
-    let (pid, out) = interp.start_program(&prog, &rest, true, site)?;
-    let mut text = Vec::new();
-    if let Some(out) = out {
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            match os::read_fd(&out, &mut buf, os::Deadline::NEVER) {
-                os::ReadResult::Data(n) => text.extend_from_slice(&buf[..n]),
-                os::ReadResult::Eof | os::ReadResult::Timeout => break,
-                os::ReadResult::Interrupted => interp.check_signal()?,
-            }
-            if text.len() > crate::limits::MAX_VALUE_LEN {
-                return Err(too_much_output(interp, pid, &prog, site));
-            }
+    let (args, options) = split_options(Caller::Capture, args, site)?;
+    let (prog, rest) = program_words("capture", args, site)?;
+    let mut streams = Streams::open(&prog, &options, true, site)?;
+    let pid = interp.start_program(&streams.launch(&prog, &rest, &options), site)?;
+    streams.close_program_ends();
+    let deadline = Deadline::after(options.timeout);
+    let captured = read_outputs(interp, &mut streams, deadline, site.span)?;
+    let what = format!("`{prog}`");
+    let end = match captured.ended {
+        Reading::TooLarge => {
+            interp.procs.kill_programs(&[pid])?;
+            return Err(too_much_output(&what, site));
         }
-    }
-    match interp.procs.wait_child_status(pid)? {
-        Some(os::ExitStatus::Exited(0)) | None => Ok(Value::Str(
-            String::from_utf8_lossy(&text).into_owned().into(),
-        )),
-        Some(status) => {
-            let diag = ErrorKind::ProgramFailed
-                .at(
-                    site.span,
-                    format!("`{prog}` failed with exit code {}", status.code()),
-                    "this program failed",
-                )
-                .with_help("use run(...) to get the exit code of a program that may fail");
-            Err(diag.into())
+        Reading::TimedOut => ProgramEnd::TimedOut,
+        Reading::Done => interp.wait_program(pid, deadline, site)?,
+    };
+    let code = match end {
+        ProgramEnd::Code(code) => code,
+        ProgramEnd::TimedOut => {
+            interp.procs.stop_timed_out(pid)?;
+            return Err(timed_out(&what, options.timeout.unwrap_or(0.0), site));
         }
+    };
+    captured_result(&what, code, captured, &options, site)
+}
+
+/// What `capture` (and `capture_pipeline`) returns: the output as a
+/// string; or, with `"check": false` or `"stderr": "capture"`, the map
+/// `{"code": .., "out": .., "err": ..}` (`err` is nil when not captured).
+/// With `check` (the default) a non-zero code is an error.
+pub(super) fn captured_result(
+    what: &str,
+    code: i32,
+    captured: Captured,
+    options: &ProgramOptions,
+    site: &CallSite,
+) -> R<Value> {
+    let err_captured = options.stderr == StderrTo::Capture;
+    if options.check && code != 0 {
+        let mut diag = ErrorKind::ProgramFailed
+            .at(
+                site.span,
+                format!("{what} failed with exit code {code}"),
+                "this program failed",
+            )
+            .with_help(
+                "pass {\"check\": false} to get the exit code and output instead of an error",
+            );
+        let said = Captured::text(&captured.err);
+        if err_captured && !said.trim().is_empty() {
+            diag = diag.with_note(site.span, format!("its stderr: {}", said.trim_end()));
+        }
+        return Err(diag.into());
     }
+    Ok(captured.result(options, "code", Value::Int(code as i64)))
 }
 
 /// `capture` of a program that writes more than a string holds (`yes`): the
-/// program is killed and collected, and the script gets a catchable error.
-fn too_much_output(interp: &mut Interp, pid: i32, prog: &str, site: &CallSite) -> Unwind {
-    let _ = os::send_signal(pid, os::Signal::SIGKILL);
-    if let Err(stop) = interp.procs.wait_child_status(pid) {
-        return stop;
-    }
+/// program was stopped, and the script gets a catchable error.
+pub(super) fn too_much_output(what: &str, site: &CallSite) -> Unwind {
     ErrorKind::TooLarge
         .at(
             site.span,
             format!(
-                "`{prog}` wrote more than a string may hold ({} bytes)",
+                "{what} wrote more than a string may hold ({} bytes)",
                 crate::limits::MAX_VALUE_LEN
             ),
             "its output is too large",
         )
-        .with_help("send the output to a file with run(\"sh\", \"-c\", \"... > file\") and read it in parts")
+        .with_help("send the output to a file with {\"stdout\": \"out.txt\"} and read it in parts")
         .into()
 }
 
 impl Interp {
-    /// Starts an external program as a child of this process (counted and reaped like any).
-    fn start_program(
-        &mut self,
-        prog: &str,
-        args: &[String],
-        capture: bool,
-        site: &CallSite,
-    ) -> R<(i32, Option<std::os::fd::OwnedFd>)> {
+    /// Starts an external program as a child of this process (counted and
+    /// reaped like any, recorded as the program it is).
+    pub(super) fn start_program(&mut self, launch: &os::Launch, site: &CallSite) -> R<i32> {
         let line = self.line_of(site.span);
         let new = NewChild::Program {
-            prog,
-            args,
-            capture,
+            launch,
             at: site.arg(0),
         };
-        match self.procs.fork_child(new, site.span, line)? {
-            Forked::Parent(pid, out) => Ok((pid, out)),
+        let pid = match self.procs.fork_child(new, site.span, line)? {
+            Forked::Parent(pid, _) => pid,
             // A program's child execs (or ends) inside os::start_program and
             // never gets here; were it to, it must not run its parent's code.
             Forked::Child(_) => os::exit_now(127),
+        };
+        if launch.group == os::GroupOf::Own {
+            self.procs.leads_group(pid);
         }
+        Ok(pid)
+    }
+
+    /// Waits for a program to end, or for its timeout: then stops it (and its
+    /// own children) and says so.
+    pub(super) fn finish_program(
+        &mut self,
+        pid: i32,
+        options: &ProgramOptions,
+        site: &CallSite,
+    ) -> R<ProgramEnd> {
+        let end = self.wait_program(pid, Deadline::after(options.timeout), site)?;
+        if end == ProgramEnd::TimedOut {
+            self.procs.stop_timed_out(pid)?;
+        }
+        Ok(end)
+    }
+
+    /// Waits for a program until the deadline; a signal with a script
+    /// handler runs it meanwhile, and the wait goes on.
+    pub(super) fn wait_program(
+        &mut self,
+        pid: i32,
+        deadline: Deadline,
+        site: &CallSite,
+    ) -> R<ProgramEnd> {
+        self.wait_running_handlers("program", site.span, |this| {
+            this.procs.wait_program(pid, deadline)
+        })
     }
 }

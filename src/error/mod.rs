@@ -144,6 +144,15 @@ pub enum ErrorKind {
     #[error("program failed")]
     #[diagnostic(code("procscript::program::failed"))]
     ProgramFailed,
+    /// A program's options map holds an unknown key, a value of the wrong
+    /// type, or options that do not go together: found before anything runs.
+    #[error("bad program option")]
+    #[diagnostic(code("procscript::program::option"))]
+    ProgramOption,
+    /// A program ran past its `timeout` and was stopped (`capture`).
+    #[error("program timed out")]
+    #[diagnostic(code("procscript::program::timeout"))]
+    ProgramTimeout,
     /// A queue's `put` or `get` waited past its timeout.
     #[error("queue timeout")]
     #[diagnostic(code("procscript::queue::timeout"))]
@@ -428,6 +437,8 @@ mod tests {
         Io,
         ProgramStart,
         ProgramFailed,
+        ProgramOption,
+        ProgramTimeout,
         QueueTimeout,
         QueueDeadlock,
         Deadlock,
@@ -454,9 +465,9 @@ mod tests {
             | TypeMismatch | NotCallable | Arity | TooDeep | IndexOutOfRange | MissingKey
             | NoField | Immutable | Overflow | DivisionByZero | InvalidValue | TooLarge
             | StepBudget | Unsupported | Raised | NoMethod | Conversion | Empty | Io
-            | ProgramStart | ProgramFailed | QueueTimeout | QueueDeadlock | Deadlock
-            | QueueMessage | Host | PoolClosed | NotPoolOwner | ProcessLimit | ChildFailed
-            | NotAChild | NotSendable | Os | UnhandleableSignal => {}
+            | ProgramStart | ProgramFailed | ProgramOption | ProgramTimeout | QueueTimeout
+            | QueueDeadlock | Deadlock | QueueMessage | Host | PoolClosed | NotPoolOwner
+            | ProcessLimit | ChildFailed | NotAChild | NotSendable | Os | UnhandleableSignal => {}
         }
     }
 

@@ -151,12 +151,6 @@ impl Interp {
         self.returned = Value::Nil;
     }
 
-    /// Turns a SIGINT or SIGTERM that arrived into an unwind.
-    #[inline]
-    pub(crate) fn check_signal(&self) -> R<()> {
-        Ok(os::pending_stop()?)
-    }
-
     /// A safe point: a SIGINT or SIGTERM that arrived stops the script here,
     /// and the script handlers of signals that arrived run here (at `span`).
     #[inline]

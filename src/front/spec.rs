@@ -103,9 +103,9 @@ static BUILTINS: &[Builtin] = &[
     builtin!("children", "children()", 0, 0, "this process's live children"),
     builtin!("queue", "queue(max_items?)", 0, 1, "a queue shared with the processes made after it"),
     builtin!("pool", "pool(workers)", 1, 1, "a pool of worker processes"),
-    builtin!("exec", "exec(program, args...)", 1, ANY, "replaces this process with the program"),
-    builtin!("run", "run(program, args...)", 1, ANY, "runs a program to its end; its exit code"),
-    builtin!("capture", "capture(program, args...)", 1, ANY, "runs a program; its stdout as a string"),
+    builtin!("exec", "exec(program, args..., options?)", 1, ANY, "replaces this process with the program"),
+    builtin!("run", "run(program, args..., options?)", 1, ANY, "runs a program to its end; its exit code"),
+    builtin!("capture", "capture(program, args..., options?)", 1, ANY, "runs a program; its stdout as a string"),
     builtin!("read_file", "read_file(path)", 1, 1, "the file's text"),
     builtin!("write_file", "write_file(path, text)", 2, 2, "writes the text to the file"),
     builtin!("append_file", "append_file(path, text)", 2, 2, "appends the text to the file"),
@@ -122,6 +122,9 @@ static BUILTINS: &[Builtin] = &[
     builtin!("read_link", "read_link(path)", 1, 1, "the target a symbolic link holds"),
     builtin!("on_signal", "on_signal(signal, handler | \"ignore\" | \"default\")", 2, 2, "what this process does when the signal arrives"),
     builtin!("name", "name()", 0, 0, "this process's name: \"main\", or its spawn's name"),
+    builtin!("start", "start(program, args..., options?)", 1, ANY, "starts a program that runs on; its process handle"),
+    builtin!("pipeline", "pipeline([[program, args...], ...], options?)", 1, 2, "runs programs joined by pipes; their exit codes"),
+    builtin!("capture_pipeline", "capture_pipeline([[program, args...], ...], options?)", 1, 2, "runs programs joined by pipes; the last one's stdout"),
 ];
 
 /// Every method, by id.

@@ -62,13 +62,10 @@ impl Drop for PrintRedirect {
     }
 }
 
-/// In a child about to become a program: its stdout is where `print` writes.
-pub(super) fn program_stdout_follows_print() {
-    let fd = PRINT_FD.load(Ordering::Relaxed);
-    if fd != 1 {
-        // SAFETY: as in `StdFd::write`, the descriptor is open for the run.
-        let _ = nix::unistd::dup2_stdout(unsafe { BorrowedFd::borrow_raw(fd) });
-    }
+/// The descriptor `print` writes to: a program's stdout goes there too,
+/// unless the script redirects it.
+pub(super) fn print_fd() -> RawFd {
+    PRINT_FD.load(Ordering::Relaxed)
 }
 
 #[derive(Debug)]

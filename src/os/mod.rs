@@ -4,7 +4,8 @@
 //! pipe), `processes` (fork, wait, kill, exit, /proc), `descriptors` (the
 //! standard streams, pipes, waiting on descriptors), `sockets` (frames that
 //! carry descriptors), `shared_memory` (memfd, mmap, futex), `programs`
-//! (exec and starting programs), `files`, `time` and `terminal`. Callers use
+//! (exec and starting programs), `program_io`
+//! (their redirection files, stdin text, PATH lookup), `files`, `time` and `terminal`. Callers use
 //! the flat `crate::os::name` paths re-exported here.
 
 pub use nix::errno::Errno;
@@ -13,6 +14,7 @@ mod descriptors;
 mod files;
 mod output_lock;
 mod processes;
+mod program_io;
 mod programs;
 mod shared_memory;
 mod signals;
@@ -67,10 +69,16 @@ pub use nix::sys::signal::Signal;
 pub use output_lock::{create_output_lock, with_output_lock, PIPE_BUF};
 pub use processes::{
     become_subreaper, current_pid, descendant_pids, die_by_signal, die_with_parent, exit_now, fork,
-    getpid, getppid, process_alive, process_start_time, process_state, send_signal, thread_count,
-    wait_child, ExitStatus, Forked, Waited,
+    getpid, getppid, group_exists, process_alive, process_start_time, process_state, send_signal,
+    signal_group, thread_count, wait_child, ExitStatus, Forked, Waited,
 };
-pub use programs::{exec_program, export_interpreter_path, start_program, INTERPRETER_VARIABLE};
+pub use program_io::{
+    check_folder, find_program, null_output, open_for_program, text_as_stdin, Redirect,
+};
+pub use programs::{
+    exec_program, export_interpreter_path, start_program, ErrorsTo, GroupOf, Launch,
+    INTERPRETER_VARIABLE,
+};
 pub use shared_memory::{
     futex_wait, futex_wake, memory_file, read_memory_file, SharedCounter, SharedRegion,
 };

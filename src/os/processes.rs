@@ -166,6 +166,20 @@ pub fn send_signal(pid: i32, sig: Signal) -> Result<bool, OsError> {
     }
 }
 
+/// Sends a signal to every process of a process group; false when the group is empty.
+pub fn signal_group(pgid: i32, sig: Signal) -> Result<bool, OsError> {
+    match signal::killpg(Pid::from_raw(pgid), sig) {
+        Ok(()) => Ok(true),
+        Err(Errno::ESRCH) => Ok(false),
+        Err(e) => Err(OsError::Call(e)),
+    }
+}
+
+/// Whether any process is left in a process group.
+pub fn group_exists(pgid: i32) -> bool {
+    signal::killpg(Pid::from_raw(pgid), None).is_ok()
+}
+
 /// Makes this process receive SIGKILL when its parent dies. Returns false if
 /// the parent is already gone (the race prctl alone cannot close).
 ///

@@ -18,12 +18,10 @@ pub enum NewChild<'a> {
     Spawn { call: String, name: Rc<str> },
     /// A pool worker: the child runs tasks from its socket.
     PoolWorker,
-    /// `run`/`capture`: the child becomes the program (`capture`: its
-    /// output comes back through a pipe). `at` is where the program is named.
+    /// `run`, `capture`, `start`, a pipeline's program: the child becomes
+    /// the program the launch describes. `at` is where the program is named.
     Program {
-        prog: &'a str,
-        args: &'a [String],
-        capture: bool,
+        launch: &'a os::Launch<'a>,
         at: Span,
     },
 }
@@ -54,10 +52,10 @@ impl NewChild<'_> {
                 format!("cannot start a pool worker: {reason}"),
                 "here",
             ),
-            NewChild::Program { prog, at, .. } => ErrorKind::ProgramStart
+            NewChild::Program { launch, at } => ErrorKind::ProgramStart
                 .at(
                     *at,
-                    format!("cannot run `{prog}`: {reason}"),
+                    format!("cannot run `{}`: {reason}", launch.prog),
                     "this program",
                 )
                 .with_help("the program is looked up in the folders of PATH, like a shell does"),
@@ -90,11 +88,8 @@ impl NewChild<'_> {
             NewChild::Fork => Made::Fork,
             NewChild::Spawn { call, .. } => Made::Spawn { call: call.clone() },
             NewChild::PoolWorker => Made::PoolWorker,
-            NewChild::Program { prog, args, .. } => Made::Program {
-                command: std::iter::once(*prog)
-                    .chain(args.iter().map(String::as_str))
-                    .collect::<Vec<_>>()
-                    .join(" "),
+            NewChild::Program { launch, .. } => Made::Program {
+                command: launch.command_line(),
             },
         }
     }
@@ -207,13 +202,9 @@ impl Procs {
             }
             NewChild::PoolWorker => os::socket_pair()
                 .and_then(|(ours, theirs)| Ok((os::fork()?, (Some(ours), Some(theirs))))),
-            NewChild::Program {
-                prog,
-                args,
-                capture,
-                ..
-            } => os::start_program(prog, args, *capture)
-                .map(|(pid, out)| (os::Forked::Parent(pid), (out, None))),
+            NewChild::Program { launch, .. } => {
+                os::start_program(launch).map(|pid| (os::Forked::Parent(pid), (None, None)))
+            }
         };
         let (forked, (parent_end, child_end)) = match forked {
             Ok(forked) => forked,
@@ -248,7 +239,7 @@ impl Procs {
                 }
                 let name: Rc<str> = match &new {
                     NewChild::Spawn { name, .. } => name.clone(),
-                    NewChild::Program { prog, .. } => (*prog).into(),
+                    NewChild::Program { launch, .. } => launch.prog.into(),
                     NewChild::Fork | NewChild::PoolWorker => "".into(),
                 };
                 self.note_at(forked_at, || Note::Began {

@@ -17,7 +17,10 @@ use std::rc::{Rc, Weak};
 
 pub use crate::process::fork::{Forked, NewChild};
 
+mod programs;
 mod waiting;
+
+pub use programs::{ProgramEnd, TIMEOUT_GRACE_SECONDS};
 
 /// A `spawn`ed child as a script value.
 #[derive(Debug)]
@@ -63,6 +66,8 @@ struct Child {
     /// Something else in this process reaped it (a nested run of the host):
     /// how it ended is unknown, and `join` says so instead of guessing.
     lost: bool,
+    /// A program that leads its own process group: signals go to the group.
+    group: bool,
 }
 
 /// This process's place in the tree and its children.
@@ -213,6 +218,7 @@ impl Procs {
             waited: false,
             reported: false,
             lost: false,
+            group: false,
         });
         slot
     }
@@ -552,13 +558,13 @@ impl Procs {
             target: pid,
             signal: sig,
         });
-        let sent = os::send_signal(pid, sig).map_err(|reason| {
+        let sent = self.send_to_child(i, sig).map_err(|reason| {
             Unwind::from(ErrorKind::Os.at(span, format!("kill failed: {reason}"), "here"))
         })?;
         // A stopped child would keep a signal meant to end it pending, and a
         // later `join` would hang: wake it so that it acts on the signal.
         if sent && os::ends_a_process(sig) {
-            let _ = os::send_signal(pid, os::Signal::SIGCONT);
+            let _ = self.send_to_child(i, os::Signal::SIGCONT);
         }
         Ok(sent)
     }
@@ -677,8 +683,8 @@ impl Procs {
                 target: pid,
                 signal: os::Signal::SIGTERM,
             });
-            let _ = os::send_signal(pid, os::Signal::SIGTERM);
-            let _ = os::send_signal(pid, os::Signal::SIGCONT);
+            let _ = self.signal_pid(pid, os::Signal::SIGTERM);
+            let _ = self.signal_pid(pid, os::Signal::SIGCONT);
         }
         let deadline = Deadline::after(Some(GRACE_SECONDS));
         while !live(self).is_empty() && !deadline.passed() {
@@ -692,7 +698,7 @@ impl Procs {
                 target: pid,
                 signal: os::Signal::SIGKILL,
             });
-            let _ = os::send_signal(pid, os::Signal::SIGKILL);
+            let _ = self.signal_pid(pid, os::Signal::SIGKILL);
             if let Waited::Ended(pid, status) = os::wait_child(Some(pid), true) {
                 self.record_exit(pid, status);
             }

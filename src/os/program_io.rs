@@ -1,0 +1,102 @@
+//! What programs read and write and where they are found: redirection files, text given as stdin, the null device, the PATH lookup.
+
+use super::OsError;
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::PermissionsExt;
+
+/// How a program's redirection file is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Redirect {
+    /// stdin from the file.
+    Read,
+    /// stdout or stderr to the file, made empty first (`>`).
+    Truncate,
+    /// stdout or stderr added at the file's end (`>>`).
+    Append,
+}
+
+/// Opens a file for a program's stream (closed on exec: the program gets
+/// its own copy on 0, 1 or 2). A new file gets mode 0644 less the umask.
+pub fn open_for_program(path: &str, how: Redirect) -> Result<OwnedFd, OsError> {
+    let flags = match how {
+        Redirect::Read => OFlag::O_RDONLY,
+        Redirect::Truncate => OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC,
+        Redirect::Append => OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_APPEND,
+    };
+    let mode = Mode::from_bits_truncate(0o644);
+    loop {
+        match nix::fcntl::open(path, flags | OFlag::O_CLOEXEC, mode) {
+            Ok(fd) => return Ok(fd),
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(OsError::File(e)),
+        }
+    }
+}
+
+/// The null device, for output thrown away.
+pub fn null_output() -> Result<OwnedFd, OsError> {
+    open_for_program("/dev/null", Redirect::Truncate)
+}
+
+/// Text a program reads as its stdin: an in-memory file holding it, read
+/// from its start. No writer has to keep up with the reader, so a program
+/// that writes before it has read all its input never blocks on it.
+pub fn text_as_stdin(text: &[u8]) -> Result<OwnedFd, OsError> {
+    use nix::sys::memfd::{memfd_create, MFdFlags};
+    let fd = memfd_create("procscript-stdin", MFdFlags::MFD_CLOEXEC).map_err(OsError::Call)?;
+    let mut written = 0;
+    while written < text.len() {
+        match nix::unistd::write(&fd, &text[written..]) {
+            Ok(n) => written += n,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(OsError::Call(e)),
+        }
+    }
+    nix::unistd::lseek(&fd, 0, nix::unistd::Whence::SeekSet).map_err(OsError::Call)?;
+    Ok(fd)
+}
+
+/// Whether the folder exists (a program's `cwd`), worded as a file error when not.
+pub fn check_folder(path: &str) -> Result<(), OsError> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(OsError::File(Errno::ENOTDIR)),
+        Err(e) => Err(OsError::File(Errno::from_raw(
+            e.raw_os_error().unwrap_or(0),
+        ))),
+    }
+}
+
+/// Finds a program as execvp does, without starting it: a name with a `/`
+/// is a path; another is looked up in the folders of PATH. An error says
+/// why it cannot run (no such program, permission denied).
+pub fn find_program(prog: &str) -> Result<(), OsError> {
+    let executable = |path: &std::path::Path| match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o111 != 0 => {
+            nix::unistd::access(path, nix::unistd::AccessFlags::X_OK).map_err(OsError::Program)
+        }
+        Ok(_) => Err(OsError::Program(Errno::EACCES)),
+        Err(_) => Err(OsError::Program(Errno::ENOENT)),
+    };
+    if prog.is_empty() {
+        return Err(OsError::Program(Errno::ENOENT));
+    }
+    if prog.contains('/') {
+        return executable(std::path::Path::new(prog));
+    }
+    let path = std::env::var("PATH").unwrap_or_else(|_| "/bin:/usr/bin".to_string());
+    let mut reason = OsError::Program(Errno::ENOENT);
+    for folder in path.split(':') {
+        let folder = if folder.is_empty() { "." } else { folder };
+        match executable(&std::path::Path::new(folder).join(prog)) {
+            Ok(()) => return Ok(()),
+            // Found but not runnable: the answer unless a later folder has one.
+            Err(OsError::Program(Errno::EACCES)) => reason = OsError::Program(Errno::EACCES),
+            Err(_) => {}
+        }
+    }
+    Err(reason)
+}

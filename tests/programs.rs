@@ -1,0 +1,315 @@
+//! Programs as a shell runs them, checked from outside: timeouts leave nothing behind, pipelines
+//! match bash's, program output never tears a print line, and stopping the root stops them.
+//! Scripts run in a session of their own, so that programs in their own process groups are
+//! still seen (and must be gone) when the test ends.
+
+mod common;
+
+use common::{session_members, to_run, Run};
+use nix::sys::signal::{kill, killpg, Signal};
+use nix::unistd::Pid;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A script running in a session of its own, read line by line.
+struct InSession {
+    child: Child,
+    lines: BufReader<std::process::ChildStdout>,
+}
+
+impl InSession {
+    fn start(options: &[&str], code: &str) -> InSession {
+        let mut cmd = Command::new(common::BIN);
+        cmd.args(options)
+            .args(["-e", code])
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // SAFETY: setsid(2) is async-signal-safe, and nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::unistd::setsid().map_err(std::io::Error::from)?;
+                Ok(())
+            })
+        };
+        let mut child = cmd.spawn().expect("procscript starts");
+        let lines = BufReader::new(child.stdout.take().expect("piped stdout"));
+        InSession { child, lines }
+    }
+
+    fn session(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.lines.read_line(&mut line).expect("read a line");
+        line.trim_end().to_string()
+    }
+
+    /// Every live process of the session but procscript itself.
+    fn others(&self) -> Vec<(i32, String)> {
+        session_members(self.session())
+            .into_iter()
+            .filter(|(pid, _)| *pid != self.session())
+            .collect()
+    }
+
+    /// Waits for the end (at most `limit`); fails if any process of the session is left.
+    fn finish(mut self, limit: Duration) -> (Run, Duration) {
+        let started = Instant::now();
+        while self.child.try_wait().expect("try_wait").is_none() {
+            if started.elapsed() > limit {
+                let _ = killpg(Pid::from_raw(self.session()), Signal::SIGKILL);
+                panic!("procscript did not end within {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let took = started.elapsed();
+        let session = self.session();
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut self.lines, &mut rest);
+        let mut output = self.child.wait_with_output().expect("output");
+        output.stdout = rest.into_bytes();
+        assert_session_empties(session, Duration::from_secs(3));
+        (to_run(output), took)
+    }
+}
+
+/// Fails unless every process of the session has ended within `within`.
+fn assert_session_empties(session: i32, within: Duration) {
+    let started = Instant::now();
+    loop {
+        let live = session_members(session);
+        if live.is_empty() {
+            return;
+        }
+        if started.elapsed() > within {
+            for (pid, _) in &live {
+                let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+            }
+            panic!("left behind in the session: {live:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn start(options: &[&str], code: &str) -> InSession {
+    InSession::start(options, code)
+}
+
+#[test]
+fn a_timed_out_program_ignoring_term_with_children_leaves_nothing_within_two_seconds() {
+    let mut run = start(
+        &[],
+        "let began = time()\n\
+         let code = run(\"sh\", \"-c\", \"trap '' TERM; sleep 100 & sleep 100 & wait\", {\"timeout\": 0.5})\n\
+         print(code, time() - began)\n\
+         print(\"after\")\n\
+         sleep(30)",
+    );
+    let line = run.line();
+    let (code, took) = line.split_once(' ').expect("code and seconds");
+    assert_eq!(code, "124");
+    let took: f64 = took.parse().expect("seconds");
+    assert!(
+        (0.5..2.5).contains(&took),
+        "run returned {took} s after it began, its timeout was 0.5 s"
+    );
+    assert_eq!(run.line(), "after");
+    // At the moment `run` returned, the program and its children were gone.
+    assert_eq!(run.others(), vec![]);
+    let _ = kill(Pid::from_raw(run.session()), Signal::SIGTERM);
+    let (out, _) = run.finish(Duration::from_secs(10));
+    assert_eq!(out.code, 143, "{}", out.stderr);
+}
+
+#[test]
+fn a_timed_out_pipeline_leaves_nothing_behind() {
+    let mut run = start(
+        &[],
+        "print(pipeline([[\"sh\", \"-c\", \"trap '' TERM; sleep 100 & wait\"], [\"sh\", \"-c\", \"trap '' TERM; cat\"]], {\"timeout\": 0.3}))\n\
+         print(\"after\")\n\
+         sleep(30)",
+    );
+    assert_eq!(run.line(), "[124, 124]");
+    assert_eq!(run.line(), "after");
+    assert_eq!(run.others(), vec![]);
+    let _ = kill(Pid::from_raw(run.session()), Signal::SIGTERM);
+    let (out, _) = run.finish(Duration::from_secs(10));
+    assert_eq!(out.code, 143, "{}", out.stderr);
+}
+
+/// The same pipeline in bash and procscript, on the same input: the same
+/// output and the same exit codes (bash's PIPESTATUS).
+fn same_as_bash(stages: &[&[&str]]) {
+    let folder = std::env::temp_dir().join(format!("pipes-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let input = folder.join("log.txt");
+    let mut text = String::new();
+    for i in 0..500 {
+        let kind = ["error", "ok", "warning", "ok", "error disk"][i % 5];
+        text.push_str(&format!("{kind} {}\n", (i * 7919) % 101));
+    }
+    std::fs::write(&input, text).unwrap();
+    // The redirection belongs to the first program, as `stdin_file` does.
+    let mut shell: Vec<String> = stages.iter().map(|words| words.join(" ")).collect();
+    shell[0].push_str(" < log.txt");
+    let bash = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{}; echo \"${{PIPESTATUS[@]}}\"",
+            shell.join(" | ")
+        ))
+        .current_dir(&folder)
+        .output()
+        .expect("bash runs");
+    let lists: Vec<String> = stages
+        .iter()
+        .map(|words| {
+            let quoted: Vec<String> = words.iter().map(|w| format!("{w:?}")).collect();
+            format!("[{}]", quoted.join(", "))
+        })
+        .collect();
+    let code = format!(
+        "let r = capture_pipeline([{}], {{\"stdin_file\": \"log.txt\", \"check\": false}})\n\
+         print(r[\"out\"] + join_str(r[\"codes\"], \" \"))",
+        lists.join(", ")
+    );
+    let mut cmd = common::procscript(&["-e", &code]);
+    cmd.current_dir(&folder);
+    let ours = common::run(cmd);
+    let _ = std::fs::remove_dir_all(&folder);
+    assert_eq!(ours.stderr, "");
+    assert_eq!(
+        ours.stdout,
+        String::from_utf8_lossy(&bash.stdout),
+        "{shell:?}"
+    );
+}
+
+#[test]
+fn pipelines_of_standard_tools_match_bash() {
+    same_as_bash(&[&["cat"], &["grep", "error"], &["wc", "-l"]]);
+    same_as_bash(&[
+        &["sort"],
+        &["uniq", "-c"],
+        &["sort", "-rn"],
+        &["head", "-3"],
+    ]);
+    same_as_bash(&[
+        &["grep", "-v", "ok"],
+        &["sort", "-k2", "-n"],
+        &["head", "-5"],
+    ]);
+    same_as_bash(&[&["cat"], &["grep", "no-such-text"], &["wc", "-l"]]);
+    same_as_bash(&[&["head", "-1"]]);
+}
+
+#[test]
+fn yes_into_head_ends_with_sigpipe_in_the_writer_as_in_bash() {
+    let bash = Command::new("bash")
+        .args(["-c", "yes | head -1; echo \"${PIPESTATUS[@]}\""])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&bash.stdout), "y\n141 0\n");
+    let ours =
+        common::run_code("print(join_str(pipeline([[\"yes\"], [\"head\", \"-1\"]]), \" \"))");
+    assert_eq!(ours.stdout, "y\n141 0\n", "{}", ours.stderr);
+}
+
+#[test]
+fn program_output_never_tears_a_print_line() {
+    let program_line = "p".repeat(300);
+    let print_line = "s".repeat(300);
+    let code = format!(
+        "let h = start(\"sh\", \"-c\", \"i=0; while [ $i -lt 3000 ]; do echo {program_line}; i=$((i+1)); done\")\n\
+         for i in 0..3000 {{ print(\"{print_line}\") }}\n\
+         print(join h)"
+    );
+    let out = common::run_code(&code);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 6001, "every line whole, on a line of its own");
+    assert_eq!(lines.iter().filter(|l| **l == program_line).count(), 3000);
+    assert_eq!(lines.iter().filter(|l| **l == print_line).count(), 3000);
+    assert_eq!(lines[6000], "0");
+}
+
+#[test]
+fn ctrl_c_stops_running_programs_in_their_own_groups_too() {
+    let mut run = start(
+        &[],
+        "let h = start(\"sleep\", 100, {\"group\": true})\n\
+         let k = start(\"sh\", \"-c\", \"trap '' INT; sleep 100\")\n\
+         print(\"ready\")\n\
+         pipeline([[\"sleep\", 100], [\"cat\"]], {\"group\": true})",
+    );
+    assert_eq!(run.line(), "ready");
+    std::thread::sleep(Duration::from_millis(200));
+    // Ctrl-C reaches the terminal's foreground group: procscript's own.
+    killpg(Pid::from_raw(run.session()), Signal::SIGINT).unwrap();
+    let (out, took) = run.finish(Duration::from_secs(10));
+    assert_eq!(out.code, 130, "{}", out.stderr);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn sigterm_of_the_root_stops_a_running_capture() {
+    let mut run = start(
+        &[],
+        "print(\"ready\")\n\
+         capture(\"sh\", \"-c\", \"sleep 100 & sleep 100\", {\"timeout\": 100})",
+    );
+    assert_eq!(run.line(), "ready");
+    std::thread::sleep(Duration::from_millis(200));
+    kill(Pid::from_raw(run.session()), Signal::SIGTERM).unwrap();
+    let (out, took) = run.finish(Duration::from_secs(10));
+    assert_eq!(out.code, 143, "{}", out.stderr);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn the_roots_timeout_stops_running_programs() {
+    let run = start(
+        &["--timeout", "0.5"],
+        "start(\"sleep\", 100, {\"group\": true})\n\
+         run(\"sh\", \"-c\", \"sleep 100 & sleep 100\", {\"group\": true})",
+    );
+    let (out, took) = run.finish(Duration::from_secs(10));
+    assert_eq!(out.code, 124, "{}", out.stderr);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn sigkill_of_the_root_ends_programs_in_their_own_groups() {
+    let mut run = start(
+        &[],
+        "start(\"sleep\", 100, {\"group\": true})\n\
+         start(\"sh\", \"-c\", \"trap '' TERM; exec sleep 100\", {\"group\": true})\n\
+         print(\"ready\")\n\
+         pipeline([[\"sleep\", 100], [\"cat\"]], {\"timeout\": 100})",
+    );
+    assert_eq!(run.line(), "ready");
+    std::thread::sleep(Duration::from_millis(200));
+    kill(Pid::from_raw(run.session()), Signal::SIGKILL).unwrap();
+    let (out, _) = run.finish(Duration::from_secs(10));
+    assert_eq!(out.code, 137);
+}
+
+#[test]
+fn an_error_of_the_root_stops_programs_in_their_own_groups_with_their_children() {
+    let run = start(
+        &[],
+        "start(\"sh\", \"-c\", \"trap '' TERM; sleep 100 & sleep 100\", {\"group\": true})\n\
+         sleep(0.3)\n\
+         print(1 / 0)",
+    );
+    let (out, took) = run.finish(Duration::from_secs(10));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("division by zero"), "{}", out.stderr);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
