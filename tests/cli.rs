@@ -524,14 +524,20 @@ fn scripts_find_their_interpreter_in_procscript_variable() {
 fn on_a_40_column_terminal(script: &str) -> String {
     use expectrl::{Eof, Expect};
     let mut cmd = std::process::Command::new("sh");
+    // The pty's size is set to 80x24 by the spawning side after the fork, so
+    // a size set by the child could be undone: the test sets it once spawn
+    // has returned, and the shell waits until it shows before procscript starts.
     cmd.args([
         "-c",
-        "stty cols 40 rows 10; exec \"$0\" -e \"$1\"",
+        "until [ \"$(stty size)\" = \"10 40\" ]; do sleep 0.01; done; exec \"$0\" -e \"$1\"",
         common::BIN,
         script,
     ])
     .env("NO_COLOR", "1");
     let mut p = expectrl::Session::spawn(cmd).expect("procscript starts on a pty");
+    p.get_process_mut()
+        .set_window_size(40, 10)
+        .expect("set the window size");
     p.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
     let found = p.expect(Eof).expect("the script ends");
     let all = String::from_utf8_lossy(&[found.before(), found.get(0).unwrap_or_default()].concat())
