@@ -38,8 +38,32 @@ fn join_one(
 ) -> R<Value> {
     match target {
         Value::Task(task) => Pool::join_task(runner, task, deadline.left(), span),
+        _ if deadline.is_never() => join_child_serving_pools(runner, target, span),
         _ => runner.procs().join_child(target, deadline, span),
     }
+}
+
+/// An untimed `join` of a child keeps this process's pools going (tasks
+/// handed out, results read), as a queue wait does: the child may wait for
+/// a task still held back. Once no pool has work it is one published wait.
+fn join_child_serving_pools(
+    runner: &mut impl Runner,
+    target: &Value,
+    span: crate::front::ast::Span,
+) -> R<Value> {
+    while Pool::service_all(runner)? {
+        let tick = Deadline::after(Some(0.05));
+        let value = runner.procs().join_child(target, tick, span)?;
+        // Only a handle's join can give nil; it keeps its result once joined.
+        let joined = match target {
+            Value::Process(handle) => handle.joined(),
+            _ => true,
+        };
+        if joined || !matches!(value, Value::Nil) {
+            return Ok(value);
+        }
+    }
+    runner.procs().join_child(target, Deadline::NEVER, span)
 }
 
 /// A spawned child sends its result, or its whole error, to its parent, then

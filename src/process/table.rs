@@ -33,6 +33,13 @@ pub struct ProcessHandle {
     result: std::cell::RefCell<Option<Result<Value, Failure>>>,
 }
 
+impl ProcessHandle {
+    /// Has its result (or failure) been taken by a `join`?
+    pub(crate) fn joined(&self) -> bool {
+        self.result.borrow().is_some()
+    }
+}
+
 enum Kind {
     /// A `fork` child or a program.
     Forked,
