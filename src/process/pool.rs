@@ -38,11 +38,10 @@ pub struct TaskHandle {
 const MAX_AHEAD_TASKS: usize = 32;
 const MAX_AHEAD_BYTES: usize = 64 * 1024;
 
-/// How often an untimed wait for tasks looks for a deadlock.
-const DEADLOCK_TICK_MS: i32 = 100;
-
-/// An untimed wait's deadlock watch: which tasks it needs, and its checks.
+/// An untimed wait's deadlock watch: which tasks it needs, and its checks
+/// (made every `DEADLOCK_TICK_MS`).
 type Watch<'a> = (&'a dyn Fn(u64) -> bool, &'a mut Detector);
+const DEADLOCK_TICK_MS: i32 = 100;
 
 #[derive(Debug)]
 struct Worker {
@@ -423,9 +422,8 @@ impl Pool {
         Ok((how, broken_pipe))
     }
 
-    /// Reads results until `done` holds, or the deadline passes (Ok(false)).
-    /// An untimed wait is published for deadlock detection as a join of the
-    /// worker that holds a `needed` task (see `blocking_worker`).
+    /// Reads results until `done` holds, or the deadline passes (Ok(false)). An untimed
+    /// wait is published as a join of the worker holding a `needed` task (`blocking_worker`).
     fn pump(
         self: &Rc<Self>,
         runner: &mut impl Runner,
@@ -437,8 +435,8 @@ impl Pool {
         let Some(needed) = needed.filter(|_| deadline.is_never()) else {
             return self.pump_inner(runner, span, deadline, done, None);
         };
-        let watch = (needed, &mut Detector::new());
-        let result = self.pump_inner(runner, span, deadline, done, Some(watch));
+        let mut detector = Detector::new();
+        let result = self.pump_inner(runner, span, deadline, done, Some((needed, &mut detector)));
         runner.procs().waits.clear();
         result
     }
@@ -582,14 +580,8 @@ impl Pool {
         });
         let done = pool.check_owner(runner, span).and_then(|()| {
             let deadline = os::Deadline::after(timeout);
-            let needed = |task| task == id;
-            pool.pump(
-                runner,
-                span,
-                deadline,
-                &|s| s.results.contains_key(&id),
-                Some(&needed),
-            )
+            let (done, needed) = (|s: &PoolState| s.results.contains_key(&id), |t| t == id);
+            pool.pump(runner, span, deadline, &done, Some(&needed))
         });
         runner.procs().note(|| Note::WaitEnded);
         if !done? {
