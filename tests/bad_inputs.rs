@@ -487,3 +487,32 @@ fn a_block_of_many_names_compiles_in_linear_time() {
     let took = started.elapsed();
     assert!(took < std::time::Duration::from_secs(60), "took {took:?}");
 }
+
+/// Found by hostile testing: under an address-space limit, a string or list
+/// within procscript's own limits that the machine cannot hold aborted
+/// (exit 134, "memory allocation of N bytes failed", a backtrace).
+#[test]
+fn running_out_of_memory_is_a_clear_error_not_an_abort() {
+    for code in [
+        "let s = \"x\" * 200000000\nprint(len(s))",
+        "let s = \"x\" * 30000000\nprint(len(str([s, s, s, s, s, s])))",
+        "fn big() { return \"x\" * 200000000 }\nprint(len(join spawn big()))",
+    ] {
+        let mut cmd = std::process::Command::new("prlimit");
+        cmd.arg("--as=300000000")
+            .arg(env!("CARGO_BIN_EXE_procscript"))
+            .args(["-e", code]);
+        let out = run(cmd);
+        assert_eq!((out.code, out.stdout.as_str()), (1, ""), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("procscript: out of memory"),
+            "{code}: {}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("backtrace") && !out.stderr.contains("panicked"),
+            "{}",
+            out.stderr
+        );
+    }
+}

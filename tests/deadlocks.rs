@@ -118,3 +118,61 @@ fn pid_of_main(text: &str) -> String {
         .unwrap_or("")
         .to_string()
 }
+
+/// Runs the code under a timeout, so that a hang fails the test instead of blocking it.
+fn run_bounded(code: &str) -> common::Run {
+    common::run(common::procscript(&["--timeout", "30", "-e", code]))
+}
+
+#[test]
+fn joining_a_pool_task_that_waits_on_get_is_a_deadlock_error() {
+    // join of a task, apply and map wait for the worker running the task: a
+    // worker blocked in q.get() that only its waiting owner could answer.
+    let out = run_bounded(
+        "let q = queue()\n\
+         let p = pool(1)\n\
+         let t = p.submit(fn(q) { return q.get() }, [q])\n\
+         try { join t } catch err { print(starts_with(err, \"deadlock: main (pid\"), contains(err, \"waits to get from an empty queue\")) }\n\
+         q.put(\"now\")\n\
+         print(join t)\n\
+         try { p.map(fn(q) { return q.get() }, [q, q]) } catch err { print(starts_with(err, \"deadlock: main\")) }\n\
+         q.put(1)\n\
+         q.put(2)\n\
+         try { p.apply(fn(q) { return q.get() }, [q]) } catch err { print(starts_with(err, \"deadlock: main\")) }\n\
+         q.put(3)\n\
+         p.close()",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "true true\nnow\ntrue\ntrue\n", "{}", out.stderr);
+}
+
+#[test]
+fn a_child_waiting_on_its_own_pool_in_a_cycle_is_a_deadlock_error() {
+    let out = run_bounded(
+        "let q = queue()\n\
+         fn child(q) { let p = pool(1)\n return p.apply(fn(q) { return q.get() }, [q]) }\n\
+         let c = spawn child(q)\n\
+         try { join c } catch err { print(contains(err, \"which joins pool worker (pid\")) }\n\
+         q.put(5)\n\
+         print(join c)",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "true\n5\n", "{}", out.stderr);
+}
+
+#[test]
+fn a_pool_task_waiting_while_another_task_finishes_is_not_a_deadlock() {
+    // Task 1 waits for a message main puts only after task 2's result.
+    let out = run_bounded(
+        "let q = queue()\n\
+         let p = pool(2)\n\
+         let waiter = p.submit(fn(q) { return q.get() }, [q])\n\
+         let slow = p.submit(fn() { sleep(1)\n return \"slow\" }, [])\n\
+         print(join slow)\n\
+         q.put(\"got\")\n\
+         print(join waiter)\n\
+         p.close()",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "slow\ngot\n", "{}", out.stderr);
+}

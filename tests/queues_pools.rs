@@ -387,3 +387,31 @@ fn ctrl_c_stops_a_script_using_a_pool_and_queues() {
     assert_eq!(status.code(), Some(130));
     common::assert_no_leftovers(group);
 }
+
+/// Found by hostile testing: tasks beyond those sent ahead to the workers
+/// were handed out only by a later use of the pool or a queue wait, so a
+/// `join` (or `wait()`) of a child waiting for a late task's message hung
+/// forever (a timed join waited out its time).
+#[test]
+fn a_join_of_a_child_keeps_the_pool_handing_out_tasks() {
+    let out = run(procscript(&[
+        "--timeout",
+        "30",
+        "-e",
+        "let q = queue()\n\
+         let p = pool(1)\n\
+         for i in 0..40 { p.submit(fn(q, i) { if i == 39 { q.put(\"last\") }\n return i }, [q, i]) }\n\
+         fn reader(q) { return q.get() }\n\
+         print(join spawn reader(q))\n\
+         fn quiet() { return nil }\n\
+         print(join spawn quiet())\n\
+         for i in 0..40 { p.submit(fn(q, i) { if i == 39 { q.put(\"timed\") }\n return i }, [q, i]) }\n\
+         print(join(spawn reader(q), 20))\n\
+         for i in 0..40 { p.submit(fn(q, i) { if i == 39 { q.put(\"any\") }\n return i }, [q, i]) }\n\
+         let r = spawn reader(q)\n\
+         print(wait() == [r.pid, 0], join r)\n\
+         p.close()",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "last\nnil\ntimed\ntrue any\n", "{}", out.stderr);
+}

@@ -101,7 +101,11 @@ pub(super) fn terminate(interp: &mut Interp, args: &[Value], site: &CallSite) ->
 }
 
 pub(super) fn wait(interp: &mut Interp, _: &[Value], site: &CallSite) -> R<Value> {
-    interp.wait_running_handlers("wait", site.span, |this| this.procs.wait_any_unmarked())
+    interp.wait_running_handlers(
+        "wait",
+        site.span,
+        crate::process::ending::wait_serving_pools,
+    )
 }
 
 pub(super) fn children(interp: &mut Interp, _: &[Value], _: &CallSite) -> R<Value> {

@@ -13,6 +13,10 @@ use std::io::IsTerminal;
 use std::io::Read;
 use std::process::ExitCode;
 
+/// Out of memory is one clear line and exit code 1, never an abort (docs/language.md, Limits).
+#[global_allocator]
+static ALLOCATOR: procscript::os::ExitOnOutOfMemory = procscript::os::ExitOnOutOfMemory;
+
 /// Run procscript scripts: a small language whose statements are real OS process calls.
 #[derive(Parser, Debug)]
 #[command(

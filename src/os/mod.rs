@@ -12,6 +12,7 @@ pub use nix::errno::Errno;
 
 mod descriptors;
 mod files;
+mod memory;
 mod output_lock;
 mod processes;
 mod program_io;
@@ -65,6 +66,7 @@ pub use files::{
     read_file, read_file_at_most, read_link, remove_file, write_file, write_file_atomically,
     CopyFailure,
 };
+pub use memory::ExitOnOutOfMemory;
 pub use nix::sys::signal::Signal;
 pub use output_lock::{create_output_lock, with_output_lock, PIPE_BUF};
 pub use processes::{

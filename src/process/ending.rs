@@ -38,8 +38,50 @@ fn join_one(
 ) -> R<Value> {
     match target {
         Value::Task(task) => Pool::join_task(runner, task, deadline.left(), span),
-        _ => runner.procs().join_child(target, deadline, span),
+        _ => join_child_serving_pools(runner, target, deadline, span),
     }
+}
+
+/// A `join` of a child keeps this process's pools going (tasks handed out,
+/// results read), as a queue wait does: the child may wait for a task still
+/// held back. Once no pool has work it is one wait (published if untimed).
+fn join_child_serving_pools(
+    runner: &mut impl Runner,
+    target: &Value,
+    deadline: Deadline,
+    span: crate::front::ast::Span,
+) -> R<Value> {
+    while Pool::service_all(runner)? {
+        let value = runner
+            .procs()
+            .join_child(target, pool_tick(deadline), span)?;
+        // Only a handle's join can give nil; it keeps its result once joined.
+        let joined = match target {
+            Value::Process(handle) => handle.joined(),
+            _ => true,
+        };
+        if joined || !matches!(value, Value::Nil) || deadline.passed() {
+            return Ok(value);
+        }
+    }
+    runner.procs().join_child(target, deadline, span)
+}
+
+/// How long a wait may go before it serves its pools again, within `deadline`.
+fn pool_tick(deadline: Deadline) -> Deadline {
+    Deadline::after(Some(deadline.left().unwrap_or(0.05).min(0.05)))
+}
+
+/// `wait()`, keeping this process's pools going as `join` does.
+pub fn wait_serving_pools(runner: &mut impl Runner) -> R<Value> {
+    while Pool::service_all(runner)? {
+        if let Some(ended) = runner.procs().wait_any_now() {
+            return Ok(ended);
+        }
+        os::pause_for_children(0.05);
+        os::pending_stop()?;
+    }
+    runner.procs().wait_any_unmarked()
 }
 
 /// A spawned child sends its result, or its whole error, to its parent, then

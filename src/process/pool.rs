@@ -7,7 +7,7 @@ use crate::front::ast::Span;
 use crate::os::{self, Event};
 use crate::process::ending;
 use crate::process::queue::Queue;
-use crate::process::waits::Waiting;
+use crate::process::waits::{Detector, Waiting};
 use crate::process::wire::{self, Report};
 use crate::process::{Failure, Forked, NewChild, Runner, BROKEN_PIPE_EXIT};
 use crate::values::Value;
@@ -37,6 +37,11 @@ pub struct TaskHandle {
 /// sending never blocks, and a worker that is busy never holds many.
 const MAX_AHEAD_TASKS: usize = 32;
 const MAX_AHEAD_BYTES: usize = 64 * 1024;
+
+/// An untimed wait's deadlock watch: which tasks it needs, and its checks
+/// (made every `DEADLOCK_TICK_MS`).
+type Watch<'a> = (&'a dyn Fn(u64) -> bool, &'a mut Detector);
+const DEADLOCK_TICK_MS: i32 = 100;
 
 #[derive(Debug)]
 struct Worker {
@@ -355,6 +360,7 @@ impl Pool {
                 Span::default(),
                 os::Deadline::passed_already(),
                 &|_| false,
+                None,
             )?;
             let state = pool.state.borrow();
             busy |= !state.waiting.is_empty() || state.workers.iter().any(Worker::busy);
@@ -416,18 +422,44 @@ impl Pool {
         Ok((how, broken_pipe))
     }
 
-    /// Reads results until `done` holds, or the deadline passes (Ok(false)).
+    /// Reads results until `done` holds, or the deadline passes (Ok(false)). An untimed
+    /// wait is published as a join of the worker holding a `needed` task (`blocking_worker`).
     fn pump(
         self: &Rc<Self>,
         runner: &mut impl Runner,
         span: Span,
         deadline: os::Deadline,
         done: &dyn Fn(&PoolState) -> bool,
+        needed: Option<&dyn Fn(u64) -> bool>,
+    ) -> R<bool> {
+        let Some(needed) = needed.filter(|_| deadline.is_never()) else {
+            return self.pump_inner(runner, span, deadline, done, None);
+        };
+        let mut detector = Detector::new();
+        let result = self.pump_inner(runner, span, deadline, done, Some((needed, &mut detector)));
+        runner.procs().waits.clear();
+        result
+    }
+
+    fn pump_inner(
+        self: &Rc<Self>,
+        runner: &mut impl Runner,
+        span: Span,
+        deadline: os::Deadline,
+        done: &dyn Fn(&PoolState) -> bool,
+        mut watch: Option<Watch>,
     ) -> R<bool> {
         loop {
             self.dispatch(runner, span)?;
             if done(&self.state.borrow()) {
                 return Ok(true);
+            }
+            if let Some((needed, _)) = &watch {
+                let procs = runner.procs();
+                match self.blocking_worker(*needed) {
+                    Some(pid) => procs.waits.publish(Waiting::Join(pid), &procs.wait_name()),
+                    None => procs.waits.clear(),
+                }
             }
             let busy: Vec<usize> = self
                 .state
@@ -438,8 +470,12 @@ impl Pool {
                 .filter(|(_, w)| w.busy() && w.socket.is_some())
                 .map(|(i, _)| i)
                 .collect();
-            // A deadline already passed still gets one look at what is ready.
-            let left = deadline.left_ms();
+            // A deadline already passed still gets one look at what is ready;
+            // an untimed wait wakes every tick to look for a deadlock.
+            let left = match watch {
+                Some(_) => Some(DEADLOCK_TICK_MS),
+                None => deadline.left_ms(),
+            };
             let event = {
                 let state = self.state.borrow();
                 let sockets: Vec<&OwnedFd> = busy
@@ -450,7 +486,10 @@ impl Pool {
             };
             match event {
                 Event::Readable(k) => self.receive(runner, busy[k], span)?,
-                Event::Timeout => return Ok(false),
+                Event::Timeout => match &mut watch {
+                    Some((_, detector)) => runner.procs().fail_if_deadlocked(detector, span)?,
+                    None => return Ok(false),
+                },
                 Event::Woken => {
                     os::pending_stop()?;
                     if left == Some(0) {
@@ -459,6 +498,22 @@ impl Pool {
                 }
             }
         }
+    }
+
+    /// The worker holding (running, or sent ahead) a needed task not yet
+    /// answered. None while tasks wait to be sent: this process hands them
+    /// out itself as workers answer, so it goes on when any worker does.
+    fn blocking_worker(&self, needed: &dyn Fn(u64) -> bool) -> Option<i32> {
+        let state = self.state.borrow();
+        if !state.waiting.is_empty() {
+            return None;
+        }
+        let unanswered = |id: &u64| needed(*id) && !state.results.contains_key(id);
+        state
+            .workers
+            .iter()
+            .find(|w| w.sent.iter().any(|(id, _)| unanswered(id)))
+            .map(|w| w.pid)
     }
 
     /// Reads one result from worker `i`, or finds it dead.
@@ -525,7 +580,8 @@ impl Pool {
         });
         let done = pool.check_owner(runner, span).and_then(|()| {
             let deadline = os::Deadline::after(timeout);
-            pool.pump(runner, span, deadline, &|s| s.results.contains_key(&id))
+            let (done, needed) = (|s: &PoolState| s.results.contains_key(&id), |t| t == id);
+            pool.pump(runner, span, deadline, &done, Some(&needed))
         });
         runner.procs().note(|| Note::WaitEnded);
         if !done? {
@@ -560,9 +616,8 @@ impl Pool {
             ids.push(self.submit(runner, callee, std::slice::from_ref(item), span)?);
         }
         let all = ids.clone();
-        self.wait_until(runner, "map", span, &move |s| {
-            all.iter().all(|id| s.results.contains_key(id))
-        })?;
+        let done = move |s: &PoolState| all.iter().all(|id| s.results.contains_key(id));
+        self.wait_until(runner, "map", span, &done, &|task| ids.contains(&task))?;
         // The first failure is raised: the map has seen every task's result.
         self.state.borrow_mut().seen.extend(ids.iter().copied());
         let mut results = Vec::with_capacity(ids.len());
@@ -583,11 +638,12 @@ impl Pool {
         what: &str,
         span: Span,
         done: &dyn Fn(&PoolState) -> bool,
+        needed: &dyn Fn(u64) -> bool,
     ) -> R<bool> {
         runner.procs().note(|| Note::WaitBegan {
             what: what.to_string(),
         });
-        let result = self.pump(runner, span, os::Deadline::NEVER, done);
+        let result = self.pump(runner, span, os::Deadline::NEVER, done, Some(needed));
         runner.procs().note(|| Note::WaitEnded);
         result
     }
@@ -598,9 +654,8 @@ impl Pool {
             return Ok(());
         }
         self.state.borrow_mut().closed = true;
-        self.wait_until(runner, "close", span, &|s| {
-            s.waiting.is_empty() && !s.workers.iter().any(Worker::busy)
-        })?;
+        let done = |s: &PoolState| s.waiting.is_empty() && !s.workers.iter().any(Worker::busy);
+        self.wait_until(runner, "close", span, &done, &|_| true)?;
         let pids: Vec<i32> = self
             .state
             .borrow_mut()

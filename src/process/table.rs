@@ -8,7 +8,7 @@ use crate::os::{self, Deadline, ExitStatus, ReadResult, SharedCounter, Waited};
 use crate::process::failure::{Failure, BROKEN_PIPE_EXIT};
 use crate::process::pool::Pool;
 use crate::process::queue::Queue;
-use crate::process::waits::{Detector, WaitBoard, Waiting};
+use crate::process::waits::WaitBoard;
 use crate::process::wire::{self, Report};
 use crate::values::Value;
 use crate::views::record::{Note, Recorder};
@@ -34,6 +34,13 @@ pub struct ProcessHandle {
     /// Its result, once joined: kept here, not in the table, so that it lives
     /// as long as the handle and no longer (a loop of `join spawn` keeps none).
     result: std::cell::RefCell<Option<Result<Value, Failure>>>,
+}
+
+impl ProcessHandle {
+    /// Has its result (or failure) been taken by a `join`?
+    pub(crate) fn joined(&self) -> bool {
+        self.result.borrow().is_some()
+    }
 }
 
 enum Kind {
@@ -459,48 +466,6 @@ impl Procs {
         match outcome {
             Ok(v) => Ok(v),
             Err(failure) => Err(failure.raise(failure.message.clone(), span, "joined here")),
-        }
-    }
-
-    /// `wait()`: waits for any child; `[pid, exitcode]`, or nil when there is
-    /// none. The caller marks the wait for the timeline.
-    pub(crate) fn wait_any_unmarked(&mut self) -> R<Value> {
-        let name = self.wait_name();
-        self.waits.publish(Waiting::AnyChild, &name);
-        let result = self.wait_any_published();
-        self.waits.clear();
-        result
-    }
-
-    fn wait_any_published(&mut self) -> R<Value> {
-        let mut detector = Detector::new();
-        loop {
-            self.collect_ended();
-            if let Some(child) = self
-                .children
-                .iter_mut()
-                .find(|c| c.status.is_some() && !c.waited && c.is_the_scripts())
-            {
-                child.waited = true;
-                let code = child.status.map(ExitStatus::code).unwrap_or(0);
-                return Ok(Value::list(vec![
-                    Value::Int(child.pid as i64),
-                    Value::Int(code as i64),
-                ]));
-            }
-            if !self
-                .children
-                .iter()
-                .any(|c| !c.waited && c.is_the_scripts())
-            {
-                return Ok(Value::Nil);
-            }
-            // Keep reading results so a child writing a large one never blocks forever.
-            self.drain_ready_pipes();
-            // Wakes on SIGCHLD; the timeout only bounds how long a pipe may stay full.
-            os::pause_for_children(0.01);
-            os::pending_stop()?;
-            self.fail_if_deadlocked(&mut detector, Span::default())?;
         }
     }
 

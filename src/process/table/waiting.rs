@@ -1,4 +1,4 @@
-//! Waiting for a child, published for deadlock detection: the join's loop, and the check.
+//! Waiting for children (`join`, `wait()`), published for deadlock detection, and the check.
 
 use super::{Procs, LOST_EXIT_CODE};
 use crate::error::{ErrorKind, R};
@@ -6,6 +6,7 @@ use crate::front::ast::Span;
 use crate::os::{self, Deadline, ExitStatus, Waited};
 use crate::process::queue::Queue;
 use crate::process::waits::{Detector, Known, Waiting};
+use crate::values::Value;
 use std::rc::{Rc, Weak};
 
 impl Procs {
@@ -129,5 +130,56 @@ impl Procs {
             self.children[i].waited = true;
         }
         Ok(())
+    }
+
+    /// `wait()`: waits for any child; `[pid, exitcode]`, or nil when there is
+    /// none. The caller marks the wait for the timeline.
+    pub(crate) fn wait_any_unmarked(&mut self) -> R<Value> {
+        let name = self.wait_name();
+        self.waits.publish(Waiting::AnyChild, &name);
+        let result = self.wait_any_published();
+        self.waits.clear();
+        result
+    }
+
+    fn wait_any_published(&mut self) -> R<Value> {
+        let mut detector = Detector::new();
+        loop {
+            if let Some(ended) = self.wait_any_now() {
+                return Ok(ended);
+            }
+            // Wakes on SIGCHLD; the timeout only bounds how long a pipe may stay full.
+            os::pause_for_children(0.01);
+            os::pending_stop()?;
+            self.fail_if_deadlocked(&mut detector, Span::default())?;
+        }
+    }
+
+    /// `wait()` without waiting: `[pid, exitcode]` of an ended child, nil when
+    /// there is none to wait for, None while they all still run.
+    pub(crate) fn wait_any_now(&mut self) -> Option<Value> {
+        self.collect_ended();
+        if let Some(child) = self
+            .children
+            .iter_mut()
+            .find(|c| c.status.is_some() && !c.waited && c.is_the_scripts())
+        {
+            child.waited = true;
+            let code = child.status.map(ExitStatus::code).unwrap_or(0);
+            return Some(Value::list(vec![
+                Value::Int(child.pid as i64),
+                Value::Int(code as i64),
+            ]));
+        }
+        if !self
+            .children
+            .iter()
+            .any(|c| !c.waited && c.is_the_scripts())
+        {
+            return Some(Value::Nil);
+        }
+        // Keep reading results so a child writing a large one never blocks forever.
+        self.drain_ready_pipes();
+        None
     }
 }
