@@ -16,7 +16,7 @@ pub const TIMEOUT_GRACE_SECONDS: f64 = 1.0;
 pub enum ProgramEnd {
     /// Its exit code, or 128 + the signal that killed it.
     Code(i32),
-    /// Its timeout fired first (it is still running: see [`Procs::stop_timed_out`]).
+    /// Its timeout fired first (it is still running: see `Procs::stop_timed_out`).
     TimedOut,
 }
 
