@@ -3,9 +3,11 @@
 pub mod ending;
 mod failure;
 pub mod fork;
+mod holders;
 pub mod pool;
 pub mod queue;
 mod report_size;
+pub mod sync;
 mod table;
 pub mod waits;
 pub mod wire;
