@@ -466,16 +466,21 @@ fn edge(entry: &Entry, blocked: &HashMap<i32, &Entry>, known: &Known) -> (String
         Waiting::Semaphore(id) | Waiting::Barrier(id) | Waiting::Event(id) => {
             let object = known.sync(id);
             let (names, holders) = others(object.and_then(|o| o.live_holders()));
+            let only = if holders.is_empty() {
+                "no other process".to_string()
+            } else {
+                format!("only {names}")
+            };
             let edge = match entry.waiting {
                 Waiting::Semaphore(_) => {
-                    format!("waits for a semaphore permit that only {names} could release")
+                    format!("waits for a semaphore permit that {only} could release")
                 }
-                Waiting::Event(_) => format!("waits for an event that only {names} could set"),
+                Waiting::Event(_) => format!("waits for an event that {only} could set"),
                 _ => {
                     let (arrived, parties) =
                         object.map_or((0, 0), |o| (o.barrier_arrived(), o.barrier_parties()));
                     format!(
-                        "waits at a barrier ({arrived} of {parties} arrived) that only {names} could reach"
+                        "waits at a barrier ({arrived} of {parties} arrived) that {only} could reach"
                     )
                 }
             };

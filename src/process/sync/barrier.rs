@@ -70,6 +70,12 @@ impl SyncObject {
         let index = self.region.u32_at(ARRIVED).load(SeqCst);
         self.member(index).store(os::current_pid(), SeqCst);
         if index + 1 >= self.limit() {
+            // A member that died while waiting breaks the round it was in.
+            if let Some(dead) = self.dead_member(index) {
+                let broken = self.break_barrier(Broke::Died, dead);
+                self.unlock_barrier();
+                return Err(broken);
+            }
             self.region.u32_at(ARRIVED).store(0, SeqCst);
             self.region.u32_at(ROUND).fetch_add(1, SeqCst);
             self.word().fetch_add(1, SeqCst);
@@ -103,15 +109,19 @@ impl SyncObject {
         let mut result = Ok(());
         if self.region.u32_at(ROUND).load(SeqCst) == round && self.broken().is_none() {
             let arrived = self.region.u32_at(ARRIVED).load(SeqCst);
-            let dead = (0..arrived)
-                .map(|i| self.member(i).load(SeqCst))
-                .find(|&pid| !os::process_alive(pid));
-            if let Some(pid) = dead {
+            if let Some(pid) = self.dead_member(arrived) {
                 result = Err(self.break_barrier(Broke::Died, pid));
             }
         }
         self.unlock_barrier();
         result
+    }
+
+    /// The first of the round's first `arrived` members that is dead.
+    fn dead_member(&self, arrived: u32) -> Option<i32> {
+        (0..arrived)
+            .map(|i| self.member(i).load(SeqCst))
+            .find(|&pid| !os::process_alive(pid))
     }
 
     /// This member's wait timed out: the barrier breaks, unless the round
