@@ -78,12 +78,20 @@ pub(super) fn value(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<V
     made(interp, "value", sync::new_value(initial), site)
 }
 
+/// "a string", "an int".
+fn a(ty: &str) -> String {
+    match ty.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {ty}"),
+        _ => format!("a {ty}"),
+    }
+}
+
 fn not_a_number(f: &str, i: usize, got: &Value, site: &CallSite) -> Unwind {
     let ty = got.type_name();
     let diag = ErrorKind::TypeMismatch
         .at(
             site.arg(i),
-            format!("`{f}` shares an int or a float, not {ty}"),
+            format!("`{f}` shares an int or a float, not {}", a(ty)),
             format!("this is {ty}"),
         )
         .with_help("a shared value holds one number; share other data through a queue");
@@ -112,7 +120,14 @@ fn who(pid: i32) -> String {
 fn sync_error(e: SyncError, call: &str, seconds: Option<&Value>, site: &CallSite) -> Unwind {
     let diag = match e {
         SyncError::Interrupted(sig) => return Unwind::from(sig),
-        SyncError::Timeout | SyncError::Aborted => unreachable!("answered by the caller"),
+        SyncError::Aborted => unreachable!("answered by the caller"),
+        // Only a barrier's wait times out with an error (it broke the barrier).
+        SyncError::Timeout => {
+            let seconds = seconds.map(Value::to_display).unwrap_or_default();
+            ErrorKind::BrokenBarrier
+                .at(site.span, format!("{call} timed out after {seconds} seconds: the barrier is broken now"), "timed out")
+                .with_help("every other member's wait fails too, as in Python; a barrier that may wait long wants no timeout")
+        }
         SyncError::NotHeld(holder) => {
             let message = match holder {
                 None => format!("{call}: the lock is not held"),
@@ -125,17 +140,17 @@ fn sync_error(e: SyncError, call: &str, seconds: Option<&Value>, site: &CallSite
         SyncError::OverReleased(limit) => ErrorKind::OverReleased
             .at(
                 site.span,
-                format!("{call} would make more than {limit} permits free: it was released more times than acquired"),
+                format!("{call} would make more permits free than the {limit} it was made with: it was released more times than acquired"),
                 "one release too many",
             )
             .with_help("a semaphore never holds more permits than it was made with (as Python's BoundedSemaphore)"),
         SyncError::Broken(why, by) => {
             let message = match why {
-                Broke::TimedOut if by == os::current_pid() => {
-                    let seconds = seconds.map(Value::to_display).unwrap_or_default();
-                    format!("{call} timed out after {seconds} seconds: the barrier is broken now")
-                }
                 Broke::TimedOut => format!("the barrier is broken: the wait of {} timed out", who(by)),
+                Broke::Left => format!(
+                    "the barrier is broken: {} left its wait (an error or a signal ended it)",
+                    who(by)
+                ),
                 Broke::Died => format!("the barrier is broken: {} died while waiting at it", who(by)),
             };
             ErrorKind::BrokenBarrier
@@ -369,7 +384,7 @@ fn number_for(
             let diag = ErrorKind::TypeMismatch
                 .at(
                     site.arg(i),
-                    format!("{f}: this value holds {holds}, not {ty}"),
+                    format!("{f}: this value holds {holds}, not {}", a(ty)),
                     format!("this is {ty}"),
                 )
                 .with_help("a value keeps the type it was made with: `value(0.0)` for a float");

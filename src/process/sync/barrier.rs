@@ -13,6 +13,8 @@ pub enum Broke {
     Died = 1,
     /// A member's wait timed out.
     TimedOut = 2,
+    /// A member left its wait early: a deadlock error, a stop signal.
+    Left = 3,
 }
 
 impl SyncObject {
@@ -34,7 +36,8 @@ impl SyncObject {
         let why = match self.region.u32_at(BROKEN).load(SeqCst) {
             0 => return None,
             1 => Broke::Died,
-            _ => Broke::TimedOut,
+            2 => Broke::TimedOut,
+            _ => Broke::Left,
         };
         Some(SyncError::Broken(
             why,
@@ -98,7 +101,7 @@ impl SyncObject {
                 Ok(true) => self.break_if_a_member_died(round)?,
                 Ok(false) => {}
                 Err(SyncError::Timeout) => return self.time_out(round, index),
-                Err(e) => return Err(e),
+                Err(e) => return self.leave(round, index, e),
             }
         }
     }
@@ -124,6 +127,21 @@ impl SyncObject {
             .find(|&pid| !os::process_alive(pid))
     }
 
+    /// This member leaves its wait with error `e`: as in Python, the barrier
+    /// breaks (its arrival cannot be taken back), unless the round completed.
+    fn leave(&self, round: u32, index: u32, e: SyncError) -> Result<u32, SyncError> {
+        self.lock_barrier()?;
+        let completed = self.region.u32_at(ROUND).load(SeqCst) != round;
+        if !completed && self.broken().is_none() {
+            self.break_barrier(Broke::Left, os::current_pid());
+        }
+        self.unlock_barrier();
+        if completed {
+            return Ok(index);
+        }
+        Err(e)
+    }
+
     /// This member's wait timed out: the barrier breaks, unless the round
     /// completed just now.
     fn time_out(&self, round: u32, index: u32) -> Result<u32, SyncError> {
@@ -133,7 +151,8 @@ impl SyncObject {
         } else if let Some(broken) = self.broken() {
             Err(broken)
         } else {
-            Err(self.break_barrier(Broke::TimedOut, os::current_pid()))
+            self.break_barrier(Broke::TimedOut, os::current_pid());
+            Err(SyncError::Timeout)
         };
         self.unlock_barrier();
         result
