@@ -388,3 +388,42 @@ fn ctrl_c_while_a_large_trace_is_drawn_ends_the_run_at_once_with_130() {
     assert!(took < std::time::Duration::from_secs(4), "took {took:?}");
     assert!(!path.exists(), "no view is written after Ctrl-C");
 }
+
+#[test]
+fn lock_event_and_barrier_waits_are_spans_that_name_the_lock_holder() {
+    let path = out_file("sync.json");
+    let code = "let l = lock()\nlet b = barrier(2)\nlet up = event()\n\
+        let h = spawn fn() { l.acquire()\n up.set()\n sleep(0.2)\n l.release()\n b.wait() }()\n\
+        up.wait()\nl.acquire()\nl.release()\nl.acquire()\nl.release()\nb.wait()\njoin h\nprint(h.pid)";
+    let out = run(procscript(&[
+        &format!("--trace={}", path.display()),
+        "-e",
+        code,
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let child: i64 = out.stdout.trim().parse().unwrap();
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let waits: Vec<(i64, &str)> = doc["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["cat"] == "wait")
+        .map(|e| (e["pid"].as_i64().unwrap(), e["name"].as_str().unwrap()))
+        .collect();
+    let root = waits.iter().find(|(pid, _)| *pid != child).unwrap().0;
+    let mine: Vec<&str> = waits
+        .iter()
+        .filter(|(p, _)| *p == root)
+        .map(|w| w.1)
+        .collect();
+    // The second acquire found the lock free: no wait, no span.
+    assert_eq!(
+        mine,
+        [
+            "waiting: wait for event".to_string(),
+            format!("waiting: acquire lock held by process {child}"),
+            "waiting: wait at barrier of 2".to_string(),
+            "waiting: join".to_string(),
+        ]
+    );
+}
