@@ -4,6 +4,7 @@ use crate::builtins::{seconds, sync, CallSite};
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
 use crate::front::ast::Span;
+use crate::front::ir::MethodCall;
 use crate::front::spec::{self, check_method_arity};
 use crate::os;
 use crate::process::pool::{Pool, TaskHandle};
@@ -54,15 +55,23 @@ static RUN: &[(&str, &str, MethodFn)] = &[
 pub fn call(
     interp: &mut Interp,
     target: &Value,
-    name: &str,
-    name_span: Span,
+    call: &MethodCall,
     args: &[Value],
     site: &CallSite,
 ) -> R<Value> {
-    let Some(id) = spec::method_id(target.type_name(), name) else {
-        return Err(no_method(target, name, name_span));
+    let on = target.type_name();
+    let id = match call.found.get() {
+        // The same type as last time at this call site: the same method.
+        Some((seen, id)) if std::ptr::eq(seen, on) => id,
+        _ => {
+            let Some(id) = spec::method_id(on, &call.name) else {
+                return Err(no_method(target, &call.name, call.name_span));
+            };
+            call.found.set(Some((on, id)));
+            id
+        }
     };
-    check_method_arity(id, args.len(), site.span, name_span).map_err(Unwind::error)?;
+    check_method_arity(id, args.len(), site.span, call.name_span).map_err(Unwind::error)?;
     (RUN[id as usize].2)(interp, target, args, site)
 }
 
@@ -81,7 +90,7 @@ fn no_method(target: &Value, name: &str, span: Span) -> Unwind {
             spec::all()[id as usize].signature
         )
     } else if !own.is_empty() {
-        format!("a {on} has the methods {}", own.join(", "))
+        format!("{} has the methods {}", sync::a(on), own.join(", "))
     } else {
         "methods exist on queues, pools, locks, events, semaphores, barriers and values".to_string()
     };

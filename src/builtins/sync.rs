@@ -79,7 +79,7 @@ pub(super) fn value(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<V
 }
 
 /// "a string", "an int".
-fn a(ty: &str) -> String {
+pub(super) fn a(ty: &str) -> String {
     match ty.chars().next() {
         Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {ty}"),
         _ => format!("a {ty}"),
@@ -183,7 +183,8 @@ fn wait_on<T>(
 /// it, the span's words, what it waits for, and the look without waiting.
 struct BoolWait {
     call: &'static str,
-    what: String,
+    /// Made only when the wait begins: a wait that is not needed costs no text.
+    what: fn(&SyncObject) -> String,
     waiting: fn(u64) -> Waiting,
     ready: fn(&SyncObject) -> bool,
     wait: fn(&SyncObject, Wait, crate::process::queue::Idle) -> Result<bool, SyncError>,
@@ -204,7 +205,7 @@ fn bool_wait(
         return Ok(Value::Bool(true));
     }
     let waiting = (how.waiting)(object.id());
-    wait_on(interp, how.what, wait, waiting, site, |idle| {
+    wait_on(interp, (how.what)(&object), wait, waiting, site, |idle| {
         (how.wait)(&object, wait, idle)
     })?
     .map(Value::Bool)
@@ -223,10 +224,9 @@ pub(super) fn lock_acquire(
     args: &[Value],
     site: &CallSite,
 ) -> R<Value> {
-    let holder = object_of(target).lock_holder();
     let how = BoolWait {
         call: "l.acquire()",
-        what: format!("acquire lock held by {}", who(holder)),
+        what: |lock| format!("acquire lock held by {}", who(lock.lock_holder())),
         waiting: Waiting::Lock,
         ready: SyncObject::lock_try_acquire,
         wait: SyncObject::lock_acquire,
@@ -295,7 +295,7 @@ pub(super) fn event_wait(
 ) -> R<Value> {
     let how = BoolWait {
         call: "e.wait()",
-        what: "wait for event".to_string(),
+        what: |_| "wait for event".to_string(),
         waiting: Waiting::Event,
         ready: SyncObject::event_is_set,
         wait: SyncObject::event_wait,
@@ -313,7 +313,7 @@ pub(super) fn semaphore_acquire(
 ) -> R<Value> {
     let how = BoolWait {
         call: "s.acquire()",
-        what: "acquire semaphore (no permit free)".to_string(),
+        what: |_| "acquire semaphore (no permit free)".to_string(),
         waiting: Waiting::Semaphore,
         ready: SyncObject::take_permit,
         wait: SyncObject::semaphore_acquire,
