@@ -1,4 +1,4 @@
-//! Real processes: the table of a process's children, the one fork ceremony, how a process ends, pools, queues, deadlock detection, and the wire format between them.
+//! Real processes: the table of a process's children, the one fork ceremony, how a process ends, pools, queues, locks (events, semaphores, barriers, shared values), deadlock detection, and the wire format between them.
 
 pub mod ending;
 mod failure;
