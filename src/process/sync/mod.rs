@@ -148,7 +148,7 @@ impl SyncObject {
     }
 
     /// How `print` shows it: `<lock held>`, `<event set>`, `<semaphore 2 of 3 free>`,
-    /// `<barrier of 4>`, `<value 42>`.
+    /// `<barrier 1 of 4 waiting>`, `<value 42>`.
     pub fn describe(&self) -> String {
         let on = |yes: bool, a: &str, b: &str| if yes { a } else { b }.to_string();
         match self.kind {
@@ -158,7 +158,10 @@ impl SyncObject {
                 let free = self.semaphore_value();
                 format!("<semaphore {free} of {} free>", self.limit())
             }
-            Kind::Barrier => format!("<barrier of {}>", self.limit()),
+            Kind::Barrier => {
+                let waiting = self.barrier_arrived();
+                format!("<barrier {waiting} of {} waiting>", self.limit())
+            }
             Kind::Value => match self.value_get() {
                 Number::Int(n) => format!("<value {n}>"),
                 Number::Float(x) => {
