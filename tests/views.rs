@@ -393,9 +393,11 @@ fn ctrl_c_while_a_large_trace_is_drawn_ends_the_run_at_once_with_130() {
 fn lock_event_and_barrier_waits_are_spans_that_name_the_lock_holder() {
     let path = out_file("sync.json");
     // The child holds the lock until main, whose timed acquire must wait,
-    // lets it go; nobody sets `never`; the free lock never waits.
+    // lets it go; nobody sets `never`; the free lock never waits; main
+    // reaches the barrier first (the last to arrive does not wait).
     let code = "let l = lock()\nlet b = barrier(2)\nlet up = event()\nlet go = event()\nlet never = event()\n\
-        let h = spawn fn() { l.acquire()\n up.set()\n go.wait()\n l.release()\n b.wait() }()\n\
+        let h = spawn fn() { l.acquire()\n up.set()\n go.wait()\n l.release()\n\
+        while str(b) != \"<barrier 1 of 2 waiting>\" { sleep(0.01) }\n b.wait() }()\n\
         up.wait()\nlet took = l.acquire(0.1)\ngo.set()\nlet free = lock()\nfree.acquire()\nfree.release()\n\
         never.wait(0.05)\nb.wait()\njoin h\nprint(h.pid, took)";
     let out = run(procscript(&[

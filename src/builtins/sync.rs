@@ -6,7 +6,7 @@ use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
 use crate::os;
 use crate::process::queue::Wait;
-use crate::process::sync::{self, Broke, Number, SyncError, SyncObject};
+use crate::process::sync::{self, Arrived, Broke, Number, SyncError, SyncObject};
 use crate::process::waits::Waiting;
 use crate::values::Value;
 use std::rc::Rc;
@@ -162,18 +162,27 @@ fn sync_error(e: SyncError, call: &str, seconds: Option<&Value>, site: &CallSite
     diag.into()
 }
 
-/// Runs a wait on `object`, recorded for the views as `what` and published
-/// (untimed only) as `waiting` for deadlock detection.
+/// How a wait is told: its call as errors write it, and its timeout argument.
+struct Told<'a> {
+    call: &'static str,
+    seconds: Option<&'a Value>,
+}
+
+/// Runs a wait on an object, recorded for the views as `what` and published
+/// (untimed only) as `waiting` for deadlock detection. A signal with a script
+/// handler runs the handler and starts the wait again.
 fn wait_on<T>(
     interp: &mut Interp,
     what: String,
     wait: Wait,
     waiting: Waiting,
     site: &CallSite,
-    op: impl FnOnce(crate::process::queue::Idle) -> Result<T, SyncError>,
-) -> R<Result<T, SyncError>> {
-    interp.waiting(&what, |this| {
-        with_pools(this, published(wait, waiting), site.span, op)
+    told: Told,
+    mut op: impl FnMut(crate::process::queue::Idle) -> Result<T, SyncError>,
+) -> R<T> {
+    interp.wait_running_handlers(&what, site.span, |this| {
+        with_pools(this, published(wait, waiting), site.span, &mut op)?
+            .map_err(|e| sync_error(e, told.call, told.seconds, site))
     })
 }
 
@@ -205,11 +214,15 @@ fn bool_wait(
         return Ok(Value::Bool(true));
     }
     let waiting = (how.waiting)(object.id());
-    wait_on(interp, (how.what)(&object), wait, waiting, site, |idle| {
+    let told = Told {
+        call: how.call,
+        seconds: None,
+    };
+    let what = (how.what)(&object);
+    wait_on(interp, what, wait, waiting, site, told, |idle| {
         (how.wait)(&object, wait, idle)
-    })?
+    })
     .map(Value::Bool)
-    .map_err(|e| sync_error(e, how.call, None, site))
 }
 
 /// A release's outcome as the script sees it.
@@ -349,17 +362,29 @@ pub(super) fn barrier_wait(
 ) -> R<Value> {
     let barrier = object_of(target).clone();
     let wait = wait_for(args.first(), site, 0)?;
+    let told = Told {
+        call: "b.wait()",
+        seconds: args.first(),
+    };
+    let arrived = barrier.barrier_arrive();
+    let (round, index) = match arrived.map_err(|e| sync_error(e, told.call, None, site))? {
+        Arrived::Last(index) => return Ok(Value::Int(index as i64)),
+        Arrived::Waiting { round, index } => (round, index),
+    };
     let what = format!("wait at barrier of {}", barrier.barrier_parties());
-    wait_on(
-        interp,
-        what,
-        wait,
-        Waiting::Barrier(barrier.id()),
-        site,
-        |idle| barrier.barrier_wait(wait, idle),
-    )?
-    .map(|index| Value::Int(index as i64))
-    .map_err(|e| sync_error(e, "b.wait()", args.first(), site))
+    let waiting = Waiting::Barrier(barrier.id());
+    let waited = wait_on(interp, what, wait, waiting, site, told, |idle| {
+        barrier.barrier_await(round, index, wait, idle)
+    });
+    match waited {
+        Ok(index) => Ok(Value::Int(index as i64)),
+        // A handler that raised, a deadlock, pools that failed: the arrival
+        // cannot stay counted, so the barrier breaks (unless it completed).
+        Err(unwind) => {
+            let _ = barrier.barrier_leave(round, index);
+            Err(unwind)
+        }
+    }
 }
 
 // ---------------------------------------------------------------- values

@@ -6,6 +6,14 @@ use crate::os;
 use crate::process::queue::{Idle, Wait};
 use std::sync::atomic::Ordering::SeqCst;
 
+/// What an arrival at a barrier did.
+pub enum Arrived {
+    /// Completed the round, with this index.
+    Last(u32),
+    /// Waits for the round to complete.
+    Waiting { round: u32, index: u32 },
+}
+
 /// Why a barrier broke.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Broke {
@@ -63,8 +71,9 @@ impl SyncObject {
         self.free_word(MUTEX, MUTEX_WAITERS);
     }
 
-    /// Arrives and waits for the others; the arrival index, 0 for the first.
-    pub fn barrier_wait(&self, wait: Wait, idle: Idle) -> Result<u32, SyncError> {
+    /// Arrives: Ok(Arrived::Last(index)) when this arrival completes the
+    /// round, else the round and index to wait with (`barrier_await`).
+    pub fn barrier_arrive(&self) -> Result<Arrived, SyncError> {
         self.lock_barrier()?;
         if let Some(broken) = self.broken() {
             self.unlock_barrier();
@@ -84,11 +93,24 @@ impl SyncObject {
             self.word().fetch_add(1, SeqCst);
             self.unlock_barrier();
             self.wake(i32::MAX);
-            return Ok(index);
+            return Ok(Arrived::Last(index));
         }
         self.region.u32_at(ARRIVED).store(index + 1, SeqCst);
         let round = self.region.u32_at(ROUND).load(SeqCst);
         self.unlock_barrier();
+        Ok(Arrived::Waiting { round, index })
+    }
+
+    /// Waits for the round this process arrived in to complete; its index.
+    /// A signal with a script handler ends the wait without leaving the round
+    /// (the wait goes on after the handler); any other error leaves it.
+    pub fn barrier_await(
+        &self,
+        round: u32,
+        index: u32,
+        wait: Wait,
+        idle: Idle,
+    ) -> Result<u32, SyncError> {
         loop {
             let seen = self.word().load(SeqCst);
             if self.region.u32_at(ROUND).load(SeqCst) != round {
@@ -101,7 +123,10 @@ impl SyncObject {
                 Ok(true) => self.break_if_a_member_died(round)?,
                 Ok(false) => {}
                 Err(SyncError::Timeout) => return self.time_out(round, index),
-                Err(e) => return self.leave(round, index, e),
+                Err(SyncError::Interrupted(sig)) if os::runs_script_handler(sig) => {
+                    return Err(SyncError::Interrupted(sig))
+                }
+                Err(e) => return self.barrier_leave(round, index).and(Err(e)),
             }
         }
     }
@@ -127,9 +152,10 @@ impl SyncObject {
             .find(|&pid| !os::process_alive(pid))
     }
 
-    /// This member leaves its wait with error `e`: as in Python, the barrier
-    /// breaks (its arrival cannot be taken back), unless the round completed.
-    fn leave(&self, round: u32, index: u32, e: SyncError) -> Result<u32, SyncError> {
+    /// This member leaves its wait early (an error, a signal): as in Python,
+    /// the barrier breaks (an arrival cannot be taken back), unless the round
+    /// completed meanwhile (then Ok(index)).
+    pub fn barrier_leave(&self, round: u32, index: u32) -> Result<u32, SyncError> {
         self.lock_barrier()?;
         let completed = self.region.u32_at(ROUND).load(SeqCst) != round;
         if !completed && self.broken().is_none() {
@@ -139,7 +165,7 @@ impl SyncObject {
         if completed {
             return Ok(index);
         }
-        Err(e)
+        Err(SyncError::Broken(Broke::Left, os::current_pid()))
     }
 
     /// This member's wait timed out: the barrier breaks, unless the round

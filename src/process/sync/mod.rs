@@ -11,7 +11,7 @@ mod lock;
 mod semaphore;
 mod shared_value;
 
-pub use barrier::Broke;
+pub use barrier::{Arrived, Broke};
 pub use shared_value::Number;
 
 use crate::os::{self, SharedRegion};
