@@ -16,7 +16,7 @@
 //! | [`error`] | typed error kinds with stable codes, the `Diag` a user sees, how evaluation unwinds |
 //! | [`values`] | runtime values, and the functions a host program registers |
 //! | [`views`] | the shared event record, and the tree, trace and timeline drawn from it |
-//! | [`process`] | real processes: the child table, the one fork ceremony, endings, pools, queues, the wire format |
+//! | [`process`] | real processes: the child table, the one fork ceremony, endings, pools, queues, locks and the other coordination objects, the wire format |
 //! | [`eval`] | the tree-walking evaluator, split by construct, and what a child process runs |
 //! | [`builtins`] | built-in functions and methods, in topic files |
 //! | [`api`] | the embedding API: `Engine` and `Session` |

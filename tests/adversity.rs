@@ -111,8 +111,8 @@ struct Case {
     normal: i32,
 }
 
-/// Stress scripts beside the examples: pools and queues, a process tree, a
-/// flood of output, programs.
+/// Stress scripts beside the examples: pools and queues, a process tree,
+/// locks, a semaphore, a barrier and a shared value, a flood of output, programs.
 const STRESS: &[(&str, &str)] = &[
     (
         "stress_pool_queue",
@@ -129,6 +129,13 @@ const STRESS: &[(&str, &str)] = &[
     (
         "stress_output",
         "for i in 0..5000 { print(\"line\", i, \"x\" * 60) }\n",
+    ),
+    (
+        "stress_sync",
+        "let l = lock()\nlet c = value(0)\nlet b = barrier(4)\nlet s = semaphore(2)\n\
+         fn w(i) { for j in 0..200 { s.acquire()\n l.with(fn() { c.add(1) })\n s.release() }\n return b.wait() }\n\
+         let hs = []\nfor i in 0..3 { push(hs, spawn w(i)) }\nlet all = [w(3)]\n\
+         for h in hs { push(all, join h) }\nprint(c.get(), sort(all))\n",
     ),
     (
         "stress_programs",

@@ -176,3 +176,41 @@ fn a_pool_task_waiting_while_another_task_finishes_is_not_a_deadlock() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, "slow\ngot\n", "{}", out.stderr);
 }
+
+#[test]
+fn a_barrier_with_too_few_live_parties_is_a_deadlock_error() {
+    assert_ends_soon_with(
+        "let b = barrier(3)\n\
+         let h = spawn fn() { try { b.wait() } catch err { return \"broken\" } }() as \"party\"\n\
+         try { b.wait() } catch err { print(replace(err, str(h.pid), \"H\")) }\n\
+         print(join h)",
+        "deadlock: main (pid M) waits at a barrier (2 of 3 arrived) that only party (pid H) could reach, which waits at a barrier (2 of 3 arrived) that only main (pid M) could reach\nbroken\n",
+    );
+}
+
+#[test]
+fn joining_a_child_that_waits_for_an_event_nobody_sets_is_a_deadlock_error() {
+    assert_ends_soon_with(
+        "let e = event()\n\
+         let h = spawn fn() { return e.wait() }() as \"waiter\"\n\
+         try { join h } catch err { print(replace(err, str(h.pid), \"W\")) }\n\
+         e.set()\n\
+         print(join h)",
+        "deadlock: main (pid M) joins waiter (pid W), which waits for an event that only main (pid M) could set\ntrue\n",
+    );
+}
+
+#[test]
+fn a_lock_cycle_between_two_processes_is_a_deadlock_error() {
+    assert_ends_soon_with(
+        "let a = lock()\nlet b = lock()\nlet ready = event()\n\
+         a.acquire()\n\
+         let h = spawn fn() { b.acquire(); ready.set(); a.acquire(); a.release(); b.release() }() as \"other\"\n\
+         ready.wait()\n\
+         try { b.acquire() } catch err { print(replace(err, str(h.pid), \"O\")) }\n\
+         a.release()\n\
+         join h\n\
+         print(b.acquire(1))",
+        "deadlock: main (pid M) waits for a lock that other (pid O) holds, which waits for a lock that main (pid M) holds\ntrue\n",
+    );
+}

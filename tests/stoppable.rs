@@ -132,3 +132,29 @@ fn sigterm_ends_a_large_task_sent_to_a_stopped_pool_worker() {
                 sleep(100)";
     assert_eq!(sigterm_once_blocked(code, 1000, "pool send"), 143);
 }
+
+/// Each wait of a lock, event, semaphore and barrier, blocked on a child that
+/// sleeps (so it is no deadlock): `(name, the code up to the wait)`.
+const SYNC_WAITS: &[(&str, &str)] = &[
+    ("l.acquire()", "let l = lock()\nlet up = event()\nlet h = spawn fn() { l.acquire(); up.set(); sleep(60) }()\nup.wait()\nprint(\"ready\")\nl.acquire()"),
+    ("e.wait()", "let e = event()\nlet h = spawn fn() { sleep(60) }()\nprint(\"ready\")\ne.wait()"),
+    ("s.acquire()", "let s = semaphore(0)\nlet h = spawn fn() { sleep(60) }()\nprint(\"ready\")\ns.acquire()"),
+    ("b.wait()", "let b = barrier(3)\nlet h = spawn fn() { sleep(60) }()\nprint(\"ready\")\nb.wait()"),
+];
+
+#[test]
+fn sigterm_and_timeout_end_every_lock_event_semaphore_and_barrier_wait() {
+    for (what, code) in SYNC_WAITS {
+        assert_eq!(sigterm_once_blocked(code, 300, what), 143, "{what}");
+        let child = procscript(&["--timeout", "1", "-e", code])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("procscript starts");
+        assert_eq!(
+            end_within(child, Duration::from_secs(15), what),
+            124,
+            "{what}"
+        );
+    }
+}

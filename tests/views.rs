@@ -388,3 +388,52 @@ fn ctrl_c_while_a_large_trace_is_drawn_ends_the_run_at_once_with_130() {
     assert!(took < std::time::Duration::from_secs(4), "took {took:?}");
     assert!(!path.exists(), "no view is written after Ctrl-C");
 }
+
+#[test]
+fn lock_event_and_barrier_waits_are_spans_that_name_the_lock_holder() {
+    let path = out_file("sync.json");
+    // The child holds the lock until main, whose timed acquire must wait,
+    // lets it go; nobody sets `never`; the free lock never waits; main
+    // reaches the barrier first (the last to arrive does not wait).
+    let code = "let l = lock()\nlet b = barrier(2)\nlet up = event()\nlet go = event()\nlet never = event()\n\
+        let h = spawn fn() { l.acquire()\n up.set()\n go.wait()\n l.release()\n\
+        while str(b) != \"<barrier 1 of 2 waiting>\" { sleep(0.01) }\n b.wait() }()\n\
+        up.wait()\nlet took = l.acquire(0.1)\ngo.set()\nlet free = lock()\nfree.acquire()\nfree.release()\n\
+        never.wait(0.05)\nb.wait()\njoin h\nprint(h.pid, took)";
+    let out = run(procscript(&[
+        &format!("--trace={}", path.display()),
+        "-e",
+        code,
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (child, took) = out.stdout.trim().split_once(' ').unwrap();
+    assert_eq!(took, "false");
+    let child: i64 = child.parse().unwrap();
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let waits: Vec<(i64, &str)> = doc["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["cat"] == "wait")
+        .map(|e| (e["pid"].as_i64().unwrap(), e["name"].as_str().unwrap()))
+        .collect();
+    let root = waits.iter().find(|(pid, _)| *pid != child).unwrap().0;
+    let mut mine: Vec<&str> = waits
+        .iter()
+        .filter(|(p, _)| *p == root)
+        .map(|w| w.1)
+        .collect();
+    // `up.wait()` records a span only if `up` was not set yet when it looked.
+    if mine.len() == 5 {
+        assert_eq!(mine.remove(0), "waiting: wait for event");
+    }
+    assert_eq!(
+        mine,
+        [
+            format!("waiting: acquire lock held by process {child}"),
+            "waiting: wait for event".to_string(),
+            "waiting: wait at barrier of 2".to_string(),
+            "waiting: join".to_string(),
+        ]
+    );
+}

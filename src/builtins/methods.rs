@@ -1,9 +1,10 @@
 //! Methods of queues and pools (`q.put(v)`, `p.map(f, xs)`): their implementations, at the ids of their spec in `front::spec`.
 
-use crate::builtins::{seconds, CallSite};
+use crate::builtins::{seconds, sync, CallSite};
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
 use crate::front::ast::Span;
+use crate::front::ir::MethodCall;
 use crate::front::spec::{self, check_method_arity};
 use crate::os;
 use crate::process::pool::{Pool, TaskHandle};
@@ -27,6 +28,23 @@ static RUN: &[(&str, &str, MethodFn)] = &[
     ("queue", "size", queue_size),
     ("queue", "empty", queue_empty),
     ("queue", "full", queue_full),
+    ("lock", "acquire", sync::lock_acquire),
+    ("lock", "release", sync::lock_release),
+    ("lock", "locked", sync::lock_locked),
+    ("lock", "with", sync::lock_with),
+    ("lock", "owner_died", sync::lock_owner_died),
+    ("event", "set", sync::event_set),
+    ("event", "clear", sync::event_clear),
+    ("event", "is_set", sync::event_is_set),
+    ("event", "wait", sync::event_wait),
+    ("semaphore", "acquire", sync::semaphore_acquire),
+    ("semaphore", "release", sync::semaphore_release),
+    ("semaphore", "value", sync::semaphore_value),
+    ("barrier", "wait", sync::barrier_wait),
+    ("value", "get", sync::value_get),
+    ("value", "set", sync::value_set),
+    ("value", "add", sync::value_add),
+    ("value", "compare_set", sync::value_compare_set),
     ("pool", "map", pool_map),
     ("pool", "apply", pool_apply),
     ("pool", "submit", pool_submit),
@@ -37,15 +55,23 @@ static RUN: &[(&str, &str, MethodFn)] = &[
 pub fn call(
     interp: &mut Interp,
     target: &Value,
-    name: &str,
-    name_span: Span,
+    call: &MethodCall,
     args: &[Value],
     site: &CallSite,
 ) -> R<Value> {
-    let Some(id) = spec::method_id(target.type_name(), name) else {
-        return Err(no_method(target, name, name_span));
+    let on = target.type_name();
+    let id = match call.found.get() {
+        // The same type as last time at this call site: the same method.
+        Some((seen, id)) if std::ptr::eq(seen, on) => id,
+        _ => {
+            let Some(id) = spec::method_id(on, &call.name) else {
+                return Err(no_method(target, &call.name, call.name_span));
+            };
+            call.found.set(Some((on, id)));
+            id
+        }
     };
-    check_method_arity(id, args.len(), site.span, name_span).map_err(Unwind::error)?;
+    check_method_arity(id, args.len(), site.span, call.name_span).map_err(Unwind::error)?;
     (RUN[id as usize].2)(interp, target, args, site)
 }
 
@@ -64,9 +90,9 @@ fn no_method(target: &Value, name: &str, span: Span) -> Unwind {
             spec::all()[id as usize].signature
         )
     } else if !own.is_empty() {
-        format!("a {on} has the methods {}", own.join(", "))
+        format!("{} has the methods {}", sync::a(on), own.join(", "))
     } else {
-        "methods exist on queues and pools".to_string()
+        "methods exist on queues, pools, locks, events, semaphores, barriers and values".to_string()
     };
     let diag = ErrorKind::NoMethod
         .at(
@@ -116,7 +142,7 @@ fn queue_of(target: &Value) -> &Rc<Queue> {
 }
 
 /// The wait a `seconds` argument asks for (none given: wait as long as it takes).
-fn wait_for(arg: Option<&Value>, site: &CallSite, i: usize) -> R<Wait> {
+pub(super) fn wait_for(arg: Option<&Value>, site: &CallSite, i: usize) -> R<Wait> {
     match arg {
         None => Ok(Wait::Forever),
         Some(v) => {
@@ -202,12 +228,12 @@ fn decode(bytes: &[u8], site: &CallSite) -> R<Value> {
 /// from the pools (a signal, a worker that cannot be replaced) ends the wait.
 /// An untimed wait (`waiting`) is published for deadlock detection while this
 /// process has no pool work, and ends in an error if it is found in a cycle.
-fn with_pools<T>(
+pub(super) fn with_pools<T, E>(
     interp: &mut Interp,
     waiting: Option<Waiting>,
     span: Span,
-    op: impl FnOnce(crate::process::queue::Idle) -> Result<T, QueueError>,
-) -> Result<Result<T, QueueError>, Unwind> {
+    op: impl FnOnce(crate::process::queue::Idle) -> Result<T, E>,
+) -> Result<Result<T, E>, Unwind> {
     let mut failure = None;
     // Set up only once the operation has to wait: most puts and gets never
     // do, and they must not pay for a clock read, a name or a board write.
@@ -243,7 +269,7 @@ fn with_pools<T>(
 }
 
 /// The wait to publish for a queue operation: only an untimed one counts.
-fn published(wait: Wait, waiting: Waiting) -> Option<Waiting> {
+pub(super) fn published(wait: Wait, waiting: Waiting) -> Option<Waiting> {
     matches!(wait, Wait::Forever).then_some(waiting)
 }
 

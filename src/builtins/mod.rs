@@ -13,6 +13,7 @@ mod program_output;
 mod program_streams;
 mod programs;
 mod signals;
+mod sync;
 mod system;
 mod text;
 mod values;
@@ -73,6 +74,11 @@ static RUN: &[(&str, BuiltinFn)] = &[
     ("children", processes::children),
     ("queue", processes::queue),
     ("pool", processes::pool),
+    ("lock", sync::lock),
+    ("event", sync::event),
+    ("semaphore", sync::semaphore),
+    ("barrier", sync::barrier),
+    ("value", sync::value),
     ("exec", programs::exec),
     ("run", programs::run),
     ("capture", programs::capture),

@@ -165,6 +165,18 @@ pub enum ErrorKind {
     #[error("deadlock")]
     #[diagnostic(code("procscript::process::deadlock"))]
     Deadlock,
+    /// A lock released by a process that does not hold it.
+    #[error("lock not held")]
+    #[diagnostic(code("procscript::sync::not_held"))]
+    NotHeld,
+    /// A semaphore released more times than it was acquired.
+    #[error("semaphore over-released")]
+    #[diagnostic(code("procscript::sync::over_released"))]
+    OverReleased,
+    /// A barrier broken by a member that died or whose wait timed out.
+    #[error("broken barrier")]
+    #[diagnostic(code("procscript::sync::broken_barrier"))]
+    BrokenBarrier,
     /// A value that cannot go into a queue, or a message that cannot be read.
     #[error("bad queue message")]
     #[diagnostic(code("procscript::queue::message"))]
@@ -442,6 +454,9 @@ mod tests {
         QueueTimeout,
         QueueDeadlock,
         Deadlock,
+        NotHeld,
+        OverReleased,
+        BrokenBarrier,
         QueueMessage,
         Host,
         PoolClosed,
@@ -466,8 +481,9 @@ mod tests {
             | NoField | Immutable | Overflow | DivisionByZero | InvalidValue | TooLarge
             | StepBudget | Unsupported | Raised | NoMethod | Conversion | Empty | Io
             | ProgramStart | ProgramFailed | ProgramOption | ProgramTimeout | QueueTimeout
-            | QueueDeadlock | Deadlock | QueueMessage | Host | PoolClosed | NotPoolOwner
-            | ProcessLimit | ChildFailed | NotAChild | NotSendable | Os | UnhandleableSignal => {}
+            | QueueDeadlock | Deadlock | NotHeld | OverReleased | BrokenBarrier | QueueMessage
+            | Host | PoolClosed | NotPoolOwner | ProcessLimit | ChildFailed | NotAChild
+            | NotSendable | Os | UnhandleableSignal => {}
         }
     }
 

@@ -174,7 +174,7 @@ impl Interp {
                     span: call.span,
                     arg_spans: &call.arg_spans,
                 };
-                methods::call(self, &target, &call.name, call.name_span, &args, &site)
+                methods::call(self, &target, call, &args, &site)
             }
             Expr::Closure(proto) => Ok(self.make_closure(proto, env)),
             Expr::Pid => Ok(Value::Int(os::getpid() as i64)),

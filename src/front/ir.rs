@@ -295,6 +295,9 @@ pub struct BuiltinCall {
 pub struct MethodCall {
     pub target: Expr,
     pub name: Rc<str>,
+    /// The method this call site found last: the target's type name and the
+    /// method's id (a call site mostly sees one type, and then skips the lookup).
+    pub found: std::cell::Cell<Option<(&'static str, u16)>>,
     pub args: Vec<Expr>,
     pub arg_spans: Vec<Span>,
     pub name_span: Span,

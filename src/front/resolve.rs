@@ -724,6 +724,7 @@ impl<'h> Compiler<'h> {
                 ir::Expr::Method(Box::new(ir::MethodCall {
                     target,
                     name: name.name.clone(),
+                    found: Default::default(),
                     args,
                     arg_spans,
                     name_span: name.span,

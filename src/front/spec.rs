@@ -20,7 +20,7 @@ pub struct Builtin {
     pub about: &'static str,
 }
 
-/// One method of a queue or pool (`q.put(v)`); found by its type and name.
+/// One method of a queue, pool, lock... (`q.put(v)`); found by its type and name.
 pub struct Method {
     /// The type it belongs to, as `type()` names it.
     pub on: &'static str,
@@ -103,6 +103,11 @@ static BUILTINS: &[Builtin] = &[
     builtin!("children", "children()", 0, 0, "this process's live children"),
     builtin!("queue", "queue(max_items?)", 0, 1, "a queue shared with the processes made after it"),
     builtin!("pool", "pool(workers)", 1, 1, "a pool of worker processes"),
+    builtin!("lock", "lock()", 0, 0, "a lock shared with the processes made after it"),
+    builtin!("event", "event()", 0, 0, "an event (a flag processes wait for), shared like a lock"),
+    builtin!("semaphore", "semaphore(permits)", 1, 1, "a semaphore with that many permits, shared like a lock"),
+    builtin!("barrier", "barrier(parties)", 1, 1, "a barrier that many processes meet at, shared like a lock"),
+    builtin!("value", "value(number)", 1, 1, "an int or float shared between processes, changed atomically"),
     builtin!("exec", "exec(program, args..., options?)", 1, ANY, "replaces this process with the program"),
     builtin!("run", "run(program, args..., options?)", 1, ANY, "runs a program to its end; its exit code"),
     builtin!("capture", "capture(program, args..., options?)", 1, ANY, "runs a program; its stdout as a string"),
@@ -137,6 +142,23 @@ static METHODS: &[Method] = &[
     method!("queue", "size", "q.size()", 0, 0, "the number of messages waiting"),
     method!("queue", "empty", "q.empty()", 0, 0, "whether no message is waiting"),
     method!("queue", "full", "q.full()", 0, 0, "whether a put would wait"),
+    method!("lock", "acquire", "l.acquire(seconds?)", 0, 1, "takes the lock, waiting for it; false when the timeout passed first"),
+    method!("lock", "release", "l.release()", 0, 0, "frees the lock this process holds"),
+    method!("lock", "locked", "l.locked()", 0, 0, "whether some process holds the lock"),
+    method!("lock", "with", "l.with(f)", 1, 1, "acquires, calls `f()`, releases even when `f` fails; its result"),
+    method!("lock", "owner_died", "l.owner_died()", 0, 0, "true once after the lock was taken back from a holder that died"),
+    method!("event", "set", "e.set()", 0, 0, "sets the flag and wakes every waiter"),
+    method!("event", "clear", "e.clear()", 0, 0, "clears the flag"),
+    method!("event", "is_set", "e.is_set()", 0, 0, "whether the flag is set"),
+    method!("event", "wait", "e.wait(seconds?)", 0, 1, "waits for the flag; false when the timeout passed first"),
+    method!("semaphore", "acquire", "s.acquire(seconds?)", 0, 1, "takes a permit, waiting for one; false when the timeout passed first"),
+    method!("semaphore", "release", "s.release()", 0, 0, "gives a permit back"),
+    method!("semaphore", "value", "s.value()", 0, 0, "the number of free permits"),
+    method!("barrier", "wait", "b.wait(seconds?)", 0, 1, "waits for all parties; this one's arrival index, 0 to n-1"),
+    method!("value", "get", "c.get()", 0, 0, "the number now"),
+    method!("value", "set", "c.set(number)", 1, 1, "stores the number"),
+    method!("value", "add", "c.add(number)", 1, 1, "adds atomically; the new number"),
+    method!("value", "compare_set", "c.compare_set(old, new)", 2, 2, "stores `new` if the number is `old` now; whether it did"),
     method!("pool", "map", "p.map(f, items)", 2, 2, "`f(item)` for every item, run by the workers"),
     method!("pool", "apply", "p.apply(f, [args])", 1, 2, "runs `f(args...)` in a worker; its result"),
     method!("pool", "submit", "p.submit(f, [args])", 1, 2, "starts `f(args...)` in a worker; a task to join"),
@@ -186,6 +208,9 @@ pub fn check_arity(id: u16, given: usize, span: Span, name_span: Span) -> Result
 /// Checks a method's argument count; `name_span` is where the method's name stands.
 pub fn check_method_arity(id: u16, given: usize, span: Span, name_span: Span) -> Result<(), Diag> {
     let m = &METHODS[id as usize];
+    if (m.min_args..=m.max_args).contains(&given) {
+        return Ok(());
+    }
     // "q.put", as the signature writes the call.
     let called = m.signature.split('(').next().unwrap_or(m.name);
     check_count(called, m.min_args, m.max_args, given, span)

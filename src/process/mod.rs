@@ -1,11 +1,13 @@
-//! Real processes: the table of a process's children, the one fork ceremony, how a process ends, pools, queues, deadlock detection, and the wire format between them.
+//! Real processes: the table of a process's children, the one fork ceremony, how a process ends, pools, queues, locks (events, semaphores, barriers, shared values), deadlock detection, and the wire format between them.
 
 pub mod ending;
 mod failure;
 pub mod fork;
+mod holders;
 pub mod pool;
 pub mod queue;
 mod report_size;
+pub mod sync;
 mod table;
 pub mod waits;
 pub mod wire;

@@ -6,7 +6,6 @@ use crate::error::{ErrorKind, Stop, Unwind, R};
 use crate::front::ast::Span;
 use crate::os::{self, Event};
 use crate::process::ending;
-use crate::process::queue::Queue;
 use crate::process::waits::{Detector, Waiting};
 use crate::process::wire::{self, Report};
 use crate::process::{Failure, Forked, NewChild, Runner, BROKEN_PIPE_EXIT};
@@ -70,8 +69,8 @@ impl Worker {
 struct Pending {
     id: u64,
     bytes: Vec<u8>,
-    /// Keeps the queues' descriptors open until the task is sent.
-    queues: Vec<Rc<Queue>>,
+    /// Keeps the descriptors of its queues, locks... open until the task is sent.
+    carried: wire::Carried,
 }
 
 impl std::fmt::Debug for Pending {
@@ -234,7 +233,7 @@ impl Pool {
         let task = wire::encode_task(callee, args).map_err(|not_sendable| {
             let diag = ErrorKind::NotSendable
                 .at(span, not_sendable.message(), "in this task")
-                .with_help("a pool task may carry plain values, functions and queues");
+                .with_help("a pool task may carry plain values, functions, queues, locks, events, semaphores, barriers and values");
             Unwind::from(diag)
         })?;
         let id = {
@@ -244,7 +243,7 @@ impl Pool {
             state.waiting.push_back(Pending {
                 id,
                 bytes: task.bytes,
-                queues: task.queues,
+                carried: task.carried,
             });
             id
         };
@@ -277,15 +276,12 @@ impl Pool {
             let sent = {
                 let state = self.state.borrow();
                 let worker = &state.workers[worker_index];
-                let fds: Vec<_> = pending.queues.iter().map(|q| q.raw_fd()).collect();
-                // The worker holds these queues from now on (see child_holds_queues).
-                for queue in &pending.queues {
-                    queue.register(worker.pid);
-                }
+                let fds = pending.carried.fds();
+                pending.carried.register(worker.pid);
                 worker
                     .socket
                     .as_ref()
-                    .is_some_and(|s| os::send_frame(s, &pending.bytes, &fds).is_ok())
+                    .is_some_and(|s| os::send_frame(s, &pending.bytes, fds).is_ok())
             };
             if sent {
                 let mut state = self.state.borrow_mut();

@@ -2,6 +2,7 @@
 //! manager process. Inherited by fork and spawn, passed to pool workers as a descriptor.
 
 use crate::os::{self, SharedRegion};
+use crate::process::holders::{Holders, HOLDER_BYTES};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 
 /// Bytes of messages a queue holds; one message may be up to this size too.
@@ -14,9 +15,6 @@ const FRAME: usize = 4;
 /// message of the size promised (QUEUE_BYTES) fits with its frame.
 const RING_BYTES: usize = QUEUE_BYTES + FRAME;
 
-/// Processes remembered as holding a queue, for knowing when a wait is hopeless.
-const HOLDER_SLOTS: usize = 512;
-
 // The header, at the start of the region; messages follow at DATA.
 const LOCK: usize = 0; // u32: pid of the lock's owner, 0 when free
 const LOCK_WAITERS: usize = 4; // u32
@@ -28,8 +26,9 @@ const HEAD: usize = 32; // u64: byte position of the oldest message
 const TAIL: usize = 40; // u64: byte position after the newest message
 const UNTRACKED: usize = 48; // u32: holder table overflowed
 const ID: usize = 56; // u64: names the queue in recorded events
-const HOLDERS: usize = 64; // i32 * HOLDER_SLOTS
+const HOLDERS: usize = 64; // the holder table (HOLDER_BYTES)
 const DATA: usize = 4096;
+const _: () = assert!(HOLDERS + HOLDER_BYTES <= DATA);
 
 /// How long a blocked operation may wait.
 #[derive(Clone, Copy)]
@@ -114,48 +113,23 @@ impl Queue {
         self.region.u64_at(TAIL).load(Acquire) - self.region.u64_at(HEAD).load(Acquire)
     }
 
+    fn holders(&self) -> Holders<'_> {
+        Holders::at(&self.region, HOLDERS, UNTRACKED)
+    }
+
     /// Remembers `pid` as a holder of this queue.
     pub fn register(&self, pid: i32) {
-        let slot = |i: usize| self.region.i32_at(HOLDERS + 4 * i);
-        if (0..HOLDER_SLOTS).any(|i| slot(i).load(Relaxed) == pid) {
-            return;
-        }
-        for i in 0..HOLDER_SLOTS {
-            let current = slot(i).load(Relaxed);
-            let reusable = current == 0 || !os::process_alive(current);
-            if reusable
-                && slot(i)
-                    .compare_exchange(current, pid, SeqCst, SeqCst)
-                    .is_ok()
-            {
-                return;
-            }
-        }
-        // Too many holders to track: never call a wait hopeless.
-        self.region.u32_at(UNTRACKED).store(1, SeqCst);
+        self.holders().register(pid);
     }
 
     /// Is some other process that holds the queue still running?
     fn others_alive(&self) -> bool {
-        if self.region.u32_at(UNTRACKED).load(Relaxed) != 0 {
-            return true;
-        }
-        let me = os::current_pid();
-        (0..HOLDER_SLOTS).any(|i| {
-            let pid = self.region.i32_at(HOLDERS + 4 * i).load(Relaxed);
-            pid != 0 && pid != me && os::process_alive(pid)
-        })
+        self.holders().others_alive(os::current_pid())
     }
 
     /// The live processes that hold the queue; None when too many held it to track.
     pub fn live_holders(&self) -> Option<Vec<i32>> {
-        if self.region.u32_at(UNTRACKED).load(Relaxed) != 0 {
-            return None;
-        }
-        let holders = (0..HOLDER_SLOTS)
-            .map(|i| self.region.i32_at(HOLDERS + 4 * i).load(Relaxed))
-            .filter(|&pid| pid != 0 && os::process_alive(pid));
-        Some(holders.collect())
+        self.holders().live()
     }
 
     // ------------------------------------------------------------ the lock

@@ -12,11 +12,13 @@ use crate::process::waits::WaitBoard;
 use crate::process::wire::{self, Report};
 use crate::values::Value;
 use crate::views::record::{Note, Recorder};
+use held::Held;
 use std::os::fd::OwnedFd;
 use std::rc::{Rc, Weak};
 
 pub use crate::process::fork::{Forked, NewChild};
 
+mod held;
 mod programs;
 mod waiting;
 
@@ -99,8 +101,8 @@ pub struct Procs {
     pub(crate) task_socket: Option<OwnedFd>,
     /// Pools this process made (closed when it ends).
     pub(crate) pools: Vec<Weak<Pool>>,
-    /// Queues this process has seen (a forked child registers as their holder).
-    pub(crate) queues: Vec<Weak<Queue>>,
+    /// Queues, locks... this process has seen (a forked child registers as their holder).
+    pub(crate) held: Held,
     /// Records and narrates process events, when a view asked for them.
     pub(crate) recorder: Option<Rc<Recorder>>,
     /// Pool tasks this worker has run (numbers them in recorded events).
@@ -138,7 +140,7 @@ impl Procs {
             report_to: None,
             task_socket: None,
             pools: Vec::new(),
-            queues: Vec::new(),
+            held: Held::default(),
             recorder: None,
             tasks_run: 0,
             waits: Rc::new(WaitBoard::new()),
@@ -183,19 +185,12 @@ impl Procs {
     /// in the parent, so a queue wait can never be called hopeless before the
     /// child has even run.
     pub(crate) fn child_holds_queues(&mut self, pid: i32) {
-        self.queues.retain(|q| match q.upgrade() {
-            Some(queue) => {
-                queue.register(pid);
-                true
-            }
-            None => false,
-        });
+        self.held.register_holder(pid);
     }
 
     /// Remembers a queue so that children forked later count as its holders.
     pub(crate) fn track_queue(&mut self, queue: &Rc<Queue>) {
-        self.queues.retain(|q| q.strong_count() > 0);
-        self.queues.push(Rc::downgrade(queue));
+        self.held.track_queue(queue);
     }
 
     pub fn is_root(&self) -> bool {

@@ -13,6 +13,7 @@
 
 use crate::os::{self, SharedRegion};
 use crate::process::queue::Queue;
+use crate::process::sync::SyncObject;
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -47,6 +48,14 @@ pub enum Waiting {
     Task(i32),
     /// Any of its children to end (`wait()`).
     AnyChild,
+    /// The lock with this id to be released.
+    Lock(u64),
+    /// A permit of the semaphore with this id.
+    Semaphore(u64),
+    /// The other members of the barrier with this id.
+    Barrier(u64),
+    /// The event with this id to be set.
+    Event(u64),
 }
 
 impl Waiting {
@@ -57,6 +66,10 @@ impl Waiting {
             Waiting::Put(id) => (3, id),
             Waiting::Task(pid) => (4, pid as u64),
             Waiting::AnyChild => (5, 0),
+            Waiting::Lock(id) => (6, id),
+            Waiting::Semaphore(id) => (7, id),
+            Waiting::Barrier(id) => (8, id),
+            Waiting::Event(id) => (9, id),
         }
     }
 
@@ -67,6 +80,10 @@ impl Waiting {
             3 => Waiting::Put(target),
             4 => Waiting::Task(target as i32),
             5 => Waiting::AnyChild,
+            6 => Waiting::Lock(target),
+            7 => Waiting::Semaphore(target),
+            8 => Waiting::Barrier(target),
+            9 => Waiting::Event(target),
             _ => return None,
         })
     }
@@ -219,6 +236,7 @@ impl Default for WaitBoard {
 pub struct Known<'a> {
     pub me: i32,
     pub queues: &'a [Rc<Queue>],
+    pub syncs: &'a [Rc<SyncObject>],
     pub children: &'a [i32],
     pub busy_workers: &'a [i32],
 }
@@ -226,6 +244,10 @@ pub struct Known<'a> {
 impl Known<'_> {
     fn queue(&self, id: u64) -> Option<&Rc<Queue>> {
         self.queues.iter().find(|q| q.id() == id)
+    }
+
+    fn sync(&self, id: u64) -> Option<&Rc<SyncObject>> {
+        self.syncs.iter().find(|o| o.id() == id)
     }
 }
 
@@ -281,14 +303,36 @@ fn can_go_on(entry: &Entry, going: &dyn Fn(i32) -> bool, known: &Known) -> bool 
                 Waiting::Get(_) => queue.size() > 0,
                 _ => !queue.is_full(),
             };
-            answered
-                || match queue.live_holders() {
-                    None => true,
-                    Some(holders) => holders.iter().any(|&h| h != entry.pid && going(h)),
-                }
+            answered || other_going(queue.live_holders(), entry.pid, going)
         }
         Waiting::Task(owner) => known.busy_workers.contains(&entry.pid) || going(owner),
         Waiting::AnyChild => entry.pid != known.me || known.children.iter().any(|&c| going(c)),
+        Waiting::Lock(id) | Waiting::Semaphore(id) | Waiting::Barrier(id) | Waiting::Event(id) => {
+            let Some(object) = known.sync(id) else {
+                return true;
+            };
+            let answered = match entry.waiting {
+                Waiting::Lock(_) => {
+                    let holder = object.lock_holder();
+                    holder == 0 || !os::process_alive(holder) || going(holder)
+                }
+                Waiting::Semaphore(_) => object.semaphore_value() > 0,
+                Waiting::Event(_) => object.event_is_set(),
+                _ => false,
+            };
+            // A lock is released by its holder alone; the others by anyone holding them.
+            answered
+                || (!matches!(entry.waiting, Waiting::Lock(_))
+                    && other_going(object.live_holders(), entry.pid, going))
+        }
+    }
+}
+
+/// Whether a holder other than `me` can go on (None: too many to know, so yes).
+fn other_going(holders: Option<Vec<i32>>, me: i32, going: &dyn Fn(i32) -> bool) -> bool {
+    match holders {
+        None => true,
+        Some(holders) => holders.iter().any(|&h| h != me && going(h)),
     }
 }
 
@@ -361,33 +405,7 @@ fn describe_cycle(blocked: &HashMap<i32, &Entry>, going: &HashSet<i32>, known: &
     let mut at = known.me;
     while seen.insert(at) && seen.len() <= 8 {
         let Some(entry) = blocked.get(&at) else { break };
-        let (edge, next): (String, Vec<i32>) = match entry.waiting {
-            Waiting::Join(child) => (format!("joins {}", who(blocked, child)), vec![child]),
-            Waiting::Get(id) | Waiting::Put(id) => {
-                let holders: Vec<i32> = known
-                    .queue(id)
-                    .and_then(|q| q.live_holders())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|&h| h != at)
-                    .collect();
-                let names = listed(holders.iter().map(|&h| who(blocked, h)).collect());
-                let edge = if matches!(entry.waiting, Waiting::Get(_)) {
-                    format!("waits to get from an empty queue that only {names} could put to")
-                } else {
-                    format!("waits to put on a full queue that only {names} could read from")
-                };
-                (edge, holders)
-            }
-            Waiting::Task(owner) => (
-                format!("waits for a task from {}", who(blocked, owner)),
-                vec![owner],
-            ),
-            Waiting::AnyChild => (
-                "waits for any of its children".to_string(),
-                known.children.to_vec(),
-            ),
-        };
+        let (edge, next) = edge(entry, blocked, known);
         if at != known.me {
             words.push_str(", which");
         }
@@ -399,4 +417,74 @@ fn describe_cycle(blocked: &HashMap<i32, &Entry>, going: &HashSet<i32>, known: &
         }
     }
     words
+}
+
+/// What `entry` waits for, in words, and the processes that could end the wait.
+fn edge(entry: &Entry, blocked: &HashMap<i32, &Entry>, known: &Known) -> (String, Vec<i32>) {
+    let at = entry.pid;
+    let others = |holders: Option<Vec<i32>>| -> (String, Vec<i32>) {
+        let holders: Vec<i32> = holders
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|&h| h != at)
+            .collect();
+        (
+            listed(holders.iter().map(|&h| who(blocked, h)).collect()),
+            holders,
+        )
+    };
+    match entry.waiting {
+        Waiting::Join(child) => (format!("joins {}", who(blocked, child)), vec![child]),
+        Waiting::Get(id) | Waiting::Put(id) => {
+            let (names, holders) = others(known.queue(id).and_then(|q| q.live_holders()));
+            let edge = if matches!(entry.waiting, Waiting::Get(_)) {
+                format!("waits to get from an empty queue that only {names} could put to")
+            } else {
+                format!("waits to put on a full queue that only {names} could read from")
+            };
+            (edge, holders)
+        }
+        Waiting::Task(owner) => (
+            format!("waits for a task from {}", who(blocked, owner)),
+            vec![owner],
+        ),
+        Waiting::AnyChild => (
+            "waits for any of its children".to_string(),
+            known.children.to_vec(),
+        ),
+        Waiting::Lock(id) => {
+            let holder = known.sync(id).map_or(0, |o| o.lock_holder());
+            if holder == at {
+                ("waits for a lock that it holds itself".to_string(), vec![])
+            } else {
+                (
+                    format!("waits for a lock that {} holds", who(blocked, holder)),
+                    vec![holder],
+                )
+            }
+        }
+        Waiting::Semaphore(id) | Waiting::Barrier(id) | Waiting::Event(id) => {
+            let object = known.sync(id);
+            let (names, holders) = others(object.and_then(|o| o.live_holders()));
+            let only = if holders.is_empty() {
+                "no other process".to_string()
+            } else {
+                format!("only {names}")
+            };
+            let edge = match entry.waiting {
+                Waiting::Semaphore(_) => {
+                    format!("waits for a semaphore permit that {only} could release")
+                }
+                Waiting::Event(_) => format!("waits for an event that {only} could set"),
+                _ => {
+                    let (arrived, parties) =
+                        object.map_or((0, 0), |o| (o.barrier_arrived(), o.barrier_parties()));
+                    format!(
+                        "waits at a barrier ({arrived} of {parties} arrived) that {only} could reach"
+                    )
+                }
+            };
+            (edge, holders)
+        }
+    }
 }

@@ -6,6 +6,7 @@ use crate::front::ir::FnProto;
 use crate::limits;
 use crate::process::queue::Queue;
 use crate::process::report_size;
+use crate::process::sync::SyncObject;
 use crate::values::host::HostFunction;
 use crate::values::{Closure, Entries, Value};
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,9 @@ enum Wire {
     Builtin(u16),
     Queue(u32),
     Host(u32),
+    /// A lock, event, semaphore, barrier or value: like `Queue`, the index of
+    /// a descriptor sent with the task (queues and these share the indexes).
+    Sync(u32),
 }
 
 /// The tag postcard writes for each `Wire` variant (its index in the enum).
@@ -50,6 +54,7 @@ mod tag {
     pub const BUILTIN: u64 = 8;
     pub const QUEUE: u64 = 9;
     pub const HOST: u64 = 10;
+    pub const SYNC: u64 = 11;
     /// `ChildReport::Returned`, followed by its value.
     pub const RETURNED: u8 = 0;
 }
@@ -127,7 +132,7 @@ struct Encoder {
     /// Every closure the task reaches: its function's index and its captures.
     closures: Vec<(u32, Vec<Wire>)>,
     seen_closures: HashMap<*const Closure, u32>,
-    queues: Vec<Rc<Queue>>,
+    carried: Carried,
     /// Bytes the encoding may still take, roughly (strings and one word per
     /// item): a queue message stops at the queue's size, before a copy of
     /// gigabytes is made.
@@ -175,7 +180,8 @@ impl Encoder {
             Value::Builtin(id) if self.task => Wire::Builtin(*id),
             Value::Host(h) if self.task => Wire::Host(h.index),
             Value::Func(closure) if self.task => Wire::Func(self.closure(closure, depth)?),
-            Value::Queue(queue) if self.task => Wire::Queue(self.queue(queue)),
+            Value::Queue(queue) if self.task => Wire::Queue(self.carried.queue(queue)),
+            Value::Sync(object) if self.task => Wire::Sync(self.carried.sync(object)),
             other => {
                 return Err(NotSendable {
                     type_name: other.type_name(),
@@ -201,17 +207,54 @@ impl Encoder {
         self.closures[id as usize].1 = captures;
         Ok(id)
     }
+}
 
-    /// The queue's index among the descriptors sent with the task.
-    fn queue(&mut self, queue: &Rc<Queue>) -> u32 {
-        let index = match self.queues.iter().position(|q| Rc::ptr_eq(q, queue)) {
-            Some(i) => i,
+/// The queues, locks... a task carries, as descriptors sent with it; a
+/// `Wire::Queue` or `Wire::Sync` names one by its place in `fds`.
+#[derive(Default)]
+pub struct Carried {
+    /// Keep the descriptors open until the task is sent.
+    queues: Vec<Rc<Queue>>,
+    syncs: Vec<Rc<SyncObject>>,
+    fds: Vec<RawFd>,
+}
+
+impl Carried {
+    /// The descriptor's index, added the first time.
+    fn index(&mut self, fd: RawFd) -> (u32, bool) {
+        match self.fds.iter().position(|&f| f == fd) {
+            Some(i) => (i as u32, false),
             None => {
-                self.queues.push(queue.clone());
-                self.queues.len() - 1
+                self.fds.push(fd);
+                (self.fds.len() as u32 - 1, true)
             }
-        };
-        index as u32
+        }
+    }
+
+    fn queue(&mut self, queue: &Rc<Queue>) -> u32 {
+        let (index, new) = self.index(queue.raw_fd());
+        if new {
+            self.queues.push(queue.clone());
+        }
+        index
+    }
+
+    fn sync(&mut self, object: &Rc<SyncObject>) -> u32 {
+        let (index, new) = self.index(object.raw_fd());
+        if new {
+            self.syncs.push(object.clone());
+        }
+        index
+    }
+
+    pub fn fds(&self) -> &[RawFd] {
+        &self.fds
+    }
+
+    /// The worker `pid` holds these from now on (see `Procs::child_holds_queues`).
+    pub fn register(&self, pid: i32) {
+        self.queues.iter().for_each(|q| q.register(pid));
+        self.syncs.iter().for_each(|o| o.register(pid));
     }
 }
 
@@ -332,7 +375,8 @@ fn shallow_enough(bytes: &[u8], mut pos: usize) -> bool {
             | tag::FUNC
             | tag::BUILTIN
             | tag::QUEUE
-            | tag::HOST => {
+            | tag::HOST
+            | tag::SYNC => {
                 let Some((n, next)) = varint(bytes, pos) else {
                     return true;
                 };
@@ -386,16 +430,10 @@ struct TaskWire {
     args: Vec<Wire>,
 }
 
-/// A task ready to send: its bytes, and the queues whose descriptors go with it.
+/// A task ready to send: its bytes, and the queues and locks... whose descriptors go with it.
 pub struct EncodedTask {
     pub bytes: Vec<u8>,
-    pub queues: Vec<Rc<Queue>>,
-}
-
-impl EncodedTask {
-    pub fn fds(&self) -> Vec<RawFd> {
-        self.queues.iter().map(|q| q.raw_fd()).collect()
-    }
+    pub carried: Carried,
 }
 
 /// Encodes a call for a pool worker.
@@ -409,7 +447,7 @@ pub fn encode_task(callee: &Value, args: &[Value]) -> Result<EncodedTask, NotSen
         .iter()
         .map(|a| encoder.value(a, 0))
         .collect::<Result<Vec<_>, _>>()?;
-    if encoder.queues.len() > crate::os::MAX_FRAME_FDS {
+    if encoder.carried.fds.len() > crate::os::MAX_FRAME_FDS {
         return Err(NotSendable {
             type_name: "too many queues",
         });
@@ -421,7 +459,7 @@ pub fn encode_task(callee: &Value, args: &[Value]) -> Result<EncodedTask, NotSen
     };
     Ok(EncodedTask {
         bytes: postcard::to_allocvec(&wire).unwrap_or_default(),
-        queues: encoder.queues,
+        carried: encoder.carried,
     })
 }
 
@@ -459,7 +497,9 @@ impl Decoder<'_> {
                 }
                 Value::map(map)
             }
-            Wire::Func(_) | Wire::Builtin(_) | Wire::Queue(_) | Wire::Host(_) if !self.task => {
+            Wire::Func(_) | Wire::Builtin(_) | Wire::Queue(_) | Wire::Sync(_) | Wire::Host(_)
+                if !self.task =>
+            {
                 return Err("only a pool task may carry functions and queues".into())
             }
             Wire::Builtin(id) if (id as usize) < crate::front::spec::all().len() => {
@@ -472,7 +512,8 @@ impl Decoder<'_> {
                     .cloned()
                     .ok_or("a task names a function it does not carry")?,
             ),
-            Wire::Queue(i) => self.queue(i as usize)?,
+            Wire::Queue(i) => self.queue(i as usize, false)?,
+            Wire::Sync(i) => self.queue(i as usize, true)?,
             Wire::Host(i) => Value::Host(
                 self.hosts
                     .get(i as usize)
@@ -482,8 +523,8 @@ impl Decoder<'_> {
         })
     }
 
-    /// The task's `i`th queue, opened from its descriptor the first time.
-    fn queue(&mut self, i: usize) -> Result<Value, String> {
+    /// The task's `i`th queue (or lock... when `sync`), opened from its descriptor the first time.
+    fn queue(&mut self, i: usize, sync: bool) -> Result<Value, String> {
         if let Some(Some(q)) = self.queues.get(i) {
             return Ok(q.clone());
         }
@@ -492,7 +533,11 @@ impl Decoder<'_> {
             .get_mut(i)
             .and_then(Option::take)
             .ok_or("a task names a queue it does not carry")?;
-        let queue = Value::Queue(Rc::new(Queue::open(fd)?));
+        let queue = if sync {
+            Value::Sync(Rc::new(SyncObject::open(fd)?))
+        } else {
+            Value::Queue(Rc::new(Queue::open(fd)?))
+        };
         if self.queues.len() <= i {
             self.queues.resize(i + 1, None);
         }
@@ -606,6 +651,7 @@ mod tests {
             Wire::Builtin(200),
             Wire::Queue(3),
             Wire::Host(70_000),
+            Wire::Sync(5),
         ]
     }
 
@@ -624,6 +670,7 @@ mod tests {
             Wire::Builtin(_) => tag::BUILTIN,
             Wire::Queue(_) => tag::QUEUE,
             Wire::Host(_) => tag::HOST,
+            Wire::Sync(_) => tag::SYNC,
         }
     }
 

@@ -161,6 +161,8 @@ pub enum Value {
     Process(Rc<crate::process::ProcessHandle>),
     /// A queue between processes.
     Queue(Rc<crate::process::queue::Queue>),
+    /// A lock, event, semaphore, barrier or shared value between processes.
+    Sync(Rc<crate::process::sync::SyncObject>),
     /// A pool of worker processes.
     Pool(Rc<crate::process::pool::Pool>),
     /// A task submitted to a pool.
@@ -215,6 +217,7 @@ impl Value {
             Value::Func(_) | Value::Builtin(_) | Value::Host(_) => "function",
             Value::Process(_) => "process",
             Value::Queue(_) => "queue",
+            Value::Sync(o) => o.kind().type_name(),
             Value::Pool(_) => "pool",
             Value::Task(_) => "task",
             Value::Cell(c) => c.borrow().type_name(),
@@ -328,6 +331,7 @@ impl Value {
             Value::Queue(q) => {
                 let _ = write!(out, "<queue of {}>", q.size());
             }
+            Value::Sync(o) => out.push_str(&o.describe()),
             Value::Pool(p) => {
                 let _ = write!(out, "<pool of {}>", p.size);
             }
@@ -440,6 +444,7 @@ fn equals_at(a: &Value, b: &Value, depth: usize) -> bool {
         (Value::Host(x), Value::Host(y)) => Rc::ptr_eq(x, y),
         (Value::Process(x), Value::Process(y)) => x.pid == y.pid && x.owner == y.owner,
         (Value::Queue(x), Value::Queue(y)) => Rc::ptr_eq(x, y),
+        (Value::Sync(x), Value::Sync(y)) => x.id() == y.id(),
         (Value::Pool(x), Value::Pool(y)) => Rc::ptr_eq(x, y),
         (Value::Task(x), Value::Task(y)) => Rc::ptr_eq(x, y),
         _ => false,

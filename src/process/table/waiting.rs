@@ -4,10 +4,8 @@ use super::{Procs, LOST_EXIT_CODE};
 use crate::error::{ErrorKind, R};
 use crate::front::ast::Span;
 use crate::os::{self, Deadline, ExitStatus, Waited};
-use crate::process::queue::Queue;
 use crate::process::waits::{Detector, Known, Waiting};
 use crate::values::Value;
-use std::rc::{Rc, Weak};
 
 impl Procs {
     /// Waits for child `i` to end (or the deadline). Ok(false) on timeout.
@@ -83,7 +81,8 @@ impl Procs {
 
     /// The deadlock error, when the detector finds this process in a cycle.
     pub(crate) fn fail_if_deadlocked(&mut self, detector: &mut Detector, span: Span) -> R<()> {
-        let queues: Vec<Rc<Queue>> = self.queues.iter().filter_map(Weak::upgrade).collect();
+        let queues = self.held.queues();
+        let syncs = self.held.syncs();
         let children = self.live_pids();
         let me = self.me;
         let busy_workers: Vec<i32> = self
@@ -95,6 +94,7 @@ impl Procs {
         let known = Known {
             me,
             queues: &queues,
+            syncs: &syncs,
             children: &children,
             busy_workers: &busy_workers,
         };
