@@ -3,6 +3,7 @@
 pub mod ending;
 mod failure;
 pub mod fork;
+mod held;
 pub mod pool;
 pub mod queue;
 mod report_size;

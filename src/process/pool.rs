@@ -1,15 +1,17 @@
 //! Process pools: n workers forked once and reused. Tasks travel over a socket per worker
-//! (functions by compiled index, queues as descriptors); a worker that dies is reported and
-//! replaced, so a pool never hangs.
+//! (functions by compiled index, queues as descriptors, large values the pool pinned when
+//! it was made by their index: see `values::pins`); a worker that dies is reported and
+//! replaced, so a pool never hangs, and one whose task changed a pinned value retires.
 
 use crate::error::{ErrorKind, Stop, Unwind, R};
 use crate::front::ast::Span;
 use crate::os::{self, Event};
-use crate::process::ending;
 use crate::process::queue::Queue;
 use crate::process::waits::Waiting;
 use crate::process::wire::{self, Report};
+use crate::process::{ending, held};
 use crate::process::{Failure, Forked, NewChild, Runner, BROKEN_PIPE_EXIT};
+use crate::values::pins::PinTable;
 use crate::values::Value;
 use crate::views::record::Note;
 use std::cell::RefCell;
@@ -24,6 +26,8 @@ pub struct Pool {
     pub owner: i32,
     pub size: usize,
     state: RefCell<PoolState>,
+    /// The large values that existed when the pool was made (none if there were none).
+    pins: Option<Rc<PinTable>>,
 }
 
 /// A task submitted with `p.submit`: `join` waits for it.
@@ -47,6 +51,9 @@ struct Worker {
     sent: VecDeque<(u64, usize)>,
     /// The compiled functions it knows (those of its parent when forked).
     functions: usize,
+    /// The pin table's count of changes when it was forked: it holds the pinned
+    /// values that changed later as they were at the pin.
+    forked_at: u64,
 }
 
 impl Worker {
@@ -67,6 +74,8 @@ struct Pending {
     bytes: Vec<u8>,
     /// Keeps the queues' descriptors open until the task is sent.
     queues: Vec<Rc<Queue>>,
+    /// The pinned values the task names.
+    held: Vec<u32>,
 }
 
 impl std::fmt::Debug for Pending {
@@ -177,10 +186,11 @@ impl Pool {
             owner: runner.procs().me(),
             size: size as usize,
             state: RefCell::new(PoolState::default()),
+            pins: runner.pin_values(),
         });
         runner.procs().pools.push(Rc::downgrade(&pool));
         for _ in 0..size {
-            match start_worker(runner, span) {
+            match start_worker(runner, span, pool.pins.as_ref()) {
                 Ok(worker) => pool.state.borrow_mut().workers.push(worker),
                 Err(e) => {
                     pool.close(runner, span).ok();
@@ -226,12 +236,13 @@ impl Pool {
             );
             return Err(diag.into());
         }
-        let task = wire::encode_task(callee, args).map_err(|not_sendable| {
-            let diag = ErrorKind::NotSendable
-                .at(span, not_sendable.message(), "in this task")
-                .with_help("a pool task may carry plain values, functions and queues");
-            Unwind::from(diag)
-        })?;
+        let task =
+            wire::encode_task(callee, args, self.pins.as_deref()).map_err(|not_sendable| {
+                let diag = ErrorKind::NotSendable
+                    .at(span, not_sendable.message(), "in this task")
+                    .with_help("a pool task may carry plain values, functions and queues");
+                Unwind::from(diag)
+            })?;
         let id = {
             let mut state = self.state.borrow_mut();
             state.next_id += 1;
@@ -240,6 +251,7 @@ impl Pool {
                 id,
                 bytes: task.bytes,
                 queues: task.queues,
+                held: task.held,
             });
             id
         };
@@ -277,10 +289,12 @@ impl Pool {
                 for queue in &pending.queues {
                     queue.register(worker.pid);
                 }
+                let pins = self.pins.as_deref();
+                let bytes = held::for_worker(&pending.bytes, &pending.held, pins, worker.forked_at);
                 worker
                     .socket
                     .as_ref()
-                    .is_some_and(|s| os::send_frame(s, &pending.bytes, &fds).is_ok())
+                    .is_some_and(|s| os::send_frame(s, &bytes, &fds).is_ok())
             };
             if sent {
                 let mut state = self.state.borrow_mut();
@@ -322,7 +336,7 @@ impl Pool {
                 state.workers[i].pid
             };
             runner.procs().wait_ending_child(pid)?;
-            let replacement = start_worker(runner, span)?;
+            let replacement = start_worker(runner, span, self.pins.as_ref())?;
             self.state.borrow_mut().workers[i] = replacement;
         }
         Ok(())
@@ -366,6 +380,19 @@ impl Pool {
     /// tasks waiting behind it go back to be sent again, and a new worker
     /// takes its place.
     fn worker_died(self: &Rc<Self>, runner: &mut impl Runner, i: usize, span: Span) -> R<()> {
+        self.worker_ended(runner, i, false, span)
+    }
+
+    /// A worker ended: dead (the task it was running fails), or retired after
+    /// its last answer (`retired`: every task sent to it goes again). The tasks
+    /// waiting behind go back to be sent again, and a new worker takes its place.
+    fn worker_ended(
+        self: &Rc<Self>,
+        runner: &mut impl Runner,
+        i: usize,
+        retired: bool,
+        span: Span,
+    ) -> R<()> {
         let (pid, sent) = {
             let mut state = self.state.borrow_mut();
             let worker = &mut state.workers[i];
@@ -374,8 +401,8 @@ impl Pool {
         };
         let (how, broken_pipe) = self.replace_worker(runner, i, span)?;
         let mut state = self.state.borrow_mut();
-        let mut sent = sent.into_iter();
-        if let Some((running, _)) = sent.next() {
+        let mut sent = sent.into_iter().peekable();
+        if let Some((running, _)) = sent.next_if(|_| !retired) {
             state.results.insert(
                 running,
                 Err(Failure {
@@ -411,7 +438,7 @@ impl Pool {
             Some(os::ExitStatus::Exited(code)) => format!("exited with code {code}"),
             None => "ended".to_string(),
         };
-        let replacement = start_worker(runner, span)?;
+        let replacement = start_worker(runner, span, self.pins.as_ref())?;
         self.state.borrow_mut().workers[i] = replacement;
         Ok((how, broken_pipe))
     }
@@ -474,7 +501,9 @@ impl Pool {
         let Ok(Some((bytes, _))) = frame else {
             return self.worker_died(runner, i, span);
         };
-        let outcome = match wire::decode_report(&bytes) {
+        // The first byte says whether the worker retires after this answer.
+        let (retiring, report) = bytes.split_first().unwrap_or((&0, &[]));
+        let outcome = match wire::decode_report(report) {
             Report::Returned(v) => Ok(v),
             Report::Failed(diag) => Err(Failure {
                 message: diag.message.clone(),
@@ -493,6 +522,10 @@ impl Pool {
         if let Some((task, _)) = state.workers[i].sent.pop_front() {
             state.resend.remove(&task);
             state.results.insert(task, outcome);
+        }
+        drop(state);
+        if *retiring == RETIRING {
+            self.worker_ended(runner, i, true, span)?;
         }
         Ok(())
     }
@@ -643,14 +676,23 @@ impl Pool {
     }
 }
 
+/// The first byte of a worker's answer: it goes on, or it retires after it.
+const GOES_ON: u8 = 0;
+const RETIRING: u8 = 1;
+
 /// Forks a worker; the new process runs tasks until the pool lets it go.
-fn start_worker(runner: &mut impl Runner, span: Span) -> R<Worker> {
+fn start_worker(runner: &mut impl Runner, span: Span, pins: Option<&Rc<PinTable>>) -> R<Worker> {
     let line = runner.line_of(span);
     match runner
         .procs()
         .fork_child(NewChild::PoolWorker, span, line)?
     {
-        Forked::Child(Some(socket)) => worker_main(runner, socket),
+        Forked::Child(Some(socket)) => {
+            if let Some(pins) = pins {
+                crate::values::pins::become_worker(pins);
+            }
+            worker_main(runner, socket)
+        }
         // The ceremony gives every worker its socket; without one it has nothing to do.
         Forked::Child(None) => os::exit_now(1),
         Forked::Parent(pid, socket) => Ok(Worker {
@@ -658,6 +700,7 @@ fn start_worker(runner: &mut impl Runner, span: Span) -> R<Worker> {
             socket,
             sent: VecDeque::new(),
             functions: runner.functions_known(),
+            forked_at: pins.map_or(0, |pins| pins.changes()),
         }),
     }
 }
@@ -699,12 +742,16 @@ fn worker_main(runner: &mut impl Runner, socket: OwnedFd) -> ! {
             }
         }
         runner.procs().note(|| Note::TaskEnded { task });
-        let report = worker_report(&result, runner);
+        // A task that changed a pinned value retires its worker: the next task
+        // must see the value as it was when the pool was made.
+        let retiring = crate::values::pins::worker_table().is_some_and(|t| t.dirty());
+        let mut report = vec![if retiring { RETIRING } else { GOES_ON }];
+        report.extend(worker_report(&result, runner));
         let sent = match &runner.procs().task_socket {
             Some(socket) => os::send_frame(socket, &report, &[]).is_ok(),
             None => false,
         };
-        if !sent {
+        if !sent || retiring {
             os::exit_now(0);
         }
     }

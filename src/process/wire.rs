@@ -7,6 +7,7 @@ use crate::limits;
 use crate::process::queue::Queue;
 use crate::process::report_size;
 use crate::values::host::HostFunction;
+use crate::values::pins::{self, PinTable};
 use crate::values::{Closure, Entries, Value};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -17,13 +18,14 @@ use std::rc::Rc;
 /// A value as it travels between processes. Child results and queue messages
 /// carry plain data only (the variants up to `Map`); a pool task may also carry
 /// functions (by the index of a closure sent with the task), built-ins, queues
-/// (by the index of a descriptor sent with the task) and host functions (by
-/// their index in the engine, the same in every process).
+/// (by the index of a descriptor sent with the task), host functions (by
+/// their index in the engine, the same in every process) and values pinned when
+/// the pool was made (by their index in its `PinTable`, which each worker inherits).
 ///
 /// Postcard writes a variant as its index, then its fields: the `tag` numbers
 /// below, which the depth check reads, are tied to this order by a test.
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
-enum Wire {
+pub(super) enum Wire {
     Nil,
     Bool(bool),
     Int(i64),
@@ -35,6 +37,7 @@ enum Wire {
     Builtin(u16),
     Queue(u32),
     Host(u32),
+    Held(u32),
 }
 
 /// The tag postcard writes for each `Wire` variant (its index in the enum).
@@ -50,6 +53,7 @@ mod tag {
     pub const BUILTIN: u64 = 8;
     pub const QUEUE: u64 = 9;
     pub const HOST: u64 = 10;
+    pub const HELD: u64 = 11;
     /// `ChildReport::Returned`, followed by its value.
     pub const RETURNED: u8 = 0;
 }
@@ -122,7 +126,7 @@ impl NotSendable {
 /// queues and host functions, and collects the closures and queues they reach;
 /// a plain one refuses them.
 #[derive(Default)]
-struct Encoder {
+struct Encoder<'a> {
     task: bool,
     /// Every closure the task reaches: its function's index and its captures.
     closures: Vec<(u32, Vec<Wire>)>,
@@ -132,10 +136,20 @@ struct Encoder {
     /// item): a queue message stops at the queue's size, before a copy of
     /// gigabytes is made.
     budget: Option<usize>,
+    /// A task's pool's pinned values: those unchanged since go as `Held`.
+    pins: Option<&'a PinTable>,
+    /// The pinned values the task names.
+    held: Vec<u32>,
 }
 
-impl Encoder {
+impl Encoder<'_> {
     fn value(&mut self, v: &Value, depth: usize) -> Result<Wire, NotSendable> {
+        if let Some(index) = self.pins.and_then(|pins| pins.held(v)) {
+            if !self.held.contains(&index) {
+                self.held.push(index);
+            }
+            return Ok(Wire::Held(index));
+        }
         if depth > limits::MAX_VALUE_DEPTH {
             return Err(NotSendable {
                 type_name: "nested",
@@ -332,7 +346,8 @@ fn shallow_enough(bytes: &[u8], mut pos: usize) -> bool {
             | tag::FUNC
             | tag::BUILTIN
             | tag::QUEUE
-            | tag::HOST => {
+            | tag::HOST
+            | tag::HELD => {
                 let Some((n, next)) = varint(bytes, pos) else {
                     return true;
                 };
@@ -379,17 +394,19 @@ pub fn decode_report(bytes: &[u8]) -> Report {
 // ---------------------------------------------------------------- pool tasks
 
 #[derive(Serialize, Deserialize, Debug)]
-struct TaskWire {
+pub(super) struct TaskWire {
     /// Every closure the task reaches: its function's index and its captures.
-    closures: Vec<(u32, Vec<Wire>)>,
-    callee: Wire,
-    args: Vec<Wire>,
+    pub(super) closures: Vec<(u32, Vec<Wire>)>,
+    pub(super) callee: Wire,
+    pub(super) args: Vec<Wire>,
 }
 
-/// A task ready to send: its bytes, and the queues whose descriptors go with it.
+/// A task ready to send: its bytes, the queues whose descriptors go with it,
+/// and the pinned values it names.
 pub struct EncodedTask {
     pub bytes: Vec<u8>,
     pub queues: Vec<Rc<Queue>>,
+    pub held: Vec<u32>,
 }
 
 impl EncodedTask {
@@ -398,10 +415,16 @@ impl EncodedTask {
     }
 }
 
-/// Encodes a call for a pool worker.
-pub fn encode_task(callee: &Value, args: &[Value]) -> Result<EncodedTask, NotSendable> {
+/// Encodes a call for a pool worker; values pinned in `pins` and unchanged
+/// since go by their index.
+pub fn encode_task(
+    callee: &Value,
+    args: &[Value],
+    pins: Option<&PinTable>,
+) -> Result<EncodedTask, NotSendable> {
     let mut encoder = Encoder {
         task: true,
+        pins,
         ..Encoder::default()
     };
     let callee = encoder.value(callee, 0)?;
@@ -422,6 +445,7 @@ pub fn encode_task(callee: &Value, args: &[Value]) -> Result<EncodedTask, NotSen
     Ok(EncodedTask {
         bytes: postcard::to_allocvec(&wire).unwrap_or_default(),
         queues: encoder.queues,
+        held: encoder.held,
     })
 }
 
@@ -459,7 +483,9 @@ impl Decoder<'_> {
                 }
                 Value::map(map)
             }
-            Wire::Func(_) | Wire::Builtin(_) | Wire::Queue(_) | Wire::Host(_) if !self.task => {
+            Wire::Func(_) | Wire::Builtin(_) | Wire::Queue(_) | Wire::Host(_) | Wire::Held(_)
+                if !self.task =>
+            {
                 return Err("only a pool task may carry functions and queues".into())
             }
             Wire::Builtin(id) if (id as usize) < crate::front::spec::all().len() => {
@@ -479,6 +505,11 @@ impl Decoder<'_> {
                     .cloned()
                     .ok_or("a task names an unknown host function")?,
             ),
+            // A worker's own copy, from the table it inherited: never an address.
+            Wire::Held(i) => pins::worker_table()
+                .filter(|table| !table.dirty())
+                .and_then(|table| table.entry(i))
+                .ok_or("a task names a pinned value this worker does not hold")?,
         })
     }
 
@@ -606,6 +637,7 @@ mod tests {
             Wire::Builtin(200),
             Wire::Queue(3),
             Wire::Host(70_000),
+            Wire::Held(300),
         ]
     }
 
@@ -624,6 +656,7 @@ mod tests {
             Wire::Builtin(_) => tag::BUILTIN,
             Wire::Queue(_) => tag::QUEUE,
             Wire::Host(_) => tag::HOST,
+            Wire::Held(_) => tag::HELD,
         }
     }
 
