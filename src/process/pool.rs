@@ -645,6 +645,9 @@ impl Pool {
         for pid in pids {
             runner.procs().wait_ending_child(pid)?;
         }
+        if let Some(pins) = &self.pins {
+            pins.close();
+        }
         self.tell_unseen_failures(runner);
         Ok(())
     }

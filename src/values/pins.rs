@@ -83,6 +83,8 @@ pub struct PinTable {
     changes: Cell<u64>,
     /// In the process that made the pool: the images of the containers changed since.
     images: RefCell<HashMap<usize, Image>>,
+    /// Whether its pool still takes tasks: a closed pool's table watches nothing.
+    open: Cell<bool>,
     /// Whether this is a worker's copy; then `dirty` says a task changed a pinned value.
     worker: Cell<bool>,
     dirty: Cell<bool>,
@@ -143,6 +145,12 @@ impl PinTable {
         self.dirty.get()
     }
 
+    /// Its pool closed: no task will name a pinned value again; drops the images.
+    pub fn close(&self) {
+        self.open.set(false);
+        self.images.borrow_mut().clear();
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -153,7 +161,7 @@ impl PinTable {
 
     /// The container `key` is about to change for the first time since the pin.
     fn see_change(&self, key: usize, image: &dyn Fn() -> Image) {
-        let Some(holders) = self.holders.get(&key) else {
+        let Some(holders) = self.holders.get(&key).filter(|_| self.open.get()) else {
             return;
         };
         if self.worker.get() {
@@ -253,6 +261,7 @@ pub fn pin<'a>(roots: impl Iterator<Item = &'a Value>) -> Option<Rc<PinTable>> {
         parents,
         changes: Cell::new(0),
         images: RefCell::new(HashMap::new()),
+        open: Cell::new(true),
         worker: Cell::new(false),
         dirty: Cell::new(false),
     });
