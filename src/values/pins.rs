@@ -74,8 +74,11 @@ pub struct PinTable {
     entries: Vec<Value>,
     /// The index of each pinned value by its address.
     by_key: HashMap<usize, u32>,
-    /// Each container inside a pinned value: the nearest pinned values holding it.
-    holders: HashMap<usize, Vec<u32>>,
+    /// Each container inside a pinned value: the nearest pinned value holding it
+    /// (most have one: a list of a million small maps makes no million vectors),
+    /// and in `more_holders` the others.
+    holders: HashMap<usize, u32>,
+    more_holders: HashMap<usize, Vec<u32>>,
     /// Each pinned value: the nearest pinned values holding it.
     parents: Vec<Vec<u32>>,
     /// Each pinned value: the count of changes when it first changed (0: never).
@@ -161,7 +164,7 @@ impl PinTable {
 
     /// The container `key` is about to change for the first time since the pin.
     fn see_change(&self, key: usize, image: &dyn Fn() -> Image) {
-        let Some(holders) = self.holders.get(&key).filter(|_| self.open.get()) else {
+        let Some(&holder) = self.holders.get(&key).filter(|_| self.open.get()) else {
             return;
         };
         if self.worker.get() {
@@ -170,7 +173,8 @@ impl PinTable {
         }
         self.images.borrow_mut().entry(key).or_insert_with(image);
         let mut changed = self.changed.borrow_mut();
-        let mut pending = holders.clone();
+        let mut pending = vec![holder];
+        pending.extend(self.more_holders.get(&key).into_iter().flatten());
         while let Some(index) = pending.pop() {
             let slot = &mut changed[index as usize];
             if *slot == 0 {
@@ -251,13 +255,18 @@ pub fn pin<'a>(roots: impl Iterator<Item = &'a Value>) -> Option<Rc<PinTable>> {
         .enumerate()
         .filter_map(|(i, v)| Some((key_of(v)?, i as u32)))
         .collect();
-    let (holders, parents) = regions(&entries, &by_key);
+    let Regions {
+        holders,
+        more_holders,
+        parents,
+    } = regions(&entries, &by_key);
     let table = Rc::new(PinTable {
         epoch,
         changed: RefCell::new(vec![0; entries.len()]),
         entries,
         by_key,
         holders,
+        more_holders,
         parents,
         changes: Cell::new(0),
         images: RefCell::new(HashMap::new()),
@@ -370,31 +379,46 @@ fn size_of(container: &Value, seen: &HashMap<usize, Seen>) -> (usize, bool, usiz
 /// For each pinned container: the containers inside it (up to the pinned values nested in
 /// it), each mapped to the nearest pinned values holding it; and each pinned value's
 /// nearest pinned holders.
-fn regions(
-    entries: &[Value],
-    by_key: &HashMap<usize, u32>,
-) -> (HashMap<usize, Vec<u32>>, Vec<Vec<u32>>) {
-    let mut holders: HashMap<usize, Vec<u32>> = HashMap::new();
-    let mut parents: Vec<Vec<u32>> = vec![Vec::new(); entries.len()];
+fn regions(entries: &[Value], by_key: &HashMap<usize, u32>) -> Regions {
+    let mut found = Regions {
+        holders: HashMap::new(),
+        more_holders: HashMap::new(),
+        parents: vec![Vec::new(); entries.len()],
+    };
     for (index, entry) in entries.iter().enumerate() {
         let index = index as u32;
         let mut inside: HashSet<usize> = HashSet::new();
         let mut stack = vec![entry.clone()];
         while let Some(value) = stack.pop() {
-            let Some(key) = key_of(&value).filter(|_| !matches!(value, Value::Str(_))) else {
-                continue;
-            };
+            let Some(key) = key_of(&value) else { continue };
             if !inside.insert(key) {
                 continue;
             }
             match by_key.get(&key) {
-                Some(&other) if other != index => parents[other as usize].push(index),
+                Some(&other) if other != index => found.parents[other as usize].push(index),
                 _ => {
-                    holders.entry(key).or_default().push(index);
-                    for_each_item(&value, |item| stack.push(item.clone()));
+                    if let Some(&first) = found.holders.get(&key) {
+                        if first != index {
+                            found.more_holders.entry(key).or_default().push(index);
+                        }
+                    } else {
+                        found.holders.insert(key, index);
+                    }
+                    for_each_item(&value, |item| {
+                        if matches!(item, Value::List(_) | Value::Map(_)) {
+                            stack.push(item.clone())
+                        }
+                    });
                 }
             }
         }
     }
-    (holders, parents)
+    found
+}
+
+/// What [`regions`] finds; see the fields of [`PinTable`].
+struct Regions {
+    holders: HashMap<usize, u32>,
+    more_holders: HashMap<usize, Vec<u32>>,
+    parents: Vec<Vec<u32>>,
 }
