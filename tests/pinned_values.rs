@@ -141,3 +141,37 @@ fn fifty_tasks_read_a_million_int_global_made_before_the_pool() {
     let peak = children_peak_mib();
     assert!(peak < 200, "a process of the run peaked at {peak} MiB");
 }
+
+#[test]
+fn a_task_resent_after_its_worker_died_sees_the_values_it_was_submitted_with() {
+    // `look` waits behind `victim` in the only worker, which kills itself; the
+    // script changes `data` before the pool sees the death and forks again.
+    expect(
+        "let data = range(2000)\n\
+         let p = pool(1)\n\
+         fn victim() { kill(pid, \"KILL\")\n sleep(30) }\n\
+         fn look() { return [len(data), data[0]] }\n\
+         let t = p.submit(victim)\n\
+         let b = p.submit(look)\n\
+         data[0] = 5\n\
+         try { join t } catch e { print(\"died\") }\n\
+         print(join b, join(p.submit(look)))\n\
+         p.close()",
+        "died\n[2000, 0] [2000, 5]\n",
+    );
+}
+
+#[test]
+fn every_task_of_a_map_may_retire_its_worker() {
+    // Each task changes the pinned list, so each worker answers once and is
+    // replaced, while the next tasks are being sent to it.
+    let lens: Vec<String> = (0..30).map(|_| "2001".to_string()).collect();
+    expect(
+        "let data = range(2000)\n\
+         let p = pool(2)\n\
+         print(p.map(fn(i) { push(data, i); return len(data) }, range(30)))\n\
+         print(len(data))\n\
+         p.close()",
+        &format!("[{}]\n2000\n", lens.join(", ")),
+    );
+}

@@ -5,6 +5,7 @@ mod failure;
 pub mod fork;
 mod held;
 pub mod pool;
+mod pool_answer;
 pub mod queue;
 mod report_size;
 mod table;

@@ -9,7 +9,7 @@ use crate::os::{self, Event};
 use crate::process::queue::Queue;
 use crate::process::waits::Waiting;
 use crate::process::wire::{self, Report};
-use crate::process::{ending, held};
+use crate::process::{ending, held, pool_answer as answer};
 use crate::process::{Failure, Forked, NewChild, Runner, BROKEN_PIPE_EXIT};
 use crate::values::pins::PinTable;
 use crate::values::Value;
@@ -132,43 +132,6 @@ impl Pool {
             );
         }
     }
-}
-
-/// What a pool worker sends back: the task's result, or its whole error.
-/// The worker's own call of the task has no place in the script: drops it from the call stack.
-fn drop_worker_frame(diag: &mut crate::error::diagnostic::Diag) {
-    while diag
-        .trace
-        .last()
-        .is_some_and(|f| f.call_site == Span::default())
-    {
-        diag.trace.pop();
-    }
-}
-
-fn worker_report(result: &R<Value>, runner: &mut impl Runner) -> Vec<u8> {
-    let mut diag = match result {
-        Ok(value) => match wire::encode_returned(value) {
-            Ok(bytes) => return bytes,
-            Err(not_sendable) => ErrorKind::NotSendable
-                .at(
-                    runner.returned_at(),
-                    not_sendable.message(),
-                    "the task's result",
-                )
-                .with_help("a pool task may return nil, bool, int, float, string, list or map"),
-        },
-        Err(unwind) => match unwind.diag() {
-            Some(diag) => {
-                let mut diag = diag.clone();
-                drop_worker_frame(&mut diag);
-                diag
-            }
-            None => ErrorKind::ChildFailed.at(Span::default(), "the task ended its worker", ""),
-        },
-    };
-    diag.context = Some(runner.procs().describe_me());
-    wire::encode_failed(&diag)
 }
 
 impl Pool {
@@ -501,9 +464,8 @@ impl Pool {
         let Ok(Some((bytes, _))) = frame else {
             return self.worker_died(runner, i, span);
         };
-        // The first byte says whether the worker retires after this answer.
-        let (retiring, report) = bytes.split_first().unwrap_or((&0, &[]));
-        let outcome = match wire::decode_report(report) {
+        let (retiring, report) = answer::decode(&bytes);
+        let outcome = match report {
             Report::Returned(v) => Ok(v),
             Report::Failed(diag) => Err(Failure {
                 message: diag.message.clone(),
@@ -524,7 +486,7 @@ impl Pool {
             state.results.insert(task, outcome);
         }
         drop(state);
-        if *retiring == RETIRING {
+        if retiring {
             self.worker_ended(runner, i, true, span)?;
         }
         Ok(())
@@ -679,10 +641,6 @@ impl Pool {
     }
 }
 
-/// The first byte of a worker's answer: it goes on, or it retires after it.
-const GOES_ON: u8 = 0;
-const RETIRING: u8 = 1;
-
 /// Forks a worker; the new process runs tasks until the pool lets it go.
 fn start_worker(runner: &mut impl Runner, span: Span, pins: Option<&Rc<PinTable>>) -> R<Worker> {
     let line = runner.line_of(span);
@@ -731,7 +689,7 @@ fn worker_main(runner: &mut impl Runner, socket: OwnedFd) -> ! {
             // here like any forked child, telling its own error.
             let mut result = result.map(|_| ());
             if let Some(diag) = result.as_mut().err().and_then(Unwind::diag_mut) {
-                drop_worker_frame(diag);
+                answer::drop_worker_frame(diag);
             }
             end_now(runner, result);
         }
@@ -748,14 +706,32 @@ fn worker_main(runner: &mut impl Runner, socket: OwnedFd) -> ! {
         // A task that changed a pinned value retires its worker: the next task
         // must see the value as it was when the pool was made.
         let retiring = crate::values::pins::worker_table().is_some_and(|t| t.dirty());
-        let mut report = vec![if retiring { RETIRING } else { GOES_ON }];
-        report.extend(worker_report(&result, runner));
+        let report = answer::encode(&result, retiring, runner);
         let sent = match &runner.procs().task_socket {
             Some(socket) => os::send_frame(socket, &report, &[]).is_ok(),
             None => false,
         };
-        if !sent || retiring {
+        if !sent {
             os::exit_now(0);
+        }
+        if retiring {
+            retire(runner, owner);
+        }
+    }
+}
+
+/// A retiring worker runs no more tasks. It waits, idle, until the pool has
+/// read its last answer and lets it go (ending at once, it could lose that
+/// answer, or the pool read its end first); tasks sent meanwhile go again.
+fn retire(runner: &mut impl Runner, owner: i32) -> ! {
+    runner
+        .procs()
+        .waits
+        .publish(Waiting::Task(owner), "pool worker");
+    loop {
+        match &runner.procs().task_socket {
+            Some(socket) => drop(next_task(socket)),
+            None => os::exit_now(0),
         }
     }
 }
