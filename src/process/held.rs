@@ -90,3 +90,42 @@ fn as_pinned(value: &Value, pins: &PinTable) -> Wire {
         _ => Wire::Nil,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::wire::{decode_task, encode_task};
+
+    fn len_of(v: &Value) -> usize {
+        match v {
+            Value::List(items) => items.borrow().len(),
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn a_pinned_list_goes_by_index_until_it_changes_and_as_it_was_to_newer_workers() {
+        let big = Value::list((0..1000).map(Value::Int).collect());
+        let pins = crate::values::pins::pin([&big].into_iter()).expect("large enough to pin");
+        let held =
+            encode_task(&Value::Builtin(0), std::slice::from_ref(&big), Some(&pins)).unwrap();
+        assert_eq!(held.held, vec![0]);
+        assert!(held.bytes.len() < 16, "{} bytes", held.bytes.len());
+        // Outside a worker no table answers: the index is refused, never trusted.
+        let refused = decode_task(&held.bytes, Vec::new(), &[], &[]).unwrap_err();
+        assert!(refused.contains("pinned value"), "{refused}");
+        if let Value::List(items) = &big {
+            items.borrow_mut().push(Value::Nil);
+        }
+        let copied =
+            encode_task(&Value::Builtin(0), std::slice::from_ref(&big), Some(&pins)).unwrap();
+        assert!(copied.held.is_empty());
+        // A worker forked after the change gets the value as the task was given it.
+        assert!(!pins.pristine_in(0, pins.changes()) && pins.pristine_in(0, 0));
+        let bytes = for_worker(&held.bytes, &held.held, Some(&pins), pins.changes());
+        let (_, args) = decode_task(&bytes, Vec::new(), &[], &[]).unwrap();
+        assert_eq!(len_of(&args[0]), 1000);
+        assert_eq!(len_of(&big), 1001);
+        pins.close();
+    }
+}
