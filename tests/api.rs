@@ -221,6 +221,31 @@ fn a_session_pool_runs_functions_of_later_entries() {
     assert_eq!(session.end(), 0);
 }
 
+fn a_session_pool_refreshed_for_later_functions_keeps_submit_time_values() {
+    let engine = Engine::new();
+    let mut session = engine.session();
+    let mut run = |code: &str| match session.run(code) {
+        Entry::Done(v) => v.map(|v| v.to_repr()),
+        other => panic!("{code}: {other:?}"),
+    };
+    run("let big = range(3000)");
+    run("fn first(pad) { return len(big) }");
+    run("let p = pool(1)");
+    // `a` carries a large new list: the worker has no room for `b`, which
+    // waits here, naming `big` as the pool pinned it.
+    run("let a = p.submit(first, [range(20000)])");
+    run("let b = p.submit(first, [0])");
+    run("push(big, 1)");
+    // A function defined now makes the idle worker be forked again, after
+    // the push: `b` must still see `big` as it was when it was submitted.
+    run("fn later() { return len(big) }");
+    run("let c = p.submit(later)");
+    let seen = run("[join a, join b, join c]");
+    assert_eq!(seen.as_deref(), Some("[3000, 3000, 3001]"));
+    run("p.close()");
+    assert_eq!(session.end(), 0);
+}
+
 fn a_session_survives_hostile_entries() {
     let engine = Engine::new().max_steps(Some(200_000)).max_procs(8);
     let mut session = engine.session();
@@ -449,6 +474,10 @@ fn main() {
         (
             "a_session_pool_runs_functions_of_later_entries",
             a_session_pool_runs_functions_of_later_entries,
+        ),
+        (
+            "a_session_pool_refreshed_for_later_functions_keeps_submit_time_values",
+            a_session_pool_refreshed_for_later_functions_keeps_submit_time_values,
         ),
         (
             "a_run_ended_by_a_signal_reaps_adopted_grandchildren",

@@ -8,6 +8,7 @@ use crate::front::ast::Span;
 use crate::process::ending;
 use crate::process::wire;
 use crate::process::{Forked, NewChild, Procs, Runner};
+use crate::values::pins::{self, PinTable};
 use crate::values::Value;
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
@@ -42,6 +43,10 @@ impl Runner for Interp {
 
     fn functions_known(&self) -> usize {
         self.protos.len()
+    }
+
+    fn pin_values(&self) -> Option<Rc<PinTable>> {
+        pins::pin(self.stack.iter().chain([&self.returned]))
     }
 }
 

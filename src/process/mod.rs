@@ -3,8 +3,11 @@
 pub mod ending;
 mod failure;
 pub mod fork;
+mod held;
 mod holders;
 pub mod pool;
+mod pool_answer;
+mod pool_worker;
 pub mod queue;
 mod report_size;
 pub mod sync;

@@ -1,14 +1,16 @@
 //! Process pools: n workers forked once and reused. Tasks travel over a socket per worker
-//! (functions by compiled index, queues as descriptors); a worker that dies is reported and
-//! replaced, so a pool never hangs.
+//! (functions by compiled index, queues as descriptors, large values the pool pinned when
+//! it was made by their index: see `values::pins`); a worker that dies is reported and
+//! replaced, so a pool never hangs, and one whose task changed a pinned value retires.
 
-use crate::error::{ErrorKind, Stop, Unwind, R};
+use crate::error::{ErrorKind, Unwind, R};
 use crate::front::ast::Span;
 use crate::os::{self, Event};
-use crate::process::ending;
 use crate::process::waits::{Detector, Waiting};
 use crate::process::wire::{self, Report};
+use crate::process::{held, pool_answer as answer};
 use crate::process::{Failure, Forked, NewChild, Runner, BROKEN_PIPE_EXIT};
+use crate::values::pins::PinTable;
 use crate::values::Value;
 use crate::views::record::Note;
 use std::cell::RefCell;
@@ -23,6 +25,8 @@ pub struct Pool {
     pub owner: i32,
     pub size: usize,
     state: RefCell<PoolState>,
+    /// The large values that existed when the pool was made (none if there were none).
+    pins: Option<Rc<PinTable>>,
 }
 
 /// A task submitted with `p.submit`: `join` waits for it.
@@ -51,6 +55,9 @@ struct Worker {
     sent: VecDeque<(u64, usize)>,
     /// The compiled functions it knows (those of its parent when forked).
     functions: usize,
+    /// The pin table's count of changes when it was forked: it holds the pinned
+    /// values that changed later as they were at the pin.
+    forked_at: u64,
 }
 
 impl Worker {
@@ -71,6 +78,8 @@ struct Pending {
     bytes: Vec<u8>,
     /// Keeps the descriptors of its queues, locks... open until the task is sent.
     carried: wire::Carried,
+    /// The pinned values the task names.
+    held: Vec<u32>,
 }
 
 impl std::fmt::Debug for Pending {
@@ -129,43 +138,6 @@ impl Pool {
     }
 }
 
-/// What a pool worker sends back: the task's result, or its whole error.
-/// The worker's own call of the task has no place in the script: drops it from the call stack.
-fn drop_worker_frame(diag: &mut crate::error::diagnostic::Diag) {
-    while diag
-        .trace
-        .last()
-        .is_some_and(|f| f.call_site == Span::default())
-    {
-        diag.trace.pop();
-    }
-}
-
-fn worker_report(result: &R<Value>, runner: &mut impl Runner) -> Vec<u8> {
-    let mut diag = match result {
-        Ok(value) => match wire::encode_returned(value) {
-            Ok(bytes) => return bytes,
-            Err(not_sendable) => ErrorKind::NotSendable
-                .at(
-                    runner.returned_at(),
-                    not_sendable.message(),
-                    "the task's result",
-                )
-                .with_help("a pool task may return nil, bool, int, float, string, list or map"),
-        },
-        Err(unwind) => match unwind.diag() {
-            Some(diag) => {
-                let mut diag = diag.clone();
-                drop_worker_frame(&mut diag);
-                diag
-            }
-            None => ErrorKind::ChildFailed.at(Span::default(), "the task ended its worker", ""),
-        },
-    };
-    diag.context = Some(runner.procs().describe_me());
-    wire::encode_failed(&diag)
-}
-
 impl Pool {
     /// `pool(n)`: starts n workers.
     pub fn start(runner: &mut impl Runner, size: i64, span: Span) -> R<Value> {
@@ -181,10 +153,11 @@ impl Pool {
             owner: runner.procs().me(),
             size: size as usize,
             state: RefCell::new(PoolState::default()),
+            pins: runner.pin_values(),
         });
         runner.procs().pools.push(Rc::downgrade(&pool));
         for _ in 0..size {
-            match start_worker(runner, span) {
+            match start_worker(runner, span, pool.pins.as_ref()) {
                 Ok(worker) => pool.state.borrow_mut().workers.push(worker),
                 Err(e) => {
                     pool.close(runner, span).ok();
@@ -230,12 +203,13 @@ impl Pool {
             );
             return Err(diag.into());
         }
-        let task = wire::encode_task(callee, args).map_err(|not_sendable| {
-            let diag = ErrorKind::NotSendable
-                .at(span, not_sendable.message(), "in this task")
-                .with_help("a pool task may carry plain values, functions, queues, locks, events, semaphores, barriers and values");
-            Unwind::from(diag)
-        })?;
+        let task =
+            wire::encode_task(callee, args, self.pins.as_deref()).map_err(|not_sendable| {
+                let diag = ErrorKind::NotSendable
+                    .at(span, not_sendable.message(), "in this task")
+                    .with_help("a pool task may carry plain values, functions, queues, locks, events, semaphores, barriers and values");
+                Unwind::from(diag)
+            })?;
         let id = {
             let mut state = self.state.borrow_mut();
             state.next_id += 1;
@@ -244,6 +218,7 @@ impl Pool {
                 id,
                 bytes: task.bytes,
                 carried: task.carried,
+                held: task.held,
             });
             id
         };
@@ -278,10 +253,12 @@ impl Pool {
                 let worker = &state.workers[worker_index];
                 let fds = pending.carried.fds();
                 pending.carried.register(worker.pid);
+                let pins = self.pins.as_deref();
+                let bytes = held::for_worker(&pending.bytes, &pending.held, pins, worker.forked_at);
                 worker
                     .socket
                     .as_ref()
-                    .is_some_and(|s| os::send_frame(s, &pending.bytes, fds).is_ok())
+                    .is_some_and(|s| os::send_frame(s, &bytes, fds).is_ok())
             };
             if sent {
                 let mut state = self.state.borrow_mut();
@@ -323,7 +300,7 @@ impl Pool {
                 state.workers[i].pid
             };
             runner.procs().wait_ending_child(pid)?;
-            let replacement = start_worker(runner, span)?;
+            let replacement = start_worker(runner, span, self.pins.as_ref())?;
             self.state.borrow_mut().workers[i] = replacement;
         }
         Ok(())
@@ -368,6 +345,19 @@ impl Pool {
     /// tasks waiting behind it go back to be sent again, and a new worker
     /// takes its place.
     fn worker_died(self: &Rc<Self>, runner: &mut impl Runner, i: usize, span: Span) -> R<()> {
+        self.worker_ended(runner, i, false, span)
+    }
+
+    /// A worker ended: dead (the task it was running fails), or retired after
+    /// its last answer (`retired`: every task sent to it goes again). The tasks
+    /// waiting behind go back to be sent again, and a new worker takes its place.
+    fn worker_ended(
+        self: &Rc<Self>,
+        runner: &mut impl Runner,
+        i: usize,
+        retired: bool,
+        span: Span,
+    ) -> R<()> {
         let (pid, sent) = {
             let mut state = self.state.borrow_mut();
             let worker = &mut state.workers[i];
@@ -376,8 +366,8 @@ impl Pool {
         };
         let (how, broken_pipe) = self.replace_worker(runner, i, span)?;
         let mut state = self.state.borrow_mut();
-        let mut sent = sent.into_iter();
-        if let Some((running, _)) = sent.next() {
+        let mut sent = sent.into_iter().peekable();
+        if let Some((running, _)) = sent.next_if(|_| !retired) {
             state.results.insert(
                 running,
                 Err(Failure {
@@ -413,7 +403,7 @@ impl Pool {
             Some(os::ExitStatus::Exited(code)) => format!("exited with code {code}"),
             None => "ended".to_string(),
         };
-        let replacement = start_worker(runner, span)?;
+        let replacement = start_worker(runner, span, self.pins.as_ref())?;
         self.state.borrow_mut().workers[i] = replacement;
         Ok((how, broken_pipe))
     }
@@ -525,7 +515,8 @@ impl Pool {
         let Ok(Some((bytes, _))) = frame else {
             return self.worker_died(runner, i, span);
         };
-        let outcome = match wire::decode_report(&bytes) {
+        let (retiring, report) = answer::decode(&bytes);
+        let outcome = match report {
             Report::Returned(v) => Ok(v),
             Report::Failed(diag) => Err(Failure {
                 message: diag.message.clone(),
@@ -544,6 +535,10 @@ impl Pool {
         if let Some((task, _)) = state.workers[i].sent.pop_front() {
             state.resend.remove(&task);
             state.results.insert(task, outcome);
+        }
+        drop(state);
+        if retiring {
+            self.worker_ended(runner, i, true, span)?;
         }
         Ok(())
     }
@@ -663,6 +658,9 @@ impl Pool {
         for pid in pids {
             runner.procs().wait_ending_child(pid)?;
         }
+        if let Some(pins) = &self.pins {
+            pins.close();
+        }
         self.tell_unseen_failures(runner);
         Ok(())
     }
@@ -695,13 +693,18 @@ impl Pool {
 }
 
 /// Forks a worker; the new process runs tasks until the pool lets it go.
-fn start_worker(runner: &mut impl Runner, span: Span) -> R<Worker> {
+fn start_worker(runner: &mut impl Runner, span: Span, pins: Option<&Rc<PinTable>>) -> R<Worker> {
     let line = runner.line_of(span);
     match runner
         .procs()
         .fork_child(NewChild::PoolWorker, span, line)?
     {
-        Forked::Child(Some(socket)) => worker_main(runner, socket),
+        Forked::Child(Some(socket)) => {
+            if let Some(pins) = pins {
+                crate::values::pins::become_worker(pins);
+            }
+            super::pool_worker::worker_main(runner, socket)
+        }
         // The ceremony gives every worker its socket; without one it has nothing to do.
         Forked::Child(None) => os::exit_now(1),
         Forked::Parent(pid, socket) => Ok(Worker {
@@ -709,82 +712,7 @@ fn start_worker(runner: &mut impl Runner, span: Span) -> R<Worker> {
             socket,
             sent: VecDeque::new(),
             functions: runner.functions_known(),
+            forked_at: pins.map_or(0, |pins| pins.changes()),
         }),
-    }
-}
-
-/// A worker's life: run tasks until the pool closes its socket.
-fn worker_main(runner: &mut impl Runner, socket: OwnedFd) -> ! {
-    runner.procs().task_socket = Some(socket);
-    let owner = os::getppid();
-    loop {
-        // Idle: published as waiting for the owner, for deadlock detection.
-        let waits = runner.procs().waits.clone();
-        waits.publish(Waiting::Task(owner), "pool worker");
-        let (bytes, fds) = match &runner.procs().task_socket {
-            Some(socket) => next_task(socket),
-            None => os::exit_now(1),
-        };
-        waits.clear();
-        let procs = runner.procs();
-        procs.tasks_run += 1;
-        let task = procs.tasks_run;
-        procs.note(|| Note::TaskBegan { task });
-        let result = runner.run_task(&bytes, fds);
-        if runner.procs().task_socket.is_none() {
-            // A `fork` in the task made this copy: it is no worker, and ends
-            // here like any forked child, telling its own error.
-            let mut result = result.map(|_| ());
-            if let Some(diag) = result.as_mut().err().and_then(Unwind::diag_mut) {
-                drop_worker_frame(diag);
-            }
-            end_now(runner, result);
-        }
-        // Children a task started and did not join are joined before the next task.
-        let result = runner.procs().join_all().and(result);
-        if let Err(unwind) = &result {
-            if unwind.diag().is_none() {
-                // exit() or a signal ends the worker itself; the pool sees it die.
-                let Err(unwind) = result else { unreachable!() };
-                end_now(runner, Err(unwind));
-            }
-        }
-        runner.procs().note(|| Note::TaskEnded { task });
-        let report = worker_report(&result, runner);
-        let sent = match &runner.procs().task_socket {
-            Some(socket) => os::send_frame(socket, &report, &[]).is_ok(),
-            None => false,
-        };
-        if !sent {
-            os::exit_now(0);
-        }
-    }
-}
-
-/// Idle: waits for the next task, or ends the worker. SIGTERM or Ctrl-C ends
-/// an idle worker by the signal at once (it has no children between tasks);
-/// the wake pipe keeps one that came before the wait.
-fn next_task(socket: &OwnedFd) -> (Vec<u8>, Vec<OwnedFd>) {
-    while !matches!(os::wait_event(&[socket], None), os::Event::Readable(_)) {
-        if let Err(sig) = os::pending_stop() {
-            os::die_by_signal(sig)
-        }
-    }
-    match os::recv_frame(socket) {
-        Ok(Some(frame)) => frame,
-        Err(_) if os::pending_stop().is_err() => {
-            let sig = os::pending_stop().err().unwrap_or(os::Signal::SIGTERM);
-            os::die_by_signal(sig)
-        }
-        // The pool closed (or the parent died): end quietly.
-        _ => os::exit_now(0),
-    }
-}
-
-/// Ends this process as a child of the tree ends (see [`ending::end_process`]).
-fn end_now(runner: &mut impl Runner, result: R<()>) -> ! {
-    match ending::end_process(runner, result) {
-        Stop::Exit(code) => os::exit_now(code),
-        _ => os::exit_now(1),
     }
 }

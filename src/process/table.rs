@@ -272,6 +272,8 @@ impl Procs {
                 pool.forget_in_child();
             }
         }
+        // The parent's pinned values are not watched here (a worker watches its pool's).
+        crate::values::pins::forget_inherited();
         // This process can use every queue its parent had: count it as a holder.
         let me = self.me;
         self.child_holds_queues(me);
@@ -299,6 +301,8 @@ pub trait Runner {
     /// How many compiled functions this process knows: more once a prompt
     /// entry defines new ones, which pool workers forked before do not know.
     fn functions_known(&self) -> usize;
+    /// The large values this process holds now, pinned for a new pool's workers.
+    fn pin_values(&self) -> Option<Rc<crate::values::pins::PinTable>>;
 }
 
 impl Procs {

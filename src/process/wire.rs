@@ -8,6 +8,7 @@ use crate::process::queue::Queue;
 use crate::process::report_size;
 use crate::process::sync::SyncObject;
 use crate::values::host::HostFunction;
+use crate::values::pins::{self, PinTable};
 use crate::values::{Closure, Entries, Value};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -18,13 +19,14 @@ use std::rc::Rc;
 /// A value as it travels between processes. Child results and queue messages
 /// carry plain data only (the variants up to `Map`); a pool task may also carry
 /// functions (by the index of a closure sent with the task), built-ins, queues
-/// (by the index of a descriptor sent with the task) and host functions (by
-/// their index in the engine, the same in every process).
+/// (by the index of a descriptor sent with the task), host functions (by
+/// their index in the engine, the same in every process) and values pinned when
+/// the pool was made (by their index in its `PinTable`, which each worker inherits).
 ///
 /// Postcard writes a variant as its index, then its fields: the `tag` numbers
 /// below, which the depth check reads, are tied to this order by a test.
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
-enum Wire {
+pub(super) enum Wire {
     Nil,
     Bool(bool),
     Int(i64),
@@ -39,6 +41,8 @@ enum Wire {
     /// A lock, event, semaphore, barrier or value: like `Queue`, the index of
     /// a descriptor sent with the task (queues and these share the indexes).
     Sync(u32),
+    /// A value the worker already holds: its index in the pool's pin table.
+    Held(u32),
 }
 
 /// The tag postcard writes for each `Wire` variant (its index in the enum).
@@ -55,6 +59,7 @@ mod tag {
     pub const QUEUE: u64 = 9;
     pub const HOST: u64 = 10;
     pub const SYNC: u64 = 11;
+    pub const HELD: u64 = 12;
     /// `ChildReport::Returned`, followed by its value.
     pub const RETURNED: u8 = 0;
 }
@@ -127,7 +132,7 @@ impl NotSendable {
 /// queues and host functions, and collects the closures and queues they reach;
 /// a plain one refuses them.
 #[derive(Default)]
-struct Encoder {
+struct Encoder<'a> {
     task: bool,
     /// Every closure the task reaches: its function's index and its captures.
     closures: Vec<(u32, Vec<Wire>)>,
@@ -137,10 +142,20 @@ struct Encoder {
     /// item): a queue message stops at the queue's size, before a copy of
     /// gigabytes is made.
     budget: Option<usize>,
+    /// A task's pool's pinned values: those unchanged since go as `Held`.
+    pins: Option<&'a PinTable>,
+    /// The pinned values the task names.
+    held: Vec<u32>,
 }
 
-impl Encoder {
+impl Encoder<'_> {
     fn value(&mut self, v: &Value, depth: usize) -> Result<Wire, NotSendable> {
+        if let Some(index) = self.pins.and_then(|pins| pins.held(v)) {
+            if !self.held.contains(&index) {
+                self.held.push(index);
+            }
+            return Ok(Wire::Held(index));
+        }
         if depth > limits::MAX_VALUE_DEPTH {
             return Err(NotSendable {
                 type_name: "nested",
@@ -376,7 +391,8 @@ fn shallow_enough(bytes: &[u8], mut pos: usize) -> bool {
             | tag::BUILTIN
             | tag::QUEUE
             | tag::HOST
-            | tag::SYNC => {
+            | tag::SYNC
+            | tag::HELD => {
                 let Some((n, next)) = varint(bytes, pos) else {
                     return true;
                 };
@@ -423,23 +439,31 @@ pub fn decode_report(bytes: &[u8]) -> Report {
 // ---------------------------------------------------------------- pool tasks
 
 #[derive(Serialize, Deserialize, Debug)]
-struct TaskWire {
+pub(super) struct TaskWire {
     /// Every closure the task reaches: its function's index and its captures.
-    closures: Vec<(u32, Vec<Wire>)>,
-    callee: Wire,
-    args: Vec<Wire>,
+    pub(super) closures: Vec<(u32, Vec<Wire>)>,
+    pub(super) callee: Wire,
+    pub(super) args: Vec<Wire>,
 }
 
-/// A task ready to send: its bytes, and the queues and locks... whose descriptors go with it.
+/// A task ready to send: its bytes, the queues and locks... whose
+/// descriptors go with it, and the pinned values it names.
 pub struct EncodedTask {
     pub bytes: Vec<u8>,
     pub carried: Carried,
+    pub held: Vec<u32>,
 }
 
-/// Encodes a call for a pool worker.
-pub fn encode_task(callee: &Value, args: &[Value]) -> Result<EncodedTask, NotSendable> {
+/// Encodes a call for a pool worker; values pinned in `pins` and unchanged
+/// since go by their index.
+pub fn encode_task(
+    callee: &Value,
+    args: &[Value],
+    pins: Option<&PinTable>,
+) -> Result<EncodedTask, NotSendable> {
     let mut encoder = Encoder {
         task: true,
+        pins,
         ..Encoder::default()
     };
     let callee = encoder.value(callee, 0)?;
@@ -460,6 +484,7 @@ pub fn encode_task(callee: &Value, args: &[Value]) -> Result<EncodedTask, NotSen
     Ok(EncodedTask {
         bytes: postcard::to_allocvec(&wire).unwrap_or_default(),
         carried: encoder.carried,
+        held: encoder.held,
     })
 }
 
@@ -497,7 +522,12 @@ impl Decoder<'_> {
                 }
                 Value::map(map)
             }
-            Wire::Func(_) | Wire::Builtin(_) | Wire::Queue(_) | Wire::Sync(_) | Wire::Host(_)
+            Wire::Func(_)
+            | Wire::Builtin(_)
+            | Wire::Queue(_)
+            | Wire::Sync(_)
+            | Wire::Host(_)
+            | Wire::Held(_)
                 if !self.task =>
             {
                 return Err("only a pool task may carry functions and queues".into())
@@ -520,6 +550,11 @@ impl Decoder<'_> {
                     .cloned()
                     .ok_or("a task names an unknown host function")?,
             ),
+            // A worker's own copy, from the table it inherited: never an address.
+            Wire::Held(i) => pins::worker_table()
+                .filter(|table| !table.dirty())
+                .and_then(|table| table.entry(i))
+                .ok_or("a task names a pinned value this worker does not hold")?,
         })
     }
 
@@ -652,6 +687,7 @@ mod tests {
             Wire::Queue(3),
             Wire::Host(70_000),
             Wire::Sync(5),
+            Wire::Held(300),
         ]
     }
 
@@ -671,6 +707,7 @@ mod tests {
             Wire::Queue(_) => tag::QUEUE,
             Wire::Host(_) => tag::HOST,
             Wire::Sync(_) => tag::SYNC,
+            Wire::Held(_) => tag::HELD,
         }
     }
 

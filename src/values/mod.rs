@@ -1,6 +1,7 @@
 //! Runtime values: their representation, how they print, and structural equality and order.
 
 pub mod host;
+pub mod pins;
 
 use crate::front::ir::{FnProto, Literal};
 use crate::limits;
@@ -17,15 +18,39 @@ pub type List = Rc<RefCell<Items>>;
 pub type Entries = IndexMap<Rc<str>, Value, foldhash::fast::RandomState>;
 pub type Map = Rc<RefCell<MapItems>>;
 
-/// A list's items. Dropping nested lists and maps would recurse once per
-/// level (a list nested a million deep crashed the process), so dropping
-/// takes them apart with an explicit stack instead.
+/// A list's items, and its stamp (see [`pins`]: every change through
+/// `DerefMut` of a list that a pool may have pinned is seen there first).
+/// Dropping nested lists and maps would recurse once per level (a list nested
+/// a million deep crashed the process), so dropping takes them apart with an
+/// explicit stack instead.
 #[derive(Debug, Default)]
-pub struct Items(pub Vec<Value>);
+pub struct Items(Vec<Value>, u64);
 
-/// A map's entries, dropped like `Items`.
+/// A map's entries and its stamp, changed and dropped like `Items`.
 #[derive(Debug, Default)]
-pub struct MapItems(pub Entries);
+pub struct MapItems(Entries, u64);
+
+impl Items {
+    pub fn new(items: Vec<Value>) -> Items {
+        Items(items, pins::now())
+    }
+
+    /// The epoch this list was made in, or first changed in after a pin.
+    pub fn stamp(&self) -> u64 {
+        self.1
+    }
+}
+
+impl MapItems {
+    pub fn new(entries: Entries) -> MapItems {
+        MapItems(entries, pins::now())
+    }
+
+    /// The epoch this map was made in, or first changed in after a pin.
+    pub fn stamp(&self) -> u64 {
+        self.1
+    }
+}
 
 impl std::ops::Deref for Items {
     type Target = Vec<Value>;
@@ -35,7 +60,13 @@ impl std::ops::Deref for Items {
 }
 
 impl std::ops::DerefMut for Items {
+    #[inline]
     fn deref_mut(&mut self) -> &mut Vec<Value> {
+        if pins::guarded(self.1) {
+            let items = &self.0;
+            let key = self as *const Items as usize;
+            self.1 = pins::before_change(key, &|| pins::Image::List(items.clone()));
+        }
         &mut self.0
     }
 }
@@ -48,7 +79,13 @@ impl std::ops::Deref for MapItems {
 }
 
 impl std::ops::DerefMut for MapItems {
+    #[inline]
     fn deref_mut(&mut self) -> &mut Entries {
+        if pins::guarded(self.1) {
+            let entries = &self.0;
+            let key = self as *const MapItems as usize;
+            self.1 = pins::before_change(key, &|| pins::Image::Map(entries.clone()));
+        }
         &mut self.0
     }
 }
@@ -188,7 +225,7 @@ impl Value {
 
     /// A new list; see [`Value`].
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(RefCell::new(Items(items))))
+        Value::List(Rc::new(RefCell::new(Items::new(items))))
     }
 
     /// A new map from its entries (insertion order is kept).
@@ -201,7 +238,7 @@ impl Value {
     /// assert_eq!(Value::map(entries).to_repr(), "{\"n\": 3}");
     /// ```
     pub fn map(entries: Entries) -> Value {
-        Value::Map(Rc::new(RefCell::new(MapItems(entries))))
+        Value::Map(Rc::new(RefCell::new(MapItems::new(entries))))
     }
 
     /// The name of the value's type, as `type()` returns it.

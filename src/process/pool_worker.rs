@@ -1,0 +1,108 @@
+//! A pool worker's life: it runs the tasks its pool sends, answers each, and ends
+//! when the pool lets it go (or retires after a task changed a value the pool pinned).
+
+use crate::error::{Stop, Unwind, R};
+use crate::os;
+use crate::process::pool_answer as answer;
+use crate::process::waits::Waiting;
+use crate::process::{ending, Runner};
+use crate::views::record::Note;
+use std::os::fd::OwnedFd;
+
+/// A worker's life: run tasks until the pool closes its socket.
+pub(super) fn worker_main(runner: &mut impl Runner, socket: OwnedFd) -> ! {
+    runner.procs().task_socket = Some(socket);
+    let owner = os::getppid();
+    loop {
+        // Idle: published as waiting for the owner, for deadlock detection.
+        let waits = runner.procs().waits.clone();
+        waits.publish(Waiting::Task(owner), "pool worker");
+        let (bytes, fds) = match &runner.procs().task_socket {
+            Some(socket) => next_task(socket),
+            None => os::exit_now(1),
+        };
+        waits.clear();
+        let procs = runner.procs();
+        procs.tasks_run += 1;
+        let task = procs.tasks_run;
+        procs.note(|| Note::TaskBegan { task });
+        let result = runner.run_task(&bytes, fds);
+        if runner.procs().task_socket.is_none() {
+            // A `fork` in the task made this copy: it is no worker, and ends
+            // here like any forked child, telling its own error.
+            let mut result = result.map(|_| ());
+            if let Some(diag) = result.as_mut().err().and_then(Unwind::diag_mut) {
+                answer::drop_worker_frame(diag);
+            }
+            end_now(runner, result);
+        }
+        // Children a task started and did not join are joined before the next task.
+        let result = runner.procs().join_all().and(result);
+        if let Err(unwind) = &result {
+            if unwind.diag().is_none() {
+                // exit() or a signal ends the worker itself; the pool sees it die.
+                let Err(unwind) = result else { unreachable!() };
+                end_now(runner, Err(unwind));
+            }
+        }
+        runner.procs().note(|| Note::TaskEnded { task });
+        // A task that changed a pinned value retires its worker: the next task
+        // must see the value as it was when the pool was made.
+        let retiring = crate::values::pins::worker_table().is_some_and(|t| t.dirty());
+        let report = answer::encode(&result, retiring, runner);
+        let sent = match &runner.procs().task_socket {
+            Some(socket) => os::send_frame(socket, &report, &[]).is_ok(),
+            None => false,
+        };
+        if !sent {
+            os::exit_now(0);
+        }
+        if retiring {
+            retire(runner, owner);
+        }
+    }
+}
+
+/// A retiring worker runs no more tasks. It waits, idle, until the pool has
+/// read its last answer and lets it go (ending at once, it could lose that
+/// answer, or the pool read its end first); tasks sent meanwhile go again.
+fn retire(runner: &mut impl Runner, owner: i32) -> ! {
+    runner
+        .procs()
+        .waits
+        .publish(Waiting::Task(owner), "pool worker");
+    loop {
+        match &runner.procs().task_socket {
+            Some(socket) => drop(next_task(socket)),
+            None => os::exit_now(0),
+        }
+    }
+}
+
+/// Idle: waits for the next task, or ends the worker. SIGTERM or Ctrl-C ends
+/// an idle worker by the signal at once (it has no children between tasks);
+/// the wake pipe keeps one that came before the wait.
+fn next_task(socket: &OwnedFd) -> (Vec<u8>, Vec<OwnedFd>) {
+    while !matches!(os::wait_event(&[socket], None), os::Event::Readable(_)) {
+        if let Err(sig) = os::pending_stop() {
+            os::die_by_signal(sig)
+        }
+    }
+    match os::recv_frame(socket) {
+        Ok(Some(frame)) => frame,
+        Err(_) if os::pending_stop().is_err() => {
+            let sig = os::pending_stop().err().unwrap_or(os::Signal::SIGTERM);
+            os::die_by_signal(sig)
+        }
+        // The pool closed (or the parent died): end quietly.
+        _ => os::exit_now(0),
+    }
+}
+
+/// Ends this process as a child of the tree ends (see [`ending::end_process`]).
+fn end_now(runner: &mut impl Runner, result: R<()>) -> ! {
+    match ending::end_process(runner, result) {
+        Stop::Exit(code) => os::exit_now(code),
+        _ => os::exit_now(1),
+    }
+}
