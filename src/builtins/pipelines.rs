@@ -8,7 +8,7 @@ use super::programs::{program_words, timed_out, too_much_output, TIMED_OUT_CODE}
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
 use crate::os::{self, Deadline, GroupOf};
-use crate::process::ProgramEnd;
+use crate::process::{ProgramEnd, BROKEN_PIPE_EXIT};
 use crate::values::Value;
 use std::os::fd::{AsFd, OwnedFd};
 
@@ -216,7 +216,10 @@ pub(super) fn capture_pipeline(interp: &mut Interp, args: &[Value], site: &CallS
 
 /// What `capture_pipeline` returns: the last program's output; or, with
 /// `"check": false` or `"stderr": "capture"`, `{"codes": [..], "out": ..,
-/// "err": ..}`. With `check` (the default), any program's failure is an error.
+/// "err": ..}`. With `check` (the default), any program's failure is an error,
+/// except SIGPIPE (141) in a program before the last: a later program that
+/// ended early (`head`) cut it off, as a shell pipeline means it to, and
+/// whether the writer still had output to write is a race of timing.
 fn pipeline_result(
     stages: &[Stage],
     codes: &[i32],
@@ -224,7 +227,11 @@ fn pipeline_result(
     options: &ProgramOptions,
     site: &CallSite,
 ) -> R<Value> {
-    let failed = codes.iter().position(|&code| code != 0);
+    let last = codes.len().saturating_sub(1);
+    let failed = codes
+        .iter()
+        .enumerate()
+        .position(|(i, &code)| code != 0 && !(i < last && code == BROKEN_PIPE_EXIT));
     if let (true, Some(i)) = (options.check, failed) {
         let diag = ErrorKind::ProgramFailed
             .at(
