@@ -3,6 +3,7 @@
 mod args;
 mod files;
 mod io;
+mod joinable;
 mod lists;
 mod math;
 pub mod methods;
