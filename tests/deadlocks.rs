@@ -229,3 +229,15 @@ fn joining_a_queue_whose_only_getter_waits_for_me_is_a_deadlock_error() {
         "deadlock: main (pid M) joins a queue (1 not done) that only worker (pid W) could mark done, which waits to get from an empty queue that only main (pid M) could put to\ntrue\n",
     );
 }
+
+#[test]
+fn joining_a_child_that_waits_to_receive_from_me_is_a_deadlock_error() {
+    assert_ends_soon_with(
+        "let ends = pipe()\n\
+         let h = spawn fn() { return ends[1].recv() }() as \"receiver\"\n\
+         try { join h } catch err { print(replace(err, str(h.pid), \"R\")) }\n\
+         ends[0].send(\"now\")\n\
+         print(join h)",
+        "deadlock: main (pid M) joins receiver (pid R), which waits to receive on a pipe that only main (pid M) could send to\nnow\n",
+    );
+}

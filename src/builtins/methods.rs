@@ -1,6 +1,6 @@
 //! Methods of queues and pools (`q.put(v)`, `p.map(f, xs)`): their implementations, at the ids of their spec in `front::spec`.
 
-use crate::builtins::{joinable, seconds, sync, CallSite};
+use crate::builtins::{joinable, pipes, seconds, sync, CallSite};
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
 use crate::front::ast::Span;
@@ -31,6 +31,9 @@ static RUN: &[(&str, &str, MethodFn)] = &[
     ("queue", "task_done", joinable::queue_task_done),
     ("queue", "join", joinable::queue_join),
     ("queue", "close", joinable::queue_close),
+    ("pipe end", "send", pipes::send),
+    ("pipe end", "recv", pipes::recv),
+    ("pipe end", "poll", pipes::poll),
     ("lock", "acquire", sync::lock_acquire),
     ("lock", "release", sync::lock_release),
     ("lock", "locked", sync::lock_locked),
@@ -211,6 +214,12 @@ pub(super) fn queue_error(
 }
 
 pub(super) fn encode(value: &Value, site: &CallSite) -> R<Vec<u8>> {
+    encode_as(value, site, "put in a queue", "queue messages")
+}
+
+/// A message's bytes; a value that is not plain data is an error saying it
+/// cannot be `done` ("put in a queue") and what `messages` may be.
+pub(super) fn encode_as(value: &Value, site: &CallSite, done: &str, messages: &str) -> R<Vec<u8>> {
     wire::encode_message(value).map_err(|not_sendable| {
         if not_sendable.type_name == "too large" {
             let message = not_sendable.message();
@@ -218,10 +227,12 @@ pub(super) fn encode(value: &Value, site: &CallSite) -> R<Vec<u8>> {
         }
         let message = not_sendable
             .message()
-            .replace("sent to another process", "put in a queue");
+            .replace("sent to another process", done);
         let diag = ErrorKind::QueueMessage
             .at(site.arg(0), message, "not plain data")
-            .with_help("queue messages are nil, bool, int, float, string, list or map");
+            .with_help(format!(
+                "{messages} are nil, bool, int, float, string, list or map"
+            ));
         Unwind::from(diag)
     })
 }

@@ -8,6 +8,7 @@ mod lists;
 mod math;
 pub mod methods;
 mod pipelines;
+mod pipes;
 mod processes;
 mod program_options;
 mod program_output;
@@ -80,6 +81,7 @@ static RUN: &[(&str, BuiltinFn)] = &[
     ("semaphore", sync::semaphore),
     ("barrier", sync::barrier),
     ("value", sync::value),
+    ("pipe", pipes::pipe),
     ("exec", programs::exec),
     ("run", programs::run),
     ("capture", programs::capture),
