@@ -241,3 +241,15 @@ fn joining_a_child_that_waits_to_receive_from_me_is_a_deadlock_error() {
         "deadlock: main (pid M) joins receiver (pid R), which waits to receive on a pipe that only main (pid M) could send to\nnow\n",
     );
 }
+
+#[test]
+fn joining_a_child_in_wait_any_on_my_pipe_is_a_deadlock_error() {
+    assert_ends_soon_with(
+        "let ends = pipe()\n\
+         let h = spawn fn() { return len(wait_any([ends[1]])) }() as \"waiter\"\n\
+         try { join h } catch err { print(replace(err, str(h.pid), \"W\")) }\n\
+         ends[0].send(\"now\")\n\
+         print(join h)",
+        "deadlock: main (pid M) joins waiter (pid W), which waits to receive on a pipe that only main (pid M) could send to\n1\n",
+    );
+}

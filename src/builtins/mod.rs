@@ -19,6 +19,7 @@ mod sync;
 mod system;
 mod text;
 mod values;
+mod wait_any;
 
 pub use args::{seconds, CallSite};
 
@@ -82,6 +83,7 @@ static RUN: &[(&str, BuiltinFn)] = &[
     ("barrier", sync::barrier),
     ("value", sync::value),
     ("pipe", pipes::pipe),
+    ("wait_any", wait_any::wait_any),
     ("exec", programs::exec),
     ("run", programs::run),
     ("capture", programs::capture),

@@ -109,6 +109,7 @@ static BUILTINS: &[Builtin] = &[
     builtin!("barrier", "barrier(parties)", 1, 1, "a barrier that many processes meet at, shared like a lock"),
     builtin!("value", "value(number)", 1, 1, "an int or float shared between processes, changed atomically"),
     builtin!("pipe", "pipe()", 0, 0, "a list of two connected pipe ends, shared like a queue"),
+    builtin!("wait_any", "wait_any(items, seconds?)", 1, 2, "waits until a process or task ends, a queue or pipe end has a message or an event is set; the ready items"),
     builtin!("exec", "exec(program, args..., options?)", 1, ANY, "replaces this process with the program"),
     builtin!("run", "run(program, args..., options?)", 1, ANY, "runs a program to its end; its exit code"),
     builtin!("capture", "capture(program, args..., options?)", 1, ANY, "runs a program; its stdout as a string"),
