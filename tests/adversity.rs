@@ -112,7 +112,8 @@ struct Case {
 }
 
 /// Stress scripts beside the examples: pools and queues, a process tree,
-/// locks, a semaphore, a barrier and a shared value, a flood of output, programs.
+/// locks, a semaphore, a barrier and a shared value, pipes with a joinable queue and
+/// wait_any, a flood of output, programs.
 const STRESS: &[(&str, &str)] = &[
     (
         "stress_pool_queue",
@@ -136,6 +137,16 @@ const STRESS: &[(&str, &str)] = &[
          fn w(i) { for j in 0..200 { s.acquire()\n l.with(fn() { c.add(1) })\n s.release() }\n return b.wait() }\n\
          let hs = []\nfor i in 0..3 { push(hs, spawn w(i)) }\nlet all = [w(3)]\n\
          for h in hs { push(all, join h) }\nprint(c.get(), sort(all))\n",
+    ),
+    (
+        "stress_pipes",
+        "let ends = pipe()\nlet q = queue(8)\n\
+         fn echo(n) { for i in 0..n { ends[1].send(ends[1].recv() + 1) } }\n\
+         fn work(n) { for i in 0..n { q.get()\n q.task_done() } }\n\
+         let hs = [spawn echo(200), spawn work(100), spawn work(100)]\n\
+         let total = 0\nfor i in 0..200 { ends[0].send(i)\n total += ends[0].recv()\n q.put(i) }\n\
+         q.join()\nwhile len(wait_any(hs, 1)) < 3 { }\nfor h in hs { join h }\nq.close()\n\
+         print(total)\n",
     ),
     (
         "stress_programs",

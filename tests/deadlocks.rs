@@ -214,3 +214,42 @@ fn a_lock_cycle_between_two_processes_is_a_deadlock_error() {
         "deadlock: main (pid M) waits for a lock that other (pid O) holds, which waits for a lock that main (pid M) holds\ntrue\n",
     );
 }
+
+#[test]
+fn joining_a_queue_whose_only_getter_waits_for_me_is_a_deadlock_error() {
+    assert_ends_soon_with(
+        "let q = queue()\n\
+         let go = queue()\n\
+         let h = spawn fn() { q.get()\n go.get()\n q.task_done() }() as \"worker\"\n\
+         q.put(1)\n\
+         try { q.join() } catch err { print(replace(err, str(h.pid), \"W\")) }\n\
+         go.put(1)\n\
+         join h\n\
+         print(q.join())",
+        "deadlock: main (pid M) joins a queue (1 not done) that only worker (pid W) could mark done, which waits to get from an empty queue that only main (pid M) could put to\ntrue\n",
+    );
+}
+
+#[test]
+fn joining_a_child_that_waits_to_receive_from_me_is_a_deadlock_error() {
+    assert_ends_soon_with(
+        "let ends = pipe()\n\
+         let h = spawn fn() { return ends[1].recv() }() as \"receiver\"\n\
+         try { join h } catch err { print(replace(err, str(h.pid), \"R\")) }\n\
+         ends[0].send(\"now\")\n\
+         print(join h)",
+        "deadlock: main (pid M) joins receiver (pid R), which waits to receive on a pipe that only main (pid M) could send to\nnow\n",
+    );
+}
+
+#[test]
+fn joining_a_child_in_wait_any_on_my_pipe_is_a_deadlock_error() {
+    assert_ends_soon_with(
+        "let ends = pipe()\n\
+         let h = spawn fn() { return len(wait_any([ends[1]])) }() as \"waiter\"\n\
+         try { join h } catch err { print(replace(err, str(h.pid), \"W\")) }\n\
+         ends[0].send(\"now\")\n\
+         print(join h)",
+        "deadlock: main (pid M) joins waiter (pid W), which waits to receive on a pipe that only main (pid M) could send to\n1\n",
+    );
+}

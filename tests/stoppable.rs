@@ -140,10 +140,14 @@ const SYNC_WAITS: &[(&str, &str)] = &[
     ("e.wait()", "let e = event()\nlet h = spawn fn() { sleep(60) }()\nprint(\"ready\")\ne.wait()"),
     ("s.acquire()", "let s = semaphore(0)\nlet h = spawn fn() { sleep(60) }()\nprint(\"ready\")\ns.acquire()"),
     ("b.wait()", "let b = barrier(3)\nlet h = spawn fn() { sleep(60) }()\nprint(\"ready\")\nb.wait()"),
+    ("e.recv()", "let ends = pipe()\nlet h = spawn fn() { sleep(60) }()\nprint(\"ready\")\nends[1].recv()"),
+    ("e.poll(s)", "let ends = pipe()\nlet h = spawn fn() { sleep(60) }()\nprint(\"ready\")\nends[1].poll(100)"),
+    ("q.join()", "let q = queue()\nq.put(1)\nlet h = spawn fn() { sleep(60) }()\nprint(\"ready\")\nq.join()"),
+    ("wait_any()", "let q = queue()\nlet e = event()\nlet h = spawn fn() { sleep(60) }()\nprint(\"ready\")\nwait_any([q, e, h])"),
 ];
 
 #[test]
-fn sigterm_and_timeout_end_every_lock_event_semaphore_and_barrier_wait() {
+fn sigterm_and_timeout_end_every_lock_event_semaphore_barrier_pipe_queue_join_and_wait_any_wait() {
     for (what, code) in SYNC_WAITS {
         assert_eq!(sigterm_once_blocked(code, 300, what), 143, "{what}");
         let child = procscript(&["--timeout", "1", "-e", code])

@@ -1,6 +1,6 @@
 //! Methods of queues and pools (`q.put(v)`, `p.map(f, xs)`): their implementations, at the ids of their spec in `front::spec`.
 
-use crate::builtins::{seconds, sync, CallSite};
+use crate::builtins::{joinable, pipes, seconds, sync, CallSite};
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
 use crate::front::ast::Span;
@@ -28,6 +28,12 @@ static RUN: &[(&str, &str, MethodFn)] = &[
     ("queue", "size", queue_size),
     ("queue", "empty", queue_empty),
     ("queue", "full", queue_full),
+    ("queue", "task_done", joinable::queue_task_done),
+    ("queue", "join", joinable::queue_join),
+    ("queue", "close", joinable::queue_close),
+    ("pipe end", "send", pipes::send),
+    ("pipe end", "recv", pipes::recv),
+    ("pipe end", "poll", pipes::poll),
     ("lock", "acquire", sync::lock_acquire),
     ("lock", "release", sync::lock_release),
     ("lock", "locked", sync::lock_locked),
@@ -134,7 +140,7 @@ fn python_method(on: &str, name: &str) -> Option<&'static str> {
 
 // ---------------------------------------------------------------- queues
 
-fn queue_of(target: &Value) -> &Rc<Queue> {
+pub(super) fn queue_of(target: &Value) -> &Rc<Queue> {
     match target {
         Value::Queue(q) => q,
         _ => unreachable!("the table only routes queues here"),
@@ -152,7 +158,12 @@ pub(super) fn wait_for(arg: Option<&Value>, site: &CallSite, i: usize) -> R<Wait
     }
 }
 
-fn queue_error(e: QueueError, op: &str, seconds: Option<&Value>, site: &CallSite) -> Unwind {
+pub(super) fn queue_error(
+    e: QueueError,
+    op: &str,
+    seconds: Option<&Value>,
+    site: &CallSite,
+) -> Unwind {
     match e {
         QueueError::Interrupted(sig) => Unwind::from(sig),
         QueueError::Timeout => {
@@ -187,6 +198,7 @@ fn queue_error(e: QueueError, op: &str, seconds: Option<&Value>, site: &CallSite
             diag.into()
         }
         QueueError::Aborted => unreachable!("handled by the caller"),
+        QueueError::Closed | QueueError::TooManyDone => super::joinable::closed_error(e, op, site),
         QueueError::TooLarge(len) => {
             let diag = ErrorKind::TooLarge.at(
                 site.arg(0),
@@ -201,7 +213,13 @@ fn queue_error(e: QueueError, op: &str, seconds: Option<&Value>, site: &CallSite
     }
 }
 
-fn encode(value: &Value, site: &CallSite) -> R<Vec<u8>> {
+pub(super) fn encode(value: &Value, site: &CallSite) -> R<Vec<u8>> {
+    encode_as(value, site, "put in a queue", "queue messages")
+}
+
+/// A message's bytes; a value that is not plain data is an error saying it
+/// cannot be `done` ("put in a queue") and what `messages` may be.
+pub(super) fn encode_as(value: &Value, site: &CallSite, done: &str, messages: &str) -> R<Vec<u8>> {
     wire::encode_message(value).map_err(|not_sendable| {
         if not_sendable.type_name == "too large" {
             let message = not_sendable.message();
@@ -209,15 +227,17 @@ fn encode(value: &Value, site: &CallSite) -> R<Vec<u8>> {
         }
         let message = not_sendable
             .message()
-            .replace("sent to another process", "put in a queue");
+            .replace("sent to another process", done);
         let diag = ErrorKind::QueueMessage
             .at(site.arg(0), message, "not plain data")
-            .with_help("queue messages are nil, bool, int, float, string, list or map");
+            .with_help(format!(
+                "{messages} are nil, bool, int, float, string, list or map"
+            ));
         Unwind::from(diag)
     })
 }
 
-fn decode(bytes: &[u8], site: &CallSite) -> R<Value> {
+pub(super) fn decode(bytes: &[u8], site: &CallSite) -> R<Value> {
     wire::decode_message(bytes).ok_or_else(|| {
         let damaged = "a message in the queue could not be read";
         Unwind::from(ErrorKind::QueueMessage.at(site.span, damaged, "damaged message"))
@@ -318,7 +338,8 @@ fn queue_try_put(_: &mut Interp, target: &Value, args: &[Value], site: &CallSite
 fn queue_try_get(_: &mut Interp, target: &Value, _: &[Value], site: &CallSite) -> R<Value> {
     match queue_of(target).get(Wait::No, &mut || Ok(false)) {
         Ok(Some(bytes)) => decode(&bytes, site),
-        Ok(None) => Ok(Value::Nil),
+        // try_get never fails for want of a message, closed or not.
+        Ok(None) | Err(QueueError::Closed) => Ok(Value::Nil),
         Err(e) => Err(queue_error(e, "get", None, site)),
     }
 }

@@ -3,10 +3,12 @@
 mod args;
 mod files;
 mod io;
+mod joinable;
 mod lists;
 mod math;
 pub mod methods;
 mod pipelines;
+mod pipes;
 mod processes;
 mod program_options;
 mod program_output;
@@ -17,6 +19,7 @@ mod sync;
 mod system;
 mod text;
 mod values;
+mod wait_any;
 
 pub use args::{seconds, CallSite};
 
@@ -79,6 +82,8 @@ static RUN: &[(&str, BuiltinFn)] = &[
     ("semaphore", sync::semaphore),
     ("barrier", sync::barrier),
     ("value", sync::value),
+    ("pipe", pipes::pipe),
+    ("wait_any", wait_any::wait_any),
     ("exec", programs::exec),
     ("run", programs::run),
     ("capture", programs::capture),

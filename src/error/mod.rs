@@ -177,6 +177,18 @@ pub enum ErrorKind {
     #[error("broken barrier")]
     #[diagnostic(code("procscript::sync::broken_barrier"))]
     BrokenBarrier,
+    /// A put on a closed queue, or a get on one closed and drained.
+    #[error("queue closed")]
+    #[diagnostic(code("procscript::queue::closed"))]
+    QueueClosed,
+    /// `q.task_done()` called more times than messages were put.
+    #[error("task_done too many times")]
+    #[diagnostic(code("procscript::queue::task_done"))]
+    TaskDoneTooMany,
+    /// A pipe end's `recv` with nothing sent and no other process left to send.
+    #[error("pipe closed")]
+    #[diagnostic(code("procscript::pipe::closed"))]
+    PipeClosed,
     /// A value that cannot go into a queue, or a message that cannot be read.
     #[error("bad queue message")]
     #[diagnostic(code("procscript::queue::message"))]
@@ -457,6 +469,9 @@ mod tests {
         NotHeld,
         OverReleased,
         BrokenBarrier,
+        QueueClosed,
+        TaskDoneTooMany,
+        PipeClosed,
         QueueMessage,
         Host,
         PoolClosed,
@@ -481,9 +496,9 @@ mod tests {
             | NoField | Immutable | Overflow | DivisionByZero | InvalidValue | TooLarge
             | StepBudget | Unsupported | Raised | NoMethod | Conversion | Empty | Io
             | ProgramStart | ProgramFailed | ProgramOption | ProgramTimeout | QueueTimeout
-            | QueueDeadlock | Deadlock | NotHeld | OverReleased | BrokenBarrier | QueueMessage
-            | Host | PoolClosed | NotPoolOwner | ProcessLimit | ChildFailed | NotAChild
-            | NotSendable | Os | UnhandleableSignal => {}
+            | QueueDeadlock | Deadlock | NotHeld | OverReleased | BrokenBarrier | QueueClosed
+            | TaskDoneTooMany | PipeClosed | QueueMessage | Host | PoolClosed | NotPoolOwner
+            | ProcessLimit | ChildFailed | NotAChild | NotSendable | Os | UnhandleableSignal => {}
         }
     }
 

@@ -68,9 +68,14 @@ impl<'a> Holders<'a> {
         if self.region.u32_at(self.untracked).load(Relaxed) != 0 {
             return None;
         }
-        let holders = (0..self.slots)
+        let mut holders: Vec<i32> = (0..self.slots)
             .map(|i| self.slot(i).load(Relaxed))
-            .filter(|&pid| pid != 0 && os::process_alive(pid));
-        Some(holders.collect())
+            .filter(|&pid| pid != 0 && os::process_alive(pid))
+            .collect();
+        // A parent registering its new child races the child registering
+        // itself: both may take a slot, so a pid can be there twice.
+        holders.sort_unstable();
+        holders.dedup();
+        Some(holders)
     }
 }

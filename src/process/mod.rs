@@ -1,10 +1,11 @@
-//! Real processes: the table of a process's children, the one fork ceremony, how a process ends, pools, queues, locks (events, semaphores, barriers, shared values), deadlock detection, and the wire format between them.
+//! Real processes: the table of a process's children, the one fork ceremony, how a process ends, pools, queues, pipes, locks (events, semaphores, barriers, shared values), deadlock detection, and the wire format between them.
 
 pub mod ending;
 mod failure;
 pub mod fork;
 mod held;
 mod holders;
+pub mod pipe;
 pub mod pool;
 mod pool_answer;
 mod pool_worker;

@@ -180,6 +180,13 @@ impl Pool {
         Ok(())
     }
 
+    /// Whether task `id` has finished (done or failed) by the last service of
+    /// the pool (`wait_any`); an error in a process that does not own the pool.
+    pub fn task_finished(&self, runner: &mut impl Runner, id: u64, span: Span) -> R<bool> {
+        self.check_owner(runner, span)?;
+        Ok(self.state.borrow().results.contains_key(&id))
+    }
+
     /// Queues a task; it goes to a worker as soon as one is free.
     pub fn submit(
         self: &Rc<Self>,

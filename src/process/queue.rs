@@ -27,8 +27,10 @@ const TAIL: usize = 40; // u64: byte position after the newest message
 const UNTRACKED: usize = 48; // u32: holder table overflowed
 const ID: usize = 56; // u64: names the queue in recorded events
 const HOLDERS: usize = 64; // the holder table (HOLDER_BYTES)
+const UNFINISHED: usize = 3072; // u64: messages put and not yet marked done (task_done)
+const CLOSED: usize = 3080; // u32: 1 once `close` was called
 const DATA: usize = 4096;
-const _: () = assert!(HOLDERS + HOLDER_BYTES <= DATA);
+const _: () = assert!(HOLDERS + HOLDER_BYTES <= UNFINISHED);
 
 /// How long a blocked operation may wait.
 #[derive(Clone, Copy)]
@@ -49,6 +51,10 @@ pub enum QueueError {
     TooLarge(usize),
     /// The caller's idle work asked to stop waiting.
     Aborted,
+    /// A put on a closed queue, or a get on a closed queue with no message left.
+    Closed,
+    /// `task_done` called more times than messages were put.
+    TooManyDone,
 }
 
 /// Work the waiting process does on every tick of a wait (its pools); Ok(true)
@@ -107,6 +113,66 @@ impl Queue {
         let max = self.max_items();
         let used = self.used_bytes();
         (max > 0 && self.size() >= max) || used >= RING_BYTES as u64
+    }
+
+    /// Whether `close` was called (by any holder).
+    pub fn is_closed(&self) -> bool {
+        self.region.u32_at(CLOSED).load(Acquire) != 0
+    }
+
+    /// Messages put and not yet marked done.
+    pub fn unfinished(&self) -> u64 {
+        self.region.u64_at(UNFINISHED).load(Acquire)
+    }
+
+    /// No more puts; getters take what is left, then fail with `Closed`.
+    /// Every sleeping getter wakes to see it.
+    pub fn close(&self) {
+        self.region.u32_at(CLOSED).store(1, SeqCst);
+        self.announce_change();
+    }
+
+    /// Marks one message done (Python's `task_done`); waking joiners when none is left.
+    pub fn task_done(&self) -> Result<(), QueueError> {
+        self.region
+            .u64_at(UNFINISHED)
+            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+            .map_err(|_| QueueError::TooManyDone)?;
+        self.announce_change();
+        Ok(())
+    }
+
+    /// Waits until every message put was marked done; Ok(false) when `Wait::No`
+    /// and some are not. A deadline that passes first is `QueueError::Timeout`.
+    pub fn join(&self, wait: Wait, idle: Idle) -> Result<bool, QueueError> {
+        loop {
+            let seen = self.region.u32_at(CHANGED).load(SeqCst);
+            if self.unfinished() == 0 {
+                return Ok(true);
+            }
+            if let Wait::No = wait {
+                return Ok(false);
+            }
+            self.wait_for_change(seen, wait, idle)?;
+        }
+    }
+
+    /// Waits until a message is waiting, without taking it; Ok(false) when
+    /// `Wait::No` and there is none. A closed, drained queue is `Closed`.
+    pub fn wait_message(&self, wait: Wait, idle: Idle) -> Result<bool, QueueError> {
+        loop {
+            let seen = self.region.u32_at(CHANGED).load(SeqCst);
+            if self.size() > 0 {
+                return Ok(true);
+            }
+            if self.is_closed() {
+                return Err(QueueError::Closed);
+            }
+            if let Wait::No = wait {
+                return Ok(false);
+            }
+            self.wait_for_change(seen, wait, idle)?;
+        }
     }
 
     fn used_bytes(&self) -> u64 {
@@ -235,6 +301,9 @@ impl Queue {
             return Err(QueueError::TooLarge(message.len()));
         }
         loop {
+            if self.is_closed() {
+                return Err(QueueError::Closed);
+            }
             self.lock()?;
             let count = self.region.u64_at(COUNT).load(Relaxed);
             let max = self.max_items();
@@ -246,6 +315,7 @@ impl Queue {
                 // Only now does the message exist for readers.
                 self.region.u64_at(TAIL).store(tail + need, Release);
                 self.region.u64_at(COUNT).store(count + 1, Release);
+                self.region.u64_at(UNFINISHED).fetch_add(1, SeqCst);
                 self.unlock();
                 self.announce_change();
                 return Ok(true);
@@ -281,6 +351,9 @@ impl Queue {
             }
             let seen = self.region.u32_at(CHANGED).load(SeqCst);
             self.unlock();
+            if self.is_closed() {
+                return Err(QueueError::Closed);
+            }
             if let Wait::No = wait {
                 return Ok(None);
             }

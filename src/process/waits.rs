@@ -56,6 +56,10 @@ pub enum Waiting {
     Barrier(u64),
     /// The event with this id to be set.
     Event(u64),
+    /// A message on a pipe end: the id of the queue it receives from.
+    Recv(u64),
+    /// Every message of the queue with this id to be marked done (`q.join()`).
+    QueueJoin(u64),
 }
 
 impl Waiting {
@@ -70,6 +74,8 @@ impl Waiting {
             Waiting::Semaphore(id) => (7, id),
             Waiting::Barrier(id) => (8, id),
             Waiting::Event(id) => (9, id),
+            Waiting::Recv(id) => (10, id),
+            Waiting::QueueJoin(id) => (11, id),
         }
     }
 
@@ -84,6 +90,8 @@ impl Waiting {
             7 => Waiting::Semaphore(target),
             8 => Waiting::Barrier(target),
             9 => Waiting::Event(target),
+            10 => Waiting::Recv(target),
+            11 => Waiting::QueueJoin(target),
             _ => return None,
         })
     }
@@ -295,13 +303,14 @@ impl Detector {
 fn can_go_on(entry: &Entry, going: &dyn Fn(i32) -> bool, known: &Known) -> bool {
     match entry.waiting {
         Waiting::Join(child) => !os::process_alive(child) || going(child),
-        Waiting::Get(id) | Waiting::Put(id) => {
+        Waiting::Get(id) | Waiting::Put(id) | Waiting::Recv(id) | Waiting::QueueJoin(id) => {
             let Some(queue) = known.queue(id) else {
                 return true;
             };
             let answered = match entry.waiting {
-                Waiting::Get(_) => queue.size() > 0,
-                _ => !queue.is_full(),
+                Waiting::Get(_) | Waiting::Recv(_) => queue.size() > 0 || queue.is_closed(),
+                Waiting::QueueJoin(_) => queue.unfinished() == 0,
+                _ => !queue.is_full() || queue.is_closed(),
             };
             answered || other_going(queue.live_holders(), entry.pid, going)
         }
@@ -435,12 +444,25 @@ fn edge(entry: &Entry, blocked: &HashMap<i32, &Entry>, known: &Known) -> (String
     };
     match entry.waiting {
         Waiting::Join(child) => (format!("joins {}", who(blocked, child)), vec![child]),
-        Waiting::Get(id) | Waiting::Put(id) => {
+        Waiting::Get(id) | Waiting::Put(id) | Waiting::Recv(id) | Waiting::QueueJoin(id) => {
             let (names, holders) = others(known.queue(id).and_then(|q| q.live_holders()));
-            let edge = if matches!(entry.waiting, Waiting::Get(_)) {
-                format!("waits to get from an empty queue that only {names} could put to")
+            let only = if holders.is_empty() {
+                "no other process".to_string()
             } else {
-                format!("waits to put on a full queue that only {names} could read from")
+                format!("only {names}")
+            };
+            let edge = match entry.waiting {
+                Waiting::Get(_) => {
+                    format!("waits to get from an empty queue that {only} could put to")
+                }
+                Waiting::Recv(_) => {
+                    format!("waits to receive on a pipe that {only} could send to")
+                }
+                Waiting::QueueJoin(_) => format!(
+                    "joins a queue ({} not done) that {only} could mark done",
+                    known.queue(id).map_or(0, |q| q.unfinished())
+                ),
+                _ => format!("waits to put on a full queue that {only} could read from"),
             };
             (edge, holders)
         }

@@ -4,6 +4,7 @@
 use crate::error::diagnostic::Diag;
 use crate::front::ir::FnProto;
 use crate::limits;
+use crate::process::pipe::PipeEnd;
 use crate::process::queue::Queue;
 use crate::process::report_size;
 use crate::process::sync::SyncObject;
@@ -43,6 +44,8 @@ pub(super) enum Wire {
     Sync(u32),
     /// A value the worker already holds: its index in the pool's pin table.
     Held(u32),
+    /// A pipe end: the indexes of its send queue (high 16 bits) and recv queue.
+    Pipe(u32),
 }
 
 /// The tag postcard writes for each `Wire` variant (its index in the enum).
@@ -60,6 +63,7 @@ mod tag {
     pub const HOST: u64 = 10;
     pub const SYNC: u64 = 11;
     pub const HELD: u64 = 12;
+    pub const PIPE: u64 = 13;
     /// `ChildReport::Returned`, followed by its value.
     pub const RETURNED: u8 = 0;
 }
@@ -197,6 +201,9 @@ impl Encoder<'_> {
             Value::Func(closure) if self.task => Wire::Func(self.closure(closure, depth)?),
             Value::Queue(queue) if self.task => Wire::Queue(self.carried.queue(queue)),
             Value::Sync(object) if self.task => Wire::Sync(self.carried.sync(object)),
+            Value::Pipe(e) if self.task => {
+                Wire::Pipe(self.carried.queue(&e.send) << 16 | self.carried.queue(&e.recv))
+            }
             other => {
                 return Err(NotSendable {
                     type_name: other.type_name(),
@@ -392,7 +399,8 @@ fn shallow_enough(bytes: &[u8], mut pos: usize) -> bool {
             | tag::QUEUE
             | tag::HOST
             | tag::SYNC
-            | tag::HELD => {
+            | tag::HELD
+            | tag::PIPE => {
                 let Some((n, next)) = varint(bytes, pos) else {
                     return true;
                 };
@@ -528,6 +536,7 @@ impl Decoder<'_> {
             | Wire::Sync(_)
             | Wire::Host(_)
             | Wire::Held(_)
+            | Wire::Pipe(_)
                 if !self.task =>
             {
                 return Err("only a pool task may carry functions and queues".into())
@@ -544,6 +553,7 @@ impl Decoder<'_> {
             ),
             Wire::Queue(i) => self.queue(i as usize, false)?,
             Wire::Sync(i) => self.queue(i as usize, true)?,
+            Wire::Pipe(ends) => self.pipe_end(ends)?,
             Wire::Host(i) => Value::Host(
                 self.hosts
                     .get(i as usize)
@@ -556,6 +566,14 @@ impl Decoder<'_> {
                 .and_then(|table| table.entry(i))
                 .ok_or("a task names a pinned value this worker does not hold")?,
         })
+    }
+
+    /// A pipe end from its two queues' indexes; apart from `value`, whose
+    /// frame every level of a nested message pays for.
+    fn pipe_end(&mut self, ends: u32) -> Result<Value, String> {
+        let send = self.queue((ends >> 16) as usize, false)?;
+        let recv = self.queue((ends & 0xffff) as usize, false)?;
+        Ok(Value::Pipe(Rc::new(PipeEnd::joined(send, recv)?)))
     }
 
     /// The task's `i`th queue (or lock... when `sync`), opened from its descriptor the first time.

@@ -198,6 +198,8 @@ pub enum Value {
     Process(Rc<crate::process::ProcessHandle>),
     /// A queue between processes.
     Queue(Rc<crate::process::queue::Queue>),
+    /// One end of a pipe between processes.
+    Pipe(Rc<crate::process::pipe::PipeEnd>),
     /// A lock, event, semaphore, barrier or shared value between processes.
     Sync(Rc<crate::process::sync::SyncObject>),
     /// A pool of worker processes.
@@ -254,6 +256,7 @@ impl Value {
             Value::Func(_) | Value::Builtin(_) | Value::Host(_) => "function",
             Value::Process(_) => "process",
             Value::Queue(_) => "queue",
+            Value::Pipe(_) => "pipe end",
             Value::Sync(o) => o.kind().type_name(),
             Value::Pool(_) => "pool",
             Value::Task(_) => "task",
@@ -368,6 +371,9 @@ impl Value {
             Value::Queue(q) => {
                 let _ = write!(out, "<queue of {}>", q.size());
             }
+            Value::Pipe(end) => {
+                let _ = write!(out, "<pipe end of {}>", end.waiting());
+            }
             Value::Sync(o) => out.push_str(&o.describe()),
             Value::Pool(p) => {
                 let _ = write!(out, "<pool of {}>", p.size);
@@ -481,6 +487,7 @@ fn equals_at(a: &Value, b: &Value, depth: usize) -> bool {
         (Value::Host(x), Value::Host(y)) => Rc::ptr_eq(x, y),
         (Value::Process(x), Value::Process(y)) => x.pid == y.pid && x.owner == y.owner,
         (Value::Queue(x), Value::Queue(y)) => Rc::ptr_eq(x, y),
+        (Value::Pipe(x), Value::Pipe(y)) => x.id() == y.id(),
         (Value::Sync(x), Value::Sync(y)) => x.id() == y.id(),
         (Value::Pool(x), Value::Pool(y)) => Rc::ptr_eq(x, y),
         (Value::Task(x), Value::Task(y)) => Rc::ptr_eq(x, y),

@@ -59,6 +59,7 @@ fn one_of_each() -> Vec<Wire> {
         Wire::Host(70_000),
         Wire::Sync(5),
         Wire::Held(300),
+        Wire::Pipe(3 << 16 | 4),
     ]
 }
 
@@ -79,6 +80,7 @@ fn tag_of(wire: &Wire) -> u64 {
         Wire::Host(_) => tag::HOST,
         Wire::Sync(_) => tag::SYNC,
         Wire::Held(_) => tag::HELD,
+        Wire::Pipe(_) => tag::PIPE,
     }
 }
 
