@@ -7,6 +7,8 @@ mod lists;
 mod math;
 pub mod methods;
 mod pipelines;
+mod pool_methods;
+mod pool_options;
 mod processes;
 mod program_options;
 mod program_output;
