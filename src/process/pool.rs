@@ -56,7 +56,15 @@ const MAX_AHEAD_BYTES: usize = 64 * 1024;
 
 /// An untimed wait's deadlock watch: which tasks it needs, and its checks
 /// (made every `DEADLOCK_TICK_MS`).
-type Watch<'a> = (&'a dyn Fn(u64) -> bool, &'a mut Detector);
+type Watch<'a> = (Needed<'a>, &'a mut Detector);
+
+/// The tasks an untimed wait needs: every one of them (`join`, `map`), or any one
+/// (`imap_unordered`), for deadlock detection.
+#[derive(Clone, Copy)]
+pub(super) enum Needed<'a> {
+    All(&'a dyn Fn(u64) -> bool),
+    Any(&'a dyn Fn(u64) -> bool),
+}
 const DEADLOCK_TICK_MS: i32 = 100;
 
 #[derive(Debug)]
@@ -505,7 +513,7 @@ impl Pool {
         span: Span,
         deadline: os::Deadline,
         done: &dyn Fn(&PoolState) -> bool,
-        needed: Option<&dyn Fn(u64) -> bool>,
+        needed: Option<Needed>,
     ) -> R<bool> {
         let Some(needed) = needed.filter(|_| deadline.is_never()) else {
             return self.pump_inner(runner, span, deadline, done, None);
@@ -531,8 +539,8 @@ impl Pool {
             }
             if let Some((needed, _)) = &watch {
                 let procs = runner.procs();
-                match self.blocking_worker(*needed) {
-                    Some(pid) => procs.waits.publish(Waiting::Join(pid), &procs.wait_name()),
+                match self.blocking_wait(*needed) {
+                    Some(wait) => procs.waits.publish(wait, &procs.wait_name()),
                     None => procs.waits.clear(),
                 }
             }
@@ -575,20 +583,26 @@ impl Pool {
         }
     }
 
-    /// The worker holding (running, or sent ahead) a needed task not yet
-    /// answered. None while tasks wait to be sent: this process hands them
-    /// out itself as workers answer, so it goes on when any worker does.
-    fn blocking_worker(&self, needed: &dyn Fn(u64) -> bool) -> Option<i32> {
+    /// The wait to publish: a join of the worker holding (running, or sent ahead) a
+    /// needed task not yet answered; when any one of several workers' tasks will
+    /// do, a wait for any child. None while tasks wait to be sent: this process
+    /// hands them out itself as workers answer, so it goes on when any worker does.
+    fn blocking_wait(&self, needed: Needed) -> Option<Waiting> {
         let state = self.state.borrow();
         if !state.waiting.is_empty() {
             return None;
         }
-        let unanswered = |id: &u64| needed(*id) && !state.results.contains_key(id);
-        state
+        let (Needed::All(is_needed) | Needed::Any(is_needed)) = needed;
+        let unanswered = |id: &u64| is_needed(*id) && !state.results.contains_key(id);
+        let mut holders = state
             .workers
             .iter()
-            .find(|w| w.sent.iter().any(|t| unanswered(&t.id)))
-            .map(|w| w.pid)
+            .filter(|w| w.sent.iter().any(|t| unanswered(&t.id)));
+        let first = holders.next()?;
+        match needed {
+            Needed::Any(_) if holders.next().is_some() => Some(Waiting::AnyChild),
+            _ => Some(Waiting::Join(first.pid)),
+        }
     }
 
     /// Reads one result from worker `i`, or finds it dead.

@@ -4,7 +4,7 @@
 
 use crate::error::{ErrorKind, R};
 use crate::front::ast::Span;
-use crate::process::pool::{Pool, PoolState};
+use crate::process::pool::{Needed, Pool, PoolState};
 use crate::process::pool_tasks::list_items;
 use crate::process::Runner;
 use crate::values::Value;
@@ -104,12 +104,17 @@ impl TaskStream {
         if self.ordered {
             let done = move |s: &PoolState| s.results.contains_key(&first);
             self.pool
-                .wait_until(runner, what, span, &done, &|t| t == first)?;
+                .wait_until(runner, what, span, &done, Needed::All(&|t| t == first))?;
         } else {
             let ids = in_flight.clone();
             let done = move |s: &PoolState| ids.iter().any(|id| s.results.contains_key(id));
-            self.pool
-                .wait_until(runner, what, span, &done, &|t| in_flight.contains(&t))?;
+            self.pool.wait_until(
+                runner,
+                what,
+                span,
+                &done,
+                Needed::Any(&|t| in_flight.contains(&t)),
+            )?;
         }
         let (n, id) = self.take_ready();
         let result = self

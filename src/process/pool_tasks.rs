@@ -4,7 +4,7 @@
 use crate::error::{ErrorKind, R};
 use crate::front::ast::Span;
 use crate::os;
-use crate::process::pool::{Pool, PoolState, TaskHandle, Worker};
+use crate::process::pool::{Needed, Pool, PoolState, TaskHandle, Worker};
 use crate::process::{Failure, Runner};
 use crate::values::Value;
 use crate::views::record::Note;
@@ -71,7 +71,7 @@ impl Pool {
         let done = pool.check_owner(runner, span).and_then(|()| {
             let deadline = os::Deadline::after(timeout);
             let (done, needed) = (|s: &PoolState| s.results.contains_key(&id), |t| t == id);
-            pool.pump(runner, span, deadline, &done, Some(&needed))
+            pool.pump(runner, span, deadline, &done, Some(Needed::All(&needed)))
         });
         runner.procs().note(|| Note::WaitEnded);
         if !done? {
@@ -139,7 +139,8 @@ impl Pool {
         }
         let all = ids.clone();
         let done = move |s: &PoolState| all.iter().all(|id| s.results.contains_key(id));
-        self.wait_until(runner, what, span, &done, &|task| ids.contains(&task))?;
+        let needed = |task| ids.contains(&task);
+        self.wait_until(runner, what, span, &done, Needed::All(&needed))?;
         // The first failure is raised: the map has seen every task's result.
         self.state.borrow_mut().seen.extend(ids.iter().copied());
         let mut results = Vec::with_capacity(ids.len());
@@ -160,7 +161,7 @@ impl Pool {
         what: &str,
         span: Span,
         done: &dyn Fn(&PoolState) -> bool,
-        needed: &dyn Fn(u64) -> bool,
+        needed: Needed,
     ) -> R<bool> {
         runner.procs().note(|| Note::WaitBegan {
             what: what.to_string(),
@@ -255,7 +256,7 @@ impl Pool {
         drop(state);
         self.state.borrow_mut().closed = true;
         let done = |s: &PoolState| s.waiting.is_empty() && !s.workers.iter().any(Worker::busy);
-        self.wait_until(runner, "close", span, &done, &|_| true)?;
+        self.wait_until(runner, "close", span, &done, Needed::All(&|_| true))?;
         let pids: Vec<i32> = self
             .state
             .borrow_mut()
