@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_no_leftovers, procscript, run_code};
+use common::{assert_no_leftovers, procscript, run, run_code};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::process::{Child, Stdio};
@@ -148,4 +148,26 @@ fn a_stream_gives_items_as_workers_have_room_not_all_at_once() {
          print(first <= 4, given.get())",
     );
     assert_eq!(out.stdout, "true 200\n", "{}", out.stderr);
+}
+
+#[test]
+fn a_task_taken_back_does_not_count_toward_max_tasks() {
+    // The worker was sent two tasks and ran one: the next task still goes to it.
+    let out = run(procscript(&[
+        "--timeout",
+        "20",
+        "-e",
+        "let go = event()\n\
+         let p = pool(1, {\"max_tasks\": 2})\n\
+         let first = p.submit(fn() { go.wait(); return pid() })\n\
+         let second = p.submit(fn() { return pid() })\n\
+         print(second.cancel())\n\
+         go.set()\n\
+         let third = p.submit(fn() { return pid() })\n\
+         let a = join first\n\
+         let b = join third\n\
+         print(a == b, join p.submit(fn() { return pid() }) != a)",
+    ]));
+    assert_eq!(out.stdout, "true\ntrue true\n", "{}", out.stderr);
+    assert_eq!(out.code, 0);
 }

@@ -76,6 +76,8 @@ pub(super) struct Worker {
     pub(super) sent: VecDeque<SentTask>,
     /// How many tasks it was sent in all (numbers its slots).
     sends: u64,
+    /// How many of those the pool took back before it started them (it skips them).
+    pub(super) taken_back: u64,
     /// The compiled functions it knows (those of its parent when forked).
     functions: usize,
     /// The pin table's count of changes when it was forked: it holds the pinned
@@ -105,7 +107,7 @@ impl Worker {
     /// retires after `max_tasks` is sent no more than it will run.
     fn has_room(&self, bytes: usize, max_tasks: Option<u64>) -> bool {
         let ahead: usize = self.sent.iter().map(|t| t.bytes).sum();
-        let within_life = max_tasks.is_none_or(|max| self.sends < max);
+        let within_life = max_tasks.is_none_or(|max| self.sends - self.taken_back < max);
         within_life
             && (self.sent.is_empty()
                 || (self.sent.len() < MAX_AHEAD_TASKS && ahead + bytes <= MAX_AHEAD_BYTES))
@@ -670,6 +672,7 @@ impl Pool {
                 socket,
                 sent: VecDeque::new(),
                 sends: 0,
+                taken_back: 0,
                 functions: runner.functions_known(),
                 forked_at: pins.map_or(0, |pins| pins.changes()),
             }),

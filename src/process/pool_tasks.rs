@@ -188,14 +188,19 @@ impl Pool {
             state.waiting.remove(at);
             true
         } else {
-            let sent = state
-                .workers
-                .iter()
-                .flat_map(|w| w.sent.iter())
-                .find(|t| t.id == id)
-                .copied();
-            // Sent ahead: the worker skips it, unless it claimed it first.
-            sent.is_some_and(|t| self.slots.take_back(t.slot, id))
+            // Sent ahead: the worker skips it (not counted toward its
+            // `max_tasks`), unless it claimed it first.
+            let holder = state.workers.iter_mut().find_map(|w| {
+                let slot = w.sent.iter().find(|t| t.id == id)?.slot;
+                Some((w, slot))
+            });
+            match holder {
+                Some((worker, slot)) if self.slots.take_back(slot, id) => {
+                    worker.taken_back += 1;
+                    true
+                }
+                _ => false,
+            }
         };
         if taken {
             state.resend.remove(&id);
