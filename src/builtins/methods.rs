@@ -1,13 +1,13 @@
 //! Methods of queues and pools (`q.put(v)`, `p.map(f, xs)`): their implementations, at the ids of their spec in `front::spec`.
 
-use crate::builtins::{joinable, pipes, seconds, sync, CallSite};
+use crate::builtins::{joinable, pipes, pool_methods, seconds, sync, CallSite};
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
 use crate::front::ast::Span;
 use crate::front::ir::MethodCall;
 use crate::front::spec::{self, check_method_arity};
 use crate::os;
-use crate::process::pool::{Pool, TaskHandle};
+use crate::process::pool::Pool;
 use crate::process::queue::{Queue, QueueError, Wait};
 use crate::process::waits::{Detector, WaitBoard, Waiting};
 use crate::process::wire;
@@ -51,10 +51,15 @@ static RUN: &[(&str, &str, MethodFn)] = &[
     ("value", "set", sync::value_set),
     ("value", "add", sync::value_add),
     ("value", "compare_set", sync::value_compare_set),
-    ("pool", "map", pool_map),
-    ("pool", "apply", pool_apply),
-    ("pool", "submit", pool_submit),
-    ("pool", "close", pool_close),
+    ("pool", "map", pool_methods::map),
+    ("pool", "apply", pool_methods::apply),
+    ("pool", "submit", pool_methods::submit),
+    ("pool", "close", pool_methods::close),
+    ("pool", "imap", pool_methods::imap),
+    ("pool", "imap_unordered", pool_methods::imap_unordered),
+    ("pool", "starmap", pool_methods::starmap),
+    ("pool", "terminate", pool_methods::terminate),
+    ("task", "cancel", pool_methods::cancel),
 ];
 
 /// Calls `target.name(args)`, or explains why there is no such method.
@@ -117,7 +122,7 @@ fn python_method(on: &str, name: &str) -> Option<&'static str> {
         ("process", "is_alive") => "write `alive(h)`",
         ("process", "terminate") => "write `terminate(h)`",
         ("process", "kill") => "write `kill(h)`, or `kill(h, \"KILL\")`",
-        ("pool", "terminate" | "join") => {
+        ("pool", "join") => {
             "a pool ends with `p.close()`, which waits for its tasks and ends the workers"
         }
         ("task", "get" | "wait") => "write `join t` for a task's result",
@@ -354,67 +359,6 @@ fn queue_empty(_: &mut Interp, target: &Value, _: &[Value], _: &CallSite) -> R<V
 
 fn queue_full(_: &mut Interp, target: &Value, _: &[Value], _: &CallSite) -> R<Value> {
     Ok(Value::Bool(queue_of(target).is_full()))
-}
-
-// ---------------------------------------------------------------- pools
-
-fn pool_of(target: &Value) -> &Rc<Pool> {
-    match target {
-        Value::Pool(p) => p,
-        _ => unreachable!("the table only routes pools here"),
-    }
-}
-
-/// The `[args]` list of apply and submit (none: no arguments).
-fn task_args(method: &str, args: &[Value], site: &CallSite) -> R<Vec<Value>> {
-    match args.get(1) {
-        None => Ok(Vec::new()),
-        Some(Value::List(items)) => Ok(items.borrow().clone()),
-        Some(other) => {
-            let ty = other.type_name();
-            let diag = ErrorKind::TypeMismatch
-                .at(
-                    site.arg(1),
-                    format!("a task's arguments are a list, not {ty}"),
-                    format!("this is {ty}"),
-                )
-                .with_help(format!(
-                    "the arguments go in a list: `p.{}(f, [a, b])` calls f(a, b)",
-                    method
-                ));
-            Err(diag.into())
-        }
-    }
-}
-
-fn pool_map(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
-    pool_of(target).map(interp, &args[0], &args[1], site.span)
-}
-
-fn pool_apply(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
-    let pool = pool_of(target);
-    let call_args = task_args("apply", args, site)?;
-    let id = pool.submit(interp, &args[0], &call_args, site.span)?;
-    let task = TaskHandle {
-        pool: pool.clone(),
-        id,
-    };
-    Pool::join_task(interp, &task, None, site.span)
-}
-
-fn pool_submit(interp: &mut Interp, target: &Value, args: &[Value], site: &CallSite) -> R<Value> {
-    let pool = pool_of(target);
-    let call_args = task_args("submit", args, site)?;
-    let id = pool.submit(interp, &args[0], &call_args, site.span)?;
-    Ok(Value::Task(Rc::new(TaskHandle {
-        pool: pool.clone(),
-        id,
-    })))
-}
-
-fn pool_close(interp: &mut Interp, target: &Value, _: &[Value], site: &CallSite) -> R<Value> {
-    pool_of(target).close(interp, site.span)?;
-    Ok(Value::Nil)
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ mod math;
 pub mod methods;
 mod pipelines;
 mod pipes;
+mod pool_methods;
+mod pool_options;
 mod processes;
 mod program_options;
 mod program_output;

@@ -5,10 +5,18 @@ use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
 use crate::os;
 use crate::process::pool::Pool;
+use crate::process::pool_tasks::TaskState;
 use crate::values::Value;
 use std::rc::Rc;
 
 pub(super) fn alive(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    if let Value::Task(task) = &args[0] {
+        let state = task.pool.task_state(interp, task.id, site.arg(0))?;
+        return Ok(Value::Bool(matches!(
+            state,
+            TaskState::Queued | TaskState::Running
+        )));
+    }
     interp
         .procs
         .is_alive(&args[0], site.arg(0))
@@ -18,6 +26,10 @@ pub(super) fn alive(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<V
 /// `done(h)`: the other side of `alive(h)`, so that a script can tell a
 /// `join(h, seconds)` that gave up (`nil`, not done) from a child that returned `nil`.
 pub(super) fn done(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    if let Value::Task(_) = &args[0] {
+        return alive(interp, args, site)
+            .map(|alive| Value::Bool(matches!(alive, Value::Bool(false))));
+    }
     interp
         .procs
         .is_alive(&args[0], site.arg(0))
@@ -25,6 +37,10 @@ pub(super) fn done(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Va
 }
 
 pub(super) fn state(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    if let Value::Task(task) = &args[0] {
+        let state = task.pool.task_state(interp, task.id, site.arg(0))?;
+        return Ok(Value::str(state.name()));
+    }
     interp
         .procs
         .child_state(&args[0], site.arg(0))
@@ -141,5 +157,6 @@ pub(super) fn queue(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<V
 
 pub(super) fn pool(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let n = expect_int("pool", args, 0, site)?;
-    Pool::start(interp, n, site.arg(0))
+    let setup = super::pool_options::read(args, site)?;
+    Pool::start(interp, n, setup, site.arg(0))
 }

@@ -201,6 +201,14 @@ pub enum ErrorKind {
     #[error("pool closed")]
     #[diagnostic(code("procscript::pool::closed"))]
     PoolClosed,
+    /// A pool task taken back before it ran (`t.cancel()`, or a `break` out of an imap loop).
+    #[error("task cancelled")]
+    #[diagnostic(code("procscript::pool::cancelled"))]
+    TaskCancelled,
+    /// An unknown or ill-typed option of `pool(n, {...})`.
+    #[error("bad pool option")]
+    #[diagnostic(code("procscript::pool::option"))]
+    PoolOption,
     /// A pool used by a process that did not make it.
     #[error("not the pool's owner")]
     #[diagnostic(code("procscript::pool::not_owner"))]
@@ -475,6 +483,8 @@ mod tests {
         QueueMessage,
         Host,
         PoolClosed,
+        TaskCancelled,
+        PoolOption,
         NotPoolOwner,
         ProcessLimit,
         ChildFailed,
@@ -497,8 +507,9 @@ mod tests {
             | StepBudget | Unsupported | Raised | NoMethod | Conversion | Empty | Io
             | ProgramStart | ProgramFailed | ProgramOption | ProgramTimeout | QueueTimeout
             | QueueDeadlock | Deadlock | NotHeld | OverReleased | BrokenBarrier | QueueClosed
-            | TaskDoneTooMany | PipeClosed | QueueMessage | Host | PoolClosed | NotPoolOwner
-            | ProcessLimit | ChildFailed | NotAChild | NotSendable | Os | UnhandleableSignal => {}
+            | TaskDoneTooMany | PipeClosed | QueueMessage | Host | PoolClosed | TaskCancelled
+            | PoolOption | NotPoolOwner | ProcessLimit | ChildFailed | NotAChild | NotSendable
+            | Os | UnhandleableSignal => {}
         }
     }
 

@@ -29,6 +29,10 @@ impl Runner for Interp {
         }
     }
 
+    fn call_function(&mut self, function: &Value) -> R<Value> {
+        self.call_value(function, &[], Span::default())
+    }
+
     fn returned_at(&self) -> Span {
         self.returned_at
     }

@@ -312,6 +312,30 @@ impl Interp {
                     }
                 }
             }
+            Value::TaskStream(stream) => {
+                stream.begin(span)?;
+                loop {
+                    let next =
+                        self.wait_running_handlers("imap", span, |this| stream.next(this, span));
+                    let flow = match next {
+                        Ok(Some(item)) => run(self, item),
+                        Ok(None) => return Ok(Flow::Normal),
+                        Err(unwind) => Err(unwind),
+                    };
+                    match flow {
+                        Ok(None) => {}
+                        // Left early (break, return, an error): the rest never runs.
+                        Ok(Some(flow)) => {
+                            stream.cancel_rest();
+                            return Ok(flow);
+                        }
+                        Err(unwind) => {
+                            stream.cancel_rest();
+                            return Err(unwind);
+                        }
+                    }
+                }
+            }
             other => {
                 let not_iterable = error::cannot("loop over", other.type_name(), span)
                     .with_help(

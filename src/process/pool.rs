@@ -6,13 +6,13 @@
 use crate::error::{ErrorKind, Unwind, R};
 use crate::front::ast::Span;
 use crate::os::{self, Event};
+use crate::process::pool_slots::TaskSlots;
 use crate::process::waits::{Detector, Waiting};
 use crate::process::wire::{self, Report};
 use crate::process::{held, pool_answer as answer};
 use crate::process::{Failure, Forked, NewChild, Runner, BROKEN_PIPE_EXIT};
 use crate::values::pins::PinTable;
 use crate::values::Value;
-use crate::views::record::Note;
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::OwnedFd;
@@ -24,9 +24,22 @@ pub struct Pool {
     /// The process that made the pool: only it may use it.
     pub owner: i32,
     pub size: usize,
-    state: RefCell<PoolState>,
+    pub(super) state: RefCell<PoolState>,
     /// The large values that existed when the pool was made (none if there were none).
-    pins: Option<Rc<PinTable>>,
+    pub(super) pins: Option<Rc<PinTable>>,
+    /// What each worker does when it starts, and when it retires.
+    setup: WorkerSetup,
+    /// Which tasks sent ahead to a worker it has started (the rest can be taken back).
+    pub(super) slots: TaskSlots,
+}
+
+/// The options of `pool(n, {...})` that shape its workers.
+#[derive(Debug, Default, Clone)]
+pub struct WorkerSetup {
+    /// Called with no arguments in each worker when it starts (`"init"`).
+    pub init: Option<Value>,
+    /// A worker is replaced after running this many tasks (`"max_tasks"`).
+    pub max_tasks: Option<u64>,
 }
 
 /// A task submitted with `p.submit`: `join` waits for it.
@@ -38,21 +51,33 @@ pub struct TaskHandle {
 
 /// Tasks sent ahead to one worker (they wait in its socket): few enough that
 /// sending never blocks, and a worker that is busy never holds many.
-const MAX_AHEAD_TASKS: usize = 32;
+pub(super) const MAX_AHEAD_TASKS: usize = 32;
 const MAX_AHEAD_BYTES: usize = 64 * 1024;
 
 /// An untimed wait's deadlock watch: which tasks it needs, and its checks
 /// (made every `DEADLOCK_TICK_MS`).
-type Watch<'a> = (&'a dyn Fn(u64) -> bool, &'a mut Detector);
+type Watch<'a> = (Needed<'a>, &'a mut Detector);
+
+/// The tasks an untimed wait needs: every one of them (`join`, `map`), or any one
+/// (`imap_unordered`), for deadlock detection.
+#[derive(Clone, Copy)]
+pub(super) enum Needed<'a> {
+    All(&'a dyn Fn(u64) -> bool),
+    Any(&'a dyn Fn(u64) -> bool),
+}
 const DEADLOCK_TICK_MS: i32 = 100;
 
 #[derive(Debug)]
-struct Worker {
+pub(super) struct Worker {
     pid: i32,
     /// The parent's end of the worker's socket.
     socket: Option<OwnedFd>,
-    /// Tasks sent to it, oldest (the one running) first, with their sizes.
-    sent: VecDeque<(u64, usize)>,
+    /// Tasks sent to it, oldest (the one running) first.
+    pub(super) sent: VecDeque<SentTask>,
+    /// How many tasks it was sent in all (numbers its slots).
+    sends: u64,
+    /// How many of those the pool took back before it started them (it skips them).
+    pub(super) taken_back: u64,
     /// The compiled functions it knows (those of its parent when forked).
     functions: usize,
     /// The pin table's count of changes when it was forked: it holds the pinned
@@ -60,21 +85,37 @@ struct Worker {
     forked_at: u64,
 }
 
+/// A task sent to a worker and not answered yet.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SentTask {
+    pub(super) id: u64,
+    bytes: usize,
+    /// Its word in the pool's [`TaskSlots`].
+    pub(super) slot: u32,
+}
+
 impl Worker {
-    fn busy(&self) -> bool {
+    pub(super) fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    pub(super) fn busy(&self) -> bool {
         !self.sent.is_empty()
     }
 
-    /// Can this task be sent to it now without the send blocking?
-    fn has_room(&self, bytes: usize) -> bool {
-        let ahead: usize = self.sent.iter().map(|(_, b)| b).sum();
-        self.sent.is_empty()
-            || (self.sent.len() < MAX_AHEAD_TASKS && ahead + bytes <= MAX_AHEAD_BYTES)
+    /// Can this task be sent to it now without the send blocking? A worker that
+    /// retires after `max_tasks` is sent no more than it will run.
+    fn has_room(&self, bytes: usize, max_tasks: Option<u64>) -> bool {
+        let ahead: usize = self.sent.iter().map(|t| t.bytes).sum();
+        let within_life = max_tasks.is_none_or(|max| self.sends - self.taken_back < max);
+        within_life
+            && (self.sent.is_empty()
+                || (self.sent.len() < MAX_AHEAD_TASKS && ahead + bytes <= MAX_AHEAD_BYTES))
     }
 }
 
-struct Pending {
-    id: u64,
+pub(super) struct Pending {
+    pub(super) id: u64,
     bytes: Vec<u8>,
     /// Keeps the descriptors of its queues, locks... open until the task is sent.
     carried: wire::Carried,
@@ -89,20 +130,46 @@ impl std::fmt::Debug for Pending {
 }
 
 #[derive(Debug, Default)]
-struct PoolState {
-    workers: Vec<Worker>,
-    waiting: VecDeque<Pending>,
+pub(super) struct PoolState {
+    pub(super) workers: Vec<Worker>,
+    pub(super) waiting: VecDeque<Pending>,
     /// Finished tasks: the result, or why there is none.
-    results: HashMap<u64, Result<Value, Failure>>,
+    pub(super) results: HashMap<u64, Result<Value, Failure>>,
+    /// When each finished task finished (a count), for `imap_unordered`.
+    pub(super) finished_at: HashMap<u64, u64>,
+    finished: u64,
+    /// Tasks taken back before they ran (`t.cancel()`, a `break` out of an imap loop).
+    pub(super) cancelled: std::collections::HashSet<u64>,
     /// Tasks whose result someone has seen (`join`, `apply`, `map`); a failed
     /// task not among them is told when the pool closes.
-    seen: std::collections::HashSet<u64>,
+    pub(super) seen: std::collections::HashSet<u64>,
     /// Copies of tasks sent but not answered, to resend if their worker dies first.
-    resend: HashMap<u64, Pending>,
+    pub(super) resend: HashMap<u64, Pending>,
     next_id: u64,
-    closed: bool,
+    pub(super) closed: bool,
+    /// `p.terminate()` ended the workers: no task runs any more.
+    pub(super) terminated: bool,
     /// Copied into another process by fork: its workers are not ours.
-    inherited: bool,
+    pub(super) inherited: bool,
+}
+
+impl PoolState {
+    /// Records a task's outcome (the first one told: a task taken back stays so).
+    pub(super) fn finish(&mut self, id: u64, outcome: Result<Value, Failure>) {
+        if self.results.contains_key(&id) {
+            return;
+        }
+        self.finished += 1;
+        self.finished_at.insert(id, self.finished);
+        self.results.insert(id, outcome);
+    }
+
+    /// Forgets a finished task whose result was handed out (a map's, a stream's).
+    pub(super) fn forget(&mut self, id: u64) {
+        self.results.remove(&id);
+        self.finished_at.remove(&id);
+        self.seen.remove(&id);
+    }
 }
 
 impl Pool {
@@ -122,11 +189,11 @@ impl Pool {
         let mut state = self.state.borrow_mut();
         let mut cancelled: Vec<u64> = state.waiting.drain(..).map(|task| task.id).collect();
         for worker in &mut state.workers {
-            cancelled.extend(worker.sent.drain(..).map(|(id, _)| id));
+            cancelled.extend(worker.sent.drain(..).map(|t| t.id));
         }
         state.resend.clear();
         for id in cancelled {
-            state.results.insert(
+            state.finish(
                 id,
                 Err(Failure {
                     message: "cancelled: Ctrl-C stopped the entry that gave it".to_string(),
@@ -139,8 +206,8 @@ impl Pool {
 }
 
 impl Pool {
-    /// `pool(n)`: starts n workers.
-    pub fn start(runner: &mut impl Runner, size: i64, span: Span) -> R<Value> {
+    /// `pool(n, options)`: starts n workers.
+    pub fn start(runner: &mut impl Runner, size: i64, setup: WorkerSetup, span: Span) -> R<Value> {
         if !(1..=1024).contains(&size) {
             let diag = ErrorKind::InvalidValue.at(
                 span,
@@ -154,10 +221,12 @@ impl Pool {
             size: size as usize,
             state: RefCell::new(PoolState::default()),
             pins: runner.pin_values(),
+            setup,
+            slots: TaskSlots::new(size as usize),
         });
         runner.procs().pools.push(Rc::downgrade(&pool));
         for _ in 0..size {
-            match start_worker(runner, span, pool.pins.as_ref()) {
+            match pool.start_worker(runner, span) {
                 Ok(worker) => pool.state.borrow_mut().workers.push(worker),
                 Err(e) => {
                     pool.close(runner, span).ok();
@@ -168,7 +237,7 @@ impl Pool {
         Ok(Value::Pool(pool))
     }
 
-    fn check_owner(&self, runner: &mut impl Runner, span: Span) -> R<()> {
+    pub(super) fn check_owner(&self, runner: &mut impl Runner, span: Span) -> R<()> {
         if self.owner != runner.procs().me() || self.state.borrow().inherited {
             let diag = ErrorKind::NotPoolOwner
                 .at(span, "this pool belongs to another process", "not usable here")
@@ -195,21 +264,7 @@ impl Pool {
         args: &[Value],
         span: Span,
     ) -> R<u64> {
-        self.check_owner(runner, span)?;
-        if self.state.borrow().closed {
-            let diag =
-                ErrorKind::PoolClosed.at(span, "the pool is closed", "no new tasks after close()");
-            return Err(diag.into());
-        }
-        if !matches!(callee, Value::Func(_) | Value::Builtin(_) | Value::Host(_)) {
-            let ty = callee.type_name();
-            let diag = ErrorKind::NotCallable.at(
-                span,
-                format!("a pool runs functions, not {ty}"),
-                format!("this is {ty}"),
-            );
-            return Err(diag.into());
-        }
+        self.check_usable(runner, callee, span)?;
         let task =
             wire::encode_task(callee, args, self.pins.as_deref()).map_err(|not_sendable| {
                 let diag = ErrorKind::NotSendable
@@ -233,11 +288,43 @@ impl Pool {
         Ok(id)
     }
 
+    /// Whether this process may give the pool a task that calls `callee`: it made the
+    /// pool, which is neither closed nor terminated, and `callee` is a function.
+    pub fn check_usable(&self, runner: &mut impl Runner, callee: &Value, span: Span) -> R<()> {
+        self.check_owner(runner, span)?;
+        if self.state.borrow().terminated {
+            let diag = ErrorKind::PoolClosed
+                .at(
+                    span,
+                    "the pool was terminated",
+                    "no new tasks after terminate()",
+                )
+                .with_help("make a new pool with pool(n)");
+            return Err(diag.into());
+        }
+        if self.state.borrow().closed {
+            let diag =
+                ErrorKind::PoolClosed.at(span, "the pool is closed", "no new tasks after close()");
+            return Err(diag.into());
+        }
+        if !matches!(callee, Value::Func(_) | Value::Builtin(_) | Value::Host(_)) {
+            let ty = callee.type_name();
+            let diag = ErrorKind::NotCallable.at(
+                span,
+                format!("a pool runs functions, not {ty}"),
+                format!("this is {ty}"),
+            );
+            return Err(diag.into());
+        }
+        Ok(())
+    }
+
     /// Sends waiting tasks ahead to the least loaded workers with room, so
     /// workers keep going while this process does other things; replaces
     /// workers found dead.
-    fn dispatch(self: &Rc<Self>, runner: &mut impl Runner, span: Span) -> R<()> {
+    pub(super) fn dispatch(self: &Rc<Self>, runner: &mut impl Runner, span: Span) -> R<()> {
         let known = runner.functions_known();
+        let max_tasks = self.setup.max_tasks;
         loop {
             self.refresh_stale_workers(runner, known, span)?;
             let (worker_index, pending) = {
@@ -248,7 +335,7 @@ impl Pool {
                 let bytes = front.bytes.len();
                 let Some(i) = (0..state.workers.len())
                     .filter(|&i| state.workers[i].functions >= known)
-                    .filter(|&i| state.workers[i].has_room(bytes))
+                    .filter(|&i| state.workers[i].has_room(bytes, max_tasks))
                     .min_by_key(|&i| state.workers[i].sent.len())
                 else {
                     return Ok(());
@@ -262,16 +349,23 @@ impl Pool {
                 pending.carried.register(worker.pid);
                 let pins = self.pins.as_deref();
                 let bytes = held::for_worker(&pending.bytes, &pending.held, pins, worker.forked_at);
-                worker
+                let slot = self.slots.mark_sent(worker_index, worker.sends, pending.id);
+                let frame = answer::task_frame(slot, pending.id, &bytes);
+                let sent = worker
                     .socket
                     .as_ref()
-                    .is_some_and(|s| os::send_frame(s, &bytes, fds).is_ok())
+                    .is_some_and(|s| os::send_frame(s, &frame, fds).is_ok());
+                sent.then_some(slot)
             };
-            if sent {
+            if let Some(slot) = sent {
                 let mut state = self.state.borrow_mut();
-                state.workers[worker_index]
-                    .sent
-                    .push_back((pending.id, pending.bytes.len()));
+                let worker = &mut state.workers[worker_index];
+                worker.sends += 1;
+                worker.sent.push_back(SentTask {
+                    id: pending.id,
+                    bytes: pending.bytes.len(),
+                    slot,
+                });
                 state.resend.insert(pending.id, pending);
             } else {
                 // The task goes back first: a signal that gave the send up
@@ -307,7 +401,7 @@ impl Pool {
                 state.workers[i].pid
             };
             runner.procs().wait_ending_child(pid)?;
-            let replacement = start_worker(runner, span, self.pins.as_ref())?;
+            let replacement = self.start_worker(runner, span)?;
             self.state.borrow_mut().workers[i] = replacement;
         }
         Ok(())
@@ -351,7 +445,12 @@ impl Pool {
     /// A worker died: the task it was running fails with how it died, the
     /// tasks waiting behind it go back to be sent again, and a new worker
     /// takes its place.
-    fn worker_died(self: &Rc<Self>, runner: &mut impl Runner, i: usize, span: Span) -> R<()> {
+    pub(super) fn worker_died(
+        self: &Rc<Self>,
+        runner: &mut impl Runner,
+        i: usize,
+        span: Span,
+    ) -> R<()> {
         self.worker_ended(runner, i, false, span)
     }
 
@@ -374,8 +473,8 @@ impl Pool {
         let (how, broken_pipe) = self.replace_worker(runner, i, span)?;
         let mut state = self.state.borrow_mut();
         let mut sent = sent.into_iter().peekable();
-        if let Some((running, _)) = sent.next_if(|_| !retired) {
-            state.results.insert(
+        if let Some(running) = sent.next_if(|_| !retired).map(|t| t.id) {
+            state.finish(
                 running,
                 Err(Failure {
                     message: format!(
@@ -388,7 +487,7 @@ impl Pool {
             );
         }
         // Not started yet: resend them, in their order, ahead of newer tasks.
-        let resend: Vec<u64> = sent.map(|(id, _)| id).collect();
+        let resend: Vec<u64> = sent.map(|t| t.id).collect();
         for id in resend.into_iter().rev() {
             if let Some(task) = state.resend.remove(&id) {
                 state.waiting.push_front(task);
@@ -410,20 +509,20 @@ impl Pool {
             Some(os::ExitStatus::Exited(code)) => format!("exited with code {code}"),
             None => "ended".to_string(),
         };
-        let replacement = start_worker(runner, span, self.pins.as_ref())?;
+        let replacement = self.start_worker(runner, span)?;
         self.state.borrow_mut().workers[i] = replacement;
         Ok((how, broken_pipe))
     }
 
     /// Reads results until `done` holds, or the deadline passes (Ok(false)). An untimed
     /// wait is published as a join of the worker holding a `needed` task (`blocking_worker`).
-    fn pump(
+    pub(super) fn pump(
         self: &Rc<Self>,
         runner: &mut impl Runner,
         span: Span,
         deadline: os::Deadline,
         done: &dyn Fn(&PoolState) -> bool,
-        needed: Option<&dyn Fn(u64) -> bool>,
+        needed: Option<Needed>,
     ) -> R<bool> {
         let Some(needed) = needed.filter(|_| deadline.is_never()) else {
             return self.pump_inner(runner, span, deadline, done, None);
@@ -449,8 +548,8 @@ impl Pool {
             }
             if let Some((needed, _)) = &watch {
                 let procs = runner.procs();
-                match self.blocking_worker(*needed) {
-                    Some(pid) => procs.waits.publish(Waiting::Join(pid), &procs.wait_name()),
+                match self.blocking_wait(*needed) {
+                    Some(wait) => procs.waits.publish(wait, &procs.wait_name()),
                     None => procs.waits.clear(),
                 }
             }
@@ -493,20 +592,26 @@ impl Pool {
         }
     }
 
-    /// The worker holding (running, or sent ahead) a needed task not yet
-    /// answered. None while tasks wait to be sent: this process hands them
-    /// out itself as workers answer, so it goes on when any worker does.
-    fn blocking_worker(&self, needed: &dyn Fn(u64) -> bool) -> Option<i32> {
+    /// The wait to publish: a join of the worker holding (running, or sent ahead) a
+    /// needed task not yet answered; when any one of several workers' tasks will
+    /// do, a wait for any child. None while tasks wait to be sent: this process
+    /// hands them out itself as workers answer, so it goes on when any worker does.
+    fn blocking_wait(&self, needed: Needed) -> Option<Waiting> {
         let state = self.state.borrow();
         if !state.waiting.is_empty() {
             return None;
         }
-        let unanswered = |id: &u64| needed(*id) && !state.results.contains_key(id);
-        state
+        let (Needed::All(is_needed) | Needed::Any(is_needed)) = needed;
+        let unanswered = |id: &u64| is_needed(*id) && !state.results.contains_key(id);
+        let mut holders = state
             .workers
             .iter()
-            .find(|w| w.sent.iter().any(|(id, _)| unanswered(id)))
-            .map(|w| w.pid)
+            .filter(|w| w.sent.iter().any(|t| unanswered(&t.id)));
+        let first = holders.next()?;
+        match needed {
+            Needed::Any(_) if holders.next().is_some() => Some(Waiting::AnyChild),
+            _ => Some(Waiting::Join(first.pid)),
+        }
     }
 
     /// Reads one result from worker `i`, or finds it dead.
@@ -522,7 +627,7 @@ impl Pool {
         let Ok(Some((bytes, _))) = frame else {
             return self.worker_died(runner, i, span);
         };
-        let (retiring, report) = answer::decode(&bytes);
+        let (after, report) = answer::decode(&bytes);
         let outcome = match report {
             Report::Returned(v) => Ok(v),
             Report::Failed(diag) => Err(Failure {
@@ -538,188 +643,46 @@ impl Pool {
             }),
         };
         let mut state = self.state.borrow_mut();
-        // A worker answers its tasks in the order they were sent.
-        if let Some((task, _)) = state.workers[i].sent.pop_front() {
-            state.resend.remove(&task);
-            state.results.insert(task, outcome);
+        // A worker answers its tasks in the order they were sent (one it
+        // skipped, taken back, already has its outcome).
+        if let Some(task) = state.workers[i].sent.pop_front() {
+            state.resend.remove(&task.id);
+            state.finish(task.id, outcome);
         }
         drop(state);
-        if retiring {
+        if after == answer::After::Retires {
             self.worker_ended(runner, i, true, span)?;
         }
         Ok(())
     }
-
-    fn task_result(&self, id: u64, span: Span, what: &str) -> R<Value> {
-        let mut state = self.state.borrow_mut();
-        state.seen.insert(id);
-        match state.results.get(&id) {
-            Some(Ok(v)) => Ok(v.clone()),
-            Some(Err(failure)) => Err(failure.raise(
-                format!("{what} failed: {}", failure.message),
-                span,
-                "the task ran here",
-            )),
-            None => Ok(Value::Nil),
-        }
-    }
-
-    /// `join` of a task handle (with an optional timeout: nil if not done in time).
-    pub fn join_task(
-        runner: &mut impl Runner,
-        task: &TaskHandle,
-        timeout: Option<f64>,
-        span: Span,
-    ) -> R<Value> {
-        let pool = &task.pool;
-        let id = task.id;
-        runner.procs().note(|| Note::WaitBegan {
-            what: "join".to_string(),
-        });
-        let done = pool.check_owner(runner, span).and_then(|()| {
-            let deadline = os::Deadline::after(timeout);
-            let (done, needed) = (|s: &PoolState| s.results.contains_key(&id), |t| t == id);
-            pool.pump(runner, span, deadline, &done, Some(&needed))
-        });
-        runner.procs().note(|| Note::WaitEnded);
-        if !done? {
-            return Ok(Value::Nil);
-        }
-        pool.task_result(id, span, "the task")
-    }
-
-    /// `p.map(f, items)`: results in item order; the first failure (in order) is raised
-    /// once every task has finished.
-    pub fn map(
-        self: &Rc<Self>,
-        runner: &mut impl Runner,
-        callee: &Value,
-        items: &Value,
-        span: Span,
-    ) -> R<Value> {
-        let items: Vec<Value> = match items {
-            Value::List(items) => items.borrow().clone(),
-            other => {
-                let ty = other.type_name();
-                let diag = ErrorKind::TypeMismatch.at(
-                    span,
-                    format!("map takes a list of items, not {ty}"),
-                    format!("this is {ty}"),
-                );
-                return Err(diag.into());
-            }
-        };
-        let mut ids = Vec::with_capacity(items.len());
-        for item in &items {
-            ids.push(self.submit(runner, callee, std::slice::from_ref(item), span)?);
-        }
-        let all = ids.clone();
-        let done = move |s: &PoolState| all.iter().all(|id| s.results.contains_key(id));
-        self.wait_until(runner, "map", span, &done, &|task| ids.contains(&task))?;
-        // The first failure is raised: the map has seen every task's result.
-        self.state.borrow_mut().seen.extend(ids.iter().copied());
-        let mut results = Vec::with_capacity(ids.len());
-        for (n, id) in ids.iter().enumerate() {
-            results.push(self.task_result(*id, span, &format!("the task for item {n}"))?);
-        }
-        let mut state = self.state.borrow_mut();
-        for id in &ids {
-            state.results.remove(id);
-        }
-        Ok(Value::list(results))
-    }
-
-    /// Pumps until `done`, recorded as a wait named `what`.
-    fn wait_until(
-        self: &Rc<Self>,
-        runner: &mut impl Runner,
-        what: &str,
-        span: Span,
-        done: &dyn Fn(&PoolState) -> bool,
-        needed: &dyn Fn(u64) -> bool,
-    ) -> R<bool> {
-        runner.procs().note(|| Note::WaitBegan {
-            what: what.to_string(),
-        });
-        let result = self.pump(runner, span, os::Deadline::NEVER, done, Some(needed));
-        runner.procs().note(|| Note::WaitEnded);
-        result
-    }
-
-    /// `p.close()`: finishes the tasks already given, then ends the workers.
-    pub fn close(self: &Rc<Self>, runner: &mut impl Runner, span: Span) -> R<()> {
-        if self.state.borrow().inherited || self.owner != runner.procs().me() {
-            return Ok(());
-        }
-        self.state.borrow_mut().closed = true;
-        let done = |s: &PoolState| s.waiting.is_empty() && !s.workers.iter().any(Worker::busy);
-        self.wait_until(runner, "close", span, &done, &|_| true)?;
-        let pids: Vec<i32> = self
-            .state
-            .borrow_mut()
-            .workers
-            .drain(..)
-            .map(|w| w.pid)
-            .collect();
-        // Dropping the sockets above tells each worker to end.
-        for pid in pids {
-            runner.procs().wait_ending_child(pid)?;
-        }
-        if let Some(pins) = &self.pins {
-            pins.close();
-        }
-        self.tell_unseen_failures(runner);
-        Ok(())
-    }
-
-    /// Failed tasks nobody joined are told once, on stderr, as an unjoined
-    /// spawned child's failure is told when its parent ends.
-    fn tell_unseen_failures(&self, runner: &mut impl Runner) {
-        let untold: Vec<_> = {
-            let mut state = self.state.borrow_mut();
-            let mut ids: Vec<u64> = state
-                .results
-                .iter()
-                .filter(|(id, result)| result.is_err() && !state.seen.contains(id))
-                .map(|(id, _)| *id)
-                .collect();
-            ids.sort_unstable();
-            state.seen.extend(ids.iter().copied());
-            ids.iter()
-                .filter_map(|id| match state.results.get(id) {
-                    Some(Err(failure)) => failure.cause.clone(),
-                    _ => None,
-                })
-                .collect()
-        };
-        for diag in untold {
-            let text = runner.render(&diag);
-            let _ = os::write_all(os::StdFd::Err, text.as_bytes());
-        }
-    }
 }
 
-/// Forks a worker; the new process runs tasks until the pool lets it go.
-fn start_worker(runner: &mut impl Runner, span: Span, pins: Option<&Rc<PinTable>>) -> R<Worker> {
-    let line = runner.line_of(span);
-    match runner
-        .procs()
-        .fork_child(NewChild::PoolWorker, span, line)?
-    {
-        Forked::Child(Some(socket)) => {
-            if let Some(pins) = pins {
-                crate::values::pins::become_worker(pins);
+impl Pool {
+    /// Forks a worker; the new process runs tasks until the pool lets it go.
+    fn start_worker(&self, runner: &mut impl Runner, span: Span) -> R<Worker> {
+        let line = runner.line_of(span);
+        let pins = self.pins.as_ref();
+        match runner
+            .procs()
+            .fork_child(NewChild::PoolWorker, span, line)?
+        {
+            Forked::Child(Some(socket)) => {
+                if let Some(pins) = pins {
+                    crate::values::pins::become_worker(pins);
+                }
+                super::pool_worker::worker_main(runner, socket, &self.setup, &self.slots)
             }
-            super::pool_worker::worker_main(runner, socket)
+            // The ceremony gives every worker its socket; without one it has nothing to do.
+            Forked::Child(None) => os::exit_now(1),
+            Forked::Parent(pid, socket) => Ok(Worker {
+                pid,
+                socket,
+                sent: VecDeque::new(),
+                sends: 0,
+                taken_back: 0,
+                functions: runner.functions_known(),
+                forked_at: pins.map_or(0, |pins| pins.changes()),
+            }),
         }
-        // The ceremony gives every worker its socket; without one it has nothing to do.
-        Forked::Child(None) => os::exit_now(1),
-        Forked::Parent(pid, socket) => Ok(Worker {
-            pid,
-            socket,
-            sent: VecDeque::new(),
-            functions: runner.functions_known(),
-            forked_at: pins.map_or(0, |pins| pins.changes()),
-        }),
     }
 }

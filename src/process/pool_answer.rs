@@ -1,5 +1,6 @@
-//! What a pool worker sends back after each task: whether it retires (a task changed a
-//! value the pool pinned), then the task's result or its whole error.
+//! The frames between a pool and its workers: a task with its slot and id; the answer,
+//! whether the worker retires (a task changed a pinned value, or `max_tasks`) or skipped the
+//! task (taken back), then the task's result or its whole error.
 
 use crate::error::{ErrorKind, R};
 use crate::front::ast::Span;
@@ -7,9 +8,41 @@ use crate::process::wire;
 use crate::process::Runner;
 use crate::values::Value;
 
-/// The first byte of a worker's answer: it goes on, or it retires after it.
+/// The first byte of a worker's answer: it goes on, or it retires after it, or it
+/// skipped the task (the pool took it back before it started).
 const GOES_ON: u8 = 0;
 const RETIRING: u8 = 1;
+const SKIPPED: u8 = 2;
+
+/// What a worker does after an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum After {
+    GoesOn,
+    Retires,
+    /// It did not run the task: the pool took it back.
+    Skipped,
+}
+
+/// A task as sent to a worker: its slot (see `pool_slots`), its id, then the task.
+pub(super) fn task_frame(slot: u32, id: u64, task: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(12 + task.len());
+    frame.extend_from_slice(&slot.to_le_bytes());
+    frame.extend_from_slice(&id.to_le_bytes());
+    frame.extend_from_slice(task);
+    frame
+}
+
+/// A task frame read by the worker: its slot, id and task (None: not a task frame).
+pub(super) fn read_task_frame(frame: &[u8]) -> Option<(u32, u64, &[u8])> {
+    let slot = u32::from_le_bytes(frame.get(..4)?.try_into().ok()?);
+    let id = u64::from_le_bytes(frame.get(4..12)?.try_into().ok()?);
+    Some((slot, id, &frame[12..]))
+}
+
+/// The answer for a task the worker did not run.
+pub(super) fn skipped() -> Vec<u8> {
+    vec![SKIPPED]
+}
 
 /// The worker's own call of the task has no place in the script: drops it from the call stack.
 pub(super) fn drop_worker_frame(diag: &mut crate::error::diagnostic::Diag) {
@@ -30,10 +63,15 @@ pub(super) fn encode(result: &R<Value>, retiring: bool, runner: &mut impl Runner
     answer
 }
 
-/// A worker's answer read: whether it retires after it, and the task's report.
-pub(super) fn decode(answer: &[u8]) -> (bool, wire::Report) {
+/// A worker's answer read: what it does after it, and the task's report.
+pub(super) fn decode(answer: &[u8]) -> (After, wire::Report) {
     let (first, report) = answer.split_first().unwrap_or((&GOES_ON, &[]));
-    (*first == RETIRING, wire::decode_report(report))
+    let after = match *first {
+        RETIRING => After::Retires,
+        SKIPPED => return (After::Skipped, wire::Report::Missing),
+        _ => After::GoesOn,
+    };
+    (after, wire::decode_report(report))
 }
 
 /// The task's result, or its whole error, as a child report.

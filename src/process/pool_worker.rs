@@ -1,41 +1,58 @@
-//! A pool worker's life: it runs the tasks its pool sends, answers each, and ends
-//! when the pool lets it go (or retires after a task changed a value the pool pinned).
+//! A pool worker's life: it runs its pool's `init`, then the tasks its pool sends, answers
+//! each, and ends when the pool lets it go (or retires after `max_tasks` tasks, or after a
+//! task changed a value the pool pinned).
 
+use crate::error::diagnostic::Diag;
 use crate::error::{Stop, Unwind, R};
 use crate::os;
+use crate::process::pool::WorkerSetup;
 use crate::process::pool_answer as answer;
+use crate::process::pool_slots::TaskSlots;
 use crate::process::waits::Waiting;
 use crate::process::{ending, Runner};
+use crate::values::Value;
 use crate::views::record::Note;
 use std::os::fd::OwnedFd;
 
-/// A worker's life: run tasks until the pool closes its socket.
-pub(super) fn worker_main(runner: &mut impl Runner, socket: OwnedFd) -> ! {
+/// A worker's life: run `init`, then tasks until the pool closes its socket.
+pub(super) fn worker_main(
+    runner: &mut impl Runner,
+    socket: OwnedFd,
+    setup: &WorkerSetup,
+    slots: &TaskSlots,
+) -> ! {
     runner.procs().task_socket = Some(socket);
     let owner = os::getppid();
+    let init_failed = setup.init.as_ref().and_then(|init| run_init(runner, init));
+    let mut ran: u64 = 0;
     loop {
         // Idle: published as waiting for the owner, for deadlock detection.
         let waits = runner.procs().waits.clone();
         waits.publish(Waiting::Task(owner), "pool worker");
-        let (bytes, fds) = match &runner.procs().task_socket {
+        let (frame, fds) = match &runner.procs().task_socket {
             Some(socket) => next_task(socket),
             None => os::exit_now(1),
         };
         waits.clear();
+        let Some((slot, id, bytes)) = answer::read_task_frame(&frame) else {
+            os::exit_now(1)
+        };
+        if !slots.claim(slot, id) {
+            // Taken back before it started: not run, not counted.
+            send_answer(runner, &answer::skipped());
+            continue;
+        }
+        ran += 1;
         let procs = runner.procs();
         procs.tasks_run += 1;
         let task = procs.tasks_run;
         procs.note(|| Note::TaskBegan { task });
-        let result = runner.run_task(&bytes, fds);
-        if runner.procs().task_socket.is_none() {
-            // A `fork` in the task made this copy: it is no worker, and ends
-            // here like any forked child, telling its own error.
-            let mut result = result.map(|_| ());
-            if let Some(diag) = result.as_mut().err().and_then(Unwind::diag_mut) {
-                answer::drop_worker_frame(diag);
-            }
-            end_now(runner, result);
-        }
+        let result = match &init_failed {
+            // Every task of a worker whose init failed fails with that error.
+            Some(diag) => Err(Unwind::from(diag.clone())),
+            None => runner.run_task(bytes, fds),
+        };
+        let result = leave_if_forked(runner, result);
         // Children a task started and did not join are joined before the next task.
         let result = runner.procs().join_all().and(result);
         if let Err(unwind) = &result {
@@ -48,18 +65,58 @@ pub(super) fn worker_main(runner: &mut impl Runner, socket: OwnedFd) -> ! {
         runner.procs().note(|| Note::TaskEnded { task });
         // A task that changed a pinned value retires its worker: the next task
         // must see the value as it was when the pool was made.
-        let retiring = crate::values::pins::worker_table().is_some_and(|t| t.dirty());
+        let retiring = crate::values::pins::worker_table().is_some_and(|t| t.dirty())
+            || setup.max_tasks.is_some_and(|max| ran >= max);
         let report = answer::encode(&result, retiring, runner);
-        let sent = match &runner.procs().task_socket {
-            Some(socket) => os::send_frame(socket, &report, &[]).is_ok(),
-            None => false,
-        };
-        if !sent {
-            os::exit_now(0);
-        }
+        send_answer(runner, &report);
         if retiring {
             retire(runner, owner);
         }
+    }
+}
+
+/// Sends an answer to the pool; a pool gone away ends the worker.
+fn send_answer(runner: &mut impl Runner, report: &[u8]) {
+    let sent = match &runner.procs().task_socket {
+        Some(socket) => os::send_frame(socket, report, &[]).is_ok(),
+        None => false,
+    };
+    if !sent {
+        os::exit_now(0);
+    }
+}
+
+/// A `fork` in a task (or in `init`) made this copy: it is no worker, and ends
+/// here like any forked child, telling its own error.
+fn leave_if_forked<T>(runner: &mut impl Runner, result: R<T>) -> R<T> {
+    if runner.procs().task_socket.is_some() {
+        return result;
+    }
+    let mut result = result.map(|_| ());
+    if let Some(diag) = result.as_mut().err().and_then(Unwind::diag_mut) {
+        answer::drop_worker_frame(diag);
+    }
+    end_now(runner, result);
+}
+
+/// Runs the pool's `init` in this new worker. Its error is kept (each task of this
+/// worker fails with it, so it is told where a result is awaited, and a worker whose
+/// init fails is not restarted in a loop); an `exit()` or a signal ends the worker.
+fn run_init(runner: &mut impl Runner, init: &Value) -> Option<Diag> {
+    let result = runner.call_function(init);
+    let result = leave_if_forked(runner, result);
+    let result = runner.procs().join_all().and(result);
+    match result {
+        Ok(_) => None,
+        Err(unwind) => match unwind.diag() {
+            Some(diag) => {
+                let mut diag = diag.clone();
+                answer::drop_worker_frame(&mut diag);
+                diag.message = format!("the pool's init failed: {}", diag.message);
+                Some(diag)
+            }
+            None => end_now(runner, Err(unwind)),
+        },
     }
 }
 

@@ -292,6 +292,8 @@ pub trait Runner {
     fn procs(&mut self) -> &mut Procs;
     /// In a pool worker: runs one task as the pool sent it.
     fn run_task(&mut self, task: &[u8], fds: Vec<OwnedFd>) -> R<Value>;
+    /// In a pool worker: calls a function it inherited (the pool's `init`) with no arguments.
+    fn call_function(&mut self, function: &Value) -> R<Value>;
     /// Where the last `return` ran (a result that cannot be sent is reported there).
     fn returned_at(&self) -> Span;
     /// The 1-based line of a span, for the record.
@@ -612,6 +614,14 @@ impl Procs {
         self.stop_all(Self::live_pids);
     }
 
+    /// Stops these children (a terminated pool's workers) as `stop_children` stops all.
+    pub(crate) fn stop_these(&mut self, pids: &[i32]) {
+        self.stop_all(|this| {
+            let live = this.live_pids();
+            pids.iter().copied().filter(|p| live.contains(p)).collect()
+        });
+    }
+
     /// Ends every descendant still there as this process ends: orphans it
     /// adopted (every process of the tree is a subreaper), and processes a
     /// dying child forked at the last moment. SIGTERM and SIGCONT, the grace
@@ -640,7 +650,7 @@ impl Procs {
 
     /// Stops the processes `live` lists: SIGTERM and SIGCONT, a grace period,
     /// then SIGKILL, reaping each.
-    fn stop_all(&mut self, live: fn(&Self) -> Vec<i32>) {
+    fn stop_all(&mut self, live: impl Fn(&Self) -> Vec<i32>) {
         self.collect_ended();
         for pid in live(self) {
             self.note(|| Note::Killed {

@@ -206,6 +206,8 @@ pub enum Value {
     Pool(Rc<crate::process::pool::Pool>),
     /// A task submitted to a pool.
     Task(Rc<crate::process::pool::TaskHandle>),
+    /// The results of `p.imap`/`p.imap_unordered`, read by a `for` loop.
+    TaskStream(Rc<crate::process::pool_stream::TaskStream>),
     /// Internal: a local variable that a closure captured lives in a cell.
     Cell(Upval),
     /// Internal: a variable whose `let` has not run yet.
@@ -260,6 +262,7 @@ impl Value {
             Value::Sync(o) => o.kind().type_name(),
             Value::Pool(_) => "pool",
             Value::Task(_) => "task",
+            Value::TaskStream(_) => "task stream",
             Value::Cell(c) => c.borrow().type_name(),
             Value::Uninit => "nil",
         }
@@ -381,6 +384,9 @@ impl Value {
             Value::Task(t) => {
                 let _ = write!(out, "<task {}>", t.id);
             }
+            Value::TaskStream(s) => {
+                let _ = write!(out, "<task stream of {} items>", s.len);
+            }
             Value::Cell(c) => c.borrow().write_repr(out, seen),
         }
     }
@@ -491,6 +497,7 @@ fn equals_at(a: &Value, b: &Value, depth: usize) -> bool {
         (Value::Sync(x), Value::Sync(y)) => x.id() == y.id(),
         (Value::Pool(x), Value::Pool(y)) => Rc::ptr_eq(x, y),
         (Value::Task(x), Value::Task(y)) => Rc::ptr_eq(x, y),
+        (Value::TaskStream(x), Value::TaskStream(y)) => Rc::ptr_eq(x, y),
         _ => false,
     }
 }

@@ -1,0 +1,149 @@
+//! Methods of pools and tasks (`p.map(f, xs)`, `p.imap(f, xs)`, `p.terminate()`,
+//! `t.cancel()`): their implementations, routed from the method table in `methods`.
+
+use crate::builtins::CallSite;
+use crate::error::{ErrorKind, R};
+use crate::eval::Interp;
+use crate::process::pool::{Pool, TaskHandle};
+use crate::process::pool_stream::TaskStream;
+use crate::values::Value;
+use std::rc::Rc;
+
+fn pool_of(target: &Value) -> &Rc<Pool> {
+    match target {
+        Value::Pool(p) => p,
+        _ => unreachable!("the table only routes pools here"),
+    }
+}
+
+/// The `[args]` list of apply and submit (none: no arguments).
+fn task_args(method: &str, args: &[Value], site: &CallSite) -> R<Vec<Value>> {
+    match args.get(1) {
+        None => Ok(Vec::new()),
+        Some(Value::List(items)) => Ok(items.borrow().clone()),
+        Some(other) => {
+            let ty = other.type_name();
+            let diag = ErrorKind::TypeMismatch
+                .at(
+                    site.arg(1),
+                    format!("a task's arguments are a list, not {ty}"),
+                    format!("this is {ty}"),
+                )
+                .with_help(format!(
+                    "the arguments go in a list: `p.{}(f, [a, b])` calls f(a, b)",
+                    method
+                ));
+            Err(diag.into())
+        }
+    }
+}
+
+pub(super) fn map(
+    interp: &mut Interp,
+    target: &Value,
+    args: &[Value],
+    site: &CallSite,
+) -> R<Value> {
+    pool_of(target).map(interp, &args[0], &args[1], site.span)
+}
+
+pub(super) fn starmap(
+    interp: &mut Interp,
+    target: &Value,
+    args: &[Value],
+    site: &CallSite,
+) -> R<Value> {
+    pool_of(target).starmap(interp, &args[0], &args[1], site.span)
+}
+
+pub(super) fn apply(
+    interp: &mut Interp,
+    target: &Value,
+    args: &[Value],
+    site: &CallSite,
+) -> R<Value> {
+    let pool = pool_of(target);
+    let call_args = task_args("apply", args, site)?;
+    let id = pool.submit(interp, &args[0], &call_args, site.span)?;
+    let task = TaskHandle {
+        pool: pool.clone(),
+        id,
+    };
+    Pool::join_task(interp, &task, None, site.span)
+}
+
+pub(super) fn submit(
+    interp: &mut Interp,
+    target: &Value,
+    args: &[Value],
+    site: &CallSite,
+) -> R<Value> {
+    let pool = pool_of(target);
+    let call_args = task_args("submit", args, site)?;
+    let id = pool.submit(interp, &args[0], &call_args, site.span)?;
+    Ok(Value::Task(Rc::new(TaskHandle {
+        pool: pool.clone(),
+        id,
+    })))
+}
+
+pub(super) fn close(interp: &mut Interp, target: &Value, _: &[Value], site: &CallSite) -> R<Value> {
+    pool_of(target).close(interp, site.span)?;
+    Ok(Value::Nil)
+}
+
+pub(super) fn terminate(
+    interp: &mut Interp,
+    target: &Value,
+    _: &[Value],
+    site: &CallSite,
+) -> R<Value> {
+    pool_of(target).terminate(interp, site.span)?;
+    Ok(Value::Nil)
+}
+
+pub(super) fn imap(
+    interp: &mut Interp,
+    target: &Value,
+    args: &[Value],
+    site: &CallSite,
+) -> R<Value> {
+    stream(interp, target, args, site, true)
+}
+
+pub(super) fn imap_unordered(
+    interp: &mut Interp,
+    target: &Value,
+    args: &[Value],
+    site: &CallSite,
+) -> R<Value> {
+    stream(interp, target, args, site, false)
+}
+
+/// A task stream; its tasks start when a `for` loop reads it.
+fn stream(
+    interp: &mut Interp,
+    target: &Value,
+    args: &[Value],
+    site: &CallSite,
+    ordered: bool,
+) -> R<Value> {
+    let pool = pool_of(target);
+    pool.check_usable(interp, &args[0], site.span)?;
+    let stream = TaskStream::new(pool, &args[0], &args[1], ordered, site.arg(1))?;
+    Ok(Value::TaskStream(Rc::new(stream)))
+}
+
+pub(super) fn cancel(
+    interp: &mut Interp,
+    target: &Value,
+    _: &[Value],
+    site: &CallSite,
+) -> R<Value> {
+    let Value::Task(task) = target else {
+        unreachable!("the table only routes tasks here")
+    };
+    task.pool
+        .cancel_task(interp, task.id, site.span)
+        .map(Value::Bool)
+}
