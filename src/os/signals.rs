@@ -392,6 +392,13 @@ pub fn runs_script_handler(sig: Signal) -> bool {
     SCRIPT_HANDLED.load(Ordering::Relaxed) & signal_bit(sig as i32) != 0
 }
 
+/// Whether this process runs a script handler for any signal: then any of
+/// its waits may be answered by that handler (a `q.put` in it), whoever
+/// sends the signal, so deadlock detection never counts it as stuck.
+pub fn any_script_handler() -> bool {
+    SCRIPT_HANDLED.load(Ordering::Relaxed) != 0
+}
+
 /// Whether a signal arrived whose script handler has not run yet.
 #[inline]
 pub fn handlers_due() -> bool {
