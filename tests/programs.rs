@@ -316,3 +316,58 @@ fn an_error_of_the_root_stops_programs_in_their_own_groups_with_their_children()
     assert!(out.stderr.contains("division by zero"), "{}", out.stderr);
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
+
+/// The kill(2) calls of a run, as strace shows them, or None where strace
+/// cannot trace (not installed, or ptrace not allowed here).
+fn kill_calls(code: &str) -> Option<Vec<String>> {
+    let log = std::env::temp_dir().join(format!("procscript-kills-{}", std::process::id()));
+    let mut tracer = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=kill", "-e", "signal=none", "-o"])
+        .arg(&log)
+        .args([common::BIN, "-e", code])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .ok()?;
+    let group = tracer.id() as i32;
+    let status = tracer.wait().ok()?;
+    common::assert_no_leftovers(group);
+    let text = std::fs::read_to_string(&log).ok();
+    let _ = std::fs::remove_file(&log);
+    (status.code() == Some(0)).then_some(())?;
+    Some(text?.lines().map(str::to_string).collect())
+}
+
+#[test]
+fn a_pipeline_that_cannot_start_whole_signals_no_program_already_collected() {
+    // `true` ends and is collected while the later programs start; when the
+    // last cannot start, the others are killed, but not the pid `true` had,
+    // which may belong to an unrelated process by then.
+    let dir = std::env::temp_dir().join(format!("procscript-badinterp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let script = dir.join("bad");
+    std::fs::write(&script, "#!/no/such/interpreter\n").expect("write");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let code = format!(
+        "try {{ pipeline([[\"true\"], [\"sleep\", \"0.5\"], [\"sleep\", \"0.5\"], [\"{}\"]]) }} catch e {{ print(e) }}",
+        script.display()
+    );
+    let Some(calls) = kill_calls(&code) else {
+        eprintln!("strace cannot trace here: skipped");
+        return;
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    let stale: Vec<&String> = calls.iter().filter(|c| c.contains("ESRCH")).collect();
+    assert!(
+        stale.is_empty(),
+        "signals sent to no process: {stale:?}\nall: {calls:?}"
+    );
+    assert!(
+        calls.iter().filter(|c| c.contains("SIGKILL")).count() >= 2,
+        "the started sleeps are killed: {calls:?}"
+    );
+}
