@@ -51,11 +51,14 @@ impl Procs {
         }
     }
 
-    /// Sends a signal to a pid: to its group when it is a live child that leads one.
+    /// Sends a signal to a pid: to its group when it is a live child that
+    /// leads one; nothing to a child already collected, whose pid may belong
+    /// to an unrelated process by now.
     pub(super) fn signal_pid(&self, pid: i32, sig: Signal) -> Result<bool, OsError> {
         match self.find(pid) {
             Some(i) if self.children[i].status.is_none() => self.send_to_child(i, sig),
-            _ => os::send_signal(pid, sig),
+            Some(_) => Ok(false),
+            None => os::send_signal(pid, sig),
         }
     }
 
