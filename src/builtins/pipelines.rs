@@ -62,10 +62,15 @@ fn stages(caller: Caller, args: &[Value], site: &CallSite) -> R<Vec<Stage>> {
         .collect()
 }
 
+/// "cat | grep | wc": the pipeline's programs.
+fn programs(stages: &[Stage]) -> String {
+    let names: Vec<&str> = stages.iter().map(|(prog, _)| prog.as_str()).collect();
+    names.join(" | ")
+}
+
 /// "`cat | grep | wc`", as messages name a pipeline.
 fn describe(stages: &[Stage]) -> String {
-    let names: Vec<&str> = stages.iter().map(|(prog, _)| prog.as_str()).collect();
-    format!("`{}`", names.join(" | "))
+    format!("`{}`", programs(stages))
 }
 
 /// Every program is found before any starts: one that cannot run fails the
@@ -178,7 +183,7 @@ pub(super) fn pipeline(interp: &mut Interp, args: &[Value], site: &CallSite) -> 
     let (args, options) = split_options(Caller::Pipeline, args, site)?;
     let stages = stages(Caller::Pipeline, args, site)?;
     find_all(&stages, site)?;
-    let mut streams = Streams::open(&describe(&stages), &options, false, site)?;
+    let mut streams = Streams::open(&programs(&stages), &options, false, site)?;
     let pids = start_all(interp, &stages, &options, &mut streams, site)?;
     let ends = wait_all(interp, &pids, Deadline::after(options.timeout), site)?;
     Ok(code_list(&codes(&ends)))
@@ -189,7 +194,7 @@ pub(super) fn capture_pipeline(interp: &mut Interp, args: &[Value], site: &CallS
     let stages = stages(Caller::CapturePipeline, args, site)?;
     find_all(&stages, site)?;
     let what = describe(&stages);
-    let mut streams = Streams::open(&what, &options, true, site)?;
+    let mut streams = Streams::open(&programs(&stages), &options, true, site)?;
     let pids = start_all(interp, &stages, &options, &mut streams, site)?;
     let deadline = Deadline::after(options.timeout);
     let captured = read_outputs(interp, &mut streams, deadline, site.span)?;
