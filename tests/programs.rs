@@ -371,3 +371,46 @@ fn a_pipeline_that_cannot_start_whole_signals_no_program_already_collected() {
         "the started sleeps are killed: {calls:?}"
     );
 }
+
+#[test]
+fn a_call_whose_wait_a_handler_ends_stops_its_programs() {
+    // As Python's subprocess.run kills its child on an exception: a program
+    // must not run on, past its timeout, after its call has failed.
+    let code = r#"
+on_signal("USR1", fn(sig) { error("raised in the handler") })
+fn poke() {
+    sleep(0.3)
+    kill(ppid, "USR1")
+}
+for call in ["run", "capture", "pipeline", "capture_pipeline"] {
+    let k = spawn poke()
+    try {
+        if call == "run" { run("sleep", "30", {"timeout": 20}) }
+        if call == "capture" { capture("sleep", "30") }
+        if call == "pipeline" { pipeline([["sleep", "30"], ["sleep", "30"]]) }
+        if call == "capture_pipeline" { capture_pipeline([["sleep", "30"], ["cat"]]) }
+    } catch e {
+        print(call, "caught:", e)
+    }
+    join k
+    print(call, "leaves", len(children()), "children")
+}
+"#;
+    let started = Instant::now();
+    let run = common::run_code(code);
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (
+            0,
+            "run caught: raised in the handler\nrun leaves 0 children\n\
+             capture caught: raised in the handler\ncapture leaves 0 children\n\
+             pipeline caught: raised in the handler\npipeline leaves 0 children\n\
+             capture_pipeline caught: raised in the handler\ncapture_pipeline leaves 0 children\n",
+            ""
+        )
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "the programs ran on"
+    );
+}
