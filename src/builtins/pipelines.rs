@@ -185,7 +185,8 @@ pub(super) fn pipeline(interp: &mut Interp, args: &[Value], site: &CallSite) -> 
     find_all(&stages, site)?;
     let mut streams = Streams::open(&programs(&stages), &options, false, site)?;
     let pids = start_all(interp, &stages, &options, &mut streams, site)?;
-    let ends = wait_all(interp, &pids, Deadline::after(options.timeout), site)?;
+    let ends = wait_all(interp, &pids, Deadline::after(options.timeout), site);
+    let ends = interp.stop_programs_on_error(&pids, ends)?;
     Ok(code_list(&codes(&ends)))
 }
 
@@ -197,7 +198,8 @@ pub(super) fn capture_pipeline(interp: &mut Interp, args: &[Value], site: &CallS
     let mut streams = Streams::open(&programs(&stages), &options, true, site)?;
     let pids = start_all(interp, &stages, &options, &mut streams, site)?;
     let deadline = Deadline::after(options.timeout);
-    let captured = read_outputs(interp, &mut streams, deadline, site.span)?;
+    let captured = read_outputs(interp, &mut streams, deadline, site.span);
+    let captured = interp.stop_programs_on_error(&pids, captured)?;
     let ends = match captured.ended {
         Reading::TooLarge => {
             interp.procs.kill_programs(&pids)?;
@@ -207,7 +209,10 @@ pub(super) fn capture_pipeline(interp: &mut Interp, args: &[Value], site: &CallS
             interp.procs.stop_timed_out_all(&pids)?;
             vec![ProgramEnd::TimedOut]
         }
-        Reading::Done => wait_all(interp, &pids, deadline, site)?,
+        Reading::Done => {
+            let ends = wait_all(interp, &pids, deadline, site);
+            interp.stop_programs_on_error(&pids, ends)?
+        }
     };
     if ends.contains(&ProgramEnd::TimedOut) {
         return Err(timed_out(
