@@ -414,3 +414,21 @@ for call in ["run", "capture", "pipeline", "capture_pipeline"] {
         "the programs ran on"
     );
 }
+
+#[test]
+fn a_capture_stopped_for_too_much_output_leaves_no_child_of_its_program() {
+    // The program's own background `sleep` goes with it, as a timeout would
+    // stop it, instead of running on until the script ends.
+    let mut run = start(
+        &[],
+        "try { capture(\"sh\", \"-c\", \"sleep 30 & yes; wait\") } catch e { print(\"caught\") }\n\
+         print(\"after\")\n\
+         sleep(30)",
+    );
+    assert_eq!(run.line(), "caught");
+    assert_eq!(run.line(), "after");
+    assert_eq!(run.others(), vec![]);
+    let _ = kill(Pid::from_raw(run.session()), Signal::SIGTERM);
+    let (out, _) = run.finish(Duration::from_secs(10));
+    assert_eq!(out.code, 143, "{}", out.stderr);
+}
