@@ -432,3 +432,33 @@ fn a_capture_stopped_for_too_much_output_leaves_no_child_of_its_program() {
     let (out, _) = run.finish(Duration::from_secs(10));
     assert_eq!(out.code, 143, "{}", out.stderr);
 }
+
+#[test]
+fn hup_quit_usr1_and_usr2_to_the_root_leave_no_child_of_a_program() {
+    // A hangup (the terminal closed, ssh dropped) ends the script as SIGTERM
+    // does, by its own code (128 + the signal), and the programs' own
+    // children end with it, as PR_SET_PDEATHSIG cannot reach them.
+    for (sig, code) in [
+        (Signal::SIGHUP, 129),
+        (Signal::SIGQUIT, 131),
+        (Signal::SIGUSR1, 138),
+        (Signal::SIGUSR2, 140),
+    ] {
+        let mut run = start(
+            &[],
+            "print(\"ready\")\nrun(\"sh\", \"-c\", \"sleep 60 & sleep 60\", {\"timeout\": 50, \"stdout\": \"/dev/null\", \"stderr\": \"null\"})",
+        );
+        assert_eq!(run.line(), "ready");
+        let started = Instant::now();
+        while run.others().len() < 3 {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the program never started"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        kill(Pid::from_raw(run.session()), sig).expect("signal the root");
+        let (out, _) = run.finish(Duration::from_secs(10));
+        assert_eq!(out.code, code, "{sig}: {}", out.stderr);
+    }
+}
