@@ -158,8 +158,8 @@ try {
 
 #[test]
 fn without_a_handler_usr1_ends_the_process_and_its_children_are_stopped() {
-    // The default of USR1 is the kernel's: the process ends by it. Its child
-    // then dies with it (PR_SET_PDEATHSIG), and nothing is left.
+    // Without a handler, USR1 stops the process's children and ends it by
+    // the signal, and nothing is left.
     let code = r#"
 fn nap() { sleep(60) }
 let h = spawn nap()
