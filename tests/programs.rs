@@ -316,3 +316,149 @@ fn an_error_of_the_root_stops_programs_in_their_own_groups_with_their_children()
     assert!(out.stderr.contains("division by zero"), "{}", out.stderr);
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
+
+/// The kill(2) calls of a run, as strace shows them, or None where strace
+/// cannot trace (not installed, or ptrace not allowed here).
+fn kill_calls(code: &str) -> Option<Vec<String>> {
+    let log = std::env::temp_dir().join(format!("procscript-kills-{}", std::process::id()));
+    let mut tracer = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=kill", "-e", "signal=none", "-o"])
+        .arg(&log)
+        .args([common::BIN, "-e", code])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .ok()?;
+    let group = tracer.id() as i32;
+    let status = tracer.wait().ok()?;
+    common::assert_no_leftovers(group);
+    let text = std::fs::read_to_string(&log).ok();
+    let _ = std::fs::remove_file(&log);
+    (status.code() == Some(0)).then_some(())?;
+    Some(text?.lines().map(str::to_string).collect())
+}
+
+#[test]
+fn a_pipeline_that_cannot_start_whole_signals_no_program_already_collected() {
+    // `true` ends and is collected while the later programs start; when the
+    // last cannot start, the others are killed, but not the pid `true` had,
+    // which may belong to an unrelated process by then.
+    let dir = std::env::temp_dir().join(format!("procscript-badinterp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let script = dir.join("bad");
+    std::fs::write(&script, "#!/no/such/interpreter\n").expect("write");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let code = format!(
+        "try {{ pipeline([[\"true\"], [\"sleep\", \"0.5\"], [\"sleep\", \"0.5\"], [\"{}\"]]) }} catch e {{ print(e) }}",
+        script.display()
+    );
+    let Some(calls) = kill_calls(&code) else {
+        eprintln!("strace cannot trace here: skipped");
+        return;
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    let stale: Vec<&String> = calls.iter().filter(|c| c.contains("ESRCH")).collect();
+    assert!(
+        stale.is_empty(),
+        "signals sent to no process: {stale:?}\nall: {calls:?}"
+    );
+    assert!(
+        calls.iter().filter(|c| c.contains("SIGKILL")).count() >= 2,
+        "the started sleeps are killed: {calls:?}"
+    );
+}
+
+#[test]
+fn a_call_whose_wait_a_handler_ends_stops_its_programs() {
+    // As Python's subprocess.run kills its child on an exception: a program
+    // must not run on, past its timeout, after its call has failed.
+    let code = r#"
+on_signal("USR1", fn(sig) { error("raised in the handler") })
+fn poke() {
+    sleep(0.3)
+    kill(ppid, "USR1")
+}
+for call in ["run", "capture", "pipeline", "capture_pipeline"] {
+    let k = spawn poke()
+    try {
+        if call == "run" { run("sleep", "30", {"timeout": 20}) }
+        if call == "capture" { capture("sleep", "30") }
+        if call == "pipeline" { pipeline([["sleep", "30"], ["sleep", "30"]]) }
+        if call == "capture_pipeline" { capture_pipeline([["sleep", "30"], ["cat"]]) }
+    } catch e {
+        print(call, "caught:", e)
+    }
+    join k
+    print(call, "leaves", len(children()), "children")
+}
+"#;
+    let started = Instant::now();
+    let run = common::run_code(code);
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (
+            0,
+            "run caught: raised in the handler\nrun leaves 0 children\n\
+             capture caught: raised in the handler\ncapture leaves 0 children\n\
+             pipeline caught: raised in the handler\npipeline leaves 0 children\n\
+             capture_pipeline caught: raised in the handler\ncapture_pipeline leaves 0 children\n",
+            ""
+        )
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "the programs ran on"
+    );
+}
+
+#[test]
+fn a_capture_stopped_for_too_much_output_leaves_no_child_of_its_program() {
+    // The program's own background `sleep` goes with it, as a timeout would
+    // stop it, instead of running on until the script ends.
+    let mut run = start(
+        &[],
+        "try { capture(\"sh\", \"-c\", \"sleep 30 & yes; wait\") } catch e { print(\"caught\") }\n\
+         print(\"after\")\n\
+         sleep(30)",
+    );
+    assert_eq!(run.line(), "caught");
+    assert_eq!(run.line(), "after");
+    assert_eq!(run.others(), vec![]);
+    let _ = kill(Pid::from_raw(run.session()), Signal::SIGTERM);
+    let (out, _) = run.finish(Duration::from_secs(10));
+    assert_eq!(out.code, 143, "{}", out.stderr);
+}
+
+#[test]
+fn hup_quit_usr1_and_usr2_to_the_root_leave_no_child_of_a_program() {
+    // A hangup (the terminal closed, ssh dropped) ends the script as SIGTERM
+    // does, by its own code (128 + the signal), and the programs' own
+    // children end with it, as PR_SET_PDEATHSIG cannot reach them.
+    for (sig, code) in [
+        (Signal::SIGHUP, 129),
+        (Signal::SIGQUIT, 131),
+        (Signal::SIGUSR1, 138),
+        (Signal::SIGUSR2, 140),
+    ] {
+        let mut run = start(
+            &[],
+            "print(\"ready\")\nrun(\"sh\", \"-c\", \"sleep 60 & sleep 60\", {\"timeout\": 50, \"stdout\": \"/dev/null\", \"stderr\": \"null\"})",
+        );
+        assert_eq!(run.line(), "ready");
+        let started = Instant::now();
+        while run.others().len() < 3 {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the program never started"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        kill(Pid::from_raw(run.session()), sig).expect("signal the root");
+        let (out, _) = run.finish(Duration::from_secs(10));
+        assert_eq!(out.code, code, "{sig}: {}", out.stderr);
+    }
+}

@@ -109,6 +109,28 @@ print("got", q.get(60))
 }
 
 #[test]
+fn an_untimed_get_that_a_handler_can_answer_is_no_deadlock() {
+    // No other process holds the queue, but this one's handler puts into it:
+    // waiting for a signal this way is no deadlock, however long it takes.
+    let code = r#"
+let q = queue()
+on_signal("USR1", fn(sig) { q.put(sig) })
+print("ready")
+print("got", q.get())
+"#;
+    let run = signalled_once_blocked(code, |pid| {
+        // Longer than deadlock detection takes to decide (0.3 s).
+        std::thread::sleep(Duration::from_secs(1));
+        let _ = kill(pid, Signal::SIGUSR1);
+    });
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "got USR1\n", ""),
+        "{run:?}"
+    );
+}
+
+#[test]
 fn an_int_handler_in_main_only_leaves_its_child_to_the_default_stop() {
     // Ctrl-C reaches the whole group: the child (made before the handler)
     // stops by SIGINT; main runs its handler and reports the child's end.
@@ -136,8 +158,8 @@ try {
 
 #[test]
 fn without_a_handler_usr1_ends_the_process_and_its_children_are_stopped() {
-    // The default of USR1 is the kernel's: the process ends by it. Its child
-    // then dies with it (PR_SET_PDEATHSIG), and nothing is left.
+    // Without a handler, USR1 stops the process's children and ends it by
+    // the signal, and nothing is left.
     let code = r#"
 fn nap() { sleep(60) }
 let h = spawn nap()

@@ -162,3 +162,27 @@ fn sigterm_and_timeout_end_every_lock_event_semaphore_barrier_pipe_queue_join_an
         );
     }
 }
+
+#[test]
+fn sigterm_and_timeout_end_a_program_redirection_to_a_fifo_nobody_opens() {
+    // Opening a FIFO blocks until its other end is opened: for a program's
+    // stdout (a reader) as for its stdin_file (a writer).
+    let fifo = temp_path("program-fifo");
+    let _ = std::fs::remove_file(&fifo);
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
+    let path = fifo.display();
+    for code in [
+        format!("print(\"ready\")\nrun(\"echo\", \"x\", {{\"stdout\": \"{path}\"}})"),
+        format!("print(\"ready\")\nrun(\"cat\", {{\"stdin_file\": \"{path}\"}})"),
+        format!("print(\"ready\")\ncapture(\"true\", {{\"stderr\": \"{path}\"}})"),
+    ] {
+        let child = procscript(&["--timeout", "1", "-e", &code])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("procscript starts");
+        assert_eq!(end_within(child, Duration::from_secs(15), &code), 124);
+        assert_eq!(sigterm_once_blocked(&code, 300, &code), 143);
+    }
+    let _ = std::fs::remove_file(&fifo);
+}

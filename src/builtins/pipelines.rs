@@ -62,10 +62,15 @@ fn stages(caller: Caller, args: &[Value], site: &CallSite) -> R<Vec<Stage>> {
         .collect()
 }
 
+/// "cat | grep | wc": the pipeline's programs.
+fn programs(stages: &[Stage]) -> String {
+    let names: Vec<&str> = stages.iter().map(|(prog, _)| prog.as_str()).collect();
+    names.join(" | ")
+}
+
 /// "`cat | grep | wc`", as messages name a pipeline.
 fn describe(stages: &[Stage]) -> String {
-    let names: Vec<&str> = stages.iter().map(|(prog, _)| prog.as_str()).collect();
-    format!("`{}`", names.join(" | "))
+    format!("`{}`", programs(stages))
 }
 
 /// Every program is found before any starts: one that cannot run fails the
@@ -178,9 +183,10 @@ pub(super) fn pipeline(interp: &mut Interp, args: &[Value], site: &CallSite) -> 
     let (args, options) = split_options(Caller::Pipeline, args, site)?;
     let stages = stages(Caller::Pipeline, args, site)?;
     find_all(&stages, site)?;
-    let mut streams = Streams::open(&describe(&stages), &options, false, site)?;
+    let mut streams = Streams::open(&programs(&stages), &options, false, site)?;
     let pids = start_all(interp, &stages, &options, &mut streams, site)?;
-    let ends = wait_all(interp, &pids, Deadline::after(options.timeout), site)?;
+    let ends = wait_all(interp, &pids, Deadline::after(options.timeout), site);
+    let ends = interp.stop_programs_on_error(&pids, ends)?;
     Ok(code_list(&codes(&ends)))
 }
 
@@ -189,10 +195,11 @@ pub(super) fn capture_pipeline(interp: &mut Interp, args: &[Value], site: &CallS
     let stages = stages(Caller::CapturePipeline, args, site)?;
     find_all(&stages, site)?;
     let what = describe(&stages);
-    let mut streams = Streams::open(&what, &options, true, site)?;
+    let mut streams = Streams::open(&programs(&stages), &options, true, site)?;
     let pids = start_all(interp, &stages, &options, &mut streams, site)?;
     let deadline = Deadline::after(options.timeout);
-    let captured = read_outputs(interp, &mut streams, deadline, site.span)?;
+    let captured = read_outputs(interp, &mut streams, deadline, site.span);
+    let captured = interp.stop_programs_on_error(&pids, captured)?;
     let ends = match captured.ended {
         Reading::TooLarge => {
             interp.procs.kill_programs(&pids)?;
@@ -202,7 +209,10 @@ pub(super) fn capture_pipeline(interp: &mut Interp, args: &[Value], site: &CallS
             interp.procs.stop_timed_out_all(&pids)?;
             vec![ProgramEnd::TimedOut]
         }
-        Reading::Done => wait_all(interp, &pids, deadline, site)?,
+        Reading::Done => {
+            let ends = wait_all(interp, &pids, deadline, site);
+            interp.stop_programs_on_error(&pids, ends)?
+        }
     };
     if ends.contains(&ProgramEnd::TimedOut) {
         return Err(timed_out(

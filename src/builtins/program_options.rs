@@ -177,12 +177,12 @@ impl Reader {
             return Err(self.unknown(key));
         }
         match key {
-            "cwd" => options.cwd = Some(self.string(key, value)?.to_string()),
+            "cwd" => options.cwd = Some(self.path(key, value)?.to_string()),
             "env" => options.env = self.env(value)?,
             "clear_env" => options.clear_env = self.boolean(key, value)?,
             "stdin" => options.stdin = StdinFrom::Text(self.string(key, value)?.clone()),
-            "stdin_file" => options.stdin = StdinFrom::File(self.string(key, value)?.to_string()),
-            "stdout" => options.stdout = Some(self.string(key, value)?.to_string()),
+            "stdin_file" => options.stdin = StdinFrom::File(self.path(key, value)?.to_string()),
+            "stdout" => options.stdout = Some(self.path(key, value)?.to_string()),
             "append" => options.append = self.boolean(key, value)?,
             "stderr" => options.stderr = self.stderr(value)?,
             "timeout" => options.timeout = Some(seconds(value, "the option `timeout`", self.span)?),
@@ -254,6 +254,21 @@ impl Reader {
         }
     }
 
+    /// A path: a string without a NUL byte, which no path can hold.
+    fn path<'v>(&self, key: &str, value: &'v Value) -> R<&'v Rc<str>> {
+        let path = self.string(key, value)?;
+        if path.contains('\0') {
+            return Err(self.invalid(
+                &format!(
+                    "the option `{key}` of `{}` holds a NUL byte, which no path can hold",
+                    self.caller.name()
+                ),
+                "a path is a string without \"\\0\"",
+            ));
+        }
+        Ok(path)
+    }
+
     fn boolean(&self, key: &str, value: &Value) -> R<bool> {
         match value {
             Value::Bool(b) => Ok(*b),
@@ -268,16 +283,25 @@ impl Reader {
         };
         let mut vars = Vec::new();
         for (name, value) in map.borrow().iter() {
-            if name.is_empty() || name.contains('=') {
+            if name.is_empty() || name.contains('=') || name.contains('\0') {
                 return Err(self.invalid(
                     &format!(
                         "the environment variable name {:?} is not valid",
                         name.as_ref()
                     ),
-                    "a variable's name is not empty and holds no `=`",
+                    "a variable's name is not empty and holds no `=` and no NUL byte",
                 ));
             }
             let text = match value {
+                Value::Str(s) if s.contains('\0') => {
+                    return Err(self.invalid(
+                        &format!(
+                            "the environment variable {:?} holds a NUL byte",
+                            name.as_ref()
+                        ),
+                        "a variable's value is a string without \"\\0\"",
+                    ))
+                }
                 Value::Str(s) => s.to_string(),
                 Value::Int(_) | Value::Float(_) => value.to_display(),
                 other => return Err(self.wrong_type("env", other)),
@@ -288,7 +312,7 @@ impl Reader {
     }
 
     fn stderr(&self, value: &Value) -> R<StderrTo> {
-        let to = match self.string("stderr", value)?.as_ref() {
+        let to = match self.path("stderr", value)?.as_ref() {
             "stdout" => StderrTo::Stdout,
             "null" => StderrTo::Null,
             "capture" if self.caller.captures() => StderrTo::Capture,

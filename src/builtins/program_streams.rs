@@ -29,6 +29,10 @@ fn cannot_open(
     reason: &os::OsError,
     at: &ProgramOptions,
 ) -> Unwind {
+    // An open a stop request interrupted (a FIFO nobody opens) ends by the signal.
+    if let (os::OsError::File(os::Errno::EINTR), Err(sig)) = (reason, os::pending_stop()) {
+        return sig.into();
+    }
     ErrorKind::ProgramStart
         .at(
             at.span,

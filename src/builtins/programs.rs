@@ -113,7 +113,8 @@ fn exec_as_child(
 ) -> R<Value> {
     let pid = interp.start_program(&streams.launch(prog, rest, options), site)?;
     streams.close_program_ends();
-    let code = match interp.finish_program(pid, options, site)? {
+    let end = interp.finish_program(pid, options, site);
+    let code = match interp.stop_programs_on_error(&[pid], end)? {
         ProgramEnd::Code(code) => code,
         ProgramEnd::TimedOut => TIMED_OUT_CODE,
     };
@@ -126,8 +127,9 @@ pub(super) fn run(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Val
     let mut streams = Streams::open(&prog, &options, false, site)?;
     let pid = interp.start_program(&streams.launch(&prog, &rest, &options), site)?;
     streams.close_program_ends();
+    let end = interp.finish_program(pid, &options, site);
     Ok(Value::Int(
-        match interp.finish_program(pid, &options, site)? {
+        match interp.stop_programs_on_error(&[pid], end)? {
             ProgramEnd::Code(code) => code as i64,
             ProgramEnd::TimedOut => TIMED_OUT_CODE as i64,
         },
@@ -155,7 +157,8 @@ pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R
     let pid = interp.start_program(&streams.launch(&prog, &rest, &options), site)?;
     streams.close_program_ends();
     let deadline = Deadline::after(options.timeout);
-    let captured = read_outputs(interp, &mut streams, deadline, site.span)?;
+    let captured = read_outputs(interp, &mut streams, deadline, site.span);
+    let captured = interp.stop_programs_on_error(&[pid], captured)?;
     let what = format!("`{prog}`");
     let end = match captured.ended {
         Reading::TooLarge => {
@@ -163,7 +166,10 @@ pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R
             return Err(too_much_output(&what, site));
         }
         Reading::TimedOut => ProgramEnd::TimedOut,
-        Reading::Done => interp.wait_program(pid, deadline, site)?,
+        Reading::Done => {
+            let end = interp.wait_program(pid, deadline, site);
+            interp.stop_programs_on_error(&[pid], end)?
+        }
     };
     let code = match end {
         ProgramEnd::Code(code) => code,
@@ -241,6 +247,18 @@ impl Interp {
             self.procs.leads_group(pid);
         }
         Ok(pid)
+    }
+
+    /// What a wait for programs gave; when it failed (a signal handler
+    /// raised, a stop request came), the programs are stopped first, as a
+    /// timeout stops them: a call that fails leaves no program of its own
+    /// running (as Python's `subprocess.run` kills its child on an exception).
+    pub(super) fn stop_programs_on_error<T>(&mut self, pids: &[i32], waited: R<T>) -> R<T> {
+        if waited.is_err() {
+            // A stop request ends this early: the tree's stop then ends them.
+            let _ = self.procs.stop_timed_out_all(pids);
+        }
+        waited
     }
 
     /// Waits for a program to end, or for its timeout: then stops it (and its

@@ -85,11 +85,11 @@ pub use shared_memory::{
     futex_wait, futex_wake, memory_file, read_memory_file, SharedCounter, SharedRegion,
 };
 pub use signals::{
-    alarm_after, alarm_pending, cancel_alarm, clear_pending_signal, ending_waits_for_handlers,
-    ends_a_process, exit_code_for, handleable_signal, handleable_signal_names, handlers_due,
-    install_signal_handlers, pending_stop, reset_dispositions, runs_script_handler,
-    set_disposition, signal_by_name, signal_name, signal_names, take_due_handlers,
-    while_reading_input, Disposition, Unhandleable,
+    alarm_after, alarm_pending, any_script_handler, cancel_alarm, clear_pending_signal,
+    ending_waits_for_handlers, ends_a_process, exit_code_for, handleable_signal,
+    handleable_signal_names, handlers_due, install_signal_handlers, pending_stop,
+    reset_dispositions, runs_script_handler, set_disposition, signal_by_name, signal_name,
+    signal_names, take_due_handlers, while_reading_input, Disposition, Unhandleable,
 };
 pub use sockets::{recv_frame, send_frame, socket_pair, Frame, MAX_FRAME_FDS};
 pub use terminal::{

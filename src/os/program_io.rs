@@ -1,5 +1,6 @@
 //! What programs read and write and where they are found: redirection files, text given as stdin, the null device, the PATH lookup.
 
+use super::signals::pending_stop;
 use super::OsError;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -20,6 +21,8 @@ pub enum Redirect {
 
 /// Opens a file for a program's stream (closed on exec: the program gets
 /// its own copy on 0, 1 or 2). A new file gets mode 0644 less the umask.
+/// A stop request (SIGINT, SIGTERM, --timeout) ends an open that blocks (a
+/// FIFO whose other end nobody opens) with EINTR, as `read_file` does.
 pub fn open_for_program(path: &str, how: Redirect) -> Result<OwnedFd, OsError> {
     let flags = match how {
         Redirect::Read => OFlag::O_RDONLY,
@@ -28,6 +31,9 @@ pub fn open_for_program(path: &str, how: Redirect) -> Result<OwnedFd, OsError> {
     };
     let mode = Mode::from_bits_truncate(0o644);
     loop {
+        if pending_stop().is_err() {
+            return Err(OsError::File(Errno::EINTR));
+        }
         match nix::fcntl::open(path, flags | OFlag::O_CLOEXEC, mode) {
             Ok(fd) => return Ok(fd),
             Err(Errno::EINTR) => continue,

@@ -107,11 +107,16 @@ extern "C" fn on_signal(sig: nix::libc::c_int) {
         HANDLERS_DUE.fetch_or(bit, Ordering::Relaxed);
     }
     let pending = PENDING_SIGNAL.load(Ordering::Relaxed);
-    // A SIGINT raised for a SIGTERM (below) must not hide it.
-    if !for_script && sig != libc::SIGCHLD && !(sig == libc::SIGINT && pending == libc::SIGTERM) {
+    // A SIGINT raised for another stop signal (below) must not hide it.
+    let raised_for = |p: i32| p != 0 && p != libc::SIGINT && p != libc::SIGALRM;
+    if !for_script && sig != libc::SIGCHLD && !(sig == libc::SIGINT && raised_for(pending)) {
         PENDING_SIGNAL.store(sig, Ordering::Relaxed);
     }
-    if !for_script && sig == libc::SIGTERM && TERM_INTERRUPTS_INPUT.load(Ordering::Relaxed) {
+    if !for_script
+        && raised_for(sig)
+        && sig != libc::SIGCHLD
+        && TERM_INTERRUPTS_INPUT.load(Ordering::Relaxed)
+    {
         // A line editor retries read(2) after signals it does not know, but
         // returns on SIGINT (as for Ctrl-C): raise one so that it does.
         let _ = signal::kill(nix::unistd::getpid(), Signal::SIGINT);
@@ -163,8 +168,10 @@ pub(super) fn wake_pipe() -> Option<BorrowedFd<'static>> {
     (wake >= 0).then(|| unsafe { BorrowedFd::borrow_raw(wake) })
 }
 
-/// Catches SIGINT and SIGTERM into a flag the interpreter checks at safe
-/// points, and SIGCHLD, and makes each of them wake any blocking wait.
+/// Catches SIGINT and SIGTERM (and SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, whose
+/// kernel default would end this process alone, leaving the children of
+/// its programs behind) into a flag the interpreter checks at safe points,
+/// and SIGCHLD, and makes each of them wake any blocking wait.
 pub fn install_signal_handlers() {
     // A write to a closed pipe is an EPIPE error we handle, never a silent
     // death (Rust's main sets this too, but a host embedding procscript may not).
@@ -185,8 +192,9 @@ pub fn install_signal_handlers() {
     // SAFETY: the handler only stores into an atomic and writes to a pipe,
     // both async-signal-safe.
     unsafe {
-        let _ = signal::sigaction(Signal::SIGINT, &stop);
-        let _ = signal::sigaction(Signal::SIGTERM, &stop);
+        for sig in HANDLEABLE {
+            let _ = signal::sigaction(sig, &stop);
+        }
         let _ = signal::sigaction(Signal::SIGALRM, &stop);
         let _ = signal::sigaction(Signal::SIGCHLD, &child);
     }
@@ -331,8 +339,8 @@ pub enum Disposition {
     Handler,
     /// Nothing happens.
     Ignore,
-    /// procscript's default: INT and TERM stop the process and its children;
-    /// HUP, QUIT, USR1 and USR2 end the process as the kernel does.
+    /// procscript's default: the process stops its children and ends by the
+    /// signal (exit 130 for INT, 143 for TERM, 128 + the signal for the others).
     Default,
 }
 
@@ -347,7 +355,6 @@ pub fn set_disposition(sig: Signal, how: Disposition) {
         SaFlags::empty(),
         SigSet::empty(),
     );
-    let stop_default = matches!(sig, Signal::SIGINT | Signal::SIGTERM);
     match how {
         Disposition::Handler | Disposition::Ignore => {
             // The masks first: a signal arriving as the handler is installed
@@ -362,11 +369,8 @@ pub fn set_disposition(sig: Signal, how: Disposition) {
             let _ = unsafe { signal::sigaction(sig, &ours) };
         }
         Disposition::Default => {
-            if !stop_default {
-                let kernel = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
-                // SAFETY: restoring the default action installs no handler.
-                let _ = unsafe { signal::sigaction(sig, &kernel) };
-            }
+            // procscript's own handler stays: with neither mask bit, it
+            // asks for the stop of the tree.
             SCRIPT_HANDLED.fetch_and(!bit, Ordering::SeqCst);
             SCRIPT_IGNORED.fetch_and(!bit, Ordering::SeqCst);
             HANDLERS_DUE.fetch_and(!bit, Ordering::SeqCst);
@@ -390,6 +394,13 @@ pub fn reset_dispositions() {
 /// Whether `sig` runs a script handler in this process.
 pub fn runs_script_handler(sig: Signal) -> bool {
     SCRIPT_HANDLED.load(Ordering::Relaxed) & signal_bit(sig as i32) != 0
+}
+
+/// Whether this process runs a script handler for any signal: then any of
+/// its waits may be answered by that handler (a `q.put` in it), whoever
+/// sends the signal, so deadlock detection never counts it as stuck.
+pub fn any_script_handler() -> bool {
+    SCRIPT_HANDLED.load(Ordering::Relaxed) != 0
 }
 
 /// Whether a signal arrived whose script handler has not run yet.

@@ -271,6 +271,7 @@ impl Queue {
         if matches!(wait, Wait::Forever)
             && !more_work
             && self.region.u32_at(CHANGED).load(SeqCst) == seen
+            && !os::any_script_handler()
             && !self.others_alive()
         {
             return Err(QueueError::Hopeless);

@@ -150,7 +150,13 @@ impl WaitBoard {
     }
 
     /// Publishes that this process waits for `waiting`; `name` names it in reports.
+    /// A process with a script signal handler publishes nothing: its handler
+    /// may end the wait whenever a signal comes, so it is never stuck.
     pub fn publish(&self, waiting: Waiting, name: &str) {
+        if os::any_script_handler() {
+            self.clear();
+            return;
+        }
         let Some(region) = &self.region else { return };
         let Some(slot) = self.claim(region) else {
             return;

@@ -277,7 +277,7 @@ fn narrate(event: &Event) -> Option<String> {
             child,
             how: how @ Made::Program { .. },
             ..
-        } => format!("fork() -> {child}, which calls execvp to {how}"),
+        } => format!("clone(CLONE_VM|CLONE_VFORK) -> {child}, which calls execvp to {how}"),
         Note::Began { .. } => return None,
         Note::Ended { code } => format!("exit({code})"),
         Note::Failed { message } => format!("uncaught error, exit(1): {message}"),

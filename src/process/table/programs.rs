@@ -27,6 +27,13 @@ struct Stray {
 }
 
 impl Stray {
+    fn of(pid: i32) -> Stray {
+        Stray {
+            pid,
+            started: os::process_start_time(pid),
+        }
+    }
+
     fn alive(&self) -> bool {
         os::process_alive(self.pid) && os::process_start_time(self.pid) == self.started
     }
@@ -51,11 +58,14 @@ impl Procs {
         }
     }
 
-    /// Sends a signal to a pid: to its group when it is a live child that leads one.
+    /// Sends a signal to a pid: to its group when it is a live child that
+    /// leads one; nothing to a child already collected, whose pid may belong
+    /// to an unrelated process by now.
     pub(super) fn signal_pid(&self, pid: i32, sig: Signal) -> Result<bool, OsError> {
         match self.find(pid) {
             Some(i) if self.children[i].status.is_none() => self.send_to_child(i, sig),
-            _ => os::send_signal(pid, sig),
+            Some(_) => Ok(false),
+            None => os::send_signal(pid, sig),
         }
     }
 
@@ -86,16 +96,39 @@ impl Procs {
         ))
     }
 
-    /// Kills programs at once (the groups they lead too) and collects them:
-    /// for output too large to hold, or a pipeline that could not start whole.
+    /// Kills programs at once (the groups they lead and their own children
+    /// too) and collects them: for output too large to hold, or a pipeline
+    /// that could not start whole.
     pub(crate) fn kill_programs(&mut self, pids: &[i32]) -> R<()> {
+        // Found before the programs die: then they are re-parented to this
+        // process (a subreaper), and no longer descend from the programs.
+        let strays: Vec<Stray> = pids
+            .iter()
+            .flat_map(|&pid| os::descendant_pids(pid))
+            .map(Stray::of)
+            .collect();
         for &pid in pids {
             let _ = self.signal_pid(pid, Signal::SIGKILL);
+        }
+        for stray in strays.iter().filter(|s| s.alive()) {
+            let _ = os::send_signal(stray.pid, Signal::SIGKILL);
         }
         for &pid in pids {
             self.wait_program(pid, Deadline::NEVER)?;
         }
+        self.collect_strays(&strays);
         Ok(())
+    }
+
+    /// Collects the orphans of stopped programs as they die (they come to
+    /// this process, a subreaper), for at most a grace period.
+    fn collect_strays(&mut self, strays: &[Stray]) {
+        let last = Deadline::after(Some(TIMEOUT_GRACE_SECONDS));
+        while strays.iter().any(Stray::alive) && !last.passed() {
+            self.collect_ended();
+            os::pause_for_children(0.01);
+        }
+        self.collect_ended();
     }
 
     /// Stops a program whose timeout fired, with all its own children.
@@ -118,10 +151,7 @@ impl Procs {
         let strays: Vec<Stray> = pids
             .iter()
             .flat_map(|&pid| std::iter::once(pid).chain(os::descendant_pids(pid)))
-            .map(|pid| Stray {
-                pid,
-                started: os::process_start_time(pid),
-            })
+            .map(Stray::of)
             .collect();
         let all_gone = |strays: &[Stray]| {
             !leaders.iter().any(|&g| os::group_exists(g)) && !strays.iter().any(Stray::alive)
