@@ -42,12 +42,27 @@ die() {
 host_addr() { echo "127.0.0.1${1#h}"; }
 node_port() { echo "1700${1#n}"; }
 
-# The pid in a pid file, if that process is alive.
+# Whether a pid has ended (a zombie that init has not reaped yet counts as ended).
+ended() {
+    local pid
+    for pid in "$@"; do
+        [[ -r "/proc/$pid/stat" ]] || continue
+        [[ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" == Z ]] || return 1
+    done
+    return 0
+}
+
+# The pid in a pid file, if that process is alive and is the daemon the file is named after
+# (sshd.pid, munged.pid, slurmctld.pid, slurmd-n1.pid): a stale file whose pid now belongs to
+# another process must neither count as running nor be killed.
 live_pid() {
-    local file="$1" pid
+    local file="$1" pid daemon
     [[ -s "$file" ]] || return 1
     pid="$(tr -dc '0-9' <"$file")"
-    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+    daemon="$(basename "$file" .pid)"
+    daemon="${daemon%-n[0-9]}"
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && ! ended "$pid" &&
+        [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$daemon" ]] && echo "$pid"
 }
 
 # Runs "$@" until it succeeds, at most $1 seconds (checked every 0.2 s).
@@ -333,7 +348,8 @@ host_processes() {
     local pid
     for pid in $pids; do
         [[ "$pid" == "$daemon" ]] && continue
-        ps -o pid=,ppid=,args= -p "$pid" 2>/dev/null || true
+        # A zombie has ended; it is not something the host still runs.
+        ended "$pid" || ps -o pid=,ppid=,args= -p "$pid" 2>/dev/null || true
     done
 }
 
@@ -352,19 +368,21 @@ cmd_up() {
     say "slurm nodes ${NODES[*]} up; all up in $((SECONDS - start)) s; tests read $STATE/env"
 }
 
-stop_pidfile() {
-    local what="$1" file="$2" pid
-    pid="$(live_pid "$file")" || {
-        rm -f "$file"
-        return 0
-    }
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_for 10 eval "! kill -0 $pid"; then
-        say "$what (pid $pid) did not end on TERM: KILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        wait_for 5 eval "! kill -0 $pid" || say "$what (pid $pid) is still there"
+# Stops the daemons of the given pid files together: TERM, then KILL after 10 s.
+stop_pidfiles() {
+    local file pid pids=()
+    for file in "$@"; do
+        pid="$(live_pid "$file")" && pids+=("$pid")
+    done
+    if ((${#pids[@]})); then
+        kill -TERM "${pids[@]}" 2>/dev/null || true
+        if ! wait_for 10 ended "${pids[@]}"; then
+            say "still there 10 s after TERM, so KILL: ${pids[*]}"
+            kill -KILL "${pids[@]}" 2>/dev/null || true
+            wait_for 5 ended "${pids[@]}" || say "still there after KILL: ${pids[*]}"
+        fi
     fi
-    rm -f "$file"
+    rm -f "$@"
 }
 
 # Processes that a step or session left behind (there should be none): TERM, then KILL.
@@ -380,6 +398,21 @@ stop_leftovers() {
     done
 }
 
+# Daemons of this state folder that no pid file names any more (a pid file lost or overwritten):
+# found by the folder in their command line (sshd -f, munged) or environment (SLURM_CONF).
+stop_strays() {
+    local daemon pid pids=()
+    for daemon in sshd munged slurmctld slurmd slurmstepd; do
+        for pid in $(pgrep -x "$daemon" || true); do
+            grep -qsF "$STATE/" "/proc/$pid/cmdline" "/proc/$pid/environ" && pids+=("$pid")
+        done
+    done
+    ((${#pids[@]})) || return 0
+    say "stopping daemons no pid file names: ${pids[*]}"
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait_for 10 ended "${pids[@]}" || kill -KILL "${pids[@]}" 2>/dev/null || true
+}
+
 cmd_down() {
     local start=$SECONDS node host
     [[ -d "$STATE" ]] || return 0
@@ -387,15 +420,14 @@ cmd_down() {
     if [[ -f "$SLURM_CONF" ]] && live_pid "$STATE/slurm/slurmctld.pid" >/dev/null; then
         scancel --full --quiet --user=root 2>/dev/null || true
     fi
-    for node in "${NODES[@]}"; do
-        stop_pidfile "slurmd $node" "$STATE/slurm/slurmd-$node.pid"
-    done
-    stop_pidfile slurmctld "$STATE/slurm/slurmctld.pid"
-    stop_pidfile munged "$STATE/munge/munged.pid"
-    for host in "${HOSTS[@]}"; do
-        stop_pidfile "sshd $host" "$STATE/ssh/$host/sshd.pid"
-    done
+    local slurmds=() sshds=()
+    for node in "${NODES[@]}"; do slurmds+=("$STATE/slurm/slurmd-$node.pid"); done
+    for host in "${HOSTS[@]}"; do sshds+=("$STATE/ssh/$host/sshd.pid"); done
+    stop_pidfiles "${slurmds[@]}" "${sshds[@]}"
+    stop_pidfiles "$STATE/slurm/slurmctld.pid"
+    stop_pidfiles "$STATE/munge/munged.pid"
     stop_leftovers
+    stop_strays
     rm -f "$STATE/env"
     say "down in $((SECONDS - start)) s"
 }
