@@ -210,7 +210,9 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 ReturnToService=2
-# The nodes claim more CPUs than the machine has, so tests running at the same time all fit.
+# Each node has 2 CPUs, whatever this machine has (config_overrides), so "srun -n6" spreads over
+# the three nodes as on a cluster of small nodes; jobs share CPUs (OverSubscribe=FORCE:8 below)
+# so that tests running at the same time do not queue behind each other.
 SlurmdParameters=config_overrides
 SlurmdTimeout=30
 InactiveLimit=0
@@ -218,12 +220,12 @@ KillWait=2
 MinJobAge=10
 EOF
     for node in "${NODES[@]}"; do
-        echo "NodeName=$node NodeHostname=localhost Port=$(node_port "$node") CPUs=16 RealMemory=1000 State=UNKNOWN"
+        echo "NodeName=$node NodeHostname=localhost Port=$(node_port "$node") CPUs=2 RealMemory=1000 State=UNKNOWN"
     done
     echo "PartitionName=debug Nodes=$(
         IFS=,
         echo "${NODES[*]}"
-    ) Default=YES MaxTime=INFINITE State=UP"
+    ) Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:8"
 }
 
 nodes_idle() {
@@ -237,6 +239,8 @@ slurm_up() {
     mkdir -p "$dir/ctld"
     slurm_conf >"$dir/slurm.conf.new"
     if ! cmp -s "$dir/slurm.conf.new" "$dir/slurm.conf" 2>/dev/null; then
+        # A changed configuration (a newer version of this script) needs the daemons restarted.
+        slurm_stop
         mv "$dir/slurm.conf.new" "$dir/slurm.conf"
     else
         rm "$dir/slurm.conf.new"
@@ -413,6 +417,14 @@ stop_strays() {
     wait_for 10 ended "${pids[@]}" || kill -KILL "${pids[@]}" 2>/dev/null || true
 }
 
+# The nodes' slurmd, then slurmctld.
+slurm_stop() {
+    local node slurmds=()
+    for node in "${NODES[@]}"; do slurmds+=("$STATE/slurm/slurmd-$node.pid"); done
+    stop_pidfiles "${slurmds[@]}"
+    stop_pidfiles "$STATE/slurm/slurmctld.pid"
+}
+
 cmd_down() {
     local start=$SECONDS node host
     [[ -d "$STATE" ]] || return 0
@@ -420,11 +432,10 @@ cmd_down() {
     if [[ -f "$SLURM_CONF" ]] && live_pid "$STATE/slurm/slurmctld.pid" >/dev/null; then
         scancel --full --quiet --user=root 2>/dev/null || true
     fi
-    local slurmds=() sshds=()
-    for node in "${NODES[@]}"; do slurmds+=("$STATE/slurm/slurmd-$node.pid"); done
+    local sshds=()
     for host in "${HOSTS[@]}"; do sshds+=("$STATE/ssh/$host/sshd.pid"); done
-    stop_pidfiles "${slurmds[@]}" "${sshds[@]}"
-    stop_pidfiles "$STATE/slurm/slurmctld.pid"
+    stop_pidfiles "${sshds[@]}"
+    slurm_stop
     stop_pidfiles "$STATE/munge/munged.pid"
     stop_leftovers
     stop_strays
