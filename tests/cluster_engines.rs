@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The tests check that every host is clean, so they must not overlap.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -50,6 +50,50 @@ fn first_lines(child: &mut Child, n: usize) -> Vec<String> {
         }
     }
     lines
+}
+
+/// The child's exit code (None: killed by a signal); kills it and fails if it runs past `within`.
+fn wait_within(child: &mut Child, within: Duration) -> Option<i32> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            return status.code();
+        }
+        if started.elapsed() > within {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Checks that `srun -N3 -n3 printenv SLURMD_NODENAME` succeeds with one task on each node.
+fn assert_one_task_per_node(cluster: &Cluster, what: &str) {
+    let out = cluster
+        .srun(&["-N3", "-n3", "-t", "2", "printenv", "SLURMD_NODENAME"])
+        .output()
+        .expect("srun runs");
+    let mut nodes: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    nodes.sort();
+    assert_eq!(
+        (out.status.code(), nodes),
+        (Some(0), NODES.map(String::from).to_vec()),
+        "srun -N3 {what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `srun -N3 -n3 sh -c SCRIPT`, its stdout piped.
+fn start_step(cluster: &Cluster, script: &str) -> Child {
+    cluster
+        .srun(&["-N3", "-n3", "-t", "2", "sh", "-c", script])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("srun starts")
 }
 
 /// Which of the names (hosts or nodes) list the pid among their processes.
@@ -145,21 +189,7 @@ fn srun_puts_one_task_on_each_node() {
     let Some((cluster, _one)) = cluster("srun_puts_one_task_on_each_node") else {
         return;
     };
-    let out = cluster
-        .srun(&["-N3", "-n3", "-t", "2", "printenv", "SLURMD_NODENAME"])
-        .output()
-        .expect("srun runs");
-    let mut nodes: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
-    nodes.sort();
-    assert_eq!(
-        (out.status.code(), nodes),
-        (Some(0), NODES.map(String::from).to_vec()),
-        "srun -N3: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_one_task_per_node(&cluster, "on a fresh cluster");
     cluster.assert_all_clean(CLEAN_WITHIN, "after a step that ended");
 }
 
@@ -168,19 +198,7 @@ fn a_steps_tasks_are_on_their_nodes_and_gone_when_srun_is_killed() {
     let Some((cluster, _one)) = cluster("a_steps_tasks_are_on_their_nodes") else {
         return;
     };
-    let mut child = cluster
-        .srun(&[
-            "-N3",
-            "-n3",
-            "-t",
-            "2",
-            "sh",
-            "-c",
-            "echo $SLURMD_NODENAME $$; exec sleep 600",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("srun starts");
+    let mut child = start_step(&cluster, "echo $SLURMD_NODENAME $$; exec sleep 600");
     let mut seen = Vec::new();
     for line in first_lines(&mut child, 3) {
         let (node, pid) = line.split_once(' ').expect("'node pid'");
@@ -193,4 +211,35 @@ fn a_steps_tasks_are_on_their_nodes_and_gone_when_srun_is_killed() {
     child.kill().expect("SIGKILL srun");
     child.wait().expect("reap srun");
     cluster.assert_all_clean(CLEAN_WITHIN, "after srun was killed");
+}
+
+#[test]
+fn a_killed_host_drops_its_sessions_and_up_revives_it() {
+    let Some((cluster, _one)) = cluster("a_killed_host_drops_its_sessions") else {
+        return;
+    };
+    let (mut child, pid) = remote_cat(&cluster, "h1");
+    assert_eq!(holders(&cluster, &HOSTS, pid), ["h1"]);
+    cluster.tool(&["kill", "h1"]);
+    // ssh's own code for a connection that was lost.
+    assert_eq!(wait_within(&mut child, Duration::from_secs(60)), Some(255));
+    cluster.assert_all_clean(CLEAN_WITHIN, "after h1 was killed");
+    cluster.tool(&["up"]);
+    let out = cluster.ssh("h1", "echo back").output().expect("ssh runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "back\n");
+}
+
+#[test]
+fn a_killed_node_fails_its_step_and_up_revives_it() {
+    let Some((cluster, _one)) = cluster("a_killed_node_fails_its_step") else {
+        return;
+    };
+    let mut child = start_step(&cluster, "echo $SLURMD_NODENAME; exec sleep 600");
+    first_lines(&mut child, 3);
+    cluster.tool(&["kill", "n2"]);
+    // Slurm notices the lost node (SlurmdTimeout, about 25 s here) and cancels the step.
+    assert_ne!(wait_within(&mut child, Duration::from_secs(120)), Some(0));
+    cluster.assert_all_clean(CLEAN_WITHIN, "after n2 was killed");
+    cluster.tool(&["up"]);
+    assert_one_task_per_node(&cluster, "after up");
 }

@@ -5,6 +5,8 @@
 #   tools/cluster.sh down     stop everything `up` started; no process is left
 #   tools/cluster.sh status   what runs, with each host's and node's own processes
 #   tools/cluster.sh ps NAME  the processes of one host (h1..h3) or node (n1..n3), one "pid ppid args" a line
+#   tools/cluster.sh kill NAME  that host or node dies: SIGKILL to its sshd or slurmd and its processes
+#                             (the failure tests' lost host); `up` starts it again
 #
 # Everything lives in one state folder, $PROCSCRIPT_CLUSTER_DIR (default /tmp/procscript-cluster):
 #   env          `export` lines the tests read (or source): PROCSCRIPT_CLUSTER_DIR, SLURM_CONF, ...
@@ -214,7 +216,7 @@ ReturnToService=2
 # the three nodes as on a cluster of small nodes; jobs share CPUs (OverSubscribe=FORCE:8 below)
 # so that tests running at the same time do not queue behind each other.
 SlurmdParameters=config_overrides
-SlurmdTimeout=30
+SlurmdTimeout=10
 InactiveLimit=0
 KillWait=2
 MinJobAge=10
@@ -480,6 +482,20 @@ cmd_status() {
     fi
 }
 
+# A host or node dies: its sshd or slurmd and all of its processes get SIGKILL. `up` revives it.
+cmd_kill() {
+    local name="$1" daemon pids
+    case "$name" in
+    h[1-3]) daemon="$(live_pid "$STATE/ssh/$name/sshd.pid" || true)" ;;
+    n[1-3]) daemon="$(live_pid "$STATE/slurm/slurmd-$name.pid" || true)" ;;
+    *) die "no host or node named '$name' (h1..h3, n1..n3)" ;;
+    esac
+    pids="$(host_processes "$name" | awk '{ print $1 }' | tr '\n' ' ')"
+    say "$name: SIGKILL to ${daemon:+its daemon $daemon and }${pids:-no other process}"
+    # shellcheck disable=SC2086
+    kill -KILL $daemon $pids 2>/dev/null || true
+}
+
 case "${1:-}" in
 up) cmd_up ;;
 down) cmd_down ;;
@@ -488,5 +504,9 @@ ps)
     [[ $# == 2 ]] || die "usage: $0 ps h1|h2|h3|n1|n2|n3"
     host_processes "$2"
     ;;
-*) die "usage: $0 up|down|status|ps NAME" ;;
+kill)
+    [[ $# == 2 ]] || die "usage: $0 kill h1|h2|h3|n1|n2|n3"
+    cmd_kill "$2"
+    ;;
+*) die "usage: $0 up|down|status|ps NAME|kill NAME" ;;
 esac

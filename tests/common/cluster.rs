@@ -76,19 +76,7 @@ impl Cluster {
     /// The processes of a host or node (its sshd or slurmd aside), as `tools/cluster.sh ps`
     /// lists them: "pid ppid args" lines.
     pub fn processes(&self, name: &str) -> Vec<String> {
-        let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/cluster.sh");
-        let out = self
-            .command("bash")
-            .arg(tool)
-            .args(["ps", name])
-            .output()
-            .expect("tools/cluster.sh runs");
-        assert!(
-            out.status.success(),
-            "tools/cluster.sh ps {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
+        String::from_utf8_lossy(&self.tool(&["ps", name]))
             .lines()
             .map(|l| l.trim().to_string())
             .filter(|l| !l.is_empty())
@@ -138,4 +126,24 @@ fn parse_env(text: &str) -> Vec<(String, String)> {
             Some((name.to_string(), value.trim_matches('"').to_string()))
         })
         .collect()
+}
+
+impl Cluster {
+    /// `tools/cluster.sh VERB [NAME]`, which must succeed: `kill NAME` (the host or node dies)
+    /// and `up` (everything that is not running starts again).
+    pub fn tool(&self, args: &[&str]) -> Vec<u8> {
+        let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/cluster.sh");
+        let out = self
+            .command("bash")
+            .arg(tool)
+            .args(args)
+            .output()
+            .expect("tools/cluster.sh runs");
+        assert!(
+            out.status.success(),
+            "tools/cluster.sh {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
 }
