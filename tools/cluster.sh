@@ -31,9 +31,12 @@ set -euo pipefail
 STATE="${PROCSCRIPT_CLUSTER_DIR:-/tmp/procscript-cluster}"
 SSH_PORT="${PROCSCRIPT_CLUSTER_SSH_PORT:-2222}"
 CTLD_PORT="${PROCSCRIPT_CLUSTER_SLURMCTLD_PORT:-16817}"
+# Node nN listens on NODE_PORT_BASE + N. (Another state folder with other ports can run beside.)
+NODE_PORT_BASE="${PROCSCRIPT_CLUSTER_SLURMD_PORT_BASE:-17000}"
 HOSTS=(h1 h2 h3)
 NODES=(n1 n2 n3)
-PACKAGES=(slurm-wlm munge openssh-server openssh-client)
+# procps (ps, pgrep) is not in a minimal Debian image; this script needs it.
+PACKAGES=(slurm-wlm munge openssh-server openssh-client procps)
 
 say() { printf 'cluster: %s\n' "$*" >&2; }
 die() {
@@ -42,7 +45,7 @@ die() {
 }
 
 host_addr() { echo "127.0.0.1${1#h}"; }
-node_port() { echo "1700${1#n}"; }
+node_port() { echo "$((NODE_PORT_BASE + ${1#n}))"; }
 
 # Whether a pid has ended (a zombie that init has not reaped yet counts as ended).
 ended() {
@@ -284,6 +287,9 @@ export PROCSCRIPT_CLUSTER_SSH_CONFIG=$STATE/ssh_config
 export PROCSCRIPT_CLUSTER_HOSTS="${HOSTS[*]}"
 export PROCSCRIPT_CLUSTER_NODES="${NODES[*]}"
 export SLURM_CONF=$STATE/slurm/slurm.conf
+export PROCSCRIPT_CLUSTER_SSH_PORT=$SSH_PORT
+export PROCSCRIPT_CLUSTER_SLURMCTLD_PORT=$CTLD_PORT
+export PROCSCRIPT_CLUSTER_SLURMD_PORT_BASE=$NODE_PORT_BASE
 EOF
     mv "$STATE/env.new" "$STATE/env"
 }
