@@ -672,6 +672,32 @@ enum ViewsEnd {
 }
 
 impl Engine {
+    /// A stand-in, on a remote worker, for a host function of the driver: it
+    /// compiles as the driver's does, and a call of it is an error. A name
+    /// that could not be registered (a forged hello) is left out.
+    pub(crate) fn host_stub(self, name: &str, min: usize, max: usize) -> Self {
+        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !parser::is_keyword(name)
+            && crate::front::spec::lookup(name).is_none()
+            && self.hosts.index_of(name).is_none();
+        if !valid {
+            return self;
+        }
+        let owned = name.to_string();
+        let refuse = move |_: &[Value]| -> HostResult {
+            Err(format!(
+                "the host function `{owned}` exists only in the driver's process; a remote worker cannot call it"
+            ))
+        };
+        self.add_host(name, min, max, Box::new(refuse))
+    }
+
+    /// Parses and resolves, as a run does first (a remote worker compiles so).
+    pub(crate) fn compile(&self, source: &Source) -> Result<Compiled, Diag> {
+        self.prepare(source)
+    }
+
     fn prepare(&self, source: &Source) -> Result<Compiled, Diag> {
         let program = parser::parse_program(&source.text).map_err(crate::error::syntax)?;
         resolve::compile_program(&program, &self.hosts)

@@ -3,3 +3,4 @@
 pub mod engine;
 mod guard;
 pub mod session;
+pub mod worker;

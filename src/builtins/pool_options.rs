@@ -1,9 +1,9 @@
-//! The options map of `pool(n, {...})`: `init` and `max_tasks`, read into the pool's
-//! worker setup; an unknown key or a wrong type is an error that names the known ones.
+//! The options map of `pool(n, {...})`: `init` and `max_tasks`, and where the workers run (`on` and its keys, see `process::remote`), read into the pool's worker setup; an unknown key or a wrong type is an error that names the known ones.
 
 use super::args::CallSite;
 use crate::error::{ErrorKind, Unwind, R};
 use crate::process::pool::WorkerSetup;
+use crate::process::remote::{self, Launcher};
 use crate::values::Value;
 
 /// Every option of `pool`, with what it takes (for errors and their help).
@@ -39,8 +39,22 @@ pub(super) fn read(args: &[Value], site: &CallSite) -> R<WorkerSetup> {
                 Value::Int(n) if *n >= 1 => setup.max_tasks = Some(*n as u64),
                 other => return Err(wrong_type(key, other, site)),
             },
+            key if remote::OPTIONS.iter().any(|(k, _)| *k == key) => {}
             _ => return Err(unknown(key, site)),
         }
+    }
+    setup.remote = Launcher::from_options(options, site.arg(1))?;
+    if setup.remote.is_some() && (setup.init.is_some() || setup.max_tasks.is_some()) {
+        let diag = ErrorKind::PoolOption
+            .at(
+                site.arg(1),
+                "`init` and `max_tasks` are not available with \"on\" yet",
+                "a remote pool here",
+            )
+            .with_help(
+                "a remote worker runs each task as given; call the setup in the task instead",
+            );
+        return Err(diag.into());
     }
     Ok(setup)
 }
@@ -48,6 +62,7 @@ pub(super) fn read(args: &[Value], site: &CallSite) -> R<WorkerSetup> {
 fn known() -> String {
     OPTIONS
         .iter()
+        .chain(remote::OPTIONS)
         .map(|(k, _)| *k)
         .collect::<Vec<_>>()
         .join(", ")

@@ -53,6 +53,10 @@ struct Cli {
     #[arg(long)]
     check: bool,
 
+    /// Serve a remote pool's tasks over stdin/stdout (a driver's ssh or srun starts this; see docs/many_machines.md)
+    #[arg(long, hide = true)]
+    worker: bool,
+
     /// The options a script's `#! options:` lines may give too.
     #[command(flatten)]
     options: ScriptOptions,
@@ -75,6 +79,9 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     procscript::os::export_interpreter_path();
+    if cli.worker {
+        return ExitCode::from(procscript::api::worker::serve_worker() as u8);
+    }
     let color = stderr_wants_color();
     let wants_prompt = cli.eval.is_none() && cli.rest.is_empty() && !cli.check;
     if wants_prompt && std::io::stdin().is_terminal() {

@@ -229,6 +229,10 @@ pub enum ErrorKind {
     #[error("not sendable")]
     #[diagnostic(code("procscript::process::not_sendable"))]
     NotSendable,
+    /// A remote pool worker would not start or serve (another version, no procscript there).
+    #[error("remote worker refused")]
+    #[diagnostic(code("procscript::pool::remote"))]
+    RemoteWorker,
     /// An OS call failed (fork, kill, making a queue).
     #[error("OS call failed")]
     #[diagnostic(code("procscript::os"))]
@@ -490,6 +494,7 @@ mod tests {
         ChildFailed,
         NotAChild,
         NotSendable,
+        RemoteWorker,
         Os,
         UnhandleableSignal,
     ];
@@ -509,7 +514,7 @@ mod tests {
             | QueueDeadlock | Deadlock | NotHeld | OverReleased | BrokenBarrier | QueueClosed
             | TaskDoneTooMany | PipeClosed | QueueMessage | Host | PoolClosed | TaskCancelled
             | PoolOption | NotPoolOwner | ProcessLimit | ChildFailed | NotAChild | NotSendable
-            | Os | UnhandleableSignal => {}
+            | RemoteWorker | Os | UnhandleableSignal => {}
         }
     }
 

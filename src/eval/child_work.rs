@@ -6,6 +6,7 @@ use crate::error::{Stop, R};
 use crate::eval::Interp;
 use crate::front::ast::Span;
 use crate::process::ending;
+use crate::process::remote::protocol::{self, Hello};
 use crate::process::wire;
 use crate::process::{Forked, NewChild, Procs, Runner};
 use crate::values::pins::{self, PinTable};
@@ -47,6 +48,21 @@ impl Runner for Interp {
 
     fn functions_known(&self) -> usize {
         self.protos.len()
+    }
+
+    fn hello(&self) -> Hello {
+        Hello {
+            protocol: protocol::PROTOCOL,
+            version: protocol::own_version(),
+            name: self.source.name.to_string(),
+            text: self.source.text.to_string(),
+            args: Vec::new(),
+            hosts: self
+                .hosts
+                .iter()
+                .map(|h| (h.name.to_string(), h.min_args, h.max_args))
+                .collect(),
+        }
     }
 
     fn pin_values(&self) -> Option<Rc<PinTable>> {

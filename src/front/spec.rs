@@ -102,7 +102,7 @@ static BUILTINS: &[Builtin] = &[
     builtin!("wait", "wait()", 0, 0, "waits for any child to end"),
     builtin!("children", "children()", 0, 0, "this process's live children"),
     builtin!("queue", "queue(max_items?)", 0, 1, "a queue shared with the processes made after it"),
-    builtin!("pool", "pool(workers, options?)", 1, 2, "a pool of worker processes (options: init, max_tasks)"),
+    builtin!("pool", "pool(workers, options?)", 1, 2, "a pool of worker processes (options: init, max_tasks; on: ssh or slurm for other machines)"),
     builtin!("lock", "lock()", 0, 0, "a lock shared with the processes made after it"),
     builtin!("event", "event()", 0, 0, "an event (a flag processes wait for), shared like a lock"),
     builtin!("semaphore", "semaphore(permits)", 1, 1, "a semaphore with that many permits, shared like a lock"),

@@ -20,6 +20,7 @@ mod programs;
 mod shared_memory;
 mod signals;
 mod sockets;
+mod streams;
 mod terminal;
 mod time;
 
@@ -92,6 +93,10 @@ pub use signals::{
     signal_names, take_due_handlers, while_reading_input, Disposition, Unhandleable,
 };
 pub use sockets::{recv_frame, send_frame, socket_pair, Frame, MAX_FRAME_FDS};
+pub use streams::{
+    copy_of, frames_as_one, host_name, move_onto_std, read_available, read_stream_frame,
+    set_nonblocking, std_streams, write_stream, write_stream_frame, FrameReader, MAX_STREAM_FRAME,
+};
 pub use terminal::{
     end_progress_line, set_progress_line_open, stderr_is_terminal, stderr_terminal_width,
 };

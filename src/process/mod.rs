@@ -13,6 +13,7 @@ pub mod pool_stream;
 pub mod pool_tasks;
 mod pool_worker;
 pub mod queue;
+pub mod remote;
 mod report_size;
 pub mod sync;
 mod table;

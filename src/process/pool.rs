@@ -7,6 +7,7 @@ use crate::error::{ErrorKind, Unwind, R};
 use crate::front::ast::Span;
 use crate::os::{self, Event};
 use crate::process::pool_slots::TaskSlots;
+use crate::process::remote::{self, Launcher};
 use crate::process::waits::{Detector, Waiting};
 use crate::process::wire::{self, Report};
 use crate::process::{held, pool_answer as answer};
@@ -27,8 +28,8 @@ pub struct Pool {
     pub(super) state: RefCell<PoolState>,
     /// The large values that existed when the pool was made (none if there were none).
     pub(super) pins: Option<Rc<PinTable>>,
-    /// What each worker does when it starts, and when it retires.
-    setup: WorkerSetup,
+    /// What each worker does when it starts, and when it retires; where it runs.
+    pub(super) setup: WorkerSetup,
     /// Which tasks sent ahead to a worker it has started (the rest can be taken back).
     pub(super) slots: TaskSlots,
 }
@@ -40,6 +41,8 @@ pub struct WorkerSetup {
     pub init: Option<Value>,
     /// A worker is replaced after running this many tasks (`"max_tasks"`).
     pub max_tasks: Option<u64>,
+    /// Where the workers run when not here (`"on"`: ssh or Slurm).
+    pub remote: Option<Launcher>,
 }
 
 /// A task submitted with `p.submit`: `join` waits for it.
@@ -71,7 +74,7 @@ const DEADLOCK_TICK_MS: i32 = 100;
 pub(super) struct Worker {
     pid: i32,
     /// The parent's end of the worker's socket.
-    socket: Option<OwnedFd>,
+    pub(super) socket: Option<OwnedFd>,
     /// Tasks sent to it, oldest (the one running) first.
     pub(super) sent: VecDeque<SentTask>,
     /// How many tasks it was sent in all (numbers its slots).
@@ -83,6 +86,10 @@ pub(super) struct Worker {
     /// The pin table's count of changes when it was forked: it holds the pinned
     /// values that changed later as they were at the pin.
     forked_at: u64,
+    /// Its place in the pool (a remote worker's host is chosen by it).
+    pub(super) slot: usize,
+    /// A remote worker's host and pid there ("h2 (pid 4242)").
+    pub(super) place: Option<Rc<str>>,
 }
 
 /// A task sent to a worker and not answered yet.
@@ -151,6 +158,10 @@ pub(super) struct PoolState {
     pub(super) terminated: bool,
     /// Copied into another process by fork: its workers are not ours.
     pub(super) inherited: bool,
+    /// Remote pools: how often each task was sent again after its worker was
+    /// lost, and where a failed task ran (its error names the host).
+    pub(super) retries: HashMap<u64, u32>,
+    pub(super) places: HashMap<u64, Rc<str>>,
 }
 
 impl PoolState {
@@ -220,18 +231,35 @@ impl Pool {
             owner: runner.procs().me(),
             size: size as usize,
             state: RefCell::new(PoolState::default()),
-            pins: runner.pin_values(),
+            // Remote workers hold nothing of this process: every value goes by
+            // value, and a task sent is a task started.
+            pins: setup
+                .remote
+                .is_none()
+                .then(|| runner.pin_values())
+                .flatten(),
+            slots: match setup.remote {
+                None => TaskSlots::new(size as usize),
+                Some(_) => TaskSlots::unshared(),
+            },
             setup,
-            slots: TaskSlots::new(size as usize),
         });
         runner.procs().pools.push(Rc::downgrade(&pool));
-        for _ in 0..size {
-            match pool.start_worker(runner, span) {
+        for slot in 0..size as usize {
+            match pool.start_worker(runner, slot, span) {
                 Ok(worker) => pool.state.borrow_mut().workers.push(worker),
                 Err(e) => {
                     pool.close(runner, span).ok();
                     return Err(e);
                 }
+            }
+        }
+        // Remote workers start at once, each over its own connection: then
+        // each says whether it serves.
+        if pool.setup.remote.is_some() {
+            if let Err(e) = remote::pool_side::await_all(&pool, runner, span) {
+                pool.close(runner, span).ok();
+                return Err(e);
             }
         }
         Ok(Value::Pool(pool))
@@ -272,6 +300,9 @@ impl Pool {
                     .with_help("a pool task may carry plain values, functions, queues, locks, events, semaphores, barriers and values");
                 Unwind::from(diag)
             })?;
+        if self.setup.remote.is_some() {
+            remote::pool_side::check_task(&task.bytes, span)?;
+        }
         let id = {
             let mut state = self.state.borrow_mut();
             state.next_id += 1;
@@ -401,7 +432,8 @@ impl Pool {
                 state.workers[i].pid
             };
             runner.procs().wait_ending_child(pid)?;
-            let replacement = self.start_worker(runner, span)?;
+            let slot = self.state.borrow().workers[i].slot;
+            let replacement = self.start_worker(runner, slot, span)?;
             self.state.borrow_mut().workers[i] = replacement;
         }
         Ok(())
@@ -470,6 +502,9 @@ impl Pool {
             worker.socket = None;
             (worker.pid, std::mem::take(&mut worker.sent))
         };
+        if self.setup.remote.is_some() {
+            return remote::pool_side::worker_lost(self, runner, i, sent, span);
+        }
         let (how, broken_pipe) = self.replace_worker(runner, i, span)?;
         let mut state = self.state.borrow_mut();
         let mut sent = sent.into_iter().peekable();
@@ -509,7 +544,8 @@ impl Pool {
             Some(os::ExitStatus::Exited(code)) => format!("exited with code {code}"),
             None => "ended".to_string(),
         };
-        let replacement = self.start_worker(runner, span)?;
+        let slot = self.state.borrow().workers[i].slot;
+        let replacement = self.start_worker(runner, slot, span)?;
         self.state.borrow_mut().workers[i] = replacement;
         Ok((how, broken_pipe))
     }
@@ -543,6 +579,10 @@ impl Pool {
     ) -> R<bool> {
         loop {
             self.dispatch(runner, span)?;
+            if self.state.borrow().workers.is_empty() {
+                // Remote workers all lost: what waits fails, never hangs.
+                remote::pool_side::fail_waiting(&mut self.state.borrow_mut());
+            }
             if done(&self.state.borrow()) {
                 return Ok(true);
             }
@@ -577,7 +617,7 @@ impl Pool {
                 os::wait_event(&sockets, left)
             };
             match event {
-                Event::Readable(k) => self.receive(runner, busy[k], span)?,
+                Event::Readable(k) => self.receive_ready(runner, busy[k], span)?,
                 Event::Timeout => match &mut watch {
                     Some((_, detector)) => runner.procs().fail_if_deadlocked(detector, span)?,
                     None => return Ok(false),
@@ -614,6 +654,35 @@ impl Pool {
         }
     }
 
+    /// Reads the results worker `i` has sent by now (one at least, a few at
+    /// most), so that the tasks sent next go out together (remote workers
+    /// get them in one write).
+    fn receive_ready(self: &Rc<Self>, runner: &mut impl Runner, i: usize, span: Span) -> R<()> {
+        for _ in 0..MAX_AHEAD_TASKS {
+            let pid = self.state.borrow().workers.get(i).map(|w| w.pid);
+            self.receive(runner, i, span)?;
+            let state = self.state.borrow();
+            let Some(worker) = state
+                .workers
+                .get(i)
+                .filter(|w| Some(w.pid) == pid && w.busy())
+            else {
+                return Ok(());
+            };
+            let ready = worker
+                .socket
+                .as_ref()
+                .is_some_and(|socket| os::wait_event(&[socket], Some(0)) == Event::Readable(0));
+            if !ready {
+                // The look may have taken a signal's wake-up: a stop is answered here.
+                drop(state);
+                os::pending_stop()?;
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
     /// Reads one result from worker `i`, or finds it dead.
     fn receive(self: &Rc<Self>, runner: &mut impl Runner, i: usize, span: Span) -> R<()> {
         let frame = {
@@ -628,6 +697,7 @@ impl Pool {
             return self.worker_died(runner, i, span);
         };
         let (after, report) = answer::decode(&bytes);
+        let place = self.state.borrow().workers[i].place.clone();
         let outcome = match report {
             Report::Returned(v) => Ok(v),
             Report::Failed(diag) => Err(Failure {
@@ -647,6 +717,9 @@ impl Pool {
         // skipped, taken back, already has its outcome).
         if let Some(task) = state.workers[i].sent.pop_front() {
             state.resend.remove(&task.id);
+            if let (Some(place), Err(_)) = (place, &outcome) {
+                state.places.insert(task.id, place);
+            }
             state.finish(task.id, outcome);
         }
         drop(state);
@@ -656,10 +729,15 @@ impl Pool {
         Ok(())
     }
 }
-
 impl Pool {
-    /// Forks a worker; the new process runs tasks until the pool lets it go.
-    fn start_worker(&self, runner: &mut impl Runner, span: Span) -> R<Worker> {
+    /// Forks a worker; the new process runs tasks until the pool lets it go
+    /// (or, for a remote pool, relays them to a worker on another machine).
+    pub(super) fn start_worker(
+        &self,
+        runner: &mut impl Runner,
+        slot: usize,
+        span: Span,
+    ) -> R<Worker> {
         let line = runner.line_of(span);
         let pins = self.pins.as_ref();
         match runner
@@ -667,6 +745,9 @@ impl Pool {
             .fork_child(NewChild::PoolWorker, span, line)?
         {
             Forked::Child(Some(socket)) => {
+                if let Some(launcher) = &self.setup.remote {
+                    remote::launcher::relay_main(runner, socket, launcher, slot)
+                }
                 if let Some(pins) = pins {
                     crate::values::pins::become_worker(pins);
                 }
@@ -682,6 +763,8 @@ impl Pool {
                 taken_back: 0,
                 functions: runner.functions_known(),
                 forked_at: pins.map_or(0, |pins| pins.changes()),
+                slot,
+                place: None,
             }),
         }
     }

@@ -30,6 +30,12 @@ impl TaskSlots {
         }
     }
 
+    /// Slots no other process sees (a remote pool's): every task counts as
+    /// started once sent.
+    pub fn unshared() -> TaskSlots {
+        TaskSlots { region: None }
+    }
+
     fn word(&self, slot: u32) -> Option<&std::sync::atomic::AtomicU64> {
         let region = self.region.as_ref()?;
         let offset = slot as usize * 8;

@@ -45,10 +45,15 @@ impl Pool {
                 .with_help("a task taken back by `t.cancel()` (or a `break` out of an imap loop) has no result");
             return Err(diag.into());
         }
+        // A remote task's failure names where it ran.
+        let on = state
+            .places
+            .get(&id)
+            .map_or(String::new(), |p| format!(" on {p}"));
         match state.results.get(&id) {
             Some(Ok(v)) => Ok(v.clone()),
             Some(Err(failure)) => Err(failure.raise(
-                format!("{what} failed: {}", failure.message),
+                format!("{what} failed{on}: {}", failure.message),
                 span,
                 "the task ran here",
             )),

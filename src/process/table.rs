@@ -305,6 +305,8 @@ pub trait Runner {
     fn functions_known(&self) -> usize;
     /// The large values this process holds now, pinned for a new pool's workers.
     fn pin_values(&self) -> Option<Rc<crate::values::pins::PinTable>>;
+    /// What a remote worker is sent first: the versions, the script, the host functions' names.
+    fn hello(&self) -> crate::process::remote::protocol::Hello;
 }
 
 impl Procs {

@@ -35,6 +35,8 @@ pub struct ProcView {
     pub marks: Vec<(f64, String)>,
     /// Whether the process's end came from the process itself (not from waitpid).
     ended_itself: bool,
+    /// A remote pool worker's relay: where the worker runs ("h2 (pid 4242)").
+    pub remote: Option<String>,
 }
 
 /// How a process of the run ended, as far as the record tells.
@@ -68,6 +70,9 @@ impl ProcView {
             Made::Script => format!("script {}", self.name),
             how => {
                 let mut text = format!("{how} at line {}", self.line);
+                if let Some(place) = &self.remote {
+                    text.push_str(&format!(" on {place}"));
+                }
                 if !self.name.is_empty() {
                     text.push_str(&format!(" as {}", self.name));
                 }
@@ -177,6 +182,7 @@ fn births(events: &[Event]) -> (Vec<ProcView>, HashMap<i32, usize>) {
                 waits: Vec::new(),
                 marks: Vec::new(),
                 ended_itself: false,
+                remote: None,
             });
         }
     }
@@ -260,6 +266,10 @@ fn apply(
         Note::SignalHandled { signal } => procs[i]
             .marks
             .push((e.t, format!("{} handled", script_signal(*signal)))),
+        Note::Serves { place, .. } => {
+            procs[i].marks.push((e.t, format!("serves on {place}")));
+            procs[i].remote = Some(place.clone());
+        }
         Note::Exec { program } => {
             procs[i].marks.push((e.t, format!("exec {program}")));
             procs[i].outcome = Outcome::Became(program.clone());

@@ -102,6 +102,12 @@ pub enum Note {
         #[serde(with = "signal_number")]
         signal: os::Signal,
     },
+    /// A remote pool's relay: the worker on another machine answered and serves
+    /// (`place`: "h2 (pid 4242)"); the launcher's words.
+    Serves {
+        place: String,
+        launcher: String,
+    },
 }
 
 /// How a process ended, as its parent's waitpid saw it.
@@ -286,6 +292,9 @@ fn narrate(event: &Event) -> Option<String> {
             format!("kill({target}, {})", os::signal_name(*signal))
         }
         Note::Exec { program } => format!("execvp({program}): this process becomes the program"),
+        Note::Serves { place, launcher } => {
+            format!("the worker on {place} answered over `{launcher}`: it serves the pool")
+        }
         Note::SignalHandled { signal } => {
             let name = os::signal_name(*signal);
             format!(

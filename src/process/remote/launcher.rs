@@ -1,0 +1,220 @@
+//! The driver's side of one remote worker: a relay process, forked as a pool worker, that starts the launcher (ssh or srun) on pipes, greets `procscript --worker` and relays tasks, answers and printed lines.
+
+use super::protocol::{self, kind, Greeting};
+use super::Launcher;
+use crate::front::ast::Span;
+use crate::os;
+use crate::process::{Forked, NewChild, Runner};
+use std::os::fd::{AsFd, OwnedFd};
+
+/// The relay's exit code when the connection ended before the pool let it go
+/// (the host, its worker or the launcher was lost).
+pub const LOST_EXIT: i32 = 75;
+
+/// The relay's life: start the connection, tell the pool whether it serves
+/// (a `Greeting`, the first frame on `socket`), then relay until either side ends.
+pub fn relay_main(
+    runner: &mut impl Runner,
+    socket: OwnedFd,
+    launcher: &Launcher,
+    slot: usize,
+) -> ! {
+    let argv = launcher.argv(slot);
+    let place = launcher.place(slot);
+    let started = start_launcher(runner, &argv);
+    let (pid, to_remote, from_remote) = match started {
+        Ok(started) => started,
+        Err(why) => refuse(&socket, format!("cannot start `{}`: {why}", argv.join(" "))),
+    };
+    let greeting = greet(runner, to_remote.as_fd(), from_remote.as_fd());
+    let greeting = match greeting {
+        Some(greeting) => greeting,
+        None => {
+            if let Err(sig) = os::pending_stop() {
+                stop_launcher(runner, pid);
+                os::die_by_signal(sig)
+            }
+            let (how, missing) = launcher_ended(runner, pid);
+            let why = format!(
+                "no worker started on {place} with `{}`: {how} before the worker answered \
+                 (its own message, if any, is above)",
+                argv.join(" ")
+            );
+            // A missing procscript stays missing; a connection that failed may work again.
+            let greeting = match missing {
+                true => Greeting::Refused(why),
+                false => Greeting::Lost(why),
+            };
+            let bytes = postcard::to_allocvec(&greeting).unwrap_or_default();
+            let _ = os::send_frame(&socket, &bytes, &[]);
+            os::exit_now(1)
+        }
+    };
+    let refused = !matches!(greeting, Greeting::Ready { .. });
+    let bytes = postcard::to_allocvec(&greeting).unwrap_or_default();
+    if os::send_frame(&socket, &bytes, &[]).is_err() || refused {
+        stop_launcher(runner, pid);
+        os::exit_now(1);
+    }
+    if let Greeting::Ready { host, pid: there } = &greeting {
+        let host = launcher.host_alias(slot).unwrap_or_else(|| host.clone());
+        let place = format!("{host} (pid {there})");
+        let words = argv.join(" ");
+        runner.procs().note(|| crate::views::record::Note::Serves {
+            place,
+            launcher: words,
+        });
+    }
+    relay(runner, &socket, pid, to_remote, &from_remote)
+}
+
+/// Starts the launcher with its stdin and stdout on pipes; its pid and this side's ends.
+fn start_launcher(
+    runner: &mut impl Runner,
+    argv: &[String],
+) -> Result<(i32, OwnedFd, OwnedFd), String> {
+    let (their_stdin, to_remote) = os::pipe().map_err(|e| e.to_string())?;
+    let (from_remote, their_stdout) = os::pipe().map_err(|e| e.to_string())?;
+    let mut launch = os::Launch::plain(&argv[0], &argv[1..]);
+    launch.stdin = Some(their_stdin.as_fd());
+    launch.stdout = Some(their_stdout.as_fd());
+    // Its own group: Ctrl-C at the terminal reaches the tree, which stops it.
+    launch.group = os::GroupOf::Own;
+    let new = NewChild::Program {
+        launch: &launch,
+        at: Span::default(),
+    };
+    let forked = runner.procs().fork_child(new, Span::default(), 0);
+    match forked {
+        Ok(Forked::Parent(pid, _)) => Ok((pid, to_remote, from_remote)),
+        Ok(Forked::Child(_)) => os::exit_now(127),
+        Err(unwind) => Err(unwind
+            .diag()
+            .map_or_else(|| "stopped".to_string(), |d| d.message.clone())),
+    }
+}
+
+/// Sends the hello and reads the worker's greeting; None if the stream ended first.
+fn greet(
+    runner: &mut impl Runner,
+    to_remote: std::os::fd::BorrowedFd,
+    from_remote: std::os::fd::BorrowedFd,
+) -> Option<Greeting> {
+    let hello = postcard::to_allocvec(&runner.hello()).ok()?;
+    // A launcher that failed at once has closed its stdin: its reason comes below.
+    let _ = os::write_stream_frame(to_remote, &hello);
+    let answer = os::read_stream_frame(from_remote).ok()??;
+    postcard::from_bytes(&answer).ok()
+}
+
+/// Tells the pool this worker will not serve, and ends.
+fn refuse(socket: &OwnedFd, why: String) -> ! {
+    let bytes = postcard::to_allocvec(&Greeting::Refused(why)).unwrap_or_default();
+    let _ = os::send_frame(socket, &bytes, &[]);
+    os::exit_now(1)
+}
+
+/// How the launcher ended, in words, once it has; and whether it said the
+/// command was not found (or not runnable) there.
+fn launcher_ended(runner: &mut impl Runner, pid: i32) -> (String, bool) {
+    match runner.procs().wait_child_status(pid) {
+        Ok(Some(os::ExitStatus::Exited(code @ (126 | 127)))) => (
+            format!(
+                "the launcher exited with code {code} (command not found: \
+                 is procscript installed there? \"command\" names its path)"
+            ),
+            true,
+        ),
+        Ok(Some(os::ExitStatus::Exited(code))) => {
+            (format!("the launcher exited with code {code}"), false)
+        }
+        Ok(Some(os::ExitStatus::Signaled(sig))) => (
+            format!("the launcher was killed by {}", os::signal_name(sig)),
+            false,
+        ),
+        _ => ("the launcher ended".to_string(), false),
+    }
+}
+
+/// Ends the launcher now (ssh closes the connection; srun cancels the step).
+fn stop_launcher(runner: &mut impl Runner, pid: i32) {
+    let _ = os::send_signal(pid, os::Signal::SIGTERM);
+    let _ = runner.procs().wait_child_status(pid);
+}
+
+/// Relays until the pool lets the worker go (its socket closes: the remote
+/// end gets EOF and ends) or the connection is lost (this relay ends with
+/// `LOST_EXIT`, which the pool sees as a lost worker). Tasks that wait in the
+/// socket together go out in one write, and answers come in large reads.
+fn relay(
+    runner: &mut impl Runner,
+    socket: &OwnedFd,
+    pid: i32,
+    to_remote: OwnedFd,
+    from_remote: &OwnedFd,
+) -> ! {
+    let mut reader = os::FrameReader::new();
+    loop {
+        if let Err(sig) = os::pending_stop() {
+            stop_launcher(runner, pid);
+            os::die_by_signal(sig)
+        }
+        match os::wait_event(&[socket, from_remote], None) {
+            os::Event::Readable(0) => {
+                let (tasks, ended) = super::take_frames(socket);
+                let tasks: Vec<Vec<u8>> = tasks
+                    .iter()
+                    .map(|task| protocol::frame(kind::TASK, task))
+                    .collect();
+                let all = os::frames_as_one(tasks.iter().map(Vec::as_slice));
+                if !all.is_empty() && os::write_stream(to_remote.as_fd(), &all).is_err() {
+                    lost(runner, pid);
+                }
+                if ended {
+                    // The pool let the worker go: the remote end reads EOF and ends.
+                    drop(to_remote);
+                    let _ = runner.procs().wait_child_status(pid);
+                    os::exit_now(0)
+                }
+            }
+            os::Event::Readable(_) => {
+                if !matches!(reader.fill(from_remote.as_fd()), Ok(true)) {
+                    lost(runner, pid);
+                }
+                loop {
+                    match reader.buffered() {
+                        Ok(Some(frame)) => pass_on(runner, socket, pid, &frame),
+                        Ok(None) => break,
+                        Err(_) => lost(runner, pid),
+                    }
+                }
+            }
+            os::Event::Timeout | os::Event::Woken => {}
+        }
+    }
+}
+
+/// One frame from the worker: printed lines go out here, answers to the pool.
+fn pass_on(runner: &mut impl Runner, socket: &OwnedFd, pid: i32, frame: &[u8]) {
+    let Some((&which, body)) = frame.split_first() else {
+        return;
+    };
+    match which {
+        kind::ANSWER if os::send_frame(socket, body, &[]).is_err() => lost(runner, pid),
+        kind::STDOUT => write_lines(os::StdFd::Out, body),
+        kind::STDERR => write_lines(os::StdFd::Err, body),
+        _ => {}
+    }
+}
+
+/// Writes lines printed on the other host, whole (under the tree's output lock when long).
+fn write_lines(to: os::StdFd, lines: &[u8]) {
+    let _ = os::with_output_lock(lines.len(), || os::write_all(to, lines));
+}
+
+/// The connection is lost: end the launcher and tell the pool by this exit code.
+fn lost(runner: &mut impl Runner, pid: i32) -> ! {
+    let _ = os::send_signal(pid, os::Signal::SIGKILL);
+    let _ = runner.procs().wait_child_status(pid);
+    os::exit_now(LOST_EXIT)
+}

@@ -1,0 +1,318 @@
+//! Pools whose workers run on other machines: the `"on"` options read into a launcher (ssh or srun), the check that a task can leave this machine, and the parts on each side (see docs/many_machines.md).
+//!
+//! Each remote worker is one connection: a local relay process (forked as a
+//! pool worker, so the pool treats it as one) starts the launcher with its
+//! stdin and stdout on pipes, and `procscript --worker` on the other end
+//! compiles the same script and forks one local pool worker that serves the
+//! relayed tasks.
+
+pub mod launcher;
+pub(super) mod pool_side;
+pub mod protocol;
+pub mod worker_host;
+
+use crate::error::{ErrorKind, Unwind, R};
+use crate::front::ast::Span;
+use crate::process::wire::{TaskWire, Wire};
+use crate::values::Value;
+
+/// The options a remote pool takes, with what each takes (for errors).
+pub const OPTIONS: &[(&str, &str)] = &[
+    ("on", "\"ssh\" or \"slurm\": where the workers run"),
+    (
+        "hosts",
+        "a list of host names (ssh): one connection per worker, spread over them",
+    ),
+    (
+        "ssh",
+        "a list of words: the ssh command (default [\"ssh\"])",
+    ),
+    (
+        "command",
+        "a string: the remote procscript, words split on spaces (default \"procscript\")",
+    ),
+    (
+        "nodes",
+        "an int (slurm): how many nodes to spread the workers over",
+    ),
+    ("srun", "a list of words (slurm): extra arguments for srun"),
+];
+
+/// How a remote pool starts its workers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Engine {
+    Ssh {
+        ssh: Vec<String>,
+        hosts: Vec<String>,
+    },
+    Slurm {
+        nodes: Option<i64>,
+        srun: Vec<String>,
+    },
+}
+
+/// A remote pool's launcher: the engine, and the remote procscript's words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Launcher {
+    pub engine: Engine,
+    pub command: Vec<String>,
+}
+
+impl Launcher {
+    /// Reads the remote keys of the options map of `pool(n, {...})` (the
+    /// caller refused unknown keys): `None` when it has no `"on"` (a local pool).
+    pub fn from_options(options: &Value, span: Span) -> R<Option<Launcher>> {
+        let Value::Map(map) = options else {
+            return Ok(None);
+        };
+        let map = map.borrow();
+        let get = |key: &str| {
+            map.iter()
+                .find(|(k, _)| &***k == key)
+                .map(|(_, v)| v.clone())
+        };
+        let Some(on) = get("on") else {
+            let remote_key = map
+                .iter()
+                .map(|(k, _)| k.to_string())
+                .find(|k| OPTIONS.iter().any(|(known, _)| known == k));
+            return match remote_key {
+                Some(key) => Err(bad(
+                    span,
+                    format!("\"{key}\" needs \"on\": \"ssh\" or \"slurm\""),
+                )),
+                None => Ok(None),
+            };
+        };
+        let words = |key: &str, default: &[&str]| -> R<Vec<String>> {
+            match get(key) {
+                None => Ok(default.iter().map(|w| w.to_string()).collect()),
+                Some(value) => string_list(&value).ok_or_else(|| {
+                    bad(
+                        span,
+                        format!("\"{key}\" is a list of strings, not {}", value.type_name()),
+                    )
+                }),
+            }
+        };
+        let command = match get("command") {
+            None => vec!["procscript".to_string()],
+            Some(Value::Str(s)) if !s.trim().is_empty() => {
+                s.split_whitespace().map(str::to_string).collect()
+            }
+            Some(other) => {
+                let what = other.type_name();
+                return Err(bad(
+                    span,
+                    format!("\"command\" is a non-empty string, not {what}"),
+                ));
+            }
+        };
+        let on = match &on {
+            Value::Str(s) => s.to_string(),
+            other => other.to_repr(),
+        };
+        let engine = match on.as_str() {
+            "ssh" => {
+                let hosts = words("hosts", &[])?;
+                if hosts.is_empty() {
+                    return Err(bad(
+                        span,
+                        "\"on\": \"ssh\" needs \"hosts\": a list of host names".into(),
+                    ));
+                }
+                let ssh = words("ssh", &["ssh"])?;
+                if ssh.is_empty() {
+                    return Err(bad(
+                        span,
+                        "\"ssh\" needs at least the command's name".into(),
+                    ));
+                }
+                Engine::Ssh { ssh, hosts }
+            }
+            "slurm" => {
+                let nodes = match get("nodes") {
+                    None => None,
+                    Some(Value::Int(n)) if n >= 1 => Some(n),
+                    Some(other) => {
+                        return Err(bad(
+                            span,
+                            format!("\"nodes\" is an int of 1 or more, not {}", other.to_repr()),
+                        ))
+                    }
+                };
+                Engine::Slurm {
+                    nodes,
+                    srun: words("srun", &[])?,
+                }
+            }
+            other => {
+                return Err(bad(
+                    span,
+                    format!("\"on\" is \"ssh\" or \"slurm\", not \"{other}\""),
+                ))
+            }
+        };
+        Ok(Some(Launcher { engine, command }))
+    }
+
+    /// The words that start the worker for the pool's `slot`th worker.
+    pub fn argv(&self, slot: usize) -> Vec<String> {
+        let mut argv = match &self.engine {
+            Engine::Ssh { ssh, hosts } => {
+                let mut argv = ssh.clone();
+                argv.push(hosts[slot % hosts.len()].clone());
+                argv
+            }
+            Engine::Slurm { nodes, srun } => {
+                let mut argv: Vec<String> =
+                    ["srun", "--nodes=1", "--ntasks=1", "--unbuffered", "--quiet"]
+                        .map(String::from)
+                        .to_vec();
+                // Inside an allocation, worker k goes to its node k mod n.
+                let in_allocation = std::env::var_os("SLURM_JOB_ID").is_some();
+                let allocated = std::env::var("SLURM_JOB_NUM_NODES")
+                    .ok()
+                    .and_then(|n| n.parse::<i64>().ok());
+                if let (true, Some(n)) = (in_allocation, nodes.or(allocated)) {
+                    argv.push(format!("--relative={}", slot as i64 % n.max(1)));
+                }
+                if in_allocation {
+                    // Workers share the allocation's CPUs: the n-th step must not wait for one.
+                    argv.push("--overlap".to_string());
+                }
+                argv.extend(srun.iter().cloned());
+                argv
+            }
+        };
+        argv.extend(self.command.iter().cloned());
+        argv.push("--worker".to_string());
+        argv
+    }
+
+    /// Where the `slot`th worker runs, before it has said so itself.
+    pub fn place(&self, slot: usize) -> String {
+        self.host_alias(slot)
+            .unwrap_or_else(|| "a Slurm node".to_string())
+    }
+
+    /// The name the driver gives the `slot`th worker's host (ssh), if it gives one.
+    pub fn host_alias(&self, slot: usize) -> Option<String> {
+        match &self.engine {
+            Engine::Ssh { hosts, .. } => Some(hosts[slot % hosts.len()].clone()),
+            Engine::Slurm { .. } => None,
+        }
+    }
+}
+
+/// Most bytes of frames taken from a socket for one write.
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// The frames waiting in `socket` now (at least one read, which may wait),
+/// up to `BATCH_BYTES`; and whether the socket ended (or broke).
+fn take_frames(socket: &std::os::fd::OwnedFd) -> (Vec<Vec<u8>>, bool) {
+    let mut frames = Vec::new();
+    let mut bytes = 0;
+    loop {
+        match crate::os::recv_frame(socket) {
+            Ok(Some((frame, _))) => {
+                bytes += frame.len();
+                frames.push(frame);
+            }
+            _ => return (frames, true),
+        }
+        let more = crate::os::wait_event(&[socket], Some(0)) == crate::os::Event::Readable(0);
+        if bytes > BATCH_BYTES || !more {
+            return (frames, false);
+        }
+    }
+}
+
+fn string_list(value: &Value) -> Option<Vec<String>> {
+    let Value::List(items) = value else {
+        return None;
+    };
+    items
+        .borrow()
+        .iter()
+        .map(|item| match item {
+            Value::Str(s) => Some(s.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn bad(span: Span, message: String) -> Unwind {
+    let known: Vec<String> = OPTIONS
+        .iter()
+        .map(|(key, what)| format!("\"{key}\": {what}"))
+        .collect();
+    ErrorKind::PoolOption
+        .at(span, message, "in these options")
+        .with_help(format!("a remote pool's options are {}", known.join("; ")))
+        .into()
+}
+
+/// Why a task cannot go to a remote worker: the queues, locks and host
+/// functions it carries live only on this machine. None when it can.
+pub fn refusal(task: &[u8]) -> Option<&'static str> {
+    let task: TaskWire = postcard::from_bytes(task).ok()?;
+    let values = task
+        .closures
+        .iter()
+        .flat_map(|(_, captures)| captures.iter())
+        .chain([&task.callee])
+        .chain(task.args.iter());
+    let mut found = None;
+    for value in values {
+        found = found.or_else(|| local_only(value));
+    }
+    found
+}
+
+/// The first value in `wire` that exists only on this machine, by what it is.
+/// A task's encoding nests no deeper than `limits::MAX_VALUE_DEPTH`.
+fn local_only(wire: &Wire) -> Option<&'static str> {
+    match wire {
+        Wire::Queue(_) => Some("a queue"),
+        Wire::Sync(_) => Some("a lock, event, semaphore, barrier or value"),
+        Wire::Pipe(_) => Some("a pipe end"),
+        Wire::Host(_) => Some("a host function"),
+        Wire::List(items) => items.iter().find_map(local_only),
+        Wire::Map(entries) => entries.iter().find_map(|(_, v)| local_only(v)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssh_and_slurm_argv() {
+        let ssh = Launcher {
+            engine: Engine::Ssh {
+                ssh: vec!["ssh".into(), "-F".into(), "cfg".into()],
+                hosts: vec!["h1".into(), "h2".into()],
+            },
+            command: vec!["/opt/procscript".into()],
+        };
+        assert_eq!(
+            ssh.argv(3).join(" "),
+            "ssh -F cfg h2 /opt/procscript --worker"
+        );
+        let slurm = Launcher {
+            engine: Engine::Slurm {
+                nodes: None,
+                srun: vec!["--partition=debug".into()],
+            },
+            command: vec!["procscript".into()],
+        };
+        let argv = slurm.argv(0).join(" ");
+        assert!(argv.starts_with("srun --nodes=1 --ntasks=1"), "{argv}");
+        assert!(
+            argv.ends_with("--partition=debug procscript --worker"),
+            "{argv}"
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! The remote worker protocol: frames between a driver's relay and `procscript --worker`, each a kind byte then a postcard body, and the versions both sides must share.
+
+use serde::{Deserialize, Serialize};
+
+/// The protocol's own number: a change of the frames below changes it.
+pub const PROTOCOL: u32 = 1;
+
+/// Set on the worker's side, the version a worker claims instead of its own
+/// (a test hook for the version check; see docs/many_machines.md).
+pub const CLAIM_VERSION_VARIABLE: &str = "PROCSCRIPT_WORKER_CLAIMS_VERSION";
+
+/// This procscript's version, as the hello names it.
+pub fn own_version() -> String {
+    match std::env::var(CLAIM_VERSION_VARIABLE) {
+        Ok(claimed) if !claimed.is_empty() => claimed,
+        _ => env!("CARGO_PKG_VERSION").to_string(),
+    }
+}
+
+/// The first frame, driver to worker: who speaks, then the program to compile.
+/// `protocol` and `version` come first so that any later change of the
+/// fields still lets the two versions be read and named.
+#[derive(Serialize, Deserialize, Debug)]
+pub struct Hello {
+    pub protocol: u32,
+    pub version: String,
+    /// The script's name (for error reports) and its text.
+    pub name: String,
+    pub text: String,
+    pub args: Vec<String>,
+    /// The driver's host functions (name, least and most arguments): the
+    /// worker compiles against the same names, and refuses to call them.
+    pub hosts: Vec<(String, usize, usize)>,
+}
+
+/// The part of a hello every version can read.
+#[derive(Deserialize)]
+pub struct HelloHead {
+    pub protocol: u32,
+    pub version: String,
+}
+
+/// The worker's answer to the hello.
+#[derive(Serialize, Deserialize, Debug)]
+pub enum Greeting {
+    /// Compiled and serving: the host's name and the worker's pid there.
+    Ready { host: String, pid: i32 },
+    /// Why it will not serve (another version, a script it cannot compile).
+    Refused(String),
+    /// Said by the driver's relay, never by a worker: the launcher ended before
+    /// the worker answered (a connection that failed, a node that went down):
+    /// another try may work.
+    Lost(String),
+}
+
+/// The kind byte of each frame after the hello.
+pub mod kind {
+    /// Driver to worker: a task, as a local pool sends it.
+    pub const TASK: u8 = 1;
+    /// Worker to driver: the answer to the oldest task.
+    pub const ANSWER: u8 = 2;
+    /// Worker to driver: whole lines the task printed on stdout.
+    pub const STDOUT: u8 = 3;
+    /// Worker to driver: whole lines written on stderr.
+    pub const STDERR: u8 = 4;
+}
+
+/// A frame: its kind byte, then its bytes.
+pub fn frame(kind: u8, body: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(1 + body.len());
+    bytes.push(kind);
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Reads the hello's head, whatever version wrote it.
+pub fn read_head(bytes: &[u8]) -> Option<HelloHead> {
+    postcard::take_from_bytes::<HelloHead>(bytes)
+        .ok()
+        .map(|(head, _)| head)
+}
+
+/// Why a hello from the driver is refused (another protocol or version), in words naming both.
+pub fn mismatch(head: &HelloHead, host: &str) -> Option<String> {
+    let mine = own_version();
+    if head.protocol == PROTOCOL && head.version == mine {
+        return None;
+    }
+    Some(format!(
+        "the worker on {host} is procscript {mine} (protocol {PROTOCOL}), \
+         the driver is procscript {} (protocol {}); install the same version on both",
+        head.version, head.protocol
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hello_head_reads_from_a_whole_hello() {
+        let hello = Hello {
+            protocol: PROTOCOL,
+            version: "9.9.9".into(),
+            name: "x.proc".into(),
+            text: "print(1)".into(),
+            args: vec!["a".into()],
+            hosts: vec![],
+        };
+        let bytes = postcard::to_allocvec(&hello).unwrap();
+        let head = read_head(&bytes).unwrap();
+        assert_eq!((head.protocol, head.version.as_str()), (PROTOCOL, "9.9.9"));
+        let why = mismatch(&head, "h1").unwrap();
+        assert!(
+            why.contains("procscript 9.9.9") && why.contains("on h1"),
+            "{why}"
+        );
+    }
+}
