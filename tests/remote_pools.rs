@@ -1,0 +1,599 @@
+//! Pools on other machines against the real engines of `tools/cluster.sh`: three sshd hosts and a three-node Slurm.
+//!
+//! Every test skips with a printed reason when PROCSCRIPT_CLUSTER_DIR is unset (a machine
+//! without `tools/cluster.sh up`); `.ci/run` sets it. Remote processes are found by a mark:
+//! each test runs the remote procscript as `env PROCSCRIPT_TEST_MARK=<unique> BIN`, and the
+//! mark is in the environment of every process it starts there (all hosts share this
+//! machine's /proc), so tests running at once never see each other's processes.
+
+mod common;
+
+use common::{procscript, run, Run, BIN};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The cluster's state folder and the variables of its env file (`SLURM_CONF`...).
+struct Cluster {
+    dir: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+fn cluster(test: &str) -> Option<Cluster> {
+    let Some(dir) = std::env::var_os("PROCSCRIPT_CLUSTER_DIR") else {
+        eprintln!("skipped {test}: PROCSCRIPT_CLUSTER_DIR is unset (run `tools/cluster.sh up`)");
+        return None;
+    };
+    let dir = PathBuf::from(dir);
+    let text = std::fs::read_to_string(dir.join("env"))
+        .unwrap_or_else(|e| panic!("PROCSCRIPT_CLUSTER_DIR is set but its env file: {e}"));
+    let env = text
+        .lines()
+        .filter_map(|line| {
+            let (name, value) = line.trim().strip_prefix("export ")?.split_once('=')?;
+            Some((name.to_string(), value.trim_matches('"').to_string()))
+        })
+        .collect();
+    Some(Cluster { dir, env })
+}
+
+/// A mark no other run carries.
+fn new_mark(test: &str) -> String {
+    format!(
+        "{test}-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    )
+}
+
+/// The remote procscript with the mark in its environment.
+fn marked_command(mark: &str) -> String {
+    format!("env PROCSCRIPT_TEST_MARK={mark} {BIN}")
+}
+
+/// The pids whose environment carries the mark.
+fn marked(mark: &str) -> Vec<i32> {
+    let needle = format!("PROCSCRIPT_TEST_MARK={mark}\0");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        })
+        .filter(|pid| !is_zombie(*pid))
+        .collect()
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            stat.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+        .unwrap_or(true)
+}
+
+/// Fails unless no process of the mark is left within `within`.
+fn assert_marked_gone(mark: &str, within: Duration, what: &str) {
+    let started = Instant::now();
+    loop {
+        let left = marked(mark);
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "{what}: still running after {within:?}: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The pool options a script reads from its args: `local`, `ssh` or `slurm`, then the remote
+/// command, then the ssh config.
+const OPTIONS: &str = r#"
+fn pool_on(n) {
+  if args[0] == "local" { return pool(n) }
+  let opts = {"on": args[0], "command": args[1]}
+  if args[0] == "ssh" {
+    opts["hosts"] = ["h1", "h2", "h3"]
+    opts["ssh"] = ["ssh", "-F", args[2]]
+  }
+  return pool(n, opts)
+}
+"#;
+
+impl Cluster {
+    /// `procscript SCRIPT ENGINE COMMAND SSH_CONFIG`, from a fresh folder, with the cluster's variables.
+    fn driver(&self, test: &str, script: &str, engine: &str, command: &str) -> Command {
+        let dir = std::env::temp_dir().join(format!(
+            "remote-pools-{test}-{engine}-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).expect("a test folder");
+        let path = dir.join("work.proc");
+        std::fs::write(&path, format!("{OPTIONS}{script}")).expect("the script is written");
+        let config = self.dir.join("ssh_config");
+        let mut cmd = procscript(&[
+            path.to_str().unwrap(),
+            engine,
+            command,
+            config.to_str().unwrap(),
+        ]);
+        cmd.current_dir(&dir)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env_remove("SLURM_JOB_ID");
+        cmd
+    }
+
+    fn run(&self, test: &str, script: &str, engine: &str) -> Run {
+        let mark = new_mark(test);
+        let result = run(self.driver(test, script, engine, &marked_command(&mark)));
+        assert_marked_gone(
+            &mark,
+            Duration::from_secs(10),
+            &format!("{test} on {engine}"),
+        );
+        result
+    }
+}
+
+/// The same script with everything a local pool does; its output must not depend on where the
+/// workers run.
+const SAME_EVERYWHERE: &str = r#"
+let factor = 3
+let table = {"a": [1, 2], "b": "text"}
+fn scale(x) { return x * factor }
+fn shout(word) {
+  print("task says", word)
+  return upper(word) + "!"
+}
+let p = pool_on(6)
+print(p.map(scale, range(12)))
+print(p.map(fn(x) { return [x, table["b"], len(table["a"])] }, [7, 8]))
+print(p.apply(fn(a, b) { return a * b + factor }, [6, 7]))
+print(p.apply(shout, ["hello"]))
+let t = p.submit(scale, [100])
+print(join t)
+try {
+  p.map(fn(x) { return 10 / x }, [5, 0, 2])
+} catch e {
+  print("failed:", contains(e, "the task for item 1 failed"), contains(e, "division by zero"))
+}
+print(p.map(fn(n) { return capture("sh", "-c", "echo $0", n) }, ["x", "y"]))
+p.close()
+print("done")
+"#;
+
+#[test]
+fn a_pool_script_prints_the_same_locally_over_ssh_and_on_slurm() {
+    let Some(cluster) = cluster("same_output") else {
+        return;
+    };
+    let local = cluster.run("same", SAME_EVERYWHERE, "local");
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    assert!(
+        local.stdout.contains("task says hello\nHELLO!\n"),
+        "{}",
+        local.stdout
+    );
+    assert!(
+        local.stdout.contains("failed: true true\n"),
+        "{}",
+        local.stdout
+    );
+    for engine in ["ssh", "slurm"] {
+        let remote = cluster.run("same", SAME_EVERYWHERE, engine);
+        assert_eq!(remote.code, 0, "{engine}: {}", remote.stderr);
+        assert_eq!(remote.stdout, local.stdout, "{engine}: {}", remote.stderr);
+    }
+}
+
+#[test]
+fn a_remote_task_error_names_the_host_the_pid_and_its_own_diagnostic() {
+    let Some(cluster) = cluster("error_names_host") else {
+        return;
+    };
+    let script = "let p = pool_on(3)\nprint(p.map(fn(x) { return 10 / x }, [1, 0, 5]))\n";
+    let result = cluster.run("error", script, "ssh");
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let re = fancy_regex::Regex::new(
+        r"the task for item 1 failed on h[123] \(pid \d+\): division by zero",
+    )
+    .unwrap();
+    assert!(re.is_match(&result.stderr).unwrap(), "{}", result.stderr);
+    // The task's own diagnostic, at its place in the script.
+    assert!(result.stderr.contains("work.proc:12:"), "{}", result.stderr);
+    assert!(
+        result.stderr.contains("the right side is zero"),
+        "{}",
+        result.stderr
+    );
+}
+
+/// Starts the driver; returns it once it has printed "ready".
+fn start_ready(cluster: &Cluster, test: &str, script: &str, engine: &str, mark: &str) -> Child {
+    let mut child = cluster
+        .driver(test, script, engine, &marked_command(mark))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("procscript starts");
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !seen.ends_with(b"ready\n") {
+        match std::io::Read::read(&mut stdout, &mut byte) {
+            Ok(1) => seen.push(byte[0]),
+            _ => panic!(
+                "the driver ended before it was ready: {}",
+                String::from_utf8_lossy(&seen)
+            ),
+        }
+    }
+    child.stdout = Some(stdout);
+    child
+}
+
+/// The remote worker hosts of a mark (`procscript --worker` whose parent is not one).
+fn worker_hosts(mark: &str) -> Vec<i32> {
+    let pids = marked(mark);
+    let is_worker = |pid: i32| {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| c.windows(8).any(|w| w == b"--worker"))
+    };
+    let parent = |pid: i32| -> i32 {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit(')')
+                    .next()?
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(0)
+    };
+    pids.iter()
+        .copied()
+        .filter(|&pid| is_worker(pid) && !is_worker(parent(pid)))
+        .collect()
+}
+
+const SLOW_MAP: &str = r#"
+fn slow(x) {
+  sleep(0.3)
+  return x * x
+}
+let p = pool_on(3)
+print("ready")
+let r = p.map(slow, range(24))
+let want = []
+for i in range(24) { push(want, i * i) }
+print(r == want, len(r))
+"#;
+
+#[test]
+fn sigkill_of_a_remote_worker_host_mid_map_keeps_the_results_exact() {
+    let Some(cluster) = cluster("host_killed") else {
+        return;
+    };
+    for engine in ["ssh", "slurm"] {
+        let mark = new_mark("killed");
+        let child = start_ready(&cluster, "killed", SLOW_MAP, engine, &mark);
+        let started = Instant::now();
+        let hosts = loop {
+            let hosts = worker_hosts(&mark);
+            if hosts.len() == 3 || started.elapsed() > Duration::from_secs(30) {
+                break hosts;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(hosts.len(), 3, "{engine}: worker hosts {hosts:?}");
+        // SAFETY-free: kill(2) of a pid this test started (through the engine).
+        let _ = Command::new("kill")
+            .args(["-KILL", &hosts[0].to_string()])
+            .status();
+        let result = common::to_run(child.wait_with_output().expect("the driver ends"));
+        assert_eq!(result.code, 0, "{engine}: {}", result.stderr);
+        assert_eq!(result.stdout, "true 24\n", "{engine}: {}", result.stderr);
+        assert_marked_gone(&mark, Duration::from_secs(10), engine);
+    }
+}
+
+const SLEEPY_MAP: &str = r#"
+let p = pool_on(3)
+print("ready")
+fn sleepy(x) {
+  sleep(60)
+  return x
+}
+print(p.map(sleepy, range(6)))
+"#;
+
+#[test]
+fn ctrl_c_of_the_driver_leaves_no_process_on_any_host_within_3_s() {
+    let Some(cluster) = cluster("ctrl_c") else {
+        return;
+    };
+    for engine in ["ssh", "slurm"] {
+        let mark = new_mark("ctrlc");
+        let child = start_ready(&cluster, "ctrlc", SLEEPY_MAP, engine, &mark);
+        let started = Instant::now();
+        while worker_hosts(&mark).len() < 3 && started.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(worker_hosts(&mark).len(), 3, "{engine}");
+        // Ctrl-C at a terminal: SIGINT to the driver's whole process group.
+        let group = child.id() as i32;
+        let _ = Command::new("kill")
+            .args(["-INT", "--", &format!("-{group}")])
+            .status();
+        let result = common::to_run(child.wait_with_output().expect("the driver ends"));
+        assert_eq!(result.code, 130, "{engine}: {}", result.stderr);
+        assert_marked_gone(
+            &mark,
+            Duration::from_secs(3),
+            &format!("Ctrl-C on {engine}"),
+        );
+        common::assert_no_leftovers(group);
+    }
+}
+
+#[test]
+fn sigkill_of_the_driver_leaves_no_process_on_any_host() {
+    let Some(cluster) = cluster("driver_killed") else {
+        return;
+    };
+    for engine in ["ssh", "slurm"] {
+        let mark = new_mark("driverkill");
+        let mut child = start_ready(&cluster, "driverkill", SLEEPY_MAP, engine, &mark);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_marked_gone(
+            &mark,
+            Duration::from_secs(10),
+            &format!("SIGKILL on {engine}"),
+        );
+    }
+}
+
+#[test]
+fn a_worker_of_another_version_is_refused_naming_both_versions() {
+    let Some(cluster) = cluster("version") else {
+        return;
+    };
+    // The test hook: the worker claims this version instead of its own.
+    let command = format!("env PROCSCRIPT_WORKER_CLAIMS_VERSION=9.9.9 {BIN}");
+    let script = "let p = pool_on(2)\nprint(\"not reached\")\n";
+    for engine in ["ssh", "slurm"] {
+        let result = run(cluster.driver("version", script, engine, &command));
+        assert_eq!(result.code, 1, "{}", result.stderr);
+        assert_eq!(result.stdout, "");
+        let version = env!("CARGO_PKG_VERSION");
+        assert!(
+            result.stderr.contains(&format!(
+                "is procscript 9.9.9 (protocol 1), the driver is procscript {version} (protocol 1)"
+            )),
+            "{engine}: {}",
+            result.stderr
+        );
+        assert!(
+            result.stderr.contains("procscript::pool::remote"),
+            "{}",
+            result.stderr
+        );
+    }
+}
+
+#[test]
+fn a_host_without_procscript_is_a_clear_error() {
+    let Some(cluster) = cluster("missing") else {
+        return;
+    };
+    let script = "let p = pool_on(2)\nprint(\"not reached\")\n";
+    let result = run(cluster.driver("missing", script, "ssh", "/no/such/procscript"));
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(
+        result
+            .stderr
+            .contains("no worker started on h1 with `ssh -F"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        result.stderr.contains("code 127 (command not found"),
+        "{}",
+        result.stderr
+    );
+}
+
+#[test]
+fn queues_and_locks_are_refused_in_remote_tasks_with_a_clear_error() {
+    let Some(cluster) = cluster("refused") else {
+        return;
+    };
+    let script = r#"
+let q = queue()
+let p = pool_on(1)
+try { p.apply(fn(q) { q.put(1) }, [q]) } catch e { print(e) }
+let l = lock()
+try { p.apply(fn() { l.acquire() }) } catch e { print(e) }
+let ends = pipe()
+try { p.apply(fn(end) { end.send(1) }, [ends[0]]) } catch e { print(e) }
+"#;
+    let result = cluster.run("refused", script, "ssh");
+    assert_eq!(
+        result.stdout,
+        "a queue cannot be sent to a remote worker: it lives on this machine only\n\
+         a lock, event, semaphore, barrier or value cannot be sent to a remote worker: it lives on this machine only\n\
+         a pipe end cannot be sent to a remote worker: it lives on this machine only\n",
+        "{}",
+        result.stderr
+    );
+}
+
+#[test]
+fn an_unknown_pool_option_lists_the_known_ones() {
+    let result = common::run_code("pool(2, {\"on\": \"ssh\", \"hostz\": [\"h1\"]})");
+    assert_eq!(result.code, 1);
+    assert!(
+        result.stderr.contains("`pool` has no option `hostz`"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        result
+            .stderr
+            .contains("init, max_tasks, on, hosts, ssh, command, nodes, srun"),
+        "{}",
+        result.stderr
+    );
+    let both =
+        common::run_code("pool(2, {\"on\": \"ssh\", \"hosts\": [\"h1\"], \"max_tasks\": 3})");
+    assert_eq!(both.code, 1);
+    assert!(
+        both.stderr
+            .contains("`init` and `max_tasks` are not available with \"on\" yet"),
+        "{}",
+        both.stderr
+    );
+    let lone = common::run_code("pool(2, {\"hosts\": [\"h1\"]})");
+    assert!(
+        lone.stderr
+            .contains("\"hosts\" needs \"on\": \"ssh\" or \"slurm\""),
+        "{}",
+        lone.stderr
+    );
+}
+
+#[test]
+fn the_tree_shows_each_remote_worker_with_its_host_and_explain_names_the_launcher() {
+    let Some(cluster) = cluster("views") else {
+        return;
+    };
+    let script = "let p = pool_on(2)\nprint(p.map(fn(x) { return x + 1 }, [1, 2]))\np.close()\n";
+    let mark = new_mark("views");
+    let mut cmd = cluster.driver("views", script, "ssh", &marked_command(&mark));
+    cmd.arg("--tree");
+    // Options go before the script: rebuild the command with --tree first.
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let dir = cmd.get_current_dir().expect("a folder").to_path_buf();
+    for option in ["--tree", "--explain"] {
+        let mut all = vec![option];
+        all.extend(args.iter().take(4).map(String::as_str));
+        let mut cmd = procscript(&all);
+        cmd.current_dir(&dir)
+            .envs(cluster.env.iter().map(|(k, v)| (k, v)));
+        let result = run(cmd);
+        assert_eq!(result.stdout, "[2, 3]\n", "{}", result.stderr);
+        let wanted = match option {
+            "--tree" => "pool worker at line 9 on h1 (pid ",
+            _ => " answered over `ssh -F ",
+        };
+        assert!(
+            result.stderr.contains(wanted),
+            "{option}: {}",
+            result.stderr
+        );
+        assert!(
+            result.stderr.contains("h2 (pid "),
+            "{option}: {}",
+            result.stderr
+        );
+    }
+    assert_marked_gone(&mark, Duration::from_secs(10), "views");
+}
+
+#[test]
+fn when_every_remote_worker_is_lost_the_waiting_map_fails_and_does_not_hang() {
+    let Some(cluster) = cluster("all_lost") else {
+        return;
+    };
+    // Real ssh until the flag file exists; then every new connection fails (exit 255), as
+    // when the hosts went down.
+    let dir = std::env::temp_dir().join(format!("remote-pools-all-lost-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let flag = dir.join("hosts-down");
+    let _ = std::fs::remove_file(&flag);
+    let config = cluster.dir.join("ssh_config");
+    let script = format!(
+        r#"
+fn slow(x) {{
+  sleep(0.5)
+  return x
+}}
+let ssh = ["sh", "-c", "test -e {flag} && exit 255; exec ssh -F {config} \"$@\"", "ssh"]
+let p = pool(2, {{"on": "ssh", "hosts": ["h1", "h2"], "ssh": ssh, "command": args[1]}})
+print("ready")
+try {{
+  print(p.map(slow, range(20)))
+}} catch e {{
+  print("map failed:", contains(e, "no worker is left") or contains(e, "was lost 3 times"))
+}}
+"#,
+        flag = flag.display(),
+        config = config.display()
+    );
+    let mark = new_mark("alllost");
+    let child = start_ready(&cluster, "alllost", &script, "ssh", &mark);
+    std::fs::write(&flag, "").unwrap();
+    let started = Instant::now();
+    while worker_hosts(&mark).len() < 2 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for host in worker_hosts(&mark) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &host.to_string()])
+            .status();
+    }
+    let result = common::to_run(child.wait_with_output().expect("the driver ends"));
+    assert_eq!(result.stdout, "map failed: true\n", "{}", result.stderr);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert_marked_gone(&mark, Duration::from_secs(10), "all lost");
+}
+
+#[test]
+fn timeout_and_an_uncaught_error_stop_every_remote_worker() {
+    let Some(cluster) = cluster("timeout") else {
+        return;
+    };
+    for (option, code) in [("--timeout", 124), ("error", 1)] {
+        let mark = new_mark("timeout");
+        let script = match option {
+            "--timeout" => SLEEPY_MAP.to_string(),
+            _ => SLEEPY_MAP.replace(
+                "print(p.map",
+                "let t = p.submit(sleepy, [1])\nsleep(1)\nerror(\"stop\")\nprint(p.map",
+            ),
+        };
+        let mut cmd = cluster.driver("timeout", &script, "slurm", &marked_command(&mark));
+        let args: Vec<String> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let dir = cmd.get_current_dir().expect("a folder").to_path_buf();
+        let mut all = vec!["--timeout", "4"];
+        if option != "--timeout" {
+            all.clear();
+        }
+        all.extend(args.iter().map(String::as_str));
+        cmd = procscript(&all);
+        cmd.current_dir(&dir)
+            .envs(cluster.env.iter().map(|(k, v)| (k, v)))
+            .env_remove("SLURM_JOB_ID");
+        let result = run(cmd);
+        assert_eq!(result.code, code, "{option}: {}", result.stderr);
+        assert_marked_gone(&mark, Duration::from_secs(3), option);
+    }
+}
