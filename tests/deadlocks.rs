@@ -257,7 +257,8 @@ fn joining_a_child_in_wait_any_on_my_pipe_is_a_deadlock_error() {
 #[test]
 fn a_wait_that_a_signal_handler_can_end_is_not_a_deadlock() {
     // The lock's holder waits for it again, but its USR1 handler releases it;
-    // a child's event is set by its own handler; a queue is put to by main's
+    // a child's event, made after its signalling child, is set by its own
+    // handler; a queue is put to by main's
     // handler while main is its only holder (the child that signals
     // was made before the queue). Each is sent a signal later, so
     // none is a deadlock.
@@ -268,14 +269,15 @@ fn a_wait_that_a_signal_handler_can_end_is_not_a_deadlock() {
          let h = spawn fn() { sleep(0.8) \n kill(ppid(), \"USR1\") }()\n\
          print(\"lock\", l.acquire())\n\
          join h\n\
-         let e = event()\n\
          let w = spawn fn() {\n\
+           let k = spawn fn() { sleep(0.8) \n kill(ppid(), \"USR2\") }()\n\
+           let e = event()\n\
            on_signal(\"USR2\", fn(sig) { e.set() })\n\
-           return e.wait()\n\
+           let set = e.wait()\n\
+           join k\n\
+           return set\n\
          }()\n\
-         let k = spawn fn() { sleep(0.8) \n kill(w.pid, \"USR2\") }()\n\
          print(\"event\", join w)\n\
-         join k\n\
          let s = spawn fn() { sleep(0.8) \n kill(ppid(), \"HUP\") }()\n\
          let q = queue()\n\
          on_signal(\"HUP\", fn(sig) { q.put(\"put by the handler\") })\n\
