@@ -152,7 +152,7 @@ impl SyncObject {
     pub fn describe(&self) -> String {
         let on = |yes: bool, a: &str, b: &str| if yes { a } else { b }.to_string();
         match self.kind {
-            Kind::Lock => on(self.lock_holder() != 0, "<lock held>", "<lock free>"),
+            Kind::Lock => on(self.lock_is_held(), "<lock held>", "<lock free>"),
             Kind::Event => on(self.event_is_set(), "<event set>", "<event clear>"),
             Kind::Semaphore => {
                 let free = self.semaphore_value();
