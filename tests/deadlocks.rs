@@ -291,3 +291,31 @@ fn a_wait_that_a_signal_handler_can_end_is_not_a_deadlock() {
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
+
+#[test]
+fn joining_a_producer_blocked_on_a_queue_full_of_bytes_is_a_deadlock_error() {
+    // No count limit: the 16 MiB of the queue fill up with 500 kB messages,
+    // and the next one does not fit though some bytes are still free.
+    let start = Instant::now();
+    let out = run_bounded(
+        "let q = queue()\n\
+         let big = \"z\" * 500000\n\
+         fn producer(q) { for i in 0..40 { q.put(big) } }\n\
+         let p = spawn producer(q) as \"producer\"\n\
+         try { join p } catch err { print(replace(err, str(p.pid), \"P\")) }\n\
+         let got = 0\n\
+         while got < 40 { q.get() \n got = got + 1 }\n\
+         join p\n\
+         print(got)",
+    );
+    let stdout = out
+        .stdout
+        .replace(&format!("pid {}", pid_of_main(&out.stdout)), "pid M");
+    assert_eq!(
+        stdout,
+        "deadlock: main (pid M) joins producer (pid P), which waits to put on a full queue that only main (pid M) could read from\n40\n",
+        "{}",
+        out.stderr
+    );
+    assert!(start.elapsed() < SOON, "took {:?}", start.elapsed());
+}
