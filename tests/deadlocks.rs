@@ -253,3 +253,69 @@ fn joining_a_child_in_wait_any_on_my_pipe_is_a_deadlock_error() {
         "deadlock: main (pid M) joins waiter (pid W), which waits to receive on a pipe that only main (pid M) could send to\n1\n",
     );
 }
+
+#[test]
+fn a_wait_that_a_signal_handler_can_end_is_not_a_deadlock() {
+    // The lock's holder waits for it again, but its USR1 handler releases it;
+    // a child's event, made after its signalling child, is set by its own
+    // handler; a queue is put to by main's
+    // handler while main is its only holder (the child that signals
+    // was made before the queue). Each is sent a signal later, so
+    // none is a deadlock.
+    let out = run_bounded(
+        "let l = lock()\n\
+         on_signal(\"USR1\", fn(sig) { l.release() })\n\
+         l.acquire()\n\
+         let h = spawn fn() { sleep(0.8) \n kill(ppid(), \"USR1\") }()\n\
+         print(\"lock\", l.acquire())\n\
+         join h\n\
+         let w = spawn fn() {\n\
+           let k = spawn fn() { sleep(0.8) \n kill(ppid(), \"USR2\") }()\n\
+           let e = event()\n\
+           on_signal(\"USR2\", fn(sig) { e.set() })\n\
+           let set = e.wait()\n\
+           join k\n\
+           return set\n\
+         }()\n\
+         print(\"event\", join w)\n\
+         let s = spawn fn() { sleep(0.8) \n kill(ppid(), \"HUP\") }()\n\
+         let q = queue()\n\
+         on_signal(\"HUP\", fn(sig) { q.put(\"put by the handler\") })\n\
+         print(q.get())\n\
+         join s",
+    );
+    assert_eq!(
+        out.stdout, "lock true\nevent true\nput by the handler\n",
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
+fn joining_a_producer_blocked_on_a_queue_full_of_bytes_is_a_deadlock_error() {
+    // No count limit: the 16 MiB of the queue fill up with 500 kB messages,
+    // and the next one does not fit though some bytes are still free.
+    let start = Instant::now();
+    let out = run_bounded(
+        "let q = queue()\n\
+         let big = \"z\" * 500000\n\
+         fn producer(q) { for i in 0..40 { q.put(big) } }\n\
+         let p = spawn producer(q) as \"producer\"\n\
+         try { join p } catch err { print(replace(err, str(p.pid), \"P\")) }\n\
+         let got = 0\n\
+         while got < 40 { q.get() \n got = got + 1 }\n\
+         join p\n\
+         print(got)",
+    );
+    let stdout = out
+        .stdout
+        .replace(&format!("pid {}", pid_of_main(&out.stdout)), "pid M");
+    assert_eq!(
+        stdout,
+        "deadlock: main (pid M) joins producer (pid P), which waits to put on a full queue that only main (pid M) could read from\n40\n",
+        "{}",
+        out.stderr
+    );
+    assert!(start.elapsed() < SOON, "took {:?}", start.elapsed());
+}

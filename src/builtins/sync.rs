@@ -257,7 +257,7 @@ pub(super) fn lock_release(
 }
 
 pub(super) fn lock_locked(_: &mut Interp, target: &Value, _: &[Value], _: &CallSite) -> R<Value> {
-    Ok(Value::Bool(object_of(target).lock_holder() != 0))
+    Ok(Value::Bool(object_of(target).lock_is_held()))
 }
 
 pub(super) fn lock_owner_died(

@@ -139,7 +139,8 @@ fn wait_for_one(
     let mut holders_check = os::Deadline::after(Some(HOPELESS_CHECK_S));
     loop {
         let untimed = matches!(wait, Wait::Forever);
-        let look = untimed && holders_check.passed();
+        // A script signal handler may make any item ready: nothing is hopeless then.
+        let look = untimed && holders_check.passed() && !os::any_script_handler();
         let mut found = Vec::new();
         for item in items {
             if ready(interp, item, look, span)? {

@@ -29,6 +29,7 @@ const ID: usize = 56; // u64: names the queue in recorded events
 const HOLDERS: usize = 64; // the holder table (HOLDER_BYTES)
 const UNFINISHED: usize = 3072; // u64: messages put and not yet marked done (task_done)
 const CLOSED: usize = 3080; // u32: 1 once `close` was called
+const PUT_NEED: usize = 3088; // u64: the least room a blocked putter needs since the last get, 0: none known
 const DATA: usize = 4096;
 const _: () = assert!(HOLDERS + HOLDER_BYTES <= UNFINISHED);
 
@@ -113,6 +114,16 @@ impl Queue {
         let max = self.max_items();
         let used = self.used_bytes();
         (max > 0 && self.size() >= max) || used >= RING_BYTES as u64
+    }
+
+    /// Whether a putter blocked for room could not go on now: the count is
+    /// at its limit, or the free bytes are fewer than the smallest message a
+    /// putter found too large since the last get (a message may not fit
+    /// though some bytes are free, so `is_full` alone does not tell).
+    pub fn is_full_for_blocked_putters(&self) -> bool {
+        let need = self.region.u64_at(PUT_NEED).load(SeqCst);
+        let free = RING_BYTES as u64 - self.used_bytes();
+        self.is_full() || (need != 0 && free < need)
     }
 
     /// Whether `close` was called (by any holder).
@@ -321,6 +332,15 @@ impl Queue {
                 self.announce_change();
                 return Ok(true);
             }
+            if need > free {
+                // Told to deadlock detection; a get clears it (there is more room).
+                let _ = self
+                    .region
+                    .u64_at(PUT_NEED)
+                    .fetch_update(SeqCst, SeqCst, |known| {
+                        (known == 0 || need < known).then_some(need)
+                    });
+            }
             let seen = self.region.u32_at(CHANGED).load(SeqCst);
             self.unlock();
             if let Wait::No = wait {
@@ -346,6 +366,7 @@ impl Queue {
                     .u64_at(HEAD)
                     .store(head + FRAME as u64 + len, Release);
                 self.region.u64_at(COUNT).store(count - 1, Release);
+                self.region.u64_at(PUT_NEED).store(0, SeqCst);
                 self.unlock();
                 self.announce_change();
                 return Ok(Some(message));

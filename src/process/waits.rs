@@ -316,7 +316,7 @@ fn can_go_on(entry: &Entry, going: &dyn Fn(i32) -> bool, known: &Known) -> bool 
             let answered = match entry.waiting {
                 Waiting::Get(_) | Waiting::Recv(_) => queue.size() > 0 || queue.is_closed(),
                 Waiting::QueueJoin(_) => queue.unfinished() == 0,
-                _ => !queue.is_full() || queue.is_closed(),
+                _ => !queue.is_full_for_blocked_putters() || queue.is_closed(),
             };
             answered || other_going(queue.live_holders(), entry.pid, going)
         }

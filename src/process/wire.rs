@@ -127,6 +127,9 @@ impl NotSendable {
                 MESSAGE_BUDGET,
                 crate::process::queue::QUEUE_BYTES
             ),
+            t if t.starts_with(['a', 'e', 'i', 'o', 'u']) => {
+                format!("an {t} cannot be sent to another process")
+            }
             t => format!("a {t} cannot be sent to another process"),
         }
     }

@@ -39,6 +39,11 @@ impl SyncObject {
         self.region.i32_at(TABLE + 8 * index as usize)
     }
 
+    /// Whether the barrier is broken (it stays so).
+    pub fn barrier_is_broken(&self) -> bool {
+        self.broken().is_some()
+    }
+
     /// Why and by whom the barrier is broken, if it is.
     fn broken(&self) -> Option<SyncError> {
         let why = match self.region.u32_at(BROKEN).load(SeqCst) {

@@ -34,6 +34,13 @@ impl SyncObject {
         self.word().load(SeqCst) as i32
     }
 
+    /// Whether a live process holds the lock (one that died holds nothing:
+    /// the next acquire takes it).
+    pub fn lock_is_held(&self) -> bool {
+        let holder = self.lock_holder();
+        holder != 0 && os::process_alive(holder)
+    }
+
     /// Frees the lock, which this process must hold.
     pub fn lock_release(&self) -> Result<(), SyncError> {
         let me = os::current_pid() as u32;
@@ -72,20 +79,23 @@ impl SyncObject {
     ) -> Result<bool, SyncError> {
         let me = os::current_pid() as u32;
         let word = self.region.u32_at(offset);
+        // Held at first sight, or for a whole tick by the same holder: is it
+        // still there to free it? (First too, so that acquire(0) takes a dead
+        // holder's lock.)
+        let mut look = true;
         loop {
             let holder = match word.compare_exchange(0, me, Acquire, Relaxed) {
                 Ok(_) => return Ok(false),
                 Err(holder) => holder,
             };
-            let unchanged = self.sleep_while(offset, waiters, holder, wait, idle)?;
-            // A whole tick with the same holder: is it still there to free it?
-            if unchanged
+            if look
                 && holder != me
                 && !os::process_alive(holder as i32)
                 && word.compare_exchange(holder, me, Acquire, Relaxed).is_ok()
             {
                 return Ok(true);
             }
+            look = self.sleep_while(offset, waiters, holder, wait, idle)?;
         }
     }
 

@@ -148,15 +148,19 @@ impl SyncObject {
     }
 
     /// How `print` shows it: `<lock held>`, `<event set>`, `<semaphore 2 of 3 free>`,
-    /// `<barrier 1 of 4 waiting>`, `<value 42>`.
+    /// `<barrier 1 of 4 waiting>`, `<barrier of 4, broken>`, `<value 42>`.
     pub fn describe(&self) -> String {
         let on = |yes: bool, a: &str, b: &str| if yes { a } else { b }.to_string();
         match self.kind {
-            Kind::Lock => on(self.lock_holder() != 0, "<lock held>", "<lock free>"),
+            Kind::Lock => on(self.lock_is_held(), "<lock held>", "<lock free>"),
             Kind::Event => on(self.event_is_set(), "<event set>", "<event clear>"),
             Kind::Semaphore => {
                 let free = self.semaphore_value();
                 format!("<semaphore {free} of {} free>", self.limit())
+            }
+            // A broken one keeps the count that waited when it broke: not shown.
+            Kind::Barrier if self.barrier_is_broken() => {
+                format!("<barrier of {}, broken>", self.limit())
             }
             Kind::Barrier => {
                 let waiting = self.barrier_arrived();

@@ -30,7 +30,7 @@ impl SyncObject {
     /// Takes a permit; Ok(false) when the deadline passed first.
     pub fn semaphore_acquire(&self, wait: Wait, idle: Idle) -> Result<bool, SyncError> {
         loop {
-            if self.take_permit() {
+            if self.take_permit_or_recover() {
                 return Ok(true);
             }
             match self.sleep_while(WORD, WAITERS, 0, wait, idle) {
@@ -40,6 +40,14 @@ impl SyncObject {
                 Err(SyncError::Timeout) => return Ok(false),
                 Err(e) => return Err(e),
             }
+        }
+    }
+
+    /// Takes a permit if one is free now, counting those of dead holders as free.
+    fn take_permit_or_recover(&self) -> bool {
+        self.take_permit() || {
+            self.recover_permits();
+            self.take_permit()
         }
     }
 
@@ -66,8 +74,9 @@ impl SyncObject {
         Ok(())
     }
 
-    /// Free permits now.
+    /// Free permits now, those of dead holders included.
     pub fn semaphore_value(&self) -> u32 {
+        self.recover_permits();
         self.word().load(SeqCst)
     }
 
