@@ -114,6 +114,10 @@ pub struct WaitBoard {
     region: Option<SharedRegion>,
     /// The slot this process holds now: (its pid, slot + 1), (0, 0) for none.
     mine: Cell<(i32, usize)>,
+    /// This process's start time, read once per process: (its pid, the time),
+    /// (0, 0) before the first read. A forked child sees its parent's pid here
+    /// and reads its own.
+    own_start: Cell<(i32, u64)>,
 }
 
 impl WaitBoard {
@@ -121,7 +125,22 @@ impl WaitBoard {
         WaitBoard {
             region: SharedRegion::create("procscript-waits", SLOTS * SLOT_BYTES).ok(),
             mine: Cell::new((0, 0)),
+            own_start: Cell::new((0, 0)),
         }
+    }
+
+    /// This process's start time (0 if it cannot be read). It never changes,
+    /// and reading `/proc/<pid>/stat` costs nine system calls: a join in a
+    /// loop publishes its wait each time, so it is read once.
+    fn own_start_time(&self) -> u64 {
+        let me = os::current_pid();
+        let (pid, started) = self.own_start.get();
+        if pid == me {
+            return started;
+        }
+        let started = os::process_start_time(me).unwrap_or(0);
+        self.own_start.set((me, started));
+        started
     }
 
     /// This process's slot, claimed now if it holds none.
@@ -174,8 +193,9 @@ impl WaitBoard {
         seq.fetch_add(1, SeqCst);
         region.u32_at(base + KIND).store(kind, SeqCst);
         region.u64_at(base + TARGET).store(target, SeqCst);
-        let started = os::process_start_time(os::current_pid()).unwrap_or(0);
-        region.u64_at(base + STARTED).store(started, SeqCst);
+        region
+            .u64_at(base + STARTED)
+            .store(self.own_start_time(), SeqCst);
         region
             .u32_at(base + NAME_LEN)
             .store(name.len() as u32, SeqCst);
