@@ -109,6 +109,10 @@ pub struct Procs {
     pub(crate) tasks_run: u64,
     /// The tree's board of waits, for deadlock detection (shared by fork).
     pub(crate) waits: Rc<WaitBoard>,
+    /// Where results are read from children's pipes, made once: a fresh zeroed
+    /// buffer on the stack at each join wrote 4 pages shared with a live child,
+    /// each then copied by the kernel (copy on write); this one touches 1.
+    result_buf: Box<[u8]>,
 }
 
 /// "`Process-1` (pid 4243)", or "process 4243" for a forked child.
@@ -144,6 +148,7 @@ impl Procs {
             recorder: None,
             tasks_run: 0,
             waits: Rc::new(WaitBoard::new()),
+            result_buf: vec![0u8; 16 * 1024].into_boxed_slice(),
         }
     }
 
@@ -357,9 +362,9 @@ impl Procs {
         let Kind::Spawned { pipe, received, .. } = &mut self.children[i].kind else {
             return Ok(true);
         };
-        let mut buf = [0u8; 16 * 1024];
+        let buf = &mut self.result_buf;
         while let Some(fd) = pipe {
-            match os::read_fd(fd, &mut buf, deadline) {
+            match os::read_fd(fd, buf, deadline) {
                 ReadResult::Data(n) => received.extend_from_slice(&buf[..n]),
                 ReadResult::Eof => *pipe = None,
                 ReadResult::Timeout => return Ok(false),
