@@ -30,6 +30,22 @@ pub(super) fn read(args: &[Value], site: &CallSite) -> R<WorkerSetup> {
     for (key, value) in map.borrow().iter() {
         match &**key {
             "init" => match value {
+                // Every worker calls it with no arguments: a function that
+                // needs some would fail in each worker, for each task.
+                Value::Func(f) if !f.proto.params.is_empty() => {
+                    let count = f.proto.params.len();
+                    let diag = ErrorKind::PoolOption
+                        .at(
+                            site.arg(1),
+                            format!(
+                                "the option `init` of `pool` must be a function of no arguments, \
+                                 not one of {count}"
+                            ),
+                            "this init takes arguments",
+                        )
+                        .with_help("a worker calls init() with no arguments; read what it needs from variables it captures");
+                    return Err(diag.into());
+                }
                 Value::Func(_) | Value::Builtin(_) | Value::Host(_) => {
                     setup.init = Some(value.clone())
                 }
