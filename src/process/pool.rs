@@ -175,6 +175,18 @@ impl PoolState {
         self.results.insert(id, outcome);
     }
 
+    /// Fails a task the script ended on purpose (cancelled, terminated): `join`
+    /// tells it, and it is not told again when the pool ends.
+    pub(super) fn end_on_purpose(&mut self, id: u64, message: &str) {
+        let failure = Failure {
+            message: message.to_string(),
+            cause: None,
+            broken_pipe: false,
+        };
+        self.finish(id, Err(failure));
+        self.seen.insert(id);
+    }
+
     /// Forgets a finished task whose result was handed out (a map's, a stream's).
     pub(super) fn forget(&mut self, id: u64) {
         self.results.remove(&id);

@@ -5,7 +5,7 @@ use crate::error::{ErrorKind, R};
 use crate::front::ast::Span;
 use crate::os;
 use crate::process::pool::{Needed, Pool, PoolState, TaskHandle, Worker};
-use crate::process::{Failure, Runner};
+use crate::process::Runner;
 use crate::values::Value;
 use crate::views::record::Note;
 use std::rc::Rc;
@@ -210,14 +210,7 @@ impl Pool {
         if taken {
             state.resend.remove(&id);
             state.cancelled.insert(id);
-            let cancelled = Failure {
-                message: "cancelled".to_string(),
-                cause: None,
-                broken_pipe: false,
-            };
-            state.finish(id, Err(cancelled));
-            // Nobody needs telling of a task taken back on purpose.
-            state.seen.insert(id);
+            state.end_on_purpose(id, "cancelled");
         }
         taken
     }
@@ -308,14 +301,7 @@ impl Pool {
         runner.procs().stop_these(&pids);
         let mut state = self.state.borrow_mut();
         for id in unfinished {
-            let terminated = Failure {
-                message: "pool terminated".to_string(),
-                cause: None,
-                broken_pipe: false,
-            };
-            state.finish(id, Err(terminated));
-            // Ended on purpose: told by `join`, not at the end.
-            state.seen.insert(id);
+            state.end_on_purpose(id, "pool terminated");
         }
         if let Some(pins) = &self.pins {
             pins.close();
