@@ -77,6 +77,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    procscript::os::keep_freed_memory();
     let cli = Cli::parse();
     procscript::os::export_interpreter_path();
     if cli.worker {

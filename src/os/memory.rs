@@ -1,4 +1,4 @@
-//! The command's allocator: the system's, except that running out of memory ends the process with a clear line and exit code 1 instead of an abort.
+//! The command's allocator: the system's, except that running out of memory ends the process with a clear line and exit code 1 instead of an abort, and freed large blocks are kept for reuse.
 
 use nix::libc;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -30,6 +30,30 @@ unsafe impl GlobalAlloc for ExitOnOutOfMemory {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: the caller's contract for `realloc`, passed on unchanged.
         checked(unsafe { System.realloc(ptr, layout, new_size) }, new_size)
+    }
+}
+
+/// Below this size an allocation comes from the heap, not from a fresh `mmap` of its own.
+const HEAP_UP_TO: i32 = 32 * 1024 * 1024;
+
+/// Freed memory at the heap's top is kept up to this much instead of being given back.
+const KEEP_FREED: i32 = 64 * 1024 * 1024;
+
+/// Tells glibc's malloc to keep and reuse freed large blocks, for the
+/// `procscript` command only. By default a block of more than 128 KiB (or,
+/// after glibc's own adjustment, a heap top freed past 128 KiB) goes back to
+/// the system when freed, so every large message, capture or string made
+/// again costs a page fault per 4 KiB: 100 messages of 1 MiB through a queue
+/// spent more than half their time in page faults (perf). Kept blocks make
+/// that run about 2.5 times faster; peak memory is the same, since what is
+/// kept is what the script had in use a moment before.
+pub fn keep_freed_memory() {
+    // SAFETY: mallopt only sets two of malloc's tuning numbers; it is called
+    // at the command's start, before any other thread exists.
+    #[cfg(target_env = "gnu")]
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, HEAP_UP_TO);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, KEEP_FREED);
     }
 }
 

@@ -67,7 +67,7 @@ pub use files::{
     read_file, read_file_at_most, read_link, remove_file, write_file, write_file_atomically,
     CopyFailure,
 };
-pub use memory::ExitOnOutOfMemory;
+pub use memory::{keep_freed_memory, ExitOnOutOfMemory};
 pub use nix::sys::signal::Signal;
 pub use output_lock::{create_output_lock, with_output_lock, PIPE_BUF};
 pub use processes::{
