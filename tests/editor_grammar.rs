@@ -548,3 +548,25 @@ fn the_vscode_extension_points_at_the_grammar() {
     let _: Json = serde_json::from_str(&std::fs::read_to_string(config).expect("config"))
         .expect("valid JSON");
 }
+
+#[test]
+fn the_grammar_highlights_an_import() {
+    let (grammar, _) = load();
+    let text = "import \"lib/words.proc\" as words\nprint(words.count(\"a b\"))\n";
+    let scopes = grammar.scopes(text);
+    let scope_at = |word: &str| {
+        let at = text.find(word).expect("the word is in the text");
+        scopes[at].clone()
+    };
+    let has = |word: &str, prefix: &str| {
+        let scopes = scope_at(word);
+        assert!(
+            scopes.iter().any(|s| s.starts_with(prefix)),
+            "`{word}` has scopes {scopes:?}, none starting with {prefix}"
+        );
+    };
+    has("import", "keyword.control.import");
+    has("\"lib/", "string.quoted");
+    has("as words", "keyword.other.process");
+    has("count", "entity.name.function.method");
+}

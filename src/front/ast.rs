@@ -54,6 +54,13 @@ pub struct Stmt {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StmtKind {
+    /// `import "lib/text.proc" as text`: the path as written (escapes
+    /// read), where it is written, and the name the module gets.
+    Import {
+        path: Rc<str>,
+        path_span: Span,
+        alias: Ident,
+    },
     Let {
         name: Ident,
         value: Expr,

@@ -44,6 +44,7 @@ pub fn parse_program(text: &str) -> PResult<Program> {
 pub const KEYWORDS: &[&str] = &[
     "let", "fn", "return", "if", "else", "while", "for", "in", "break", "continue", "and", "or",
     "not", "true", "false", "nil", "try", "catch", "fork", "spawn", "join", "pid", "ppid", "as",
+    "import",
 ];
 
 /// Whether a word is reserved (cannot name a variable or function).
@@ -101,6 +102,7 @@ impl Builder {
     fn stmt(&self, pair: Pair<Rule>) -> PResult<Stmt> {
         let span = span_of(&pair);
         let kind = match pair.as_rule() {
+            Rule::import_stmt => self.import_stmt(pair)?,
             Rule::let_stmt => self.let_stmt(pair)?,
             Rule::fn_decl => StmtKind::FnDecl(Rc::new(self.fn_def(pair)?)),
             Rule::return_stmt => StmtKind::Return(
@@ -133,6 +135,26 @@ impl Builder {
             rule => unreachable!("not a statement rule: {rule:?}"),
         };
         Ok(Stmt { kind, span })
+    }
+
+    /// `import "path" as name`: the path is a plain string (no `{}` parts).
+    fn import_stmt(&self, pair: Pair<Rule>) -> PResult<StmtKind> {
+        let mut inner = skip_keywords(pair.into_inner());
+        let literal = next(&mut inner);
+        let path_span = span_of(&literal);
+        let ExprKind::Str(path) = self.string(literal)? else {
+            return Err(Diag::new(
+                "the path of an `import` is a plain string",
+                path_span,
+                "this string has `{}` parts",
+            )
+            .with_help("write the path as it is, e.g. `import \"lib/text.proc\" as text`"));
+        };
+        Ok(StmtKind::Import {
+            path,
+            path_span,
+            alias: ident(next(&mut inner)),
+        })
     }
 
     fn let_stmt(&self, pair: Pair<Rule>) -> PResult<StmtKind> {
@@ -463,6 +485,7 @@ fn skip_keywords<'i>(pairs: Pairs<'i, Rule>) -> impl Iterator<Item = Pair<'i, Ru
                 | Rule::kw_spawn
                 | Rule::kw_join
                 | Rule::kw_as
+                | Rule::kw_import
         )
     })
 }

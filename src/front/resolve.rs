@@ -384,6 +384,7 @@ impl<'h> Compiler<'h> {
                 value,
             } => self.assign_stmt(target, indexes, *op, value, stmt.span)?,
             StmtKind::FnDecl(_) => unreachable!("hoisted by block_stmts"),
+            StmtKind::Import { alias, .. } => self.import_stmt(alias, stmt.span)?,
             StmtKind::Return(value) => {
                 if self.fns.len() == 1 {
                     return Err(ErrorKind::Misplaced
@@ -780,6 +781,7 @@ impl<'h> Compiler<'h> {
 }
 
 mod arity;
+mod imports;
 mod scope;
 mod suggest;
 #[cfg(test)]

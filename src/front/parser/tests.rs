@@ -260,3 +260,28 @@ fn keywords_are_the_grammars_reserved_words() {
     words.sort();
     assert_eq!(words, keywords, "the grammar's word rules");
 }
+
+#[test]
+fn import_reads_its_path_and_alias() {
+    let program = parse_program("import \"lib/te\\\"xt.proc\" as text\n").expect("parses");
+    match &program.body[0].kind {
+        StmtKind::Import {
+            path,
+            path_span,
+            alias,
+        } => {
+            assert_eq!(&**path, "lib/te\"xt.proc");
+            assert_eq!(*path_span, Span::new(7, 24));
+            assert_eq!(&*alias.name, "text");
+        }
+        other => panic!("not an import: {other:?}"),
+    }
+    assert!(!parses("import \"a.proc\""), "the alias is required");
+    assert!(!parses("import a as b"), "the path is a string");
+    assert!(
+        !parses("import \"a.proc\" as import"),
+        "the alias is a name"
+    );
+    let error = parse_program("import \"a{1}.proc\" as a").unwrap_err();
+    assert_eq!(error.message, "the path of an `import` is a plain string");
+}
