@@ -309,6 +309,9 @@ pub(super) fn int_fast_path(op: BinOp, x: i64, y: i64) -> Option<Value> {
         BinOp::Add => Value::Int(x.checked_add(y)?),
         BinOp::Sub => Value::Int(x.checked_sub(y)?),
         BinOp::Mul => Value::Int(x.checked_mul(y)?),
+        // None for a zero divisor or i64::MIN / -1: ops::binary says which.
+        BinOp::Div => Value::Int(x.checked_div(y)?),
+        BinOp::Mod => Value::Int(x.checked_rem(y)?),
         BinOp::Lt => Value::Bool(x < y),
         BinOp::Le => Value::Bool(x <= y),
         BinOp::Gt => Value::Bool(x > y),
