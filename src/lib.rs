@@ -20,6 +20,7 @@
 //! | [`eval`] | the tree-walking evaluator, split by construct, and what a child process runs |
 //! | [`builtins`] | built-in functions and methods, in topic files |
 //! | [`api`] | the embedding API: `Engine` and `Session` |
+//! | [`fmt`] | the formatter of `procscript fmt`: source text to the canonical style |
 //!
 //! A script flows `front::parser` → `front::resolve` → `eval`; the evaluator
 //! asks `process` for children, and `process` asks `os` for every call.
@@ -31,6 +32,7 @@ pub mod api;
 pub mod builtins;
 pub mod error;
 pub mod eval;
+pub mod fmt;
 pub mod front;
 pub mod limits;
 pub mod os;

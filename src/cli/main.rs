@@ -2,6 +2,7 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod fmt_command;
 #[cfg(feature = "prompt")]
 mod prompt;
 mod script_options;
@@ -30,6 +31,7 @@ static ALLOCATOR: procscript::os::ExitOnOutOfMemory = procscript::os::ExitOnOutO
                   procscript -e 'print(pid)'          run code given inline\n  \
                   echo 'print(1)' | procscript -      read the script from stdin\n  \
                   procscript --check hello.proc       parse and check only\n  \
+                  procscript fmt hello.proc           format a script in place (fmt --help)\n  \
                   procscript --max-procs 16 x.proc    allow at most 16 live processes\n  \
                   procscript --timeout 0.5 x.proc     stop everything after half a second\n  \
                   procscript --tree forks.proc        run, then draw the process tree\n  \
@@ -77,6 +79,11 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    // `procscript fmt ...` is a command of its own (a script named `fmt` runs as `./fmt`).
+    let mut words = std::env::args_os().skip(1).peekable();
+    if words.peek().is_some_and(|word| word == "fmt") {
+        return ExitCode::from(fmt_command::run(words.collect()));
+    }
     procscript::os::keep_freed_memory();
     let cli = Cli::parse();
     procscript::os::export_interpreter_path();
