@@ -36,7 +36,7 @@
 mod printer;
 mod tokens;
 
-use crate::error::diagnostic::Diag;
+use crate::error::{self, diagnostic::Diag};
 use crate::front::parser::{parse_program, Grammar, Rule};
 use crate::front::syntax_error;
 use crate::limits;
@@ -45,11 +45,11 @@ use pest::Parser as _;
 /// The script `text` in the canonical style, or the syntax error that stops
 /// it from parsing (the same diagnostic `procscript --check` gives).
 pub fn format_source(text: &str) -> Result<String, Diag> {
-    parse_program(text)?;
+    parse_program(text).map_err(error::syntax)?;
     // The grammar is recursive: the same room as the parser takes.
     stacker::grow(limits::PARSE_STACK_BYTES, || {
         let mut pairs = Grammar::parse(Rule::program, text)
-            .map_err(|err| syntax_error::from_pest(err, text))?;
+            .map_err(|err| error::syntax(syntax_error::from_pest(err, text)))?;
         Ok(match pairs.next() {
             Some(program) => printer::print(&tokens::tokens(text, program)),
             None => String::new(),
