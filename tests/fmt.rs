@@ -380,3 +380,10 @@ fn empty_and_comment_only_scripts() {
     );
     assert_eq!(format_source("print(1)").expect("it parses"), "print(1)\n");
 }
+
+#[test]
+fn imports_are_one_a_line_with_single_spaces() {
+    let text = "import   \"lib/text.proc\"   as  text;import \"a.proc\" as a # why\nprint(text.words(\"a b\"))\n";
+    let expected = "import \"lib/text.proc\" as text\nimport \"a.proc\" as a  # why\nprint(text.words(\"a b\"))\n";
+    assert_eq!(format_source(text).expect("it parses"), expected);
+}
