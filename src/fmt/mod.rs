@@ -32,6 +32,12 @@
 //!   or `fn(`; one after `,` and `:`. Strings are written as they are,
 //!   interpolations included. Parentheses and trailing commas are kept as
 //!   written.
+//! - **The header.** procscript reads the `#!` lines at the very top of a
+//!   file as its `#! options:` (and the kernel reads a first `#!` line).
+//!   Taking leading blank lines or indentation away could make a `#!`
+//!   comment that was not in that run part of it, so when the formatted text
+//!   would have more such lines than the source, a blank line keeps them
+//!   apart (`keep_header`).
 
 mod printer;
 mod tokens;
@@ -51,8 +57,30 @@ pub fn format_source(text: &str) -> Result<String, Diag> {
         let mut pairs = Grammar::parse(Rule::program, text)
             .map_err(|err| error::syntax(syntax_error::from_pest(err, text)))?;
         Ok(match pairs.next() {
-            Some(program) => printer::print(&tokens::tokens(text, program)),
+            Some(program) => keep_header(text, printer::print(&tokens::tokens(text, program))),
             None => String::new(),
         })
     })
+}
+
+/// How many lines at the top of `text` start with `#!` (what procscript reads
+/// as `#! options:` lines, and the kernel as the interpreter line).
+fn header_lines(text: &str) -> usize {
+    text.lines()
+        .take_while(|line| line.starts_with("#!"))
+        .count()
+}
+
+/// `formatted`, with a blank line put after the source's header lines when
+/// formatting would make the header longer (by taking away the blank line or
+/// indentation that kept a `#!` comment out of it), so that the script's
+/// options stay what they were.
+fn keep_header(source: &str, formatted: String) -> String {
+    let header = header_lines(source);
+    if header_lines(&formatted) == header {
+        return formatted;
+    }
+    let mut lines: Vec<&str> = formatted.split_inclusive('\n').collect();
+    lines.insert(header, "\n");
+    lines.concat()
 }
