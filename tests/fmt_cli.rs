@@ -78,13 +78,15 @@ fn check_lists_the_files_that_would_change_and_changes_nothing() {
     std::fs::write(dir.join("lib/b.proc"), TIDY).unwrap();
     std::fs::write(dir.join("lib/deep/c.proc"), MESSY).unwrap();
     std::fs::write(dir.join("lib/notes.txt"), MESSY).unwrap();
+    std::os::unix::fs::symlink("..", dir.join("lib/deep/up")).unwrap();
     let out = fmt(&dir, &["--check", "lib"]);
     assert_eq!(
         (out.code, out.stdout.as_str(), out.stderr.as_str()),
         (1, "lib/a.proc\nlib/deep/c.proc\n", "")
     );
     assert_eq!(read(dir.join("lib/a.proc")), MESSY);
-    // A folder means its `.proc` files, at any depth; other files are not touched.
+    // A folder means its `.proc` files, at any depth (links to folders, such
+    // as that loop, are not followed); other files are not touched.
     let out = fmt(&dir, &["lib"]);
     assert_eq!((out.code, out.stdout.as_str()), (0, ""));
     assert_eq!(read(dir.join("lib/deep/c.proc")), TIDY);

@@ -72,7 +72,8 @@ pub fn run(args: Vec<std::ffi::OsString>) -> u8 {
     }
 }
 
-/// `path` itself, or the `.proc` files under a folder, sorted.
+/// `path` itself, or the `.proc` files under a folder (not through links to
+/// folders), sorted.
 fn scripts_in(path: &Path) -> Result<Vec<PathBuf>, String> {
     let shown = path.display();
     let Some(name) = path.to_str() else {
@@ -85,9 +86,13 @@ fn scripts_in(path: &Path) -> Result<Vec<PathBuf>, String> {
     let names = procscript::os::list_dir(name).map_err(|e| format!("cannot read {shown}: {e}"))?;
     for entry in names {
         let child = path.join(&entry);
-        let is_dir = child.to_str().is_some_and(procscript::os::is_dir);
-        if is_dir {
-            found.extend(scripts_in(&child)?);
+        let name = child.to_str().unwrap_or_default();
+        if procscript::os::is_dir(name) {
+            // A link to a folder is not followed (as `find` does): a link
+            // back up the tree would have the walk go round for ever.
+            if !procscript::os::is_link(name) {
+                found.extend(scripts_in(&child)?);
+            }
         } else if entry.ends_with(".proc") {
             found.push(child);
         }
