@@ -8,6 +8,9 @@
 //!   A block right after it fenced ```` ```output ```` is its whole stdout, and
 //!   one fenced ```` ```stderr ```` its whole stderr; `[..]` in them stands
 //!   for any text on that line (pids, times).
+//! - ```` ```proc file=PATH ```` is a module: not run itself, it is written
+//!   at PATH in the folder of the next runnable ```` ```proc ```` example
+//!   (which imports it).
 //! - ```` ```prompt ```` is a session at the prompt: `>>> ` lines are entries
 //!   (`... ` continues one), the lines after an entry are what it printed and
 //!   its echoed value; `error: MESSAGE` is an error's message.
@@ -102,7 +105,12 @@ fn option<'a>(info: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// Runs a ```proc block; returns a failure message, or None.
-fn run_script(block: &Block, output: Option<&Block>, stderr: Option<&Block>) -> Option<String> {
+fn run_script(
+    block: &Block,
+    modules: &[&Block],
+    output: Option<&Block>,
+    stderr: Option<&Block>,
+) -> Option<String> {
     let dir = std::env::temp_dir().join(format!(
         "procscript-docs-{}-{}",
         std::process::id(),
@@ -110,6 +118,11 @@ fn run_script(block: &Block, output: Option<&Block>, stderr: Option<&Block>) -> 
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a folder for the example");
+    for module in modules {
+        let path = dir.join(option(&module.info, "file").expect("a module's path"));
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("the module's folder");
+        std::fs::write(path, &module.text).expect("write the module");
+    }
     let name = option(&block.info, "name").unwrap_or("example.proc");
     std::fs::write(dir.join(name), &block.text).expect("write the example");
     // A hanging example fails (exit 124) instead of hanging the tests.
@@ -251,8 +264,11 @@ fn main() {
     let mut failures = Vec::new();
     let mut ran = 0;
     let mut reference_code = String::new();
-    for file in doc_files() {
-        let all = blocks(&file);
+    // Modules (```proc file=PATH) waiting for the example that imports them.
+    let mut modules: Vec<&Block> = Vec::new();
+    let files = doc_files();
+    let blocks_of: Vec<Vec<Block>> = files.iter().map(|f| blocks(f)).collect();
+    for (file, all) in files.iter().zip(&blocks_of) {
         for (i, block) in all.iter().enumerate() {
             let lang = block.info.split_whitespace().next().unwrap_or("");
             let after = |kind: &str| {
@@ -262,8 +278,18 @@ fn main() {
                     .take_while(|b| b.info == "output" || b.info == "stderr")
                     .find(|b| b.info == kind)
             };
+            if lang == "proc" && option(&block.info, "file").is_some() {
+                modules.push(block);
+                if file.ends_with("language.md") {
+                    reference_code.push_str(&block.text);
+                }
+                continue;
+            }
             let failure = match lang {
-                "proc" => run_script(block, after("output"), after("stderr")),
+                "proc" => {
+                    let written = std::mem::take(&mut modules);
+                    run_script(block, &written, after("output"), after("stderr"))
+                }
                 "prompt" => run_transcript(block),
                 _ => continue,
             };

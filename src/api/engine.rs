@@ -6,7 +6,7 @@ use crate::error::diagnostic::{Diag, Source};
 use crate::error::{Stop, R};
 use crate::eval::Interp;
 use crate::front::ast::Span;
-use crate::front::ir::FnProto;
+use crate::front::modules::ModuleSet;
 use crate::front::parser;
 use crate::front::resolve::{self, Compiled};
 use crate::front::spec::HostTable;
@@ -476,7 +476,7 @@ impl Engine {
         if let Err(message) = self.views.check_files() {
             return Outcome::Invalid(Diag::new(message, Span::default(), ""));
         }
-        let mut interp = self.interp(source, compiled.protos, Made::Script);
+        let mut interp = self.interp(source, &compiled, Made::Script);
         if let Some(limit) = self.timeout {
             crate::os::alarm_after(limit);
         }
@@ -589,9 +589,11 @@ impl Engine {
     /// A fresh interpreter for this engine's settings.
     /// A fresh interpreter for this engine's settings, its start recorded
     /// for the views as made by `how` (the views show "script NAME").
-    pub(crate) fn interp(&self, source: &Source, protos: Rc<[Rc<FnProto>]>, how: Made) -> Interp {
+    pub(crate) fn interp(&self, source: &Source, compiled: &Compiled, how: Made) -> Interp {
         let procs = Procs::new_root(self.max_procs);
+        let protos = compiled.protos.clone();
         let mut interp = Interp::new(source.clone(), procs, self.color, protos);
+        interp.modules = compiled.modules.clone();
         interp.hosts = self.hosts.clone().into();
         interp.max_depth = self.max_depth;
         interp.steps_left = self.step_budget();
@@ -698,8 +700,12 @@ impl Engine {
         self.prepare(source)
     }
 
+    /// Parses and resolves the script and every module it imports (read
+    /// again: a source run twice sees its modules as they are now).
     fn prepare(&self, source: &Source) -> Result<Compiled, Diag> {
+        source.modules.forget_loaded();
         let program = parser::parse_program(&source.text).map_err(crate::error::syntax)?;
-        resolve::compile_program(&program, &self.hosts)
+        let modules = ModuleSet::new(source.modules.clone(), &source.name);
+        resolve::compile_script(&program, &self.hosts, modules)
     }
 }

@@ -157,6 +157,7 @@ impl<'e> Session<'e> {
         let _redirect = self.engine.redirect_print();
         let full = format!("{}{entry}\n", self.text);
         self.last = Source::new(NAME, full.as_str());
+        self.last.modules = self.names.module_files();
         // The entry is parsed at its place after the earlier ones (blanked
         // out), so its spans are offsets into the whole session's text.
         let mut padded = blank_like(&self.text);
@@ -175,11 +176,12 @@ impl<'e> Session<'e> {
             Some(interp) => {
                 interp.source = self.last.clone();
                 interp.protos = compiled.protos.clone();
+                interp.modules = compiled.modules.clone();
                 interp
             }
             None => self.interp.insert(self.engine.interp(
                 &self.last,
-                compiled.protos.clone(),
+                &compiled,
                 crate::views::record::Made::Script,
             )),
         };

@@ -41,6 +41,6 @@ pub fn serve_worker() -> i32 {
             ))
         }
     };
-    let mut interp = engine.interp(&source, compiled.protos, Made::Script);
+    let mut interp = engine.interp(&source, &compiled, Made::Script);
     worker_host::serve(&mut interp, &host)
 }

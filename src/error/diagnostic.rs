@@ -1,5 +1,6 @@
 //! Errors a user sees: one `Diag` type for parse and runtime errors, rendered by miette.
 
+use crate::error::source_files::SharedModules;
 use crate::error::ErrorKind;
 use crate::front::ast::Span;
 use miette::{
@@ -14,6 +15,9 @@ use std::sync::Arc;
 pub struct Source {
     pub name: Arc<str>,
     pub text: Arc<str>,
+    /// The modules it imports, filled as it compiles (each at offsets of its
+    /// own: see `error::source_files`).
+    pub modules: SharedModules,
 }
 
 impl Source {
@@ -27,7 +31,32 @@ impl Source {
         Source {
             name: name.into(),
             text: text.into(),
+            modules: SharedModules::default(),
         }
+    }
+
+    /// The file an offset is in (this script or one of its modules), and
+    /// where that file's offsets start.
+    pub fn file_at(&self, offset: u32) -> (Source, u32) {
+        match self.modules.at(offset) {
+            Some(module) => (
+                Source {
+                    name: module.name,
+                    text: module.text,
+                    modules: self.modules.clone(),
+                },
+                module.base,
+            ),
+            None => (self.clone(), 0),
+        }
+    }
+
+    /// The file, 1-based line and column of an offset of the run: the
+    /// script's own, or a module's (`lib/text.proc`, 3, 5).
+    pub fn locate(&self, offset: u32) -> (Arc<str>, usize, usize) {
+        let (file, base) = self.file_at(offset);
+        let (line, col) = file.line_col(offset - base);
+        (file.name, line, col)
     }
 
     /// Reads a script file; the error says why in words fit for a user
@@ -160,6 +189,44 @@ impl Diag {
         diag
     }
 
+    /// The diagnostic with its spans moved by `base`: a module's syntax
+    /// error, found in its own text, placed at the module's offsets.
+    pub fn moved_by(mut self, base: u32) -> Self {
+        let by = |span: Span| Span {
+            start: span.start.saturating_add(base),
+            end: span.end.saturating_add(base),
+        };
+        self.span = by(self.span);
+        for (span, _) in &mut self.notes {
+            *span = by(*span);
+        }
+        self
+    }
+
+    /// The spans in one file's own offsets (the file starting at `base`,
+    /// `len` long); notes pointing into other files are left out.
+    fn in_file(&self, base: u32, len: usize) -> Diag {
+        let end = base.saturating_add(len as u32);
+        let inside = |span: Span| span.start >= base && span.start <= end;
+        let local = |span: Span| Span {
+            start: span.start - base,
+            end: span.end.saturating_sub(base).max(span.start - base),
+        };
+        let mut shown = self.clone();
+        shown.span = if inside(self.span) {
+            local(self.span)
+        } else {
+            Span::default()
+        };
+        shown.notes = self
+            .notes
+            .iter()
+            .filter(|(span, _)| inside(*span))
+            .map(|(span, text)| (local(*span), text.clone()))
+            .collect();
+        shown
+    }
+
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
@@ -183,20 +250,24 @@ impl Diag {
     /// assert_eq!(report.labels().unwrap().count(), 1);
     /// ```
     pub fn report(&self, source: &Source) -> ScriptError {
-        let window = Window::around(self, source);
-        let mut shown = self.clone();
-        shown.span = window.map_span(self.span).unwrap_or(self.span);
-        shown.notes = self
+        // Shown in the file its span is in: the script's, or a module's.
+        let root = source;
+        let (source, base) = &root.file_at(self.span.start);
+        let local = self.in_file(*base, source.text.len());
+        let window = Window::around(&local, source);
+        let mut shown = local.clone();
+        shown.span = window.map_span(local.span).unwrap_or(local.span);
+        shown.notes = local
             .notes
             .iter()
             .filter_map(|(span, text)| Some((window.map_span(*span)?, text.clone())))
             .collect();
         ScriptError {
-            help: self.help_text(source),
+            help: self.help_text(root),
             cause: self
                 .cause
                 .as_ref()
-                .map(|cause| Box::new(cause.report(source))),
+                .map(|cause| Box::new(cause.report(root))),
             diag: shown,
             source: WindowedSource {
                 inner: NamedSource::new(&*source.name, window.text.clone()),
@@ -278,10 +349,10 @@ impl Diag {
                     text.push_str(&format!("\n  ... {count} more calls"));
                     continue;
                 };
-                let (line, col) = source.line_col(frame.call_site.start);
+                let (file, line, col) = source.locate(frame.call_site.start);
                 text.push_str(&format!(
-                    "\n  in {} called at {}:{line}:{col}",
-                    frame.function, source.name
+                    "\n  in {} called at {file}:{line}:{col}",
+                    frame.function
                 ));
                 if *count > 1 {
                     text.push_str(&format!(" ({count} times)"));

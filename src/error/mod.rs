@@ -1,6 +1,7 @@
 //! Error kinds with stable codes, the typed constructors of runtime errors, and how evaluation unwinds.
 
 pub mod diagnostic;
+pub mod source_files;
 
 use crate::error::diagnostic::Diag;
 use crate::front::ast::Span;
@@ -49,6 +50,9 @@ pub enum ErrorKind {
     #[diagnostic(code("procscript::syntax::misplaced"))]
     Misplaced,
     /// A name that no `let`, `fn`, builtin or host function defines.
+    #[error("import failed")]
+    #[diagnostic(code("procscript::import"))]
+    Import,
     #[error("undefined name")]
     #[diagnostic(code("procscript::name::undefined"))]
     Undefined,
@@ -449,6 +453,7 @@ mod tests {
     const CODED: &[ErrorKind] = &[
         Syntax,
         Misplaced,
+        Import,
         Undefined,
         UsedBeforeDeclared,
         DefinedTwice,
@@ -506,10 +511,10 @@ mod tests {
     #[allow(dead_code)]
     fn listed(kind: ErrorKind) {
         match kind {
-            Runtime | Syntax | Misplaced | Undefined | UsedBeforeDeclared | DefinedTwice
-            | TypeMismatch | NotCallable | Arity | TooDeep | IndexOutOfRange | MissingKey
-            | NoField | Immutable | Overflow | DivisionByZero | InvalidValue | TooLarge
-            | StepBudget | Unsupported | Raised | NoMethod | Conversion | Empty | Io
+            Runtime | Syntax | Misplaced | Import | Undefined | UsedBeforeDeclared
+            | DefinedTwice | TypeMismatch | NotCallable | Arity | TooDeep | IndexOutOfRange
+            | MissingKey | NoField | Immutable | Overflow | DivisionByZero | InvalidValue
+            | TooLarge | StepBudget | Unsupported | Raised | NoMethod | Conversion | Empty | Io
             | ProgramStart | ProgramFailed | ProgramOption | ProgramTimeout | QueueTimeout
             | QueueDeadlock | Deadlock | NotHeld | OverReleased | BrokenBarrier | QueueClosed
             | TaskDoneTooMany | PipeClosed | QueueMessage | Host | PoolClosed | TaskCancelled

@@ -4,6 +4,7 @@ mod call;
 pub(crate) mod child_work;
 mod expr;
 mod index;
+mod modules;
 pub mod ops;
 mod signal_handlers;
 mod stmt;
@@ -11,7 +12,7 @@ mod stmt;
 use crate::error::diagnostic::Source;
 use crate::error::{self, R};
 use crate::front::ast::Span;
-use crate::front::ir::{Capture, FnProto, Place};
+use crate::front::ir::{Capture, FnProto, Module, Place};
 use crate::front::resolve::ARGS_SLOT;
 use crate::limits;
 use crate::os;
@@ -59,6 +60,11 @@ pub struct Interp {
     pub(crate) procs: Procs,
     /// Every compiled function by index (how pool tasks name functions).
     pub(crate) protos: Rc<[Rc<FnProto>]>,
+    /// Every module the script imports, by index.
+    pub(crate) modules: Rc<[Rc<Module>]>,
+    /// The cells of each module's fields, once it has run (a module runs
+    /// once: on its first import, in the process that imports it).
+    module_fields: Vec<Option<Rc<[Upval]>>>,
     /// Loop iterations and calls left before the script is stopped.
     pub(crate) steps_left: u64,
     /// Functions of the embedding program, by index.
@@ -85,6 +91,8 @@ impl Interp {
             color,
             procs,
             protos,
+            modules: Rc::new([]),
+            module_fields: Vec::new(),
             steps_left: u64::MAX,
             hosts: Rc::new([]),
             max_depth: limits::MAX_CALL_DEPTH,
@@ -112,10 +120,10 @@ impl Interp {
 
     /// The source text of a span, shortened for one line.
     pub(crate) fn snippet(&self, span: Span) -> String {
-        let text = self
-            .source
+        let (file, base) = self.source.file_at(span.start);
+        let text = file
             .text
-            .get(span.start as usize..span.end as usize)
+            .get((span.start - base) as usize..span.end.saturating_sub(base) as usize)
             .unwrap_or("");
         let line = text.lines().next().unwrap_or("");
         match line.char_indices().nth(48) {
@@ -126,13 +134,14 @@ impl Interp {
 
     /// The 1-based line of a span.
     pub(crate) fn line_of(&self, span: Span) -> u32 {
-        self.source.line_col(span.start).0 as u32
+        self.source.locate(span.start).1 as u32
     }
 
-    /// "script.proc:3:5", for messages that travel without their span.
+    /// "script.proc:3:5" (or a module's "lib/text.proc:2:1"), for messages
+    /// that travel without their span.
     pub fn describe_span(&self, span: Span) -> String {
-        let (line, col) = self.source.line_col(span.start);
-        format!("{}:{line}:{col}", self.source.name)
+        let (file, line, col) = self.source.locate(span.start);
+        format!("{file}:{line}:{col}")
     }
 
     /// Frees what the script left, after its end. Values are reference counted,
@@ -179,6 +188,7 @@ impl Interp {
     pub fn run_script(&mut self, script: &Rc<FnProto>, args: Vec<String>) -> R<()> {
         self.stack.clear();
         self.script_frame(script, &args);
+        self.run_imports(&script.body.imports, TOP)?;
         self.exec_block(&script.body, TOP).map(|_| ())
     }
 
@@ -187,7 +197,9 @@ impl Interp {
     /// that ends with an expression.
     pub fn run_entry(&mut self, entry: &Rc<FnProto>, args: &[String]) -> R<Option<Value>> {
         self.script_frame(entry, args);
-        let flow = self.exec_block(&entry.body, TOP);
+        let flow = self
+            .run_imports(&entry.body.imports, TOP)
+            .and_then(|()| self.exec_block(&entry.body, TOP));
         // An error deep in a call leaves nothing above the frame; make sure.
         self.stack.truncate(entry.slots as usize);
         match flow? {

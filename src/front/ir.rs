@@ -120,8 +120,35 @@ pub struct Decl {
     pub boxed: Boxed,
 }
 
+/// An imported module, compiled: its top-level code and its fields.
+#[derive(Debug)]
+pub struct Module {
+    /// The path as the importing file resolved it (what diagnostics show).
+    pub name: Rc<str>,
+    /// Its top-level code, run once, on first import.
+    pub script: Rc<FnProto>,
+    /// Its top-level `let`s and `fn`s: each name with its slot in the
+    /// module's frame (always a cell, so importers share the variable).
+    pub fields: Vec<(Rc<str>, u32)>,
+}
+
+/// `import "path" as name`, done before the other statements of its file:
+/// the module to run (if it has not run yet), and which of the importer's
+/// slots get the cells of which of its fields.
+#[derive(Debug)]
+pub struct Import {
+    pub module: u32,
+    /// (the field's place in `Module::fields`, the importer's slot).
+    pub fields: Vec<(u32, u32)>,
+    /// The whole statement, for errors while the module runs.
+    pub span: Span,
+}
+
 #[derive(Debug, Default)]
 pub struct Block {
+    /// A file's imports, run before anything else of the file (only a
+    /// file's top-level block has any).
+    pub imports: Vec<Import>,
     pub stmts: Vec<Stmt>,
     /// Variables declared directly in this block (they get fresh cells on entry if boxed).
     pub decls: Vec<Decl>,

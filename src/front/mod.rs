@@ -3,6 +3,7 @@
 pub mod ast;
 pub mod format_spec;
 pub mod ir;
+pub mod modules;
 pub mod parser;
 pub mod python_hints;
 pub mod resolve;

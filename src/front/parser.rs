@@ -8,6 +8,7 @@ use crate::limits;
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser as _;
+use std::cell::Cell;
 use std::rc::Rc;
 
 #[derive(pest_derive::Parser)]
@@ -16,9 +17,39 @@ pub(crate) struct Grammar;
 
 type PResult<T> = Result<T, Diag>;
 
+thread_local! {
+    /// Where the text being parsed starts in the run's offsets: 0 for the
+    /// script, a module's base for a module (see `error::source_files`).
+    /// Every span of the tree is made by `span_of`, so this one number
+    /// places them all.
+    static SPAN_BASE: Cell<u32> = const { Cell::new(0) };
+}
+
 /// Parses a whole script.
 pub fn parse_program(text: &str) -> PResult<Program> {
-    syntax_error::check_size_and_nesting(text)?;
+    parse_program_at(text, 0)
+}
+
+/// Parses a module whose text starts at offset `base` of the run: the
+/// tree's spans, and those of a syntax error, are at those offsets.
+pub fn parse_program_at(text: &str, base: u32) -> PResult<Program> {
+    let outer = SPAN_BASE.replace(base);
+    let parsed = parse_at_base(text).map_err(|diag| match diag {
+        Placed::Text(diag) => diag.moved_by(base),
+        Placed::Run(diag) => diag,
+    });
+    SPAN_BASE.set(outer);
+    parsed
+}
+
+/// A syntax error, with spans in the text's own offsets or in the run's.
+enum Placed {
+    Text(Diag),
+    Run(Diag),
+}
+
+fn parse_at_base(text: &str) -> Result<Program, Placed> {
+    syntax_error::check_size_and_nesting(text).map_err(Placed::Text)?;
     // The grammar is recursive; give it room beyond the limits checked above.
     stacker::grow(limits::PARSE_STACK_BYTES, || {
         // Tracking what was expected slows parsing; do it only to explain an error.
@@ -29,11 +60,11 @@ pub fn parse_program(text: &str) -> PResult<Program> {
                 pest::set_error_detail(true);
                 Grammar::parse(Rule::program, text)
             })
-            .map_err(|err| syntax_error::from_pest(err, text))?;
+            .map_err(|err| Placed::Text(syntax_error::from_pest(err, text)))?;
         let program = pairs.next().expect("program rule always yields one pair");
         let builder = Builder::new();
         Ok(Program {
-            body: builder.stmts(program.into_inner())?,
+            body: builder.stmts(program.into_inner()).map_err(Placed::Run)?,
         })
     })
 }
@@ -54,7 +85,8 @@ pub fn is_keyword(word: &str) -> bool {
 
 fn span_of(pair: &Pair<Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    let base = SPAN_BASE.get() as usize;
+    Span::new(base + s.start(), base + s.end())
 }
 
 struct Builder {

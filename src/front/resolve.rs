@@ -5,6 +5,7 @@ use crate::error::diagnostic::Diag;
 use crate::error::ErrorKind;
 use crate::front::ast::{self, AssignOp, ExprKind, Ident, Span, StmtKind};
 use crate::front::ir::{self, Boxed, Capture, Place};
+use crate::front::modules::ModuleSet;
 use crate::front::spec;
 use crate::front::spec::HostTable;
 use arity::ArityChecks;
@@ -22,12 +23,25 @@ pub const ARGS_SLOT: u32 = 0;
 pub struct Compiled {
     pub script: Rc<ir::FnProto>,
     pub protos: Rc<[Rc<ir::FnProto>]>,
+    /// Every module the script imports, directly or not, by index.
+    pub modules: Rc<[Rc<ir::Module>]>,
 }
 
 /// Compiles a parsed program into the function the interpreter runs;
 /// `hosts` are the functions the embedding program registered.
 pub fn compile_program(program: &ast::Program, hosts: &dyn HostTable) -> CResult<Compiled> {
+    compile_script(program, hosts, ModuleSet::default())
+}
+
+/// Compiles a script and every module it imports (found from `modules`,
+/// which knows the script's own path).
+pub fn compile_script(
+    program: &ast::Program,
+    hosts: &dyn HostTable,
+    modules: ModuleSet,
+) -> CResult<Compiled> {
     let mut c = Compiler::new(hosts, false);
+    c.modules = modules;
     c.fns.push(FnScope::default());
     c.push_block();
     c.declare_args();
@@ -37,76 +51,7 @@ pub fn compile_program(program: &ast::Program, hosts: &dyn HostTable) -> CResult
     Ok(c.finish(program, body).0)
 }
 
-/// The top-level names of an interactive session, kept from one entry to the
-/// next: each entry is compiled as a continuation of the ones before.
-#[derive(Default)]
-pub struct Session {
-    /// Name and slot of every top-level variable and function defined so far.
-    bindings: Vec<(Rc<str>, u32)>,
-    slots: Vec<Boxed>,
-    protos: Vec<Rc<ir::FnProto>>,
-}
-
-/// Compiles one entry typed at the prompt. Its names join the session's (a
-/// `let` or `fn` of a name defined earlier replaces that variable, so functions
-/// defined earlier see the new one). A last statement that is an expression
-/// becomes the entry's returned value, for the prompt to echo. On an error the
-/// session is left as it was.
-pub fn compile_entry(
-    program: &ast::Program,
-    hosts: &dyn HostTable,
-    session: &mut Session,
-) -> CResult<Compiled> {
-    let mut c = Compiler::new(hosts, true);
-    c.protos = session.protos.clone();
-    c.fns.push(FnScope {
-        slots: session.slots.clone(),
-        ..FnScope::default()
-    });
-    c.push_block();
-    if session.slots.is_empty() {
-        c.declare_args();
-    }
-    for (name, slot) in &session.bindings {
-        c.current().blocks[0].push(Binding {
-            name: name.clone(),
-            slot: *slot,
-            declared: true,
-            span: Span::default(),
-        });
-    }
-    c.push_block();
-    let mut body = c.block_stmts(&program.body, None)?;
-    c.arity.check()?;
-    if let Some(ast::Stmt {
-        kind: StmtKind::Expr(_),
-        span,
-    }) = program.body.last()
-    {
-        if let Some(ir::Stmt::Expr(_)) = body.stmts.last() {
-            let Some(ir::Stmt::Expr(value)) = body.stmts.pop() else {
-                unreachable!("just matched")
-            };
-            body.stmts.push(ir::Stmt::Return(Some(value), *span));
-        }
-    }
-    let entry = c.current().blocks.pop().expect("the entry's block");
-    let mut bindings = c
-        .current()
-        .blocks
-        .pop()
-        .expect("the session's block")
-        .into_vec();
-    for b in entry.into_vec() {
-        bindings.retain(|old| old.name != b.name);
-        bindings.push(b);
-    }
-    session.bindings = bindings.into_iter().map(|b| (b.name, b.slot)).collect();
-    let (compiled, slots) = c.finish(program, body);
-    session.slots = slots;
-    session.protos = compiled.protos.to_vec();
-    Ok(compiled)
-}
+pub use session::{compile_entry, Session};
 
 #[derive(Default)]
 struct FnScope {
@@ -119,6 +64,10 @@ struct FnScope {
 struct Compiler<'h> {
     fns: Vec<FnScope>,
     protos: Vec<Rc<ir::FnProto>>,
+    /// The modules compiled so far, and the files being compiled now.
+    modules: ModuleSet,
+    /// The names that stand for a module here, by their slot's flag (see `imports`).
+    imports: Vec<imports::Alias>,
     hosts: &'h dyn HostTable,
     /// Compiling a prompt entry: block 0 holds the names of earlier entries.
     session: bool,
@@ -137,6 +86,8 @@ impl<'h> Compiler<'h> {
         Compiler {
             fns: Vec::new(),
             protos: Vec::new(),
+            modules: ModuleSet::default(),
+            imports: Vec::new(),
             hosts,
             session,
             arity: ArityChecks::default(),
@@ -155,6 +106,23 @@ impl<'h> Compiler<'h> {
 
     /// The script's own function around its compiled body, and its frame's slots.
     fn finish(mut self, program: &ast::Program, body: ir::Block) -> (Compiled, Vec<Boxed>) {
+        let (script, slots) = self.file_proto(program, body, "<script>".into());
+        let compiled = Compiled {
+            script,
+            protos: self.protos.into(),
+            modules: self.modules.compiled.into(),
+        };
+        (compiled, slots)
+    }
+
+    /// The function a file's top-level code runs as (the script's, or a
+    /// module's), added to the functions; and its frame's slots.
+    fn file_proto(
+        &mut self,
+        program: &ast::Program,
+        body: ir::Block,
+        name: Rc<str>,
+    ) -> (Rc<ir::FnProto>, Vec<Boxed>) {
         let whole = program
             .body
             .first()
@@ -163,7 +131,7 @@ impl<'h> Compiler<'h> {
             .to(program.body.last().map(|s| s.span).unwrap_or_default());
         let scope = self.fns.pop().expect("script scope");
         let script = Rc::new(ir::FnProto {
-            name: "<script>".into(),
+            name,
             index: self.protos.len() as u32,
             params: vec![scope.slots[ARGS_SLOT as usize].clone()],
             slots: scope.slots.len() as u32,
@@ -174,11 +142,7 @@ impl<'h> Compiler<'h> {
             returns: None,
         });
         self.protos.push(script.clone());
-        let compiled = Compiled {
-            script,
-            protos: self.protos.into(),
-        };
-        (compiled, scope.slots)
+        (script, scope.slots)
     }
 
     /// At the top level of a prompt entry: the slot of a name an earlier entry defined.
@@ -312,8 +276,16 @@ impl<'h> Compiler<'h> {
         }
         // Hoisting: every name of this block gets its slot now, so functions can
         // call each other and see variables whose `let` comes later.
+        let mut imports = Vec::new();
         for stmt in stmts {
             match &stmt.kind {
+                StmtKind::Import {
+                    path,
+                    path_span,
+                    alias,
+                } if self.at_top_level() => {
+                    imports.push(self.declare_import(path, *path_span, alias, stmt.span)?);
+                }
                 StmtKind::Let { name, .. } => {
                     let block = self.current().blocks.last().expect("a block");
                     if block.last_named(&name.name).is_none()
@@ -346,12 +318,16 @@ impl<'h> Compiler<'h> {
             }
         }
         let mut out = ir::Block {
+            imports,
             stmts: Vec::with_capacity(stmts.len()),
             decls,
             fns: Vec::new(),
             enter: false,
         };
         for stmt in stmts {
+            if matches!(stmt.kind, StmtKind::Import { .. }) && self.at_top_level() {
+                continue;
+            }
             if let StmtKind::FnDecl(def) = &stmt.kind {
                 let name = def.name.as_ref().expect("declared functions have names");
                 let proto = self.function(def, name.name.clone())?;
@@ -384,7 +360,7 @@ impl<'h> Compiler<'h> {
                 value,
             } => self.assign_stmt(target, indexes, *op, value, stmt.span)?,
             StmtKind::FnDecl(_) => unreachable!("hoisted by block_stmts"),
-            StmtKind::Import { alias, .. } => self.import_stmt(alias, stmt.span)?,
+            StmtKind::Import { .. } => return Err(self.misplaced_import(stmt.span)),
             StmtKind::Return(value) => {
                 if self.fns.len() == 1 {
                     return Err(ErrorKind::Misplaced
@@ -488,6 +464,7 @@ impl<'h> Compiler<'h> {
         let place = self
             .resolve(target)?
             .ok_or_else(|| self.undefined(target, "assignment to undeclared variable"))?;
+        self.refuse_module_assignment(target)?;
         if let Some(boxed) = self.binding_slot(&target.name) {
             self.arity.assigned(&boxed);
         }
@@ -659,6 +636,9 @@ impl<'h> Compiler<'h> {
     }
 
     fn expr_inner(&mut self, expr: &ast::Expr) -> CResult<ir::Expr> {
+        if let Some(field) = self.module_access(expr)? {
+            return Ok(field);
+        }
         let span = expr.span;
         Ok(match &expr.kind {
             ExprKind::Nil => ir::Expr::Const(ir::Literal::Nil),
@@ -783,6 +763,7 @@ impl<'h> Compiler<'h> {
 mod arity;
 mod imports;
 mod scope;
+mod session;
 mod suggest;
 #[cfg(test)]
 mod tests;

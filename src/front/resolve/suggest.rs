@@ -30,6 +30,8 @@ impl Compiler<'_> {
             .iter()
             .flat_map(|f| f.blocks.iter().flat_map(super::BlockNames::iter))
             .map(|b| b.name.to_string())
+            // A module's fields are bound as `alias.field`: not names to suggest.
+            .filter(|name| !name.contains('.'))
             .chain(spec::names().map(str::to_string))
             .chain(self.hosts.names());
         visible
