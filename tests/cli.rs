@@ -54,21 +54,7 @@ fn script_arguments_may_look_like_options() {
 }
 
 fn with_stdin(args: &[&str], input: &str) -> common::Run {
-    let mut cmd = procscript(args);
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let group = child.id() as i32;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    common::assert_no_leftovers(group);
-    common::to_run(output)
+    common::run_with_stdin(procscript(args), input)
 }
 
 #[test]

@@ -16,8 +16,17 @@ fn start(history: &std::path::Path) -> Prompt {
 
 /// The prompt with options (views) before it starts.
 fn start_with(history: &std::path::Path, options: &[&str]) -> Prompt {
+    start_in(
+        history,
+        options,
+        &std::env::current_dir().expect("a current folder"),
+    )
+}
+
+/// The prompt with options, started in the folder `dir`.
+fn start_in(history: &std::path::Path, options: &[&str], dir: &std::path::Path) -> Prompt {
     let mut cmd = Command::new(common::BIN);
-    cmd.args(options);
+    cmd.args(options).current_dir(dir);
     cmd.env("NO_COLOR", "1")
         .env("PROCSCRIPT_HISTORY", history)
         .env("TERM", "xterm")
@@ -361,4 +370,38 @@ fn explain_narration_of_an_entry_comes_before_the_next_prompt() {
     p.expect(Eof).expect("the prompt ends");
     assert_eq!(finish(p), 0);
     let _ = std::fs::remove_file(&history);
+}
+
+#[test]
+fn imports_at_the_prompt_start_from_the_current_folder() {
+    let history = history_path("imports");
+    let dir =
+        std::env::temp_dir().join(format!("procscript-prompt-imports-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("lib")).expect("a folder");
+    std::fs::write(
+        dir.join("lib/greet.proc"),
+        "print(\"greet runs\")\nfn hello(who) { return \"hello \" + who }\n",
+    )
+    .expect("the module");
+    let mut p = start_in(&history, &[], &dir);
+    assert_eq!(
+        entry(&mut p, "import \"lib/greet.proc\" as greet"),
+        "greet runs\n"
+    );
+    assert_eq!(entry(&mut p, "greet.hello(\"you\")"), "\"hello you\"\n");
+    let error = entry(&mut p, "greet.nope");
+    assert!(
+        error.contains("module `greet` (lib/greet.proc) has no field `nope`"),
+        "{error}"
+    );
+    // The module ran once: the next entries use it without running it again.
+    assert_eq!(
+        entry(&mut p, "print(greet.hello(\"again\"))"),
+        "hello again\n"
+    );
+    p.send(ControlCode::EndOfTransmission).expect("Ctrl-D");
+    p.expect(Eof).expect("the prompt ends");
+    assert_eq!(finish(p), 0);
+    let _ = std::fs::remove_file(&history);
+    let _ = std::fs::remove_dir_all(&dir);
 }

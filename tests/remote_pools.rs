@@ -380,7 +380,7 @@ fn a_worker_of_another_version_is_refused_naming_both_versions() {
         let version = env!("CARGO_PKG_VERSION");
         assert!(
             result.stderr.contains(&format!(
-                "is procscript 9.9.9 (protocol 1), the driver is procscript {version} (protocol 1)"
+                "is procscript 9.9.9 (protocol 2), the driver is procscript {version} (protocol 2)"
             )),
             "{engine}: {}",
             result.stderr

@@ -32,6 +32,10 @@ pub fn serve_worker() -> i32 {
         engine = engine.host_stub(name, *min, *max);
     }
     let source = Source::new(hello.name.as_str(), hello.text.as_str());
+    // The modules come with the script: this host need not have the files.
+    for (name, text) in hello.modules {
+        source.modules.give(name, text);
+    }
     let compiled = match engine.compile(&source) {
         Ok(compiled) => compiled,
         Err(diag) => {

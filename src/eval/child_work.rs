@@ -56,6 +56,7 @@ impl Runner for Interp {
             version: protocol::own_version(),
             name: self.source.name.to_string(),
             text: self.source.text.to_string(),
+            modules: self.source.modules.texts(),
             args: Vec::new(),
             hosts: self
                 .hosts

@@ -53,6 +53,23 @@ pub fn run(mut cmd: Command) -> Run {
     to_run(output)
 }
 
+/// Runs the command with `input` on its stdin, to its end, and checks that
+/// no process of its group is left.
+pub fn run_with_stdin(mut cmd: Command, input: &str) -> Run {
+    use std::io::Write as _;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the procscript binary starts");
+    let group = child.id() as i32;
+    let mut stdin = child.stdin.take().expect("a piped stdin");
+    stdin.write_all(input.as_bytes()).expect("write stdin");
+    drop(stdin);
+    let output = child.wait_with_output().expect("wait for procscript");
+    assert_no_leftovers(group);
+    to_run(output)
+}
+
 pub fn to_run(output: Output) -> Run {
     use std::os::unix::process::ExitStatusExt;
     let code = output

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The protocol's own number: a change of the frames below changes it.
-pub const PROTOCOL: u32 = 1;
+/// The protocol's own number: a change of the frames below changes it
+/// (2: the hello carries the script's modules).
+pub const PROTOCOL: u32 = 2;
 
 /// Set on the worker's side, the version a worker claims instead of its own
 /// (a test hook for the version check; see docs/many_machines.md).
@@ -27,6 +28,9 @@ pub struct Hello {
     /// The script's name (for error reports) and its text.
     pub name: String,
     pub text: String,
+    /// Every module the script imports: (the path as the driver resolved
+    /// it, its text). The worker compiles these, not files of its host.
+    pub modules: Vec<(String, String)>,
     pub args: Vec<String>,
     /// The driver's host functions (name, least and most arguments): the
     /// worker compiles against the same names, and refuses to call them.
@@ -104,6 +108,7 @@ mod tests {
             version: "9.9.9".into(),
             name: "x.proc".into(),
             text: "print(1)".into(),
+            modules: vec![("lib/a.proc".into(), "let a = 1".into())],
             args: vec!["a".into()],
             hosts: vec![],
         };

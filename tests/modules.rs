@@ -1,0 +1,123 @@
+//! Modules across the command line: `--check` of imported files, a remote worker whose host has none of the module files, and code given with `-e` or on stdin.
+
+mod common;
+
+use common::{procscript, run, BIN};
+use std::path::{Path, PathBuf};
+
+/// A fresh folder holding `files` (path, text).
+fn folder(test: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("modules-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> common::Run {
+    let mut cmd = procscript(args);
+    cmd.current_dir(dir);
+    run(cmd)
+}
+
+#[test]
+fn check_reports_an_error_in_an_imported_file_with_its_name() {
+    let dir = folder(
+        "check",
+        &[
+            (
+                "main.proc",
+                "import \"lib/util.proc\" as util\nprint(util.twice(2))\n",
+            ),
+            (
+                "lib/util.proc",
+                "print(\"module runs\")\nfn twice(n) {\n    return n * tow\n}\n",
+            ),
+        ],
+    );
+    let out = run_in(&dir, &["--check", "main.proc"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.stdout, "", "--check runs nothing");
+    assert!(
+        out.stderr.contains("undefined variable `tow`")
+            && out.stderr.contains("╭─[lib/util.proc:3:16]"),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(
+        dir.join("lib/util.proc"),
+        "print(\"module runs\")\nfn twice(n) {\n    return n * 2\n}\n",
+    )
+    .unwrap();
+    let out = run_in(&dir, &["--check", "main.proc"]);
+    assert_eq!(out.transcript(), "exit: 0\n--- stdout\n--- stderr\n");
+    let out = run_in(&dir, &["main.proc"]);
+    assert_eq!(
+        out.transcript(),
+        "exit: 0\n--- stdout\nmodule runs\n4\n--- stderr\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_remote_worker_compiles_the_modules_the_driver_sent() {
+    // The "ssh" runs the worker on this machine, in an empty folder: it has
+    // the script's modules only from the driver's hello.
+    let dir = folder(
+        "remote",
+        &[
+            ("remote-home/.keep", ""),
+            (
+                "project/lib/scale.proc",
+                "let FACTOR = 10\nfn scale(n) { return n * FACTOR }\n",
+            ),
+        ],
+    );
+    let home = dir.join("remote-home");
+    let script = format!(
+        r#"import "lib/scale.proc" as scale
+fn plus_one(n) {{ return scale.scale(n) + 1 }}
+let hop = "shift; cd '{}' && exec \"$@\""
+let p = pool(2, {{"on": "ssh", "hosts": ["h1"], "ssh": ["sh", "-c", hop, "fake-ssh"], "command": "{BIN}"}})
+print(p.map(plus_one, [1, 2, 3]))
+print(p.map(scale.scale, [4]))
+p.close()
+"#,
+        home.display()
+    );
+    std::fs::write(dir.join("project/main.proc"), script).unwrap();
+    let out = run_in(&dir, &["project/main.proc"]);
+    assert_eq!(
+        out.transcript(),
+        "exit: 0\n--- stdout\n[11, 21, 31]\n[40]\n--- stderr\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn code_on_the_command_line_or_stdin_imports_from_the_current_folder() {
+    let dir = folder(
+        "stdin",
+        &[(
+            "lib/greet.proc",
+            "fn hello(who) { return \"hello \" + who }\n",
+        )],
+    );
+    let code = "import \"lib/greet.proc\" as greet\nprint(greet.hello(\"you\"))\n";
+    let out = run_in(&dir, &["-e", code]);
+    assert_eq!(
+        out.transcript(),
+        "exit: 0\n--- stdout\nhello you\n--- stderr\n"
+    );
+    let mut cmd = procscript(&["-"]);
+    cmd.current_dir(&dir);
+    let out = common::run_with_stdin(cmd, code);
+    assert_eq!(
+        out.transcript(),
+        "exit: 0\n--- stdout\nhello you\n--- stderr\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
