@@ -608,7 +608,7 @@ impl Engine {
             child: me,
             how,
             name: source.name.to_string(),
-            line: 0,
+            at: Default::default(),
         });
         interp
     }

@@ -232,12 +232,12 @@ impl Interp {
     /// Starts an external program as a child of this process (counted and
     /// reaped like any, recorded as the program it is).
     pub(super) fn start_program(&mut self, launch: &os::Launch, site: &CallSite) -> R<i32> {
-        let line = self.line_of(site.span);
+        let at = self.made_at(site.span);
         let new = NewChild::Program {
             launch,
             at: site.arg(0),
         };
-        let pid = match self.procs.fork_child(new, site.span, line)? {
+        let pid = match self.procs.fork_child(new, site.span, at)? {
             Forked::Parent(pid, _) => pid,
             // A program's child execs (or ends) inside os::start_program and
             // never gets here; were it to, it must not run its parent's code.

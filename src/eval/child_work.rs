@@ -11,6 +11,7 @@ use crate::process::wire;
 use crate::process::{Forked, NewChild, Procs, Runner};
 use crate::values::pins::{self, PinTable};
 use crate::values::Value;
+use crate::views::record::MadeAt;
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
 
@@ -38,8 +39,8 @@ impl Runner for Interp {
         self.returned_at
     }
 
-    fn line_of(&self, span: Span) -> u32 {
-        Interp::line_of(self, span)
+    fn made_at(&self, span: Span) -> MadeAt {
+        Interp::made_at(self, span)
     }
 
     fn render(&self, diag: &Diag) -> String {
@@ -74,8 +75,8 @@ impl Runner for Interp {
 impl Interp {
     /// `fork`: 0 in the child, the child's pid in the parent.
     pub fn fork_process(&mut self, span: Span) -> R<Value> {
-        let line = self.line_of(span);
-        match self.procs.fork_child(NewChild::Fork, span, line)? {
+        let at = self.made_at(span);
+        match self.procs.fork_child(NewChild::Fork, span, at)? {
             Forked::Child(_) => Ok(Value::Int(0)),
             Forked::Parent(pid, _) => Ok(Value::Int(pid as i64)),
         }
@@ -93,12 +94,12 @@ impl Interp {
         // Every spawn counts, named or not: "Process-3" is the third spawn.
         let numbered = self.procs.next_spawn_name();
         let name = name.unwrap_or(numbered);
-        let line = self.line_of(span);
+        let at = self.made_at(span);
         let new = NewChild::Spawn {
             call,
             name: name.clone(),
         };
-        match self.procs.fork_child(new, span, line)? {
+        match self.procs.fork_child(new, span, at)? {
             Forked::Child(pipe) => {
                 self.procs.report_to = pipe;
                 let result = self.call_value(&callee, &args, span);

@@ -19,7 +19,7 @@ use crate::os;
 use crate::process::Procs;
 use crate::values::host::Hosts;
 use crate::values::{Closure, Upval, Value};
-use crate::views::record::Note;
+use crate::views::record::{MadeAt, Note};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -132,9 +132,17 @@ impl Interp {
         }
     }
 
-    /// The 1-based line of a span.
-    pub(crate) fn line_of(&self, span: Span) -> u32 {
-        self.source.locate(span.start).1 as u32
+    /// Where a span is, for the record: a module's file (none for the
+    /// script's own) and the 1-based line.
+    pub(crate) fn made_at(&self, span: Span) -> MadeAt {
+        let (file, base) = self.source.file_at(span.start);
+        MadeAt {
+            file: match base {
+                0 => String::new(),
+                _ => file.name.to_string(),
+            },
+            line: file.line_col(span.start - base).0 as u32,
+        }
     }
 
     /// "script.proc:3:5" (or a module's "lib/text.proc:2:1"), for messages

@@ -5,7 +5,7 @@ use crate::error::{ErrorKind, Unwind, R};
 use crate::front::ast::Span;
 use crate::os;
 use crate::process::Procs;
-use crate::views::record::{Made, Note};
+use crate::views::record::{Made, MadeAt, Note};
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -180,7 +180,7 @@ impl Procs {
     /// in the process count, the child's channel, the fork (the place given
     /// back if it fails), the child's new table, the queues it holds, and the
     /// record of its birth (`line` is where in the script it was made).
-    pub(crate) fn fork_child(&mut self, new: NewChild, span: Span, line: u32) -> R<Forked> {
+    pub(crate) fn fork_child(&mut self, new: NewChild, span: Span, at: MadeAt) -> R<Forked> {
         if !matches!(new, NewChild::Program { .. }) {
             refuse_if_threaded(span, new.what())?;
         }
@@ -249,7 +249,7 @@ impl Procs {
                         NewChild::Spawn { name, .. } => name.to_string(),
                         _ => String::new(),
                     },
-                    line,
+                    at,
                 });
                 if !matches!(new, NewChild::Spawn { .. }) {
                     self.add_child(pid, name, matches!(new, NewChild::PoolWorker));

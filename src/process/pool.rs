@@ -750,12 +750,9 @@ impl Pool {
         slot: usize,
         span: Span,
     ) -> R<Worker> {
-        let line = runner.line_of(span);
+        let at = runner.made_at(span);
         let pins = self.pins.as_ref();
-        match runner
-            .procs()
-            .fork_child(NewChild::PoolWorker, span, line)?
-        {
+        match runner.procs().fork_child(NewChild::PoolWorker, span, at)? {
             Forked::Child(Some(socket)) => {
                 if let Some(launcher) = &self.setup.remote {
                     remote::launcher::relay_main(runner, socket, launcher, slot)

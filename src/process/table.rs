@@ -11,7 +11,7 @@ use crate::process::queue::Queue;
 use crate::process::waits::WaitBoard;
 use crate::process::wire::{self, Report};
 use crate::values::Value;
-use crate::views::record::{Note, Recorder};
+use crate::views::record::{MadeAt, Note, Recorder};
 use held::Held;
 use std::os::fd::OwnedFd;
 use std::rc::{Rc, Weak};
@@ -301,8 +301,8 @@ pub trait Runner {
     fn call_function(&mut self, function: &Value) -> R<Value>;
     /// Where the last `return` ran (a result that cannot be sent is reported there).
     fn returned_at(&self) -> Span;
-    /// The 1-based line of a span, for the record.
-    fn line_of(&self, span: Span) -> u32;
+    /// The file and 1-based line of a span, for the record.
+    fn made_at(&self, span: Span) -> MadeAt;
     /// A diagnostic as this process prints it on stderr.
     fn render(&self, diag: &Diag) -> String;
     /// How many compiled functions this process knows: more once a prompt

@@ -8,7 +8,7 @@ pub mod timeline;
 pub mod tree;
 
 use crate::os;
-use crate::views::record::{Event, Made, Note, Status};
+use crate::views::record::{Event, Made, MadeAt, Note, Status};
 use std::collections::HashMap;
 
 /// One process of the run.
@@ -20,7 +20,8 @@ pub struct ProcView {
     /// How it was made: "script", "fork", "spawn work(1)", "pool worker", "run ls -l".
     pub how: Made,
     pub name: String,
-    pub line: u32,
+    /// Where in the script's files it was made.
+    pub at: MadeAt,
     pub start: f64,
     /// When it stopped running.
     pub end: f64,
@@ -69,7 +70,7 @@ impl ProcView {
         match &self.how {
             Made::Script => format!("script {}", self.name),
             how => {
-                let mut text = format!("{how} at line {}", self.line);
+                let mut text = format!("{how} at {}", self.at);
                 if let Some(place) = &self.remote {
                     text.push_str(&format!(" on {place}"));
                 }
@@ -163,7 +164,7 @@ fn births(events: &[Event]) -> (Vec<ProcView>, HashMap<i32, usize>) {
             child,
             how,
             name,
-            line,
+            at,
         } = &e.kind
         {
             by_pid.insert(*child, procs.len());
@@ -173,7 +174,7 @@ fn births(events: &[Event]) -> (Vec<ProcView>, HashMap<i32, usize>) {
                 parent: None,
                 how: how.clone(),
                 name: name.clone(),
-                line: *line,
+                at: at.clone(),
                 start: e.t,
                 end: e.t,
                 reaped: None,

@@ -50,6 +50,24 @@ impl std::fmt::Display for Made {
     }
 }
 
+/// Where a process was made: the file (empty for the script itself, a
+/// module's path otherwise) and the 1-based line.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct MadeAt {
+    pub file: String,
+    pub line: u32,
+}
+
+/// "line 7" in the script, "lib/text.proc:7" in a module.
+impl std::fmt::Display for MadeAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.file.is_empty() {
+            true => write!(f, "line {}", self.line),
+            false => write!(f, "{}:{}", self.file, self.line),
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub enum Note {
     /// Recorded by the parent when it made `pid` (or by the first process itself).
@@ -57,7 +75,7 @@ pub enum Note {
         child: i32,
         how: Made,
         name: String,
-        line: u32,
+        at: MadeAt,
     },
     /// The process reached its end (or `exit`) with this code.
     Ended {

@@ -145,7 +145,7 @@ fn draw_lane(svg: &mut String, scale: &Scale, lane: usize, p: &super::ProcView) 
     // The lane's label: the name first when there is one, cut to fit.
     let short = match (p.name.is_empty(), &p.how) {
         (_, Made::Script) => format!("{} {}", p.pid, p.name),
-        (true, how) => format!("{} {how} (line {})", p.pid, p.line),
+        (true, how) => format!("{} {how} ({})", p.pid, p.at),
         (false, how) => format!("{} {}: {how}", p.pid, p.name),
     };
     let shown: String = match short.char_indices().nth(39) {

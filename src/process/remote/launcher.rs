@@ -5,6 +5,7 @@ use super::Launcher;
 use crate::front::ast::Span;
 use crate::os;
 use crate::process::{Forked, NewChild, Runner};
+use crate::views::record::MadeAt;
 use std::os::fd::{AsFd, OwnedFd};
 
 /// The relay's exit code when the connection ended before the pool let it go
@@ -84,7 +85,9 @@ fn start_launcher(
         launch: &launch,
         at: Span::default(),
     };
-    let forked = runner.procs().fork_child(new, Span::default(), 0);
+    let forked = runner
+        .procs()
+        .fork_child(new, Span::default(), MadeAt::default());
     match forked {
         Ok(Forked::Parent(pid, _)) => Ok((pid, to_remote, from_remote)),
         Ok(Forked::Child(_)) => os::exit_now(127),

@@ -4,6 +4,7 @@ use super::protocol::{self, kind, Greeting};
 use crate::front::ast::Span;
 use crate::os;
 use crate::process::{pool_worker, Forked, NewChild, Runner};
+use crate::views::record::MadeAt;
 use std::os::fd::{AsFd, OwnedFd};
 
 /// How long an ending worker has after SIGTERM before SIGKILL.
@@ -31,9 +32,10 @@ pub fn serve(runner: &mut impl Runner, host: &str) -> i32 {
     let Ok(((out_read, out_write), (err_read, err_write))) = pipes else {
         return refuse(format!("cannot make the worker's pipes on {host}"));
     };
-    let forked = runner
-        .procs()
-        .fork_child(NewChild::PoolWorker, Span::default(), 0);
+    let forked =
+        runner
+            .procs()
+            .fork_child(NewChild::PoolWorker, Span::default(), MadeAt::default());
     let (pid, socket) = match forked {
         Ok(Forked::Child(Some(socket))) => {
             become_worker(&out_write, &err_write);
