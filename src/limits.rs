@@ -19,6 +19,10 @@ pub const MAX_OPERATORS: usize = 1_000;
 /// and method adds one, through brackets too (a 1,000-operator chain fits).
 pub const MAX_EXPR_DEPTH: usize = 1_100;
 
+/// Longest chain of imports (a script importing a module importing a
+/// module...): each level compiles, and later runs, inside the one above.
+pub const MAX_IMPORT_DEPTH: usize = 64;
+
 /// Deepest chain of nested function calls at run time.
 pub const MAX_CALL_DEPTH: usize = 10_000;
 

@@ -516,3 +516,30 @@ fn running_out_of_memory_is_a_clear_error_not_an_abort() {
         );
     }
 }
+
+#[test]
+fn a_chain_of_imports_too_long_is_refused() {
+    // deep_0.proc imports deep_1.proc, which imports deep_2.proc ...
+    let dir = dir().join("imports");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 1..200 {
+        let text = format!("import \"deep_{}.proc\" as next\nlet n = {i}\n", i + 1);
+        std::fs::write(dir.join(format!("deep_{i}.proc")), text).unwrap();
+    }
+    std::fs::write(dir.join("deep_200.proc"), "let n = 200\n").unwrap();
+    let mut cmd = procscript(&["--check", "deep_1.proc"]);
+    cmd.current_dir(&dir).env("RUST_BACKTRACE", "1");
+    let out = run(cmd);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("imports nest more than 64 files deep")
+            && out.stderr.contains("╭─[deep_64.proc:1:8]"),
+        "{}",
+        out.stderr
+    );
+    // 64 files deep is within the limit.
+    std::fs::write(dir.join("deep_64.proc"), "let n = 64\n").unwrap();
+    let mut cmd = procscript(&["deep_1.proc"]);
+    cmd.current_dir(&dir);
+    assert_eq!(run(cmd).transcript(), "exit: 0\n--- stdout\n--- stderr\n");
+}

@@ -76,6 +76,18 @@ impl ModuleSet {
 
     /// Reads a module (or takes the text given for it), at offsets of its own.
     pub fn read(&self, name: &str, span: Span) -> Result<ModuleText, Diag> {
+        if self.chain.len() >= crate::limits::MAX_IMPORT_DEPTH {
+            return Err(ErrorKind::TooLarge
+                .at(
+                    span,
+                    format!(
+                        "imports nest more than {} files deep",
+                        crate::limits::MAX_IMPORT_DEPTH
+                    ),
+                    "one import too deep",
+                )
+                .with_help("a chain of imports this long is likely generated: import the modules from fewer levels"));
+        }
         if let Some(known) = self.files.named(name) {
             return Ok(known);
         }
