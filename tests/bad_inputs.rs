@@ -518,6 +518,21 @@ fn running_out_of_memory_is_a_clear_error_not_an_abort() {
 }
 
 #[test]
+fn imports_of_what_is_not_a_script_file_are_errors() {
+    check(
+        "import_dev_zero",
+        b"import \"/dev/zero\" as zero",
+        Expect::Error,
+    );
+    check("import_folder", b"import \"/\" as root", Expect::Error);
+    check(
+        "import_itself",
+        b"import \"import_itself.proc\" as me",
+        Expect::Error,
+    );
+}
+
+#[test]
 fn a_chain_of_imports_too_long_is_refused() {
     // deep_0.proc imports deep_1.proc, which imports deep_2.proc ...
     let dir = dir().join("imports");

@@ -93,30 +93,7 @@ impl ModuleSet {
         }
         let text = match self.files.given(name) {
             Some(text) => text,
-            None => {
-                crate::error::diagnostic::Source::from_file(name)
-                    .map_err(|why| {
-                        let importer = self.chain.last().map_or("", |file| &**file);
-                        let folder = Path::new(importer).parent().unwrap_or(Path::new(""));
-                        let folder = match folder.as_os_str().is_empty() {
-                            true => "the current folder".to_string(),
-                            false => format!("`{}`", folder.display()),
-                        };
-                        ErrorKind::Import
-                            .at(
-                                span,
-                                format!(
-                                    "cannot import {}",
-                                    why.strip_prefix("cannot read ").unwrap_or(&why)
-                                ),
-                                "imported here",
-                            )
-                            .with_help(format!(
-                                "the path is taken from the importing file's folder: here {folder}"
-                            ))
-                    })?
-                    .text
-            }
+            None => self.read_file(name, span)?.into(),
         };
         self.files.add(name, text).ok_or_else(|| {
             ErrorKind::TooLarge.at(
@@ -124,6 +101,39 @@ impl ModuleSet {
                 "the modules of this script are too large",
                 "one import too many",
             )
+        })
+    }
+
+    /// A module's text from its file: at most a script's size, read so that
+    /// a stop request ends a read that blocks (`/dev/stdin`, a FIFO).
+    fn read_file(&self, name: &str, span: Span) -> Result<String, Diag> {
+        let max = crate::limits::MAX_SOURCE_BYTES;
+        let failed = |why: String| {
+            let importer = self.chain.last().map_or("", |file| &**file);
+            let folder = Path::new(importer).parent().unwrap_or(Path::new(""));
+            let folder = match folder.as_os_str().is_empty() {
+                true => "the current folder".to_string(),
+                false => format!("`{}`", folder.display()),
+            };
+            ErrorKind::Import
+                .at(
+                    span,
+                    format!("cannot import {name}: {why}"),
+                    "imported here",
+                )
+                .with_help(format!(
+                    "the path is taken from the importing file's folder: here {folder}"
+                ))
+        };
+        let bytes = crate::os::read_file_at_most(name, max).map_err(|e| failed(e.to_string()))?;
+        if bytes.len() > max {
+            return Err(failed(format!("larger than a script may be ({max} bytes)")));
+        }
+        String::from_utf8(bytes).map_err(|e| {
+            failed(format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
         })
     }
 
