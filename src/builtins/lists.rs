@@ -4,7 +4,7 @@ use super::args::{expect_int, expect_list, CallSite};
 use crate::error::{ErrorKind, R};
 use crate::eval::ops::range_list;
 use crate::eval::Interp;
-use crate::values::{compare, equals, Value};
+use crate::values::{compare, equals, Counted, Value};
 
 pub(super) fn keys(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     match &args[0] {
@@ -61,6 +61,25 @@ pub(super) fn contains(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Val
 }
 
 pub(super) fn range(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
+    let counted = counted_range(args, site)?;
+    if counted.step == 1 {
+        let end = counted.at(counted.count);
+        return range_list(counted.start, end).map_err(|e| e.at_plain(site.span));
+    }
+    if counted.count > crate::limits::MAX_LIST_LEN as u64 {
+        let too_large = ErrorKind::TooLarge.at(
+            site.span,
+            "range too large to build as a list",
+            format!("{} elements", counted.count),
+        );
+        return Err(too_large.into());
+    }
+    Ok(Value::counted(counted))
+}
+
+/// The ints of `range(end)` or `range(start, end, step?)`, counted, with no
+/// length limit: a task stream given a range reads it without building it.
+pub fn counted_range(args: &[Value], site: &CallSite) -> R<Counted> {
     let ints: Vec<i64> = (0..args.len())
         .map(|i| expect_int("range", args, i, site))
         .collect::<R<_>>()?;
@@ -70,9 +89,6 @@ pub(super) fn range(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value>
         [start, end, step] => (start, end, step),
         _ => unreachable!("arity checked"),
     };
-    if step == 1 {
-        return range_list(start, end).map_err(|e| e.at_plain(site.span));
-    }
     if step == 0 {
         let zero =
             ErrorKind::InvalidValue.at(site.arg(2), "range step is zero", "the step must not be 0");
@@ -86,19 +102,7 @@ pub(super) fn range(_: &mut Interp, args: &[Value], site: &CallSite) -> R<Value>
         start as i128 - end as i128
     };
     let count = (span.max(0) as u128).div_ceil(step.unsigned_abs() as u128) as u64;
-    if count > crate::limits::MAX_LIST_LEN as u64 {
-        let too_large = ErrorKind::TooLarge.at(
-            site.span,
-            "range too large to build as a list",
-            format!("{count} elements"),
-        );
-        return Err(too_large.into());
-    }
-    Ok(Value::list(
-        (0..count as i64)
-            .map(|k| Value::Int((start as i128 + k as i128 * step as i128) as i64))
-            .collect(),
-    ))
+    Ok(Counted { start, step, count })
 }
 
 pub(super) fn get(_: &mut Interp, args: &[Value], _: &CallSite) -> R<Value> {

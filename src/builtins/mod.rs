@@ -24,6 +24,7 @@ mod values;
 mod wait_any;
 
 pub use args::{seconds, CallSite};
+pub use lists::counted_range;
 
 use crate::error::R;
 use crate::eval::Interp;

@@ -12,7 +12,7 @@ use crate::front::ir::{self, Expr, Literal, Sides};
 use crate::limits;
 use crate::os;
 use crate::process::ending;
-use crate::values::{Entries, Value};
+use crate::values::{Counted, Entries, Value};
 use smallvec::SmallVec;
 
 impl Interp {
@@ -169,7 +169,12 @@ impl Interp {
             },
             Expr::Method(call) => {
                 let target = self.eval(&call.target, env)?;
-                let args = self.eval_args(&call.args, env)?;
+                let args = match (&target, &*call.name) {
+                    (Value::Pool(_), "imap" | "imap_unordered") => {
+                        self.eval_stream_args(&call.args, env)?
+                    }
+                    _ => self.eval_args(&call.args, env)?,
+                };
                 let site = CallSite {
                     span: call.span,
                     arg_spans: &call.arg_spans,
@@ -233,6 +238,37 @@ impl Interp {
         let mut args = SmallVec::new();
         for a in exprs {
             args.push(self.eval(a, env)?);
+        }
+        Ok(args)
+    }
+
+    /// Arguments of `p.imap(f, items)`: a range written as the items (`a..b`,
+    /// `range(...)`) is counted with no list length limit, as in a `for` head,
+    /// since the stream reads it item by item and never builds it.
+    fn eval_stream_args(&mut self, exprs: &[Expr], env: Env) -> R<SmallVec<[Value; 4]>> {
+        let mut args = SmallVec::new();
+        for (i, a) in exprs.iter().enumerate() {
+            let value = match a {
+                Expr::Binary(BinOp::Range, operands, span) if i == 1 => {
+                    let start = self.eval_int(&operands.left, env, *span, "a range start")?;
+                    let end = self.eval_int(&operands.right, env, *span, "a range end")?;
+                    let count = end.saturating_sub(start).max(0) as u64;
+                    let step = 1;
+                    Value::counted(Counted { start, step, count })
+                }
+                Expr::CallBuiltin(call)
+                    if i == 1 && Some(call.id) == crate::front::spec::lookup("range") =>
+                {
+                    let ints = self.eval_args(&call.args, env)?;
+                    let site = CallSite {
+                        span: call.span,
+                        arg_spans: &call.arg_spans,
+                    };
+                    Value::counted(builtins::counted_range(&ints, &site)?)
+                }
+                other => self.eval(other, env)?,
+            };
+            args.push(value);
         }
         Ok(args)
     }

@@ -55,7 +55,8 @@ pub(super) fn index_value(target: &Value, index: &Value, span: Span) -> R<Value>
         Value::List(items) => {
             let items = items.borrow();
             let pos = list_position(index, items.len(), span, "list")?;
-            Ok(items[pos].clone())
+            // `item`, not `[pos]`: indexing a range does not build it.
+            Ok(items.item(pos).unwrap_or_default())
         }
         Value::Map(entries) => {
             let Value::Str(key) = index else {

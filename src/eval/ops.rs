@@ -4,7 +4,7 @@ use crate::error::{ErrorKind, Unwind};
 use crate::front::ast::{BinOp, Span, UnOp};
 use crate::front::ir::Sides;
 use crate::limits;
-use crate::values::{compare, equals, Value};
+use crate::values::{compare, equals, Counted, Value};
 use std::cmp::Ordering;
 use std::rc::Rc;
 
@@ -259,7 +259,11 @@ pub fn range_list(start: i64, end: i64) -> Result<Value, OpError> {
             Some("use it directly in a `for` loop, which counts without building a list"),
         ));
     }
-    Ok(Value::list((start..end).map(Value::Int).collect()))
+    Ok(Value::counted(Counted {
+        start,
+        step: 1,
+        count: len,
+    }))
 }
 
 pub fn unary(op: UnOp, v: &Value) -> Result<Value, OpError> {

@@ -287,8 +287,8 @@ impl Interp {
                 // Index by index, re-reading the length: the body may change the list.
                 let mut i = 0;
                 loop {
-                    let item = match list.borrow().get(i) {
-                        Some(item) => item.clone(),
+                    let item = match list.borrow().item(i) {
+                        Some(item) => item,
                         None => break,
                     };
                     if let Some(flow) = run(self, item)? {

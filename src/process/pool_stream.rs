@@ -5,9 +5,9 @@
 use crate::error::{ErrorKind, R};
 use crate::front::ast::Span;
 use crate::process::pool::{Needed, Pool, PoolState};
-use crate::process::pool_tasks::list_items;
+use crate::process::pool_tasks::stream_items;
 use crate::process::Runner;
-use crate::values::Value;
+use crate::values::{List, Value};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -23,15 +23,18 @@ pub struct TaskStream {
     callee: Value,
     /// Results in item order (`imap`), or as they finish (`imap_unordered`).
     ordered: bool,
-    /// How many items it has in all.
-    pub len: usize,
+    /// The items, read in place one by one as workers have room (not copied:
+    /// a counted range is never built, and a list changed meanwhile is read as changed).
+    items: List,
     state: RefCell<StreamState>,
 }
 
 #[derive(Debug, Default)]
 struct StreamState {
-    /// Items not submitted yet, with their numbers.
-    left: VecDeque<(usize, Value)>,
+    /// The number of the next item to submit.
+    next_item: usize,
+    /// The loop ended early: no more items are submitted.
+    cancelled: bool,
     /// Items submitted and not handed out, oldest first: their numbers and tasks.
     in_flight: VecDeque<(usize, u64)>,
     /// A `for` loop has begun reading it (a stream is read once).
@@ -49,17 +52,18 @@ impl TaskStream {
         span: Span,
     ) -> R<TaskStream> {
         let what = if ordered { "imap" } else { "imap_unordered" };
-        let items = list_items(what, items, span)?;
         Ok(TaskStream {
             pool: pool.clone(),
             callee: callee.clone(),
             ordered,
-            len: items.len(),
-            state: RefCell::new(StreamState {
-                left: items.into_iter().enumerate().collect(),
-                ..StreamState::default()
-            }),
+            items: stream_items(what, items, span)?,
+            state: RefCell::new(StreamState::default()),
         })
+    }
+
+    /// How many items it has in all.
+    pub fn item_count(&self) -> usize {
+        self.items.borrow().len()
     }
 
     /// A `for` loop begins: a stream is read once, by one loop.
@@ -133,8 +137,12 @@ impl TaskStream {
                 if state.in_flight.len() >= window {
                     return Ok(());
                 }
-                match state.left.pop_front() {
-                    Some(item) => item,
+                let n = state.next_item;
+                match self.items.borrow().item(n).filter(|_| !state.cancelled) {
+                    Some(value) => {
+                        state.next_item += 1;
+                        (n, value)
+                    }
                     None => return Ok(()),
                 }
             };
@@ -165,7 +173,7 @@ impl TaskStream {
     /// taken back and never run; those running finish, their results dropped.
     pub fn cancel_rest(&self) {
         let mut state = self.state.borrow_mut();
-        state.left.clear();
+        state.cancelled = true;
         for (_, id) in state.in_flight.drain(..) {
             if !self.pool.take_back(id) {
                 self.pool.state.borrow_mut().seen.insert(id);

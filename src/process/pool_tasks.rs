@@ -338,8 +338,15 @@ impl Pool {
 
 /// The items of `map`, `starmap` or `imap`: a list, or an error naming the call.
 pub(super) fn list_items(what: &str, items: &Value, span: Span) -> R<Vec<Value>> {
+    let items = stream_items(what, items, span)?;
+    let items = items.borrow();
+    Ok(items.to_vec())
+}
+
+/// The list itself, which a task stream reads in place; a type error for anything else.
+pub(super) fn stream_items(what: &str, items: &Value, span: Span) -> R<crate::values::List> {
     match items {
-        Value::List(items) => Ok(items.borrow().clone()),
+        Value::List(items) => Ok(items.clone()),
         other => {
             let ty = other.type_name();
             let diag = ErrorKind::TypeMismatch.at(

@@ -23,8 +23,37 @@ pub type Map = Rc<RefCell<MapItems>>;
 /// Dropping nested lists and maps would recurse once per level (a list nested
 /// a million deep crashed the process), so dropping takes them apart with an
 /// explicit stack instead.
+///
+/// A range (`a..b`, `range(...)`) starts out counted, not built: it is built the
+/// first time it is used as a list (`Deref`), and read item by item without being
+/// built by `for` and `p.imap` (`len`, `item`), so a long range costs no memory there.
 #[derive(Debug, Default)]
-pub struct Items(Vec<Value>, u64);
+pub struct Items {
+    built: std::cell::OnceCell<Vec<Value>>,
+    stamp: u64,
+    /// The range these items are, while they are not built.
+    counted: Option<Counted>,
+}
+
+/// The ints start, start + step, ... (count of them), not built into a list.
+#[derive(Debug, Clone, Copy)]
+pub struct Counted {
+    pub start: i64,
+    pub step: i64,
+    pub count: u64,
+}
+
+impl Counted {
+    /// The `index`th int (callers check `index < count`). In 128 bits: the
+    /// ints all fit in i64 though `index * step` may not.
+    pub fn at(&self, index: u64) -> i64 {
+        (self.start as i128 + index as i128 * self.step as i128) as i64
+    }
+
+    fn build(self) -> Vec<Value> {
+        (0..self.count).map(|k| Value::Int(self.at(k))).collect()
+    }
+}
 
 /// A map's entries and its stamp, changed and dropped like `Items`.
 #[derive(Debug, Default)]
@@ -32,12 +61,57 @@ pub struct MapItems(Entries, u64);
 
 impl Items {
     pub fn new(items: Vec<Value>) -> Items {
-        Items(items, pins::now())
+        Items {
+            built: std::cell::OnceCell::from(items),
+            stamp: pins::now(),
+            counted: None,
+        }
+    }
+
+    /// A range, counted until it is used as a list.
+    pub fn counted(range: Counted) -> Items {
+        Items {
+            built: std::cell::OnceCell::new(),
+            stamp: pins::now(),
+            counted: Some(range),
+        }
     }
 
     /// The epoch this list was made in, or first changed in after a pin.
     pub fn stamp(&self) -> u64 {
-        self.1
+        self.stamp
+    }
+
+    /// The range these items are, while not built (a `for` or stream counts it).
+    pub fn as_counted(&self) -> Option<Counted> {
+        self.counted.filter(|_| self.built.get().is_none())
+    }
+
+    /// How many items (shadows `Vec::len`, so a counted range is not built for it).
+    pub fn len(&self) -> usize {
+        match self.as_counted() {
+            Some(range) => range.count as usize,
+            None => self.deref_built().len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The item at `index`, without building a counted range.
+    pub fn item(&self, index: usize) -> Option<Value> {
+        match self.as_counted() {
+            Some(range) => {
+                ((index as u64) < range.count).then(|| Value::Int(range.at(index as u64)))
+            }
+            None => self.deref_built().get(index).cloned(),
+        }
+    }
+
+    fn deref_built(&self) -> &Vec<Value> {
+        self.built
+            .get_or_init(|| self.counted.map_or_else(Vec::new, Counted::build))
     }
 }
 
@@ -54,20 +128,23 @@ impl MapItems {
 
 impl std::ops::Deref for Items {
     type Target = Vec<Value>;
+    #[inline]
     fn deref(&self) -> &Vec<Value> {
-        &self.0
+        self.deref_built()
     }
 }
 
 impl std::ops::DerefMut for Items {
     #[inline]
     fn deref_mut(&mut self) -> &mut Vec<Value> {
-        if pins::guarded(self.1) {
-            let items = &self.0;
+        self.deref_built();
+        self.counted = None;
+        if pins::guarded(self.stamp) {
+            let items = self.deref_built();
             let key = self as *const Items as usize;
-            self.1 = pins::before_change(key, &|| pins::Image::List(items.clone()));
+            self.stamp = pins::before_change(key, &|| pins::Image::List(items.clone()));
         }
-        &mut self.0
+        self.built.get_mut().expect("built just above")
     }
 }
 
@@ -97,7 +174,9 @@ fn drop_flat(mut pending: Vec<Value>) {
         match value {
             Value::List(list) => {
                 if let Ok(cell) = Rc::try_unwrap(list) {
-                    pending.append(&mut cell.into_inner().0);
+                    if let Some(built) = cell.into_inner().built.get_mut() {
+                        pending.append(built);
+                    }
                 }
             }
             Value::Map(map) => {
@@ -142,12 +221,14 @@ impl Drop for Closure {
 
 impl Drop for Items {
     fn drop(&mut self) {
-        if self
-            .0
+        let Some(items) = self.built.get_mut() else {
+            return;
+        };
+        if items
             .iter()
             .any(|v| matches!(v, Value::List(_) | Value::Map(_)))
         {
-            drop_flat(std::mem::take(&mut self.0));
+            drop_flat(std::mem::take(items));
         }
     }
 }
@@ -230,6 +311,11 @@ impl Value {
     /// A new list; see [`Value`].
     pub fn list(items: Vec<Value>) -> Value {
         Value::List(Rc::new(RefCell::new(Items::new(items))))
+    }
+
+    /// A range as a list, counted until it is used as one.
+    pub fn counted(range: Counted) -> Value {
+        Value::List(Rc::new(RefCell::new(Items::counted(range))))
     }
 
     /// A new map from its entries (insertion order is kept).
@@ -385,7 +471,7 @@ impl Value {
                 let _ = write!(out, "<task {}>", t.id);
             }
             Value::TaskStream(s) => {
-                let _ = write!(out, "<task stream of {} items>", s.len);
+                let _ = write!(out, "<task stream of {} items>", s.item_count());
             }
             Value::Cell(c) => c.borrow().write_repr(out, seen),
         }
