@@ -640,3 +640,32 @@ fn a_print_to_a_closed_pipe_stops_children_that_never_end() {
     assert_eq!((out.code, out.stderr.as_str()), (141, ""));
     common::assert_no_leftovers(group);
 }
+
+#[test]
+fn a_waiter_killed_in_its_sleep_costs_later_releases_no_wake_up_call() {
+    // A count of sleepers stayed raised by the dead waiter: each release after
+    // it made a futex wake-up call for nobody.
+    let code = "let l = lock()\n\
+         l.acquire()\n\
+         let w = spawn fn() { l.acquire() }()\n\
+         sleep(0.3)\n\
+         run(\"kill\", \"-KILL\", str(w.pid))\n\
+         try { join w } catch e { }\n\
+         l.release()\n\
+         sleep(0.6)\n\
+         print(\"counting\")\n\
+         for i in 0..200 { l.acquire(); l.release() }";
+    let Some(calls) = common::traced_calls(code, &["-e", "trace=futex,write"]) else {
+        eprintln!("strace cannot trace here: skipped");
+        return;
+    };
+    let after = calls
+        .iter()
+        .position(|c| c.contains("counting"))
+        .expect("the marker was written");
+    let wakes = calls[after..]
+        .iter()
+        .filter(|c| c.contains("FUTEX_WAKE"))
+        .count();
+    assert!(wakes < 20, "{wakes} wake-up calls in 200 releases");
+}

@@ -320,25 +320,7 @@ fn an_error_of_the_root_stops_programs_in_their_own_groups_with_their_children()
 /// The kill(2) calls of a run, as strace shows them, or None where strace
 /// cannot trace (not installed, or ptrace not allowed here).
 fn kill_calls(code: &str) -> Option<Vec<String>> {
-    let log = std::env::temp_dir().join(format!("procscript-kills-{}", std::process::id()));
-    let mut tracer = Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=kill", "-e", "signal=none", "-o"])
-        .arg(&log)
-        .args([common::BIN, "-e", code])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .ok()?;
-    let group = tracer.id() as i32;
-    let status = tracer.wait().ok()?;
-    common::assert_no_leftovers(group);
-    let text = std::fs::read_to_string(&log).ok();
-    let _ = std::fs::remove_file(&log);
-    (status.code() == Some(0)).then_some(())?;
-    Some(text?.lines().map(str::to_string).collect())
+    common::traced_calls(code, &["-e", "trace=kill", "-e", "signal=none"])
 }
 
 #[test]

@@ -101,7 +101,8 @@ pub use terminal::{
     end_progress_line, set_progress_line_open, stderr_is_terminal, stderr_terminal_width,
 };
 pub use time::{
-    monotonic_seconds, pause_for_children, sleep, sleep_interruptible, sleep_until, Deadline,
+    monotonic_ms, monotonic_seconds, pause_for_children, sleep, sleep_interruptible, sleep_until,
+    Deadline,
 };
 
 #[cfg(test)]

@@ -12,6 +12,12 @@ pub fn monotonic_seconds() -> f64 {
     }
 }
 
+/// Milliseconds on the monotonic clock, wrapping at 2^32 (about 49 days): for
+/// short spans compared with `wrapping_sub`, in u32 words of shared memory.
+pub fn monotonic_ms() -> u32 {
+    (monotonic_seconds() * 1000.0) as u64 as u32
+}
+
 /// Sleeps for a non-negative, finite number of seconds.
 pub fn sleep(seconds: f64) {
     std::thread::sleep(std::time::Duration::from_secs_f64(seconds.min(1e9)));

@@ -15,6 +15,7 @@ mod pool_worker;
 pub mod queue;
 pub mod remote;
 mod report_size;
+mod sleepers;
 pub mod sync;
 mod table;
 pub mod waits;

@@ -3,6 +3,7 @@
 
 use crate::os::{self, SharedRegion};
 use crate::process::holders::{Holders, HOLDER_BYTES};
+use crate::process::sleepers::Sleepers;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 
 /// Bytes of messages a queue holds; one message may be up to this size too.
@@ -17,9 +18,9 @@ const RING_BYTES: usize = QUEUE_BYTES + FRAME;
 
 // The header, at the start of the region; messages follow at DATA.
 const LOCK: usize = 0; // u32: pid of the lock's owner, 0 when free
-const LOCK_WAITERS: usize = 4; // u32
+const LOCK_WAITERS: usize = 4; // u32: until when processes may sleep on LOCK (`Sleepers`)
 const CHANGED: usize = 8; // u32: bumped on every put and get (futex word)
-const WAITERS: usize = 12; // u32: processes sleeping on CHANGED
+const WAITERS: usize = 12; // u32: until when processes may sleep on CHANGED
 const COUNT: usize = 16; // u64: messages waiting
 const MAX_ITEMS: usize = 24; // u64: 0 for no count limit
 const HEAD: usize = 32; // u64: byte position of the oldest message
@@ -27,11 +28,22 @@ const TAIL: usize = 40; // u64: byte position after the newest message
 const UNTRACKED: usize = 48; // u32: holder table overflowed
 const ID: usize = 56; // u64: names the queue in recorded events
 const HOLDERS: usize = 64; // the holder table (HOLDER_BYTES)
-const UNFINISHED: usize = 3072; // u64: messages put and not yet marked done (task_done)
+const PUTS: usize = 3072; // u64: messages ever put (changed under the lock, through the journal)
 const CLOSED: usize = 3080; // u32: 1 once `close` was called
 const PUT_NEED: usize = 3088; // u64: the least room a blocked putter needs since the last get, 0: none known
+const DONE: usize = 3096; // u64: messages marked done (task_done); PUTS - DONE are unfinished
+                          // A put or get changes HEAD or TAIL, COUNT and PUTS together. A process may be
+                          // killed between any two stores, and the next owner of the lock goes on from
+                          // what it left, so a change is first written whole to the journal and published
+                          // by one store (COMMITTED = 1), then copied to the fields; a new owner taking the
+                          // lock from the dead copies a published journal again (the copy is idempotent).
+const COMMITTED: usize = 3104; // u32: 1 while the journal holds a change not wholly applied
+const NEW_HEAD: usize = 3112; // u64: the journal: HEAD, TAIL, COUNT and PUTS after the change
+const NEW_TAIL: usize = 3120;
+const NEW_COUNT: usize = 3128;
+const NEW_PUTS: usize = 3136;
 const DATA: usize = 4096;
-const _: () = assert!(HOLDERS + HOLDER_BYTES <= UNFINISHED);
+const _: () = assert!(HOLDERS + HOLDER_BYTES <= PUTS && NEW_PUTS + 8 <= DATA);
 
 /// How long a blocked operation may wait.
 #[derive(Clone, Copy)]
@@ -133,7 +145,8 @@ impl Queue {
 
     /// Messages put and not yet marked done.
     pub fn unfinished(&self) -> u64 {
-        self.region.u64_at(UNFINISHED).load(Acquire)
+        let done = self.region.u64_at(DONE).load(Acquire);
+        self.region.u64_at(PUTS).load(Acquire).saturating_sub(done)
     }
 
     /// No more puts; getters take what is left, then fail with `Closed`.
@@ -145,9 +158,11 @@ impl Queue {
 
     /// Marks one message done (Python's `task_done`); waking joiners when none is left.
     pub fn task_done(&self) -> Result<(), QueueError> {
+        // PUTS only grows, so a count of done below it stays below it.
+        let puts = self.region.u64_at(PUTS).load(SeqCst);
         self.region
-            .u64_at(UNFINISHED)
-            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+            .u64_at(DONE)
+            .fetch_update(SeqCst, SeqCst, |done| (done < puts).then_some(done + 1))
             .map_err(|_| QueueError::TooManyDone)?;
         self.announce_change();
         Ok(())
@@ -225,14 +240,13 @@ impl Queue {
                 Err(owner) if owner == me => return Ok(()),
                 Err(owner) => {
                     os::pending_stop().map_err(QueueError::Interrupted)?;
-                    let waiters = self.region.u32_at(LOCK_WAITERS);
-                    waiters.fetch_add(1, SeqCst);
-                    os::futex_wait(word, owner, 50);
-                    waiters.fetch_sub(1, SeqCst);
+                    Sleepers(self.region.u32_at(LOCK_WAITERS)).sleep(word, owner, 50);
                     if word.load(Relaxed) == owner
                         && !os::process_alive(owner as i32)
                         && word.compare_exchange(owner, me, Acquire, Relaxed).is_ok()
                     {
+                        // The dead owner may have been killed amid a change.
+                        self.finish_published_change();
                         return Ok(());
                     }
                 }
@@ -242,17 +256,13 @@ impl Queue {
 
     fn unlock(&self) {
         self.region.u32_at(LOCK).store(0, Release);
-        if self.region.u32_at(LOCK_WAITERS).load(SeqCst) > 0 {
-            os::futex_wake(self.region.u32_at(LOCK), 1);
-        }
+        Sleepers(self.region.u32_at(LOCK_WAITERS)).wake(self.region.u32_at(LOCK), 1);
     }
 
     /// Tells sleeping processes that the queue changed.
     fn announce_change(&self) {
         self.region.u32_at(CHANGED).fetch_add(1, SeqCst);
-        if self.region.u32_at(WAITERS).load(SeqCst) > 0 {
-            os::futex_wake(self.region.u32_at(CHANGED), i32::MAX);
-        }
+        Sleepers(self.region.u32_at(WAITERS)).wake(self.region.u32_at(CHANGED), i32::MAX);
     }
 
     /// Sleeps until the queue changes from `seen`, or the wait's end.
@@ -272,10 +282,7 @@ impl Queue {
         };
         // Keep this process's other work (its pools) moving while it waits.
         let tick_ms = if more_work { tick_ms.min(2) } else { tick_ms };
-        let waiters = self.region.u32_at(WAITERS);
-        waiters.fetch_add(1, SeqCst);
-        os::futex_wait(self.region.u32_at(CHANGED), seen, tick_ms);
-        waiters.fetch_sub(1, SeqCst);
+        Sleepers(self.region.u32_at(WAITERS)).sleep(self.region.u32_at(CHANGED), seen, tick_ms);
         os::pending_stop().map_err(QueueError::Interrupted)?;
         // Nothing changed in a whole tick: is anyone left who could change it?
         // (A wait with a timeout ends by itself, so only waits without one are checked.)
@@ -325,9 +332,9 @@ impl Queue {
                 self.ring_write(tail, &(message.len() as u32).to_le_bytes());
                 self.ring_write(tail + FRAME as u64, message);
                 // Only now does the message exist for readers.
-                self.region.u64_at(TAIL).store(tail + need, Release);
-                self.region.u64_at(COUNT).store(count + 1, Release);
-                self.region.u64_at(UNFINISHED).fetch_add(1, SeqCst);
+                let head = self.region.u64_at(HEAD).load(Relaxed);
+                let puts = self.region.u64_at(PUTS).load(Relaxed);
+                self.change(head, tail + need, count + 1, puts + 1);
                 self.unlock();
                 self.announce_change();
                 return Ok(true);
@@ -350,6 +357,43 @@ impl Queue {
         }
     }
 
+    /// Sets the positions and counts (holding the lock) so that a death at any
+    /// point leaves the change wholly done or not begun: see `COMMITTED`.
+    fn change(&self, head: u64, tail: u64, count: u64, puts: u64) {
+        for (at, value) in [
+            (NEW_HEAD, head),
+            (NEW_TAIL, tail),
+            (NEW_COUNT, count),
+            (NEW_PUTS, puts),
+        ] {
+            self.region.u64_at(at).store(value, Relaxed);
+            crash_point();
+        }
+        // The one store that publishes the change.
+        self.region.u32_at(COMMITTED).store(1, SeqCst);
+        crash_point();
+        self.finish_published_change();
+    }
+
+    /// Copies a published journal to the fields (again, if a dead owner began it).
+    fn finish_published_change(&self) {
+        if self.region.u32_at(COMMITTED).load(SeqCst) == 0 {
+            return;
+        }
+        for (from, to) in [
+            (NEW_HEAD, HEAD),
+            (NEW_TAIL, TAIL),
+            (NEW_COUNT, COUNT),
+            (NEW_PUTS, PUTS),
+        ] {
+            let value = self.region.u64_at(from).load(Relaxed);
+            self.region.u64_at(to).store(value, Release);
+            crash_point();
+        }
+        self.region.u32_at(COMMITTED).store(0, SeqCst);
+        crash_point();
+    }
+
     /// Takes the oldest message; Ok(None) when `Wait::No` and there is none.
     pub fn get(&self, wait: Wait, idle: Idle) -> Result<Option<Vec<u8>>, QueueError> {
         loop {
@@ -362,10 +406,9 @@ impl Queue {
                 let len = u32::from_le_bytes(len) as u64;
                 let mut message = vec![0u8; len as usize];
                 self.ring_read(head + FRAME as u64, &mut message);
-                self.region
-                    .u64_at(HEAD)
-                    .store(head + FRAME as u64 + len, Release);
-                self.region.u64_at(COUNT).store(count - 1, Release);
+                let tail = self.region.u64_at(TAIL).load(Relaxed);
+                let puts = self.region.u64_at(PUTS).load(Relaxed);
+                self.change(head + FRAME as u64 + len, tail, count - 1, puts);
                 self.region.u64_at(PUT_NEED).store(0, SeqCst);
                 self.unlock();
                 self.announce_change();
@@ -382,6 +425,24 @@ impl Queue {
             self.wait_for_change(seen, wait, idle)?;
         }
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Unit tests only: how many more crash points this thread passes before it "dies" there.
+    static CRASH_AFTER: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
+}
+
+/// Where a process may die between two changes of the shared header. Unit
+/// tests play the death with a panic (see `CRASH_AFTER`); elsewhere this is nothing.
+#[inline(always)]
+fn crash_point() {
+    #[cfg(test)]
+    CRASH_AFTER.with(|left| match left.get() {
+        Some(0) => panic!("crash point"),
+        Some(n) => left.set(Some(n - 1)),
+        None => {}
+    });
 }
 
 #[cfg(test)]
@@ -497,5 +558,70 @@ mod tests {
         assert_eq!(queue.region.u32_at(LOCK).load(SeqCst), 0, "and released");
         let got = queue.get(Wait::No, &mut no_idle()).unwrap();
         assert_eq!(got.as_deref(), Some(&b"after"[..]));
+    }
+
+    /// The queue as a process killed at the `crash`th crash point of `op` leaves
+    /// it, once the next process took its lock over.
+    fn after_a_death(crash: u32, op: &dyn Fn(&Queue)) -> Queue {
+        let queue = Queue::create(0).expect("a queue");
+        for m in [b"a", b"b"] {
+            assert!(queue.put(m, Wait::No, &mut no_idle()).unwrap());
+        }
+        CRASH_AFTER.with(|left| left.set(Some(crash)));
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op(&queue)));
+        CRASH_AFTER.with(|left| left.set(None));
+        let mut dead = std::process::Command::new("true").spawn().expect("true");
+        dead.wait().expect("reap");
+        queue.region.u32_at(LOCK).store(dead.id(), SeqCst);
+        // The next process takes the lock over (as its next put or get would).
+        queue.lock().expect("the lock of the dead");
+        queue.unlock();
+        queue
+    }
+
+    fn drain(queue: &Queue) -> Vec<Vec<u8>> {
+        let mut got = Vec::new();
+        while let Some(m) = queue.get(Wait::No, &mut no_idle()).unwrap() {
+            got.push(m);
+            assert!(got.len() <= 3, "more messages than were put");
+        }
+        got
+    }
+
+    #[test]
+    fn a_put_killed_anywhere_leaves_the_message_wholly_there_or_not_at_all() {
+        for crash in 0..14 {
+            let queue = after_a_death(crash, &|q| {
+                q.put(b"c", Wait::No, &mut no_idle()).unwrap();
+            });
+            let size = queue.size();
+            let unfinished = queue.unfinished();
+            let got = drain(&queue);
+            let (with, without) = (
+                vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()],
+                &[b"a".to_vec(), b"b".to_vec()][..],
+            );
+            assert!(got == with || got == without, "crash {crash}: {got:?}");
+            assert_eq!(size, got.len() as u64, "crash {crash}: counted");
+            assert_eq!(unfinished, got.len() as u64, "crash {crash}: unfinished");
+            assert!(queue.put(b"d", Wait::No, &mut no_idle()).unwrap());
+            assert_eq!(drain(&queue), vec![b"d".to_vec()], "crash {crash}");
+        }
+    }
+
+    #[test]
+    fn a_get_killed_anywhere_takes_the_message_wholly_or_not_at_all() {
+        for crash in 0..14 {
+            let queue = after_a_death(crash, &|q| {
+                q.get(Wait::No, &mut no_idle()).unwrap();
+            });
+            let size = queue.size();
+            let got = drain(&queue);
+            let (taken, left) = (vec![b"b".to_vec()], vec![b"a".to_vec(), b"b".to_vec()]);
+            assert!(got == taken || got == left, "crash {crash}: {got:?}");
+            assert_eq!(size, got.len() as u64, "crash {crash}: counted");
+            assert!(queue.put(b"d", Wait::No, &mut no_idle()).unwrap());
+            assert_eq!(drain(&queue), vec![b"d".to_vec()], "crash {crash}");
+        }
     }
 }

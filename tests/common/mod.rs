@@ -201,3 +201,32 @@ pub fn assert_no_leftovers(group: i32) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The system calls of a run of `code` (and its children) that strace shows with
+/// `filter` (strace's options), or None where strace cannot trace (not installed,
+/// or ptrace not allowed here) or the run failed. Checks that nothing is left behind.
+pub fn traced_calls(code: &str, filter: &[&str]) -> Option<Vec<String>> {
+    static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let log = std::env::temp_dir().join(format!("procscript-strace-{}-{n}", std::process::id()));
+    let mut tracer = Command::new("strace")
+        .args(["-f", "-qq"])
+        .args(filter)
+        .arg("-o")
+        .arg(&log)
+        .args([BIN, "-e", code])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .ok()?;
+    let group = tracer.id() as i32;
+    let status = tracer.wait().ok()?;
+    assert_no_leftovers(group);
+    let text = std::fs::read_to_string(&log).ok();
+    let _ = std::fs::remove_file(&log);
+    (status.code() == Some(0)).then_some(())?;
+    Some(text?.lines().map(str::to_string).collect())
+}

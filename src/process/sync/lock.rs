@@ -3,6 +3,7 @@
 use super::{SyncError, SyncObject, DIED, WAITERS, WORD};
 use crate::os;
 use crate::process::queue::{Idle, Wait};
+use crate::process::sleepers::Sleepers;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 
 impl SyncObject {
@@ -103,8 +104,6 @@ impl SyncObject {
     pub(super) fn free_word(&self, offset: usize, waiters: usize) {
         let word = self.region.u32_at(offset);
         word.store(0, Release);
-        if self.region.u32_at(waiters).load(SeqCst) > 0 {
-            os::futex_wake(word, 1);
-        }
+        Sleepers(self.region.u32_at(waiters)).wake(word, 1);
     }
 }

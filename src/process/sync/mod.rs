@@ -17,6 +17,7 @@ pub use shared_value::Number;
 use crate::os::{self, SharedRegion};
 use crate::process::holders::{Holders, HOLDER_BYTES};
 use crate::process::queue::{Idle, Wait};
+use crate::process::sleepers::Sleepers;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
 /// What an object is; stored in its region, so a process that receives it as
@@ -59,13 +60,13 @@ impl Kind {
 // an event's state, a semaphore's free permits, a barrier's change count.
 const KIND: usize = 0; // u32
 const WORD: usize = 4; // u32
-const WAITERS: usize = 8; // u32: processes sleeping on WORD
+const WAITERS: usize = 8; // u32: until when processes may sleep on WORD (`Sleepers`)
 const DIED: usize = 12; // u32: a lock taken back from a dead holder, not yet told
 const ID: usize = 16; // u64: names the object in waits and records
 const UNTRACKED: usize = 24; // u32: the holder table overflowed
 const LIMIT: usize = 28; // u32: a semaphore's initial value, a barrier's parties
 const MUTEX: usize = 32; // u32: a barrier's own lock (holder pid)
-const MUTEX_WAITERS: usize = 36; // u32
+const MUTEX_WAITERS: usize = 36; // u32: until when processes may sleep on MUTEX
 const ARRIVED: usize = 40; // u32: a barrier's arrivals in this round
 const ROUND: usize = 44; // u32: a barrier's completed rounds
 const BROKEN: usize = 48; // u32: why a barrier broke (`Broke`), 0 when whole
@@ -199,9 +200,7 @@ impl SyncObject {
 
     /// Wakes up to `count` processes sleeping on WORD.
     fn wake(&self, count: i32) {
-        if self.region.u32_at(WAITERS).load(SeqCst) > 0 {
-            os::futex_wake(self.word(), count);
-        }
+        Sleepers(self.region.u32_at(WAITERS)).wake(self.word(), count);
     }
 
     /// One tick of a wait for the word at `offset` to change from `seen`: the
@@ -231,10 +230,7 @@ impl SyncObject {
         };
         // Keep this process's other work (its pools) moving while it waits.
         let tick_ms = if more_work { tick_ms.min(2) } else { tick_ms };
-        let waiting = self.region.u32_at(waiters);
-        waiting.fetch_add(1, SeqCst);
-        os::futex_wait(word, seen, tick_ms);
-        waiting.fetch_sub(1, SeqCst);
+        Sleepers(self.region.u32_at(waiters)).sleep(word, seen, tick_ms);
         os::pending_stop().map_err(SyncError::Interrupted)?;
         Ok(word.load(SeqCst) == seen)
     }
