@@ -171,3 +171,35 @@ fn a_task_taken_back_does_not_count_toward_max_tasks() {
     assert_eq!(out.stdout, "true\ntrue true\n", "{}", out.stderr);
     assert_eq!(out.code, 0);
 }
+
+#[test]
+fn a_signal_handler_runs_during_a_map_or_apply_wait_not_after_it() {
+    // Each task waits for an event that only the handler sets: run after the
+    // call, the handler came too late and the tasks gave up (false).
+    let out = run(procscript(&[
+        "--timeout",
+        "30",
+        "-e",
+        "let go = event()\n\
+         on_signal(\"USR1\", fn(name) { print(\"handler\", name); go.set() })\n\
+         fn poke(target) { sleep(0.3); run(\"kill\", \"-USR1\", str(target)) }\n\
+         let p = pool(2)\n\
+         let k = spawn poke(pid())\n\
+         print(p.map(fn(x) { return go.wait(8) }, [1, 2]))\n\
+         join k\n\
+         go.clear()\n\
+         k = spawn poke(pid())\n\
+         print(p.apply(fn() { return go.wait(8) }))\n\
+         join k\n\
+         go.clear()\n\
+         k = spawn poke(pid())\n\
+         print(p.starmap(fn(a, b) { return go.wait(8) }, [[1, 2]]))\n\
+         join k",
+    ]));
+    assert_eq!(
+        out.stdout, "handler USR1\n[true, true]\nhandler USR1\ntrue\nhandler USR1\n[true]\n",
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.code, 0);
+}

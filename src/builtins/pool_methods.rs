@@ -44,7 +44,8 @@ pub(super) fn map(
     args: &[Value],
     site: &CallSite,
 ) -> R<Value> {
-    pool_of(target).map(interp, &args[0], &args[1], site.span)
+    let calls = Pool::map_calls(&args[1], site.span)?;
+    run_all(interp, pool_of(target), &args[0], &calls, "map", site)
 }
 
 pub(super) fn starmap(
@@ -53,7 +54,28 @@ pub(super) fn starmap(
     args: &[Value],
     site: &CallSite,
 ) -> R<Value> {
-    pool_of(target).starmap(interp, &args[0], &args[1], site.span)
+    let calls = Pool::starmap_calls(&args[1], site.span)?;
+    run_all(interp, pool_of(target), &args[0], &calls, "starmap", site)
+}
+
+/// Runs `callee` with each list of arguments; the results in order. Signal
+/// handlers run during the wait (as in every other wait), not after it.
+fn run_all(
+    interp: &mut Interp,
+    pool: &Rc<Pool>,
+    callee: &Value,
+    calls: &[Vec<Value>],
+    what: &str,
+    site: &CallSite,
+) -> R<Value> {
+    let ids = pool.submit_all(interp, callee, calls, site.span)?;
+    let waited =
+        interp.wait_running_handlers(what, site.span, |this| pool.wait_all(this, &ids, site.span));
+    if let Err(unwind) = waited {
+        pool.abandon(&ids);
+        return Err(unwind);
+    }
+    pool.results_of(&ids, site.span)
 }
 
 pub(super) fn apply(
@@ -69,7 +91,9 @@ pub(super) fn apply(
         pool: pool.clone(),
         id,
     };
-    Pool::join_task(interp, &task, None, site.span)
+    interp.wait_running_handlers("apply", site.span, |this| {
+        Pool::join_task(this, &task, None, site.span)
+    })
 }
 
 pub(super) fn submit(

@@ -85,30 +85,16 @@ impl Pool {
         pool.task_result(id, span, "the task")
     }
 
-    /// `p.map(f, items)`: results in item order; the first failure (in order) is raised
-    /// once every task has finished.
-    pub fn map(
-        self: &Rc<Self>,
-        runner: &mut impl Runner,
-        callee: &Value,
-        items: &Value,
-        span: Span,
-    ) -> R<Value> {
-        let calls = list_items("map", items, span)?
+    /// The calls of `p.map(f, items)`: `f(item)` for each item.
+    pub fn map_calls(items: &Value, span: Span) -> R<Vec<Vec<Value>>> {
+        Ok(list_items("map", items, span)?
             .into_iter()
             .map(|item| vec![item])
-            .collect();
-        self.run_all(runner, callee, calls, "map", span)
+            .collect())
     }
 
-    /// `p.starmap(f, [[a, b], ...])`: `f(a, b)` for each list of arguments, as `map` does.
-    pub fn starmap(
-        self: &Rc<Self>,
-        runner: &mut impl Runner,
-        callee: &Value,
-        items: &Value,
-        span: Span,
-    ) -> R<Value> {
+    /// The calls of `p.starmap(f, [[a, b], ...])`: `f(a, b)` for each list of arguments.
+    pub fn starmap_calls(items: &Value, span: Span) -> R<Vec<Vec<Value>>> {
         let mut calls = Vec::new();
         for (n, item) in list_items("starmap", items, span)?.into_iter().enumerate() {
             match item {
@@ -126,37 +112,57 @@ impl Pool {
                 }
             }
         }
-        self.run_all(runner, callee, calls, "starmap", span)
+        Ok(calls)
     }
 
-    /// Runs `callee` with each list of arguments; the results in order.
-    fn run_all(
+    /// Submits `callee` with each list of arguments (the tasks of a map); their ids.
+    pub fn submit_all(
         self: &Rc<Self>,
         runner: &mut impl Runner,
         callee: &Value,
-        calls: Vec<Vec<Value>>,
-        what: &str,
+        calls: &[Vec<Value>],
         span: Span,
-    ) -> R<Value> {
+    ) -> R<Vec<u64>> {
         let mut ids = Vec::with_capacity(calls.len());
-        for args in &calls {
+        for args in calls {
             ids.push(self.submit(runner, callee, args, span)?);
         }
-        let all = ids.clone();
-        let done = move |s: &PoolState| all.iter().all(|id| s.results.contains_key(id));
+        Ok(ids)
+    }
+
+    /// Waits until every task of `ids` has its result. It may be stopped (by a
+    /// signal whose script handler then runs) and started again: it takes nothing.
+    pub fn wait_all(self: &Rc<Self>, runner: &mut impl Runner, ids: &[u64], span: Span) -> R<()> {
+        let done = |s: &PoolState| ids.iter().all(|id| s.results.contains_key(id));
         let needed = |task| ids.contains(&task);
-        self.wait_until(runner, what, span, &done, Needed::All(&needed))?;
-        // The first failure is raised: the map has seen every task's result.
+        let deadline = os::Deadline::NEVER;
+        self.pump(runner, span, deadline, &done, Some(Needed::All(&needed)))?;
+        Ok(())
+    }
+
+    /// The results of a map's tasks in order, once all are there; the first
+    /// failure (in order) is raised.
+    pub fn results_of(&self, ids: &[u64], span: Span) -> R<Value> {
         self.state.borrow_mut().seen.extend(ids.iter().copied());
         let mut results = Vec::with_capacity(ids.len());
         for (n, id) in ids.iter().enumerate() {
             results.push(self.task_result(*id, span, &format!("the task for item {n}"))?);
         }
         let mut state = self.state.borrow_mut();
-        for id in &ids {
+        for id in ids {
             state.forget(*id);
         }
         Ok(Value::list(results))
+    }
+
+    /// A map left before its results (a signal handler raised): the tasks not
+    /// started are taken back, and the others' results are never told.
+    pub fn abandon(&self, ids: &[u64]) {
+        for &id in ids {
+            if !self.take_back(id) {
+                self.state.borrow_mut().seen.insert(id);
+            }
+        }
     }
 
     /// Pumps until `done`, recorded as a wait named `what`.
