@@ -69,12 +69,7 @@ fn run_all(
     site: &CallSite,
 ) -> R<Value> {
     let ids = pool.submit_all(interp, callee, calls, site.span)?;
-    let waited =
-        interp.wait_running_handlers(what, site.span, |this| pool.wait_all(this, &ids, site.span));
-    if let Err(unwind) = waited {
-        pool.abandon(&ids);
-        return Err(unwind);
-    }
+    interp.wait_running_handlers(what, site.span, |this| pool.wait_all(this, &ids, site.span))?;
     pool.results_of(&ids, site.span)
 }
 

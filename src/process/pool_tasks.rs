@@ -155,16 +155,6 @@ impl Pool {
         Ok(Value::list(results))
     }
 
-    /// A map left before its results (a signal handler raised): the tasks not
-    /// started are taken back, and the others' results are never told.
-    pub fn abandon(&self, ids: &[u64]) {
-        for &id in ids {
-            if !self.take_back(id) {
-                self.state.borrow_mut().seen.insert(id);
-            }
-        }
-    }
-
     /// Pumps until `done`, recorded as a wait named `what`.
     pub(super) fn wait_until(
         self: &Rc<Self>,
