@@ -319,3 +319,39 @@ fn joining_a_producer_blocked_on_a_queue_full_of_bytes_is_a_deadlock_error() {
     );
     assert!(start.elapsed() < SOON, "took {:?}", start.elapsed());
 }
+
+#[test]
+fn a_cycle_through_wait_any_of_several_items_is_a_deadlock_error() {
+    // The waiter's items could each be answered by a process that is itself
+    // blocked: reported through the board (it waits for any one of them), not a hang.
+    let out = run_bounded(
+        "let ends = pipe()\n\
+         let e = event()\n\
+         let h = spawn fn() { return len(wait_any([ends[1], e])) }() as \"waiter\"\n\
+         try { join h } catch err { print(replace(err, str(h.pid), \"W\")) }\n\
+         e.set()\n\
+         print(join h)\n\
+         let q = queue()\n\
+         let q2 = queue()\n\
+         let c = spawn fn() { q2.get() }() as \"getter\"\n\
+         e.clear()\n\
+         try { wait_any([q, e]) } catch err { print(replace(err, str(c.pid), \"C\")) }\n\
+         q2.put(1)\n\
+         join c",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let stdout = out
+        .stdout
+        .replace(&format!("pid {}", pid_of_main(&out.stdout)), "pid M");
+    assert_eq!(
+        stdout,
+        "deadlock: main (pid M) joins waiter (pid W), which waits in wait_any for one of: \
+         to receive on a pipe that only main (pid M) could send to; \
+         for an event that only main (pid M) could set\n\
+         1\n\
+         deadlock: main (pid M) waits in wait_any for one of: \
+         to get from an empty queue that only getter (pid C) could put to; \
+         for an event that only getter (pid C) could set, \
+         which waits to get from an empty queue that only main (pid M) could put to\n"
+    );
+}

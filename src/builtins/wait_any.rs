@@ -14,7 +14,7 @@ use crate::os;
 use crate::process::pool::Pool;
 use crate::process::queue::{Queue, Wait};
 use crate::process::sync::Kind;
-use crate::process::waits::{Detector, Waiting};
+use crate::process::waits::{Detector, Waiting, MAX_ANY};
 use crate::values::Value;
 
 /// The longest sleep between two looks at the items.
@@ -101,17 +101,24 @@ fn hopeless(span: Span) -> Unwind {
     diag.into()
 }
 
-/// The wait to publish for deadlock detection: only one of a single item
-/// (the board holds one wait per process; several items are checked only
-/// for having nobody left who could make one ready).
-fn published(items: &[Value], wait: Wait) -> Option<Waiting> {
-    match (items, wait) {
-        ([Value::Queue(q)], Wait::Forever) => Some(Waiting::Get(q.id())),
-        ([Value::Pipe(end)], Wait::Forever) => Some(Waiting::Recv(end.recv.id())),
-        ([Value::Sync(event)], Wait::Forever) => Some(Waiting::Event(event.id())),
-        ([Value::Process(h)], Wait::Forever) => Some(Waiting::Join(h.pid)),
-        _ => None,
+/// The waits to publish for deadlock detection, one per item, when the wait
+/// has no timeout (only untimed waits count); None when an item's wait is not
+/// one the board knows (a pool task), or there are too many: then only having
+/// nobody left who could make an item ready is checked.
+fn published(items: &[Value], wait: Wait) -> Option<Vec<Waiting>> {
+    if !matches!(wait, Wait::Forever) || items.len() > MAX_ANY {
+        return None;
     }
+    items
+        .iter()
+        .map(|item| match item {
+            Value::Queue(q) => Some(Waiting::Get(q.id())),
+            Value::Pipe(end) => Some(Waiting::Recv(end.recv.id())),
+            Value::Sync(event) => Some(Waiting::Event(event.id())),
+            Value::Process(h) => Some(Waiting::Join(h.pid)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `wait_any(items, seconds?)`: the items ready now, in the list's order,
@@ -121,7 +128,7 @@ pub(super) fn wait_any(interp: &mut Interp, args: &[Value], site: &CallSite) -> 
     let wait = wait_for(args.get(1), site, 1)?;
     let waiting = published(&items, wait);
     let result = interp.wait_running_handlers("wait_any", site.span, |this| {
-        wait_for_one(this, &items, wait, waiting, site.span)
+        wait_for_one(this, &items, wait, waiting.clone(), site.span)
     });
     interp.procs.waits.clear();
     result
@@ -131,7 +138,7 @@ fn wait_for_one(
     interp: &mut Interp,
     items: &[Value],
     wait: Wait,
-    waiting: Option<Waiting>,
+    waiting: Option<Vec<Waiting>>,
     span: Span,
 ) -> R<Value> {
     let mut tick: f64 = 0.001;
@@ -163,9 +170,9 @@ fn wait_for_one(
         };
         os::pending_stop().map_err(Unwind::from)?;
         let busy = Pool::service_all(interp)?;
-        if let (Some(waiting), false) = (waiting, busy) {
+        if let (Some(waiting), false) = (&waiting, busy) {
             let name = interp.procs.wait_name();
-            interp.procs.waits.publish(waiting, &name);
+            interp.procs.waits.publish_any(waiting, &name);
             interp.procs.fail_if_deadlocked(&mut detector, span)?;
         }
         let nap = if busy { 0.001 } else { tick };

@@ -30,6 +30,14 @@ const TARGET: usize = 16; // u64: a pid or a queue id
 const STARTED: usize = 24; // u64: the process's start time, tells it from a reused pid
 const NAME: usize = 32;
 const NAME_BYTES: usize = SLOT_BYTES - NAME;
+/// KIND of a wait for any one of several things (`wait_any`): TARGET is how
+/// many, each (kind, target) in the slot's list after the slots.
+const ANY_KIND: u32 = 12;
+/// The most waits a `wait_any` publishes (one for more items is not published).
+pub const MAX_ANY: usize = 8;
+const ANY_ITEM_BYTES: usize = 16;
+const LISTS: usize = SLOTS * SLOT_BYTES;
+const LIST_BYTES: usize = MAX_ANY * ANY_ITEM_BYTES;
 
 /// The first check comes after this long blocked, then one every `RECHECK`.
 const FIRST_CHECK_S: f64 = 0.2;
@@ -103,7 +111,8 @@ struct Entry {
     pid: i32,
     seq: u32,
     started: u64,
-    waiting: Waiting,
+    /// What it waits for: one thing, or (`wait_any`) any one of several.
+    waits: Vec<Waiting>,
     name: String,
 }
 
@@ -123,7 +132,7 @@ pub struct WaitBoard {
 impl WaitBoard {
     pub fn new() -> WaitBoard {
         WaitBoard {
-            region: SharedRegion::create("procscript-waits", SLOTS * SLOT_BYTES).ok(),
+            region: SharedRegion::create("procscript-waits", LISTS + SLOTS * LIST_BYTES).ok(),
             mine: Cell::new((0, 0)),
             own_start: Cell::new((0, 0)),
         }
@@ -172,7 +181,13 @@ impl WaitBoard {
     /// A process with a script signal handler publishes nothing: its handler
     /// may end the wait whenever a signal comes, so it is never stuck.
     pub fn publish(&self, waiting: Waiting, name: &str) {
-        if os::any_script_handler() {
+        self.publish_any(&[waiting], name);
+    }
+
+    /// Publishes that this process waits for any one of `waits` (at most
+    /// `MAX_ANY`; one alone is published as itself): it can go on when any can.
+    pub fn publish_any(&self, waits: &[Waiting], name: &str) {
+        if os::any_script_handler() || waits.is_empty() || waits.len() > MAX_ANY {
             self.clear();
             return;
         }
@@ -181,9 +196,21 @@ impl WaitBoard {
             return;
         };
         let base = slot * SLOT_BYTES;
-        let (kind, target) = waiting.encode();
+        let (kind, target) = match waits {
+            [one] => one.encode(),
+            several => (ANY_KIND, several.len() as u64),
+        };
+        let list = LISTS + slot * LIST_BYTES;
+        let item_at = |i: usize| (list + i * ANY_ITEM_BYTES, list + i * ANY_ITEM_BYTES + 8);
+        let same_list = || {
+            waits.iter().enumerate().all(|(i, w)| {
+                let (k, t) = item_at(i);
+                (region.u32_at(k).load(SeqCst), region.u64_at(t).load(SeqCst)) == w.encode()
+            })
+        };
         if region.u32_at(base + KIND).load(SeqCst) == kind
             && region.u64_at(base + TARGET).load(SeqCst) == target
+            && (kind != ANY_KIND || same_list())
         {
             // Published already: the same wait goes on (its seq must not move).
             return;
@@ -191,6 +218,13 @@ impl WaitBoard {
         let seq = region.u32_at(base + SEQ);
         let name = &name.as_bytes()[..name.len().min(NAME_BYTES)];
         seq.fetch_add(1, SeqCst);
+        if kind == ANY_KIND {
+            for (i, w) in waits.iter().enumerate() {
+                let ((k, t), (kind, target)) = (item_at(i), w.encode());
+                region.u32_at(k).store(kind, SeqCst);
+                region.u64_at(t).store(target, SeqCst);
+            }
+        }
         region.u32_at(base + KIND).store(kind, SeqCst);
         region.u64_at(base + TARGET).store(target, SeqCst);
         region
@@ -235,10 +269,11 @@ impl WaitBoard {
             let len = (region.u32_at(base + NAME_LEN).load(SeqCst) as usize).min(NAME_BYTES);
             let mut name = vec![0u8; len];
             region.read(base + NAME, &mut name);
+            let waits = read_waits(region, slot, kind, target);
             let whole = seq % 2 == 0
                 && region.u32_at(base + SEQ).load(SeqCst) == seq
                 && region.i32_at(base + PID).load(SeqCst) == pid;
-            let Some(waiting) = Waiting::decode(kind, target).filter(|_| whole) else {
+            let Some(waits) = waits.filter(|_| whole) else {
                 continue;
             };
             // A stopped process is left off: it goes on when continued, and
@@ -250,13 +285,31 @@ impl WaitBoard {
                     pid,
                     seq,
                     started,
-                    waiting,
+                    waits,
                     name,
                 });
             }
         }
         entries
     }
+}
+
+/// The waits of a slot: its one, or its list (`ANY_KIND`); None if unreadable.
+fn read_waits(region: &SharedRegion, slot: usize, kind: u32, target: u64) -> Option<Vec<Waiting>> {
+    if kind != ANY_KIND {
+        return Waiting::decode(kind, target).map(|w| vec![w]);
+    }
+    let count = (target as usize).min(MAX_ANY);
+    let list = LISTS + slot * LIST_BYTES;
+    (0..count)
+        .map(|i| {
+            let at = list + i * ANY_ITEM_BYTES;
+            Waiting::decode(
+                region.u32_at(at).load(SeqCst),
+                region.u64_at(at + 8).load(SeqCst),
+            )
+        })
+        .collect()
 }
 
 impl Default for WaitBoard {
@@ -324,29 +377,37 @@ impl Detector {
     }
 }
 
-/// The processes whose wait another process could end, as the board and
-/// `known` tell: (`who` can go on) for a pid.
+/// Whether the entry's process can go on: any one of its waits can end.
 fn can_go_on(entry: &Entry, going: &dyn Fn(i32) -> bool, known: &Known) -> bool {
-    match entry.waiting {
+    entry
+        .waits
+        .iter()
+        .any(|&waiting| wait_can_end(entry.pid, waiting, going, known))
+}
+
+/// Whether another process could end `pid`'s wait for `waiting`, as the board
+/// and `known` tell: (`who` can go on) for a pid.
+fn wait_can_end(pid: i32, waiting: Waiting, going: &dyn Fn(i32) -> bool, known: &Known) -> bool {
+    match waiting {
         Waiting::Join(child) => !os::process_alive(child) || going(child),
         Waiting::Get(id) | Waiting::Put(id) | Waiting::Recv(id) | Waiting::QueueJoin(id) => {
             let Some(queue) = known.queue(id) else {
                 return true;
             };
-            let answered = match entry.waiting {
+            let answered = match waiting {
                 Waiting::Get(_) | Waiting::Recv(_) => queue.size() > 0 || queue.is_closed(),
                 Waiting::QueueJoin(_) => queue.unfinished() == 0,
                 _ => !queue.is_full_for_blocked_putters() || queue.is_closed(),
             };
-            answered || other_going(queue.live_holders(), entry.pid, going)
+            answered || other_going(queue.live_holders(), pid, going)
         }
-        Waiting::Task(owner) => known.busy_workers.contains(&entry.pid) || going(owner),
-        Waiting::AnyChild => entry.pid != known.me || known.children.iter().any(|&c| going(c)),
+        Waiting::Task(owner) => known.busy_workers.contains(&pid) || going(owner),
+        Waiting::AnyChild => pid != known.me || known.children.iter().any(|&c| going(c)),
         Waiting::Lock(id) | Waiting::Semaphore(id) | Waiting::Barrier(id) | Waiting::Event(id) => {
             let Some(object) = known.sync(id) else {
                 return true;
             };
-            let answered = match entry.waiting {
+            let answered = match waiting {
                 Waiting::Lock(_) => {
                     let holder = object.lock_holder();
                     holder == 0 || !os::process_alive(holder) || going(holder)
@@ -357,8 +418,8 @@ fn can_go_on(entry: &Entry, going: &dyn Fn(i32) -> bool, known: &Known) -> bool 
             };
             // A lock is released by its holder alone; the others by anyone holding them.
             answered
-                || (!matches!(entry.waiting, Waiting::Lock(_))
-                    && other_going(object.live_holders(), entry.pid, going))
+                || (!matches!(waiting, Waiting::Lock(_))
+                    && other_going(object.live_holders(), pid, going))
         }
     }
 }
@@ -401,7 +462,7 @@ fn find_deadlock(entries: &[Entry], known: &Known) -> Option<(String, Vec<(i32, 
     // its error ends the tree (or are told through their parent).
     let reporter = entries
         .iter()
-        .filter(|e| !going.contains(&e.pid) && !matches!(e.waiting, Waiting::Task(_)))
+        .filter(|e| !going.contains(&e.pid) && !matches!(e.waits[..], [Waiting::Task(_)]))
         .min_by_key(|e| (e.started, e.pid))?;
     if reporter.pid != known.me {
         return None;
@@ -456,7 +517,34 @@ fn describe_cycle(blocked: &HashMap<i32, &Entry>, going: &HashSet<i32>, known: &
 
 /// What `entry` waits for, in words, and the processes that could end the wait.
 fn edge(entry: &Entry, blocked: &HashMap<i32, &Entry>, known: &Known) -> (String, Vec<i32>) {
-    let at = entry.pid;
+    if let [one] = entry.waits[..] {
+        return one_edge(entry.pid, one, blocked, known);
+    }
+    // wait_any: "waits in wait_any for one of: to get from ...; for an event ..."
+    let mut parts = Vec::new();
+    let mut could = Vec::new();
+    for &waiting in &entry.waits {
+        let (words, pids) = one_edge(entry.pid, waiting, blocked, known);
+        parts.push(words.strip_prefix("waits ").unwrap_or(&words).to_string());
+        for pid in pids {
+            if !could.contains(&pid) {
+                could.push(pid);
+            }
+        }
+    }
+    (
+        format!("waits in wait_any for one of: {}", parts.join("; ")),
+        could,
+    )
+}
+
+/// One wait in words, and the processes that could end it.
+fn one_edge(
+    at: i32,
+    waiting: Waiting,
+    blocked: &HashMap<i32, &Entry>,
+    known: &Known,
+) -> (String, Vec<i32>) {
     let others = |holders: Option<Vec<i32>>| -> (String, Vec<i32>) {
         let holders: Vec<i32> = holders
             .unwrap_or_default()
@@ -468,7 +556,7 @@ fn edge(entry: &Entry, blocked: &HashMap<i32, &Entry>, known: &Known) -> (String
             holders,
         )
     };
-    match entry.waiting {
+    match waiting {
         Waiting::Join(child) => (format!("joins {}", who(blocked, child)), vec![child]),
         Waiting::Get(id) | Waiting::Put(id) | Waiting::Recv(id) | Waiting::QueueJoin(id) => {
             let (names, holders) = others(known.queue(id).and_then(|q| q.live_holders()));
@@ -477,7 +565,7 @@ fn edge(entry: &Entry, blocked: &HashMap<i32, &Entry>, known: &Known) -> (String
             } else {
                 format!("only {names}")
             };
-            let edge = match entry.waiting {
+            let edge = match waiting {
                 Waiting::Get(_) => {
                     format!("waits to get from an empty queue that {only} could put to")
                 }
@@ -519,7 +607,7 @@ fn edge(entry: &Entry, blocked: &HashMap<i32, &Entry>, known: &Known) -> (String
             } else {
                 format!("only {names}")
             };
-            let edge = match entry.waiting {
+            let edge = match waiting {
                 Waiting::Semaphore(_) => {
                     format!("waits for a semaphore permit that {only} could release")
                 }
