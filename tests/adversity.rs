@@ -669,3 +669,54 @@ fn a_waiter_killed_in_its_sleep_costs_later_releases_no_wake_up_call() {
         .count();
     assert!(wakes < 20, "{wakes} wake-up calls in 200 releases");
 }
+
+#[test]
+fn a_dead_holder_whose_pid_was_given_to_another_process_is_still_dead() {
+    // The holder of a lock (and of a queue) is SIGKILLed, then its pid is
+    // given to a new `sleep` (through ns_last_pid, which needs root). Known by
+    // pid alone, the dead holder looked alive: the lock stayed held and the
+    // get waited forever.
+    if std::fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/sys/kernel/ns_last_pid")
+        .is_err()
+    {
+        eprintln!("ns_last_pid cannot be written here: skipped");
+        return;
+    }
+    let code = "fn reuse(p) {\n\
+           write_file(\"/proc/sys/kernel/ns_last_pid\", str(p - 1))\n\
+           return start(\"sleep\", \"30\")\n\
+         }\n\
+         let l = lock()\n\
+         let q = queue()\n\
+         let ready = event()\n\
+         let h = spawn fn() { q.put(0); l.acquire(); ready.set(); sleep(60) }()\n\
+         ready.wait()\n\
+         q.get()\n\
+         let p = h.pid\n\
+         run(\"kill\", \"-KILL\", str(p))\n\
+         try { join h } catch e { }\n\
+         let s = reuse(p)\n\
+         if s.pid != p { print(\"raced\") } else {\n\
+           print(l.acquire(1))\n\
+           try { q.get() } catch e { print(e) }\n\
+         }\n\
+         kill(s, \"KILL\")\n\
+         try { join s } catch e { }";
+    // Another process may take the pid first: try again a few times.
+    for _ in 0..5 {
+        let out = common::run(common::procscript(&["--timeout", "20", "-e", code]));
+        if out.stdout == "raced\n" {
+            continue;
+        }
+        assert_eq!(
+            out.stdout,
+            "true\nq.get() would wait forever: the queue is empty and no other process that holds it is still running\n",
+            "{}",
+            out.stderr
+        );
+        return;
+    }
+    eprintln!("the pid was taken by another process each time: skipped");
+}

@@ -72,8 +72,9 @@ pub use nix::sys::signal::Signal;
 pub use output_lock::{create_output_lock, with_output_lock, PIPE_BUF};
 pub use processes::{
     become_subreaper, current_pid, descendant_pids, die_by_signal, die_with_parent, exit_now, fork,
-    getpid, getppid, group_exists, process_alive, process_start_time, process_state, send_signal,
-    signal_group, thread_count, wait_child, ExitStatus, Forked, Waited,
+    getpid, getppid, group_exists, own_start_time, process_alive, process_alive_since,
+    process_start_time, process_state, send_signal, signal_group, thread_count, wait_child,
+    ExitStatus, Forked, Waited,
 };
 pub use program_io::{
     check_folder, find_program, null_output, open_for_program, text_as_stdin, Redirect,

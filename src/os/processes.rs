@@ -272,6 +272,43 @@ pub fn process_start_time(pid: i32) -> Option<u64> {
         .ok()
 }
 
+/// This process's start time (0 if unreadable), read once per process (reading
+/// /proc costs nine system calls, and a join in a loop publishes its wait, with
+/// this, each time): the pid it was read for is kept with it, so a forked child
+/// reads its own.
+pub fn own_start_time() -> u64 {
+    static READ_FOR: AtomicI32 = AtomicI32::new(0);
+    static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let me = current_pid();
+    if READ_FOR.load(Ordering::Relaxed) == me {
+        return STARTED.load(Ordering::Relaxed);
+    }
+    let started = process_start_time(me).unwrap_or(0);
+    STARTED.store(started, Ordering::Relaxed);
+    READ_FOR.store(me, Ordering::Relaxed);
+    started
+}
+
+/// Whether the process that started at `started` (clock ticks since boot, as
+/// `process_start_time` says) still runs as `pid`: not a later process that
+/// was given the same pid. `started` 0 (unknown) asks only for the pid.
+pub fn process_alive_since(pid: i32, started: u64) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let Some(close) = stat.rfind(')') else {
+        return false;
+    };
+    let mut fields = stat[close + 2..].split(' ');
+    let alive = fields
+        .next()
+        .is_some_and(|state| state != "Z" && state != "X");
+    alive && (started == 0 || fields.nth(18).and_then(|f| f.parse().ok()) == Some(started))
+}
+
 /// The kernel's state letter for a process (R, S, D, T, Z, ...), if it exists.
 pub fn process_state(pid: i32) -> Option<char> {
     proc_stat(pid).map(|(state, _)| state)

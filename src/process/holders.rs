@@ -1,11 +1,11 @@
-//! The processes that hold a shared object (a queue, a lock...): pids in a table of its region, for telling when a wait is hopeless.
+//! The processes that hold a shared object (a queue, a lock...): identities (pid and start time) in a table of its region, for telling when a wait is hopeless.
 
 use crate::os::{self, SharedRegion};
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
-/// A table of `slots` pids at `base` in a shared region, and the u32 flag at
-/// `untracked` that says the table overflowed (then nobody can tell who holds
-/// the object, and no wait is ever called hopeless).
+/// A table of `slots` process identities at `base` in a shared region, and the
+/// u32 flag at `untracked` that says the table overflowed (then nobody can tell
+/// who holds the object, and no wait is ever called hopeless).
 pub struct Holders<'a> {
     region: &'a SharedRegion,
     base: usize,
@@ -14,10 +14,48 @@ pub struct Holders<'a> {
 }
 
 /// Holders a table has room for; past this, waits are never called hopeless.
-pub const HOLDER_SLOTS: usize = 512;
+pub const HOLDER_SLOTS: usize = 368;
 
 /// Bytes of a holder table.
-pub const HOLDER_BYTES: usize = 4 * HOLDER_SLOTS;
+pub const HOLDER_BYTES: usize = 8 * HOLDER_SLOTS;
+
+/// Bits of an identity that hold the start time; the pid (at most 2^22 on
+/// Linux) is above them.
+const START_BITS: u32 = 42;
+
+/// A process told from a later one given the same pid, in one word for shared
+/// memory: its pid and its start time (clock ticks since boot). Read from
+/// /proc for another process; this process's own is cached.
+pub fn identity(pid: i32) -> u64 {
+    let started = if pid == os::current_pid() {
+        os::own_start_time()
+    } else {
+        os::process_start_time(pid).unwrap_or(0)
+    };
+    ((pid as u64) << START_BITS) | (started & ((1 << START_BITS) - 1))
+}
+
+/// The pid of an identity (0 for none).
+pub fn identity_pid(identity: u64) -> i32 {
+    (identity >> START_BITS) as i32
+}
+
+/// Whether the process of an identity still runs (not a later one with its pid).
+pub fn identity_alive(identity: u64) -> bool {
+    let started = identity & ((1 << START_BITS) - 1);
+    os::process_alive_since(identity_pid(identity), started)
+}
+
+/// Whether the process `pid` that holds a lock word is gone. `stamp` is the
+/// identity its holder wrote after taking it: trusted when it names `pid`
+/// (else the holder has not written it yet, and only the pid is asked).
+pub fn holder_gone(pid: i32, stamp: u64) -> bool {
+    if identity_pid(stamp) == pid {
+        !identity_alive(stamp)
+    } else {
+        !os::process_alive(pid)
+    }
+}
 
 impl<'a> Holders<'a> {
     /// The table at `base` of `region`, with its overflow flag at `untracked`.
@@ -30,22 +68,23 @@ impl<'a> Holders<'a> {
         }
     }
 
-    fn slot(&self, i: usize) -> &std::sync::atomic::AtomicI32 {
-        self.region.i32_at(self.base + 4 * i)
+    fn slot(&self, i: usize) -> &std::sync::atomic::AtomicU64 {
+        self.region.u64_at(self.base + 8 * i)
     }
 
     /// Remembers `pid` as a holder (once); a slot of a dead process is reused.
     pub fn register(&self, pid: i32) {
-        if (0..self.slots).any(|i| self.slot(i).load(Relaxed) == pid) {
+        let me = identity(pid);
+        if (0..self.slots).any(|i| self.slot(i).load(Relaxed) == me) {
             return;
         }
         for i in 0..self.slots {
             let current = self.slot(i).load(Relaxed);
-            let reusable = current == 0 || !os::process_alive(current);
+            let reusable = current == 0 || !identity_alive(current);
             if reusable
                 && self
                     .slot(i)
-                    .compare_exchange(current, pid, SeqCst, SeqCst)
+                    .compare_exchange(current, me, SeqCst, SeqCst)
                     .is_ok()
             {
                 return;
@@ -70,7 +109,8 @@ impl<'a> Holders<'a> {
         }
         let mut holders: Vec<i32> = (0..self.slots)
             .map(|i| self.slot(i).load(Relaxed))
-            .filter(|&pid| pid != 0 && os::process_alive(pid))
+            .filter(|&holder| holder != 0 && identity_alive(holder))
+            .map(identity_pid)
             .collect();
         // A parent registering its new child races the child registering
         // itself: both may take a slot, so a pid can be there twice.

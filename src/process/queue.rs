@@ -2,7 +2,7 @@
 //! manager process. Inherited by fork and spawn, passed to pool workers as a descriptor.
 
 use crate::os::{self, SharedRegion};
-use crate::process::holders::{Holders, HOLDER_BYTES};
+use crate::process::holders::{holder_gone, identity, Holders, HOLDER_BYTES};
 use crate::process::sleepers::Sleepers;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 
@@ -42,8 +42,9 @@ const NEW_HEAD: usize = 3112; // u64: the journal: HEAD, TAIL, COUNT and PUTS af
 const NEW_TAIL: usize = 3120;
 const NEW_COUNT: usize = 3128;
 const NEW_PUTS: usize = 3136;
+const LOCK_STAMP: usize = 3144; // u64: the lock's owner's identity (`holders::identity`), 0 when free
 const DATA: usize = 4096;
-const _: () = assert!(HOLDERS + HOLDER_BYTES <= PUTS && NEW_PUTS + 8 <= DATA);
+const _: () = assert!(HOLDERS + HOLDER_BYTES <= PUTS && LOCK_STAMP + 8 <= DATA);
 
 /// How long a blocked operation may wait.
 #[derive(Clone, Copy)]
@@ -236,15 +237,20 @@ impl Queue {
         let word = self.region.u32_at(LOCK);
         loop {
             match word.compare_exchange(0, me, Acquire, Relaxed) {
-                Ok(_) => return Ok(()),
+                Ok(_) => {
+                    self.stamp_owner();
+                    return Ok(());
+                }
                 Err(owner) if owner == me => return Ok(()),
                 Err(owner) => {
                     os::pending_stop().map_err(QueueError::Interrupted)?;
                     Sleepers(self.region.u32_at(LOCK_WAITERS)).sleep(word, owner, 50);
+                    let stamp = self.region.u64_at(LOCK_STAMP).load(SeqCst);
                     if word.load(Relaxed) == owner
-                        && !os::process_alive(owner as i32)
+                        && holder_gone(owner as i32, stamp)
                         && word.compare_exchange(owner, me, Acquire, Relaxed).is_ok()
                     {
+                        self.stamp_owner();
                         // The dead owner may have been killed amid a change.
                         self.finish_published_change();
                         return Ok(());
@@ -254,7 +260,16 @@ impl Queue {
         }
     }
 
+    /// Writes this process's identity as the lock's owner (just taken), so a
+    /// later process given the same pid is not taken for it.
+    fn stamp_owner(&self) {
+        let stamp = identity(os::current_pid());
+        self.region.u64_at(LOCK_STAMP).store(stamp, SeqCst);
+    }
+
     fn unlock(&self) {
+        // The stamp first (see `sync`'s `free_word`).
+        self.region.u64_at(LOCK_STAMP).store(0, SeqCst);
         self.region.u32_at(LOCK).store(0, Release);
         Sleepers(self.region.u32_at(LOCK_WAITERS)).wake(self.region.u32_at(LOCK), 1);
     }

@@ -123,10 +123,6 @@ pub struct WaitBoard {
     region: Option<SharedRegion>,
     /// The slot this process holds now: (its pid, slot + 1), (0, 0) for none.
     mine: Cell<(i32, usize)>,
-    /// This process's start time, read once per process: (its pid, the time),
-    /// (0, 0) before the first read. A forked child sees its parent's pid here
-    /// and reads its own.
-    own_start: Cell<(i32, u64)>,
 }
 
 impl WaitBoard {
@@ -134,22 +130,7 @@ impl WaitBoard {
         WaitBoard {
             region: SharedRegion::create("procscript-waits", LISTS + SLOTS * LIST_BYTES).ok(),
             mine: Cell::new((0, 0)),
-            own_start: Cell::new((0, 0)),
         }
-    }
-
-    /// This process's start time (0 if it cannot be read). It never changes,
-    /// and reading `/proc/<pid>/stat` costs nine system calls: a join in a
-    /// loop publishes its wait each time, so it is read once.
-    fn own_start_time(&self) -> u64 {
-        let me = os::current_pid();
-        let (pid, started) = self.own_start.get();
-        if pid == me {
-            return started;
-        }
-        let started = os::process_start_time(me).unwrap_or(0);
-        self.own_start.set((me, started));
-        started
     }
 
     /// This process's slot, claimed now if it holds none.
@@ -229,7 +210,7 @@ impl WaitBoard {
         region.u64_at(base + TARGET).store(target, SeqCst);
         region
             .u64_at(base + STARTED)
-            .store(self.own_start_time(), SeqCst);
+            .store(os::own_start_time(), SeqCst);
         region
             .u32_at(base + NAME_LEN)
             .store(name.len() as u32, SeqCst);
@@ -408,10 +389,7 @@ fn wait_can_end(pid: i32, waiting: Waiting, going: &dyn Fn(i32) -> bool, known: 
                 return true;
             };
             let answered = match waiting {
-                Waiting::Lock(_) => {
-                    let holder = object.lock_holder();
-                    holder == 0 || !os::process_alive(holder) || going(holder)
-                }
+                Waiting::Lock(_) => !object.lock_is_held() || going(object.lock_holder()),
                 Waiting::Semaphore(_) => object.semaphore_value() > 0,
                 Waiting::Event(_) => object.event_is_set(),
                 _ => false,

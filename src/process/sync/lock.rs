@@ -1,7 +1,8 @@
 //! `lock()`: its word holds the holder's pid (0 when free); a holder that dies leaves the lock to the next acquirer, who is told once (`owner_died`).
 
-use super::{SyncError, SyncObject, DIED, WAITERS, WORD};
+use super::{SyncError, SyncObject, DIED, MUTEX, MUTEX_STAMP, WAITERS, WORD, WORD_STAMP};
 use crate::os;
+use crate::process::holders::{holder_gone, identity};
 use crate::process::queue::{Idle, Wait};
 use crate::process::sleepers::Sleepers;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
@@ -25,9 +26,14 @@ impl SyncObject {
     /// whole cost of an uncontended acquire.
     pub fn lock_try_acquire(&self) -> bool {
         let me = os::current_pid() as u32;
-        self.word()
+        let took = self
+            .word()
             .compare_exchange(0, me, Acquire, Relaxed)
-            .is_ok()
+            .is_ok();
+        if took {
+            self.stamp_holder(WORD);
+        }
+        took
     }
 
     /// The pid of the process that holds the lock, 0 when free.
@@ -39,7 +45,33 @@ impl SyncObject {
     /// the next acquire takes it).
     pub fn lock_is_held(&self) -> bool {
         let holder = self.lock_holder();
-        holder != 0 && os::process_alive(holder)
+        holder != 0 && !self.word_holder_gone(WORD, holder)
+    }
+
+    /// Where the identity of the holder of the word at `offset` is kept.
+    fn stamp_at(offset: usize) -> usize {
+        if offset == MUTEX {
+            MUTEX_STAMP
+        } else {
+            WORD_STAMP
+        }
+    }
+
+    /// Writes this process's identity as the holder of the word at `offset`
+    /// (just taken), so a later process given the same pid is not taken for it.
+    fn stamp_holder(&self, offset: usize) {
+        let stamp = identity(os::current_pid());
+        self.region
+            .u64_at(Self::stamp_at(offset))
+            .store(stamp, SeqCst);
+    }
+
+    /// Whether `holder` of the word at `offset` is gone (dead, or its pid reused).
+    fn word_holder_gone(&self, offset: usize, holder: i32) -> bool {
+        holder_gone(
+            holder,
+            self.region.u64_at(Self::stamp_at(offset)).load(SeqCst),
+        )
     }
 
     /// Frees the lock, which this process must hold.
@@ -86,14 +118,18 @@ impl SyncObject {
         let mut look = true;
         loop {
             let holder = match word.compare_exchange(0, me, Acquire, Relaxed) {
-                Ok(_) => return Ok(false),
+                Ok(_) => {
+                    self.stamp_holder(offset);
+                    return Ok(false);
+                }
                 Err(holder) => holder,
             };
             if look
                 && holder != me
-                && !os::process_alive(holder as i32)
+                && self.word_holder_gone(offset, holder as i32)
                 && word.compare_exchange(holder, me, Acquire, Relaxed).is_ok()
             {
+                self.stamp_holder(offset);
                 return Ok(true);
             }
             look = self.sleep_while(offset, waiters, holder, wait, idle)?;
@@ -103,6 +139,9 @@ impl SyncObject {
     /// Frees a word taken by `take_word`.
     pub(super) fn free_word(&self, offset: usize, waiters: usize) {
         let word = self.region.u32_at(offset);
+        // The stamp first: a stamp left naming a pid that takes the word next
+        // would be trusted before that holder writes its own.
+        self.region.u64_at(Self::stamp_at(offset)).store(0, SeqCst);
         word.store(0, Release);
         Sleepers(self.region.u32_at(waiters)).wake(word, 1);
     }

@@ -73,6 +73,8 @@ const BROKEN: usize = 48; // u32: why a barrier broke (`Broke`), 0 when whole
 const BROKEN_BY: usize = 52; // i32: the member that broke it
 const FLOAT: usize = 56; // u32: a value holds a float (else an int)
 const VALUE: usize = 64; // u64: a value's bits
+const WORD_STAMP: usize = 72; // u64: a lock's holder's identity (`holders::identity`), 0 when free
+const MUTEX_STAMP: usize = 80; // u64: the same for a barrier's MUTEX
 const HOLDERS: usize = 128; // the holder table (HOLDER_BYTES)
 /// A semaphore's permit holders (pid << 32 | permits) or a barrier's members
 /// of this round (pids), one u64 each.
