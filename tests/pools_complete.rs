@@ -5,33 +5,11 @@
 
 mod common;
 
-use common::{assert_no_leftovers, procscript, run, run_code};
+use common::{end_within, procscript, run, run_code};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-/// Waits for the run to end, at most `limit`; a run still there is killed (its whole
-/// group) and the test fails. Returns the exit code (or 128+signal).
-fn end_within(mut child: Child, limit: Duration, what: &str) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    let group = child.id() as i32;
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            assert_no_leftovers(group);
-            return status
-                .code()
-                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-        }
-        if started.elapsed() > limit {
-            let _ = nix::sys::signal::killpg(Pid::from_raw(group), Signal::SIGKILL);
-            let _ = child.wait();
-            panic!("{what}: still running after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// A stream whose tasks run a program for a minute; "ready" once the first task started.
 const STREAM_WAIT: &str = "let started = event()\n\

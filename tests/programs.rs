@@ -77,6 +77,37 @@ impl InSession {
         assert_session_empties(session, Duration::from_secs(3));
         (to_run(output), took)
     }
+
+    /// Waits for the end, which must come within 5 s with exit `code`; the output.
+    fn ends_soon_with(self, code: i32) -> Run {
+        let (out, took) = self.finish(Duration::from_secs(10));
+        assert_eq!(out.code, code, "{}", out.stderr);
+        assert!(took < Duration::from_secs(5), "took {took:?}");
+        out
+    }
+
+    /// After its "ready" line and a moment to get blocked, sends `signal` to the
+    /// root (`to_group`: to its whole group, as Ctrl-C does from a terminal);
+    /// the run must end soon with exit `code`.
+    fn signal_when_ready(mut self, signal: Signal, to_group: bool, code: i32) -> Run {
+        assert_eq!(self.line(), "ready");
+        std::thread::sleep(Duration::from_millis(200));
+        let root = Pid::from_raw(self.session());
+        let sent = if to_group {
+            killpg(root, signal)
+        } else {
+            kill(root, signal)
+        };
+        sent.expect("signal the root");
+        self.ends_soon_with(code)
+    }
+
+    /// Ends a run that sleeps once it has shown what it was run for: SIGTERM to the root.
+    fn stop(self) {
+        let _ = kill(Pid::from_raw(self.session()), Signal::SIGTERM);
+        let (out, _) = self.finish(Duration::from_secs(10));
+        assert_eq!(out.code, 143, "{}", out.stderr);
+    }
 }
 
 /// Fails unless every process of the session has ended within `within`.
@@ -122,9 +153,7 @@ fn a_timed_out_program_ignoring_term_with_children_leaves_nothing_within_two_sec
     assert_eq!(run.line(), "after");
     // At the moment `run` returned, the program and its children were gone.
     assert_eq!(run.others(), vec![]);
-    let _ = kill(Pid::from_raw(run.session()), Signal::SIGTERM);
-    let (out, _) = run.finish(Duration::from_secs(10));
-    assert_eq!(out.code, 143, "{}", out.stderr);
+    run.stop();
 }
 
 #[test]
@@ -138,9 +167,7 @@ fn a_timed_out_pipeline_leaves_nothing_behind() {
     assert_eq!(run.line(), "[124, 124]");
     assert_eq!(run.line(), "after");
     assert_eq!(run.others(), vec![]);
-    let _ = kill(Pid::from_raw(run.session()), Signal::SIGTERM);
-    let (out, _) = run.finish(Duration::from_secs(10));
-    assert_eq!(out.code, 143, "{}", out.stderr);
+    run.stop();
 }
 
 /// The same pipeline in bash and procscript, on the same input: the same
@@ -244,35 +271,25 @@ fn program_output_never_tears_a_print_line() {
 
 #[test]
 fn ctrl_c_stops_running_programs_in_their_own_groups_too() {
-    let mut run = start(
+    let run = start(
         &[],
         "let h = start(\"sleep\", 100, {\"group\": true})\n\
          let k = start(\"sh\", \"-c\", \"trap '' INT; sleep 100\")\n\
          print(\"ready\")\n\
          pipeline([[\"sleep\", 100], [\"cat\"]], {\"group\": true})",
     );
-    assert_eq!(run.line(), "ready");
-    std::thread::sleep(Duration::from_millis(200));
     // Ctrl-C reaches the terminal's foreground group: procscript's own.
-    killpg(Pid::from_raw(run.session()), Signal::SIGINT).unwrap();
-    let (out, took) = run.finish(Duration::from_secs(10));
-    assert_eq!(out.code, 130, "{}", out.stderr);
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    run.signal_when_ready(Signal::SIGINT, true, 130);
 }
 
 #[test]
 fn sigterm_of_the_root_stops_a_running_capture() {
-    let mut run = start(
+    let run = start(
         &[],
         "print(\"ready\")\n\
          capture(\"sh\", \"-c\", \"sleep 100 & sleep 100\", {\"timeout\": 100})",
     );
-    assert_eq!(run.line(), "ready");
-    std::thread::sleep(Duration::from_millis(200));
-    kill(Pid::from_raw(run.session()), Signal::SIGTERM).unwrap();
-    let (out, took) = run.finish(Duration::from_secs(10));
-    assert_eq!(out.code, 143, "{}", out.stderr);
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    run.signal_when_ready(Signal::SIGTERM, false, 143);
 }
 
 #[test]
@@ -282,25 +299,19 @@ fn the_roots_timeout_stops_running_programs() {
         "start(\"sleep\", 100, {\"group\": true})\n\
          run(\"sh\", \"-c\", \"sleep 100 & sleep 100\", {\"group\": true})",
     );
-    let (out, took) = run.finish(Duration::from_secs(10));
-    assert_eq!(out.code, 124, "{}", out.stderr);
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    run.ends_soon_with(124);
 }
 
 #[test]
 fn sigkill_of_the_root_ends_programs_in_their_own_groups() {
-    let mut run = start(
+    let run = start(
         &[],
         "start(\"sleep\", 100, {\"group\": true})\n\
          start(\"sh\", \"-c\", \"trap '' TERM; exec sleep 100\", {\"group\": true})\n\
          print(\"ready\")\n\
          pipeline([[\"sleep\", 100], [\"cat\"]], {\"timeout\": 100})",
     );
-    assert_eq!(run.line(), "ready");
-    std::thread::sleep(Duration::from_millis(200));
-    kill(Pid::from_raw(run.session()), Signal::SIGKILL).unwrap();
-    let (out, _) = run.finish(Duration::from_secs(10));
-    assert_eq!(out.code, 137);
+    run.signal_when_ready(Signal::SIGKILL, false, 137);
 }
 
 #[test]
@@ -311,10 +322,8 @@ fn an_error_of_the_root_stops_programs_in_their_own_groups_with_their_children()
          sleep(0.3)\n\
          print(1 / 0)",
     );
-    let (out, took) = run.finish(Duration::from_secs(10));
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    let out = run.ends_soon_with(1);
     assert!(out.stderr.contains("division by zero"), "{}", out.stderr);
-    assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
 /// The kill(2) calls of a run, as strace shows them, or None where strace
@@ -410,9 +419,7 @@ fn a_capture_stopped_for_too_much_output_leaves_no_child_of_its_program() {
     assert_eq!(run.line(), "caught");
     assert_eq!(run.line(), "after");
     assert_eq!(run.others(), vec![]);
-    let _ = kill(Pid::from_raw(run.session()), Signal::SIGTERM);
-    let (out, _) = run.finish(Duration::from_secs(10));
-    assert_eq!(out.code, 143, "{}", out.stderr);
+    run.stop();
 }
 
 #[test]

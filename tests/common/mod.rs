@@ -230,3 +230,28 @@ pub fn traced_calls(code: &str, filter: &[&str]) -> Option<Vec<String>> {
     (status.code() == Some(0)).then_some(())?;
     Some(text?.lines().map(str::to_string).collect())
 }
+
+/// Waits for the run to end, at most `limit`; a run still there is killed
+/// (its whole group) and the test fails. Returns the exit code (or 128+signal).
+pub fn end_within(mut child: std::process::Child, limit: Duration, what: &str) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    let group = child.id() as i32;
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            assert_no_leftovers(group);
+            return status
+                .code()
+                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        }
+        if started.elapsed() > limit {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(group),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            let _ = child.wait();
+            panic!("{what}: still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
