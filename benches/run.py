@@ -9,7 +9,8 @@ Each workload runs for procscript and for its peer alternately (A B A B ...),
 after one warm-up pair, and the table gives medians, the median of the
 per-pair ratios procscript/peer, and peak memory (max RSS of the measured
 process, through GNU time). Peers missing from the machine (Lua) are skipped.
-The rows are issue 18's table of targets, then a few kept from the first round.
+The rows are issue 18's table of targets, issue 16's (locks, values, pipes), then a few
+kept from the first round.
 Only the Python standard library is used.
 """
 
@@ -68,8 +69,9 @@ def words_file():
 def workloads():
     """(name, procscript command, [(peer name, peer command, goal ratio)], repeat).
 
-    The first rows are issue 18's table of targets, in its order, with its goals;
-    the last ones are kept from the first round for comparison (no goal now)."""
+    The first rows are issue 18's table of targets, in its order, with its goals,
+    then issue 16's (sync objects 20x Python's, pipes 5x); the last ones are kept
+    from the first round for comparison (no goal now)."""
     ps = [str(PROCSCRIPT)]
     spawn_c, posix_spawn_c = str(OUT / "spawn_c"), str(OUT / "posix_spawn_c")
     text = str(words_file())
@@ -98,6 +100,19 @@ def workloads():
          [("python3 -c ''", [PYTHON, "-c", ""], 0.1)], 20),
         ("50 pool(2) tasks reading a 1 M-int global", ps + ["pool_global.proc", "50"],
          [("50 spawns doing the same", ps + ["spawn_global.proc", "50"], 1.5)], 1),
+        # Issue 16's goals: sync objects at least 20x faster than Python's, pipes 5x.
+        ("lock acquire + release x1,000,000, uncontended", ps + ["lock.proc", "1000000"],
+         [("Python mp.Lock", [PYTHON, "mp_lock.py", "1000000"], 0.05)], 1),
+        ("value.add(1) x1,000,000, uncontended", ps + ["value_add.proc", "1000000"],
+         [("Python mp.Value, += under get_lock()", [PYTHON, "mp_value_add.py", "1000000"], 0.05)], 1),
+        ("8 processes: 400,000 lock pairs in all", ps + ["lock8.proc", "400000"],
+         [("Python mp.Lock, 8 processes", [PYTHON, "mp_lock8.py", "400000"], None)], 1),
+        ("8 processes: 400,000 value.add(1) in all", ps + ["value_add8.proc", "400000"],
+         [("Python mp.Value, 8 processes", [PYTHON, "mp_value_add8.py", "400000"], None)], 1),
+        ("pipe: 100,000 messages one way", ps + ["pipe.proc", "100000"],
+         [("Python mp.Pipe", [PYTHON, "mp_pipe.py", "100000"], 0.2)], 1),
+        ("pipe: 20,000 round trips (ping-pong)", ps + ["pingpong.proc", "20000"],
+         [("Python mp.Pipe", [PYTHON, "mp_pingpong.py", "20000"], 0.2)], 1),
         ("fork + join x300", ps + ["fork.proc", "300"],
          [("bash ( : ) & wait", ["bash", "fork.sh", "300"], None)], 1),
         ("while loop summing 0..3,000,000", ps + ["loop.proc", "3000000"],
