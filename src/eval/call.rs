@@ -27,29 +27,30 @@ impl Interp {
 
     #[inline(never)]
     pub(super) fn eval_call(&mut self, call: &ir::Call, env: Env) -> R<Value> {
-        // Calls of a captured named function (recursion, helpers) skip a generic eval.
+        // Calls of a captured named function (recursion, helpers) take the
+        // closure straight from its cell: no generic eval, and no `Value`
+        // made and dropped around it.
+        if let Expr::Upval { index, .. } = &call.callee {
+            let found = match &*env.upvals[*index as usize].borrow() {
+                Value::Func(closure) => Some(closure.clone()),
+                _ => None,
+            };
+            if let Some(closure) = found {
+                return self.call_with_args(&closure, call, env);
+            }
+        }
+        self.eval_call_generic(call, env)
+    }
+
+    /// Any other callee: evaluated first, then called if it is callable.
+    #[inline(never)]
+    fn eval_call_generic(&mut self, call: &ir::Call, env: Env) -> R<Value> {
         let callee = match &call.callee {
-            Expr::Upval { index, .. } => match &*env.upvals[*index as usize].borrow() {
-                Value::Func(closure) => Value::Func(closure.clone()),
-                _ => self.eval(&call.callee, env)?,
-            },
             chained @ Expr::Call(_) => self.eval_deep(chained, env)?,
             other => self.eval(other, env)?,
         };
         match callee {
-            Value::Func(closure) => {
-                let base = self.stack.len();
-                for a in &call.args {
-                    match self.eval_leaf(a, env) {
-                        Ok(v) => self.stack.push(v),
-                        Err(e) => {
-                            self.stack.truncate(base);
-                            return Err(e);
-                        }
-                    }
-                }
-                self.call_closure(&closure, base, call.span)
-            }
+            Value::Func(closure) => self.call_with_args(&closure, call, env),
             native @ (Value::Builtin(_) | Value::Host(_)) => {
                 let args = self.eval_args(&call.args, env)?;
                 let site = CallSite {
@@ -62,6 +63,22 @@ impl Interp {
                 .with_help("only functions can be called: `fn name(...) { ... }` defines one")
                 .into()),
         }
+    }
+
+    /// Pushes the call's arguments above the caller's frame and calls the closure.
+    #[inline(always)]
+    fn call_with_args(&mut self, closure: &Rc<Closure>, call: &ir::Call, env: Env) -> R<Value> {
+        let base = self.stack.len();
+        for a in &call.args {
+            match self.eval_leaf(a, env) {
+                Ok(v) => self.stack.push(v),
+                Err(e) => {
+                    self.stack.truncate(base);
+                    return Err(e);
+                }
+            }
+        }
+        self.call_closure(closure, base, call.span)
     }
 
     /// Calls a closure whose arguments are already on the stack from `base` on.

@@ -61,6 +61,19 @@ impl Interp {
         }
     }
 
+    /// An int constant, or a local holding an int, read without making a value.
+    #[inline(always)]
+    pub(super) fn int_leaf(&self, expr: &Expr, env: Env) -> Option<i64> {
+        match expr {
+            Expr::Int(n) => Some(*n),
+            Expr::Local { slot, .. } => match self.stack[env.base + *slot as usize] {
+                Value::Int(n) => Some(n),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// `local op constant`: in place when both are ints and nothing overflows.
     #[inline(always)]
     pub(super) fn local_int(&self, e: &ir::LocalInt, env: Env) -> R<Value> {
@@ -84,11 +97,9 @@ impl Interp {
                     }
                 }
             }
-            // `i < n`: two int locals.
-            Expr::Binary(op, operands, _) => {
-                if let (Expr::Local { slot: a, .. }, Expr::Local { slot: b, .. }) =
-                    (&operands.left, &operands.right)
-                {
+            Expr::Binary(op, operands, _) => match (&operands.left, &operands.right) {
+                // `i < n`: two int locals.
+                (Expr::Local { slot: a, .. }, Expr::Local { slot: b, .. }) => {
                     let (x, y) = (
                         &self.stack[env.base + *a as usize],
                         &self.stack[env.base + *b as usize],
@@ -99,7 +110,20 @@ impl Interp {
                         }
                     }
                 }
-            }
+                // `i % 2 == 0`: an int local and a constant, compared with a
+                // constant. Anything else (an error included) is evaluated
+                // again below; both parts are pure, so that changes nothing.
+                (Expr::LocalInt(e), Expr::Int(y)) => {
+                    if let Value::Int(x) = self.stack[env.base + e.slot as usize] {
+                        if let Some(Value::Int(left)) = int_fast_path(e.op, x, e.value) {
+                            if let Some(Value::Bool(b)) = int_fast_path(*op, left, *y) {
+                                return Ok(b);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            },
             _ => {}
         }
         Ok(self.eval(cond, env)?.truthy())

@@ -72,17 +72,19 @@ impl Interp {
                 span,
                 value_span,
             } => {
-                let v = self.eval(value, env)?;
-                // `i += 1` on an int local: update the slot in place.
-                if let (Some(op), Place::Local(slot), Value::Int(y)) = (op, place, &v) {
-                    let target = &mut self.stack[env.base + *slot as usize];
-                    if let Value::Int(x) = *target {
-                        if let Some(result) = int_fast_path(*op, x, *y) {
-                            *target = result;
-                            return Ok(Flow::Normal);
+                // `i += 1`, `total += i` on int locals: the int in the slot is
+                // updated in place, and no value is made or dropped.
+                if let (Some(op), Place::Local(slot)) = (op, place) {
+                    if let Some(y) = self.int_leaf(value, env) {
+                        if let Value::Int(x) = &mut self.stack[env.base + *slot as usize] {
+                            if let Some(Value::Int(result)) = int_fast_path(*op, *x, y) {
+                                *x = result;
+                                return Ok(Flow::Normal);
+                            }
                         }
                     }
                 }
+                let v = self.eval_leaf(value, env)?;
                 let v = match op {
                     None => v,
                     Some(op) => {
@@ -182,8 +184,9 @@ impl Interp {
     }
 
     fn exec_while(&mut self, cond: &Expr, body: &Block, env: Env) -> R<Flow> {
+        let span = expr_span(cond).unwrap_or_default();
         while self.eval_condition(cond, env)? {
-            self.step(expr_span(cond).unwrap_or_default())?;
+            self.step(span)?;
             match self.exec_block(body, env)? {
                 Flow::Break => break,
                 Flow::Return => return Ok(Flow::Return),
