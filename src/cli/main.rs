@@ -38,7 +38,8 @@ static ALLOCATOR: procscript::os::ExitOnOutOfMemory = procscript::os::ExitOnOutO
                   procscript --explain forks.proc     narrate each OS call as it happens\n  \
                   procscript --explain                the prompt, narrating each entry's OS calls\n  \
                   procscript --trace=t.json x.proc    also write a trace for Perfetto\n  \
-                  procscript --timeline=t.svg x.proc  also draw a timeline picture\n\n\
+                  procscript --timeline=t.svg x.proc  also draw a timeline picture\n  \
+                  procscript lsp                      serve editors as a language server on stdio\n\n\
                   A script's first lines may give options for itself, such as\n  \
                   #! options: --max-procs 16 --timeout 5\n\
                   (only --max-procs, --timeout, --tree, --explain); the command line's win.\n\n\
@@ -85,6 +86,10 @@ fn main() -> ExitCode {
         return ExitCode::from(fmt_command::run(words.collect()));
     }
     procscript::os::keep_freed_memory();
+    // `procscript lsp`: a word before any option, so a script named `lsp` runs as `./lsp`.
+    if std::env::args_os().nth(1).is_some_and(|word| word == "lsp") {
+        return ExitCode::from(procscript::lsp::serve() as u8);
+    }
     let cli = Cli::parse();
     procscript::os::export_interpreter_path();
     if cli.worker {
