@@ -385,3 +385,41 @@ fn requests_before_initialize_and_unknown_methods_are_errors() {
     assert_eq!(closed["error"]["code"], json!(-32602));
     assert_eq!(client.shut_down(), 0);
 }
+
+/// The VS Code extension starts this server: package.json points at an entry
+/// that runs `procscript lsp` through vscode-languageclient (a declared
+/// dependency) for the language the package contributes, and the setting
+/// the entry reads is one the package declares.
+#[test]
+fn the_vscode_extension_starts_the_server() {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/vscode");
+    let package: Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("package.json")).unwrap())
+            .expect("package.json is JSON");
+    let main = package["main"]
+        .as_str()
+        .expect("package.json has a main entry");
+    let entry = std::fs::read_to_string(folder.join(main)).expect("the main entry exists");
+    let language = package["contributes"]["languages"][0]["id"]
+        .as_str()
+        .unwrap();
+    assert_eq!(language, "procscript");
+    assert_eq!(
+        package["activationEvents"],
+        json!([format!("onLanguage:{language}")])
+    );
+    assert!(package["dependencies"]["vscode-languageclient"].is_string());
+    for needle in [
+        "require(\"vscode-languageclient/node\")",
+        "args: [\"lsp\"]",
+        "TransportKind.stdio",
+        &format!("language: \"{language}\""),
+    ] {
+        assert!(entry.contains(needle), "{main} lacks {needle}");
+    }
+    let setting = &package["contributes"]["configuration"]["properties"]["procscript.server.path"];
+    assert_eq!(setting["default"], "procscript");
+    assert!(
+        entry.contains(".getConfiguration(\"procscript\")") && entry.contains("\"server.path\"")
+    );
+}
