@@ -423,3 +423,64 @@ fn the_vscode_extension_starts_the_server() {
         entry.contains(".getConfiguration(\"procscript\")") && entry.contains("\"server.path\"")
     );
 }
+
+/// Every script of the project, at positions all over it and cut short at
+/// every line (texts that do not parse): each answer comes, none panics.
+#[test]
+fn every_script_is_answered_at_every_kind_of_position() {
+    use procscript::lsp::{completion, definition, diagnostics, hover};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let uri: lsp_types::Uri = URI.parse().unwrap();
+    let mut scripts = Vec::new();
+    for folder in ["tests/cases", "scripts", "examples"] {
+        collect_scripts(&root.join(folder), &mut scripts);
+    }
+    assert!(scripts.len() > 50, "found {} scripts", scripts.len());
+    for path in scripts {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (line, content) in text.lines().enumerate() {
+            let cut = &text[..text.lines().take(line).map(|l| l.len() + 1).sum::<usize>()];
+            diagnostics::check(&uri, cut);
+            // Every third line is enough to meet every construct (and keeps
+            // the test short in a debug build).
+            if line % 3 != 0 {
+                continue;
+            }
+            let width = content.encode_utf16().count() as u32;
+            for character in (0..=width).filter(|c| c % 8 == 0 || *c == width) {
+                let position = lsp_types::Position::new(line as u32, character);
+                completion::complete(&text, position);
+                hover::hover(&text, position);
+                definition::definition(&uri, &text, position);
+            }
+        }
+    }
+}
+
+fn collect_scripts(folder: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(folder).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_scripts(&path, found);
+        } else if path.extension().is_some_and(|e| e == "proc") {
+            found.push(path);
+        }
+    }
+}
+
+#[test]
+fn a_message_that_is_not_json_rpc_is_skipped() {
+    let mut client = Client::initialize();
+    let stdin = client.stdin.as_mut().unwrap();
+    stdin
+        .write_all(b"Content-Length: 9\r\n\r\nnot json!")
+        .unwrap();
+    let bad = client.request("textDocument/hover", json!({"position": "nowhere"}));
+    assert_eq!(bad["error"]["code"], json!(-32602));
+    client.open("print(1)");
+    assert_eq!(
+        client.result("textDocument/hover", at(0, 0))["range"],
+        range(0, 0, 5)
+    );
+    assert_eq!(client.shut_down(), 0);
+}

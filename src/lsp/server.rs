@@ -34,6 +34,11 @@ pub fn serve_on(input: &mut impl BufRead, output: &mut impl Write) -> i32 {
         let message = match Message::read(input) {
             Ok(Some(message)) => message,
             Ok(None) => return server.ending_code(),
+            // A message that is not JSON-RPC was read whole: skip it, go on.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                eprintln!("procscript lsp: skipped a message that is not JSON-RPC: {e}");
+                continue;
+            }
             Err(e) => {
                 eprintln!("procscript lsp: cannot read the client's message: {e}");
                 return 1;

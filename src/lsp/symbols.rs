@@ -73,10 +73,12 @@ fn line_start(text: &str, line: usize) -> usize {
 /// The names of a parsed script whose text is `len` bytes long.
 pub fn of_program(program: &Program, len: usize) -> Names {
     let mut walker = Walker::default();
-    // The parser's limits bound the depth; give the walk the same room it had.
-    stacker::grow(limits::PARSE_STACK_BYTES, || {
-        walker.block(&program.body, (0, len as u32))
-    });
+    // The parser's limits bound the depth; give a deep walk the room the parser had.
+    stacker::maybe_grow(
+        limits::PARSE_STACK_BYTES / 64,
+        limits::PARSE_STACK_BYTES,
+        || walker.block(&program.body, (0, len as u32)),
+    );
     walker.names
 }
 
