@@ -449,8 +449,8 @@ fn every_script_is_answered_at_every_kind_of_position() {
             let width = content.encode_utf16().count() as u32;
             for character in (0..=width).filter(|c| c % 8 == 0 || *c == width) {
                 let position = lsp_types::Position::new(line as u32, character);
-                completion::complete(&text, position);
-                hover::hover(&text, position);
+                completion::complete(&uri, &text, position);
+                hover::hover(&uri, &text, position);
                 definition::definition(&uri, &text, position);
             }
         }
@@ -483,4 +483,45 @@ fn a_message_that_is_not_json_rpc_is_skipped() {
         range(0, 0, 5)
     );
     assert_eq!(client.shut_down(), 0);
+}
+
+/// `import "lib/text.proc" as text`: the alias goes to the module file,
+/// `text.words` to `words` in it, and `text.` completes the module's names.
+#[test]
+fn imports_lead_to_their_module_file_and_its_names() {
+    let folder = std::env::temp_dir().join(format!("procscript-lsp-import-{}", std::process::id()));
+    std::fs::create_dir_all(folder.join("lib")).unwrap();
+    let module = folder.join("lib/text.proc");
+    std::fs::write(
+        &module,
+        "let SEP = \" \"\nfn words(s) {\n    return split(s, SEP)\n}\n",
+    )
+    .unwrap();
+    let main_uri = format!("file://{}/main.proc", folder.display());
+    let module_uri = format!("file://{}", module.display());
+    let here = |line: u32, character: u32| json!({"textDocument": {"uri": main_uri}, "position": {"line": line, "character": character}});
+    let mut client = Client::initialize();
+    let text = "import \"lib/text.proc\" as text\nprint(text.words(\"a b\"))\ntext.\n";
+    let document = json!({"uri": main_uri, "languageId": "procscript", "version": 1, "text": text});
+    client.notify("textDocument/didOpen", json!({"textDocument": document}));
+    client.next_notification();
+
+    let alias = client.result("textDocument/definition", here(1, 8));
+    assert_eq!(alias, json!({"uri": module_uri, "range": range(0, 0, 0)}));
+    let words = client.result("textDocument/definition", here(1, 13));
+    assert_eq!(words, json!({"uri": module_uri, "range": range(1, 3, 8)}));
+    let hover = client.result("textDocument/hover", here(1, 13));
+    assert_eq!(
+        hover["contents"]["value"],
+        "```procscript\nfn words(s)\n```"
+    );
+    let hover = client.result("textDocument/hover", here(1, 8));
+    assert_eq!(
+        hover["contents"]["value"],
+        "```procscript\nimport \"lib/text.proc\" as text\n```"
+    );
+    let fields = client.result("textDocument/completion", here(2, 5));
+    assert_eq!(labels(&fields), ["SEP", "words"]);
+    assert_eq!(client.shut_down(), 0);
+    std::fs::remove_dir_all(&folder).unwrap();
 }

@@ -4,29 +4,25 @@ use crate::front::parser::KEYWORDS;
 use crate::front::spec;
 use crate::lsp::cursor::word_at;
 use crate::lsp::hover::describe;
+use crate::lsp::modules::Module;
 use crate::lsp::positions::offset_of;
-use crate::lsp::symbols::{self, BindingKind};
-use lsp_types::{CompletionItem, CompletionItemKind, Documentation, Position};
+use crate::lsp::symbols::{self, Binding, BindingKind};
+use lsp_types::{CompletionItem, CompletionItemKind, Documentation, Position, Uri};
 
 /// What may be written at `position`, starting with what was typed there.
-pub fn complete(text: &str, position: Position) -> Vec<CompletionItem> {
+pub fn complete(uri: &Uri, text: &str, position: Position) -> Vec<CompletionItem> {
     let offset = offset_of(text, position);
     let word = word_at(text, offset);
     let typed = &text[word.start..offset.max(word.start)];
     let names = symbols::of_text(text, Some(position.line as usize)).unwrap_or_default();
     if let Some(receiver) = &word.receiver {
-        let on = names.receiver_type(receiver);
-        return methods(on, typed);
+        if let Some(module) = Module::of_receiver(uri, &names, receiver) {
+            return declared(&module.fields(), typed);
+        }
+        return methods(names.receiver_type(receiver), typed);
     }
-    let mut items = Vec::new();
     let names = names.in_scope(offset as u32);
-    for binding in names.iter().filter(|b| b.name.starts_with(typed)) {
-        let kind = match binding.kind {
-            BindingKind::Function => CompletionItemKind::FUNCTION,
-            _ => CompletionItemKind::VARIABLE,
-        };
-        items.push(item(&binding.name, kind, describe(binding), None));
-    }
+    let mut items = declared(&names, typed);
     let shadowed = |name: &str| names.iter().any(|b| &*b.name == name);
     for builtin in spec::all() {
         if builtin.name.starts_with(typed) && !shadowed(builtin.name) {
@@ -44,6 +40,19 @@ pub fn complete(text: &str, position: Position) -> Vec<CompletionItem> {
         ));
     }
     items
+}
+
+/// Names the script (or a module) declares, with how each is declared.
+fn declared(names: &[&Binding], typed: &str) -> Vec<CompletionItem> {
+    let wanted = names.iter().filter(|b| b.name.starts_with(typed));
+    let kind = |binding: &Binding| match binding.kind {
+        BindingKind::Function => CompletionItemKind::FUNCTION,
+        BindingKind::Import => CompletionItemKind::MODULE,
+        _ => CompletionItemKind::VARIABLE,
+    };
+    wanted
+        .map(|b| item(&b.name, kind(b), describe(b), None))
+        .collect()
 }
 
 /// The methods of type `on` (every method when the type is not known), each name once.

@@ -3,28 +3,25 @@
 use crate::front::ast::Span;
 use crate::front::spec;
 use crate::lsp::cursor::word_at;
+use crate::lsp::modules::Module;
 use crate::lsp::positions::{offset_of, range_of};
 use crate::lsp::symbols::{self, Binding, BindingKind};
-use lsp_types::{Hover, HoverContents, MarkupContent, MarkupKind, Position};
+use lsp_types::{Hover, HoverContents, MarkupContent, MarkupKind, Position, Uri};
 
 /// What the name at `position` is, in Markdown: the code line, then the
-/// reference line for a built-in or a method (from `front::spec`).
-pub fn hover(text: &str, position: Position) -> Option<Hover> {
+/// reference line for a built-in or a method (from `front::spec`); for
+/// `alias.f`, `f` as the imported module declares it.
+pub fn hover(uri: &Uri, text: &str, position: Position) -> Option<Hover> {
     let word = word_at(text, offset_of(text, position));
     if word.text.is_empty() {
         return None;
     }
     let names = symbols::of_text(text, Some(position.line as usize)).unwrap_or_default();
     let value = match &word.receiver {
-        Some(receiver) => {
-            let on = names.receiver_type(receiver);
-            let lines: Vec<String> = spec::methods()
-                .iter()
-                .filter(|m| m.name == word.text && on.is_none_or(|on| m.on == on))
-                .map(|m| reference(m.signature, m.about))
-                .collect();
-            (!lines.is_empty()).then(|| lines.join("\n\n"))?
-        }
+        Some(receiver) => match Module::of_receiver(uri, &names, receiver) {
+            Some(module) => code(&describe(module.field(word.text)?)),
+            None => methods(word.text, names.receiver_type(receiver))?,
+        },
         None => match names.resolve(word.text, word.start as u32) {
             Some(binding) => code(&describe(binding)),
             None => {
@@ -42,6 +39,16 @@ pub fn hover(text: &str, position: Position) -> Option<Hover> {
     })
 }
 
+/// The methods called `name` (of type `on` when it is known), each with its reference line.
+fn methods(name: &str, on: Option<&str>) -> Option<String> {
+    let lines: Vec<String> = spec::methods()
+        .iter()
+        .filter(|m| m.name == name && on.is_none_or(|on| m.on == on))
+        .map(|m| reference(m.signature, m.about))
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n\n"))
+}
+
 /// A declared name as its declaration reads: `fn add(a, b)`, `let q` (a queue).
 pub fn describe(binding: &Binding) -> String {
     let name = &binding.name;
@@ -54,6 +61,10 @@ pub fn describe(binding: &Binding) -> String {
         BindingKind::Parameter => format!("{name}  # a parameter"),
         BindingKind::LoopVariable => format!("for {name} in ..."),
         BindingKind::CatchVariable => format!("catch {name}"),
+        BindingKind::Import => {
+            let path = binding.module.as_deref().unwrap_or_default();
+            format!("import {path:?} as {name}")
+        }
     }
 }
 

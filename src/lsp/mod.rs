@@ -10,6 +10,7 @@ pub mod definition;
 pub mod diagnostics;
 pub mod documents;
 pub mod hover;
+pub mod modules;
 pub mod positions;
 pub mod server;
 pub mod symbols;

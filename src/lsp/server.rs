@@ -112,14 +112,16 @@ impl Server {
             HoverRequest::METHOD => {
                 let params: <HoverRequest as RequestKind>::Params = params(request)?;
                 let at = params.text_document_position_params;
-                let text = self.text(&at.text_document.uri)?;
-                serde_json::to_value(hover::hover(text, at.position))
+                let uri = at.text_document.uri;
+                let text = self.text(&uri)?;
+                serde_json::to_value(hover::hover(&uri, text, at.position))
             }
             Completion::METHOD => {
                 let params: <Completion as RequestKind>::Params = params(request)?;
                 let at = params.text_document_position;
-                let text = self.text(&at.text_document.uri)?;
-                serde_json::to_value(completion::complete(text, at.position))
+                let uri = at.text_document.uri;
+                let text = self.text(&uri)?;
+                serde_json::to_value(completion::complete(&uri, text, at.position))
             }
             other => {
                 let message = format!("procscript lsp does not answer `{other}`");

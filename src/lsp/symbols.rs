@@ -15,6 +15,8 @@ pub enum BindingKind {
     LoopVariable,
     CatchVariable,
     Function,
+    /// `import "path" as name`: the name is the module.
+    Import,
 }
 
 /// One name bound by the script.
@@ -34,6 +36,8 @@ pub struct Binding {
     /// The type of value a variable holds, as `type()` and the method table
     /// name it, when the declaration shows it (`let q = queue()`).
     pub holds: Option<&'static str>,
+    /// An import's path, as written.
+    pub module: Option<Rc<str>>,
 }
 
 /// What a pipe() makes: not a type with methods itself, but its items are pipe ends.
@@ -48,17 +52,60 @@ pub struct Names {
 }
 
 /// The names of a script, or None when it does not parse. A text that does
-/// not parse because the line being typed is unfinished (`q.`) is parsed
-/// again with that line blanked, so the rest still gives names.
+/// not parse because a line is unfinished (`q.`, typed at the cursor) is
+/// parsed again with that line blanked (the cursor's first, then the line of
+/// each syntax error, a few times), so the rest still gives names.
 pub fn of_text(text: &str, line_of_cursor: Option<usize>) -> Option<Names> {
-    let program = parse_program(text).ok().or_else(|| {
-        let start = line_start(text, line_of_cursor?);
-        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-        let mut blanked = text.to_string();
-        blanked.replace_range(start..end, &" ".repeat(end - start));
-        parse_program(&blanked).ok()
-    })?;
-    Some(of_program(&program, text.len()))
+    if let Ok(program) = parse_program(text) {
+        return Some(of_program(&program, text.len()));
+    }
+    let mut blanked = text.to_string();
+    if let Some(line) = line_of_cursor {
+        blank_line(&mut blanked, line_start(text, line));
+    }
+    for _ in 0..MAX_LINES_BLANKED {
+        match parse_program(&blanked) {
+            Ok(program) => return Some(of_program(&program, text.len())),
+            Err(diag) => {
+                let at = (diag.span.start as usize).min(blanked.len());
+                // The error is on a blank line: blanking cannot help.
+                let start = unfinished_line(&blanked, at);
+                if !blank_line(&mut blanked, start) {
+                    return None;
+                }
+            }
+        }
+    }
+    None
+}
+
+/// How many unfinished lines a text may have and still give its names.
+const MAX_LINES_BLANKED: usize = 4;
+
+/// Where the unfinished line starts, for a syntax error at `at`: its own
+/// line, or when the error is the first word of its line (`let` after
+/// `let r = 1 +`), the last line before it with any text.
+fn unfinished_line(text: &str, at: usize) -> usize {
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    if start == 0 || !text[start..at].trim().is_empty() {
+        return start;
+    }
+    let mut end = start - 1;
+    loop {
+        let line = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        if line == 0 || !text[line..end].trim().is_empty() {
+            return line;
+        }
+        end = line - 1;
+    }
+}
+
+/// Blanks the line starting at `start` with spaces (offsets stay); whether it had anything.
+fn blank_line(text: &mut String, start: usize) -> bool {
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let had = text[start..end].bytes().any(|b| b != b' ');
+    text.replace_range(start..end, &" ".repeat(end - start));
+    had
 }
 
 fn line_start(text: &str, line: usize) -> usize {
@@ -153,6 +200,7 @@ impl Walker {
             scope,
             params: Vec::new(),
             holds: None,
+            module: None,
         });
     }
 
@@ -168,6 +216,10 @@ impl Walker {
 
     fn stmt(&mut self, stmt: &Stmt, scope: (u32, u32)) {
         match &stmt.kind {
+            StmtKind::Import { path, alias, .. } => {
+                self.bind(alias, BindingKind::Import, stmt.span.end, scope);
+                self.names.bindings.last_mut().expect("just bound").module = Some(path.clone());
+            }
             StmtKind::Let { name, value } => {
                 self.expr(value);
                 let holds = self.holds(value, stmt.span.start);
@@ -314,9 +366,11 @@ mod tests {
 
     #[test]
     fn an_unfinished_line_is_left_out_so_the_rest_still_binds() {
-        let text = "let q = queue()\nq.\nprint(1)";
-        assert!(of_text(text, None).is_none());
-        let names = of_text(text, Some(1)).unwrap();
-        assert_eq!(names.bindings[0].name.as_ref(), "q");
+        let text = "let q = queue()\nq.\nprint(1)\nlet r = 1 +\n\nlet s = 1";
+        for cursor in [None, Some(1)] {
+            let names = of_text(text, cursor).unwrap();
+            let bound: Vec<_> = names.bindings.iter().map(|b| b.name.to_string()).collect();
+            assert_eq!(bound, ["q", "s"]);
+        }
     }
 }
