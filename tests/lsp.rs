@@ -27,7 +27,11 @@ struct Client {
 
 impl Client {
     fn start() -> Client {
-        let mut server = procscript(&["lsp"])
+        Client::start_with(&["lsp"])
+    }
+
+    fn start_with(words: &[&str]) -> Client {
+        let mut server = procscript(words)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -174,7 +178,8 @@ fn diagnostics(version: i32, list: Value) -> Value {
 
 #[test]
 fn initialize_tells_what_the_server_does() {
-    let mut client = Client::start();
+    // VS Code's client adds `--stdio` to the command.
+    let mut client = Client::start_with(&["lsp", "--stdio"]);
     let response = client.request("initialize", json!({"capabilities": {}}));
     assert_eq!(
         response,
@@ -185,6 +190,7 @@ fn initialize_tells_what_the_server_does() {
                 "completionProvider": {"triggerCharacters": ["."]},
                 "hoverProvider": true,
                 "definitionProvider": true,
+                "documentFormattingProvider": true,
             },
             "serverInfo": {"name": "procscript", "version": env!("CARGO_PKG_VERSION")},
         }})
@@ -524,4 +530,37 @@ fn imports_lead_to_their_module_file_and_its_names() {
     assert_eq!(labels(&fields), ["SEP", "words"]);
     assert_eq!(client.shut_down(), 0);
     std::fs::remove_dir_all(&folder).unwrap();
+}
+
+#[test]
+fn formatting_is_one_edit_of_fmt_and_none_for_a_formatted_text() {
+    let mut client = Client::initialize();
+    client.open("fn add(a,b){return a+b}\nprint(add(1,2))\n");
+    let options = json!({"tabSize": 4, "insertSpaces": true});
+    let request = json!({"textDocument": {"uri": URI}, "options": options});
+    let edits = client.result("textDocument/formatting", request.clone());
+    let formatted = "fn add(a, b) {\n    return a + b\n}\nprint(add(1, 2))\n";
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}});
+    assert_eq!(edits, json!([{"range": whole, "newText": formatted}]));
+
+    // The editor applies it: formatted now, nothing to do.
+    let change = json!({"text": formatted});
+    let change = json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": [change]});
+    client.notify("textDocument/didChange", change);
+    assert_eq!(client.next_notification(), diagnostics(2, json!([])));
+    assert_eq!(
+        client.result("textDocument/formatting", request.clone()),
+        json!([])
+    );
+
+    // A text that does not parse is left as it is (its diagnostic says why).
+    let broken = json!({"range": range(1, 0, 0), "text": "let = "});
+    let change = json!({"textDocument": {"uri": URI, "version": 3}, "contentChanges": [broken]});
+    client.notify("textDocument/didChange", change);
+    client.next_notification();
+    assert_eq!(
+        client.result("textDocument/formatting", request),
+        Value::Null
+    );
+    assert_eq!(client.shut_down(), 0);
 }

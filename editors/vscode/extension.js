@@ -1,6 +1,6 @@
 // The VS Code side of procscript: starts `procscript lsp` for .proc files and
 // talks to it over stdio (diagnostics as you type, go to definition, hover,
-// completion). The grammar in syntaxes/ colours the text without it.
+// completion, formatting). The grammar in syntaxes/ colours the text without it.
 "use strict";
 
 const vscode = require("vscode");

@@ -80,16 +80,17 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    // `procscript fmt ...` is a command of its own (a script named `fmt` runs as `./fmt`).
+    // `procscript fmt ...` and `procscript lsp` are commands of their own (a
+    // script named `fmt` or `lsp` runs as `./fmt`, `./lsp`).
     let mut words = std::env::args_os().skip(1).peekable();
     if words.peek().is_some_and(|word| word == "fmt") {
         return ExitCode::from(fmt_command::run(words.collect()));
     }
-    procscript::os::keep_freed_memory();
-    // `procscript lsp`: a word before any option, so a script named `lsp` runs as `./lsp`.
-    if std::env::args_os().nth(1).is_some_and(|word| word == "lsp") {
+    // The words after `lsp` are not read: clients add `--stdio`, and stdio is all it speaks.
+    if words.peek().is_some_and(|word| word == "lsp") {
         return ExitCode::from(procscript::lsp::serve() as u8);
     }
+    procscript::os::keep_freed_memory();
     let cli = Cli::parse();
     procscript::os::export_interpreter_path();
     if cli.worker {

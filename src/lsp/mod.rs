@@ -1,4 +1,4 @@
-//! The language server (`procscript lsp`): diagnostics, definitions, hover and completion for editors, over stdio.
+//! The language server (`procscript lsp`): diagnostics, definitions, hover, completion and formatting for editors, over stdio.
 //!
 //! One thread reads the client's messages from stdin and answers on stdout
 //! in order (`lsp-server` frames the messages, `lsp-types` types them); the
@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod definition;
 pub mod diagnostics;
 pub mod documents;
+pub mod formatting;
 pub mod hover;
 pub mod modules;
 pub mod positions;

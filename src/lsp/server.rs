@@ -1,14 +1,15 @@
 //! The server loop: reads framed JSON-RPC messages from stdin, keeps the documents, answers each request on stdout.
 
 use crate::lsp::documents::Documents;
-use crate::lsp::{completion, definition, diagnostics, hover};
+use crate::lsp::{completion, definition, diagnostics, formatting, hover};
 use lsp_server::{ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{
     DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument,
     Notification as NotificationKind, PublishDiagnostics,
 };
 use lsp_types::request::{
-    Completion, GotoDefinition, HoverRequest, Initialize, Request as RequestKind, Shutdown,
+    Completion, Formatting, GotoDefinition, HoverRequest, Initialize, Request as RequestKind,
+    Shutdown,
 };
 use lsp_types::{
     CompletionOptions, InitializeResult, OneOf, PositionEncodingKind, PublishDiagnosticsParams,
@@ -123,6 +124,11 @@ impl Server {
                 let text = self.text(&uri)?;
                 serde_json::to_value(completion::complete(&uri, text, at.position))
             }
+            Formatting::METHOD => {
+                let params: <Formatting as RequestKind>::Params = params(request)?;
+                let text = self.text(&params.text_document.uri)?;
+                serde_json::to_value(formatting::format(text))
+            }
             other => {
                 let message = format!("procscript lsp does not answer `{other}`");
                 return Err((ErrorCode::MethodNotFound, message));
@@ -217,6 +223,7 @@ fn initialize_result() -> InitializeResult {
             text_document_sync: Some(TextDocumentSyncCapability::Options(sync)),
             definition_provider: Some(OneOf::Left(true)),
             hover_provider: Some(lsp_types::HoverProviderCapability::Simple(true)),
+            document_formatting_provider: Some(OneOf::Left(true)),
             completion_provider: Some(CompletionOptions {
                 trigger_characters: Some(vec![".".to_string()]),
                 ..CompletionOptions::default()
