@@ -510,7 +510,9 @@ fn imports_lead_to_their_module_file_and_its_names() {
     let text = "import \"lib/text.proc\" as text\nprint(text.words(\"a b\"))\ntext.\n";
     let document = json!({"uri": main_uri, "languageId": "procscript", "version": 1, "text": text});
     client.notify("textDocument/didOpen", json!({"textDocument": document}));
-    client.next_notification();
+    // `text.` on line 2 is unfinished; the import itself checks.
+    let published = client.next_notification();
+    assert_eq!(published["params"]["diagnostics"][0]["range"], range(2, 5, 5));
 
     let alias = client.result("textDocument/definition", here(1, 8));
     assert_eq!(alias, json!({"uri": module_uri, "range": range(0, 0, 0)}));
@@ -563,4 +565,38 @@ fn formatting_is_one_edit_of_fmt_and_none_for_a_formatted_text() {
         Value::Null
     );
     assert_eq!(client.shut_down(), 0);
+}
+
+/// An error in an imported file is shown on the import that brings it in,
+/// naming the file and place, with that place as related information.
+#[test]
+fn an_error_in_an_imported_module_is_shown_on_its_import() {
+    let folder =
+        std::env::temp_dir().join(format!("procscript-lsp-bad-module-{}", std::process::id()));
+    std::fs::create_dir_all(folder.join("lib")).unwrap();
+    let module = folder.join("lib/text.proc");
+    std::fs::write(&module, "fn words(s) {\n    return split(s, nope)\n}\n").unwrap();
+    let main_uri = format!("file://{}/main.proc", folder.display());
+    let mut client = Client::initialize();
+    let text = "let n = 1\nimport \"lib/text.proc\" as text\nprint(text.words(\"a b\"))\n";
+    let document = json!({"uri": main_uri, "languageId": "procscript", "version": 1, "text": text});
+    client.notify("textDocument/didOpen", json!({"textDocument": document}));
+    let published = client.next_notification();
+    let module_name = module.display().to_string();
+    assert_eq!(
+        published["params"]["diagnostics"],
+        json!([{
+            "range": range(1, 26, 30),
+            "severity": 1,
+            "code": "procscript::name::undefined",
+            "source": "procscript",
+            "message": format!("{module_name}:2:21: undefined variable `nope`\nnot defined\nhelp: did you mean `type`?"),
+            "relatedInformation": [{
+                "location": {"uri": format!("file://{module_name}"), "range": range(1, 20, 24)},
+                "message": "not defined",
+            }],
+        }])
+    );
+    assert_eq!(client.shut_down(), 0);
+    std::fs::remove_dir_all(&folder).unwrap();
 }
