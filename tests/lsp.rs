@@ -512,7 +512,10 @@ fn imports_lead_to_their_module_file_and_its_names() {
     client.notify("textDocument/didOpen", json!({"textDocument": document}));
     // `text.` on line 2 is unfinished; the import itself checks.
     let published = client.next_notification();
-    assert_eq!(published["params"]["diagnostics"][0]["range"], range(2, 5, 5));
+    assert_eq!(
+        published["params"]["diagnostics"][0]["range"],
+        range(2, 5, 5)
+    );
 
     let alias = client.result("textDocument/definition", here(1, 8));
     assert_eq!(alias, json!({"uri": module_uri, "range": range(0, 0, 0)}));
@@ -599,4 +602,15 @@ fn an_error_in_an_imported_module_is_shown_on_its_import() {
     );
     assert_eq!(client.shut_down(), 0);
     std::fs::remove_dir_all(&folder).unwrap();
+}
+
+/// A module path that never ends (`/dev/zero`) is read no further than a
+/// script may be long: completion after its alias still answers.
+#[test]
+fn an_endless_module_file_is_not_read_to_its_end() {
+    let mut client = Client::initialize();
+    client.open("import \"/dev/zero\" as z\nz.\n");
+    let items = client.result("textDocument/completion", at(1, 2));
+    assert!(labels(&items).contains(&"put".to_string()), "{items}");
+    assert_eq!(client.shut_down(), 0);
 }

@@ -3,7 +3,7 @@
 use crate::lsp::cursor::Receiver;
 use crate::lsp::symbols::{self, Binding, BindingKind, Names};
 use crate::lsp::uris;
-use crate::Source;
+use crate::{limits, os};
 use lsp_types::Uri;
 use std::path::PathBuf;
 
@@ -21,7 +21,10 @@ impl Module {
     pub fn imported(document: &Uri, import: &Binding) -> Option<Module> {
         let written = import.module.as_deref()?;
         let path = uris::to_path(document)?.parent()?.join(written);
-        let text = Source::from_file(&path).ok()?.text.to_string();
+        // As `import` reads it: at most a script's size (never all of /dev/zero).
+        let max = limits::MAX_SOURCE_BYTES;
+        let bytes = os::read_file_at_most(path.to_str()?, max).ok()?;
+        let text = String::from_utf8(bytes).ok().filter(|t| t.len() <= max)?;
         let names = symbols::of_text(&text, None)?;
         Some(Module { path, text, names })
     }
