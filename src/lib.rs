@@ -21,6 +21,7 @@
 //! | [`builtins`] | built-in functions and methods, in topic files |
 //! | [`api`] | the embedding API: `Engine` and `Session` |
 //! | [`fmt`] | the formatter of `procscript fmt`: source text to the canonical style |
+//! | [`lsp`] | the language server of `procscript lsp`: diagnostics, definitions, hover, completion |
 //!
 //! A script flows `front::parser` → `front::resolve` → `eval`; the evaluator
 //! asks `process` for children, and `process` asks `os` for every call.
@@ -35,6 +36,7 @@ pub mod eval;
 pub mod fmt;
 pub mod front;
 pub mod limits;
+pub mod lsp;
 pub mod os;
 pub mod process;
 pub mod values;

@@ -15,6 +15,7 @@ fn help_lists_every_option_with_examples() {
         "-e <CODE>",
         "--check",
         "--version",
+        "procscript lsp",
         "Examples:",
         "Exit codes:",
     ] {

@@ -38,7 +38,8 @@ static ALLOCATOR: procscript::os::ExitOnOutOfMemory = procscript::os::ExitOnOutO
                   procscript --explain forks.proc     narrate each OS call as it happens\n  \
                   procscript --explain                the prompt, narrating each entry's OS calls\n  \
                   procscript --trace=t.json x.proc    also write a trace for Perfetto\n  \
-                  procscript --timeline=t.svg x.proc  also draw a timeline picture\n\n\
+                  procscript --timeline=t.svg x.proc  also draw a timeline picture\n  \
+                  procscript lsp                      serve editors as a language server on stdio\n\n\
                   A script's first lines may give options for itself, such as\n  \
                   #! options: --max-procs 16 --timeout 5\n\
                   (only --max-procs, --timeout, --tree, --explain); the command line's win.\n\n\
@@ -79,10 +80,15 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    // `procscript fmt ...` is a command of its own (a script named `fmt` runs as `./fmt`).
+    // `procscript fmt ...` and `procscript lsp` are commands of their own (a
+    // script named `fmt` or `lsp` runs as `./fmt`, `./lsp`).
     let mut words = std::env::args_os().skip(1).peekable();
     if words.peek().is_some_and(|word| word == "fmt") {
         return ExitCode::from(fmt_command::run(words.collect()));
+    }
+    // The words after `lsp` are not read: clients add `--stdio`, and stdio is all it speaks.
+    if words.peek().is_some_and(|word| word == "lsp") {
+        return ExitCode::from(procscript::lsp::serve() as u8);
     }
     procscript::os::keep_freed_memory();
     let cli = Cli::parse();

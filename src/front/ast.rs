@@ -142,40 +142,53 @@ impl ExprKind {
     /// The depth of the deepest direct child (0 for a leaf). A function
     /// literal's body runs in a call of its own, so it does not count here.
     fn deepest_child(&self) -> u32 {
-        let of = |es: &[Expr]| es.iter().map(|e| e.depth).max().unwrap_or(0);
-        let opt = |e: &Option<Box<Expr>>| e.as_ref().map_or(0, |e| e.depth);
+        let mut deepest = 0;
+        self.each_child(&mut |e| deepest = deepest.max(e.depth));
+        deepest
+    }
+
+    /// Calls `f` on each direct sub-expression, in source order; a function
+    /// literal's body is not one (it is statements, run in a call of its own).
+    pub fn each_child(&self, f: &mut impl FnMut(&Expr)) {
         match self {
-            ExprKind::Interp(parts) => parts
-                .iter()
-                .map(|p| match p {
-                    InterpPart::Expr(e) | InterpPart::Formatted(e, _, _) => e.depth,
-                    InterpPart::Text(_) => 0,
-                })
-                .max()
-                .unwrap_or(0),
-            ExprKind::List(items) => of(items),
-            ExprKind::Map(pairs) => pairs
-                .iter()
-                .map(|(k, v)| k.depth.max(v.depth))
-                .max()
-                .unwrap_or(0),
-            ExprKind::Unary(_, e) | ExprKind::Field { target: e, .. } => e.depth,
+            ExprKind::Interp(parts) => {
+                for part in parts {
+                    if let InterpPart::Expr(e) | InterpPart::Formatted(e, _, _) = part {
+                        f(e);
+                    }
+                }
+            }
+            ExprKind::List(items) => items.iter().for_each(f),
+            ExprKind::Map(pairs) => pairs.iter().for_each(|(k, v)| {
+                f(k);
+                f(v);
+            }),
+            ExprKind::Unary(_, e) | ExprKind::Field { target: e, .. } => f(e),
             ExprKind::Binary(_, a, b)
             | ExprKind::And(a, b)
             | ExprKind::Or(a, b)
             | ExprKind::Index {
                 target: a,
                 index: b,
-            } => a.depth.max(b.depth),
+            } => {
+                f(a);
+                f(b);
+            }
             ExprKind::Call { callee: e, args }
             | ExprKind::Method {
                 target: e, args, ..
-            } => e.depth.max(of(args)),
+            } => {
+                f(e);
+                args.iter().for_each(f);
+            }
             ExprKind::Spawn { call: e, name: o }
             | ExprKind::Join {
                 target: e,
                 timeout: o,
-            } => e.depth.max(opt(o)),
+            } => {
+                f(e);
+                o.iter().for_each(|e| f(e));
+            }
             ExprKind::Nil
             | ExprKind::Bool(_)
             | ExprKind::Int(_)
@@ -185,7 +198,7 @@ impl ExprKind {
             | ExprKind::Fn(_)
             | ExprKind::Fork
             | ExprKind::Pid
-            | ExprKind::Ppid => 0,
+            | ExprKind::Ppid => {}
         }
     }
 }

@@ -1,0 +1,20 @@
+//! The language server (`procscript lsp`): diagnostics, definitions, hover, completion and formatting for editors, over stdio.
+//!
+//! One thread reads the client's messages from stdin and answers on stdout
+//! in order (`lsp-server` frames the messages, `lsp-types` types them); the
+//! server only parses and checks documents, it never runs a script.
+
+pub mod completion;
+pub mod cursor;
+pub mod definition;
+pub mod diagnostics;
+pub mod documents;
+pub mod formatting;
+pub mod hover;
+pub mod modules;
+pub mod positions;
+pub mod server;
+pub mod symbols;
+pub mod uris;
+
+pub use server::serve;
