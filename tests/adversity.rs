@@ -675,7 +675,9 @@ fn a_dead_holder_whose_pid_was_given_to_another_process_is_still_dead() {
     // The holder of a lock (and of a queue) is SIGKILLed, then its pid is
     // given to a new `sleep` (through ns_last_pid, which needs root). Known by
     // pid alone, the dead holder looked alive: the lock stayed held and the
-    // get waited forever.
+    // get waited forever. Start times count in ticks of 1/100 s, so the new
+    // process must not start in the dead holder's tick (the sleep): a pid the
+    // kernel hands round again is never that quick outside this test.
     if std::fs::OpenOptions::new()
         .write(true)
         .open("/proc/sys/kernel/ns_last_pid")
@@ -695,6 +697,7 @@ fn a_dead_holder_whose_pid_was_given_to_another_process_is_still_dead() {
          ready.wait()\n\
          q.get()\n\
          let p = h.pid\n\
+         sleep(0.05)\n\
          run(\"kill\", \"-KILL\", str(p))\n\
          try { join h } catch e { }\n\
          let s = reuse(p)\n\
