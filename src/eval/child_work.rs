@@ -67,6 +67,18 @@ impl Runner for Interp {
         }
     }
 
+    fn call_method(
+        &mut self,
+        target: &Value,
+        method: u16,
+        args: &[Value],
+        span: Span,
+        arg_spans: &[Span],
+    ) -> R<Value> {
+        let site = crate::builtins::CallSite { span, arg_spans };
+        crate::builtins::methods::call_by_id(self, target, method, args, &site)
+    }
+
     fn pin_values(&self) -> Option<Rc<PinTable>> {
         pins::pin(self.stack.iter().chain([&self.returned]))
     }

@@ -1,9 +1,13 @@
 //! The driver's side of one remote worker: a relay process, forked as a pool worker, that starts the launcher (ssh or srun) on pipes, greets `procscript --worker` and relays tasks, answers and printed lines.
 
 use super::protocol::{self, kind, Greeting};
+use super::relay_table::RelayTable;
+use super::relayed::{Reply, Request};
 use super::Launcher;
+use crate::error::diagnostic::Diag;
 use crate::front::ast::Span;
 use crate::os;
+use crate::process::waits::Waiting;
 use crate::process::{Forked, NewChild, Runner};
 use crate::views::record::MadeAt;
 use std::os::fd::{AsFd, OwnedFd};
@@ -157,25 +161,45 @@ fn relay(
     from_remote: &OwnedFd,
 ) -> ! {
     let mut reader = os::FrameReader::new();
+    let mut link = Link {
+        table: RelayTable::default(),
+        to_remote,
+        unanswered: 0,
+    };
+    let waits = runner.procs().waits.clone();
+    let owner = os::getppid();
     loop {
         if let Err(sig) = os::pending_stop() {
             stop_launcher(runner, pid);
             os::die_by_signal(sig)
         }
-        match os::wait_event(&[socket, from_remote], None) {
+        // With no task out, this relay waits for the pool, as an idle local
+        // worker does (deadlock detection counts on it).
+        if link.unanswered == 0 {
+            waits.publish(Waiting::Task(owner), "pool worker");
+        }
+        let event = os::wait_event(&[socket, from_remote], None);
+        waits.clear();
+        match event {
             os::Event::Readable(0) => {
                 let (tasks, ended) = super::take_frames(socket);
+                link.unanswered += tasks.len();
+                let table = &mut link.table;
                 let tasks: Vec<Vec<u8>> = tasks
-                    .iter()
-                    .map(|task| protocol::frame(kind::TASK, task))
+                    .into_iter()
+                    .map(|(task, fds)| {
+                        // A task that cannot be rewritten goes as it is: the worker says why it cannot read it.
+                        let task = table.rewrite(&task, fds).unwrap_or(task);
+                        protocol::frame(kind::TASK, &task)
+                    })
                     .collect();
                 let all = os::frames_as_one(tasks.iter().map(Vec::as_slice));
-                if !all.is_empty() && os::write_stream(to_remote.as_fd(), &all).is_err() {
+                if !all.is_empty() && os::write_stream(link.to_remote.as_fd(), &all).is_err() {
                     lost(runner, pid);
                 }
                 if ended {
                     // The pool let the worker go: the remote end reads EOF and ends.
-                    drop(to_remote);
+                    drop(link);
                     let _ = runner.procs().wait_child_status(pid);
                     os::exit_now(0)
                 }
@@ -186,7 +210,7 @@ fn relay(
                 }
                 loop {
                     match reader.buffered() {
-                        Ok(Some(frame)) => pass_on(runner, socket, pid, &frame),
+                        Ok(Some(frame)) => pass_on(runner, socket, pid, &frame, &mut link),
                         Ok(None) => break,
                         Err(_) => lost(runner, pid),
                     }
@@ -197,13 +221,35 @@ fn relay(
     }
 }
 
-/// One frame from the worker: printed lines go out here, answers to the pool.
-fn pass_on(runner: &mut impl Runner, socket: &OwnedFd, pid: i32, frame: &[u8]) {
+/// This relay's side of the connection: the objects relayed, the way to the
+/// worker, and how many tasks sent there have no answer yet.
+struct Link {
+    table: RelayTable,
+    to_remote: OwnedFd,
+    unanswered: usize,
+}
+
+/// One frame from the worker: printed lines go out here, answers to the
+/// pool, calls on the driver's objects are made here and answered.
+fn pass_on(runner: &mut impl Runner, socket: &OwnedFd, pid: i32, frame: &[u8], link: &mut Link) {
     let Some((&which, body)) = frame.split_first() else {
         return;
     };
     match which {
-        kind::ANSWER if os::send_frame(socket, body, &[]).is_err() => lost(runner, pid),
+        kind::ANSWER => {
+            link.unanswered = link.unanswered.saturating_sub(1);
+            if os::send_frame(socket, body, &[]).is_err() {
+                lost(runner, pid)
+            }
+        }
+        kind::REQUEST => {
+            let reply = answer_call(runner, pid, &link.table, body);
+            let bytes = postcard::to_allocvec(&reply).unwrap_or_default();
+            let framed = protocol::frame(kind::REPLY, &bytes);
+            if os::write_stream_frame(link.to_remote.as_fd(), &framed).is_err() {
+                lost(runner, pid);
+            }
+        }
         kind::STDOUT => write_lines(os::StdFd::Out, body),
         kind::STDERR => write_lines(os::StdFd::Err, body),
         _ => {}
@@ -220,4 +266,52 @@ fn lost(runner: &mut impl Runner, pid: i32) -> ! {
     let _ = os::send_signal(pid, os::Signal::SIGKILL);
     let _ = runner.procs().wait_child_status(pid);
     os::exit_now(LOST_EXIT)
+}
+
+/// Makes a remote task's call on one of the driver's objects, here, as the
+/// task would have made it locally (it may wait: this relay waits for it, not
+/// the driver). A stop signal while it waits ends the relay as any.
+fn answer_call(runner: &mut impl Runner, pid: i32, table: &RelayTable, body: &[u8]) -> Reply {
+    let failed = |message: &str, span| Reply::Failed(Diag::new(message, span, "here"));
+    let Ok(request) = postcard::from_bytes::<Request>(body) else {
+        return failed(
+            "a call from a remote task could not be read",
+            Span::default(),
+        );
+    };
+    let Some(target) = table.object(request.object).cloned() else {
+        return failed(
+            "a remote task named an object it was not given",
+            request.span,
+        );
+    };
+    let args: Option<Vec<_>> = request
+        .args
+        .iter()
+        .map(|a| crate::process::wire::decode_message(a))
+        .collect();
+    let Some(args) = args else {
+        return failed("a call from a remote task could not be read", request.span);
+    };
+    let result = runner.call_method(
+        &target,
+        request.method,
+        &args,
+        request.span,
+        &request.arg_spans,
+    );
+    match result {
+        Ok(value) => match crate::process::wire::encode_message(&value) {
+            Ok(bytes) => Reply::Returned(bytes),
+            Err(not) => failed(&not.message(), request.span),
+        },
+        Err(unwind) => match unwind.diag() {
+            Some(diag) => Reply::Failed(diag.clone()),
+            None => {
+                let sig = os::pending_stop().err().unwrap_or(os::Signal::SIGTERM);
+                stop_launcher(runner, pid);
+                os::die_by_signal(sig)
+            }
+        },
+    }
 }

@@ -4,11 +4,14 @@
 //! pool worker, so the pool treats it as one) starts the launcher with its
 //! stdin and stdout on pipes, and `procscript --worker` on the other end
 //! compiles the same script and forks one local pool worker that serves the
-//! relayed tasks.
+//! relayed tasks. Queues, locks... a task carries stay on this machine: the
+//! relay makes each call a remote task makes on them (`relayed`, `relay_table`).
 
 pub mod launcher;
 pub(super) mod pool_side;
 pub mod protocol;
+mod relay_table;
+pub mod relayed;
 pub mod worker_host;
 
 use crate::error::{ErrorKind, Unwind, R};
@@ -209,14 +212,15 @@ impl Launcher {
 const BATCH_BYTES: usize = 256 * 1024;
 
 /// The frames waiting in `socket` now (at least one read, which may wait),
-/// up to `BATCH_BYTES`; and whether the socket ended (or broke).
-fn take_frames(socket: &std::os::fd::OwnedFd) -> (Vec<Vec<u8>>, bool) {
+/// up to `BATCH_BYTES`, each with the descriptors that came with it; and
+/// whether the socket ended (or broke).
+fn take_frames(socket: &std::os::fd::OwnedFd) -> (Vec<crate::os::Frame>, bool) {
     let mut frames = Vec::new();
     let mut bytes = 0;
     loop {
         match crate::os::recv_frame(socket) {
-            Ok(Some((frame, _))) => {
-                bytes += frame.len();
+            Ok(Some(frame)) => {
+                bytes += frame.0.len();
                 frames.push(frame);
             }
             _ => return (frames, true),
@@ -253,8 +257,8 @@ fn bad(span: Span, message: String) -> Unwind {
         .into()
 }
 
-/// Why a task cannot go to a remote worker: the queues, locks and host
-/// functions it carries live only on this machine. None when it can.
+/// Why a task cannot go to a remote worker: the host functions it carries
+/// exist only in the driver (its queues, locks... are relayed). None when it can.
 pub fn refusal(task: &[u8]) -> Option<&'static str> {
     let task: TaskWire = postcard::from_bytes(task).ok()?;
     let values = task
@@ -270,13 +274,10 @@ pub fn refusal(task: &[u8]) -> Option<&'static str> {
     found
 }
 
-/// The first value in `wire` that exists only on this machine, by what it is.
+/// The first value in `wire` that exists only in the driver, by what it is.
 /// A task's encoding nests no deeper than `limits::MAX_VALUE_DEPTH`.
 fn local_only(wire: &Wire) -> Option<&'static str> {
     match wire {
-        Wire::Queue(_) => Some("a queue"),
-        Wire::Sync(_) => Some("a lock, event, semaphore, barrier or value"),
-        Wire::Pipe(_) => Some("a pipe end"),
         Wire::Host(_) => Some("a host function"),
         Wire::List(items) => items.iter().find_map(local_only),
         Wire::Map(entries) => entries.iter().find_map(|(_, v)| local_only(v)),

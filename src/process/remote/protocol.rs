@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// The protocol's own number: a change of the frames below changes it
-/// (2: the hello carries the script's modules).
-pub const PROTOCOL: u32 = 2;
+/// (2: the hello carries the script's modules; 3: a remote task's calls on
+/// the driver's queues, locks... are relayed, and the hello carries `init`).
+pub const PROTOCOL: u32 = 3;
 
 /// Set on the worker's side, the version a worker claims instead of its own
 /// (a test hook for the version check; see docs/many_machines.md).
@@ -67,6 +68,11 @@ pub mod kind {
     pub const STDOUT: u8 = 3;
     /// Worker to driver: whole lines written on stderr.
     pub const STDERR: u8 = 4;
+    /// Worker to driver: a method call on a queue, lock... of the driver
+    /// (a `relayed::Request`); the worker waits for its reply.
+    pub const REQUEST: u8 = 5;
+    /// Driver to worker: the `relayed::Reply` to the last request.
+    pub const REPLY: u8 = 6;
 }
 
 /// A frame: its kind byte, then its bytes.
