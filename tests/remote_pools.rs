@@ -380,3 +380,59 @@ fn timeout_and_an_uncaught_error_stop_every_remote_worker() {
         assert_marked_gone(&mark, Duration::from_secs(3), option);
     }
 }
+
+/// Tasks taken back before their worker starts them, by `t.cancel()` and by a `break` out of
+/// `imap`, while the one worker runs a slow task; DIR is where each task that runs leaves a file.
+const TAKEN_BACK: &str = r#"
+let p = pool_on(1)
+let first = p.submit(fn() {
+  sleep(1)
+  return "first"
+}, [])
+let ts = []
+for k in 0..5 {
+  push(ts, p.submit(fn(k) { write_file("DIR/cancelled_{k}", "ran") }, [k]))
+}
+let cancelled = 0
+for t in ts {
+  if t.cancel() { cancelled += 1 }
+}
+print(cancelled, join first, state(ts[0]))
+for r in p.imap(fn(k) {
+  write_file("DIR/imap_{k}", "ran")
+  sleep(0.2)
+  return k
+}, range(20)) {
+  print("first result", r)
+  break
+}
+p.close()
+let counts = {"cancelled": 0, "imap": 0}
+for name in list_dir("DIR") {
+  let kind = split(name, "_")[0]
+  counts[kind] += 1
+}
+print(counts["cancelled"])
+print(counts["imap"] <= 2)
+"#;
+
+#[test]
+fn a_task_taken_back_before_it_starts_never_runs_on_a_remote_worker() {
+    let Some(cluster) = cluster("taken_back") else {
+        return;
+    };
+    for engine in ["local", "ssh", "slurm"] {
+        let dir =
+            std::env::temp_dir().join(format!("remote-taken-back-{engine}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a folder for the tasks' files");
+        let script = TAKEN_BACK.replace("DIR", dir.to_str().unwrap());
+        let result = cluster.run("taken_back", &script, engine);
+        assert_eq!(
+            result.stdout, "5 first cancelled\nfirst result 0\n0\ntrue\n",
+            "{engine}: {}",
+            result.stderr
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -64,7 +64,7 @@ pub(super) fn apply(
 ) -> R<Value> {
     let pool = pool_of(target);
     let call_args = task_args("apply", args, site)?;
-    let id = pool.submit(interp, &args[0], &call_args, site.span)?;
+    let id = pool.submit(interp, &args[0], &call_args, site.span, false)?;
     let task = TaskHandle {
         pool: pool.clone(),
         id,
@@ -80,7 +80,7 @@ pub(super) fn submit(
 ) -> R<Value> {
     let pool = pool_of(target);
     let call_args = task_args("submit", args, site)?;
-    let id = pool.submit(interp, &args[0], &call_args, site.span)?;
+    let id = pool.submit(interp, &args[0], &call_args, site.span, true)?;
     Ok(Value::Task(Rc::new(TaskHandle {
         pool: pool.clone(),
         id,

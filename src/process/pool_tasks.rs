@@ -140,7 +140,7 @@ impl Pool {
     ) -> R<Value> {
         let mut ids = Vec::with_capacity(calls.len());
         for args in &calls {
-            ids.push(self.submit(runner, callee, args, span)?);
+            ids.push(self.submit(runner, callee, args, span, false)?);
         }
         let all = ids.clone();
         let done = move |s: &PoolState| all.iter().all(|id| s.results.contains_key(id));

@@ -7,9 +7,12 @@ use super::Launcher;
 use crate::error::diagnostic::Diag;
 use crate::front::ast::Span;
 use crate::os;
+use crate::process::pool_answer as answer;
+use crate::process::pool_slots::TaskSlots;
 use crate::process::waits::Waiting;
 use crate::process::{Forked, NewChild, Runner};
 use crate::views::record::MadeAt;
+use std::collections::VecDeque;
 use std::os::fd::{AsFd, OwnedFd};
 
 /// The relay's exit code when the connection ended before the pool let it go
@@ -23,6 +26,7 @@ pub fn relay_main(
     socket: OwnedFd,
     launcher: &Launcher,
     slot: usize,
+    slots: &TaskSlots,
 ) -> ! {
     let argv = launcher.argv(slot);
     let place = launcher.place(slot);
@@ -70,7 +74,14 @@ pub fn relay_main(
             launcher: words,
         });
     }
-    relay(runner, &socket, pid, to_remote, &from_remote)
+    let link = Link {
+        table: RelayTable::default(),
+        to_remote,
+        unanswered: 0,
+        held: VecDeque::new(),
+        slots,
+    };
+    relay(runner, &socket, pid, link, &from_remote)
 }
 
 /// Starts the launcher with its stdin and stdout on pipes; its pid and this side's ends.
@@ -157,15 +168,10 @@ fn relay(
     runner: &mut impl Runner,
     socket: &OwnedFd,
     pid: i32,
-    to_remote: OwnedFd,
+    mut link: Link,
     from_remote: &OwnedFd,
 ) -> ! {
     let mut reader = os::FrameReader::new();
-    let mut link = Link {
-        table: RelayTable::default(),
-        to_remote,
-        unanswered: 0,
-    };
     let waits = runner.procs().waits.clone();
     let owner = os::getppid();
     loop {
@@ -183,19 +189,10 @@ fn relay(
         match event {
             os::Event::Readable(0) => {
                 let (tasks, ended) = super::take_frames(socket);
-                link.unanswered += tasks.len();
-                let table = &mut link.table;
-                let tasks: Vec<Vec<u8>> = tasks
-                    .into_iter()
-                    .map(|(task, fds)| {
-                        // A task that cannot be rewritten goes as it is: the worker says why it cannot read it.
-                        let task = table.rewrite(&task, fds).unwrap_or(task);
-                        protocol::frame(kind::TASK, &task)
-                    })
-                    .collect();
-                let all = os::frames_as_one(tasks.iter().map(Vec::as_slice));
-                if !all.is_empty() && os::write_stream(link.to_remote.as_fd(), &all).is_err() {
-                    lost(runner, pid);
+                for (task, fds) in tasks {
+                    // A task that cannot be rewritten goes as it is: the worker says why it cannot read it.
+                    let task = link.table.rewrite(&task, fds).unwrap_or(task);
+                    link.held.push_back(task);
                 }
                 if ended {
                     // The pool let the worker go: the remote end reads EOF and ends.
@@ -218,15 +215,54 @@ fn relay(
             }
             os::Event::Timeout | os::Event::Woken => {}
         }
+        if !link.send_held(socket) {
+            lost(runner, pid);
+        }
     }
 }
 
 /// This relay's side of the connection: the objects relayed, the way to the
-/// worker, and how many tasks sent there have no answer yet.
-struct Link {
+/// worker, how many tasks sent there have no answer yet, and the tasks not
+/// sent yet with the pool's slots they are claimed in.
+struct Link<'a> {
     table: RelayTable,
     to_remote: OwnedFd,
     unanswered: usize,
+    held: VecDeque<Vec<u8>>,
+    slots: &'a TaskSlots,
+}
+
+impl Link<'_> {
+    /// Sends the held tasks that may go now, in one write: each is claimed
+    /// for the worker as it goes (from then on it counts as started); a task
+    /// a handle may take back goes only when the worker has no other task
+    /// out, and one already taken back is answered as skipped instead, here,
+    /// in its turn. False when the connection or the pool is gone.
+    fn send_held(&mut self, socket: &OwnedFd) -> bool {
+        let mut frames = Vec::new();
+        while let Some(task) = self.held.front() {
+            let Some((slot, id, _)) = answer::read_task_frame(task) else {
+                self.held.pop_front();
+                continue;
+            };
+            let (slot, held) = super::split_slot(slot);
+            if held && (self.unanswered > 0 || !frames.is_empty()) {
+                break;
+            }
+            let mut task = self.held.pop_front().expect("the front exists");
+            task[..4].copy_from_slice(&slot.to_le_bytes());
+            if !self.slots.claim(slot, id) && held {
+                if os::send_frame(socket, &answer::skipped(), &[]).is_err() {
+                    return false;
+                }
+                continue;
+            }
+            self.unanswered += 1;
+            frames.push(protocol::frame(kind::TASK, &task));
+        }
+        let all = os::frames_as_one(frames.iter().map(Vec::as_slice));
+        all.is_empty() || os::write_stream(self.to_remote.as_fd(), &all).is_ok()
+    }
 }
 
 /// One frame from the worker: printed lines go out here, answers to the

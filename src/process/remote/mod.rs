@@ -208,6 +208,25 @@ impl Launcher {
     }
 }
 
+/// The bit of a task frame's slot that tells a remote worker's relay to hold
+/// the task until its worker has no other task out: a task a handle may take
+/// back (`t.cancel()`, a `break` out of `imap`) is claimed when it goes to the
+/// other machine, so it must not go before its worker is free to start it.
+const HELD_BIT: u32 = 1 << 31;
+
+/// The slot to put in a task's frame (see `HELD_BIT`).
+pub fn held_slot(slot: u32, held: bool) -> u32 {
+    match held {
+        true => slot | HELD_BIT,
+        false => slot,
+    }
+}
+
+/// A frame's slot as the pool's slots know it, and whether it is held.
+fn split_slot(slot: u32) -> (u32, bool) {
+    (slot & !HELD_BIT, slot & HELD_BIT != 0)
+}
+
 /// Most bytes of frames taken from a socket for one write.
 const BATCH_BYTES: usize = 256 * 1024;
 
