@@ -436,3 +436,71 @@ fn a_task_taken_back_before_it_starts_never_runs_on_a_remote_worker() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn the_trace_has_a_perfetto_process_per_host_and_the_timeline_a_band_per_host() {
+    let Some(cluster) = cluster("host_views") else {
+        return;
+    };
+    let script = "let p = pool_on(4)\nprint(p.map(fn(x) { return x + 1 }, [1, 2]))\np.close()\n";
+    let mark = new_mark("hostviews");
+    let command = marked_command(&mark);
+    let options = ["--trace=t.json", "--timeline=t.svg"];
+    let cmd = cluster.driver_with(&options, "host_views", script, "ssh", &command);
+    let dir = cmd.get_current_dir().expect("a folder").to_path_buf();
+    let result = run(cmd);
+    assert_eq!(result.stdout, "[2, 3]\n", "{}", result.stderr);
+    assert_marked_gone(&mark, Duration::from_secs(10), "views");
+    let trace = std::fs::read_to_string(dir.join("t.json")).expect("the trace");
+    let trace: serde_json::Value = serde_json::from_str(&trace).expect("JSON");
+    let events = trace["traceEvents"].as_array().expect("events");
+    let named = |what: &str| -> Vec<(i64, String)> {
+        events
+            .iter()
+            .filter(|e| e["name"] == what)
+            .map(|e| {
+                (
+                    e["pid"].as_i64().unwrap(),
+                    e["args"]["name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let hosts: Vec<String> = named("process_name")
+        .into_iter()
+        .filter(|(_, name)| name.starts_with("host "))
+        .map(|(_, name)| name)
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            "host h1 (remote pool workers)",
+            "host h2 (remote pool workers)",
+            "host h3 (remote pool workers)"
+        ]
+    );
+    // h1 has two workers (slots 0 and 3), each a relay and its ssh: four threads of one process.
+    let h1_pid = named("process_name")
+        .into_iter()
+        .find(|(_, name)| name.starts_with("host h1"))
+        .map(|(pid, _)| pid)
+        .unwrap();
+    let h1_threads = named("thread_name")
+        .into_iter()
+        .filter(|(pid, _)| *pid == h1_pid)
+        .count();
+    assert_eq!(h1_threads, 4, "{trace}");
+    let svg = std::fs::read_to_string(dir.join("t.svg")).expect("the timeline");
+    for host in ["h1", "h2", "h3"] {
+        assert_eq!(
+            svg.matches(&format!("class=\"host\" data-host=\"{host}\""))
+                .count(),
+            1,
+            "{svg}"
+        );
+        assert!(
+            svg.contains(&format!("pool worker on {host} (line ")),
+            "{svg}"
+        );
+    }
+}
