@@ -264,7 +264,7 @@ fn an_unknown_pool_option_lists_the_known_ones() {
     assert_eq!(both.code, 1);
     assert!(
         both.stderr
-            .contains("`init` and `max_tasks` are not available with \"on\" yet"),
+            .contains("`max_tasks` is not available with \"on\""),
         "{}",
         both.stderr
     );
@@ -502,5 +502,52 @@ fn the_trace_has_a_perfetto_process_per_host_and_the_timeline_a_band_per_host() 
             svg.contains(&format!("pool worker on {host} (line ")),
             "{svg}"
         );
+    }
+}
+
+/// A pool whose workers call `init` first; `init` fails when `args[3]` is "fail".
+const WITH_INIT: &str = r#"
+let started = value(0)
+fn setup() {
+  if args[3] == "fail" { error("no setup for this worker") }
+  started.add(1)
+}
+let opts = {"init": setup}
+if args[0] != "local" {
+  opts["on"] = args[0]
+  opts["command"] = args[1]
+}
+if args[0] == "ssh" {
+  opts["hosts"] = ["h1", "h2", "h3"]
+  opts["ssh"] = ["ssh", "-F", args[2]]
+}
+let p = pool(3, opts)
+try { print(p.map(fn(x) { return x * 10 }, range(6))) } catch e { print(e) }
+p.close()
+print("workers started:", started.get())
+"#;
+
+#[test]
+fn a_remote_pools_init_runs_in_each_worker_before_its_tasks() {
+    let Some(cluster) = cluster("remote_init") else {
+        return;
+    };
+    for engine in ["local", "ssh", "slurm"] {
+        for (how, expected) in [
+            ("works", "[0, 10, 20, 30, 40, 50]\nworkers started: 3\n"),
+            ("fail", "no setup for this worker"),
+        ] {
+            let mark = new_mark("init");
+            let mut cmd = cluster.driver("remote_init", WITH_INIT, engine, &marked_command(&mark));
+            cmd.arg(how);
+            let result = run(cmd);
+            assert_eq!(result.code, 0, "{engine} {how}: {}", result.stderr);
+            assert!(
+                result.stdout.contains(expected),
+                "{engine} {how}: {}",
+                result.stdout
+            );
+            assert_marked_gone(&mark, Duration::from_secs(10), "init");
+        }
     }
 }

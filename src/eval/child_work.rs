@@ -64,6 +64,7 @@ impl Runner for Interp {
                 .iter()
                 .map(|h| (h.name.to_string(), h.min_args, h.max_args))
                 .collect(),
+            init: None,
         }
     }
 

@@ -35,7 +35,14 @@ pub fn relay_main(
         Ok(started) => started,
         Err(why) => refuse(&socket, format!("cannot start `{}`: {why}", argv.join(" "))),
     };
-    let greeting = greet(runner, to_remote.as_fd(), from_remote.as_fd());
+    let mut table = RelayTable::default();
+    let greeting = greet(
+        runner,
+        launcher,
+        &mut table,
+        to_remote.as_fd(),
+        from_remote.as_fd(),
+    );
     let greeting = match greeting {
         Some(greeting) => greeting,
         None => {
@@ -75,7 +82,7 @@ pub fn relay_main(
         });
     }
     let link = Link {
-        table: RelayTable::default(),
+        table,
         to_remote,
         unanswered: 0,
         held: VecDeque::new(),
@@ -115,10 +122,20 @@ fn start_launcher(
 /// Sends the hello and reads the worker's greeting; None if the stream ended first.
 fn greet(
     runner: &mut impl Runner,
+    launcher: &Launcher,
+    table: &mut RelayTable,
     to_remote: std::os::fd::BorrowedFd,
     from_remote: std::os::fd::BorrowedFd,
 ) -> Option<Greeting> {
-    let hello = postcard::to_allocvec(&runner.hello()).ok()?;
+    let mut hello = runner.hello();
+    // The init's queues, locks... become relayed objects, as a task's do.
+    hello.init = launcher.init.as_ref().and_then(|init| {
+        let fds: Result<Vec<_>, _> = init.fds.iter().map(|&fd| os::copy_of_raw(fd)).collect();
+        let frame = answer::task_frame(0, 0, &init.bytes);
+        let frame = table.rewrite(&frame, fds.ok()?).ok()?;
+        answer::read_task_frame(&frame).map(|(_, _, task)| task.to_vec())
+    });
+    let hello = postcard::to_allocvec(&hello).ok()?;
     // A launcher that failed at once has closed its stdin: its reason comes below.
     let _ = os::write_stream_frame(to_remote, &hello);
     let answer = os::read_stream_frame(from_remote).ok()??;

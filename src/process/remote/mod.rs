@@ -59,6 +59,17 @@ pub enum Engine {
 pub struct Launcher {
     pub engine: Engine,
     pub command: Vec<String>,
+    /// The pool's `init`, encoded as a task (see `with_init`).
+    pub init: Option<InitTask>,
+}
+
+/// A remote pool's `init` as each relay sends it: a task with no arguments,
+/// and the descriptors of the queues, locks... it carries (open in the driver
+/// and so in each relay, forked from it, while the pool holds `init`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InitTask {
+    pub bytes: Vec<u8>,
+    pub fds: Vec<std::os::fd::RawFd>,
 }
 
 impl Launcher {
@@ -156,7 +167,33 @@ impl Launcher {
                 ))
             }
         };
-        Ok(Some(Launcher { engine, command }))
+        Ok(Some(Launcher {
+            engine,
+            command,
+            init: None,
+        }))
+    }
+
+    /// The launcher whose workers call `init` when they start: it goes to each
+    /// with the hello, as a task with no arguments (its queues, locks... are
+    /// relayed as a task's are). Refused when it carries a host function.
+    pub fn with_init(mut self, init: &Value, span: Span) -> R<Launcher> {
+        let encoded = crate::process::wire::encode_task(init, &[], None);
+        let why = match &encoded {
+            Err(not_sendable) => Some(not_sendable.message()),
+            Ok(task) => refusal(&task.bytes).map(str::to_string),
+        };
+        if let Some(what) = why {
+            return Err(bad(
+                span,
+                format!("a remote pool's `init` cannot carry {what}: it runs on the other machine"),
+            ));
+        }
+        self.init = encoded.ok().map(|task| InitTask {
+            fds: task.carried.fds().to_vec(),
+            bytes: task.bytes,
+        });
+        Ok(self)
     }
 
     /// The words that start the worker for the pool's `slot`th worker.
@@ -316,6 +353,7 @@ mod tests {
                 hosts: vec!["h1".into(), "h2".into()],
             },
             command: vec!["/opt/procscript".into()],
+            init: None,
         };
         assert_eq!(
             ssh.argv(3).join(" "),
@@ -327,6 +365,7 @@ mod tests {
                 srun: vec!["--partition=debug".into()],
             },
             command: vec!["procscript".into()],
+            init: None,
         };
         let argv = slurm.argv(0).join(" ");
         assert!(argv.starts_with("srun --nodes=1 --ntasks=1"), "{argv}");

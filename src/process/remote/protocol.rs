@@ -36,6 +36,8 @@ pub struct Hello {
     /// The driver's host functions (name, least and most arguments): the
     /// worker compiles against the same names, and refuses to call them.
     pub hosts: Vec<(String, usize, usize)>,
+    /// The pool's `init`, as a task with no arguments: each worker calls it first.
+    pub init: Option<Vec<u8>>,
 }
 
 /// The part of a hello every version can read.
@@ -117,6 +119,7 @@ mod tests {
             modules: vec![("lib/a.proc".into(), "let a = 1".into())],
             args: vec!["a".into()],
             hosts: vec![],
+            init: None,
         };
         let bytes = postcard::to_allocvec(&hello).unwrap();
         let head = read_head(&bytes).unwrap();

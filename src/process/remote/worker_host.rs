@@ -3,6 +3,7 @@
 use super::protocol::{self, kind, Greeting};
 use crate::front::ast::Span;
 use crate::os;
+use crate::process::pool::WorkerSetup;
 use crate::process::{pool_worker, Forked, NewChild, Runner};
 use crate::views::record::MadeAt;
 use std::os::fd::{AsFd, OwnedFd};
@@ -29,7 +30,7 @@ struct Outputs {
 }
 
 /// Serves tasks until stdin ends; the exit code.
-pub fn serve(runner: &mut impl Runner, host: &str) -> i32 {
+pub fn serve(runner: &mut impl Runner, host: &str, setup: &WorkerSetup) -> i32 {
     let pipes = os::pipe().and_then(|out| Ok((out, os::pipe()?, os::socket_pair()?)));
     let Ok(((out_read, out_write), (err_read, err_write), (requests, worker_end))) = pipes else {
         return refuse(format!("cannot make the worker's pipes on {host}"));
@@ -43,11 +44,10 @@ pub fn serve(runner: &mut impl Runner, host: &str) -> i32 {
             become_worker(&out_write, &err_write);
             drop((out_read, err_read, out_write, err_write, requests));
             super::relayed::set_channel(worker_end);
-            // The driver's relay sends tasks as its pool does; no slot here is
-            // shared with the driver, so every task sent is run.
-            let setup = crate::process::pool::WorkerSetup::default();
+            // The driver's relay sends tasks as its pool does, each claimed
+            // already there: no slot here is shared with it, every task sent is run.
             let slots = crate::process::pool_slots::TaskSlots::unshared();
-            pool_worker::worker_main(runner, socket, &setup, &slots)
+            pool_worker::worker_main(runner, socket, setup, &slots)
         }
         Ok(Forked::Child(None)) => os::exit_now(1),
         Ok(Forked::Parent(pid, Some(socket))) => (pid, socket),
