@@ -1,148 +1,16 @@
-//! Pools on other machines against the real engines of `tools/cluster.sh`: three sshd hosts and a three-node Slurm.
-//!
-//! Every test skips with a printed reason when PROCSCRIPT_CLUSTER_DIR is unset (a machine
-//! without `tools/cluster.sh up`); `.ci/run` sets it. Remote processes are found by a mark:
-//! each test runs the remote procscript as `env PROCSCRIPT_TEST_MARK=<unique> BIN`, and the
-//! mark is in the environment of every process it starts there (all hosts share this
-//! machine's /proc), so tests running at once never see each other's processes.
+//! Pools on other machines against the real engines of `tools/cluster.sh`: three sshd hosts and
+//! a three-node Slurm (tests/common/remote.rs: how they are reached, and the marks that find
+//! every remote process).
 
 mod common;
 
-use common::{procscript, run, Run, BIN};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use common::remote::{
+    assert_marked_gone, cluster, ctrl_c_leaves_nothing, marked, marked_command, new_mark,
+    start_ready,
+};
+use common::{run, BIN};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// The cluster's state folder and the variables of its env file (`SLURM_CONF`...).
-struct Cluster {
-    dir: PathBuf,
-    env: Vec<(String, String)>,
-}
-
-fn cluster(test: &str) -> Option<Cluster> {
-    let Some(dir) = std::env::var_os("PROCSCRIPT_CLUSTER_DIR") else {
-        eprintln!("skipped {test}: PROCSCRIPT_CLUSTER_DIR is unset (run `tools/cluster.sh up`)");
-        return None;
-    };
-    let dir = PathBuf::from(dir);
-    let text = std::fs::read_to_string(dir.join("env"))
-        .unwrap_or_else(|e| panic!("PROCSCRIPT_CLUSTER_DIR is set but its env file: {e}"));
-    let env = text
-        .lines()
-        .filter_map(|line| {
-            let (name, value) = line.trim().strip_prefix("export ")?.split_once('=')?;
-            Some((name.to_string(), value.trim_matches('"').to_string()))
-        })
-        .collect();
-    Some(Cluster { dir, env })
-}
-
-/// A mark no other run carries.
-fn new_mark(test: &str) -> String {
-    format!(
-        "{test}-{}-{}",
-        std::process::id(),
-        Instant::now().elapsed().as_nanos()
-    )
-}
-
-/// The remote procscript with the mark in its environment.
-fn marked_command(mark: &str) -> String {
-    format!("env PROCSCRIPT_TEST_MARK={mark} {BIN}")
-}
-
-/// The pids whose environment carries the mark.
-fn marked(mark: &str) -> Vec<i32> {
-    let needle = format!("PROCSCRIPT_TEST_MARK={mark}\0");
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|env| env.windows(needle.len()).any(|w| w == needle.as_bytes()))
-        })
-        .filter(|pid| !is_zombie(*pid))
-        .collect()
-}
-
-fn is_zombie(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| {
-            stat.rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        })
-        .unwrap_or(true)
-}
-
-/// Fails unless no process of the mark is left within `within`.
-fn assert_marked_gone(mark: &str, within: Duration, what: &str) {
-    let started = Instant::now();
-    loop {
-        let left = marked(mark);
-        if left.is_empty() {
-            return;
-        }
-        assert!(
-            started.elapsed() < within,
-            "{what}: still running after {within:?}: {left:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The pool options a script reads from its args: `local`, `ssh` or `slurm`, then the remote
-/// command, then the ssh config.
-const OPTIONS: &str = r#"
-fn pool_on(n) {
-  if args[0] == "local" { return pool(n) }
-  let opts = {"on": args[0], "command": args[1]}
-  if args[0] == "ssh" {
-    opts["hosts"] = ["h1", "h2", "h3"]
-    opts["ssh"] = ["ssh", "-F", args[2]]
-  }
-  return pool(n, opts)
-}
-"#;
-
-impl Cluster {
-    /// `procscript SCRIPT ENGINE COMMAND SSH_CONFIG`, from a fresh folder, with the cluster's variables.
-    fn driver(&self, test: &str, script: &str, engine: &str, command: &str) -> Command {
-        let dir = std::env::temp_dir().join(format!(
-            "remote-pools-{test}-{engine}-{}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).expect("a test folder");
-        let path = dir.join("work.proc");
-        std::fs::write(&path, format!("{OPTIONS}{script}")).expect("the script is written");
-        let config = self.dir.join("ssh_config");
-        let mut cmd = procscript(&[
-            path.to_str().unwrap(),
-            engine,
-            command,
-            config.to_str().unwrap(),
-        ]);
-        cmd.current_dir(&dir)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .env_remove("SLURM_JOB_ID");
-        cmd
-    }
-
-    fn run(&self, test: &str, script: &str, engine: &str) -> Run {
-        let mark = new_mark(test);
-        let result = run(self.driver(test, script, engine, &marked_command(&mark)));
-        assert_marked_gone(
-            &mark,
-            Duration::from_secs(10),
-            &format!("{test} on {engine}"),
-        );
-        result
-    }
-}
 
 /// The same script with everything a local pool does; its output must not depend on where the
 /// workers run.
@@ -188,11 +56,7 @@ fn a_pool_script_prints_the_same_locally_over_ssh_and_on_slurm() {
         "{}",
         local.stdout
     );
-    for engine in ["ssh", "slurm"] {
-        let remote = cluster.run("same", SAME_EVERYWHERE, engine);
-        assert_eq!(remote.code, 0, "{engine}: {}", remote.stderr);
-        assert_eq!(remote.stdout, local.stdout, "{engine}: {}", remote.stderr);
-    }
+    cluster.assert_same_remotely("same", SAME_EVERYWHERE, &local);
 }
 
 #[test]
@@ -215,30 +79,6 @@ fn a_remote_task_error_names_the_host_the_pid_and_its_own_diagnostic() {
         "{}",
         result.stderr
     );
-}
-
-/// Starts the driver; returns it once it has printed "ready".
-fn start_ready(cluster: &Cluster, test: &str, script: &str, engine: &str, mark: &str) -> Child {
-    let mut child = cluster
-        .driver(test, script, engine, &marked_command(mark))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("procscript starts");
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut seen = Vec::new();
-    let mut byte = [0u8; 1];
-    while !seen.ends_with(b"ready\n") {
-        match std::io::Read::read(&mut stdout, &mut byte) {
-            Ok(1) => seen.push(byte[0]),
-            _ => panic!(
-                "the driver ended before it was ready: {}",
-                String::from_utf8_lossy(&seen)
-            ),
-        }
-    }
-    child.stdout = Some(stdout);
-    child
 }
 
 /// The remote worker hosts of a mark (`procscript --worker` whose parent is not one).
@@ -331,19 +171,7 @@ fn ctrl_c_of_the_driver_leaves_no_process_on_any_host_within_3_s() {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert_eq!(worker_hosts(&mark).len(), 3, "{engine}");
-        // Ctrl-C at a terminal: SIGINT to the driver's whole process group.
-        let group = child.id() as i32;
-        let _ = Command::new("kill")
-            .args(["-INT", "--", &format!("-{group}")])
-            .status();
-        let result = common::to_run(child.wait_with_output().expect("the driver ends"));
-        assert_eq!(result.code, 130, "{engine}: {}", result.stderr);
-        assert_marked_gone(
-            &mark,
-            Duration::from_secs(3),
-            &format!("Ctrl-C on {engine}"),
-        );
-        common::assert_no_leftovers(group);
+        ctrl_c_leaves_nothing(child, &mark, engine);
     }
 }
 
@@ -380,7 +208,7 @@ fn a_worker_of_another_version_is_refused_naming_both_versions() {
         let version = env!("CARGO_PKG_VERSION");
         assert!(
             result.stderr.contains(&format!(
-                "is procscript 9.9.9 (protocol 2), the driver is procscript {version} (protocol 2)"
+                "is procscript 9.9.9 (protocol 3), the driver is procscript {version} (protocol 3)"
             )),
             "{engine}: {}",
             result.stderr
@@ -416,31 +244,6 @@ fn a_host_without_procscript_is_a_clear_error() {
 }
 
 #[test]
-fn queues_and_locks_are_refused_in_remote_tasks_with_a_clear_error() {
-    let Some(cluster) = cluster("refused") else {
-        return;
-    };
-    let script = r#"
-let q = queue()
-let p = pool_on(1)
-try { p.apply(fn(q) { q.put(1) }, [q]) } catch e { print(e) }
-let l = lock()
-try { p.apply(fn() { l.acquire() }) } catch e { print(e) }
-let ends = pipe()
-try { p.apply(fn(end) { end.send(1) }, [ends[0]]) } catch e { print(e) }
-"#;
-    let result = cluster.run("refused", script, "ssh");
-    assert_eq!(
-        result.stdout,
-        "a queue cannot be sent to a remote worker: it lives on this machine only\n\
-         a lock, event, semaphore, barrier or value cannot be sent to a remote worker: it lives on this machine only\n\
-         a pipe end cannot be sent to a remote worker: it lives on this machine only\n",
-        "{}",
-        result.stderr
-    );
-}
-
-#[test]
 fn an_unknown_pool_option_lists_the_known_ones() {
     let result = common::run_code("pool(2, {\"on\": \"ssh\", \"hostz\": [\"h1\"]})");
     assert_eq!(result.code, 1);
@@ -461,7 +264,7 @@ fn an_unknown_pool_option_lists_the_known_ones() {
     assert_eq!(both.code, 1);
     assert!(
         both.stderr
-            .contains("`init` and `max_tasks` are not available with \"on\" yet"),
+            .contains("`max_tasks` is not available with \"on\""),
         "{}",
         both.stderr
     );
@@ -481,20 +284,9 @@ fn the_tree_shows_each_remote_worker_with_its_host_and_explain_names_the_launche
     };
     let script = "let p = pool_on(2)\nprint(p.map(fn(x) { return x + 1 }, [1, 2]))\np.close()\n";
     let mark = new_mark("views");
-    let mut cmd = cluster.driver("views", script, "ssh", &marked_command(&mark));
-    cmd.arg("--tree");
-    // Options go before the script: rebuild the command with --tree first.
-    let args: Vec<String> = cmd
-        .get_args()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let dir = cmd.get_current_dir().expect("a folder").to_path_buf();
+    let command = marked_command(&mark);
     for option in ["--tree", "--explain"] {
-        let mut all = vec![option];
-        all.extend(args.iter().take(4).map(String::as_str));
-        let mut cmd = procscript(&all);
-        cmd.current_dir(&dir)
-            .envs(cluster.env.iter().map(|(k, v)| (k, v)));
+        let cmd = cluster.driver_with(&[option], "views", script, "ssh", &command);
         let result = run(cmd);
         assert_eq!(result.stdout, "[2, 3]\n", "{}", result.stderr);
         let wanted = match option {
@@ -577,23 +369,185 @@ fn timeout_and_an_uncaught_error_stop_every_remote_worker() {
                 "let t = p.submit(sleepy, [1])\nsleep(1)\nerror(\"stop\")\nprint(p.map",
             ),
         };
-        let mut cmd = cluster.driver("timeout", &script, "slurm", &marked_command(&mark));
-        let args: Vec<String> = cmd
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        let dir = cmd.get_current_dir().expect("a folder").to_path_buf();
-        let mut all = vec!["--timeout", "4"];
-        if option != "--timeout" {
-            all.clear();
-        }
-        all.extend(args.iter().map(String::as_str));
-        cmd = procscript(&all);
-        cmd.current_dir(&dir)
-            .envs(cluster.env.iter().map(|(k, v)| (k, v)))
-            .env_remove("SLURM_JOB_ID");
+        let options: &[&str] = match option {
+            "--timeout" => &["--timeout", "4"],
+            _ => &[],
+        };
+        let command = marked_command(&mark);
+        let cmd = cluster.driver_with(options, "timeout", &script, "slurm", &command);
         let result = run(cmd);
         assert_eq!(result.code, code, "{option}: {}", result.stderr);
         assert_marked_gone(&mark, Duration::from_secs(3), option);
+    }
+}
+
+/// Tasks taken back before their worker starts them, by `t.cancel()` and by a `break` out of
+/// `imap`, while the one worker runs a slow task; DIR is where each task that runs leaves a file.
+const TAKEN_BACK: &str = r#"
+let p = pool_on(1)
+let first = p.submit(fn() {
+  sleep(1)
+  return "first"
+}, [])
+let ts = []
+for k in 0..5 {
+  push(ts, p.submit(fn(k) { write_file("DIR/cancelled_{k}", "ran") }, [k]))
+}
+let cancelled = 0
+for t in ts {
+  if t.cancel() { cancelled += 1 }
+}
+print(cancelled, join first, state(ts[0]))
+for r in p.imap(fn(k) {
+  write_file("DIR/imap_{k}", "ran")
+  sleep(0.2)
+  return k
+}, range(20)) {
+  print("first result", r)
+  break
+}
+p.close()
+let counts = {"cancelled": 0, "imap": 0}
+for name in list_dir("DIR") {
+  let kind = split(name, "_")[0]
+  counts[kind] += 1
+}
+print(counts["cancelled"])
+print(counts["imap"] <= 2)
+"#;
+
+#[test]
+fn a_task_taken_back_before_it_starts_never_runs_on_a_remote_worker() {
+    let Some(cluster) = cluster("taken_back") else {
+        return;
+    };
+    for engine in ["local", "ssh", "slurm"] {
+        let dir =
+            std::env::temp_dir().join(format!("remote-taken-back-{engine}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a folder for the tasks' files");
+        let script = TAKEN_BACK.replace("DIR", dir.to_str().unwrap());
+        let result = cluster.run("taken_back", &script, engine);
+        assert_eq!(
+            result.stdout, "5 first cancelled\nfirst result 0\n0\ntrue\n",
+            "{engine}: {}",
+            result.stderr
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn the_trace_has_a_perfetto_process_per_host_and_the_timeline_a_band_per_host() {
+    let Some(cluster) = cluster("host_views") else {
+        return;
+    };
+    let script = "let p = pool_on(4)\nprint(p.map(fn(x) { return x + 1 }, [1, 2]))\np.close()\n";
+    let mark = new_mark("hostviews");
+    let command = marked_command(&mark);
+    let options = ["--trace=t.json", "--timeline=t.svg"];
+    let cmd = cluster.driver_with(&options, "host_views", script, "ssh", &command);
+    let dir = cmd.get_current_dir().expect("a folder").to_path_buf();
+    let result = run(cmd);
+    assert_eq!(result.stdout, "[2, 3]\n", "{}", result.stderr);
+    assert_marked_gone(&mark, Duration::from_secs(10), "views");
+    let trace = std::fs::read_to_string(dir.join("t.json")).expect("the trace");
+    let trace: serde_json::Value = serde_json::from_str(&trace).expect("JSON");
+    let events = trace["traceEvents"].as_array().expect("events");
+    let named = |what: &str| -> Vec<(i64, String)> {
+        events
+            .iter()
+            .filter(|e| e["name"] == what)
+            .map(|e| {
+                (
+                    e["pid"].as_i64().unwrap(),
+                    e["args"]["name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let hosts: Vec<String> = named("process_name")
+        .into_iter()
+        .filter(|(_, name)| name.starts_with("host "))
+        .map(|(_, name)| name)
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            "host h1 (remote pool workers)",
+            "host h2 (remote pool workers)",
+            "host h3 (remote pool workers)"
+        ]
+    );
+    // h1 has two workers (slots 0 and 3), each a relay and its ssh: four threads of one process.
+    let h1_pid = named("process_name")
+        .into_iter()
+        .find(|(_, name)| name.starts_with("host h1"))
+        .map(|(pid, _)| pid)
+        .unwrap();
+    let h1_threads = named("thread_name")
+        .into_iter()
+        .filter(|(pid, _)| *pid == h1_pid)
+        .count();
+    assert_eq!(h1_threads, 4, "{trace}");
+    let svg = std::fs::read_to_string(dir.join("t.svg")).expect("the timeline");
+    for host in ["h1", "h2", "h3"] {
+        assert_eq!(
+            svg.matches(&format!("class=\"host\" data-host=\"{host}\""))
+                .count(),
+            1,
+            "{svg}"
+        );
+        assert!(
+            svg.contains(&format!("pool worker on {host} (line ")),
+            "{svg}"
+        );
+    }
+}
+
+/// A pool whose workers call `init` first; `init` fails when `args[3]` is "fail".
+const WITH_INIT: &str = r#"
+let started = value(0)
+fn setup() {
+  if args[3] == "fail" { error("no setup for this worker") }
+  started.add(1)
+}
+let opts = {"init": setup}
+if args[0] != "local" {
+  opts["on"] = args[0]
+  opts["command"] = args[1]
+}
+if args[0] == "ssh" {
+  opts["hosts"] = ["h1", "h2", "h3"]
+  opts["ssh"] = ["ssh", "-F", args[2]]
+}
+let p = pool(3, opts)
+try { print(p.map(fn(x) { return x * 10 }, range(6))) } catch e { print(e) }
+p.close()
+print("workers started:", started.get())
+"#;
+
+#[test]
+fn a_remote_pools_init_runs_in_each_worker_before_its_tasks() {
+    let Some(cluster) = cluster("remote_init") else {
+        return;
+    };
+    for engine in ["local", "ssh", "slurm"] {
+        for (how, expected) in [
+            ("works", "[0, 10, 20, 30, 40, 50]\nworkers started: 3\n"),
+            ("fail", "no setup for this worker"),
+        ] {
+            let mark = new_mark("init");
+            let mut cmd = cluster.driver("remote_init", WITH_INIT, engine, &marked_command(&mark));
+            cmd.arg(how);
+            let result = run(cmd);
+            assert_eq!(result.code, 0, "{engine} {how}: {}", result.stderr);
+            assert!(
+                result.stdout.contains(expected),
+                "{engine} {how}: {}",
+                result.stdout
+            );
+            assert_marked_gone(&mark, Duration::from_secs(10), "init");
+        }
     }
 }

@@ -3,8 +3,10 @@
 use crate::api::engine::Engine;
 use crate::error::diagnostic::Source;
 use crate::os;
+use crate::process::pool::WorkerSetup;
 use crate::process::remote::protocol::{self, Hello};
 use crate::process::remote::worker_host;
+use crate::process::wire;
 use crate::views::record::Made;
 
 /// Serves one remote worker over stdin/stdout; the exit code.
@@ -46,5 +48,21 @@ pub fn serve_worker() -> i32 {
         }
     };
     let mut interp = engine.interp(&source, &compiled, Made::Script);
-    worker_host::serve(&mut interp, &host)
+    let mut setup = WorkerSetup::default();
+    if let Some(init) = &hello.init {
+        match wire::decode_task(
+            init,
+            Vec::new(),
+            &interp.protos.clone(),
+            &interp.hosts.clone(),
+        ) {
+            Ok((function, _)) => setup.init = Some(function),
+            Err(why) => {
+                return worker_host::refuse(format!(
+                    "the worker on {host} could not read the pool's init: {why}"
+                ))
+            }
+        }
+    }
+    worker_host::serve(&mut interp, &host, &setup)
 }

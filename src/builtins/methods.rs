@@ -83,6 +83,33 @@ pub fn call(
         }
     };
     check_method_arity(id, args.len(), site.span, call.name_span).map_err(Unwind::error)?;
+    if let Value::Relayed(proxy) = target {
+        return super::relayed_calls::call(interp, proxy, id, args, site);
+    }
+    (RUN[id as usize].2)(interp, target, args, site)
+}
+
+/// Calls the method with spec id `id` (its arity checked) on `target`: a
+/// remote task's call, made by its relay on the real object.
+pub fn call_by_id(
+    interp: &mut Interp,
+    target: &Value,
+    id: u16,
+    args: &[Value],
+    site: &CallSite,
+) -> R<Value> {
+    let fits = spec::methods()
+        .get(id as usize)
+        .is_some_and(|m| m.on == target.type_name() && !matches!(target, Value::Relayed(_)));
+    if !fits {
+        let diag = ErrorKind::NoMethod.at(
+            site.span,
+            "a remote task called a method its object does not have",
+            "here",
+        );
+        return Err(diag.into());
+    }
+    check_method_arity(id, args.len(), site.span, site.span).map_err(Unwind::error)?;
     (RUN[id as usize].2)(interp, target, args, site)
 }
 

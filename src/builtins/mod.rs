@@ -16,6 +16,7 @@ mod program_options;
 mod program_output;
 mod program_streams;
 mod programs;
+mod relayed_calls;
 mod signals;
 mod sync;
 mod system;

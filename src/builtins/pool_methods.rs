@@ -81,7 +81,7 @@ pub(super) fn apply(
 ) -> R<Value> {
     let pool = pool_of(target);
     let call_args = task_args("apply", args, site)?;
-    let id = pool.submit(interp, &args[0], &call_args, site.span)?;
+    let id = pool.submit(interp, &args[0], &call_args, site.span, false)?;
     let task = TaskHandle {
         pool: pool.clone(),
         id,
@@ -99,7 +99,7 @@ pub(super) fn submit(
 ) -> R<Value> {
     let pool = pool_of(target);
     let call_args = task_args("submit", args, site)?;
-    let id = pool.submit(interp, &args[0], &call_args, site.span)?;
+    let id = pool.submit(interp, &args[0], &call_args, site.span, true)?;
     Ok(Value::Task(Rc::new(TaskHandle {
         pool: pool.clone(),
         id,

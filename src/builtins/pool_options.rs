@@ -60,15 +60,19 @@ pub(super) fn read(args: &[Value], site: &CallSite) -> R<WorkerSetup> {
         }
     }
     setup.remote = Launcher::from_options(options, site.arg(1))?;
-    if setup.remote.is_some() && (setup.init.is_some() || setup.max_tasks.is_some()) {
+    if let (Some(launcher), Some(init)) = (&setup.remote, &setup.init) {
+        setup.remote = Some(launcher.clone().with_init(init, site.arg(1))?);
+    }
+    if setup.remote.is_some() && setup.max_tasks.is_some() {
         let diag = ErrorKind::PoolOption
             .at(
                 site.arg(1),
-                "`init` and `max_tasks` are not available with \"on\" yet",
+                "`max_tasks` is not available with \"on\"",
                 "a remote pool here",
             )
             .with_help(
-                "a remote worker runs each task as given; call the setup in the task instead",
+                "a remote worker serves its connection's tasks for the pool's life; \
+                 a task that leaves state behind can clean it up itself",
             );
         return Err(diag.into());
     }

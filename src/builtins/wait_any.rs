@@ -40,10 +40,14 @@ fn items_of(list: &Value, site: &CallSite) -> R<Vec<Value>> {
         };
         if !fits {
             let ty = item.type_name();
+            let what = match item {
+                Value::Relayed(_) => format!("the driver's {ty} in a remote task"),
+                _ => super::sync::a(ty),
+            };
             let diag = ErrorKind::TypeMismatch
                 .at(
                     site.arg(0),
-                    format!("wait_any cannot wait for {}", super::sync::a(ty)),
+                    format!("wait_any cannot wait for {what}"),
                     "in this list",
                 )
                 .with_help(

@@ -64,7 +64,20 @@ impl Runner for Interp {
                 .iter()
                 .map(|h| (h.name.to_string(), h.min_args, h.max_args))
                 .collect(),
+            init: None,
         }
+    }
+
+    fn call_method(
+        &mut self,
+        target: &Value,
+        method: u16,
+        args: &[Value],
+        span: Span,
+        arg_spans: &[Span],
+    ) -> R<Value> {
+        let site = crate::builtins::CallSite { span, arg_spans };
+        crate::builtins::methods::call_by_id(self, target, method, args, &site)
     }
 
     fn pin_values(&self) -> Option<Rc<PinTable>> {

@@ -95,8 +95,9 @@ pub use signals::{
 };
 pub use sockets::{recv_frame, send_frame, socket_pair, Frame, MAX_FRAME_FDS};
 pub use streams::{
-    copy_of, frames_as_one, host_name, move_onto_std, read_available, read_stream_frame,
-    set_nonblocking, std_streams, write_stream, write_stream_frame, FrameReader, MAX_STREAM_FRAME,
+    copy_of, copy_of_raw, frames_as_one, host_name, move_onto_std, read_available,
+    read_stream_frame, set_nonblocking, std_streams, write_stream, write_stream_frame, FrameReader,
+    MAX_STREAM_FRAME,
 };
 pub use terminal::{
     end_progress_line, set_progress_line_open, stderr_is_terminal, stderr_terminal_width,

@@ -121,6 +121,15 @@ pub fn copy_of(fd: BorrowedFd) -> Result<OwnedFd, OsError> {
         .map_err(|e| OsError::Call(Errno::from_raw(e.raw_os_error().unwrap_or(0))))
 }
 
+/// A copy of descriptor `fd`, which this process holds open (a queue's or
+/// lock's, inherited through fork), as its own.
+pub fn copy_of_raw(fd: std::os::fd::RawFd) -> Result<OwnedFd, OsError> {
+    // SAFETY: the caller holds `fd` open for at least this call (it belongs to
+    // a queue or lock kept alive by a value this process holds); the copy is
+    // a new descriptor, owned by the result.
+    copy_of(unsafe { BorrowedFd::borrow_raw(fd) })
+}
+
 /// This host's name as Slurm or the system calls it: `SLURMD_NODENAME`
 /// (several slurmd may share one machine), else the kernel's host name.
 pub fn host_name() -> String {

@@ -128,6 +128,8 @@ pub(super) struct Pending {
     carried: wire::Carried,
     /// The pinned values the task names.
     held: Vec<u32>,
+    /// Its handle may take it back (`submit`, `imap`): see `remote::held_slot`.
+    cancellable: bool,
 }
 
 impl std::fmt::Debug for Pending {
@@ -250,10 +252,8 @@ impl Pool {
                 .is_none()
                 .then(|| runner.pin_values())
                 .flatten(),
-            slots: match setup.remote {
-                None => TaskSlots::new(size as usize),
-                Some(_) => TaskSlots::unshared(),
-            },
+            // A remote worker's relay claims each task for it (see `remote::launcher`).
+            slots: TaskSlots::new(size as usize),
             setup,
         });
         runner.procs().pools.push(Rc::downgrade(&pool));
@@ -296,13 +296,15 @@ impl Pool {
         Ok(self.state.borrow().results.contains_key(&id))
     }
 
-    /// Queues a task; it goes to a worker as soon as one is free.
+    /// Queues a task; it goes to a worker as soon as one is free. A
+    /// `cancellable` one has a handle that may take it back before it starts.
     pub fn submit(
         self: &Rc<Self>,
         runner: &mut impl Runner,
         callee: &Value,
         args: &[Value],
         span: Span,
+        cancellable: bool,
     ) -> R<u64> {
         self.check_usable(runner, callee, span)?;
         let task =
@@ -324,6 +326,7 @@ impl Pool {
                 bytes: task.bytes,
                 carried: task.carried,
                 held: task.held,
+                cancellable,
             });
             id
         };
@@ -393,7 +396,8 @@ impl Pool {
                 let pins = self.pins.as_deref();
                 let bytes = held::for_worker(&pending.bytes, &pending.held, pins, worker.forked_at);
                 let slot = self.slots.mark_sent(worker_index, worker.sends, pending.id);
-                let frame = answer::task_frame(slot, pending.id, &bytes);
+                let held = self.setup.remote.is_some() && pending.cancellable;
+                let frame = answer::task_frame(remote::held_slot(slot, held), pending.id, &bytes);
                 let sent = worker
                     .socket
                     .as_ref()
@@ -755,7 +759,7 @@ impl Pool {
         match runner.procs().fork_child(NewChild::PoolWorker, span, at)? {
             Forked::Child(Some(socket)) => {
                 if let Some(launcher) = &self.setup.remote {
-                    remote::launcher::relay_main(runner, socket, launcher, slot)
+                    remote::launcher::relay_main(runner, socket, launcher, slot, &self.slots)
                 }
                 if let Some(pins) = pins {
                     crate::values::pins::become_worker(pins);

@@ -147,9 +147,13 @@ impl TaskStream {
                 }
             };
             let (n, value) = item;
-            let id = self
-                .pool
-                .submit(runner, &self.callee, std::slice::from_ref(&value), span)?;
+            let id = self.pool.submit(
+                runner,
+                &self.callee,
+                std::slice::from_ref(&value),
+                span,
+                true,
+            )?;
             self.state.borrow_mut().in_flight.push_back((n, id));
         }
     }

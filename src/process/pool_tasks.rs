@@ -125,7 +125,7 @@ impl Pool {
     ) -> R<Vec<u64>> {
         let mut ids = Vec::with_capacity(calls.len());
         for args in calls {
-            ids.push(self.submit(runner, callee, args, span)?);
+            ids.push(self.submit(runner, callee, args, span, false)?);
         }
         Ok(ids)
     }

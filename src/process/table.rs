@@ -312,6 +312,16 @@ pub trait Runner {
     fn pin_values(&self) -> Option<Rc<crate::values::pins::PinTable>>;
     /// What a remote worker is sent first: the versions, the script, the host functions' names.
     fn hello(&self) -> crate::process::remote::protocol::Hello;
+    /// In a remote pool's relay: calls method `method` (its id in the spec)
+    /// of one of this process's queues, locks... for a remote task.
+    fn call_method(
+        &mut self,
+        target: &Value,
+        method: u16,
+        args: &[Value],
+        span: Span,
+        arg_spans: &[Span],
+    ) -> R<Value>;
 }
 
 impl Procs {

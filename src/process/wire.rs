@@ -6,6 +6,7 @@ use crate::front::ir::FnProto;
 use crate::limits;
 use crate::process::pipe::PipeEnd;
 use crate::process::queue::Queue;
+use crate::process::remote::relayed::Proxy;
 use crate::process::report_size;
 use crate::process::sync::SyncObject;
 use crate::values::host::HostFunction;
@@ -46,6 +47,9 @@ pub(super) enum Wire {
     Held(u32),
     /// A pipe end: the indexes of its send queue (high 16 bits) and recv queue.
     Pipe(u32),
+    /// In a task sent to a remote worker: a queue, lock... of the driver that
+    /// the worker reaches through its relay (see `remote::relayed::Proxy`).
+    Relayed(u32),
 }
 
 /// The tag postcard writes for each `Wire` variant (its index in the enum).
@@ -64,6 +68,7 @@ mod tag {
     pub const SYNC: u64 = 11;
     pub const HELD: u64 = 12;
     pub const PIPE: u64 = 13;
+    pub const RELAYED: u64 = 14;
     /// `ChildReport::Returned`, followed by its value.
     pub const RETURNED: u8 = 0;
 }
@@ -403,7 +408,8 @@ fn shallow_enough(bytes: &[u8], mut pos: usize) -> bool {
             | tag::HOST
             | tag::SYNC
             | tag::HELD
-            | tag::PIPE => {
+            | tag::PIPE
+            | tag::RELAYED => {
                 let Some((n, next)) = varint(bytes, pos) else {
                     return true;
                 };
@@ -540,6 +546,7 @@ impl Decoder<'_> {
             | Wire::Host(_)
             | Wire::Held(_)
             | Wire::Pipe(_)
+            | Wire::Relayed(_)
                 if !self.task =>
             {
                 return Err("only a pool task may carry functions and queues".into())
@@ -557,6 +564,9 @@ impl Decoder<'_> {
             Wire::Queue(i) => self.queue(i as usize, false)?,
             Wire::Sync(i) => self.queue(i as usize, true)?,
             Wire::Pipe(ends) => self.pipe_end(ends)?,
+            Wire::Relayed(number) => Value::Relayed(Rc::new(
+                Proxy::from_wire(number).ok_or("a task names an unknown kind of relayed object")?,
+            )),
             Wire::Host(i) => Value::Host(
                 self.hosts
                     .get(i as usize)

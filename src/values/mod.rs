@@ -283,6 +283,9 @@ pub enum Value {
     Pipe(Rc<crate::process::pipe::PipeEnd>),
     /// A lock, event, semaphore, barrier or shared value between processes.
     Sync(Rc<crate::process::sync::SyncObject>),
+    /// In a remote task: a queue, pipe end, lock... of the driver, whose
+    /// methods are relayed to it (see `process::remote::relayed`).
+    Relayed(Rc<crate::process::remote::relayed::Proxy>),
     /// A pool of worker processes.
     Pool(Rc<crate::process::pool::Pool>),
     /// A task submitted to a pool.
@@ -346,6 +349,7 @@ impl Value {
             Value::Queue(_) => "queue",
             Value::Pipe(_) => "pipe end",
             Value::Sync(o) => o.kind().type_name(),
+            Value::Relayed(p) => p.type_name(),
             Value::Pool(_) => "pool",
             Value::Task(_) => "task",
             Value::TaskStream(_) => "task stream",
@@ -464,6 +468,9 @@ impl Value {
                 let _ = write!(out, "<pipe end of {}>", end.waiting());
             }
             Value::Sync(o) => out.push_str(&o.describe()),
+            Value::Relayed(p) => {
+                let _ = write!(out, "<{} of the driver>", p.type_name());
+            }
             Value::Pool(p) => {
                 let _ = write!(out, "<pool of {}>", p.size);
             }
@@ -581,6 +588,7 @@ fn equals_at(a: &Value, b: &Value, depth: usize) -> bool {
         (Value::Queue(x), Value::Queue(y)) => Rc::ptr_eq(x, y),
         (Value::Pipe(x), Value::Pipe(y)) => x.id() == y.id(),
         (Value::Sync(x), Value::Sync(y)) => x.id() == y.id(),
+        (Value::Relayed(x), Value::Relayed(y)) => x.index == y.index,
         (Value::Pool(x), Value::Pool(y)) => Rc::ptr_eq(x, y),
         (Value::Task(x), Value::Task(y)) => Rc::ptr_eq(x, y),
         (Value::TaskStream(x), Value::TaskStream(y)) => Rc::ptr_eq(x, y),

@@ -65,6 +65,12 @@ impl std::fmt::Display for Outcome {
 }
 
 impl ProcView {
+    /// The host a remote pool worker's relay serves ("h2"), from its place.
+    pub fn host(&self) -> Option<&str> {
+        let place = self.remote.as_deref()?;
+        Some(place.split(" (pid ").next().unwrap_or(place))
+    }
+
     /// "fork at line 3", "spawn work(1) at line 7 as Process-1", "script demo.proc".
     pub fn describe(&self) -> String {
         match &self.how {
@@ -146,9 +152,25 @@ impl Run {
             .collect();
         while let Some(i) = stack.pop() {
             order.push(i);
-            stack.extend(self.procs[i].children.iter().rev());
+            // A remote pool's workers, host by host (local children first).
+            let mut children = self.procs[i].children.clone();
+            children.sort_by_key(|&c| self.procs[c].host());
+            stack.extend(children.iter().rev());
         }
         order
+    }
+
+    /// The host whose remote worker process `i` serves: its own, or its
+    /// nearest ancestor's (a relay's launcher is on the relay's host's side).
+    pub fn host_of(&self, i: usize) -> Option<&str> {
+        let mut at = Some(i);
+        while let Some(j) = at {
+            if let Some(host) = self.procs[j].host() {
+                return Some(host);
+            }
+            at = self.procs[j].parent;
+        }
+        None
     }
 }
 

@@ -55,6 +55,7 @@ pub fn render(run: &Run) -> String {
     for (lane, &i) in order.iter().enumerate() {
         draw_lane(&mut svg, &scale, lane, &run.procs[i]);
     }
+    draw_hosts(&mut svg, &scale, run, &order);
     // Arrows: parent to child at fork/spawn, child to parent where it was reaped.
     for &i in &order {
         let p = &run.procs[i];
@@ -143,9 +144,13 @@ fn draw_lane(svg: &mut String, scale: &Scale, lane: usize, p: &super::ProcView) 
     let _ = writeln!(svg, r#"<g class="lane" data-pid="{}">"#, p.pid);
     let label = format!("{} {}", p.pid, p.describe());
     // The lane's label: the name first when there is one, cut to fit.
+    let on = p
+        .host()
+        .map(|host| format!(" on {host}"))
+        .unwrap_or_default();
     let short = match (p.name.is_empty(), &p.how) {
         (_, Made::Script) => format!("{} {}", p.pid, p.name),
-        (true, how) => format!("{} {how} ({})", p.pid, p.at),
+        (true, how) => format!("{} {how}{on} ({})", p.pid, p.at),
         (false, how) => format!("{} {}: {how}", p.pid, p.name),
     };
     let shown: String = match short.char_indices().nth(39) {
@@ -196,4 +201,27 @@ fn draw_lane(svg: &mut String, scale: &Scale, lane: usize, p: &super::ProcView) 
         }
     }
     svg.push_str("</g>\n");
+}
+
+/// A remote pool's lanes, host by host: a band at the left edge along the
+/// lanes of each host's workers and their launchers, with the host's name.
+fn draw_hosts(svg: &mut String, scale: &Scale, run: &Run, order: &[usize]) {
+    let mut lane = 0;
+    while lane < order.len() {
+        let Some(host) = run.host_of(order[lane]) else {
+            lane += 1;
+            continue;
+        };
+        let first = lane;
+        while lane < order.len() && run.host_of(order[lane]) == Some(host) {
+            lane += 1;
+        }
+        let (top, bottom) = (scale.y(first), scale.y(lane - 1) + LANE);
+        let _ = writeln!(
+            svg,
+            r##"<g class="host" data-host="{0}"><rect x="2" y="{top:.1}" width="4" height="{1:.1}" fill="#4a7fb5"><title>host {0}</title></rect></g>"##,
+            escape(host),
+            bottom - top
+        );
+    }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod remote;
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;

@@ -4,11 +4,14 @@
 //! pool worker, so the pool treats it as one) starts the launcher with its
 //! stdin and stdout on pipes, and `procscript --worker` on the other end
 //! compiles the same script and forks one local pool worker that serves the
-//! relayed tasks.
+//! relayed tasks. Queues, locks... a task carries stay on this machine: the
+//! relay makes each call a remote task makes on them (`relayed`, `relay_table`).
 
 pub mod launcher;
 pub(super) mod pool_side;
 pub mod protocol;
+mod relay_table;
+pub mod relayed;
 pub mod worker_host;
 
 use crate::error::{ErrorKind, Unwind, R};
@@ -56,6 +59,17 @@ pub enum Engine {
 pub struct Launcher {
     pub engine: Engine,
     pub command: Vec<String>,
+    /// The pool's `init`, encoded as a task (see `with_init`).
+    pub init: Option<InitTask>,
+}
+
+/// A remote pool's `init` as each relay sends it: a task with no arguments,
+/// and the descriptors of the queues, locks... it carries (open in the driver
+/// and so in each relay, forked from it, while the pool holds `init`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InitTask {
+    pub bytes: Vec<u8>,
+    pub fds: Vec<std::os::fd::RawFd>,
 }
 
 impl Launcher {
@@ -153,7 +167,33 @@ impl Launcher {
                 ))
             }
         };
-        Ok(Some(Launcher { engine, command }))
+        Ok(Some(Launcher {
+            engine,
+            command,
+            init: None,
+        }))
+    }
+
+    /// The launcher whose workers call `init` when they start: it goes to each
+    /// with the hello, as a task with no arguments (its queues, locks... are
+    /// relayed as a task's are). Refused when it carries a host function.
+    pub fn with_init(mut self, init: &Value, span: Span) -> R<Launcher> {
+        let encoded = crate::process::wire::encode_task(init, &[], None);
+        let why = match &encoded {
+            Err(not_sendable) => Some(not_sendable.message()),
+            Ok(task) => refusal(&task.bytes).map(str::to_string),
+        };
+        if let Some(what) = why {
+            return Err(bad(
+                span,
+                format!("a remote pool's `init` cannot carry {what}: it runs on the other machine"),
+            ));
+        }
+        self.init = encoded.ok().map(|task| InitTask {
+            fds: task.carried.fds().to_vec(),
+            bytes: task.bytes,
+        });
+        Ok(self)
     }
 
     /// The words that start the worker for the pool's `slot`th worker.
@@ -205,18 +245,38 @@ impl Launcher {
     }
 }
 
+/// The bit of a task frame's slot that tells a remote worker's relay to hold
+/// the task until its worker has no other task out: a task a handle may take
+/// back (`t.cancel()`, a `break` out of `imap`) is claimed when it goes to the
+/// other machine, so it must not go before its worker is free to start it.
+const HELD_BIT: u32 = 1 << 31;
+
+/// The slot to put in a task's frame (see `HELD_BIT`).
+pub fn held_slot(slot: u32, held: bool) -> u32 {
+    match held {
+        true => slot | HELD_BIT,
+        false => slot,
+    }
+}
+
+/// A frame's slot as the pool's slots know it, and whether it is held.
+fn split_slot(slot: u32) -> (u32, bool) {
+    (slot & !HELD_BIT, slot & HELD_BIT != 0)
+}
+
 /// Most bytes of frames taken from a socket for one write.
 const BATCH_BYTES: usize = 256 * 1024;
 
 /// The frames waiting in `socket` now (at least one read, which may wait),
-/// up to `BATCH_BYTES`; and whether the socket ended (or broke).
-fn take_frames(socket: &std::os::fd::OwnedFd) -> (Vec<Vec<u8>>, bool) {
+/// up to `BATCH_BYTES`, each with the descriptors that came with it; and
+/// whether the socket ended (or broke).
+fn take_frames(socket: &std::os::fd::OwnedFd) -> (Vec<crate::os::Frame>, bool) {
     let mut frames = Vec::new();
     let mut bytes = 0;
     loop {
         match crate::os::recv_frame(socket) {
-            Ok(Some((frame, _))) => {
-                bytes += frame.len();
+            Ok(Some(frame)) => {
+                bytes += frame.0.len();
                 frames.push(frame);
             }
             _ => return (frames, true),
@@ -253,8 +313,8 @@ fn bad(span: Span, message: String) -> Unwind {
         .into()
 }
 
-/// Why a task cannot go to a remote worker: the queues, locks and host
-/// functions it carries live only on this machine. None when it can.
+/// Why a task cannot go to a remote worker: the host functions it carries
+/// exist only in the driver (its queues, locks... are relayed). None when it can.
 pub fn refusal(task: &[u8]) -> Option<&'static str> {
     let task: TaskWire = postcard::from_bytes(task).ok()?;
     let values = task
@@ -270,13 +330,10 @@ pub fn refusal(task: &[u8]) -> Option<&'static str> {
     found
 }
 
-/// The first value in `wire` that exists only on this machine, by what it is.
+/// The first value in `wire` that exists only in the driver, by what it is.
 /// A task's encoding nests no deeper than `limits::MAX_VALUE_DEPTH`.
 fn local_only(wire: &Wire) -> Option<&'static str> {
     match wire {
-        Wire::Queue(_) => Some("a queue"),
-        Wire::Sync(_) => Some("a lock, event, semaphore, barrier or value"),
-        Wire::Pipe(_) => Some("a pipe end"),
         Wire::Host(_) => Some("a host function"),
         Wire::List(items) => items.iter().find_map(local_only),
         Wire::Map(entries) => entries.iter().find_map(|(_, v)| local_only(v)),
@@ -296,6 +353,7 @@ mod tests {
                 hosts: vec!["h1".into(), "h2".into()],
             },
             command: vec!["/opt/procscript".into()],
+            init: None,
         };
         assert_eq!(
             ssh.argv(3).join(" "),
@@ -307,6 +365,7 @@ mod tests {
                 srun: vec!["--partition=debug".into()],
             },
             command: vec!["procscript".into()],
+            init: None,
         };
         let argv = slurm.argv(0).join(" ");
         assert!(argv.starts_with("srun --nodes=1 --ntasks=1"), "{argv}");

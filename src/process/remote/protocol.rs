@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// The protocol's own number: a change of the frames below changes it
-/// (2: the hello carries the script's modules).
-pub const PROTOCOL: u32 = 2;
+/// (2: the hello carries the script's modules; 3: a remote task's calls on
+/// the driver's queues, locks... are relayed, and the hello carries `init`).
+pub const PROTOCOL: u32 = 3;
 
 /// Set on the worker's side, the version a worker claims instead of its own
 /// (a test hook for the version check; see docs/many_machines.md).
@@ -35,6 +36,8 @@ pub struct Hello {
     /// The driver's host functions (name, least and most arguments): the
     /// worker compiles against the same names, and refuses to call them.
     pub hosts: Vec<(String, usize, usize)>,
+    /// The pool's `init`, as a task with no arguments: each worker calls it first.
+    pub init: Option<Vec<u8>>,
 }
 
 /// The part of a hello every version can read.
@@ -67,6 +70,11 @@ pub mod kind {
     pub const STDOUT: u8 = 3;
     /// Worker to driver: whole lines written on stderr.
     pub const STDERR: u8 = 4;
+    /// Worker to driver: a method call on a queue, lock... of the driver
+    /// (a `relayed::Request`); the worker waits for its reply.
+    pub const REQUEST: u8 = 5;
+    /// Driver to worker: the `relayed::Reply` to the last request.
+    pub const REPLY: u8 = 6;
 }
 
 /// A frame: its kind byte, then its bytes.
@@ -111,6 +119,7 @@ mod tests {
             modules: vec![("lib/a.proc".into(), "let a = 1".into())],
             args: vec!["a".into()],
             hosts: vec![],
+            init: None,
         };
         let bytes = postcard::to_allocvec(&hello).unwrap();
         let head = read_head(&bytes).unwrap();

@@ -3,6 +3,7 @@
 use super::protocol::{self, kind, Greeting};
 use crate::front::ast::Span;
 use crate::os;
+use crate::process::pool::WorkerSetup;
 use crate::process::{pool_worker, Forked, NewChild, Runner};
 use crate::views::record::MadeAt;
 use std::os::fd::{AsFd, OwnedFd};
@@ -22,14 +23,16 @@ pub fn refuse(why: String) -> i32 {
 struct Outputs {
     out: OwnedFd,
     err: OwnedFd,
+    /// The worker's calls on the driver's queues, locks... (see `relayed`).
+    requests: OwnedFd,
     /// Bytes read but not yet sent: the end of a line not yet whole.
     pending: [Vec<u8>; 2],
 }
 
 /// Serves tasks until stdin ends; the exit code.
-pub fn serve(runner: &mut impl Runner, host: &str) -> i32 {
-    let pipes = os::pipe().and_then(|out| Ok((out, os::pipe()?)));
-    let Ok(((out_read, out_write), (err_read, err_write))) = pipes else {
+pub fn serve(runner: &mut impl Runner, host: &str, setup: &WorkerSetup) -> i32 {
+    let pipes = os::pipe().and_then(|out| Ok((out, os::pipe()?, os::socket_pair()?)));
+    let Ok(((out_read, out_write), (err_read, err_write), (requests, worker_end))) = pipes else {
         return refuse(format!("cannot make the worker's pipes on {host}"));
     };
     let forked =
@@ -39,18 +42,18 @@ pub fn serve(runner: &mut impl Runner, host: &str) -> i32 {
     let (pid, socket) = match forked {
         Ok(Forked::Child(Some(socket))) => {
             become_worker(&out_write, &err_write);
-            drop((out_read, err_read, out_write, err_write));
-            // The driver's relay sends tasks as its pool does; no slot here is
-            // shared with the driver, so every task sent is run.
-            let setup = crate::process::pool::WorkerSetup::default();
+            drop((out_read, err_read, out_write, err_write, requests));
+            super::relayed::set_channel(worker_end);
+            // The driver's relay sends tasks as its pool does, each claimed
+            // already there: no slot here is shared with it, every task sent is run.
             let slots = crate::process::pool_slots::TaskSlots::unshared();
-            pool_worker::worker_main(runner, socket, &setup, &slots)
+            pool_worker::worker_main(runner, socket, setup, &slots)
         }
         Ok(Forked::Child(None)) => os::exit_now(1),
         Ok(Forked::Parent(pid, Some(socket))) => (pid, socket),
         _ => return refuse(format!("cannot fork a worker on {host}")),
     };
-    drop((out_write, err_write));
+    drop((out_write, err_write, worker_end));
     let (_, stdout) = os::std_streams();
     let ready = Greeting::Ready {
         host: host.to_string(),
@@ -65,6 +68,7 @@ pub fn serve(runner: &mut impl Runner, host: &str) -> i32 {
     let mut outputs = Outputs {
         out: out_read,
         err: err_read,
+        requests,
         pending: [Vec::new(), Vec::new()],
     };
     let code = relay(&socket, &mut outputs);
@@ -94,21 +98,20 @@ fn relay(socket: &OwnedFd, outputs: &mut Outputs) -> i32 {
         if os::pending_stop().is_err() {
             return 0;
         }
-        let event = os::wait_event(&[&stdin_copy, socket, &outputs.out, &outputs.err], None);
-        match event {
+        let watched = [
+            &stdin_copy,
+            socket,
+            &outputs.requests,
+            &outputs.out,
+            &outputs.err,
+        ];
+        match os::wait_event(&watched, None) {
             os::Event::Readable(0) => {
                 // The end of stdin: the driver let go, or its connection was lost.
                 if !matches!(reader.fill(stdin), Ok(true)) {
                     return 0;
                 }
-                let mut tasks = Vec::new();
-                while let Ok(Some(frame)) = reader.buffered() {
-                    if let Some((&kind::TASK, task)) = frame.split_first() {
-                        tasks.push(task.to_vec());
-                    }
-                }
-                let all = os::frames_as_one(tasks.iter().map(Vec::as_slice));
-                if !all.is_empty() && os::write_stream(socket.as_fd(), &all).is_err() {
+                if !from_driver(&mut reader, socket, &outputs.requests) {
                     return 1;
                 }
             }
@@ -118,7 +121,7 @@ fn relay(socket: &OwnedFd, outputs: &mut Outputs) -> i32 {
                 outputs.flush_all();
                 let framed: Vec<Vec<u8>> = answers
                     .iter()
-                    .map(|answer| protocol::frame(kind::ANSWER, answer))
+                    .map(|(answer, _)| protocol::frame(kind::ANSWER, answer))
                     .collect();
                 let all = os::frames_as_one(framed.iter().map(Vec::as_slice));
                 if !all.is_empty() && os::write_stream(stdout, &all).is_err() {
@@ -128,14 +131,41 @@ fn relay(socket: &OwnedFd, outputs: &mut Outputs) -> i32 {
                     return 1;
                 }
             }
+            os::Event::Readable(2) => {
+                // A call on the driver's objects: what the task printed before it goes first.
+                outputs.flush_all();
+                match os::recv_frame(&outputs.requests) {
+                    Ok(Some((request, _))) if !send(kind::REQUEST, &request) => return 0,
+                    Ok(Some(_)) => {}
+                    // The worker ended: its task socket says so too.
+                    _ => {}
+                }
+            }
             os::Event::Readable(i) => {
-                if !outputs.relay(i - 2, false) {
+                if !outputs.relay(i - 3, false) {
                     return 0;
                 }
             }
             os::Event::Timeout | os::Event::Woken => {}
         }
     }
+}
+
+/// Passes on the frames read from the driver: tasks to the worker's socket in
+/// one write, replies to its request channel. False once the worker is gone.
+fn from_driver(reader: &mut os::FrameReader, socket: &OwnedFd, requests: &OwnedFd) -> bool {
+    let mut tasks = Vec::new();
+    while let Ok(Some(frame)) = reader.buffered() {
+        match frame.split_first() {
+            Some((&kind::TASK, task)) => tasks.push(task.to_vec()),
+            Some((&kind::REPLY, reply)) => {
+                let _ = os::send_frame(requests, reply, &[]);
+            }
+            _ => {}
+        }
+    }
+    let all = os::frames_as_one(tasks.iter().map(Vec::as_slice));
+    all.is_empty() || os::write_stream(socket.as_fd(), &all).is_ok()
 }
 
 impl Outputs {

@@ -60,6 +60,7 @@ fn one_of_each() -> Vec<Wire> {
         Wire::Sync(5),
         Wire::Held(300),
         Wire::Pipe(3 << 16 | 4),
+        Wire::Relayed(2 << 3 | 1),
     ]
 }
 
@@ -81,6 +82,7 @@ fn tag_of(wire: &Wire) -> u64 {
         Wire::Sync(_) => tag::SYNC,
         Wire::Held(_) => tag::HELD,
         Wire::Pipe(_) => tag::PIPE,
+        Wire::Relayed(_) => tag::RELAYED,
     }
 }
 
