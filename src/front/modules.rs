@@ -156,11 +156,16 @@ fn normal(path: &Path) -> String {
     for part in path.components() {
         match part {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            // A `..` takes away the folder before it; at the start, or after
+            // other `..`s, it stays (popping one of those would go down
+            // again); after the root it is the root.
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other),
         }
     }
@@ -179,6 +184,8 @@ mod tests {
         set.enter("scripts/lib/text.proc");
         assert_eq!(set.resolve("words.proc"), "scripts/lib/words.proc");
         assert_eq!(set.resolve("../../up.proc"), "up.proc");
+        assert_eq!(set.resolve("../../../../up.proc"), "../../up.proc");
+        assert_eq!(set.resolve("/../x.proc"), "/x.proc");
         let prompt = ModuleSet::new(SharedModules::default(), "<prompt>");
         assert_eq!(prompt.resolve("lib/a.proc"), "lib/a.proc");
         let cycle = set.cycle("scripts/main.proc", Span::default()).unwrap();
