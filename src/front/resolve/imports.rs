@@ -45,6 +45,18 @@ impl Compiler<'_> {
         alias: &Ident,
         span: Span,
     ) -> CResult<ir::Import> {
+        // A second import under one name would hide the first without a word.
+        let block = self.current().blocks.last().expect("a block");
+        if let Some(first) = block.first_named(&alias.name) {
+            return Err(ErrorKind::DefinedTwice
+                .at(
+                    alias.span,
+                    format!("`{}` is defined twice in this block", alias.name),
+                    "second definition",
+                )
+                .with_note(first.span, "first definition")
+                .with_help("import the module under a name this file does not use yet"));
+        }
         let module = self.load_module(path, path_span)?;
         let slot = self.declare(alias, true);
         let flag = self.current().slots[slot as usize].clone();
