@@ -42,7 +42,12 @@ impl ModuleSet {
     pub fn resolve(&self, path: &str) -> String {
         let importer = self.chain.last().map_or("", |file| &**file);
         let folder = Path::new(importer).parent().unwrap_or(Path::new(""));
-        normal(&folder.join(path))
+        // `.` and `..` can take every part away: that is the folder itself.
+        let name = normal(&folder.join(path));
+        match name.is_empty() {
+            true => ".".into(),
+            false => name,
+        }
     }
 
     /// The index of a module compiled already under this resolved path.
@@ -186,6 +191,7 @@ mod tests {
         assert_eq!(set.resolve("../../up.proc"), "up.proc");
         assert_eq!(set.resolve("../../../../up.proc"), "../../up.proc");
         assert_eq!(set.resolve("/../x.proc"), "/x.proc");
+        assert_eq!(set.resolve("../.."), ".");
         let prompt = ModuleSet::new(SharedModules::default(), "<prompt>");
         assert_eq!(prompt.resolve("lib/a.proc"), "lib/a.proc");
         let cycle = set.cycle("scripts/main.proc", Span::default()).unwrap();

@@ -86,6 +86,14 @@ impl Compiler<'_> {
 
     /// The module a path names, compiled now if it was not before.
     fn load_module(&mut self, path: &str, path_span: Span) -> CResult<u32> {
+        if path.is_empty() {
+            return Err(ErrorKind::Import
+                .at(path_span, "cannot import an empty path", "no file named")
+                .with_help(
+                    "name the module's file, from the importing file's folder: \
+                     `import \"lib/text.proc\" as text`",
+                ));
+        }
         let name = self.modules.resolve(path);
         if let Some(index) = self.modules.index_of(&name) {
             return Ok(index);
