@@ -2,7 +2,6 @@
 
 use clap::Parser;
 use procscript::{stderr_wants_color, Source};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Format procscript scripts in the one canonical style (see docs/fmt.md).
@@ -129,10 +128,10 @@ fn format_file(path: &Path, check: bool) -> Outcome {
 }
 
 fn format_stdin(check: bool) -> Outcome {
-    let mut text = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-        return fail(&format!("cannot read the script from stdin: {e}"));
-    }
+    let text = match procscript::os::read_stdin_at_most(procscript::limits::MAX_SOURCE_BYTES) {
+        Ok(text) => text,
+        Err(e) => return fail(&format!("cannot read the script from stdin: {e}")),
+    };
     let source = Source::new("<stdin>", text);
     let Some(formatted) = formatted(&source) else {
         return Outcome::Failed;
