@@ -328,3 +328,28 @@ fn an_endless_file_or_stdin_is_refused_at_the_size_limit() {
         );
     }
 }
+
+#[test]
+fn a_folder_walk_passes_over_a_fifo_named_like_a_script() {
+    // Opening a FIFO waits for a writer: a walk that read one hung for ever.
+    let dir = scratch("fifo");
+    std::fs::create_dir_all(dir.join("tree")).unwrap();
+    std::fs::write(dir.join("tree/messy.proc"), MESSY).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("tree/pipe.proc"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let line = format!("exec timeout -s KILL 60 '{}' fmt --check tree", common::BIN);
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", &line])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .process_group(0);
+    let out = common::run(cmd);
+    assert_eq!(
+        out.transcript(),
+        "exit: 1\n--- stdout\ntree/messy.proc\n--- stderr\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
