@@ -92,11 +92,17 @@ fn scripts_in(path: &Path) -> Result<Vec<PathBuf>, String> {
             if !procscript::os::is_link(name) {
                 found.extend(scripts_in(&child)?);
             }
-        } else if entry.ends_with(".proc") {
+        } else if entry.ends_with(".proc") && !is_special(name) {
             found.push(child);
         }
     }
     Ok(found)
+}
+
+/// A FIFO, socket or device named like a script: the walk passes over it
+/// (opening a FIFO waits for a writer). A broken link is kept, and reported.
+fn is_special(name: &str) -> bool {
+    procscript::os::path_exists(name) && !procscript::os::is_file(name)
 }
 
 fn format_file(path: &Path, check: bool) -> Outcome {

@@ -200,6 +200,11 @@ pub fn path_exists(path: &str) -> bool {
     std::path::Path::new(path).exists()
 }
 
+/// A regular file (through links): not a folder, FIFO, socket or device.
+pub fn is_file(path: &str) -> bool {
+    std::path::Path::new(path).is_file()
+}
+
 pub fn is_dir(path: &str) -> bool {
     std::path::Path::new(path).is_dir()
 }
