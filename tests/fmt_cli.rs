@@ -3,6 +3,7 @@
 mod common;
 
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -270,4 +271,85 @@ fn every_golden_case_still_passes_when_formatted() {
     }
     assert!(changed > 20, "only {changed} scripts change when formatted");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Runs the binary with ARGS under a 4 GB address-space limit, stdin from
+/// `stdin`: reading an endless file must stop at a script's size limit,
+/// never run out of memory.
+fn run_bounded(args: &str, stdin: &str) -> common::Run {
+    let line = format!("ulimit -v 4000000; exec '{}' {args} < {stdin}", common::BIN);
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", &line])
+        .env("NO_COLOR", "1")
+        .process_group(0);
+    common::run(cmd)
+}
+
+#[test]
+fn an_endless_file_or_stdin_is_refused_at_the_size_limit() {
+    let too_large = format!("larger than a script may be ({} bytes)", 32 * 1024 * 1024);
+    for (args, stdin, starts) in [
+        (
+            "fmt /dev/zero",
+            "/dev/null",
+            "procscript fmt: cannot read /dev/zero: ",
+        ),
+        (
+            "fmt --check /dev/zero",
+            "/dev/null",
+            "procscript fmt: cannot read /dev/zero: ",
+        ),
+        (
+            "fmt -",
+            "/dev/zero",
+            "procscript fmt: cannot read the script from stdin: ",
+        ),
+        (
+            "/dev/zero",
+            "/dev/null",
+            "procscript: cannot read /dev/zero: ",
+        ),
+        (
+            "--check /dev/zero",
+            "/dev/null",
+            "procscript: cannot read /dev/zero: ",
+        ),
+        (
+            "-",
+            "/dev/zero",
+            "procscript: cannot read the script from stdin: ",
+        ),
+    ] {
+        let out = run_bounded(args, stdin);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (2, "", format!("{starts}{too_large}\n").as_str()),
+            "procscript {args} < {stdin}"
+        );
+    }
+}
+
+#[test]
+fn a_folder_walk_passes_over_a_fifo_named_like_a_script() {
+    // Opening a FIFO waits for a writer: a walk that read one hung for ever.
+    let dir = scratch("fifo");
+    std::fs::create_dir_all(dir.join("tree")).unwrap();
+    std::fs::write(dir.join("tree/messy.proc"), MESSY).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("tree/pipe.proc"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let line = format!("exec timeout -s KILL 60 '{}' fmt --check tree", common::BIN);
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", &line])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .process_group(0);
+    let out = common::run(cmd);
+    assert_eq!(
+        out.transcript(),
+        "exit: 1\n--- stdout\ntree/messy.proc\n--- stderr\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

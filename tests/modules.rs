@@ -121,3 +121,34 @@ fn code_on_the_command_line_or_stdin_imports_from_the_current_folder() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_path_going_up_two_folders_from_the_current_one_stays_two_folders_up() {
+    // `../../top.proc` from a script in the current folder is two folders
+    // up; a file of the same name here must not be taken instead.
+    let dir = folder(
+        "up",
+        &[
+            ("top.proc", "let WHERE = \"two folders up\"\n"),
+            ("a/b/top.proc", "let WHERE = \"the current folder\"\n"),
+            (
+                "a/b/main.proc",
+                "import \"../../top.proc\" as top\nprint(top.WHERE)\n",
+            ),
+        ],
+    );
+    let out = run_in(&dir.join("a/b"), &["main.proc"]);
+    assert_eq!(
+        out.transcript(),
+        "exit: 0\n--- stdout\ntwo folders up\n--- stderr\n"
+    );
+    let out = run_in(
+        &dir.join("a/b"),
+        &["-e", "import \"../../top.proc\" as top\nprint(top.WHERE)"],
+    );
+    assert_eq!(
+        out.transcript(),
+        "exit: 0\n--- stdout\ntwo folders up\n--- stderr\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

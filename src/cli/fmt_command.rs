@@ -2,7 +2,6 @@
 
 use clap::Parser;
 use procscript::{stderr_wants_color, Source};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Format procscript scripts in the one canonical style (see docs/fmt.md).
@@ -93,11 +92,17 @@ fn scripts_in(path: &Path) -> Result<Vec<PathBuf>, String> {
             if !procscript::os::is_link(name) {
                 found.extend(scripts_in(&child)?);
             }
-        } else if entry.ends_with(".proc") {
+        } else if entry.ends_with(".proc") && !is_special(name) {
             found.push(child);
         }
     }
     Ok(found)
+}
+
+/// A FIFO, socket or device named like a script: the walk passes over it
+/// (opening a FIFO waits for a writer). A broken link is kept, and reported.
+fn is_special(name: &str) -> bool {
+    procscript::os::path_exists(name) && !procscript::os::is_file(name)
 }
 
 fn format_file(path: &Path, check: bool) -> Outcome {
@@ -129,10 +134,10 @@ fn format_file(path: &Path, check: bool) -> Outcome {
 }
 
 fn format_stdin(check: bool) -> Outcome {
-    let mut text = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-        return fail(&format!("cannot read the script from stdin: {e}"));
-    }
+    let text = match procscript::os::read_stdin_at_most(procscript::limits::MAX_SOURCE_BYTES) {
+        Ok(text) => text,
+        Err(e) => return fail(&format!("cannot read the script from stdin: {e}")),
+    };
     let source = Source::new("<stdin>", text);
     let Some(formatted) = formatted(&source) else {
         return Outcome::Failed;

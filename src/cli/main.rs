@@ -11,7 +11,6 @@ use clap::Parser;
 use procscript::{stderr_wants_color, Engine, Outcome, Source};
 use script_options::ScriptOptions;
 use std::io::IsTerminal;
-use std::io::Read;
 use std::process::ExitCode;
 
 /// Out of memory is one clear line and exit code 1, never an abort (docs/language.md, Limits).
@@ -217,9 +216,6 @@ fn load(cli: &Cli) -> Result<(Source, Vec<String>), String> {
 }
 
 fn read_stdin() -> Result<String, String> {
-    let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|e| format!("cannot read the script from stdin: {e}"))?;
-    Ok(text)
+    procscript::os::read_stdin_at_most(procscript::limits::MAX_SOURCE_BYTES)
+        .map_err(|e| format!("cannot read the script from stdin: {e}"))
 }

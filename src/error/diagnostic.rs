@@ -77,14 +77,27 @@ impl Source {
     pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Source, String> {
         let path = path.as_ref();
         let shown = path.display();
-        let bytes = std::fs::read(path).map_err(|e| {
-            let reason = match e.kind() {
-                std::io::ErrorKind::NotFound => "no such file".to_string(),
-                std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        let max = crate::limits::MAX_SOURCE_BYTES;
+        // At most one byte past the limit is read: `/dev/zero` or an endless
+        // pipe would otherwise be read until memory ran out.
+        let name = path
+            .to_str()
+            .ok_or_else(|| format!("{shown}: the path is not UTF-8"))?;
+        let bytes = crate::os::read_file_at_most(name, max).map_err(|e| {
+            let reason = match e {
+                crate::os::OsError::File(nix::errno::Errno::ENOENT) => "no such file".to_string(),
+                crate::os::OsError::File(nix::errno::Errno::EACCES) => {
+                    "permission denied".to_string()
+                }
                 _ => e.to_string(),
             };
             format!("cannot read {shown}: {reason}")
         })?;
+        if bytes.len() > max {
+            return Err(format!(
+                "cannot read {shown}: larger than a script may be ({max} bytes)"
+            ));
+        }
         let text = String::from_utf8(bytes).map_err(|e| {
             format!(
                 "{shown} is not UTF-8 text (invalid byte at offset {})",

@@ -42,7 +42,12 @@ impl ModuleSet {
     pub fn resolve(&self, path: &str) -> String {
         let importer = self.chain.last().map_or("", |file| &**file);
         let folder = Path::new(importer).parent().unwrap_or(Path::new(""));
-        normal(&folder.join(path))
+        // `.` and `..` can take every part away: that is the folder itself.
+        let name = normal(&folder.join(path));
+        match name.is_empty() {
+            true => ".".into(),
+            false => name,
+        }
     }
 
     /// The index of a module compiled already under this resolved path.
@@ -156,11 +161,16 @@ fn normal(path: &Path) -> String {
     for part in path.components() {
         match part {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            // A `..` takes away the folder before it; at the start, or after
+            // other `..`s, it stays (popping one of those would go down
+            // again); after the root it is the root.
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other),
         }
     }
@@ -179,6 +189,9 @@ mod tests {
         set.enter("scripts/lib/text.proc");
         assert_eq!(set.resolve("words.proc"), "scripts/lib/words.proc");
         assert_eq!(set.resolve("../../up.proc"), "up.proc");
+        assert_eq!(set.resolve("../../../../up.proc"), "../../up.proc");
+        assert_eq!(set.resolve("/../x.proc"), "/x.proc");
+        assert_eq!(set.resolve("../.."), ".");
         let prompt = ModuleSet::new(SharedModules::default(), "<prompt>");
         assert_eq!(prompt.resolve("lib/a.proc"), "lib/a.proc");
         let cycle = set.cycle("scripts/main.proc", Span::default()).unwrap();

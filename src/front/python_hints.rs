@@ -36,6 +36,13 @@ pub fn after_syntax_error(text: &str, pos: usize) -> Option<String> {
             "procscript has no `**`: multiply (`x * x`), or loop for larger powers".into(),
         );
     }
+    if is_field_assignment(rest, before) {
+        return Some(
+            "a field after `.` cannot be assigned: change a module's variable through a \
+             function of the module, a map's entry with `map[\"key\"] = value`"
+                .into(),
+        );
+    }
     let previous = trailing_word(before.trim_end_matches([' ', '\t']));
     if found.is_empty() || previous.is_empty() {
         return None;
@@ -48,6 +55,19 @@ pub fn after_syntax_error(text: &str, pos: usize) -> Option<String> {
         word => misspelt_keyword(word)
             .map(|k| format!("`{word}` is not a keyword: did you mean `{k}`?")),
     }
+}
+
+/// An assignment (`=`, `+=`...) standing after a field (`words.calls = 5`,
+/// Python's `obj.attr = value`), which the grammar has no place for.
+fn is_field_assignment(rest: &str, before: &str) -> bool {
+    let assigns = ["=", "+=", "-=", "*=", "/=", "%="]
+        .iter()
+        .any(|op| rest.starts_with(op))
+        && !rest.starts_with("==");
+    let before = before.trim_end_matches([' ', '\t']);
+    let field = trailing_word(before);
+    let starts_as_name = field.starts_with(|c: char| c.is_alphabetic() || c == '_');
+    assigns && starts_as_name && before[..before.len() - field.len()].ends_with('.')
 }
 
 /// The keyword `word` is one or two letters away from, if it is none itself.

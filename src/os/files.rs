@@ -67,6 +67,22 @@ pub fn read_file_at_most(path: &str, max: usize) -> Result<Vec<u8>, OsError> {
     Ok(bytes)
 }
 
+/// A script given on stdin, as text: at most `max` bytes (an endless stdin,
+/// `< /dev/zero`, is refused once past them instead of filling memory).
+pub fn read_stdin_at_most(max: usize) -> Result<String, String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() > max {
+        return Err(format!("larger than a script may be ({max} bytes)"));
+    }
+    String::from_utf8(bytes).map_err(|_| "stream did not contain valid UTF-8".to_string())
+}
+
 pub fn write_file(path: &str, bytes: &[u8], append: bool) -> Result<(), OsError> {
     use std::io::Write;
     let mut file = std::fs::OpenOptions::new()
@@ -182,6 +198,11 @@ pub fn remove_file(path: &str) -> Result<(), OsError> {
 
 pub fn path_exists(path: &str) -> bool {
     std::path::Path::new(path).exists()
+}
+
+/// A regular file (through links): not a folder, FIFO, socket or device.
+pub fn is_file(path: &str) -> bool {
+    std::path::Path::new(path).is_file()
 }
 
 pub fn is_dir(path: &str) -> bool {

@@ -63,9 +63,9 @@ pub use descriptors::{
     ReadResult, StdFd, WriteError,
 };
 pub use files::{
-    copy_file, file_size, folder_accepts_files, is_dir, is_link, list_dir, make_dir, path_exists,
-    read_file, read_file_at_most, read_link, remove_file, write_file, write_file_atomically,
-    CopyFailure,
+    copy_file, file_size, folder_accepts_files, is_dir, is_file, is_link, list_dir, make_dir,
+    path_exists, read_file, read_file_at_most, read_link, read_stdin_at_most, remove_file,
+    write_file, write_file_atomically, CopyFailure,
 };
 pub use memory::{keep_freed_memory, ExitOnOutOfMemory};
 pub use nix::sys::signal::Signal;

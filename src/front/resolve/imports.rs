@@ -45,6 +45,18 @@ impl Compiler<'_> {
         alias: &Ident,
         span: Span,
     ) -> CResult<ir::Import> {
+        // A second import under one name would hide the first without a word.
+        let block = self.current().blocks.last().expect("a block");
+        if let Some(first) = block.first_named(&alias.name) {
+            return Err(ErrorKind::DefinedTwice
+                .at(
+                    alias.span,
+                    format!("`{}` is defined twice in this block", alias.name),
+                    "second definition",
+                )
+                .with_note(first.span, "first definition")
+                .with_help("import the module under a name this file does not use yet"));
+        }
         let module = self.load_module(path, path_span)?;
         let slot = self.declare(alias, true);
         let flag = self.current().slots[slot as usize].clone();
@@ -74,6 +86,14 @@ impl Compiler<'_> {
 
     /// The module a path names, compiled now if it was not before.
     fn load_module(&mut self, path: &str, path_span: Span) -> CResult<u32> {
+        if path.is_empty() {
+            return Err(ErrorKind::Import
+                .at(path_span, "cannot import an empty path", "no file named")
+                .with_help(
+                    "name the module's file, from the importing file's folder: \
+                     `import \"lib/text.proc\" as text`",
+                ));
+        }
         let name = self.modules.resolve(path);
         if let Some(index) = self.modules.index_of(&name) {
             return Ok(index);
