@@ -145,6 +145,21 @@ fn usage_mistakes_exit_2_and_help_says_what_fmt_does() {
     let dir = scratch("usage");
     let out = fmt(&dir, &[]);
     assert_eq!(out.code, 2, "{}", out.stderr);
+    // The usage line names the whole command (it said `Usage: fmt`).
+    let out = fmt(&dir, &["--bogus"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("Usage: procscript fmt [OPTIONS] <FILE>..."),
+        "{}",
+        out.stderr
+    );
+    // stdin read twice gave the script, then an empty one.
+    let out = fmt_stdin(&["-", "-"], "print(1)\n");
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (2, "", "procscript fmt: `-` (stdin) may be given once\n")
+    );
     let out = fmt(&dir, &["missing.proc"]);
     assert_eq!(
         (out.code, out.stderr.as_str()),

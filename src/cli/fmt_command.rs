@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 #[derive(Parser, Debug)]
 #[command(
     name = "procscript fmt",
+    // The usage line names the command as typed, not the word `fmt` alone.
+    bin_name = "procscript fmt",
     about = "Format procscript scripts in the one canonical style (see docs/fmt.md)",
     after_help = "Examples:\n  \
                   procscript fmt hello.proc lib/          rewrite a file and every .proc under lib/\n  \
@@ -48,6 +50,11 @@ pub fn run(args: Vec<std::ffi::OsString>) -> u8 {
             return if err.use_stderr() { 2 } else { 0 };
         }
     };
+    // stdin can be read once: a second `-` would format an empty script.
+    if cli.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        eprintln!("procscript fmt: `-` (stdin) may be given once");
+        return 2;
+    }
     let mut worst = Outcome::Unchanged;
     for file in &cli.files {
         let outcome = if file.as_os_str() == "-" {
