@@ -243,6 +243,47 @@ fn a_host_without_procscript_is_a_clear_error() {
     );
 }
 
+/// Options of the other engine are an error, not silently ignored (a user who writes `"hosts"`
+/// with Slurm expects those hosts); a wrong type names what was given.
+#[test]
+fn options_of_the_other_engine_and_wrong_types_are_clear_errors() {
+    let cases = [
+        (
+            "pool(2, {\"on\": \"slurm\", \"hosts\": [\"h1\"]})",
+            "\"hosts\" is an option of \"on\": \"ssh\", not of \"slurm\"",
+        ),
+        (
+            "pool(2, {\"on\": \"slurm\", \"ssh\": [\"ssh\"]})",
+            "\"ssh\" is an option of \"on\": \"ssh\", not of \"slurm\"",
+        ),
+        (
+            "pool(2, {\"on\": \"ssh\", \"hosts\": [\"h1\"], \"nodes\": 2})",
+            "\"nodes\" is an option of \"on\": \"slurm\", not of \"ssh\"",
+        ),
+        (
+            "pool(2, {\"on\": \"ssh\", \"hosts\": [\"h1\"], \"srun\": []})",
+            "\"srun\" is an option of \"on\": \"slurm\", not of \"ssh\"",
+        ),
+        (
+            "pool(2, {\"on\": \"ssh\", \"hosts\": [1, 2]})",
+            "\"hosts\" is a list of strings, not a list holding an int",
+        ),
+        (
+            "pool(2, {\"on\": \"ssh\", \"hosts\": [\"h1\"], \"command\": \" \"})",
+            "\"command\" is a non-empty string, not an empty one",
+        ),
+        (
+            "pool(2, {\"on\": 5})",
+            "\"on\" is \"ssh\" or \"slurm\", not 5",
+        ),
+    ];
+    for (code, message) in cases {
+        let result = common::run_code(code);
+        assert_eq!(result.code, 1, "{code}: {}", result.stderr);
+        assert!(result.stderr.contains(message), "{code}: {}", result.stderr);
+    }
+}
+
 #[test]
 fn an_unknown_pool_option_lists_the_known_ones() {
     let result = common::run_code("pool(2, {\"on\": \"ssh\", \"hostz\": [\"h1\"]})");
