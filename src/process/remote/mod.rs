@@ -104,29 +104,18 @@ impl Launcher {
                 Some(value) => string_list(&value).ok_or_else(|| {
                     bad(
                         span,
-                        format!("\"{key}\" is a list of strings, not {}", value.type_name()),
+                        format!("\"{key}\" is a list of strings, not {}", not_words(&value)),
                     )
                 }),
             }
         };
-        let command = match get("command") {
-            None => vec!["procscript".to_string()],
-            Some(Value::Str(s)) if !s.trim().is_empty() => {
-                s.split_whitespace().map(str::to_string).collect()
-            }
-            Some(other) => {
-                let what = other.type_name();
-                return Err(bad(
-                    span,
-                    format!("\"command\" is a non-empty string, not {what}"),
-                ));
-            }
-        };
+        let command = command_words(get("command"), span)?;
         let on = match &on {
-            Value::Str(s) => s.to_string(),
+            Value::Str(s) => format!("\"{s}\""),
             other => other.to_repr(),
         };
-        let engine = match on.as_str() {
+        refuse_other_engines_keys(&map, &on, span)?;
+        let engine = match on.trim_matches('"') {
             "ssh" => {
                 let hosts = words("hosts", &[])?;
                 if hosts.is_empty() {
@@ -160,10 +149,10 @@ impl Launcher {
                     srun: words("srun", &[])?,
                 }
             }
-            other => {
+            _ => {
                 return Err(bad(
                     span,
-                    format!("\"on\" is \"ssh\" or \"slurm\", not \"{other}\""),
+                    format!("\"on\" is \"ssh\" or \"slurm\", not {on}"),
                 ))
             }
         };
@@ -300,6 +289,71 @@ fn string_list(value: &Value) -> Option<Vec<String>> {
             _ => None,
         })
         .collect()
+}
+
+/// The remote procscript's words, from `"command"`.
+fn command_words(command: Option<Value>, span: Span) -> R<Vec<String>> {
+    match command {
+        None => Ok(vec!["procscript".to_string()]),
+        Some(Value::Str(s)) if !s.trim().is_empty() => {
+            Ok(s.split_whitespace().map(str::to_string).collect())
+        }
+        Some(other) => {
+            let what = match other {
+                Value::Str(_) => "an empty one".to_string(),
+                other => other.type_name().to_string(),
+            };
+            Err(bad(
+                span,
+                format!("\"command\" is a non-empty string, not {what}"),
+            ))
+        }
+    }
+}
+
+/// A key of the other engine (`"hosts"` with Slurm) would be ignored: the
+/// user meant something by it, so it is an error. `on` is quoted.
+fn refuse_other_engines_keys(map: &crate::values::MapItems, on: &str, span: Span) -> R<()> {
+    if on != "\"ssh\"" && on != "\"slurm\"" {
+        return Ok(());
+    }
+    for (key, _) in map.iter() {
+        let wanted = match &**key {
+            "hosts" | "ssh" => "\"ssh\"",
+            "nodes" | "srun" => "\"slurm\"",
+            _ => continue,
+        };
+        if wanted != on {
+            return Err(bad(
+                span,
+                format!("\"{key}\" is an option of \"on\": {wanted}, not of {on}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a value that is not a list of strings is, in words.
+fn not_words(value: &Value) -> String {
+    match value {
+        Value::List(items) => match items.borrow().iter().find(|i| !matches!(i, Value::Str(_))) {
+            Some(item) => format!(
+                "a list holding {} {}",
+                article(item.type_name()),
+                item.type_name()
+            ),
+            None => value.type_name().to_string(),
+        },
+        other => other.type_name().to_string(),
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 fn bad(span: Span, message: String) -> Unwind {
