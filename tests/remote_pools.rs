@@ -241,6 +241,17 @@ fn a_host_without_procscript_is_a_clear_error() {
         "{}",
         result.stderr
     );
+    // On Slurm, slurmstepd ends a task it cannot exec with the errno (ENOENT: 2): the same
+    // clear error, and not tried again (one srun message per worker, not three).
+    let slurm = run(cluster.driver("missing", script, "slurm", "/no/such/procscript"));
+    assert_eq!(slurm.code, 1, "{}", slurm.stderr);
+    assert!(
+        slurm.stderr.contains("code 2 (command not found"),
+        "{}",
+        slurm.stderr
+    );
+    let tries = slurm.stderr.matches("execve()").count();
+    assert!((1..=2).contains(&tries), "{tries} tries: {}", slurm.stderr);
 }
 
 /// Options of the other engine are an error, not silently ignored (a user who writes `"hosts"`
