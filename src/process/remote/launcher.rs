@@ -50,7 +50,8 @@ pub fn relay_main(
                 stop_launcher(runner, pid);
                 os::die_by_signal(sig)
             }
-            let (how, missing) = launcher_ended(runner, pid);
+            let slurm = matches!(launcher.engine, super::Engine::Slurm { .. });
+            let (how, missing) = launcher_ended(runner, pid, slurm);
             let why = format!(
                 "no worker started on {place} with `{}`: {how} before the worker answered \
                  (its own message, if any, is above)",
@@ -150,10 +151,14 @@ fn refuse(socket: &OwnedFd, why: String) -> ! {
 }
 
 /// How the launcher ended, in words, once it has; and whether it said the
-/// command was not found (or not runnable) there.
-fn launcher_ended(runner: &mut impl Runner, pid: i32) -> (String, bool) {
+/// command was not found (or not runnable) there: a shell's 126 or 127 over
+/// ssh; on Slurm, slurmstepd ends a task it cannot exec with the errno
+/// (ENOENT 2, EACCES 13). (A procscript too old to know `--worker` exits 2
+/// as well: "is procscript installed there?" still points the right way.)
+fn launcher_ended(runner: &mut impl Runner, pid: i32, slurm: bool) -> (String, bool) {
+    let not_found = |code: i32| matches!(code, 126 | 127) || (slurm && matches!(code, 2 | 13));
     match runner.procs().wait_child_status(pid) {
-        Ok(Some(os::ExitStatus::Exited(code @ (126 | 127)))) => (
+        Ok(Some(os::ExitStatus::Exited(code))) if not_found(code) => (
             format!(
                 "the launcher exited with code {code} (command not found: \
                  is procscript installed there? \"command\" names its path)"
