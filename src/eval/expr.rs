@@ -43,7 +43,36 @@ impl Interp {
             }
             Expr::LocalInt(e) => self.local_int(e, env),
             Expr::Call(call) => self.eval_call(call, env),
+            Expr::Method(call) => self.eval_method(call, env),
             other => self.eval_other(other, env),
+        }
+    }
+
+    /// `target.name(args)`: in its own small function rather than in
+    /// `eval_other`, whose large native frame every call would otherwise set
+    /// up; the commonest calls (`c.add(1)`, `q.get()`, `l.acquire()`) take 0 or
+    /// 1 argument, which are passed from the stack with no vector to build and drop.
+    #[inline(never)]
+    fn eval_method(&mut self, call: &ir::MethodCall, env: Env) -> R<Value> {
+        let target = self.eval_leaf(&call.target, env)?;
+        let site = CallSite {
+            span: call.span,
+            arg_spans: &call.arg_spans,
+        };
+        match (&target, &*call.name, &call.args[..]) {
+            (Value::Pool(_), "imap" | "imap_unordered", _) => {
+                let args = self.eval_stream_args(&call.args, env)?;
+                methods::call(self, &target, call, &args, &site)
+            }
+            (_, _, []) => methods::call(self, &target, call, &[], &site),
+            (_, _, [arg]) => {
+                let args = [self.eval_leaf(arg, env)?];
+                methods::call(self, &target, call, &args, &site)
+            }
+            _ => {
+                let args = self.eval_args(&call.args, env)?;
+                methods::call(self, &target, call, &args, &site)
+            }
         }
     }
 
@@ -191,20 +220,8 @@ impl Interp {
                 Value::Process(handle) => self.procs.handle_field(&handle, name, *span),
                 other => field(&other, name, *span),
             },
-            Expr::Method(call) => {
-                let target = self.eval(&call.target, env)?;
-                let args = match (&target, &*call.name) {
-                    (Value::Pool(_), "imap" | "imap_unordered") => {
-                        self.eval_stream_args(&call.args, env)?
-                    }
-                    _ => self.eval_args(&call.args, env)?,
-                };
-                let site = CallSite {
-                    span: call.span,
-                    arg_spans: &call.arg_spans,
-                };
-                methods::call(self, &target, call, &args, &site)
-            }
+            // `eval` sends these to `eval_method` first; kept whole here for any other caller.
+            Expr::Method(call) => self.eval_method(call, env),
             Expr::Closure(proto) => Ok(self.make_closure(proto, env)),
             Expr::Pid => Ok(Value::Int(os::getpid() as i64)),
             Expr::Ppid => Ok(Value::Int(os::getppid() as i64)),

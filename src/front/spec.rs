@@ -219,11 +219,20 @@ pub fn check_arity(id: u16, given: usize, span: Span, name_span: Span) -> Result
 }
 
 /// Checks a method's argument count; `name_span` is where the method's name stands.
+/// Inlined at each call: the count fits on every call but a wrong one, whose
+/// message is built apart, out of the hot path.
+#[inline]
 pub fn check_method_arity(id: u16, given: usize, span: Span, name_span: Span) -> Result<(), Diag> {
     let m = &METHODS[id as usize];
     if (m.min_args..=m.max_args).contains(&given) {
         return Ok(());
     }
+    method_arity_error(m, given, span, name_span)
+}
+
+#[cold]
+#[inline(never)]
+fn method_arity_error(m: &Method, given: usize, span: Span, name_span: Span) -> Result<(), Diag> {
     // "q.put", as the signature writes the call.
     let called = m.signature.split('(').next().unwrap_or(m.name);
     check_count(called, m.min_args, m.max_args, given, span)
