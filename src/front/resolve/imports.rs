@@ -94,6 +94,22 @@ impl Compiler<'_> {
                      `import \"lib/text.proc\" as text`",
                 ));
         }
+        // A path ending in `/` names a folder; resolving would drop the `/`
+        // and import the file of that name.
+        if path.ends_with('/') {
+            return Err(ErrorKind::Import
+                .at(
+                    path_span,
+                    format!(
+                        "cannot import {path}: a module is a file, and this path ends with `/`"
+                    ),
+                    "a folder's path",
+                )
+                .with_help(format!(
+                    "name the module's file: `import \"{}\" as ...`",
+                    path.trim_end_matches('/')
+                )));
+        }
         let name = self.modules.resolve(path);
         if let Some(index) = self.modules.index_of(&name) {
             return Ok(index);
