@@ -79,13 +79,7 @@ pub(super) fn apply(
     args: &[Value],
     site: &CallSite,
 ) -> R<Value> {
-    let pool = pool_of(target);
-    let call_args = task_args("apply", args, site)?;
-    let id = pool.submit(interp, &args[0], &call_args, site.span, false)?;
-    let task = TaskHandle {
-        pool: pool.clone(),
-        id,
-    };
+    let task = new_task(interp, "apply", target, args, site, false)?;
     interp.wait_running_handlers("apply", site.span, |this| {
         Pool::join_task(this, &task, None, site.span)
     })
@@ -97,13 +91,27 @@ pub(super) fn submit(
     args: &[Value],
     site: &CallSite,
 ) -> R<Value> {
+    let task = new_task(interp, "submit", target, args, site, true)?;
+    Ok(Value::Task(Rc::new(task)))
+}
+
+/// Sends the task `args` ask for (a function and its arguments) to the pool;
+/// `cancellable` when a handle may take it back before it starts.
+fn new_task(
+    interp: &mut Interp,
+    method: &str,
+    target: &Value,
+    args: &[Value],
+    site: &CallSite,
+    cancellable: bool,
+) -> R<TaskHandle> {
     let pool = pool_of(target);
-    let call_args = task_args("submit", args, site)?;
-    let id = pool.submit(interp, &args[0], &call_args, site.span, true)?;
-    Ok(Value::Task(Rc::new(TaskHandle {
+    let call_args = task_args(method, args, site)?;
+    let id = pool.submit(interp, &args[0], &call_args, site.span, cancellable)?;
+    Ok(TaskHandle {
         pool: pool.clone(),
         id,
-    })))
+    })
 }
 
 pub(super) fn close(interp: &mut Interp, target: &Value, _: &[Value], site: &CallSite) -> R<Value> {
