@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{end_within, procscript, run, run_code};
+use common::{end_within, exit_of_run_timed_out, procscript, run, run_code};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::process::Stdio;
@@ -36,12 +36,7 @@ fn signal_once_waiting(sig: Signal) -> i32 {
 fn sigterm_ctrl_c_and_timeout_end_a_task_streams_wait_and_its_workers_programs() {
     assert_eq!(signal_once_waiting(Signal::SIGTERM), 143);
     assert_eq!(signal_once_waiting(Signal::SIGINT), 130);
-    let child = procscript(&["--timeout", "1", "-e", STREAM_WAIT])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("procscript starts");
-    assert_eq!(end_within(child, Duration::from_secs(15), "--timeout"), 124);
+    assert_eq!(exit_of_run_timed_out(STREAM_WAIT, "--timeout"), 124);
 }
 
 #[test]

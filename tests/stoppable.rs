@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{end_within, procscript};
+use common::{end_within, exit_of_run_timed_out, procscript};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::process::Stdio;
@@ -47,12 +47,7 @@ fn sigterm_and_timeout_end_a_read_of_a_fifo_nobody_writes() {
     let _ = std::fs::remove_file(&fifo);
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
     let code = format!("print(read_file(\"{}\"))", fifo.display());
-    let child = procscript(&["--timeout", "1", "-e", &code])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("procscript starts");
-    assert_eq!(end_within(child, Duration::from_secs(15), "read_file"), 124);
+    assert_eq!(exit_of_run_timed_out(&code, "read_file"), 124);
     let child = procscript(&["-e", &code])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -68,12 +63,7 @@ fn sigterm_and_timeout_end_a_read_of_a_fifo_nobody_writes() {
 fn timeout_stops_an_exec_program_even_one_ignoring_sigalrm() {
     for program in ["sleep 30", "trap '' ALRM; sleep 30"] {
         let code = format!("exec(\"sh\", \"-c\", \"{program}\")");
-        let child = procscript(&["--timeout", "1", "-e", &code])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("procscript starts");
-        assert_eq!(end_within(child, Duration::from_secs(15), program), 124);
+        assert_eq!(exit_of_run_timed_out(&code, program), 124);
     }
 }
 
@@ -128,16 +118,7 @@ const SYNC_WAITS: &[(&str, &str)] = &[
 fn sigterm_and_timeout_end_every_lock_event_semaphore_barrier_pipe_queue_join_and_wait_any_wait() {
     for (what, code) in SYNC_WAITS {
         assert_eq!(sigterm_once_blocked(code, 300, what), 143, "{what}");
-        let child = procscript(&["--timeout", "1", "-e", code])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("procscript starts");
-        assert_eq!(
-            end_within(child, Duration::from_secs(15), what),
-            124,
-            "{what}"
-        );
+        assert_eq!(exit_of_run_timed_out(code, what), 124, "{what}");
     }
 }
 
@@ -154,12 +135,7 @@ fn sigterm_and_timeout_end_a_program_redirection_to_a_fifo_nobody_opens() {
         format!("print(\"ready\")\nrun(\"cat\", {{\"stdin_file\": \"{path}\"}})"),
         format!("print(\"ready\")\ncapture(\"true\", {{\"stderr\": \"{path}\"}})"),
     ] {
-        let child = procscript(&["--timeout", "1", "-e", &code])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("procscript starts");
-        assert_eq!(end_within(child, Duration::from_secs(15), &code), 124);
+        assert_eq!(exit_of_run_timed_out(&code, &code), 124);
         assert_eq!(sigterm_once_blocked(&code, 300, &code), 143);
     }
     let _ = std::fs::remove_file(&fifo);

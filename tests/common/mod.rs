@@ -232,6 +232,17 @@ pub fn traced_calls(code: &str, filter: &[&str]) -> Option<Vec<String>> {
     Some(text?.lines().map(str::to_string).collect())
 }
 
+/// Runs `code` under `--timeout 1` with its output thrown away and gives its
+/// exit code, once it ended (15 s at most; nothing may be left behind).
+pub fn exit_of_run_timed_out(code: &str, what: &str) -> i32 {
+    let child = procscript(&["--timeout", "1", "-e", code])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("procscript starts");
+    end_within(child, Duration::from_secs(15), what)
+}
+
 /// Waits for the run to end, at most `limit`; a run still there is killed
 /// (its whole group) and the test fails. Returns the exit code (or 128+signal).
 pub fn end_within(mut child: std::process::Child, limit: Duration, what: &str) -> i32 {
