@@ -168,7 +168,8 @@ impl Interp {
             | Expr::Upval { .. }
             | Expr::Binary(..)
             | Expr::LocalInt(_)
-            | Expr::Call(_) => self.eval(expr, env),
+            | Expr::Call(_)
+            | Expr::Method(_) => self.eval(expr, env),
             Expr::Builtin(id) => Ok(Value::Builtin(*id)),
             Expr::CallBuiltin(call) => {
                 let args = self.eval_args(&call.args, env)?;
@@ -220,8 +221,6 @@ impl Interp {
                 Value::Process(handle) => self.procs.handle_field(&handle, name, *span),
                 other => field(&other, name, *span),
             },
-            // `eval` sends these to `eval_method` first; kept whole here for any other caller.
-            Expr::Method(call) => self.eval_method(call, env),
             Expr::Closure(proto) => Ok(self.make_closure(proto, env)),
             Expr::Pid => Ok(Value::Int(os::getpid() as i64)),
             Expr::Ppid => Ok(Value::Int(os::getppid() as i64)),
