@@ -5,10 +5,8 @@
 
 mod common;
 
-use common::{end_within, exit_of_run_timed_out, procscript, run, run_code};
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
-use std::process::Stdio;
+use common::{exit_of_run_timed_out, procscript, run, run_code, signal_once_ready};
+use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
 /// A stream whose tasks run a program for a minute; "ready" once the first task started.
@@ -20,16 +18,7 @@ const STREAM_WAIT: &str = "let started = event()\n\
 
 /// Starts `STREAM_WAIT`, waits for "ready" (a task runs, the loop waits), sends `sig`.
 fn signal_once_waiting(sig: Signal) -> i32 {
-    let mut child = procscript(&["-e", STREAM_WAIT])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("procscript starts");
-    let mut ready = [0u8; 6];
-    let mut out = child.stdout.take().expect("piped stdout");
-    std::io::Read::read_exact(&mut out, &mut ready).expect("the script starts");
-    kill(Pid::from_raw(child.id() as i32), sig).expect("signal");
-    end_within(child, Duration::from_secs(15), "a stream's wait")
+    signal_once_ready(STREAM_WAIT, sig, 0, "a stream's wait")
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{end_within, exit_of_run_timed_out, procscript};
+use common::{end_within, exit_of_run_timed_out, procscript, signal_once_ready};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::process::Stdio;
@@ -12,17 +12,7 @@ use std::time::Duration;
 /// Starts the code, waits for its "ready" line and then `settle_ms` (time to
 /// get blocked), sends SIGTERM, and gives the exit code (see `end_within`).
 fn sigterm_once_blocked(code: &str, settle_ms: u64, what: &str) -> i32 {
-    let mut child = procscript(&["-e", code])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("procscript starts");
-    let mut ready = [0u8; 6];
-    let mut out = child.stdout.take().expect("piped stdout");
-    std::io::Read::read_exact(&mut out, &mut ready).expect("the script starts");
-    std::thread::sleep(Duration::from_millis(settle_ms));
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
-    end_within(child, Duration::from_secs(15), what)
+    signal_once_ready(code, Signal::SIGTERM, settle_ms, what)
 }
 
 /// A unique path in the temporary folder.

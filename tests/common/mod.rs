@@ -232,6 +232,27 @@ pub fn traced_calls(code: &str, filter: &[&str]) -> Option<Vec<String>> {
     Some(text?.lines().map(str::to_string).collect())
 }
 
+/// Starts `code`, waits for its "ready" line and then `settle_ms` (time to
+/// get blocked), sends `sig`, and gives the exit code (see `end_within`).
+pub fn signal_once_ready(
+    code: &str,
+    sig: nix::sys::signal::Signal,
+    settle_ms: u64,
+    what: &str,
+) -> i32 {
+    let mut child = procscript(&["-e", code])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("procscript starts");
+    let mut ready = [0u8; 6];
+    let mut out = child.stdout.take().expect("piped stdout");
+    std::io::Read::read_exact(&mut out, &mut ready).expect("the script starts");
+    std::thread::sleep(Duration::from_millis(settle_ms));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).expect("signal");
+    end_within(child, Duration::from_secs(15), what)
+}
+
 /// Runs `code` under `--timeout 1` with its output thrown away and gives its
 /// exit code, once it ended (15 s at most; nothing may be left behind).
 pub fn exit_of_run_timed_out(code: &str, what: &str) -> i32 {
