@@ -169,7 +169,7 @@ fn wait_all(
 fn codes(ends: &[ProgramEnd]) -> Vec<i32> {
     ends.iter()
         .map(|end| match end {
-            ProgramEnd::Code(code) => *code,
+            ProgramEnd::Ended(status) => status.code(),
             ProgramEnd::TimedOut => TIMED_OUT_CODE,
         })
         .collect()

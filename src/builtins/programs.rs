@@ -6,7 +6,7 @@ use super::program_output::{read_outputs, Captured, Reading};
 use super::program_streams::Streams;
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
-use crate::os::{self, Deadline};
+use crate::os::{self, Deadline, ExitStatus};
 use crate::process::{Forked, NewChild, ProgramEnd};
 use crate::values::Value;
 use crate::views::record::Note;
@@ -56,7 +56,7 @@ fn cannot_run(prog: &str, reason: &os::OsError, site: &CallSite) -> Unwind {
             format!("cannot run `{prog}`: {reason}"),
             "this program",
         )
-        .with_help("the program is looked up in the folders of PATH, like a shell does");
+        .with_help(reason.program_start_help());
     diag.into()
 }
 
@@ -115,7 +115,7 @@ fn exec_as_child(
     streams.close_program_ends();
     let end = interp.finish_program(pid, options, site);
     let code = match interp.stop_programs_on_error(&[pid], end)? {
-        ProgramEnd::Code(code) => code,
+        ProgramEnd::Ended(status) => status.code(),
         ProgramEnd::TimedOut => TIMED_OUT_CODE,
     };
     Err(Unwind::exit(code))
@@ -130,7 +130,7 @@ pub(super) fn run(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Val
     let end = interp.finish_program(pid, &options, site);
     Ok(Value::Int(
         match interp.stop_programs_on_error(&[pid], end)? {
-            ProgramEnd::Code(code) => code as i64,
+            ProgramEnd::Ended(status) => status.code() as i64,
             ProgramEnd::TimedOut => TIMED_OUT_CODE as i64,
         },
     ))
@@ -171,14 +171,14 @@ pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R
             interp.stop_programs_on_error(&[pid], end)?
         }
     };
-    let code = match end {
-        ProgramEnd::Code(code) => code,
+    let status = match end {
+        ProgramEnd::Ended(status) => status,
         ProgramEnd::TimedOut => {
             interp.procs.stop_timed_out(pid)?;
             return Err(timed_out(&what, options.timeout.unwrap_or(0.0), site));
         }
     };
-    captured_result(&what, code, captured, &options, site)
+    captured_result(&what, status, captured, &options, site)
 }
 
 /// What `capture` (and `capture_pipeline`) returns: the output as a
@@ -187,19 +187,22 @@ pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R
 /// With `check` (the default) a non-zero code is an error.
 pub(super) fn captured_result(
     what: &str,
-    code: i32,
+    status: ExitStatus,
     captured: Captured,
     options: &ProgramOptions,
     site: &CallSite,
 ) -> R<Value> {
     let err_captured = options.stderr == StderrTo::Capture;
+    let code = status.code();
     if options.check && code != 0 {
+        let how = match status {
+            ExitStatus::Exited(code) => format!("failed with exit code {code}"),
+            ExitStatus::Signaled(sig) => {
+                format!("was killed by {} (exit code {code})", os::signal_name(sig))
+            }
+        };
         let mut diag = ErrorKind::ProgramFailed
-            .at(
-                site.span,
-                format!("{what} failed with exit code {code}"),
-                "this program failed",
-            )
+            .at(site.span, format!("{what} {how}"), "this program failed")
             .with_help(
                 "pass {\"check\": false} to get the exit code and output instead of an error",
             );

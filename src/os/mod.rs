@@ -37,6 +37,13 @@ pub enum OsError {
     /// Running a program failed: worded as people think of programs.
     #[error("{}", programs::describe(*.0))]
     Program(Errno),
+    /// The program's file exists, but what runs it does not: the
+    /// interpreter its `#!` line names (Some), or its loader (None).
+    #[error("{}", match .0 {
+        Some(interpreter) => format!("its interpreter `{interpreter}` (named on its `#!` line) does not exist"),
+        None => "the file exists, but the loader or interpreter it needs does not".to_string(),
+    })]
+    MissingInterpreter(Option<String>),
     /// A program's argument holds a NUL byte, which no C string can carry.
     #[error("argument {0:?} holds a NUL byte")]
     NulInArgument(String),
@@ -52,6 +59,16 @@ pub enum OsError {
 }
 
 impl OsError {
+    /// The help line for a program that could not start for this reason.
+    pub fn program_start_help(&self) -> &'static str {
+        match self {
+            OsError::MissingInterpreter(_) => {
+                "install what its `#!` line names, or change that line to name one that exists"
+            }
+            _ => "the program is looked up in the folders of PATH, like a shell does",
+        }
+    }
+
     /// fork(2) said EAGAIN: the system's limit on processes was reached.
     pub fn is_process_limit(&self) -> bool {
         *self == OsError::Call(Errno::EAGAIN)

@@ -7,6 +7,7 @@ use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 
 /// How a program's redirection file is opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,9 +81,16 @@ pub fn check_folder(path: &str) -> Result<(), OsError> {
 /// is a path; another is looked up in the folders of PATH. An error says
 /// why it cannot run (no such program, permission denied).
 pub fn find_program(prog: &str) -> Result<(), OsError> {
-    let executable = |path: &std::path::Path| match std::fs::metadata(path) {
+    locate_program(prog).map(|_| ())
+}
+
+/// The file [`find_program`] finds.
+pub(super) fn locate_program(prog: &str) -> Result<PathBuf, OsError> {
+    let executable = |path: PathBuf| match std::fs::metadata(&path) {
         Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o111 != 0 => {
-            nix::unistd::access(path, nix::unistd::AccessFlags::X_OK).map_err(OsError::Program)
+            nix::unistd::access(&path, nix::unistd::AccessFlags::X_OK)
+                .map(|()| path)
+                .map_err(OsError::Program)
         }
         Ok(_) => Err(OsError::Program(Errno::EACCES)),
         Err(_) => Err(OsError::Program(Errno::ENOENT)),
@@ -91,18 +99,29 @@ pub fn find_program(prog: &str) -> Result<(), OsError> {
         return Err(OsError::Program(Errno::ENOENT));
     }
     if prog.contains('/') {
-        return executable(std::path::Path::new(prog));
+        return executable(PathBuf::from(prog));
     }
     let path = std::env::var("PATH").unwrap_or_else(|_| "/bin:/usr/bin".to_string());
     let mut reason = OsError::Program(Errno::ENOENT);
     for folder in path.split(':') {
         let folder = if folder.is_empty() { "." } else { folder };
-        match executable(&std::path::Path::new(folder).join(prog)) {
-            Ok(()) => return Ok(()),
+        match executable(Path::new(folder).join(prog)) {
+            Ok(found) => return Ok(found),
             // Found but not runnable: the answer unless a later folder has one.
             Err(OsError::Program(Errno::EACCES)) => reason = OsError::Program(Errno::EACCES),
             Err(_) => {}
         }
     }
     Err(reason)
+}
+
+/// The interpreter a script's `#!` line names (its first word), if the
+/// file starts with one.
+pub(super) fn interpreter_of(path: &Path) -> Option<String> {
+    let mut head = [0u8; 256];
+    let read = std::io::Read::read(&mut std::fs::File::open(path).ok()?, &mut head).ok()?;
+    let line = head[..read].strip_prefix(b"#!")?;
+    let line = line.split(|&b| b == b'\n').next()?;
+    let word = String::from_utf8_lossy(line);
+    word.split_whitespace().next().map(str::to_string)
 }

@@ -386,12 +386,7 @@ pub fn start_program(launch: &Launch) -> Result<i32, OsError> {
     };
     // The child has ended (it returned): reap it here.
     let _ = nix::sys::wait::waitpid(Pid::from_raw(pid), None);
-    let errno = Errno::from_raw(errno);
-    Err(match step {
-        Step::Exec => OsError::Program(errno),
-        Step::Folder => OsError::File(errno),
-        Step::Parent | Step::Streams => OsError::Call(errno),
-    })
+    Err(step_failed(launch, step, Errno::from_raw(errno)))
 }
 
 /// execvp(3) of a launch in this process: returns only the reason it failed,
@@ -408,10 +403,24 @@ pub fn exec_program(launch: &Launch) -> OsError {
     };
     let (step, errno) = become_program(&prepared, false);
     saved.restore();
+    step_failed(launch, step, Errno::from_raw(errno))
+}
+
+/// Why becoming the program failed, in the words of the step that failed.
+/// An exec's ENOENT for a file that exists means the kernel could not find
+/// what runs it (the interpreter of its `#!` line, or its loader): saying
+/// "no such program" of a file the user can see would mislead.
+fn step_failed(launch: &Launch, step: Step, errno: Errno) -> OsError {
     match step {
-        Step::Exec => OsError::Program(Errno::from_raw(errno)),
-        Step::Folder => OsError::File(Errno::from_raw(errno)),
-        Step::Parent | Step::Streams => OsError::Call(Errno::from_raw(errno)),
+        Step::Exec if errno == Errno::ENOENT && launch.cwd.is_none() => {
+            match super::program_io::locate_program(launch.prog) {
+                Ok(path) => OsError::MissingInterpreter(super::program_io::interpreter_of(&path)),
+                Err(_) => OsError::Program(errno),
+            }
+        }
+        Step::Exec => OsError::Program(errno),
+        Step::Folder => OsError::File(errno),
+        Step::Parent | Step::Streams => OsError::Call(errno),
     }
 }
 

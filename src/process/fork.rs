@@ -58,7 +58,7 @@ impl NewChild<'_> {
                     format!("cannot run `{}`: {reason}", launch.prog),
                     "this program",
                 )
-                .with_help("the program is looked up in the folders of PATH, like a shell does"),
+                .with_help(reason.program_start_help()),
         };
         diag.into()
     }

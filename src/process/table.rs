@@ -411,7 +411,12 @@ impl Procs {
                 }
                 h.pid
             }
-            Value::Int(pid) => *pid as i32,
+            // A number past a pid's range names no child: it must not wrap
+            // onto one (or onto -1, "every process", for kill).
+            Value::Int(n) => match i32::try_from(*n) {
+                Ok(pid) => pid,
+                Err(_) => return Err(not_a_child(*n, span, verb)),
+            },
             other => {
                 // Only `join` takes a pool's task; `kill`, `alive` and `state`
                 // work on processes, and a task is not one.
@@ -424,16 +429,8 @@ impl Procs {
                 return Err(diag.into());
             }
         };
-        self.find(pid).ok_or_else(|| {
-            let diag = ErrorKind::NotAChild
-                .at(
-                    span,
-                    format!("{pid} is not a child of this process"),
-                    format!("cannot {verb} it"),
-                )
-                .with_help("children() lists the pids of this process's live children");
-            Unwind::from(diag)
-        })
+        self.find(pid)
+            .ok_or_else(|| not_a_child(i64::from(pid), span, verb))
     }
 
     /// `join` of one child (a handle or a pid; tasks are the pool's).
@@ -777,4 +774,16 @@ impl Child {
         }
         Some(outcome)
     }
+}
+
+/// "4242 is not a child of this process", at the pid given.
+fn not_a_child(pid: i64, span: Span, verb: &str) -> Unwind {
+    let diag = ErrorKind::NotAChild
+        .at(
+            span,
+            format!("{pid} is not a child of this process"),
+            format!("cannot {verb} it"),
+        )
+        .with_help("children() lists the pids of this process's live children");
+    diag.into()
 }

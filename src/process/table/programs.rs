@@ -3,7 +3,7 @@
 use super::{ProcessHandle, Procs};
 use crate::error::R;
 use crate::front::ast::Span;
-use crate::os::{self, Deadline, OsError, Signal};
+use crate::os::{self, Deadline, ExitStatus, OsError, Signal};
 use crate::values::Value;
 use crate::views::record::Note;
 use std::rc::Rc;
@@ -14,8 +14,8 @@ pub const TIMEOUT_GRACE_SECONDS: f64 = 1.0;
 /// How a program a script waited for ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProgramEnd {
-    /// Its exit code, or 128 + the signal that killed it.
-    Code(i32),
+    /// It ended: exited with a code, or killed by a signal.
+    Ended(ExitStatus),
     /// Its timeout fired first (it is still running: see `Procs::stop_timed_out`).
     TimedOut,
 }
@@ -85,14 +85,14 @@ impl Procs {
     /// deadlock detection, as a join does).
     pub(crate) fn wait_program(&mut self, pid: i32, deadline: Deadline) -> R<ProgramEnd> {
         let Some(i) = self.find(pid) else {
-            return Ok(ProgramEnd::Code(0));
+            return Ok(ProgramEnd::Ended(ExitStatus::Exited(0)));
         };
         if !self.wait_for(i, deadline, Span::default())? {
             return Ok(ProgramEnd::TimedOut);
         }
         self.children[i].waited = true;
-        Ok(ProgramEnd::Code(
-            self.children[i].status.map_or(0, |s| s.code()),
+        Ok(ProgramEnd::Ended(
+            self.children[i].status.unwrap_or(ExitStatus::Exited(0)),
         ))
     }
 
