@@ -152,3 +152,38 @@ fn a_path_going_up_two_folders_from_the_current_one_stays_two_folders_up() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn importing_a_fifo_is_refused_at_once_by_check_and_by_a_run() {
+    // A module is a regular file: opening a FIFO with no writer blocked
+    // `--check` (and the language server) until Ctrl-C.
+    let dir = folder(
+        "fifo",
+        &[("main.proc", "import \"lib/pipe.proc\" as p\nprint(1)\n")],
+    );
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    nix::unistd::mkfifo(&dir.join("lib/pipe.proc"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    for args in [&["--check", "main.proc"][..], &["main.proc"][..]] {
+        let said = dir.join("stderr.txt");
+        let child = procscript(args)
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&said).unwrap())
+            .spawn()
+            .expect("procscript starts");
+        let code = common::end_within(
+            child,
+            std::time::Duration::from_secs(10),
+            "import of a FIFO",
+        );
+        let stderr = std::fs::read_to_string(&said).unwrap();
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(
+                "cannot import lib/pipe.proc: not a regular file (a FIFO, device or socket)"
+            ),
+            "{args:?}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -109,8 +109,8 @@ impl ModuleSet {
         })
     }
 
-    /// A module's text from its file: at most a script's size, read so that
-    /// a stop request ends a read that blocks (`/dev/stdin`, a FIFO).
+    /// A module's text from its file: at most a script's size. A module is a
+    /// regular file: a FIFO or device is refused before it could block.
     fn read_file(&self, name: &str, span: Span) -> Result<String, Diag> {
         let max = crate::limits::MAX_SOURCE_BYTES;
         let failed = |why: String| {
@@ -130,7 +130,8 @@ impl ModuleSet {
                     "the path is taken from the importing file's folder: here {folder}"
                 ))
         };
-        let bytes = crate::os::read_file_at_most(name, max).map_err(|e| failed(e.to_string()))?;
+        let bytes =
+            crate::os::read_regular_file_at_most(name, max).map_err(|e| failed(e.to_string()))?;
         if bytes.len() > max {
             return Err(failed(format!("larger than a script may be ({max} bytes)")));
         }

@@ -23,7 +23,7 @@ impl Module {
         let path = uris::to_path(document)?.parent()?.join(written);
         // As `import` reads it: at most a script's size (never all of /dev/zero).
         let max = limits::MAX_SOURCE_BYTES;
-        let bytes = os::read_file_at_most(path.to_str()?, max).ok()?;
+        let bytes = os::read_regular_file_at_most(path.to_str()?, max).ok()?;
         let text = String::from_utf8(bytes).ok().filter(|t| t.len() <= max)?;
         let names = symbols::of_text(&text, None)?;
         Some(Module { path, text, names })

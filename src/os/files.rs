@@ -3,6 +3,9 @@
 use super::signals::pending_stop;
 use super::OsError;
 use nix::errno::Errno;
+use nix::fcntl::{open, OFlag};
+use nix::sys::stat::{Mode, SFlag};
+use std::os::fd::OwnedFd;
 
 /// The words for a file call's errno, as people think of files and folders.
 pub(super) fn describe(errno: Errno) -> &'static str {
@@ -40,19 +43,47 @@ pub fn read_file(path: &str) -> Result<Vec<u8>, OsError> {
 /// caller accepts says the file is too large, without reading (or
 /// allocating) the rest of it. Stoppable as `read_file` is.
 pub fn read_file_at_most(path: &str, max: usize) -> Result<Vec<u8>, OsError> {
-    use nix::fcntl::{open, OFlag};
-    use nix::sys::stat::Mode;
-    let interrupted = || Err(OsError::File(Errno::EINTR));
-    let file = loop {
+    read_opened_at_most(open_to_read(path, OFlag::empty())?, max)
+}
+
+/// As [`read_file_at_most`], for a file that must be a regular file (a
+/// module: a FIFO, device or socket is refused at once instead of blocking
+/// `--check` and the language server, which never run anything).
+pub fn read_regular_file_at_most(path: &str, max: usize) -> Result<Vec<u8>, OsError> {
+    // O_NONBLOCK: opening a FIFO with no writer would block; on a regular
+    // file the flag changes nothing.
+    let file = open_to_read(path, OFlag::O_NONBLOCK)?;
+    let mode = nix::sys::stat::fstat(&file).map_err(OsError::File)?.st_mode;
+    match SFlag::from_bits_truncate(mode) & SFlag::S_IFMT {
+        SFlag::S_IFREG => {}
+        SFlag::S_IFDIR => return Err(OsError::File(Errno::EISDIR)),
+        _ => return Err(OsError::NotARegularFile),
+    }
+    read_opened_at_most(file, max)
+}
+
+/// Opens a file to read, retrying an open interrupted by a signal unless
+/// a stop was asked for.
+fn open_to_read(path: &str, extra: OFlag) -> Result<OwnedFd, OsError> {
+    loop {
         if pending_stop().is_err() {
-            return interrupted();
+            return Err(OsError::File(Errno::EINTR));
         }
-        match open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()) {
-            Ok(fd) => break fd,
+        match open(
+            path,
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC | extra,
+            Mode::empty(),
+        ) {
+            Ok(fd) => return Ok(fd),
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(OsError::File(e)),
         }
-    };
+    }
+}
+
+/// The bytes of an opened file, at most `max + 1` of them.
+fn read_opened_at_most(file: OwnedFd, max: usize) -> Result<Vec<u8>, OsError> {
+    let interrupted = || Err(OsError::File(Errno::EINTR));
     let mut bytes = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     while bytes.len() <= max {

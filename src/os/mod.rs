@@ -44,6 +44,9 @@ pub enum OsError {
         None => "the file exists, but the loader or interpreter it needs does not".to_string(),
     })]
     MissingInterpreter(Option<String>),
+    /// A file that had to be a regular file is a FIFO, device or socket.
+    #[error("not a regular file (a FIFO, device or socket)")]
+    NotARegularFile,
     /// A program's argument holds a NUL byte, which no C string can carry.
     #[error("argument {0:?} holds a NUL byte")]
     NulInArgument(String),
@@ -81,8 +84,8 @@ pub use descriptors::{
 };
 pub use files::{
     copy_file, file_size, folder_accepts_files, is_dir, is_file, is_link, list_dir, make_dir,
-    path_exists, read_file, read_file_at_most, read_link, read_stdin_at_most, remove_file,
-    write_file, write_file_atomically, CopyFailure,
+    path_exists, read_file, read_file_at_most, read_link, read_regular_file_at_most,
+    read_stdin_at_most, remove_file, write_file, write_file_atomically, CopyFailure,
 };
 pub use memory::{keep_freed_memory, ExitOnOutOfMemory};
 pub use nix::sys::signal::Signal;
