@@ -2,7 +2,7 @@
 
 use super::{CResult, Compiler, FnScope};
 use crate::error;
-use crate::error::diagnostic::Diag;
+use crate::error::diagnostic::{Diag, Frame};
 use crate::error::ErrorKind;
 use crate::front::ast::{self, ExprKind, Ident, Span, StmtKind};
 use crate::front::ir::{self, Boxed, Place};
@@ -118,7 +118,18 @@ impl Compiler<'_> {
             return Err(cycle);
         }
         let file = self.modules.read(&name, path_span)?;
-        let program = parser::parse_program_at(&file.text, file.base).map_err(error::syntax)?;
+        // An error is shown in the module's file; its call stack names the
+        // import that brought the file in, as when the module's code fails
+        // while it runs.
+        let imported_here = |mut diag: Diag| {
+            diag.trace.push(Frame {
+                function: format!("the module {name}"),
+                call_site: path_span,
+            });
+            diag
+        };
+        let program = parser::parse_program_at(&file.text, file.base)
+            .map_err(|e| imported_here(error::syntax(e)))?;
         let mut inner = Compiler::new(self.hosts, false);
         inner.protos = std::mem::take(&mut self.protos);
         inner.modules = std::mem::take(&mut self.modules);
@@ -126,7 +137,7 @@ impl Compiler<'_> {
         let module = inner.module(&program, name.as_str().into());
         self.protos = std::mem::take(&mut inner.protos);
         self.modules = std::mem::take(&mut inner.modules);
-        Ok(self.modules.leave(module?))
+        Ok(self.modules.leave(module.map_err(imported_here)?))
     }
 
     /// A module's top-level code, as a function of its own; its top-level
