@@ -284,8 +284,8 @@ impl Diag {
             diag: shown,
             source: WindowedSource {
                 inner: NamedSource::new(&*source.name, window.text.clone()),
-                line: window.primary_line,
-                shift: window.primary_shift,
+                original: source.clone(),
+                cuts: window.cuts.clone(),
             },
         }
     }
@@ -410,10 +410,6 @@ struct Window {
     text: String,
     /// Byte ranges of the original text replaced by "…", in order.
     cuts: Vec<(usize, usize)>,
-    /// The primary span's line (0-based), and how many bytes were cut from
-    /// its start (to report the true column).
-    primary_line: usize,
-    primary_shift: usize,
 }
 
 impl Window {
@@ -422,7 +418,6 @@ impl Window {
         let at = floor_char_boundary(text, (diag.span.start as usize).min(text.len()));
         let primary_line = text[..at].matches('\n').count();
         let mut cuts = Vec::new();
-        let mut primary_shift = 0;
         let mut line_start = 0;
         for (n, line) in text.split_inclusive('\n').enumerate() {
             let line_end = line_start + line.trim_end_matches('\n').len();
@@ -435,8 +430,6 @@ impl Window {
                     let to = floor_char_boundary(text, (end + WINDOW_SIDE).min(line_end));
                     if from > line_start {
                         cuts.push((line_start, from));
-                        // miette counts columns in bytes; "…" takes 3 of them.
-                        primary_shift = (from - line_start).saturating_sub('…'.len_utf8());
                     }
                     if to < line_end {
                         cuts.push((to, line_end));
@@ -456,12 +449,7 @@ impl Window {
             pos = to;
         }
         shown.push_str(&text[pos..]);
-        Window {
-            text: shown,
-            cuts,
-            primary_line,
-            primary_shift,
-        }
+        Window { text: shown, cuts }
     }
 
     /// Where an original offset is in the shown text; None inside a cut.
@@ -484,11 +472,28 @@ impl Window {
     }
 }
 
-/// Reports the true column for the error's line when its start was cut.
+/// The shown text of a [`Window`], reporting the line and column of the
+/// original file in the header: miette counts columns in bytes of the text
+/// it is given, while every other place (call stacks, `--check`, the
+/// language server's) counts characters of the file.
 struct WindowedSource {
     inner: NamedSource<String>,
-    line: usize,
-    shift: usize,
+    original: Source,
+    cuts: Vec<(usize, usize)>,
+}
+
+impl WindowedSource {
+    /// The original offset of an offset in the shown text (outside the "…"s).
+    fn unmap(&self, shown: usize) -> usize {
+        let mut shift = 0;
+        for &(from, to) in &self.cuts {
+            if shown < from - shift + '…'.len_utf8() {
+                break;
+            }
+            shift += (to - from) - '…'.len_utf8();
+        }
+        shown + shift
+    }
 }
 
 impl miette::SourceCode for WindowedSource {
@@ -499,15 +504,18 @@ impl miette::SourceCode for WindowedSource {
         after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
         let contents = self.inner.read_span(span, before, after)?;
-        if self.shift == 0 || before != 0 || after != 0 || contents.line() != self.line {
+        // The header's read is of the span alone; the others draw lines,
+        // where miette's own counting is what it needs.
+        if before != 0 || after != 0 {
             return Ok(contents);
         }
+        let (_, column) = self.original.line_col(self.unmap(span.offset()) as u32);
         Ok(Box::new(miette::MietteSpanContents::new_named(
             contents.name().unwrap_or_default().to_string(),
             contents.data(),
             *contents.span(),
             contents.line(),
-            contents.column() + self.shift,
+            column - 1,
             contents.line_count(),
         )))
     }
