@@ -94,7 +94,7 @@ pub use processes::{
     become_subreaper, current_pid, descendant_pids, die_by_signal, die_with_parent, exit_now, fork,
     getpid, getppid, group_exists, own_start_time, process_alive, process_alive_since,
     process_start_time, process_state, send_signal, signal_group, thread_count, wait_child,
-    ExitStatus, Forked, Waited,
+    wait_until_stopped, ExitStatus, Forked, Waited,
 };
 pub use program_io::{
     check_folder, find_program, null_output, open_for_program, text_as_stdin, Redirect,
@@ -111,7 +111,8 @@ pub use signals::{
     ending_waits_for_handlers, ends_a_process, exit_code_for, handleable_signal,
     handleable_signal_names, handlers_due, install_signal_handlers, pending_stop,
     reset_dispositions, runs_script_handler, set_disposition, signal_by_name, signal_name,
-    signal_names, take_due_handlers, while_reading_input, Disposition, Unhandleable,
+    signal_names, stops_a_process, take_due_handlers, while_reading_input, Disposition,
+    Unhandleable,
 };
 pub use sockets::{recv_frame, send_frame, socket_pair, Frame, MAX_FRAME_FDS};
 pub use streams::{

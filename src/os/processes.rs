@@ -314,6 +314,21 @@ pub fn process_state(pid: i32) -> Option<char> {
     proc_stat(pid).map(|(state, _)| state)
 }
 
+/// Waits, at most `limit`, until a process is stopped or has ended: a
+/// stop signal takes effect when the process next runs, not when kill(2)
+/// returns. False if it neither stopped nor ended by then (it handles or
+/// ignores the signal, or sleeps in the kernel where signals wait).
+pub fn wait_until_stopped(pid: i32, limit: std::time::Duration) -> bool {
+    let started = std::time::Instant::now();
+    loop {
+        match process_state(pid) {
+            Some('T' | 't' | 'Z' | 'X') | None => return true,
+            Some(_) if started.elapsed() >= limit || pending_stop().is_err() => return false,
+            Some(_) => std::thread::sleep(std::time::Duration::from_micros(200)),
+        }
+    }
+}
+
 /// The threads of this process, from `/proc/self/status` (`None` if it cannot be read).
 pub fn thread_count() -> Option<usize> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -63,6 +63,14 @@ pub fn ends_a_process(sig: Signal) -> bool {
     )
 }
 
+/// Whether a signal's default action stops a process.
+pub fn stops_a_process(sig: Signal) -> bool {
+    matches!(
+        sig,
+        Signal::SIGSTOP | Signal::SIGTSTP | Signal::SIGTTIN | Signal::SIGTTOU
+    )
+}
+
 /// The last SIGINT, SIGTERM or SIGALRM received and not yet acted on (0: none).
 static PENDING_SIGNAL: AtomicI32 = AtomicI32::new(0);
 

@@ -61,6 +61,9 @@ enum Kind {
 
 /// The exit code recorded for a child that something else reaped.
 const LOST_EXIT_CODE: i32 = 255;
+/// How long `kill(h, "STOP")` waits for the child to be stopped before it
+/// returns (a child that handles or ignores SIGTSTP never stops).
+const STOP_TAKES_EFFECT_WITHIN: std::time::Duration = std::time::Duration::from_millis(100);
 
 struct Child {
     pid: i32,
@@ -545,6 +548,11 @@ impl Procs {
         // later `join` would hang: wake it so that it acts on the signal.
         if sent && os::ends_a_process(sig) {
             let _ = self.send_to_child(i, os::Signal::SIGCONT);
+        }
+        // So that `state(h)` right after `kill(h, "STOP")` says "stopped":
+        // the child stops when it next runs, a moment after kill(2).
+        if sent && os::stops_a_process(sig) {
+            os::wait_until_stopped(self.children[i].pid, STOP_TAKES_EFFECT_WITHIN);
         }
         Ok(sent)
     }
