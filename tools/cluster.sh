@@ -18,12 +18,22 @@
 # SSH hosts: one sshd per host, each on its own loopback address (h1 127.0.0.11, h2 127.0.0.12,
 # h3 127.0.0.13) and port $PROCSCRIPT_CLUSTER_SSH_PORT (default 2222, so a system sshd on port 22
 # does not collide). A host's processes are the descendants of its sshd, and every session also
-# carries PROCSCRIPT_CLUSTER_HOST=hN in its environment (sshd_config SetEnv), so a process that
-# left the tree (setsid and double fork) is still found and counted.
+# carries PROCSCRIPT_CLUSTER_HOST=hN and PROCSCRIPT_CLUSTER_DIR=<state folder> in its environment
+# (sshd_config SetEnv), so a process that left the tree (setsid and double fork) is still found
+# and counted.
 # Slurm nodes: one slurmctld and three `slurmd -N nN` (NodeHostname=localhost, ports 17001-17003).
 # A node's processes are its slurmstepd processes (found by their socket in the node's spool
-# folder), their descendants, and every process whose environment says SLURMD_NODENAME=nN (tasks
-# and their children, even after a double fork), slurmd itself aside.
+# folder), their descendants, and every process whose environment says SLURMD_NODENAME=nN and
+# names this cluster's controller port in SLURM_WORKING_CLUSTER (tasks and their children, even
+# after a double fork), slurmd itself aside.
+#
+# A second cluster beside the default one (benchmarks while the tests use the default):
+#   PROCSCRIPT_CLUSTER_DIR=/tmp/pc-bench PROCSCRIPT_CLUSTER_SSH_PORT=2322 \
+#   PROCSCRIPT_CLUSTER_SLURMCTLD_PORT=16917 PROCSCRIPT_CLUSTER_SLURMD_PORT_BASE=17100 \
+#   PROCSCRIPT_CLUSTER_HOSTS="bh1 bh2 bh3" PROCSCRIPT_CLUSTER_NODES="bn1 bn2 bn3" tools/cluster.sh up
+# (the same variables for `down`, `ps`...). Other names are worth giving: a `ps` or `kill` of the
+# other cluster (an older copy of this script) finds processes by the names in their environment.
+# Names: three each; the k-th host listens on 127.0.0.1k, the k-th node on the port base + k.
 # The hosts have no `procscript` of their own on PATH: tests give the binary's absolute path in
 # the pool's "command" option (all hosts share this machine's file system).
 set -euo pipefail
@@ -33,8 +43,8 @@ SSH_PORT="${PROCSCRIPT_CLUSTER_SSH_PORT:-2222}"
 CTLD_PORT="${PROCSCRIPT_CLUSTER_SLURMCTLD_PORT:-16817}"
 # Node nN listens on NODE_PORT_BASE + N. (Another state folder with other ports can run beside.)
 NODE_PORT_BASE="${PROCSCRIPT_CLUSTER_SLURMD_PORT_BASE:-17000}"
-HOSTS=(h1 h2 h3)
-NODES=(n1 n2 n3)
+read -r -a HOSTS <<<"${PROCSCRIPT_CLUSTER_HOSTS:-h1 h2 h3}"
+read -r -a NODES <<<"${PROCSCRIPT_CLUSTER_NODES:-n1 n2 n3}"
 # procps (ps, pgrep) is not in a minimal Debian image; this script needs it.
 PACKAGES=(slurm-wlm munge openssh-server openssh-client procps)
 
@@ -44,8 +54,21 @@ die() {
     exit 1
 }
 
-host_addr() { echo "127.0.0.1${1#h}"; }
-node_port() { echo "$((NODE_PORT_BASE + ${1#n}))"; }
+# The 1-based place of a name ($1) among the others ("$@" after it); nothing if it is not there.
+place_of() {
+    local name="$1" k=1 other
+    shift
+    for other in "$@"; do
+        [[ "$other" == "$name" ]] && echo "$k" && return 0
+        k=$((k + 1))
+    done
+    return 1
+}
+no_such_name() { die "no host or node named '$1' (${HOSTS[*]} ${NODES[*]})"; }
+is_host() { place_of "$1" "${HOSTS[@]}" >/dev/null; }
+is_node() { place_of "$1" "${NODES[@]}" >/dev/null; }
+host_addr() { echo "127.0.0.1$(place_of "$1" "${HOSTS[@]}")"; }
+node_port() { echo "$((NODE_PORT_BASE + $(place_of "$1" "${NODES[@]}")))"; }
 
 # Whether a pid has ended (a zombie that init has not reaped yet counts as ended).
 ended() {
@@ -65,7 +88,7 @@ live_pid() {
     [[ -s "$file" ]] || return 1
     pid="$(tr -dc '0-9' <"$file")"
     daemon="$(basename "$file" .pid)"
-    daemon="${daemon%-n[0-9]}"
+    daemon="${daemon%%-*}"
     [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && ! ended "$pid" &&
         [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$daemon" ]] && echo "$pid"
 }
@@ -158,7 +181,7 @@ PrintMotd no
 X11Forwarding no
 MaxStartups 100:30:200
 MaxSessions 100
-SetEnv PROCSCRIPT_CLUSTER_HOST=$host
+SetEnv PROCSCRIPT_CLUSTER_HOST=$host PROCSCRIPT_CLUSTER_DIR=$STATE
 Subsystem sftp internal-sftp
 EOF
     /usr/sbin/sshd -t -f "$dir/sshd_config" || die "sshd rejects $dir/sshd_config"
@@ -299,10 +322,31 @@ EOF
 # "pid ppid" of every process.
 all_processes() { ps -e -o pid=,ppid= 2>/dev/null; }
 
-# The pids whose environment holds the given NAME=VALUE.
+# Whether the environment file $1 holds the line $2 (a $2 ending in '*': a line starting so).
+env_has() {
+    local line
+    while IFS= read -r -d '' line; do
+        if [[ "$2" == *'*' ]]; then
+            [[ "$line" == "${2%\*}"* ]] && return 0
+        else
+            [[ "$line" == "$2" ]] && return 0
+        fi
+    done <"$1" 2>/dev/null
+    return 1
+}
+
+# The pids whose environment holds every given NAME=VALUE (see env_has for a trailing '*').
+# The first one is exact; the others tell this cluster's processes from another's of the same names.
 pids_with_env() {
-    grep -lszxF -- "$1" /proc/[0-9]*/environ 2>/dev/null |
-        sed -n 's|^/proc/\([0-9]*\)/environ$|\1|p' | grep -vx -e "$$" -e "$BASHPID" || true
+    local file want pid
+    for file in $(grep -lszxF -- "$1" /proc/[0-9]*/environ 2>/dev/null); do
+        for want in "${@:2}"; do
+            env_has "$file" "$want" || continue 2
+        done
+        pid="${file#/proc/}"
+        pid="${pid%/environ}"
+        [[ "$pid" == "$$" || "$pid" == "$BASHPID" ]] || echo "$pid"
+    done
 }
 
 # The descendants of the given pids (not those pids themselves).
@@ -337,26 +381,24 @@ node_stepds() {
 # "pid ppid args" of a host's or node's processes, its sshd or slurmd aside.
 host_processes() {
     local name="$1" daemon pids
-    case "$name" in
-    h[1-3])
+    if is_host "$name"; then
         daemon="$(live_pid "$STATE/ssh/$name/sshd.pid" || true)"
         pids="$({
             [[ -n "$daemon" ]] && descendants "$daemon"
-            pids_with_env "PROCSCRIPT_CLUSTER_HOST=$name"
+            pids_with_env "PROCSCRIPT_CLUSTER_HOST=$name" "PROCSCRIPT_CLUSTER_DIR=$STATE"
         } | sort -un)"
-        ;;
-    n[1-3])
+    elif is_node "$name"; then
         daemon="$(live_pid "$STATE/slurm/slurmd-$name.pid" || true)"
         local stepds
         stepds="$(node_stepds "$name")"
         pids="$({
             echo "$stepds"
             descendants $stepds
-            pids_with_env "SLURMD_NODENAME=$name"
+            pids_with_env "SLURMD_NODENAME=$name" "SLURM_WORKING_CLUSTER=procscript:localhost:$CTLD_PORT:*"
         } | sed '/^$/d' | sort -un)"
-        ;;
-    *) die "no host or node named '$name' (h1..h3, n1..n3)" ;;
-    esac
+    else
+        no_such_name "$name"
+    fi
     local pid
     for pid in $pids; do
         [[ "$pid" == "$daemon" ]] && continue
@@ -491,11 +533,13 @@ cmd_status() {
 # A host or node dies: its sshd or slurmd and all of its processes get SIGKILL. `up` revives it.
 cmd_kill() {
     local name="$1" daemon pids
-    case "$name" in
-    h[1-3]) daemon="$(live_pid "$STATE/ssh/$name/sshd.pid" || true)" ;;
-    n[1-3]) daemon="$(live_pid "$STATE/slurm/slurmd-$name.pid" || true)" ;;
-    *) die "no host or node named '$name' (h1..h3, n1..n3)" ;;
-    esac
+    if is_host "$name"; then
+        daemon="$(live_pid "$STATE/ssh/$name/sshd.pid" || true)"
+    elif is_node "$name"; then
+        daemon="$(live_pid "$STATE/slurm/slurmd-$name.pid" || true)"
+    else
+        no_such_name "$name"
+    fi
     pids="$(host_processes "$name" | awk '{ print $1 }' | tr '\n' ' ')"
     say "$name: SIGKILL to ${daemon:+its daemon $daemon and }${pids:-no other process}"
     # shellcheck disable=SC2086
@@ -507,11 +551,11 @@ up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
 ps)
-    [[ $# == 2 ]] || die "usage: $0 ps h1|h2|h3|n1|n2|n3"
+    [[ $# == 2 ]] || die "usage: $0 ps HOST|NODE (${HOSTS[*]} ${NODES[*]})"
     host_processes "$2"
     ;;
 kill)
-    [[ $# == 2 ]] || die "usage: $0 kill h1|h2|h3|n1|n2|n3"
+    [[ $# == 2 ]] || die "usage: $0 kill HOST|NODE (${HOSTS[*]} ${NODES[*]})"
     cmd_kill "$2"
     ;;
 *) die "usage: $0 up|down|status|ps NAME|kill NAME" ;;
