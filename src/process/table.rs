@@ -116,6 +116,11 @@ pub struct Procs {
     /// buffer on the stack at each join wrote 4 pages shared with a live child,
     /// each then copied by the kernel (copy on write); this one touches 1.
     result_buf: Box<[u8]>,
+    /// Whether this process has made a child (the root counts as having
+    /// made some: a host may have). Until it has, it has no descendant to
+    /// reap or stop, and is no subreaper yet: a spawned child that makes
+    /// none ends without those two system calls.
+    pub(crate) made_children: bool,
 }
 
 /// "`Process-1` (pid 4243)", or "process 4243" for a forked child.
@@ -152,6 +157,7 @@ impl Procs {
             tasks_run: 0,
             waits: Rc::new(WaitBoard::new()),
             result_buf: vec![0u8; 16 * 1024].into_boxed_slice(),
+            made_children: true,
         }
     }
 
@@ -261,7 +267,8 @@ impl Procs {
     /// The new child's side of a fork: a fresh table, and death with the parent.
     pub(crate) fn become_child(&mut self, name: Option<Rc<str>>) {
         let parent = self.me;
-        self.me = os::getpid();
+        // Read once by the fork itself.
+        self.me = os::current_pid();
         if let Some(name) = &name {
             self.script_name = name.clone();
         }
@@ -285,8 +292,8 @@ impl Procs {
         // This process can use every queue its parent had: count it as a holder.
         let me = self.me;
         self.child_holds_queues(me);
-        // Orphans of the programs it runs come back to it, to be stopped at its end.
-        os::become_subreaper();
+        // It becomes a subreaper with its first child (`Procs::fork_child`).
+        self.made_children = false;
         if !os::die_with_parent(parent) {
             os::die_by_signal(os::Signal::SIGTERM);
         }
@@ -651,8 +658,9 @@ impl Procs {
     /// still be forking while it is killed), reaping all. So no process of
     /// the tree outlives the process that ends it.
     pub(crate) fn end_tree(&mut self) {
-        // The common case, and cheap: no child left, so no /proc scan.
-        if !self.reap_ended() {
+        // The common case, and cheap: no child left, so no /proc scan; and
+        // none at all in a process that never made one.
+        if !self.made_children || !self.reap_ended() {
             return;
         }
         self.stop_all(|this| os::descendant_pids(this.me));
