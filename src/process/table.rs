@@ -116,10 +116,8 @@ pub struct Procs {
     /// buffer on the stack at each join wrote 4 pages shared with a live child,
     /// each then copied by the kernel (copy on write); this one touches 1.
     result_buf: Box<[u8]>,
-    /// Whether this process has made a child (the root counts as having
-    /// made some: a host may have). Until it has, it has no descendant to
-    /// reap or stop, and is no subreaper yet: a spawned child that makes
-    /// none ends without those two system calls.
+    /// Whether it made a child (the root: a host may have); until then it has
+    /// no descendant to reap and is no subreaper (two system calls spared).
     pub(crate) made_children: bool,
 }
 
@@ -267,8 +265,7 @@ impl Procs {
     /// The new child's side of a fork: a fresh table, and death with the parent.
     pub(crate) fn become_child(&mut self, name: Option<Rc<str>>) {
         let parent = self.me;
-        // Read once by the fork itself.
-        self.me = os::current_pid();
+        self.me = os::current_pid(); // read by the fork
         if let Some(name) = &name {
             self.script_name = name.clone();
         }
@@ -292,8 +289,7 @@ impl Procs {
         // This process can use every queue its parent had: count it as a holder.
         let me = self.me;
         self.child_holds_queues(me);
-        // It becomes a subreaper with its first child (`Procs::fork_child`).
-        self.made_children = false;
+        self.made_children = false; // a subreaper from its first child on (fork_child)
         if !os::die_with_parent(parent) {
             os::die_by_signal(os::Signal::SIGTERM);
         }
@@ -658,8 +654,7 @@ impl Procs {
     /// still be forking while it is killed), reaping all. So no process of
     /// the tree outlives the process that ends it.
     pub(crate) fn end_tree(&mut self) {
-        // The common case, and cheap: no child left, so no /proc scan; and
-        // none at all in a process that never made one.
+        // The common case, and cheap: no child left (or ever), so no /proc scan.
         if !self.made_children || !self.reap_ended() {
             return;
         }
