@@ -131,7 +131,7 @@ pub enum Event {
 /// Waits until one of `fds` is readable, a signal arrives, or `timeout_ms` passes.
 pub fn wait_event(fds: &[&OwnedFd], timeout_ms: Option<i32>) -> Event {
     use nix::poll::{PollFd, PollFlags, PollTimeout};
-    let wake_fd = wake_pipe();
+    let (wake_fd, fresh) = wake_pipe();
     let mut polled: Vec<PollFd> = fds
         .iter()
         .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
@@ -139,11 +139,14 @@ pub fn wait_event(fds: &[&OwnedFd], timeout_ms: Option<i32>) -> Event {
     if let Some(w) = wake_fd {
         polled.push(PollFd::new(w, PollFlags::POLLIN));
     }
+    // A wake pipe opened just now may have missed a signal: one look, then `Woken`.
     let timeout = match timeout_ms {
+        _ if fresh => PollTimeout::ZERO,
         None => PollTimeout::NONE,
         Some(ms) => PollTimeout::try_from(ms.max(0)).unwrap_or(PollTimeout::MAX),
     };
     match nix::poll::poll(&mut polled, timeout) {
+        Ok(0) if fresh => Event::Woken,
         Ok(0) => Event::Timeout,
         Ok(_) => {
             let ready = |pfd: &PollFd| pfd.revents().is_some_and(|r| !r.is_empty());
@@ -151,13 +154,27 @@ pub fn wait_event(fds: &[&OwnedFd], timeout_ms: Option<i32>) -> Event {
                 return Event::Readable(i);
             }
             if let Some(w) = wake_fd {
-                let mut sink = [0u8; 64];
-                while matches!(nix::unistd::read(w, &mut sink), Ok(n) if n > 0) {}
+                drain_wake_pipe(w);
             }
             Event::Woken
         }
-        Err(_) => Event::Woken,
+        // A handler ran (and wrote its byte), or the call failed: either way a
+        // wake. Left in the pipe, the byte would wake the next wait at once
+        // for nothing (three more calls at each `join`, strace).
+        Err(_) => {
+            if let Some(w) = wake_fd {
+                drain_wake_pipe(w);
+            }
+            Event::Woken
+        }
     }
+}
+
+/// Empties the (non-blocking) wake pipe. A read that returns less than it
+/// asked for has emptied it, so the usual case is one call, not two.
+fn drain_wake_pipe(wake: std::os::fd::BorrowedFd<'_>) {
+    let mut sink = [0u8; 64];
+    while matches!(nix::unistd::read(wake, &mut sink), Ok(n) if n == sink.len()) {}
 }
 
 // ---------------------------------------------------------------- pipes

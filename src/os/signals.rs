@@ -78,6 +78,13 @@ static PENDING_SIGNAL: AtomicI32 = AtomicI32::new(0);
 static WAKE_READ: AtomicI32 = AtomicI32::new(-1);
 static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
 
+/// In a child that has not waited yet: its parent's wake pipe, still open
+/// here (closed when the child opens its own, at its first wait). A child
+/// that never waits (a spawn that returns at once) so spends no pipe2 and
+/// no two closes on a pipe it would never read.
+static INHERITED_READ: AtomicI32 = AtomicI32::new(-1);
+static INHERITED_WRITE: AtomicI32 = AtomicI32::new(-1);
+
 /// Set while the prompt waits for a line: see `while_reading_input`.
 static TERM_INTERRUPTS_INPUT: AtomicBool = AtomicBool::new(false);
 
@@ -144,7 +151,7 @@ fn open_wake_pipe() {
     use std::os::fd::IntoRawFd;
     // The write end first: a signal arriving meanwhile must never write into
     // a pipe whose read end is already closed.
-    for slot in [&WAKE_WRITE, &WAKE_READ] {
+    for slot in [&WAKE_WRITE, &WAKE_READ, &INHERITED_WRITE, &INHERITED_READ] {
         let old = slot.swap(-1, Ordering::SeqCst);
         if old >= 0 {
             let _ = nix::unistd::close(old);
@@ -165,15 +172,39 @@ pub(super) fn forget_parent_signals() {
     // signals the parent received are the parent's to handle.
     HANDLERS_DUE.store(0, Ordering::Relaxed);
     WAITS_END_FOR_HANDLERS.store(false, Ordering::Relaxed);
-    open_wake_pipe();
+    // The parent's pipe is no longer written here (the handlers find -1),
+    // and is closed when this process opens its own, at its first wait. A
+    // parent that had not waited yet left its own parent's pipe, which
+    // stays where it is.
+    for (wake, inherited) in [
+        (&WAKE_WRITE, &INHERITED_WRITE),
+        (&WAKE_READ, &INHERITED_READ),
+    ] {
+        let fd = wake.swap(-1, Ordering::SeqCst);
+        if fd >= 0 {
+            inherited.store(fd, Ordering::SeqCst);
+        }
+    }
 }
 
-/// The read end of this process's wake pipe, which every blocking wait polls.
-pub(super) fn wake_pipe() -> Option<BorrowedFd<'static>> {
-    let wake = WAKE_READ.load(Ordering::Relaxed);
+/// The read end of this process's wake pipe, which every blocking wait
+/// polls, and whether it was opened just now: a signal that came before
+/// found no pipe to write to, so the caller must look again (`Woken`)
+/// instead of sleeping.
+pub(super) fn wake_pipe() -> (Option<BorrowedFd<'static>>, bool) {
+    let mut wake = WAKE_READ.load(Ordering::Relaxed);
+    let fresh = wake < 0 && INHERITED_READ.load(Ordering::Relaxed) >= 0;
+    if fresh {
+        open_wake_pipe();
+        wake = WAKE_READ.load(Ordering::Relaxed);
+    }
     // SAFETY: the wake pipe's read end stays open for the life of the process
-    // (it is only replaced right after fork, before any wait).
-    (wake >= 0).then(|| unsafe { BorrowedFd::borrow_raw(wake) })
+    // (it is only replaced by the first wait after a fork, here, before it is
+    // polled).
+    (
+        (wake >= 0).then(|| unsafe { BorrowedFd::borrow_raw(wake) }),
+        fresh,
+    )
 }
 
 /// Catches SIGINT and SIGTERM (and SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, whose

@@ -185,6 +185,12 @@ impl Procs {
             refuse_if_threaded(span, new.what())?;
         }
         self.take_place(span, new.what())?;
+        if !self.made_children {
+            // Orphans of what this process starts come back to it, to be
+            // stopped at its end: set before its first child can leave any.
+            os::become_subreaper();
+            self.made_children = true;
+        }
         let tells_birth = self.recorder.as_ref().is_some_and(|r| r.explains())
             && !matches!(new, NewChild::Program { .. });
         if tells_birth {

@@ -116,6 +116,9 @@ pub struct Procs {
     /// buffer on the stack at each join wrote 4 pages shared with a live child,
     /// each then copied by the kernel (copy on write); this one touches 1.
     result_buf: Box<[u8]>,
+    /// Whether it made a child (the root: a host may have); until then it has
+    /// no descendant to reap and is no subreaper (two system calls spared).
+    pub(crate) made_children: bool,
 }
 
 /// "`Process-1` (pid 4243)", or "process 4243" for a forked child.
@@ -152,6 +155,7 @@ impl Procs {
             tasks_run: 0,
             waits: Rc::new(WaitBoard::new()),
             result_buf: vec![0u8; 16 * 1024].into_boxed_slice(),
+            made_children: true,
         }
     }
 
@@ -261,7 +265,7 @@ impl Procs {
     /// The new child's side of a fork: a fresh table, and death with the parent.
     pub(crate) fn become_child(&mut self, name: Option<Rc<str>>) {
         let parent = self.me;
-        self.me = os::getpid();
+        self.me = os::current_pid(); // read by the fork
         if let Some(name) = &name {
             self.script_name = name.clone();
         }
@@ -285,8 +289,7 @@ impl Procs {
         // This process can use every queue its parent had: count it as a holder.
         let me = self.me;
         self.child_holds_queues(me);
-        // Orphans of the programs it runs come back to it, to be stopped at its end.
-        os::become_subreaper();
+        self.made_children = false; // a subreaper from its first child on (fork_child)
         if !os::die_with_parent(parent) {
             os::die_by_signal(os::Signal::SIGTERM);
         }
@@ -651,8 +654,8 @@ impl Procs {
     /// still be forking while it is killed), reaping all. So no process of
     /// the tree outlives the process that ends it.
     pub(crate) fn end_tree(&mut self) {
-        // The common case, and cheap: no child left, so no /proc scan.
-        if !self.reap_ended() {
+        // The common case, and cheap: no child left (or ever), so no /proc scan.
+        if !self.made_children || !self.reap_ended() {
             return;
         }
         self.stop_all(|this| os::descendant_pids(this.me));

@@ -44,6 +44,11 @@ thread_local! {
     static TABLES: RefCell<Vec<Weak<PinTable>>> = const { RefCell::new(Vec::new()) };
     /// In a pool worker: the table of its pool, which tasks' `Held` values name.
     static WORKER_TABLE: RefCell<Option<Rc<PinTable>>> = const { RefCell::new(None) };
+    /// Whether either of the two above may hold something. A first use of them
+    /// registers their destructor, which in a new child cost a symbol lookup of
+    /// the dynamic loader and 8 page faults (perf): a child whose parent
+    /// watched nothing never touches them.
+    static ANY_WATCHED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// The stamp of a container made now.
@@ -204,11 +209,15 @@ pub fn before_change(key: usize, image: &dyn Fn() -> Image) -> u64 {
 /// Watches `table` in this process.
 fn watch(table: &Rc<PinTable>) {
     GUARD.fetch_max(table.epoch, Relaxed);
+    ANY_WATCHED.set(true);
     TABLES.with(|tables| tables.borrow_mut().push(Rc::downgrade(table)));
 }
 
 /// In a new child: the parent's tables are not watched here (its pools are not ours).
 pub fn forget_inherited() {
+    if !ANY_WATCHED.replace(false) {
+        return;
+    }
     TABLES.with(|tables| tables.borrow_mut().clear());
     WORKER_TABLE.with(|table| table.borrow_mut().take());
 }
