@@ -18,9 +18,10 @@ use std::rc::Rc;
 type MethodFn = fn(&mut Interp, &Value, &[Value], &CallSite) -> R<Value>;
 
 /// The implementation of every method, at its id in [`spec::methods`] (the
-/// type and name are there to be checked against the spec, not looked up).
+/// type and name are there to be checked against the spec, and to name ids
+/// at compile time with [`id_of`]). A `const`, so that `id_of` can read it.
 #[rustfmt::skip]
-static RUN: &[(&str, &str, MethodFn)] = &[
+const RUN: &[(&str, &str, MethodFn)] = &[
     ("queue", "put", queue_put),
     ("queue", "get", queue_get),
     ("queue", "try_put", queue_try_put),
@@ -61,6 +62,35 @@ static RUN: &[(&str, &str, MethodFn)] = &[
     ("pool", "terminate", pool_methods::terminate),
     ("task", "cancel", pool_methods::cancel),
 ];
+
+/// The id of method `name` of type `on`, found at compile time (a name not in
+/// the table fails the build).
+pub const fn id_of(on: &str, name: &str) -> u16 {
+    let mut i = 0;
+    while i < RUN.len() {
+        if same(RUN[i].0, on) && same(RUN[i].1, name) {
+            return i as u16;
+        }
+        i += 1;
+    }
+    panic!("no such method in the table")
+}
+
+/// `a == b`, which a `const fn` cannot write for strings yet.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
 /// Calls `target.name(args)`, or explains why there is no such method.
 pub fn call(

@@ -19,6 +19,7 @@ mod programs;
 mod relayed_calls;
 mod signals;
 mod sync;
+mod sync_quick;
 mod system;
 mod text;
 mod values;
@@ -26,6 +27,7 @@ mod wait_any;
 
 pub use args::{seconds, CallSite};
 pub use lists::counted_range;
+pub use sync_quick::quick_sync_call;
 
 use crate::error::R;
 use crate::eval::Interp;

@@ -418,7 +418,7 @@ fn number_for(
     }
 }
 
-fn from_number(n: Number) -> Value {
+pub(super) fn from_number(n: Number) -> Value {
     match n {
         Number::Int(n) => Value::Int(n),
         Number::Float(x) => Value::Float(x),

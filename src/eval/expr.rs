@@ -12,6 +12,7 @@ use crate::front::ir::{self, Expr, Literal, Sides};
 use crate::limits;
 use crate::os;
 use crate::process::ending;
+use crate::process::sync::Number as Shared;
 use crate::values::{Counted, Entries, Value};
 use smallvec::SmallVec;
 
@@ -43,7 +44,12 @@ impl Interp {
             }
             Expr::LocalInt(e) => self.local_int(e, env),
             Expr::Call(call) => self.eval_call(call, env),
-            Expr::Method(call) => self.eval_method(call, env),
+            // A lock's or value's commonest calls first: eval_method's frame
+            // costs more than they do.
+            Expr::Method(call) => match self.quick_sync_method(call, env) {
+                Some(value) => Ok(value),
+                None => self.eval_method(call, env),
+            },
             other => self.eval_other(other, env),
         }
     }
@@ -74,6 +80,37 @@ impl Interp {
                 methods::call(self, &target, call, &args, &site)
             }
         }
+    }
+
+    /// `l.acquire()`, `c.add(1)`...: a call site that found a lock, semaphore
+    /// or value method before, on a variable, with no argument or an int or
+    /// float one, done on the object in the variable without cloning it
+    /// (`builtins::quick_sync_call`); None when that does not apply.
+    /// Inlined into `eval` and `exec` in optimised builds only: a debug build's
+    /// frames would grow by its locals, and the deepest code the limits allow
+    /// recurses through both.
+    #[cfg_attr(debug_assertions, inline(never))]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub(super) fn quick_sync_method(&self, call: &ir::MethodCall, env: Env) -> Option<Value> {
+        let (_, id) = call.found.get()?;
+        let arg = match &call.args[..] {
+            [] => None,
+            [Expr::Int(n)] => Some(Shared::Int(*n)),
+            [Expr::Local { slot, .. }] => match self.stack[env.base + *slot as usize] {
+                Value::Int(n) => Some(Shared::Int(n)),
+                Value::Float(x) => Some(Shared::Float(x)),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let target = match &call.target {
+            Expr::Local { slot, .. } => &self.stack[env.base + *slot as usize],
+            Expr::Upval { index, .. } => {
+                return builtins::quick_sync_call(&env.upvals[*index as usize].borrow(), id, arg)
+            }
+            _ => return None,
+        };
+        builtins::quick_sync_call(target, id, arg)
     }
 
     /// `eval`, with the commonest leaves (an int, a local, `n - 1`) done in

@@ -57,6 +57,9 @@ impl Interp {
 
     pub(super) fn exec(&mut self, stmt: &Stmt, env: Env) -> R<Flow> {
         match stmt {
+            // `l.acquire()` as a statement: its value is dropped, so a lock's or
+            // value's quick call needs no trip through `eval`.
+            Stmt::Expr(Expr::Method(call)) if self.quick_sync_method(call, env).is_some() => {}
             Stmt::Expr(e) => {
                 self.eval(e, env)?;
             }

@@ -1,6 +1,7 @@
 //! The processes that hold a shared object (a queue, a lock...): identities (pid and start time) in a table of its region, for telling when a wait is hopeless.
 
 use crate::os::{self, SharedRegion};
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
 /// A table of `slots` process identities at `base` in a shared region, and the
@@ -33,6 +34,20 @@ pub fn identity(pid: i32) -> u64 {
         os::process_start_time(pid).unwrap_or(0)
     };
     ((pid as u64) << START_BITS) | (started & ((1 << START_BITS) - 1))
+}
+
+/// This process's identity, `me` being its pid: `identity(me)`, kept for the
+/// pid it was made for (a forked child makes its own), since every lock
+/// acquire writes it.
+pub fn own_identity(me: i32) -> u64 {
+    static KEPT: AtomicU64 = AtomicU64::new(0);
+    let kept = KEPT.load(Relaxed);
+    if identity_pid(kept) == me {
+        return kept;
+    }
+    let fresh = identity(me);
+    KEPT.store(fresh, Relaxed);
+    fresh
 }
 
 /// The pid of an identity (0 for none).

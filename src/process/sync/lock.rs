@@ -2,7 +2,7 @@
 
 use super::{SyncError, SyncObject, DIED, MUTEX, MUTEX_STAMP, WAITERS, WORD, WORD_STAMP};
 use crate::os;
-use crate::process::holders::{holder_gone, identity};
+use crate::process::holders::{holder_gone, own_identity};
 use crate::process::queue::{Idle, Wait};
 use crate::process::sleepers::Sleepers;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
@@ -25,13 +25,13 @@ impl SyncObject {
     /// Takes the lock only if it is free now: one compare-exchange, the
     /// whole cost of an uncontended acquire.
     pub fn lock_try_acquire(&self) -> bool {
-        let me = os::current_pid() as u32;
+        let me = os::current_pid();
         let took = self
             .word()
-            .compare_exchange(0, me, Acquire, Relaxed)
+            .compare_exchange(0, me as u32, Acquire, Relaxed)
             .is_ok();
         if took {
-            self.stamp_holder(WORD);
+            self.stamp_holder(WORD, me);
         }
         took
     }
@@ -57,13 +57,15 @@ impl SyncObject {
         }
     }
 
-    /// Writes this process's identity as the holder of the word at `offset`
-    /// (just taken), so a later process given the same pid is not taken for it.
-    fn stamp_holder(&self, offset: usize) {
-        let stamp = identity(os::current_pid());
+    /// Writes this process's identity (`me` is its pid) as the holder of the
+    /// word at `offset` (just taken), so a later process given the same pid is
+    /// not taken for it. A plain store: a reader that saw the word name `me`
+    /// reads this stamp or the 0 that the last free left (ordered before the
+    /// word's release), and trusts only a stamp that names the word's pid.
+    fn stamp_holder(&self, offset: usize, me: i32) {
         self.region
             .u64_at(Self::stamp_at(offset))
-            .store(stamp, SeqCst);
+            .store(own_identity(me), Release);
     }
 
     /// Whether `holder` of the word at `offset` is gone (dead, or its pid reused).
@@ -77,10 +79,15 @@ impl SyncObject {
     /// Frees the lock, which this process must hold.
     pub fn lock_release(&self) -> Result<(), SyncError> {
         let me = os::current_pid() as u32;
-        match self.word().load(SeqCst) {
+        match self.word().load(Relaxed) {
             holder if holder == me => {
-                // Only the holder changes the word away from its own pid.
-                self.region.u32_at(DIED).store(0, SeqCst);
+                // Only the holder changes the word away from its own pid, and
+                // DIED while it holds it: a look first spares the common
+                // release a write (the word's release below orders it).
+                let died = self.region.u32_at(DIED);
+                if died.load(Relaxed) != 0 {
+                    died.store(0, Relaxed);
+                }
                 self.free_word(WORD, WAITERS);
                 Ok(())
             }
@@ -110,26 +117,28 @@ impl SyncObject {
         wait: Wait,
         idle: Idle,
     ) -> Result<bool, SyncError> {
-        let me = os::current_pid() as u32;
+        let me = os::current_pid();
         let word = self.region.u32_at(offset);
         // Held at first sight, or for a whole tick by the same holder: is it
         // still there to free it? (First too, so that acquire(0) takes a dead
         // holder's lock.)
         let mut look = true;
         loop {
-            let holder = match word.compare_exchange(0, me, Acquire, Relaxed) {
+            let holder = match word.compare_exchange(0, me as u32, Acquire, Relaxed) {
                 Ok(_) => {
-                    self.stamp_holder(offset);
+                    self.stamp_holder(offset, me);
                     return Ok(false);
                 }
                 Err(holder) => holder,
             };
             if look
-                && holder != me
+                && holder != me as u32
                 && self.word_holder_gone(offset, holder as i32)
-                && word.compare_exchange(holder, me, Acquire, Relaxed).is_ok()
+                && word
+                    .compare_exchange(holder, me as u32, Acquire, Relaxed)
+                    .is_ok()
             {
-                self.stamp_holder(offset);
+                self.stamp_holder(offset, me);
                 return Ok(true);
             }
             look = self.sleep_while(offset, waiters, holder, wait, idle)?;
@@ -140,9 +149,15 @@ impl SyncObject {
     pub(super) fn free_word(&self, offset: usize, waiters: usize) {
         let word = self.region.u32_at(offset);
         // The stamp first: a stamp left naming a pid that takes the word next
-        // would be trusted before that holder writes its own.
-        self.region.u64_at(Self::stamp_at(offset)).store(0, SeqCst);
-        word.store(0, Release);
+        // would be trusted before that holder writes its own. (The word's store
+        // below orders it for whoever takes the word.)
+        self.region.u64_at(Self::stamp_at(offset)).store(0, Relaxed);
+        // SeqCst, not Release: the look for sleepers after it must not be done
+        // before the store is seen. A sleeper publishes its sleep, then the
+        // kernel checks the word; a Release store could still sit in this
+        // CPU's store buffer while the look finds no sleeper yet, and the
+        // sleeper would sleep out its tick on a free lock.
+        word.store(0, SeqCst);
         Sleepers(self.region.u32_at(waiters)).wake(word, 1);
     }
 }
