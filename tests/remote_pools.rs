@@ -5,8 +5,8 @@
 mod common;
 
 use common::remote::{
-    assert_marked_gone, cluster, ctrl_c_leaves_nothing, marked, marked_command, new_mark,
-    start_ready,
+    assert_marked_gone, cluster, ctrl_c_leaves_nothing, is_worker, marked, marked_command,
+    new_mark, parent_of, start_ready,
 };
 use common::{run, BIN};
 use std::process::Command;
@@ -83,27 +83,9 @@ fn a_remote_task_error_names_the_host_the_pid_and_its_own_diagnostic() {
 
 /// The remote worker hosts of a mark (`procscript --worker` whose parent is not one).
 fn worker_hosts(mark: &str) -> Vec<i32> {
-    let pids = marked(mark);
-    let is_worker = |pid: i32| {
-        std::fs::read(format!("/proc/{pid}/cmdline"))
-            .is_ok_and(|c| c.windows(8).any(|w| w == b"--worker"))
-    };
-    let parent = |pid: i32| -> i32 {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| {
-                s.rsplit(')')
-                    .next()?
-                    .split_whitespace()
-                    .nth(1)?
-                    .parse()
-                    .ok()
-            })
-            .unwrap_or(0)
-    };
-    pids.iter()
-        .copied()
-        .filter(|&pid| is_worker(pid) && !is_worker(parent(pid)))
+    marked(mark)
+        .into_iter()
+        .filter(|&pid| is_worker(pid) && !is_worker(parent_of(pid)))
         .collect()
 }
 
@@ -208,7 +190,7 @@ fn a_worker_of_another_version_is_refused_naming_both_versions() {
         let version = env!("CARGO_PKG_VERSION");
         assert!(
             result.stderr.contains(&format!(
-                "is procscript 9.9.9 (protocol 3), the driver is procscript {version} (protocol 3)"
+                "is procscript 9.9.9 (protocol 4), the driver is procscript {version} (protocol 4)"
             )),
             "{engine}: {}",
             result.stderr
@@ -355,6 +337,12 @@ fn the_tree_shows_each_remote_worker_with_its_host_and_explain_names_the_launche
             "{option}: {}",
             result.stderr
         );
+        // Each host's one connection: its link, with the launcher under it.
+        let link = match option {
+            "--tree" => "link at line 9 to h1 (pid ",
+            _ => "the worker host on h1 (pid ",
+        };
+        assert!(result.stderr.contains(link), "{option}: {}", result.stderr);
     }
     assert_marked_gone(&mark, Duration::from_secs(10), "views");
 }
@@ -531,7 +519,8 @@ fn the_trace_has_a_perfetto_process_per_host_and_the_timeline_a_band_per_host() 
             "host h3 (remote pool workers)"
         ]
     );
-    // h1 has two workers (slots 0 and 3), each a relay and its ssh: four threads of one process.
+    // h1 has two workers (slots 0 and 3), a relay each, and one connection, a link and its ssh:
+    // four threads of one process.
     let h1_pid = named("process_name")
         .into_iter()
         .find(|(_, name)| name.starts_with("host h1"))

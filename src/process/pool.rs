@@ -164,6 +164,10 @@ pub(super) struct PoolState {
     /// lost, and where a failed task ran (its error names the host).
     pub(super) retries: HashMap<u64, u32>,
     pub(super) places: HashMap<u64, Rc<str>>,
+    /// Remote pools: the link to each host (by its index), and the hosts
+    /// that could not be reached again after their link was lost.
+    pub(super) links: HashMap<usize, remote::pool_side::LinkProc>,
+    pub(super) gone_hosts: std::collections::HashSet<usize>,
 }
 
 impl PoolState {
@@ -203,6 +207,7 @@ impl Pool {
         let mut state = self.state.borrow_mut();
         state.inherited = true;
         state.workers.clear();
+        state.links.clear();
         state.waiting.clear();
         state.resend.clear();
     }
@@ -266,7 +271,7 @@ impl Pool {
                 }
             }
         }
-        // Remote workers start at once, each over its own connection: then
+        // Remote workers start at once, over one connection a host: then
         // each says whether it serves.
         if pool.setup.remote.is_some() {
             if let Err(e) = remote::pool_side::await_all(&pool, runner, span) {
@@ -754,12 +759,18 @@ impl Pool {
         slot: usize,
         span: Span,
     ) -> R<Worker> {
+        // A remote worker's relay talks to its host's link over a socket of its own.
+        let link = match &self.setup.remote {
+            Some(_) => Some(remote::pool_side::link_socket(self, runner, slot, span)?),
+            None => None,
+        };
         let at = runner.made_at(span);
         let pins = self.pins.as_ref();
         match runner.procs().fork_child(NewChild::PoolWorker, span, at)? {
             Forked::Child(Some(socket)) => {
-                if let Some(launcher) = &self.setup.remote {
-                    remote::launcher::relay_main(runner, socket, launcher, slot, &self.slots)
+                if let (Some(launcher), Some(link)) = (&self.setup.remote, link) {
+                    let host = launcher.link_of(slot, self.size);
+                    remote::launcher::relay_main(runner, socket, link, launcher, host, &self.slots)
                 }
                 if let Some(pins) = pins {
                     crate::values::pins::become_worker(pins);

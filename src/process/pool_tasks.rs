@@ -267,6 +267,8 @@ impl Pool {
         for pid in pids {
             runner.procs().wait_ending_child(pid)?;
         }
+        // Then each remote host's link, with its connection.
+        super::remote::pool_side::end_links(self, runner)?;
         if let Some(pins) = &self.pins {
             pins.close();
         }
@@ -289,10 +291,9 @@ impl Pool {
                 unfinished.extend(worker.sent.iter().map(|t| t.id));
             }
             state.resend.clear();
-            (
-                workers.iter().map(Worker::pid).collect::<Vec<i32>>(),
-                unfinished,
-            )
+            let mut pids: Vec<i32> = workers.iter().map(Worker::pid).collect();
+            pids.extend(super::remote::pool_side::take_link_pids(&mut state));
+            (pids, unfinished)
         };
         runner.procs().stop_these(&pids);
         let mut state = self.state.borrow_mut();

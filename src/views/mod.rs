@@ -36,8 +36,11 @@ pub struct ProcView {
     pub marks: Vec<(f64, String)>,
     /// Whether the process's end came from the process itself (not from waitpid).
     ended_itself: bool,
-    /// A remote pool worker's relay: where the worker runs ("h2 (pid 4242)").
+    /// A remote pool worker's relay: where the worker runs ("h2 (pid 4242)");
+    /// a remote pool's link: where its worker host runs.
     pub remote: Option<String>,
+    /// A remote pool's link to a host (its one connection there).
+    pub link: bool,
 }
 
 /// How a process of the run ended, as far as the record tells.
@@ -75,6 +78,10 @@ impl ProcView {
     pub fn describe(&self) -> String {
         match &self.how {
             Made::Script => format!("script {}", self.name),
+            _ if self.link => {
+                let place = self.remote.as_deref().unwrap_or("a host");
+                format!("link at {} to {place}", self.at)
+            }
             how => {
                 let mut text = format!("{how} at {}", self.at);
                 if let Some(place) = &self.remote {
@@ -206,6 +213,7 @@ fn births(events: &[Event]) -> (Vec<ProcView>, HashMap<i32, usize>) {
                 marks: Vec::new(),
                 ended_itself: false,
                 remote: None,
+                link: false,
             });
         }
     }
@@ -292,6 +300,11 @@ fn apply(
         Note::Serves { place, .. } => {
             procs[i].marks.push((e.t, format!("serves on {place}")));
             procs[i].remote = Some(place.clone());
+        }
+        Note::Links { place, .. } => {
+            procs[i].marks.push((e.t, format!("linked to {place}")));
+            procs[i].remote = Some(place.clone());
+            procs[i].link = true;
         }
         Note::Exec { program } => {
             procs[i].marks.push((e.t, format!("exec {program}")));

@@ -126,6 +126,13 @@ pub enum Note {
         place: String,
         launcher: String,
     },
+    /// A remote pool's link: the worker host on another machine answered the
+    /// hello (`place`: "h2 (pid 4241)") and serves this host's workers over
+    /// one connection; the launcher's words.
+    Links {
+        place: String,
+        launcher: String,
+    },
 }
 
 /// How a process ended, as its parent's waitpid saw it.
@@ -311,8 +318,12 @@ fn narrate(event: &Event) -> Option<String> {
         }
         Note::Exec { program } => format!("execvp({program}): this process becomes the program"),
         Note::Serves { place, launcher } => {
-            format!("the worker on {place} answered over `{launcher}`: it serves the pool")
+            format!("the worker on {place} answered through its host's link (`{launcher}`): it serves the pool")
         }
+        Note::Links { place, launcher } => format!(
+            "the worker host on {place} answered over `{launcher}`: \
+             this one connection serves the pool's workers there"
+        ),
         Note::SignalHandled { signal } => {
             let name = os::signal_name(*signal);
             format!(

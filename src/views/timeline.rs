@@ -150,6 +150,12 @@ fn draw_lane(svg: &mut String, scale: &Scale, lane: usize, p: &super::ProcView) 
         .unwrap_or_default();
     let short = match (p.name.is_empty(), &p.how) {
         (_, Made::Script) => format!("{} {}", p.pid, p.name),
+        _ if p.link => format!(
+            "{} link{} ({})",
+            p.pid,
+            on.replacen(" on ", " to ", 1),
+            p.at
+        ),
         (true, how) => format!("{} {how}{on} ({})", p.pid, p.at),
         (false, how) => format!("{} {}: {how}", p.pid, p.name),
     };

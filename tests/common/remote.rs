@@ -202,3 +202,24 @@ pub fn start_ready(cluster: &Cluster, test: &str, script: &str, engine: &str, ma
     child.stdout = Some(stdout);
     child
 }
+
+/// A process's parent (0 when it is gone).
+pub fn parent_of(pid: i32) -> i32 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit(')')
+                .next()?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+/// Whether a process is a `procscript --worker` (a worker host, or a pool worker it forked).
+pub fn is_worker(pid: i32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|c| c.windows(8).any(|w| w == b"--worker"))
+}

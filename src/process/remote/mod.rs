@@ -1,13 +1,15 @@
 //! Pools whose workers run on other machines: the `"on"` options read into a launcher (ssh or srun), the check that a task can leave this machine, and the parts on each side (see docs/many_machines.md).
 //!
-//! Each remote worker is one connection: a local relay process (forked as a
-//! pool worker, so the pool treats it as one) starts the launcher with its
-//! stdin and stdout on pipes, and `procscript --worker` on the other end
-//! compiles the same script and forks one local pool worker that serves the
-//! relayed tasks. Queues, locks... a task carries stay on this machine: the
-//! relay makes each call a remote task makes on them (`relayed`, `relay_table`).
+//! Each remote host is one connection: a local link process (`link`) starts
+//! the launcher with its stdin and stdout on pipes, and `procscript --worker`
+//! on the other end compiles the same script and forks one local pool worker
+//! for each worker the link opens. Each remote worker has a local relay
+//! process (forked as a pool worker, so the pool treats it as one) that talks
+//! to its host's link. Queues, locks... a task carries stay on this machine:
+//! the relay makes each call a remote task makes on them (`relayed`, `relay_table`).
 
 pub mod launcher;
+mod link;
 pub(super) mod pool_side;
 pub mod protocol;
 mod relay_table;
@@ -185,7 +187,28 @@ impl Launcher {
         Ok(self)
     }
 
-    /// The words that start the worker for the pool's `slot`th worker.
+    /// How many hosts (connections) a pool of `size` workers spreads over:
+    /// each ssh host; on Slurm `"nodes"` or the allocation's nodes, else one
+    /// job a worker, as each worker was before hosts were shared.
+    pub fn links(&self, size: usize) -> usize {
+        let links = match &self.engine {
+            Engine::Ssh { hosts, .. } => hosts.len(),
+            Engine::Slurm { nodes, .. } => {
+                let allocated = std::env::var_os("SLURM_JOB_ID")
+                    .and_then(|_| std::env::var("SLURM_JOB_NUM_NODES").ok())
+                    .and_then(|n| n.parse::<i64>().ok());
+                nodes.or(allocated).map_or(size, |n| n.max(1) as usize)
+            }
+        };
+        links.clamp(1, size.max(1))
+    }
+
+    /// The host (its index among `links`) of the pool's `slot`th worker.
+    pub fn link_of(&self, slot: usize, size: usize) -> usize {
+        slot % self.links(size)
+    }
+
+    /// The words that start the worker host of the pool's `host`th host.
     pub fn argv(&self, slot: usize) -> Vec<String> {
         let mut argv = match &self.engine {
             Engine::Ssh { ssh, hosts } => {
@@ -198,7 +221,7 @@ impl Launcher {
                     ["srun", "--nodes=1", "--ntasks=1", "--unbuffered", "--quiet"]
                         .map(String::from)
                         .to_vec();
-                // Inside an allocation, worker k goes to its node k mod n.
+                // Inside an allocation, host k goes to its node k mod n.
                 let in_allocation = std::env::var_os("SLURM_JOB_ID").is_some();
                 let allocated = std::env::var("SLURM_JOB_NUM_NODES")
                     .ok()
@@ -219,13 +242,13 @@ impl Launcher {
         argv
     }
 
-    /// Where the `slot`th worker runs, before it has said so itself.
+    /// Where the `slot`th host is, before it has said so itself.
     pub fn place(&self, slot: usize) -> String {
         self.host_alias(slot)
             .unwrap_or_else(|| "a Slurm node".to_string())
     }
 
-    /// The name the driver gives the `slot`th worker's host (ssh), if it gives one.
+    /// The name the driver gives the `slot`th host (ssh), if it gives one.
     pub fn host_alias(&self, slot: usize) -> Option<String> {
         match &self.engine {
             Engine::Ssh { hosts, .. } => Some(hosts[slot % hosts.len()].clone()),

@@ -6,9 +6,102 @@ use crate::error::{ErrorKind, Unwind, R};
 use crate::front::ast::Span;
 use crate::os;
 use crate::process::pool::{Pool, PoolState, SentTask, Worker};
-use crate::process::{Failure, Runner};
+use crate::process::{Failure, Forked, NewChild, Runner};
 use std::collections::VecDeque;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::rc::Rc;
+
+/// A remote pool's link to one host (see `link`): its pid, and the control
+/// socket that gives it new relays' sockets (and tells it, by closing, that
+/// the pool let go).
+#[derive(Debug)]
+pub(in crate::process) struct LinkProc {
+    pid: i32,
+    control: OwnedFd,
+}
+
+/// A new relay's socket to the link of the host of the pool's `slot`th
+/// worker: the other end goes to the link. A host without a link, or whose
+/// link failed, gets a new one first (a new connection).
+pub(in crate::process) fn link_socket(
+    pool: &Pool,
+    runner: &mut impl Runner,
+    slot: usize,
+    span: Span,
+) -> R<OwnedFd> {
+    let launcher = pool.setup.remote.as_ref().expect("a remote pool");
+    let host = launcher.link_of(slot, pool.size);
+    let failed = |e: os::OsError| -> Unwind {
+        refused(
+            span,
+            format!("cannot make a socket to a remote host's link: {e}"),
+        )
+    };
+    loop {
+        let failed_link = pool.state.borrow().links.get(&host).map(|link| {
+            // A link writes on its control socket only when it failed (or ended).
+            os::wait_event(&[&link.control], Some(0)) == os::Event::Readable(0)
+        });
+        if failed_link != Some(false) {
+            end_link(pool, runner, host)?;
+            start_link(pool, runner, host, span)?;
+        }
+        let (ours, theirs) = os::socket_pair().map_err(failed)?;
+        let sent = {
+            let state = pool.state.borrow();
+            let link = state.links.get(&host).expect("just started");
+            os::send_frame(&link.control, b"relay", &[theirs.as_raw_fd()])
+        };
+        match sent {
+            Ok(()) => return Ok(ours),
+            // The link ended meanwhile: the next round starts another.
+            Err(_) => os::pending_stop()?,
+        }
+    }
+}
+
+/// Forks the link to host `host`.
+fn start_link(pool: &Pool, runner: &mut impl Runner, host: usize, span: Span) -> R<()> {
+    let at = runner.made_at(span);
+    match runner.procs().fork_child(NewChild::PoolWorker, span, at)? {
+        Forked::Child(Some(control)) => {
+            let launcher = pool.setup.remote.as_ref().expect("a remote pool");
+            super::link::link_main(runner, control, launcher, host)
+        }
+        Forked::Child(None) => os::exit_now(1),
+        Forked::Parent(pid, control) => {
+            let control = control.expect("a pool worker's socket");
+            let link = LinkProc { pid, control };
+            pool.state.borrow_mut().links.insert(host, link);
+            Ok(())
+        }
+    }
+}
+
+/// Lets the link to host `host` go (if there is one) and waits for its end.
+fn end_link(pool: &Pool, runner: &mut impl Runner, host: usize) -> R<()> {
+    let link = pool.state.borrow_mut().links.remove(&host);
+    if let Some(LinkProc { pid, control }) = link {
+        drop(control);
+        runner.procs().wait_ending_child(pid)?;
+    }
+    Ok(())
+}
+
+/// The pool let go of its workers: each link closes its connection (the
+/// worker host there ends) and ends.
+pub(in crate::process) fn end_links(pool: &Pool, runner: &mut impl Runner) -> R<()> {
+    let hosts: Vec<usize> = pool.state.borrow().links.keys().copied().collect();
+    for host in hosts {
+        end_link(pool, runner, host)?;
+    }
+    Ok(())
+}
+
+/// The pids of the pool's links, taken out of the pool (`p.terminate()` stops them).
+pub(in crate::process) fn take_link_pids(state: &mut PoolState) -> Vec<i32> {
+    state.links.drain().map(|(_, link)| link.pid).collect()
+}
 
 /// How often a task whose worker was lost is sent again before it fails.
 pub const MAX_RETRIES: u32 = 2;
@@ -161,14 +254,20 @@ pub(in crate::process) fn worker_lost(
         (worker.pid(), worker.slot, worker.place.clone())
     };
     runner.procs().wait_child_status(pid)?;
-    let replacement = pool.start_worker(runner, slot, span)?;
-    let mut replacement = Some(replacement);
+    let launcher = pool.setup.remote.clone().expect("a remote pool");
+    let host = launcher.link_of(slot, pool.size);
+    // A host that could not be reached again leaves the pool with all its workers.
+    let gone = pool.state.borrow().gone_hosts.contains(&host);
+    let mut replacement = match gone {
+        true => None,
+        false => Some(pool.start_worker(runner, slot, span)?),
+    };
     if let Some(worker) = replacement.as_mut() {
-        let launcher = pool.setup.remote.clone().expect("a remote pool");
         if let Err(answer) = await_one(worker, &launcher) {
             if let Answer::Stopped(unwind) = answer {
                 return Err(unwind);
             }
+            pool.state.borrow_mut().gone_hosts.insert(host);
             let worker = replacement.take().expect("just checked");
             let pid = worker.pid();
             drop(worker);

@@ -4,8 +4,10 @@ use serde::{Deserialize, Serialize};
 
 /// The protocol's own number: a change of the frames below changes it
 /// (2: the hello carries the script's modules; 3: a remote task's calls on
-/// the driver's queues, locks... are relayed, and the hello carries `init`).
-pub const PROTOCOL: u32 = 3;
+/// the driver's queues, locks... are relayed, and the hello carries `init`;
+/// 4: one connection serves several workers, every frame after the hello
+/// tagged with its worker's number).
+pub const PROTOCOL: u32 = 4;
 
 /// Set on the worker's side, the version a worker claims instead of its own
 /// (a test hook for the version check; see docs/many_machines.md).
@@ -47,10 +49,12 @@ pub struct HelloHead {
     pub version: String,
 }
 
-/// The worker's answer to the hello.
+/// The worker host's answer to the hello (and, in an `OPENED` frame, to the
+/// opening of one worker).
 #[derive(Serialize, Deserialize, Debug)]
 pub enum Greeting {
-    /// Compiled and serving: the host's name and the worker's pid there.
+    /// Compiled and serving: the host's name and the worker host's pid there
+    /// (in an `OPENED` frame: the pool worker's).
     Ready { host: String, pid: i32 },
     /// Why it will not serve (another version, a script it cannot compile).
     Refused(String),
@@ -60,7 +64,9 @@ pub enum Greeting {
     Lost(String),
 }
 
-/// The kind byte of each frame after the hello.
+/// The kind byte of each frame after the hello. On the connection each is
+/// followed by the worker's number (4 bytes, little-endian), then the body;
+/// between a driver's relay and its host's link there is no number.
 pub mod kind {
     /// Driver to worker: a task, as a local pool sends it.
     pub const TASK: u8 = 1;
@@ -75,6 +81,31 @@ pub mod kind {
     pub const REQUEST: u8 = 5;
     /// Driver to worker: the `relayed::Reply` to the last request.
     pub const REPLY: u8 = 6;
+    /// Driver to worker host: fork a pool worker with this number.
+    pub const OPEN: u8 = 7;
+    /// Worker host to driver: the `Greeting` of the worker opened (or why not).
+    pub const OPENED: u8 = 8;
+    /// Driver to worker host: the pool let this worker go; end it.
+    pub const CLOSE: u8 = 9;
+    /// Worker host to driver: this worker ended by itself (it was lost).
+    pub const CLOSED: u8 = 10;
+}
+
+/// A frame on the connection: its kind byte, the worker's number, its bytes.
+pub fn tagged(kind: u8, worker: u32, body: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(5 + body.len());
+    bytes.push(kind);
+    bytes.extend_from_slice(&worker.to_le_bytes());
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// A frame from the connection as its kind, worker number and body.
+pub fn untag(frame: &[u8]) -> Option<(u8, u32, &[u8])> {
+    let (&kind, rest) = frame.split_first()?;
+    let number = rest.get(..4)?;
+    let worker = u32::from_le_bytes([number[0], number[1], number[2], number[3]]);
+    Some((kind, worker, &rest[4..]))
 }
 
 /// A frame: its kind byte, then its bytes.
