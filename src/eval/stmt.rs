@@ -118,8 +118,18 @@ impl Interp {
                     return self.exec_block(otherwise, env);
                 }
             }
-            Stmt::While { cond, body } => return self.exec_while(cond, body, env),
-            Stmt::ForRange { .. } => return self.for_range(stmt, env),
+            Stmt::While { cond, body } => {
+                if let Some(flow) = self.run_compiled_loop(stmt, env)? {
+                    return Ok(flow);
+                }
+                return self.exec_while(cond, body, env);
+            }
+            Stmt::ForRange { .. } => {
+                if let Some(flow) = self.run_compiled_loop(stmt, env)? {
+                    return Ok(flow);
+                }
+                return self.for_range(stmt, env);
+            }
             Stmt::ForEach {
                 slot,
                 iter,
