@@ -21,7 +21,7 @@ const SPINNING: [(&str, &str); 4] = [
     ),
     (
         "compiled calls from a compiled loop",
-        "fn f(n) {\n  if n < 2 { return n }\n  return f(n - 1) + f(n - 2)\n}\n\
+        "fn f(n) {\n  let r = n\n  if n >= 2 { r = f(n - 1) + f(n - 2) }\n  return r\n}\n\
          print(\"ready\")\nlet t = 0\nwhile true {\n  t += f(15) % 2\n}",
     ),
 ];
