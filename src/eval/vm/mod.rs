@@ -79,8 +79,9 @@ impl Interp {
         }
     }
 
-    /// Runs a compiled function body in its frame (the arguments are in place).
-    #[inline(always)]
+    /// Runs a compiled function body in its frame (the arguments are in
+    /// place). Out of line: the tree-walker's call path stays as small as it was.
+    #[inline(never)]
     pub(super) fn run_compiled(&mut self, code: &Code, env: Env) -> R<Value> {
         let top = env.base + code.regs;
         if self.stack.len() < top {
