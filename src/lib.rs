@@ -17,7 +17,7 @@
 //! | [`values`] | runtime values, and the functions a host program registers |
 //! | [`views`] | the shared event record, and the tree, trace and timeline drawn from it |
 //! | [`process`] | real processes: the child table, the one fork ceremony, endings, pools, queues, locks and the other coordination objects, the wire format |
-//! | [`eval`] | the tree-walking evaluator, split by construct, and what a child process runs |
+//! | [`eval`] | the tree-walking evaluator, split by construct, the register VM it hands hot functions and loops to, and what a child process runs |
 //! | [`builtins`] | built-in functions and methods, in topic files |
 //! | [`api`] | the embedding API: `Engine` and `Session` |
 //! | [`fmt`] | the formatter of `procscript fmt`: source text to the canonical style |

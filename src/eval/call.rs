@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 /// Calls this deep run on the main thread's stack without checking its room:
 /// the 8 MiB main stack holds them and the deepest expression together.
-const SHALLOW_CALLS: usize = 16;
+pub(super) const SHALLOW_CALLS: usize = 16;
 
 impl Interp {
     /// Evaluates the inner link of a chain (`f()()()…`, `xs[0][0]…`), which
@@ -91,19 +91,9 @@ impl Interp {
     ) -> R<Value> {
         let proto = &closure.proto;
         let argc = self.stack.len() - base;
-        if argc != proto.params.len() {
-            self.stack.truncate(base);
-            let want = proto.params.len();
-            let arity = error::closure_arity(&proto.describe(), want, argc, span, proto.span);
-            return Err(arity.into());
-        }
-        if let Err(stop) = self.step(span) {
+        if let Err(stop) = self.enter_call(proto, argc, span) {
             self.stack.truncate(base);
             return Err(stop);
-        }
-        if self.depth >= self.max_depth {
-            self.stack.truncate(base);
-            return Err(error::too_deep(self.max_depth, span).into());
         }
         if proto.slots as usize > argc {
             self.stack.resize(base + proto.slots as usize, Value::Nil);
@@ -130,18 +120,23 @@ impl Interp {
         };
         self.depth -= 1;
         self.stack.truncate(base);
-        match result {
-            Ok(value) => Ok(value),
-            Err(mut unwind) => {
-                if let Some(diag) = unwind.diag_mut() {
-                    diag.trace.push(Frame {
-                        function: proto.describe(),
-                        call_site: span,
-                    });
-                }
-                Err(unwind)
-            }
+        traced(result, proto, span)
+    }
+
+    /// What every call of a script function checks first: the argument
+    /// count, a safe point, the depth limit.
+    #[inline(always)]
+    pub(super) fn enter_call(&mut self, proto: &FnProto, argc: usize, span: Span) -> R<()> {
+        if argc != proto.params.len() {
+            let want = proto.params.len();
+            let arity = error::closure_arity(&proto.describe(), want, argc, span, proto.span);
+            return Err(arity.into());
         }
+        self.step(span)?;
+        if self.depth >= self.max_depth {
+            return Err(error::too_deep(self.max_depth, span).into());
+        }
+        Ok(())
     }
 
     /// Runs a body where the native stack may be short: finds out how much is
@@ -175,6 +170,11 @@ impl Interp {
     #[inline(always)]
     pub(super) fn run_body(&mut self, proto: &FnProto, env: Env) -> R<Value> {
         let Some(returns) = &proto.returns else {
+            // Guarded returns are never compiled (see `vm::compile::function`),
+            // so only other bodies look for compiled code.
+            if let Some(code) = self.compiled(proto) {
+                return self.run_compiled(&code, env);
+            }
             return match self.exec_block(&proto.body, env)? {
                 Flow::Return => Ok(std::mem::take(&mut self.returned)),
                 _ => Ok(Value::Nil),
@@ -248,4 +248,24 @@ impl Interp {
 pub(super) fn native_stack_address() -> usize {
     let marker = 0u8;
     std::hint::black_box(&marker) as *const u8 as usize
+}
+
+/// A call's result; an error gets the call's line in its call stack.
+#[inline(always)]
+pub(super) fn traced(result: R<Value>, proto: &FnProto, span: Span) -> R<Value> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(unwind) => Err(traced_error(unwind, proto, span)),
+    }
+}
+
+#[inline(never)]
+fn traced_error(mut unwind: Unwind, proto: &FnProto, span: Span) -> Unwind {
+    if let Some(diag) = unwind.diag_mut() {
+        diag.trace.push(Frame {
+            function: proto.describe(),
+            call_site: span,
+        });
+    }
+    unwind
 }

@@ -8,6 +8,7 @@ mod modules;
 pub mod ops;
 mod signal_handlers;
 mod stmt;
+mod vm;
 
 use crate::error::diagnostic::Source;
 use crate::error::{self, R};
@@ -78,6 +79,8 @@ pub struct Interp {
     signal_handlers: Vec<(os::Signal, Value)>,
     /// Set while a signal handler runs: its safe points run no other handler.
     in_handler: bool,
+    /// The register VM's compiled functions and loops.
+    vm: vm::Cache,
 }
 
 impl Interp {
@@ -99,6 +102,7 @@ impl Interp {
             stack_floor: usize::MAX,
             signal_handlers: Vec::new(),
             in_handler: false,
+            vm: vm::Cache::default(),
         }
     }
 

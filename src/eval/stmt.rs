@@ -118,8 +118,7 @@ impl Interp {
                     return self.exec_block(otherwise, env);
                 }
             }
-            Stmt::While { cond, body } => return self.exec_while(cond, body, env),
-            Stmt::ForRange { .. } => return self.for_range(stmt, env),
+            Stmt::While { .. } | Stmt::ForRange { .. } => return self.exec_loop(stmt, env),
             Stmt::ForEach {
                 slot,
                 iter,
@@ -147,6 +146,18 @@ impl Interp {
             } => return self.exec_try(body, *err_slot, handler, env),
         }
         Ok(Flow::Normal)
+    }
+
+    /// `while` and counting `for`: as compiled code when the loop is in the
+    /// register VM's subset, else here.
+    fn exec_loop(&mut self, stmt: &Stmt, env: Env) -> R<Flow> {
+        if let Some(flow) = self.run_compiled_loop(stmt, env)? {
+            return Ok(flow);
+        }
+        match stmt {
+            Stmt::While { cond, body } => self.exec_while(cond, body, env),
+            _ => self.for_range(stmt, env),
+        }
     }
 
     /// `x[i][j] = v` (or `op=`): every index but the last reads, the last stores.

@@ -347,13 +347,14 @@ pub struct Join {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Evaluated by the golden test beside it, so the results of these shapes are checked too.
     const SHAPES: &str = include_str!("../../tests/cases/functions/guarded_return_shapes.proc");
 
-    fn functions(text: &str) -> Vec<Rc<FnProto>> {
+    /// Every function of `text`, compiled (for tests of what the tree looks like).
+    pub(crate) fn functions(text: &str) -> Vec<Rc<FnProto>> {
         let program =
             crate::front::parser::parse_program(text).unwrap_or_else(|d| panic!("{}", d.message));
         let compiled =

@@ -1,0 +1,545 @@
+//! The register VM's loop: runs compiled code over the frame's slots of `Interp::stack`.
+
+use super::instructions::{Br, Code, Op, Reg, R3};
+use crate::builtins::CallSite;
+use crate::error::{self, ErrorKind, R};
+use crate::eval::call::{native_stack_address, traced, SHALLOW_CALLS};
+use crate::eval::expr::{binary_slow, int_fast_path};
+use crate::eval::{load_slot, load_upval, ops, Env, Interp};
+use crate::front::ast::{BinOp, Span, UnOp};
+use crate::values::{Closure, Upval, Value};
+use smallvec::SmallVec;
+use std::rc::Rc;
+
+impl Interp {
+    /// Runs `code` in the frame at `base`; `Some` with the value of a
+    /// `return`, `None` when it ran to its end.
+    ///
+    /// The frame invariant: between any two ops, `self.stack.len() >= base +
+    /// code.regs`. It holds on entry (the stack is grown here), and the only
+    /// ops that run other code (`Step`, which may run signal handlers, and
+    /// `Call`) grow the stack back to at least its length before them. With
+    /// `verify` (every register operand below `code.regs`, every constant
+    /// index within its table, every jump on an op, `End` last) it is what
+    /// lets `reg`, `reg_mut`, `int` and the op fetch skip their bounds checks.
+    pub(in crate::eval) fn run_code(
+        &mut self,
+        code: &Code,
+        base: usize,
+        upvals: &[Upval],
+    ) -> R<Option<Value>> {
+        use BinOp::*;
+        if self.stack.len() < base + code.regs {
+            self.stack.resize(base + code.regs, Value::Nil);
+        }
+        let mut pc = 0;
+        loop {
+            debug_assert!(pc < code.ops.len() && self.stack.len() >= base + code.regs);
+            // SAFETY: `verify` proved that every jump lands on an op and that
+            // the last op is `End`, which leaves; so `pc` stays within `ops`.
+            let op = unsafe { *code.ops.get_unchecked(pc) };
+            pc += 1;
+            let at = pc - 1;
+            match op {
+                Op::Move { dst, src } => self.vm_move(base, dst, src),
+                Op::LoadInt { dst, k } => put(self.reg_mut(base, dst), Value::Int(int(code, k))),
+                Op::Add(r) => self.vm_rr(code, at, base, Add, r)?,
+                Op::Sub(r) => self.vm_rr(code, at, base, Sub, r)?,
+                Op::Mul(r) => self.vm_rr(code, at, base, Mul, r)?,
+                Op::Div(r) => self.vm_rr(code, at, base, Div, r)?,
+                Op::Mod(r) => self.vm_rr(code, at, base, Mod, r)?,
+                Op::Eq(r) => self.vm_rr(code, at, base, Eq, r)?,
+                Op::Ne(r) => self.vm_rr(code, at, base, Ne, r)?,
+                Op::Lt(r) => self.vm_rr(code, at, base, Lt, r)?,
+                Op::Le(r) => self.vm_rr(code, at, base, Le, r)?,
+                Op::Gt(r) => self.vm_rr(code, at, base, Gt, r)?,
+                Op::Ge(r) => self.vm_rr(code, at, base, Ge, r)?,
+                Op::AddI(r) => self.vm_ri(code, at, base, Add, r)?,
+                Op::SubI(r) => self.vm_ri(code, at, base, Sub, r)?,
+                Op::MulI(r) => self.vm_ri(code, at, base, Mul, r)?,
+                Op::DivI(r) => self.vm_ri(code, at, base, Div, r)?,
+                Op::ModI(r) => self.vm_ri(code, at, base, Mod, r)?,
+                Op::EqI(r) => self.vm_ri(code, at, base, Eq, r)?,
+                Op::NeI(r) => self.vm_ri(code, at, base, Ne, r)?,
+                Op::LtI(r) => self.vm_ri(code, at, base, Lt, r)?,
+                Op::LeI(r) => self.vm_ri(code, at, base, Le, r)?,
+                Op::GtI(r) => self.vm_ri(code, at, base, Gt, r)?,
+                Op::GeI(r) => self.vm_ri(code, at, base, Ge, r)?,
+                Op::BrEq(b) => pc = self.vm_br(code, at, base, Eq, b, false, pc)?,
+                Op::BrNe(b) => pc = self.vm_br(code, at, base, Ne, b, false, pc)?,
+                Op::BrLt(b) => pc = self.vm_br(code, at, base, Lt, b, false, pc)?,
+                Op::BrLe(b) => pc = self.vm_br(code, at, base, Le, b, false, pc)?,
+                Op::BrGt(b) => pc = self.vm_br(code, at, base, Gt, b, false, pc)?,
+                Op::BrGe(b) => pc = self.vm_br(code, at, base, Ge, b, false, pc)?,
+                Op::BrEqI(b) => pc = self.vm_br(code, at, base, Eq, b, true, pc)?,
+                Op::BrNeI(b) => pc = self.vm_br(code, at, base, Ne, b, true, pc)?,
+                Op::BrLtI(b) => pc = self.vm_br(code, at, base, Lt, b, true, pc)?,
+                Op::BrLeI(b) => pc = self.vm_br(code, at, base, Le, b, true, pc)?,
+                Op::BrGtI(b) => pc = self.vm_br(code, at, base, Gt, b, true, pc)?,
+                Op::BrGeI(b) => pc = self.vm_br(code, at, base, Ge, b, true, pc)?,
+                Op::LoopEq(b) => pc = self.vm_loop(code, at, base, Eq, b, false, pc)?,
+                Op::LoopNe(b) => pc = self.vm_loop(code, at, base, Ne, b, false, pc)?,
+                Op::LoopLt(b) => pc = self.vm_loop(code, at, base, Lt, b, false, pc)?,
+                Op::LoopLe(b) => pc = self.vm_loop(code, at, base, Le, b, false, pc)?,
+                Op::LoopGt(b) => pc = self.vm_loop(code, at, base, Gt, b, false, pc)?,
+                Op::LoopGe(b) => pc = self.vm_loop(code, at, base, Ge, b, false, pc)?,
+                Op::LoopEqI(b) => pc = self.vm_loop(code, at, base, Eq, b, true, pc)?,
+                Op::LoopNeI(b) => pc = self.vm_loop(code, at, base, Ne, b, true, pc)?,
+                Op::LoopLtI(b) => pc = self.vm_loop(code, at, base, Lt, b, true, pc)?,
+                Op::LoopLeI(b) => pc = self.vm_loop(code, at, base, Le, b, true, pc)?,
+                Op::LoopGtI(b) => pc = self.vm_loop(code, at, base, Gt, b, true, pc)?,
+                Op::LoopGeI(b) => pc = self.vm_loop(code, at, base, Ge, b, true, pc)?,
+                Op::Jump { target } => pc = target as usize,
+                Op::JumpIfFalse { a, target } if !self.reg(base, a).truthy() => {
+                    pc = target as usize
+                }
+                Op::JumpIfTrue { a, target } if self.reg(base, a).truthy() => pc = target as usize,
+                Op::JumpIfFalse { .. } | Op::JumpIfTrue { .. } => {}
+                Op::ForLoop { r, var, target } => {
+                    if self.vm_for_next(base, r) && self.vm_for_test(code, at, base, r, var)? {
+                        pc = target as usize;
+                    }
+                }
+                Op::CalleeUpval { dst, index, call } => {
+                    let callee = self.vm_callee_upval(code, &upvals[index as usize], call)?;
+                    put(self.reg_mut(base, dst), callee);
+                }
+                Op::CalleeLocal { dst, slot, call } => {
+                    self.vm_callee_local(code, base, dst, slot, call)?
+                }
+                Op::Call { func, argc, call } => {
+                    self.vm_call(code, base, func, argc, call)?;
+                    self.regrow(base, code);
+                }
+                Op::Return { a } => return Ok(Some(self.vm_return(code, at, base, Some(a)))),
+                Op::ReturnNil => return Ok(Some(self.vm_return(code, at, base, None))),
+                Op::End => return Ok(None),
+                Op::Step | Op::ForTest { .. } => pc = self.vm_rare_jump(op, code, at, base, pc)?,
+                other => self.vm_other(other, code, at, base, upvals)?,
+            }
+        }
+    }
+
+    /// Register `r` of the frame at `base`.
+    #[inline(always)]
+    fn reg(&self, base: usize, r: Reg) -> &Value {
+        debug_assert!(base + (r as usize) < self.stack.len());
+        // SAFETY: `r < code.regs` (proved by `verify` for every register
+        // operand) and `stack.len() >= base + code.regs` (the frame
+        // invariant of `run_code`), so the index is in bounds.
+        unsafe { self.stack.get_unchecked(base + r as usize) }
+    }
+
+    #[inline(always)]
+    fn reg_mut(&mut self, base: usize, r: Reg) -> &mut Value {
+        debug_assert!(base + (r as usize) < self.stack.len());
+        // SAFETY: as in `reg`.
+        unsafe { self.stack.get_unchecked_mut(base + r as usize) }
+    }
+
+    /// `dst = src` (an int without the generic clone).
+    #[inline(always)]
+    fn vm_move(&mut self, base: usize, dst: Reg, src: Reg) {
+        let v = match self.reg(base, src) {
+            Value::Int(n) => Value::Int(*n),
+            other => other.clone(),
+        };
+        put(self.reg_mut(base, dst), v);
+    }
+
+    /// The value a `return` gives (nil without one), noting where it ran.
+    #[inline(always)]
+    fn vm_return(&mut self, code: &Code, at: usize, base: usize, a: Option<Reg>) -> Value {
+        self.returned_at = code.meta[at].span;
+        a.map_or(Value::Nil, |a| std::mem::take(self.reg_mut(base, a)))
+    }
+
+    /// The callee in a local (a plain one or a cell).
+    #[inline(always)]
+    fn vm_callee_local(
+        &mut self,
+        code: &Code,
+        base: usize,
+        dst: Reg,
+        slot: Reg,
+        call: u16,
+    ) -> R<()> {
+        let callee = match self.reg(base, slot) {
+            Value::Func(closure) => Value::Func(closure.clone()),
+            other => self.vm_callee(code, other, call)?,
+        };
+        put(self.reg_mut(base, dst), callee);
+        Ok(())
+    }
+
+    /// Restores the frame invariant after an op that ran other code.
+    #[inline(always)]
+    fn regrow(&mut self, base: usize, code: &Code) {
+        if self.stack.len() < base + code.regs {
+            self.stack.resize(base + code.regs, Value::Nil);
+        }
+    }
+
+    /// The safe point of a loop whose condition is not one comparison, and
+    /// a `for` loop's first test: the next pc.
+    #[inline(never)]
+    fn vm_rare_jump(&mut self, op: Op, code: &Code, at: usize, base: usize, pc: usize) -> R<usize> {
+        match op {
+            Op::ForTest { r, var, target } if !self.vm_for_test(code, at, base, r, var)? => {
+                Ok(target as usize)
+            }
+            Op::Step => {
+                self.step(code.meta[at].span)?;
+                self.regrow(base, code);
+                Ok(pc)
+            }
+            _ => Ok(pc),
+        }
+    }
+
+    /// The ops that run rarely, kept out of the loop's native frame.
+    #[inline(never)]
+    fn vm_other(&mut self, op: Op, code: &Code, at: usize, base: usize, upvals: &[Upval]) -> R<()> {
+        let span = code.meta[at].span;
+        let value = match op {
+            Op::LoadConst { dst, k } => (dst, code.consts[k as usize].clone()),
+            Op::GetUpval { dst, index, name } => {
+                let name = &code.names[name as usize];
+                (dst, load_upval(&upvals[index as usize], name, span)?)
+            }
+            Op::GetCell { dst, slot, name } => {
+                let name = &code.names[name as usize];
+                (
+                    dst,
+                    load_slot(&self.stack[base + slot as usize], name, span)?,
+                )
+            }
+            Op::SetCell { slot, src } => {
+                let v = self.stack[base + src as usize].clone();
+                match &self.stack[base + slot as usize] {
+                    Value::Cell(cell) => *cell.borrow_mut() = v,
+                    _ => self.stack[base + slot as usize] = v,
+                }
+                return Ok(());
+            }
+            Op::Not { dst, a } => (dst, Value::Bool(!self.stack[base + a as usize].truthy())),
+            Op::Truth { dst, a } => (dst, Value::Bool(self.stack[base + a as usize].truthy())),
+            Op::Neg { dst, a } => {
+                let v = ops::unary(UnOp::Neg, &self.stack[base + a as usize]);
+                (dst, v.map_err(|e| e.at(span))?)
+            }
+            Op::ForInt { a, what } => {
+                let what = ["a range start", "a range end", "a range step"][what as usize];
+                return match &self.stack[base + a as usize] {
+                    Value::Int(_) => Ok(()),
+                    other => Err(error::must_be(what, "an int", other.type_name(), span).into()),
+                };
+            }
+            Op::ForPrep { r } => {
+                if let Value::Int(0) = self.stack[base + r as usize + 2] {
+                    let zero = "range step is zero";
+                    let err = ErrorKind::InvalidValue.at(span, zero, "the step must not be 0");
+                    return Err(err.into());
+                }
+                return Ok(());
+            }
+            _ => unreachable!("the loop runs every other op"),
+        };
+        self.stack[base + value.0 as usize] = value.1;
+        Ok(())
+    }
+
+    /// `dst = a op b` over two registers: ints in place, the rest through `ops`.
+    #[inline(always)]
+    fn vm_rr(&mut self, code: &Code, at: usize, base: usize, op: BinOp, r: R3) -> R<()> {
+        let fast = match (self.reg(base, r.a), self.reg(base, r.b)) {
+            (Value::Int(x), Value::Int(y)) => int_fast_path(op, *x, *y),
+            _ => None,
+        };
+        let v = match fast {
+            Some(v) => v,
+            None => self.vm_slow(code, at, base, op, r.a, r.b, false)?,
+        };
+        put(self.reg_mut(base, r.dst), v);
+        Ok(())
+    }
+
+    /// `dst = a op ints[b]`.
+    #[inline(always)]
+    fn vm_ri(&mut self, code: &Code, at: usize, base: usize, op: BinOp, r: R3) -> R<()> {
+        let fast = match self.reg(base, r.a) {
+            Value::Int(x) => int_fast_path(op, *x, int(code, r.b)),
+            _ => None,
+        };
+        let v = match fast {
+            Some(v) => v,
+            None => self.vm_slow(code, at, base, op, r.a, r.b, true)?,
+        };
+        put(self.reg_mut(base, r.dst), v);
+        Ok(())
+    }
+
+    /// A fused compare-and-branch: the next pc (`b.target` unless `a op b` holds).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn vm_br(
+        &mut self,
+        code: &Code,
+        at: usize,
+        base: usize,
+        op: BinOp,
+        b: Br,
+        imm: bool,
+        pc: usize,
+    ) -> R<usize> {
+        let holds = self.vm_holds(code, at, base, op, b, imm)?;
+        Ok(if holds { pc } else { b.target as usize })
+    }
+
+    /// Whether `a op b` (or `a op ints[b]`) holds.
+    #[inline(always)]
+    fn vm_holds(
+        &mut self,
+        code: &Code,
+        at: usize,
+        base: usize,
+        op: BinOp,
+        b: Br,
+        imm: bool,
+    ) -> R<bool> {
+        let x = self.reg(base, b.a);
+        let y = match imm {
+            true => Some(int(code, b.b)),
+            false => match self.reg(base, b.b) {
+                Value::Int(y) => Some(*y),
+                _ => None,
+            },
+        };
+        let holds = match (x, y) {
+            (Value::Int(x), Some(y)) => int_compare(op, *x, y),
+            _ => self.vm_slow(code, at, base, op, b.a, b.b, imm)?.truthy(),
+        };
+        Ok(holds)
+    }
+
+    /// A `while` loop's bottom test: the next pc (back to `b.target`, after
+    /// a safe point, while `a op b` holds; on past the loop when not).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn vm_loop(
+        &mut self,
+        code: &Code,
+        at: usize,
+        base: usize,
+        op: BinOp,
+        b: Br,
+        imm: bool,
+        pc: usize,
+    ) -> R<usize> {
+        if !self.vm_holds(code, at, base, op, b, imm)? {
+            return Ok(pc);
+        }
+        self.step(code.meta[at].span)?;
+        self.regrow(base, code);
+        Ok(b.target as usize)
+    }
+
+    /// Any operands but two ints (and int overflow, division by zero): the
+    /// tree-walker's `ops::binary`, with the same spans.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn vm_slow(
+        &mut self,
+        code: &Code,
+        at: usize,
+        base: usize,
+        op: BinOp,
+        a: Reg,
+        b: Reg,
+        imm: bool,
+    ) -> R<Value> {
+        let right = match imm {
+            true => Value::Int(code.ints[b as usize]),
+            false => self.stack[base + b as usize].clone(),
+        };
+        let meta = code.meta[at];
+        binary_slow(
+            op,
+            &self.stack[base + a as usize],
+            &right,
+            meta.span,
+            meta.sides,
+        )
+    }
+
+    /// `for`: whether the counter is within the range; if so, a safe point
+    /// and the loop variable set.
+    #[inline(always)]
+    fn vm_for_test(&mut self, code: &Code, at: usize, base: usize, r: Reg, var: Reg) -> R<bool> {
+        let r = base + r as usize;
+        let (i, end, step) = match &self.stack[r..r + 3] {
+            [Value::Int(i), Value::Int(end), Value::Int(step)] => (*i, *end, *step),
+            _ => return Ok(false),
+        };
+        if !((step > 0 && i < end) || (step < 0 && i > end)) {
+            return Ok(false);
+        }
+        self.step(code.meta[at].span)?;
+        self.stack[base + var as usize] = Value::Int(i);
+        Ok(true)
+    }
+
+    /// `for`: counts on; false when the counter would overflow (the loop ends).
+    #[inline(always)]
+    fn vm_for_next(&mut self, base: usize, r: Reg) -> bool {
+        let r = base + r as usize;
+        let step = match self.stack[r + 2] {
+            Value::Int(step) => step,
+            _ => return false,
+        };
+        match &mut self.stack[r] {
+            Value::Int(i) => match i.checked_add(step) {
+                Some(next) => {
+                    *i = next;
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// `func(args)`: the arguments are above `func` already. A compiled
+    /// script function runs in place, its frame starting at the first
+    /// argument (no copy, nothing cleared: its code writes each register
+    /// before reading it); any other goes through `call_closure`.
+    #[inline(always)]
+    fn vm_call(&mut self, code: &Code, base: usize, func: Reg, argc: u16, call: u16) -> R<()> {
+        let f = base + func as usize;
+        let span = code.calls[call as usize].span;
+        let top = self.stack.len();
+        let callee = std::mem::take(&mut self.stack[f]);
+        let value = match callee {
+            Value::Func(closure) => match self.compiled(&closure.proto) {
+                Some(callee) => self.vm_call_compiled(&closure, &callee, f + 1, argc, span)?,
+                None => {
+                    // Above the arguments are only dead temporaries.
+                    self.stack.truncate(f + 1 + argc as usize);
+                    self.call_closure(&closure, f + 1, span)?
+                }
+            },
+            other => {
+                self.stack.truncate(f + 1 + argc as usize);
+                self.vm_call_other(other, code, f + 1, call)?
+            }
+        };
+        if self.stack.len() < top {
+            self.stack.resize(top, Value::Nil);
+        }
+        put(&mut self.stack[f], value);
+        Ok(())
+    }
+
+    /// A compiled function called from compiled code: `call_closure`'s
+    /// checks, depth and stack room, without moving the arguments.
+    #[inline(always)]
+    fn vm_call_compiled(
+        &mut self,
+        closure: &Rc<Closure>,
+        callee: &Code,
+        args: usize,
+        argc: u16,
+        span: Span,
+    ) -> R<Value> {
+        let proto = &closure.proto;
+        self.enter_call(proto, argc as usize, span)?;
+        self.depth += 1;
+        let result = if self.depth < SHALLOW_CALLS || native_stack_address() > self.stack_floor {
+            self.run_code(callee, args, &closure.upvals)
+                .map(Option::unwrap_or_default)
+        } else {
+            let env = Env {
+                base: args,
+                upvals: &closure.upvals,
+            };
+            self.run_body_with_more_stack(proto, env)
+        };
+        self.depth -= 1;
+        traced(result, proto, span)
+    }
+
+    /// The callee in a captured variable (commonly the function itself).
+    #[inline(always)]
+    fn vm_callee_upval(&self, code: &Code, cell: &Upval, call: u16) -> R<Value> {
+        if let Value::Func(closure) = &*cell.borrow() {
+            return Ok(Value::Func(closure.clone()));
+        }
+        self.vm_callee(code, &cell.borrow(), call)
+    }
+
+    /// A callee that is not a script function: a built-in or host function,
+    /// or an error (not set yet, not callable) before the arguments run.
+    #[inline(never)]
+    fn vm_callee(&self, code: &Code, value: &Value, call: u16) -> R<Value> {
+        let info = &code.calls[call as usize];
+        let value = match value {
+            Value::Cell(cell) => load_upval(cell, &info.name, info.name_span)?,
+            other => load_slot(other, &info.name, info.name_span)?,
+        };
+        match value {
+            Value::Func(_) | Value::Builtin(_) | Value::Host(_) => Ok(value),
+            other => Err(error::not_callable(other.type_name(), info.callee_span)
+                .with_help("only functions can be called: `fn name(...) { ... }` defines one")
+                .into()),
+        }
+    }
+
+    /// A call of a built-in or host function, or of a value that is none.
+    #[inline(never)]
+    fn vm_call_other(&mut self, callee: Value, code: &Code, args: usize, call: u16) -> R<Value> {
+        let info = &code.calls[call as usize];
+        if !matches!(callee, Value::Builtin(_) | Value::Host(_)) {
+            return Err(error::not_callable(callee.type_name(), info.callee_span)
+                .with_help("only functions can be called: `fn name(...) { ... }` defines one")
+                .into());
+        }
+        let values: SmallVec<[Value; 4]> = self.stack.drain(args..).collect();
+        let site = CallSite {
+            span: info.span,
+            arg_spans: &info.arg_spans,
+        };
+        self.call_native(&callee, &values, &site, info.callee_span)
+    }
+}
+
+/// Stores `v` in a register; an old int, float, bool or nil needs no drop.
+#[inline(always)]
+fn put(slot: &mut Value, v: Value) {
+    match slot {
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Nil => {
+            std::mem::forget(std::mem::replace(slot, v))
+        }
+        _ => *slot = v,
+    }
+}
+
+/// Int constant `k`.
+#[inline(always)]
+fn int(code: &Code, k: u16) -> i64 {
+    debug_assert!((k as usize) < code.ints.len());
+    // SAFETY: `verify` proved every int operand is within `code.ints`.
+    unsafe { *code.ints.get_unchecked(k as usize) }
+}
+
+/// An int comparison's truth (`op` is a comparison; the rest never get here).
+#[inline(always)]
+fn int_compare(op: BinOp, x: i64, y: i64) -> bool {
+    match op {
+        BinOp::Eq => x == y,
+        BinOp::Ne => x != y,
+        BinOp::Lt => x < y,
+        BinOp::Le => x <= y,
+        BinOp::Gt => x > y,
+        _ => x >= y,
+    }
+}
