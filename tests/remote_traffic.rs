@@ -43,3 +43,33 @@ fn big_tasks_and_answers_of_several_workers_of_a_host_do_not_stall_the_connectio
         assert_marked_gone(&mark, Duration::from_secs(10), engine);
     }
 }
+
+/// A refusal by one of several ssh hosts that share a machine names the host as the pool does:
+/// the machine's own name (the same for all three here) does not say which one refused.
+#[test]
+fn a_host_that_refuses_is_named_as_the_pool_names_it() {
+    let Some(cluster) = cluster("refusing_host") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("remote-refusing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let wrapper = dir.join("worker.sh");
+    // Only the second host runs a worker of another version (its sshd names it in the session).
+    let text = format!(
+        "case \"$PROCSCRIPT_CLUSTER_HOST\" in *h2) export PROCSCRIPT_WORKER_CLAIMS_VERSION=9.9.9 ;; esac\n\
+         exec {} \"$@\"\n",
+        common::BIN
+    );
+    std::fs::write(&wrapper, text).expect("the wrapper");
+    let mark = new_mark("refusing");
+    let command = format!("env PROCSCRIPT_TEST_MARK={mark} sh {}", wrapper.display());
+    let script = "let p = pool_on(3)\nprint(\"not reached\")\n";
+    let result = run(cluster.driver("refusing", script, "ssh", &command));
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(
+        result.stderr.contains("ssh host h2: the worker on"),
+        "{}",
+        result.stderr
+    );
+    assert_marked_gone(&mark, Duration::from_secs(10), "refusing");
+}
