@@ -78,7 +78,7 @@ pub fn link_main(
     } = &greeting
     else {
         stop_launcher(runner, pid);
-        refuse_all(runner, &control, greeting)
+        refuse_all(runner, &control, named(greeting, launcher.host_alias(host)))
     };
     let name = launcher.host_alias(host).unwrap_or_else(|| name.clone());
     let words = argv.join(" ");
@@ -91,6 +91,18 @@ pub fn link_main(
     let _ = os::send_signal(pid, os::Signal::SIGKILL);
     let _ = runner.procs().wait_child_status(pid);
     refuse_all(runner, &control, Greeting::Lost(lost))
+}
+
+/// A refusal names the machine by its own name (`the worker on vm is...`),
+/// which several of the pool's ssh hosts may share: it is told by the name
+/// the pool gives it too.
+fn named(greeting: Greeting, alias: Option<String>) -> Greeting {
+    match (greeting, alias) {
+        (Greeting::Refused(why), Some(alias)) => {
+            Greeting::Refused(format!("ssh host {alias}: {why}"))
+        }
+        (greeting, _) => greeting,
+    }
 }
 
 /// Starts the launcher with its stdin and stdout on pipes; its pid and this side's ends.
