@@ -130,11 +130,27 @@ pub enum Event {
 
 /// Waits until one of `fds` is readable, a signal arrives, or `timeout_ms` passes.
 pub fn wait_event(fds: &[&OwnedFd], timeout_ms: Option<i32>) -> Event {
+    wait_event_or_writable(fds, &[], timeout_ms)
+}
+
+/// The same, and also until one of `writable` can be written to (or its
+/// reader is gone): `Readable(fds.len() + j)` for `writable[j]`. A process
+/// that must never block on a write (a remote pool's link) waits so.
+pub fn wait_event_or_writable(
+    fds: &[&OwnedFd],
+    writable: &[&OwnedFd],
+    timeout_ms: Option<i32>,
+) -> Event {
     use nix::poll::{PollFd, PollFlags, PollTimeout};
     let (wake_fd, fresh) = wake_pipe();
     let mut polled: Vec<PollFd> = fds
         .iter()
         .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+        .chain(
+            writable
+                .iter()
+                .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLOUT)),
+        )
         .collect();
     if let Some(w) = wake_fd {
         polled.push(PollFd::new(w, PollFlags::POLLIN));
@@ -150,7 +166,8 @@ pub fn wait_event(fds: &[&OwnedFd], timeout_ms: Option<i32>) -> Event {
         Ok(0) => Event::Timeout,
         Ok(_) => {
             let ready = |pfd: &PollFd| pfd.revents().is_some_and(|r| !r.is_empty());
-            if let Some(i) = polled[..fds.len()].iter().position(ready) {
+            let watched = fds.len() + writable.len();
+            if let Some(i) = polled[..watched].iter().position(ready) {
                 return Event::Readable(i);
             }
             if let Some(w) = wake_fd {

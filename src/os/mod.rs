@@ -79,8 +79,8 @@ impl OsError {
 }
 
 pub use descriptors::{
-    output_is_gone, pipe, read_fd, wait_event, write_all, write_fd, Event, PrintRedirect,
-    ReadResult, StdFd, WriteError,
+    output_is_gone, pipe, read_fd, wait_event, wait_event_or_writable, write_all, write_fd, Event,
+    PrintRedirect, ReadResult, StdFd, WriteError,
 };
 pub use files::{
     copy_file, file_size, folder_accepts_files, is_dir, is_file, is_link, list_dir, make_dir,
@@ -117,8 +117,8 @@ pub use signals::{
 pub use sockets::{recv_frame, send_frame, socket_pair, Frame, MAX_FRAME_FDS};
 pub use streams::{
     copy_of, copy_of_raw, frames_as_one, host_name, move_onto_std, read_available,
-    read_stream_frame, set_nonblocking, std_streams, write_stream, write_stream_frame, FrameReader,
-    MAX_STREAM_FRAME,
+    read_stream_frame, set_nonblocking, std_streams, write_some, write_stream, write_stream_frame,
+    FrameReader, MAX_STREAM_FRAME,
 };
 pub use terminal::{
     end_progress_line, set_progress_line_open, stderr_is_terminal, stderr_terminal_width,

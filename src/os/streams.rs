@@ -32,6 +32,16 @@ fn write_fd_borrowed(fd: BorrowedFd, mut bytes: &[u8]) -> Result<(), OsError> {
     Ok(())
 }
 
+/// Writes what `fd` (non-blocking) takes now of `bytes`: how many it took
+/// (0 when it is full). Never waits.
+pub fn write_some(fd: BorrowedFd, bytes: &[u8]) -> Result<usize, OsError> {
+    match nix::unistd::write(fd, bytes) {
+        Ok(n) => Ok(n),
+        Err(Errno::EINTR) | Err(Errno::EAGAIN) => Ok(0),
+        Err(e) => Err(OsError::Call(e)),
+    }
+}
+
 /// Waits (a tenth of a second at most) until `fd` is ready for `what`.
 fn wait_for(fd: BorrowedFd, what: PollFlags) {
     let mut polled = [PollFd::new(fd, what)];

@@ -7,6 +7,7 @@
 //! writes on its control socket only when it failed (the connection could not
 //! be made, was refused, or was lost): the pool then starts another.
 
+use super::outbox::Outbox;
 use super::protocol::{self, kind, Greeting};
 use super::relay_table::RelayTable;
 use super::Launcher;
@@ -19,11 +20,15 @@ use crate::views::record::{MadeAt, Note};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// One relay of this host: its number on the connection, its socket, what
-/// was read from it and not passed on yet.
+/// was read from it and not passed on yet, what is owed to it.
 struct Relay {
     number: u32,
     socket: OwnedFd,
     reader: os::FrameReader,
+    /// What the worker host sent it that it has not taken yet.
+    out: Outbox,
+    /// Its worker is gone (or never opened): it is let go once `out` is empty.
+    closing: bool,
 }
 
 /// The link's life: start the connection to host `host` (the pool's host
@@ -73,7 +78,7 @@ pub fn link_main(
     } = &greeting
     else {
         stop_launcher(runner, pid);
-        refuse_all(runner, &control, greeting)
+        refuse_all(runner, &control, named(greeting, launcher.host_alias(host)))
     };
     let name = launcher.host_alias(host).unwrap_or_else(|| name.clone());
     let words = argv.join(" ");
@@ -86,6 +91,18 @@ pub fn link_main(
     let _ = os::send_signal(pid, os::Signal::SIGKILL);
     let _ = runner.procs().wait_child_status(pid);
     refuse_all(runner, &control, Greeting::Lost(lost))
+}
+
+/// A refusal names the machine by its own name (`the worker on vm is...`),
+/// which several of the pool's ssh hosts may share: it is told by the name
+/// the pool gives it too.
+fn named(greeting: Greeting, alias: Option<String>) -> Greeting {
+    match (greeting, alias) {
+        (Greeting::Refused(why), Some(alias)) => {
+            Greeting::Refused(format!("ssh host {alias}: {why}"))
+        }
+        (greeting, _) => greeting,
+    }
 }
 
 /// Starts the launcher with its stdin and stdout on pipes; its pid and this side's ends.
@@ -201,7 +218,9 @@ fn stop_launcher(runner: &mut impl Runner, pid: i32) {
 
 /// Multiplexes until the pool lets go (the process ends here, with its
 /// launcher: the worker host reads EOF and ends every worker) or the
-/// connection is lost (it returns).
+/// connection is lost (it returns). It never blocks on a write: what a peer
+/// does not take now waits in its outbox while the link goes on reading
+/// (the worker host may be blocked writing answers to it meanwhile).
 fn serve(
     runner: &mut impl Runner,
     control: &OwnedFd,
@@ -212,6 +231,10 @@ fn serve(
     let mut relays: Vec<Relay> = Vec::new();
     let mut next_number: u32 = 0;
     let mut reader = os::FrameReader::new();
+    let mut to_host = Outbox::default();
+    if os::set_nonblocking(&to_remote).is_err() {
+        return;
+    }
     let waits = runner.procs().waits.clone();
     loop {
         if let Err(sig) = os::pending_stop() {
@@ -220,11 +243,16 @@ fn serve(
         }
         let mut watched = vec![control, from_remote];
         watched.extend(relays.iter().map(|r| &r.socket));
+        let owed: Vec<&OwnedFd> = std::iter::once(&to_remote)
+            .filter(|_| to_host.owes())
+            .chain(relays.iter().filter(|r| r.out.owes()).map(|r| &r.socket))
+            .collect();
         // It waits for its relays and the connection, never for the script:
         // deadlock detection counts it as an idle worker.
         waits.publish(Waiting::Task(os::getppid()), "pool worker");
-        let event = os::wait_event(&watched, None);
-        drop(watched);
+        let event = os::wait_event_or_writable(&watched, &owed, None);
+        let readable = watched.len();
+        drop((watched, owed));
         waits.clear();
         let mut out: Vec<Vec<u8>> = Vec::new();
         match event {
@@ -232,10 +260,13 @@ fn serve(
                 Ok(Some((_, sockets))) => {
                     for socket in sockets {
                         out.push(protocol::tagged(kind::OPEN, next_number, &[]));
+                        let _ = os::set_nonblocking(&socket);
                         relays.push(Relay {
                             number: next_number,
                             socket,
                             reader: os::FrameReader::new(),
+                            out: Outbox::default(),
+                            closing: false,
                         });
                         next_number = next_number.wrapping_add(1);
                     }
@@ -256,20 +287,35 @@ fn serve(
                     return;
                 }
             }
-            os::Event::Readable(i) => from_relay(&mut relays, i - 2, &mut out),
-            os::Event::Timeout | os::Event::Woken => {}
+            os::Event::Readable(i) if i < readable => from_relay(&mut relays, i - 2, &mut out),
+            // A peer takes more of what it is owed: written below.
+            os::Event::Readable(_) | os::Event::Timeout | os::Event::Woken => {}
         }
-        let all = os::frames_as_one(out.iter().map(Vec::as_slice));
-        if !all.is_empty() && os::write_stream(to_remote.as_fd(), &all).is_err() {
+        for frame in &out {
+            to_host.push(&(frame.len() as u32).to_le_bytes());
+            to_host.push(frame);
+        }
+        if to_host.flush(&to_remote).is_err() {
             return;
         }
+        flush_relays(&mut relays);
     }
 }
 
-/// Passes the frames read from the worker host to their relays (a relay the
-/// host says is gone is let go: it sees its socket end). False when the
-/// stream is broken.
-fn from_host(reader: &mut os::FrameReader, relays: &mut Vec<Relay>) -> bool {
+/// Writes what each relay takes now of what it is owed; a relay that cannot
+/// be written to, or is let go and has had all it was owed, is dropped (it
+/// sees its socket end).
+fn flush_relays(relays: &mut Vec<Relay>) {
+    relays.retain_mut(|relay| {
+        let written = relay.out.flush(&relay.socket).is_ok();
+        written && (relay.out.owes() || !relay.closing)
+    });
+}
+
+/// Passes the frames read from the worker host to their relays' outboxes (a
+/// relay the host says is gone is let go once it has them all). False when
+/// the stream is broken.
+fn from_host(reader: &mut os::FrameReader, relays: &mut [Relay]) -> bool {
     loop {
         let frame = match reader.buffered() {
             Ok(Some(frame)) => frame,
@@ -279,24 +325,25 @@ fn from_host(reader: &mut os::FrameReader, relays: &mut Vec<Relay>) -> bool {
         let Some((which, number, body)) = protocol::untag(&frame) else {
             return false;
         };
-        let Some(i) = relays.iter().position(|r| r.number == number) else {
+        let Some(relay) = relays.iter_mut().find(|r| r.number == number && !r.closing) else {
             continue;
         };
-        let sent = match which {
+        let framed = match which {
             kind::OPENED => {
-                let ready = matches!(
+                relay.closing = !matches!(
                     postcard::from_bytes::<Greeting>(body),
                     Ok(Greeting::Ready { .. })
                 );
-                os::write_stream_frame(relays[i].socket.as_fd(), body).is_ok() && ready
+                body.to_vec()
             }
-            kind::CLOSED => false,
-            _ => os::write_stream_frame(relays[i].socket.as_fd(), &protocol::frame(which, body))
-                .is_ok(),
+            kind::CLOSED => {
+                relay.closing = true;
+                continue;
+            }
+            _ => protocol::frame(which, body),
         };
-        if !sent {
-            relays.remove(i);
-        }
+        relay.out.push(&(framed.len() as u32).to_le_bytes());
+        relay.out.push(&framed);
     }
 }
 

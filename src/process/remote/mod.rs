@@ -10,6 +10,7 @@
 
 pub mod launcher;
 mod link;
+mod outbox;
 pub(super) mod pool_side;
 pub mod protocol;
 mod relay_table;
