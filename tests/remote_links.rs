@@ -144,6 +144,52 @@ fn a_killed_host_fails_its_workers_tasks_over_and_the_other_hosts_go_on() {
     }
 }
 
+#[test]
+fn an_ssh_host_that_stops_answering_is_given_up_and_its_tasks_fail_over() {
+    // A frozen machine or a cut network keeps the TCP connection open: with
+    // nothing sent back, the map waited for that host's answers for good.
+    // ssh's keepalive (which procscript asks for) gives the host up.
+    if cluster("frozen_host").is_none() {
+        return;
+    }
+    let _one = one_at_a_time();
+    let mark = new_mark("frozen");
+    let (mut child, dir) = start("frozen", "ssh", &mark);
+    assert!(eventually(|| hosts_and_workers(&mark).1.len() == 6));
+    // The host's sshd session, which answers ssh's probes, stops.
+    let session = parent_of(hosts_and_workers(&mark).0[0]);
+    let comm = std::fs::read_to_string(format!("/proc/{session}/comm")).unwrap_or_default();
+    assert_eq!(comm.trim(), "sshd", "the worker host's parent");
+    let session = nix::unistd::Pid::from_raw(session);
+    std::fs::write(dir.join("go"), "").expect("the go file");
+    std::thread::sleep(Duration::from_millis(300));
+    nix::sys::signal::kill(session, nix::sys::signal::Signal::SIGSTOP).expect("SIGSTOP");
+    let started = Instant::now();
+    let ended = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(90) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Woken, the session finds its connection gone and ends with its worker host.
+    let _ = nix::sys::signal::kill(session, nix::sys::signal::Signal::SIGCONT);
+    if ended.is_none() {
+        let _ = child.kill();
+    }
+    let result = common::to_run(child.wait_with_output().expect("the driver ends"));
+    assert!(
+        ended.is_some(),
+        "the map still waited after 90 s: {}",
+        result.stderr
+    );
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert_eq!(result.stdout, "true 36\n", "{}", result.stderr);
+    assert_marked_gone(&mark, Duration::from_secs(10), "ssh");
+}
+
 /// A variable of a process's environment.
 fn env_of(pid: i32, name: &str) -> String {
     let env = std::fs::read(format!("/proc/{pid}/environ")).expect("its environment");

@@ -27,7 +27,7 @@ pub const OPTIONS: &[(&str, &str)] = &[
     ("on", "\"ssh\" or \"slurm\": where the workers run"),
     (
         "hosts",
-        "a list of host names (ssh): one connection per worker, spread over them",
+        "a list of host names (ssh): the workers spread over them, one connection a host",
     ),
     (
         "ssh",
@@ -214,6 +214,7 @@ impl Launcher {
         let mut argv = match &self.engine {
             Engine::Ssh { ssh, hosts } => {
                 let mut argv = ssh.clone();
+                argv.extend(keepalive(ssh));
                 argv.push(hosts[slot % hosts.len()].clone());
                 argv
             }
@@ -419,6 +420,25 @@ fn local_only(wire: &Wire) -> Option<&'static str> {
     }
 }
 
+/// ssh's own keepalive, unless the "ssh" words set one or are not OpenSSH's
+/// `ssh`: a host that stops answering (a network cut, a frozen machine) keeps
+/// a TCP connection open for as long as nothing is sent; with these, ssh
+/// gives it up after 3 unanswered probes 5 s apart, the link sees its
+/// connection end, and the host's tasks fail over. Answered by sshd itself,
+/// so a worker host that is busy never counts as gone.
+fn keepalive(ssh: &[String]) -> Vec<String> {
+    let openssh = ssh
+        .first()
+        .is_some_and(|command| command.rsplit('/').next() == Some("ssh"));
+    let set = ssh.iter().any(|word| word.contains("ServerAlive"));
+    match openssh && !set {
+        true => ["-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"]
+            .map(String::from)
+            .to_vec(),
+        false => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,8 +455,13 @@ mod tests {
         };
         assert_eq!(
             ssh.argv(3).join(" "),
-            "ssh -F cfg h2 /opt/procscript --worker"
+            "ssh -F cfg -o ServerAliveInterval=5 -o ServerAliveCountMax=3 h2 /opt/procscript --worker"
         );
+        // The user's own keepalive, or another command than ssh, is left as it is.
+        for words in [&["ssh", "-o", "ServerAliveInterval=60"][..], &["mysh"][..]] {
+            let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+            assert!(keepalive(&words).is_empty(), "{words:?}");
+        }
         let slurm = Launcher {
             engine: Engine::Slurm {
                 nodes: None,
