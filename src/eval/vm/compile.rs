@@ -564,8 +564,11 @@ impl Compiler<'_> {
         self.code.calls.push(call_info(call)?);
         let index = u16::try_from(self.code.calls.len() - 1).ok()?;
         // The callee's register takes the result: `dst` itself when it is
-        // the newest temporary (no move after the call).
-        let func = match dst as usize + 1 == self.next {
+        // the newest temporary (no move after the call). Never a variable's
+        // slot: the callee is put there before the arguments, which may read
+        // it (`x = g(x)` with `x` the frame's last variable).
+        let newest_temp = dst as usize + 1 == self.next && dst as usize >= self.code.first_temp;
+        let func = match newest_temp {
             true => dst,
             false => self.temp()?,
         };
