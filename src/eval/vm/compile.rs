@@ -45,20 +45,7 @@ pub fn function(proto: &FnProto) -> Option<Code> {
         return None;
     }
     let mut c = Compiler::new(proto.slots as usize, None);
-    match &proto.returns {
-        Some(returns) => {
-            for (cond, value, span) in &returns.guards {
-                let skip = c.label();
-                c.jump_unless(cond, skip)?;
-                c.ret(Some(value), *span)?;
-                c.bind(skip);
-            }
-            if let Some((value, span)) = &returns.last {
-                c.ret(Some(value), *span)?;
-            }
-        }
-        None => c.block(&proto.body)?,
-    }
+    c.block(&proto.body)?;
     c.finish()
 }
 
