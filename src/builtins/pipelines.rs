@@ -221,7 +221,7 @@ pub(super) fn capture_pipeline(interp: &mut Interp, args: &[Value], site: &CallS
             site,
         ));
     }
-    pipeline_result(&stages, &codes(&ends), captured, &options, site)
+    pipeline_result(&stages, &ends, captured, &options, site)
 }
 
 /// What `capture_pipeline` returns: the last program's output; or, with
@@ -232,11 +232,12 @@ pub(super) fn capture_pipeline(interp: &mut Interp, args: &[Value], site: &CallS
 /// whether the writer still had output to write is a race of timing.
 fn pipeline_result(
     stages: &[Stage],
-    codes: &[i32],
+    ends: &[ProgramEnd],
     captured: Captured,
     options: &ProgramOptions,
     site: &CallSite,
 ) -> R<Value> {
+    let codes = codes(ends);
     let last = codes.len().saturating_sub(1);
     let failed = codes
         .iter()
@@ -247,12 +248,16 @@ fn pipeline_result(
             .at(
                 site.span,
                 format!(
-                    "the pipeline {} failed: `{}` (program {} of {}) ended with exit code {}",
+                    "the pipeline {} failed: `{}` (program {} of {}) {}",
                     describe(stages),
                     stages[i].0,
                     i + 1,
                     stages.len(),
-                    codes[i]
+                    match ends[i] {
+                        ProgramEnd::Ended(status) =>
+                            super::programs::how_it_ended(status, "ended with"),
+                        ProgramEnd::TimedOut => format!("ended with exit code {}", codes[i]),
+                    }
                 ),
                 "this pipeline failed",
             )
@@ -261,5 +266,5 @@ fn pipeline_result(
             );
         return Err(diag.into());
     }
-    Ok(captured.result(options, "codes", code_list(codes)))
+    Ok(captured.result(options, "codes", code_list(&codes)))
 }

@@ -195,12 +195,7 @@ pub(super) fn captured_result(
     let err_captured = options.stderr == StderrTo::Capture;
     let code = status.code();
     if options.check && code != 0 {
-        let how = match status {
-            ExitStatus::Exited(code) => format!("failed with exit code {code}"),
-            ExitStatus::Signaled(sig) => {
-                format!("was killed by {} (exit code {code})", os::signal_name(sig))
-            }
-        };
+        let how = how_it_ended(status, "failed with");
         let mut diag = ErrorKind::ProgramFailed
             .at(site.span, format!("{what} {how}"), "this program failed")
             .with_help(
@@ -213,6 +208,20 @@ pub(super) fn captured_result(
         return Err(diag.into());
     }
     Ok(captured.result(options, "code", Value::Int(code as i64)))
+}
+
+/// "failed with exit code 3" (`exited` is the verb), or "was killed by
+/// SIGKILL (exit code 137)": a signal is named, not left to be read from
+/// the shell's 128 + its number.
+pub(super) fn how_it_ended(status: ExitStatus, exited: &str) -> String {
+    match status {
+        ExitStatus::Exited(code) => format!("{exited} exit code {code}"),
+        ExitStatus::Signaled(sig) => format!(
+            "was killed by {} (exit code {})",
+            os::signal_name(sig),
+            status.code()
+        ),
+    }
 }
 
 /// `capture` of a program that writes more than a string holds (`yes`): the
