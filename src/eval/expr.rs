@@ -59,7 +59,7 @@ impl Interp {
     /// up; the commonest calls (`c.add(1)`, `q.get()`, `l.acquire()`) take 0 or
     /// 1 argument, which are passed from the stack with no vector to build and drop.
     #[inline(never)]
-    fn eval_method(&mut self, call: &ir::MethodCall, env: Env) -> R<Value> {
+    pub(super) fn eval_method(&mut self, call: &ir::MethodCall, env: Env) -> R<Value> {
         let target = self.eval_leaf(&call.target, env)?;
         let site = CallSite {
             span: call.span,

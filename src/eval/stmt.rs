@@ -58,8 +58,13 @@ impl Interp {
     pub(super) fn exec(&mut self, stmt: &Stmt, env: Env) -> R<Flow> {
         match stmt {
             // `l.acquire()` as a statement: its value is dropped, so a lock's or
-            // value's quick call needs no trip through `eval`.
-            Stmt::Expr(Expr::Method(call)) if self.quick_sync_method(call, env).is_some() => {}
+            // value's quick call needs no trip through `eval`; when it does not
+            // apply, the general call (not `eval`, which would try it again).
+            Stmt::Expr(Expr::Method(call)) => {
+                if self.quick_sync_method(call, env).is_none() {
+                    self.eval_method(call, env)?;
+                }
+            }
             Stmt::Expr(e) => {
                 self.eval(e, env)?;
             }
