@@ -671,6 +671,46 @@ fn a_waiter_killed_in_its_sleep_costs_later_releases_no_wake_up_call() {
 }
 
 #[test]
+fn puts_after_the_only_sleeper_woke_make_no_wake_up_call() {
+    // The sleepers' word was a deadline alone: for a quarter of a second after
+    // the getter's sleep ended, every put made a futex wake-up call for nobody
+    // (a producer feeding a consumer made one or more system calls a message).
+    // The getter is in `sleep(2)`, not in the queue, while the 3,000 puts run.
+    let code = "let q = queue()\n\
+         let h = spawn fn() { q.get(); sleep(2); let t = 0; for i in 0..3000 { t += q.get() }; print(t) }()\n\
+         sleep(0.3)\n\
+         q.put(0)\n\
+         sleep(0.05)\n\
+         print(\"counting\")\n\
+         for i in 0..3000 { q.put(i) }\n\
+         print(\"done\")\n\
+         join h";
+    let Some(calls) = common::traced_calls(code, &["-e", "trace=futex,write"]) else {
+        eprintln!("strace cannot trace here: skipped");
+        return;
+    };
+    let position = |marker: &str| {
+        calls
+            .iter()
+            .position(|c| c.contains(marker))
+            .expect("the marker was written")
+    };
+    let (from, to) = (position("counting"), position("\"done"));
+    let wakes = calls[from..to]
+        .iter()
+        .filter(|c| c.contains("FUTEX_WAKE"))
+        .count();
+    assert!(
+        wakes < 10,
+        "{wakes} wake-up calls in 3,000 puts nobody waited for"
+    );
+    assert!(
+        calls.iter().any(|c| c.contains("4498500")),
+        "the getter got all"
+    );
+}
+
+#[test]
 fn a_dead_holder_whose_pid_was_given_to_another_process_is_still_dead() {
     // The holder of a lock (and of a queue) is SIGKILLed, then its pid is
     // given to a new `sleep` (through ns_last_pid, which needs root). Known by

@@ -344,6 +344,27 @@ impl std::fmt::Debug for SharedRegion {
     }
 }
 
+/// Whether this process may run on more than one processor: only then can a
+/// short spin see a change another process makes meanwhile. Asked once.
+pub fn several_processors() -> bool {
+    use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+    // 0: not asked yet, 1: one processor, 2: several.
+    static KNOWN: AtomicU8 = AtomicU8::new(0);
+    match KNOWN.load(Relaxed) {
+        0 => {
+            let several = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+            KNOWN.store(if several { 2 } else { 1 }, Relaxed);
+            several
+        }
+        known => known == 2,
+    }
+}
+
+/// Gives the processor to another runnable process, if one waits for it.
+pub fn yield_processor() {
+    let _ = nix::sched::sched_yield();
+}
+
 /// Sleeps while `word` still holds `expected`, at most `timeout_ms`; returns
 /// at once when another process calls `futex_wake` on it, or on a signal.
 pub fn futex_wait(word: &AtomicU32, expected: u32, timeout_ms: u32) {
