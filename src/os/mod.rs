@@ -104,8 +104,8 @@ pub use programs::{
     INTERPRETER_VARIABLE,
 };
 pub use shared_memory::{
-    futex_wait, futex_wake, memory_file, read_memory_file, several_processors, yield_processor,
-    SharedCounter, SharedRegion,
+    futex_wait, futex_wake, memory_file, read_memory_file, several_processors, SharedCounter,
+    SharedRegion,
 };
 pub use signals::{
     alarm_after, alarm_pending, any_script_handler, cancel_alarm, clear_pending_signal,

@@ -360,11 +360,6 @@ pub fn several_processors() -> bool {
     }
 }
 
-/// Gives the processor to another runnable process, if one waits for it.
-pub fn yield_processor() {
-    let _ = nix::sched::sched_yield();
-}
-
 /// Sleeps while `word` still holds `expected`, at most `timeout_ms`; returns
 /// at once when another process calls `futex_wake` on it, or on a signal.
 pub fn futex_wait(word: &AtomicU32, expected: u32, timeout_ms: u32) {

@@ -23,13 +23,14 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 const MARGIN_MS: u32 = 250;
 
 /// Before sleeping, on a machine with more than one processor: turns of a
-/// short spin (a pause each, about 1 us in all), then of giving the processor
-/// away. The change waited for (a message, a released lock) often comes within
-/// microseconds, and a sleep and its wake-up cost two system calls and a
-/// reschedule each way. Spinning alone loses when the process that will make
-/// the change waits for this very processor: giving it away lets it run.
+/// short spin (a pause each, about 1 us in all). The change waited for (a
+/// message, a released lock) often comes within that from a process on
+/// another processor, and a sleep and its wake-up cost system calls on both
+/// sides and a reschedule. Kept short: a spin is lost time when the process
+/// that will make the change waits for this very processor. (Giving the
+/// processor away instead, with sched_yield, kept a thousand waiters
+/// runnable on a busy machine and starved the process they waited for.)
 const SPINS: u32 = 64;
-const YIELDS: u32 = 8;
 
 const COUNT_BITS: u32 = 10;
 const COUNT_MAX: u32 = (1 << COUNT_BITS) - 1;
@@ -49,12 +50,6 @@ impl Sleepers<'_> {
                     return;
                 }
                 std::hint::spin_loop();
-            }
-            for _ in 0..YIELDS {
-                if word.load(Relaxed) != seen {
-                    return;
-                }
-                os::yield_processor();
             }
         }
         let until = clock(os::monotonic_ms().wrapping_add(tick_ms.saturating_add(MARGIN_MS)));
