@@ -179,10 +179,13 @@ impl Interp {
     /// variables are these registers), so errors, waits and spans are its own.
     #[inline(always)]
     fn vm_method_stmt(&mut self, code: &Code, base: usize, upvals: &[Upval], site: u16) -> R<()> {
-        let call = &code.methods[site as usize];
+        debug_assert!((site as usize) < code.methods.len());
+        // SAFETY: `verify` proved every method index is within `code.methods`.
+        let call = unsafe { code.methods.get_unchecked(site as usize) };
         let env = Env { base, upvals };
-        if self.quick_sync_method(call, env).is_none() {
-            self.vm_method_general(code, base, env, site)?;
+        match self.quick_sync_method(call, env) {
+            Some(done) => discard(done),
+            None => self.vm_method_general(code, base, env, site)?,
         }
         Ok(())
     }
@@ -409,7 +412,7 @@ impl Interp {
             return Ok(false);
         }
         self.step(code.meta[at].span)?;
-        self.stack[base + var as usize] = Value::Int(i);
+        put(&mut self.stack[base + var as usize], Value::Int(i));
         Ok(true)
     }
 
@@ -544,6 +547,15 @@ fn put(slot: &mut Value, v: Value) {
             std::mem::forget(std::mem::replace(slot, v))
         }
         _ => *slot = v,
+    }
+}
+
+/// Drops `v`; an int, float, bool or nil (what a quick call gives) without a call.
+#[inline(always)]
+fn discard(v: Value) {
+    match v {
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Nil => std::mem::forget(v),
+        other => drop(other),
     }
 }
 
