@@ -5,8 +5,9 @@ mod common;
 use common::{exit_of_run_timed_out, signal_once_ready};
 use nix::sys::signal::Signal;
 
-/// Tight loops that compile (each prints "ready" first, from code that does not).
-const SPINNING: [(&str, &str); 4] = [
+/// Tight loops that compile, and one blocked in a wait (each prints "ready"
+/// first, from code that does not); a child left behind fails the test.
+const SPINNING: [(&str, &str); 5] = [
     (
         "a top-level while loop",
         "print(\"ready\")\nlet i = 0\nwhile true {\n  i += 1\n}",
@@ -23,6 +24,11 @@ const SPINNING: [(&str, &str); 4] = [
         "compiled calls from a compiled loop",
         "fn f(n) {\n  let r = n\n  if n >= 2 { r = f(n - 1) + f(n - 2) }\n  return r\n}\n\
          print(\"ready\")\nlet t = 0\nwhile true {\n  t += f(15) % 2\n}",
+    ),
+    (
+        "a compiled loop blocked in l.acquire() (a child holds the lock)",
+        "let l = lock()\nlet held = event()\nlet h = spawn fn() {\n  l.acquire()\n  held.set()\n  \
+         sleep(1000)\n}()\nheld.wait()\nprint(\"ready\")\nfor i in 0..3 {\n  l.acquire()\n  l.release()\n}",
     ),
 ];
 

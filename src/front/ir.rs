@@ -266,7 +266,8 @@ pub enum Expr {
     CallBuiltin(Box<BuiltinCall>),
     Index(Box<(Expr, Expr)>, Span),
     Field(Box<Expr>, Rc<str>, Span),
-    Method(Box<MethodCall>),
+    /// Shared: compiled code that runs the call keeps the call site (`vm::Code::methods`).
+    Method(Rc<MethodCall>),
     Closure(Rc<FnProto>),
     Fork(Span),
     Pid,

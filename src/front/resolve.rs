@@ -702,7 +702,7 @@ impl<'h> Compiler<'h> {
             ExprKind::Method { target, name, args } => {
                 let target = self.expr(target)?;
                 let (args, arg_spans) = self.exprs(args)?;
-                ir::Expr::Method(Box::new(ir::MethodCall {
+                ir::Expr::Method(Rc::new(ir::MethodCall {
                     target,
                     name: name.name.clone(),
                     found: Default::default(),

@@ -3,7 +3,8 @@
 //! The subset: int/float/bool/nil/string constants, locals and parameters,
 //! reads of captured variables, arithmetic and comparisons, `not`/`and`/`or`,
 //! `if`, `while`, counting `for`, `break`/`continue`, `x op= e` on a local,
-//! calls of a local or captured function, `return`. Anything else leaves the
+//! calls of a local or captured function, `return`, and method-call
+//! statements `x.m()` / `x.m(number)` on a variable (locks, values...). Anything else leaves the
 //! code to the tree-walker, which stays the one meaning of every construct:
 //! the ops' slow paths call the same `ops` functions with the same spans.
 
@@ -11,6 +12,8 @@ use super::instructions::{Br, CallInfo, Code, Meta, Op, Reg, R3};
 use crate::front::ast::{BinOp, Span, UnOp};
 use crate::front::ir::{Block, Call, Expr, FnProto, Literal, Place, Sides, Stmt};
 use crate::values::Value;
+
+mod method_stmt;
 
 /// How a loop compiled alone finds the slots of the frame it runs in: a
 /// cell (`Some(true)`), a plain value (`Some(false)`), or not usable (`None`).
@@ -174,6 +177,7 @@ impl<'a> Compiler<'a> {
     fn stmt(&mut self, stmt: &Stmt) -> Option<()> {
         let mark = self.next;
         match stmt {
+            Stmt::Expr(Expr::Method(call)) => self.method_stmt(call)?,
             Stmt::Expr(e) => {
                 let t = self.temp()?;
                 self.expr_into(e, t)?;

@@ -1,7 +1,7 @@
 //! The register VM's instruction set: 3-operand ops over frame slots, and a compiled body.
 
 use crate::front::ast::{BinOp, Span};
-use crate::front::ir::Sides;
+use crate::front::ir::{MethodCall, Sides};
 use crate::values::Value;
 use std::rc::Rc;
 
@@ -181,6 +181,12 @@ pub enum Op {
     ReturnNil,
     /// The end of the code: a function returns nil, a loop goes on after itself.
     End,
+    /// The statement `x.m(...)` of `methods[site]`: a lock's, semaphore's or
+    /// value's quick call in place when it applies (`builtins::quick_sync_call`),
+    /// else the tree-walker's own evaluation of that call in this frame.
+    MethodStmt {
+        site: u16,
+    },
 }
 
 /// Where an op's error points: the whole expression and its sides.
@@ -210,6 +216,8 @@ pub struct Code {
     pub consts: Vec<Value>,
     pub names: Vec<Rc<str>>,
     pub calls: Vec<CallInfo>,
+    /// The method-call statements the code runs (see `Op::MethodStmt`).
+    pub methods: Vec<Rc<MethodCall>>,
     /// Registers the code uses (slots and temporaries), from the frame's base.
     pub regs: usize,
     /// The first temporary: the frame's slots are below it.

@@ -115,6 +115,7 @@ impl Interp {
                 Op::ReturnNil => return Ok(Some(self.vm_return(code, at, base, None))),
                 Op::End => return Ok(None),
                 Op::Step | Op::ForTest { .. } => pc = self.vm_rare_jump(op, code, at, base, pc)?,
+                Op::MethodStmt { site } => self.vm_method_stmt(code, base, upvals, site)?,
                 other => self.vm_other(other, code, at, base, upvals)?,
             }
         }
@@ -169,6 +170,32 @@ impl Interp {
             other => self.vm_callee(code, other, call)?,
         };
         put(self.reg_mut(base, dst), callee);
+        Ok(())
+    }
+
+    /// `x.m(...)` as a statement: the quick call on a lock, semaphore or
+    /// value in place; when that does not apply (nothing changed then), the
+    /// tree-walker's evaluation of the very call in this frame (whose named
+    /// variables are these registers), so errors, waits and spans are its own.
+    #[inline(always)]
+    fn vm_method_stmt(&mut self, code: &Code, base: usize, upvals: &[Upval], site: u16) -> R<()> {
+        debug_assert!((site as usize) < code.methods.len());
+        // SAFETY: `verify` proved every method index is within `code.methods`.
+        let call = unsafe { code.methods.get_unchecked(site as usize) };
+        let env = Env { base, upvals };
+        match self.quick_sync_method(call, env) {
+            Some(done) => discard(done),
+            None => self.vm_method_general(code, base, env, site)?,
+        }
+        Ok(())
+    }
+
+    /// The general path of `vm_method_stmt`; it may run other code, so the
+    /// frame invariant is restored after it.
+    #[inline(never)]
+    fn vm_method_general(&mut self, code: &Code, base: usize, env: Env, site: u16) -> R<()> {
+        self.eval_method(&code.methods[site as usize], env)?;
+        self.regrow(base, code);
         Ok(())
     }
 
@@ -385,7 +412,7 @@ impl Interp {
             return Ok(false);
         }
         self.step(code.meta[at].span)?;
-        self.stack[base + var as usize] = Value::Int(i);
+        put(&mut self.stack[base + var as usize], Value::Int(i));
         Ok(true)
     }
 
@@ -520,6 +547,15 @@ fn put(slot: &mut Value, v: Value) {
             std::mem::forget(std::mem::replace(slot, v))
         }
         _ => *slot = v,
+    }
+}
+
+/// Drops `v`; an int, float, bool or nil (what a quick call gives) without a call.
+#[inline(always)]
+fn discard(v: Value) {
+    match v {
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Nil => std::mem::forget(v),
+        other => drop(other),
     }
 }
 

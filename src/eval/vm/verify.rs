@@ -3,7 +3,7 @@
 use super::instructions::{Code, Op, Reg};
 
 /// Whether every register operand is below `code.regs`, every constant,
-/// name and call index is within its table, every jump lands on an op, and
+/// name, call and method index is within its table, every jump lands on an op, and
 /// the last op is `End` (so falling through never runs past the code).
 pub fn verify(code: &Code) -> bool {
     let n = code.ops.len();
@@ -66,6 +66,7 @@ pub fn verify(code: &Code) -> bool {
             call: k,
         } => (func as usize + argc as usize) < code.regs && call(k),
         Op::Return { a } => reg(a),
+        Op::MethodStmt { site } => (site as usize) < code.methods.len(),
     })
 }
 
