@@ -270,7 +270,10 @@ impl Queue {
     fn unlock(&self) {
         // The stamp first (see `sync`'s `free_word`).
         self.region.u64_at(LOCK_STAMP).store(0, SeqCst);
-        self.region.u32_at(LOCK).store(0, Release);
+        // SeqCst, not Release (as `sync`'s `free_word`): the look for sleepers
+        // below must not be done before the store is seen, or a waiter that
+        // just published its sleep would sleep out its tick on a free lock.
+        self.region.u32_at(LOCK).store(0, SeqCst);
         Sleepers(self.region.u32_at(LOCK_WAITERS)).wake(self.region.u32_at(LOCK), 1);
     }
 

@@ -1,0 +1,40 @@
+//! Waits between processes while busy loops take every processor: a hand-off must not wait behind them.
+
+mod common;
+
+/// Busy loops beside the waits: two per processor (at most 16), spawned by
+/// the script itself so they are in its group and killed at its end.
+fn busy_loops() -> usize {
+    let processors = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (2 * processors).min(16)
+}
+
+#[test]
+fn a_queue_ping_pong_beside_busy_loops_does_not_wait_behind_them() {
+    // A wait gave its processor away (sched_yield) 8 times before it slept:
+    // with busy loops beside, each turn waited a whole time slice behind them,
+    // and 1,000 round trips took 9-14 s instead of about 0.1 s (a sleeper's
+    // wake-up is scheduled at once). The bound is generous: 30 times that.
+    let code = format!(
+        "let busy = []\n\
+         for k in 0..{} {{ push(busy, spawn fn() {{ while true {{ }} }}()) }}\n\
+         sleep(0.2)\n\
+         let a = queue()\n\
+         let b = queue()\n\
+         let h = spawn fn() {{ for i in 0..1000 {{ b.put(a.get() + 1) }} }}()\n\
+         let t0 = time()\n\
+         let v = 0\n\
+         for i in 0..1000 {{ a.put(v); v = b.get() }}\n\
+         let took = time() - t0\n\
+         join h\n\
+         for x in busy {{ kill(x, \"KILL\") }}\n\
+         for x in busy {{ try {{ join x }} catch e {{ }} }}\n\
+         if took < 3.0 {{ print(v, \"quick\") }} else {{ print(v, took) }}",
+        busy_loops()
+    );
+    let out = common::run_code(&code);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (0, "1000 quick\n", "")
+    );
+}
