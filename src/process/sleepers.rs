@@ -23,14 +23,20 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 const MARGIN_MS: u32 = 250;
 
 /// Before sleeping, on a machine with more than one processor: turns of a
-/// short spin (a pause each, about 1 us in all). The change waited for (a
-/// message, a released lock) often comes within that from a process on
+/// short spin (a pause each, at most about 1 us in all). The change waited
+/// for (a message, a released lock) often comes within that from a process on
 /// another processor, and a sleep and its wake-up cost system calls on both
-/// sides and a reschedule. Kept short: a spin is lost time when the process
-/// that will make the change waits for this very processor. (Giving the
-/// processor away instead, with sched_yield, kept a thousand waiters
-/// runnable on a busy machine and starved the process they waited for.)
-const SPINS: u32 = 64;
+/// sides and a reschedule. The number of turns adapts (as glibc's adaptive
+/// mutexes do): halved after a spin that saw nothing, doubled after one that
+/// did, so a process whose waits are long (a reply that needs the other side
+/// to compute) soon spins only `MIN_SPINS` turns. (Giving the processor away
+/// with `sched_yield` instead made a wait beside busy loops wait a whole time
+/// slice behind them at each turn: tests/waits_on_a_busy_machine.rs.)
+const MAX_SPINS: u32 = 64;
+const MIN_SPINS: u32 = 4;
+
+/// This process's current number of spin turns (each process has its own copy).
+static SPINS: AtomicU32 = AtomicU32::new(MAX_SPINS);
 
 const COUNT_BITS: u32 = 10;
 const COUNT_MAX: u32 = (1 << COUNT_BITS) - 1;
@@ -44,13 +50,8 @@ impl Sleepers<'_> {
     /// Sleeps on `word` while it holds `seen`, at most `tick_ms`, told to wakers.
     /// May return early (a change, a signal): callers look again and loop.
     pub fn sleep(&self, word: &AtomicU32, seen: u32, tick_ms: u32) {
-        if os::several_processors() {
-            for _ in 0..SPINS {
-                if word.load(Relaxed) != seen {
-                    return;
-                }
-                std::hint::spin_loop();
-            }
+        if os::several_processors() && spin_saw_a_change(word, seen) {
+            return;
         }
         let until = clock(os::monotonic_ms().wrapping_add(tick_ms.saturating_add(MARGIN_MS)));
         let _ = self.0.fetch_update(SeqCst, SeqCst, |known| {
@@ -96,6 +97,21 @@ impl Sleepers<'_> {
             os::futex_wake(word, count);
         }
     }
+}
+
+/// Spins while `word` holds `seen`, for this process's number of turns, and
+/// adapts that number: whether the word changed meanwhile.
+fn spin_saw_a_change(word: &AtomicU32, seen: u32) -> bool {
+    let turns = SPINS.load(Relaxed);
+    for _ in 0..turns {
+        if word.load(Relaxed) != seen {
+            SPINS.store((turns * 2).min(MAX_SPINS), Relaxed);
+            return true;
+        }
+        std::hint::spin_loop();
+    }
+    SPINS.store((turns / 2).max(MIN_SPINS), Relaxed);
+    false
 }
 
 /// Milliseconds on the word's wrapping clock (never 0, so a word with a
