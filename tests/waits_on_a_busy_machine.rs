@@ -38,3 +38,40 @@ fn a_queue_ping_pong_beside_busy_loops_does_not_wait_behind_them() {
         (0, "1000 quick\n", "")
     );
 }
+
+#[test]
+fn a_crowd_of_waiters_on_one_event_does_not_take_the_machine() {
+    // Every blocked waiter looked for a deadlock every 0.1 s by reading /proc
+    // for every other waiter and every holder of the event: 250 waiters made
+    // tens of millions of reads a second and the parent, spawning them, did
+    // not finish in 40 s (150 took 6.7 s). Now a waiter that can tell from
+    // the board alone that it can go on looks no further, and less often.
+    let code = "let e = event()\n\
+         let ready = value(0)\n\
+         let hs = []\n\
+         for k in 0..250 { push(hs, spawn fn() { ready.add(1); return e.wait() }()) }\n\
+         while ready.get() < 250 { sleep(0.01) }\n\
+         sleep(0.3)\n\
+         e.set()\n\
+         let ok = 0\n\
+         for h in hs { if join h { ok += 1 } }\n\
+         print(ok)";
+    let started = std::time::Instant::now();
+    let out = common::run(common::procscript(&[
+        "--timeout",
+        "60",
+        "--max-procs",
+        "400",
+        "-e",
+        code,
+    ]));
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (0, "250\n", "")
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+}

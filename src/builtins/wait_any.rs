@@ -66,9 +66,7 @@ fn queue_ready(queue: &Queue, look_for_holders: bool) -> bool {
     queue.size() > 0
         || queue.is_closed()
         || (look_for_holders
-            && queue
-                .live_holders()
-                .is_some_and(|live| live.iter().all(|&pid| pid == os::current_pid())))
+            && queue.any_live_holder(|pid| pid != os::current_pid()) == Some(false))
 }
 
 /// Whether the item is ready now.
@@ -87,9 +85,7 @@ fn ready(interp: &mut Interp, item: &Value, look_for_holders: bool, span: Span) 
 fn nobody_could_set(item: &Value) -> bool {
     let me = os::current_pid();
     match item {
-        Value::Sync(event) => event
-            .live_holders()
-            .is_some_and(|live| live.iter().all(|&pid| pid == me)),
+        Value::Sync(event) => event.any_live_holder(|pid| pid != me) == Some(false),
         _ => false,
     }
 }

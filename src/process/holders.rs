@@ -111,10 +111,22 @@ impl<'a> Holders<'a> {
 
     /// Is some holder other than `me` still running?
     pub fn others_alive(&self, me: i32) -> bool {
-        match self.live() {
-            None => true,
-            Some(live) => live.iter().any(|&pid| pid != me),
+        // Stops at the first: each holder looked at costs a read of /proc,
+        // and a crowd of waiters asks this every tick.
+        self.any_live(|pid| pid != me).unwrap_or(true)
+    }
+
+    /// Whether a live holder's pid passes `wanted`; None when too many held
+    /// the object to track. `wanted` is asked first, so only a holder it
+    /// accepts costs the look at whether that process still runs.
+    pub fn any_live(&self, wanted: impl Fn(i32) -> bool) -> Option<bool> {
+        if self.region.u32_at(self.untracked).load(Relaxed) != 0 {
+            return None;
         }
+        Some((0..self.slots).any(|i| {
+            let holder = self.slot(i).load(Relaxed);
+            holder != 0 && wanted(identity_pid(holder)) && identity_alive(holder)
+        }))
     }
 
     /// The live holders; None when too many held the object to track.

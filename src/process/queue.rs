@@ -221,6 +221,11 @@ impl Queue {
     }
 
     /// The live processes that hold the queue; None when too many held it to track.
+    /// Whether a live holder's pid passes `wanted` (see `Holders::any_live`).
+    pub fn any_live_holder(&self, wanted: impl Fn(i32) -> bool) -> Option<bool> {
+        self.holders().any_live(wanted)
+    }
+
     pub fn live_holders(&self) -> Option<Vec<i32>> {
         self.holders().live()
     }

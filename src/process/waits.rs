@@ -42,6 +42,9 @@ const LIST_BYTES: usize = MAX_ANY * ANY_ITEM_BYTES;
 /// The first check comes after this long blocked, then one every `RECHECK`.
 const FIRST_CHECK_S: f64 = 0.2;
 const RECHECK_S: f64 = 0.1;
+/// While each check finds at a glance that this process can go on, the next
+/// comes twice as late, up to this: a crowd of waiters checks less often.
+const GLANCE_RECHECK_MAX_S: f64 = 0.8;
 
 /// What a blocked process waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,8 +234,42 @@ impl WaitBoard {
         self.mine.set((0, 0));
     }
 
-    /// The waits of live processes, each read whole (a slot being written is skipped).
-    fn snapshot(&self) -> Vec<Entry> {
+    /// Whether this process can go on, told from the board alone: one of its
+    /// waits can be ended by a process that is not on the board at all. Every
+    /// process off the board counts as going on in `find_deadlock` too, and the
+    /// board holds more than its live entries, so a yes here is a yes there. It
+    /// spares the common case (a crowd waiting for one process that works) a
+    /// look at every waiter's process: with hundreds of waiters each looking at
+    /// every other every tick, the looks took the machine.
+    fn goes_on_at_a_glance(&self, known: &Known) -> bool {
+        let (Some(region), (pid, slot)) = (&self.region, self.mine.get()) else {
+            return false;
+        };
+        // Off the board, it is not blocked (and `find_deadlock` says so too).
+        if pid != known.me || slot == 0 {
+            return true;
+        }
+        let base = (slot - 1) * SLOT_BYTES;
+        let kind = region.u32_at(base + KIND).load(SeqCst);
+        let target = region.u64_at(base + TARGET).load(SeqCst);
+        let Some(waits) = read_waits(region, slot - 1, kind, target) else {
+            return false;
+        };
+        let mut on_board: Vec<i32> = (0..SLOTS)
+            .map(|slot| region.i32_at(slot * SLOT_BYTES + PID).load(SeqCst))
+            .filter(|&pid| pid != 0)
+            .collect();
+        on_board.sort_unstable();
+        let going = |pid: i32| on_board.binary_search(&pid).is_err();
+        waits
+            .iter()
+            .any(|&waiting| wait_can_end(known.me, waiting, &going, known))
+    }
+
+    /// The waits on the board, each read whole (a slot being written is
+    /// skipped), from shared memory alone: some may be of processes that
+    /// ended or are stopped (see `snapshot`).
+    fn entries(&self) -> Vec<Entry> {
         let Some(region) = &self.region else {
             return Vec::new();
         };
@@ -254,13 +291,7 @@ impl WaitBoard {
             let whole = seq % 2 == 0
                 && region.u32_at(base + SEQ).load(SeqCst) == seq
                 && region.i32_at(base + PID).load(SeqCst) == pid;
-            let Some(waits) = waits.filter(|_| whole) else {
-                continue;
-            };
-            // A stopped process is left off: it goes on when continued, and
-            // it may have been stopped just before it could leave the board.
-            let running = matches!(os::process_state(pid), Some(state) if !"ZXTt".contains(state));
-            if running && os::process_start_time(pid) == Some(started) {
+            if let Some(waits) = waits.filter(|_| whole) {
                 let name = String::from_utf8_lossy(&name).into_owned();
                 entries.push(Entry {
                     pid,
@@ -272,6 +303,21 @@ impl WaitBoard {
             }
         }
         entries
+    }
+
+    /// The waits of live, running processes: `entries` less those of
+    /// processes that ended (their pid reused or not) or are stopped.
+    fn snapshot(&self, entries: Vec<Entry>) -> Vec<Entry> {
+        entries
+            .into_iter()
+            .filter(|entry| {
+                // A stopped process is left off: it goes on when continued, and
+                // it may have been stopped just before it could leave the board.
+                let running =
+                    matches!(os::process_state(entry.pid), Some(state) if !"ZXTt".contains(state));
+                running && os::process_start_time(entry.pid) == Some(entry.started)
+            })
+            .collect()
     }
 }
 
@@ -322,6 +368,8 @@ impl Known<'_> {
 /// One wait's checks: when to look, and the last finding to confirm.
 pub struct Detector {
     next_check: os::Deadline,
+    /// Seconds from one check to the next.
+    interval: f64,
     last: Option<Vec<(i32, u32)>>,
 }
 
@@ -335,6 +383,7 @@ impl Detector {
     pub fn new() -> Detector {
         Detector {
             next_check: os::Deadline::after(Some(FIRST_CHECK_S)),
+            interval: RECHECK_S,
             last: None,
         }
     }
@@ -345,8 +394,15 @@ impl Detector {
         if !self.next_check.passed() {
             return None;
         }
+        if board.goes_on_at_a_glance(known) {
+            self.last = None;
+            self.interval = (self.interval * 2.0).min(GLANCE_RECHECK_MAX_S);
+            self.next_check = os::Deadline::after(Some(self.interval));
+            return None;
+        }
+        self.interval = RECHECK_S;
         self.next_check = os::Deadline::after(Some(RECHECK_S));
-        let Some((words, involved)) = find_deadlock(&board.snapshot(), known) else {
+        let Some((words, involved)) = find_deadlock(&board.snapshot(board.entries()), known) else {
             self.last = None;
             return None;
         };
@@ -380,7 +436,7 @@ fn wait_can_end(pid: i32, waiting: Waiting, going: &dyn Fn(i32) -> bool, known: 
                 Waiting::QueueJoin(_) => queue.unfinished() == 0,
                 _ => !queue.is_full_for_blocked_putters() || queue.is_closed(),
             };
-            answered || other_going(queue.live_holders(), pid, going)
+            answered || other_going(|wanted| queue.any_live_holder(wanted), pid, going)
         }
         Waiting::Task(owner) => known.busy_workers.contains(&pid) || going(owner),
         Waiting::AnyChild => pid != known.me || known.children.iter().any(|&c| going(c)),
@@ -397,17 +453,19 @@ fn wait_can_end(pid: i32, waiting: Waiting, going: &dyn Fn(i32) -> bool, known: 
             // A lock is released by its holder alone; the others by anyone holding them.
             answered
                 || (!matches!(waiting, Waiting::Lock(_))
-                    && other_going(object.live_holders(), pid, going))
+                    && other_going(|wanted| object.any_live_holder(wanted), pid, going))
         }
     }
 }
 
-/// Whether a holder other than `me` can go on (None: too many to know, so yes).
-fn other_going(holders: Option<Vec<i32>>, me: i32, going: &dyn Fn(i32) -> bool) -> bool {
-    match holders {
-        None => true,
-        Some(holders) => holders.iter().any(|&h| h != me && going(h)),
-    }
+/// Whether a live holder other than `me` can go on (asked through `any_live`
+/// of the object's holders; None there: too many to know, so yes).
+fn other_going(
+    any_live: impl Fn(&dyn Fn(i32) -> bool) -> Option<bool>,
+    me: i32,
+    going: &dyn Fn(i32) -> bool,
+) -> bool {
+    any_live(&|holder| holder != me && going(holder)).unwrap_or(true)
 }
 
 /// Whether `known.me` is deadlocked and the one to say so: the cycle in

@@ -188,6 +188,11 @@ impl SyncObject {
     }
 
     /// The live processes that hold the object; None when too many did to track.
+    /// Whether a live holder's pid passes `wanted` (see `Holders::any_live`).
+    pub fn any_live_holder(&self, wanted: impl Fn(i32) -> bool) -> Option<bool> {
+        self.holders().any_live(wanted)
+    }
+
     pub fn live_holders(&self) -> Option<Vec<i32>> {
         self.holders().live()
     }
