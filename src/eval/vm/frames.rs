@@ -9,8 +9,8 @@
 //! and the depth limit (`enter_call`), and an error leaving a callee gets
 //! that call's line in its call stack (`vm_unwind`, innermost first).
 
-use super::instructions::{Code, Reg};
-use super::run::put_fast;
+use super::instructions::{Code, Op, Reg};
+use super::run::put;
 use crate::error::{Unwind, R};
 use crate::eval::call::traced_error;
 use crate::eval::Interp;
@@ -135,25 +135,75 @@ impl Interp {
         Ok(None)
     }
 
-    /// The compiled function `cur` gave `value`: back to its caller (`cur`
-    /// and `pc` become the caller's), the value in the caller's register
-    /// just below the callee's frame. `Some(value)` when no compiled call of
-    /// this `run_code` (frames above `floor`) is in progress: `run_code` returns it.
+    /// `Return`, `ReturnNil` or `End` (op `at`) of the function `cur`.
+    /// When it is `run_code`'s own (no frame above `floor`): `Some` of what
+    /// `run_code` gives. Else the value goes to the caller's register just
+    /// below the callee's frame (emptied when the call began), and the
+    /// caller runs on (`cur` and `pc` become its).
     #[inline(always)]
-    pub(super) fn vm_leave(
+    pub(super) fn vm_finish(
         &mut self,
         floor: usize,
         cur: &mut Cur,
         pc: &mut usize,
-        value: Value,
-    ) -> Option<Value> {
+        at: usize,
+        op: Op,
+    ) -> Option<Option<Value>> {
+        // SAFETY: `cur.code` is alive (see `Cur`).
+        let code = unsafe { &*cur.code };
+        let base = cur.base;
+        if !matches!(op, Op::End) {
+            debug_assert!(at < code.meta.len());
+            // SAFETY: `verify` proved `meta` as long as `ops`; `at` is an op's index.
+            self.returned_at = unsafe { code.meta.get_unchecked(at) }.span;
+        }
+        if self.vm.frames.len() <= floor {
+            return Some(match op {
+                Op::Return { a } => Some(std::mem::take(self.reg_mut(base, a))),
+                Op::ReturnNil => Some(Value::Nil),
+                _ => None,
+            });
+        }
+        match op {
+            Op::Return { a } => self.vm_move_result(base + a as usize, base - 1),
+            _ => put(&mut self.stack[base - 1], Value::Nil),
+        }
+        self.vm_leave(cur, pc);
+        None
+    }
+
+    /// Moves the value in slot `from` (left nil) to slot `to`.
+    #[inline(always)]
+    fn vm_move_result(&mut self, from: usize, to: usize) {
+        debug_assert!(to < from && from < self.stack.len());
+        // SAFETY: `from` is a register of the running frame (`verify` and
+        // the frame invariant: below `stack.len()`), `to` is below it; the
+        // old value at `to` is dropped first, the value at `from` is copied
+        // (moved) and `from` overwritten without a drop, so each value is
+        // dropped once.
+        unsafe {
+            let stack = self.stack.as_mut_ptr();
+            let (from, to) = (stack.add(from), stack.add(to));
+            if !matches!(
+                *to,
+                Value::Nil | Value::Int(_) | Value::Bool(_) | Value::Float(_)
+            ) {
+                std::ptr::drop_in_place(to);
+            }
+            std::ptr::copy_nonoverlapping(from, to, 1);
+            std::ptr::write(from, Value::Nil);
+        }
+    }
+
+    /// Back to the caller of the compiled function `cur` (`cur` and `pc`
+    /// become the caller's); there is a frame above `vm_finish`'s floor.
+    #[inline(always)]
+    fn vm_leave(&mut self, cur: &mut Cur, pc: &mut usize) {
         let frames = &mut self.vm.frames;
         let top = frames.len();
-        if top <= floor {
-            return Some(value);
-        }
-        // SAFETY: `top > floor >= 0`, so `top - 1` is the last frame; it is
-        // read once here, and `set_len` forgets it (its closure moved out).
+        debug_assert!(top > 0);
+        // SAFETY: `top > floor >= 0` (`vm_finish`), so `top - 1` is the last
+        // frame; it is read once here, and `set_len` forgets it (its closure moved out).
         let (caller, ret_pc, closure) = unsafe {
             let frame = frames.as_ptr().add(top - 1);
             frames.set_len(top - 1);
@@ -165,7 +215,6 @@ impl Interp {
             )
         };
         self.depth -= 1;
-        let base = cur.base;
         (*cur, *pc) = (caller, ret_pc);
         // SAFETY: the caller's code is held by the frame below this one, or
         // by `run_code`'s caller for the outermost (see `Cur`).
@@ -175,9 +224,7 @@ impl Interp {
         if self.stack.len() < caller.base + code.regs {
             self.stack.resize(caller.base + code.regs, Value::Nil);
         }
-        put_fast(&mut self.stack[base - 1], value);
         drop(closure);
-        None
     }
 
     /// An error leaving the compiled calls above `floor`: each gets its

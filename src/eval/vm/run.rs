@@ -126,16 +126,9 @@ impl Interp {
                 Op::Call { func, argc, call } => {
                     self.vm_call_op(&mut cur, &mut pc, func, argc, call)?
                 }
-                Op::Return { .. } | Op::ReturnNil => {
-                    let value = self.vm_return(code, at, base, op);
-                    if let Some(value) = self.vm_leave(floor, &mut cur, &mut pc, value) {
-                        return Ok(Some(value));
-                    }
-                }
-                Op::End => {
-                    let ended = self.vm_leave(floor, &mut cur, &mut pc, Value::Nil);
-                    if ended.is_some() {
-                        return Ok(None);
+                Op::Return { .. } | Op::ReturnNil | Op::End => {
+                    if let Some(result) = self.vm_finish(floor, &mut cur, &mut pc, at, op) {
+                        return Ok(result);
                     }
                 }
                 Op::Step | Op::ForTest { .. } => pc = self.vm_rare_jump(op, code, at, base, pc)?,
@@ -179,7 +172,7 @@ impl Interp {
     }
 
     #[inline(always)]
-    fn reg_mut(&mut self, base: usize, r: Reg) -> &mut Value {
+    pub(super) fn reg_mut(&mut self, base: usize, r: Reg) -> &mut Value {
         debug_assert!(base + (r as usize) < self.stack.len());
         // SAFETY: as in `reg`.
         unsafe { self.stack.get_unchecked_mut(base + r as usize) }
@@ -193,18 +186,6 @@ impl Interp {
             other => other.clone(),
         };
         put(self.reg_mut(base, dst), v);
-    }
-
-    /// The value a `return` gives (nil without one), noting where it ran.
-    #[inline(always)]
-    fn vm_return(&mut self, code: &Code, at: usize, base: usize, op: Op) -> Value {
-        debug_assert!(at < code.meta.len());
-        // SAFETY: `verify` proved `meta` as long as `ops`, and `at` is an op's index.
-        self.returned_at = unsafe { code.meta.get_unchecked(at) }.span;
-        match op {
-            Op::Return { a } => std::mem::take(self.reg_mut(base, a)),
-            _ => Value::Nil,
-        }
     }
 
     /// The callee in a local (a plain one or a cell).
@@ -627,7 +608,7 @@ fn discard(v: Value) {
 /// Stores the result of an int fast path: over an int (the common case
 /// in a loop or a call) only the number is written.
 #[inline(always)]
-pub(super) fn put_fast(slot: &mut Value, v: Value) {
+fn put_fast(slot: &mut Value, v: Value) {
     if let (Value::Int(old), Value::Int(n)) = (&mut *slot, &v) {
         *old = *n;
         // An int has nothing to drop: no call of the drop glue.
