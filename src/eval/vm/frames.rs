@@ -104,7 +104,7 @@ impl Interp {
         self.depth += 1;
         let base = f + 1;
         if self.stack.len() < base + regs {
-            self.stack.resize(base + regs, Value::Nil);
+            self.vm_grow_stack(base + regs);
         }
         let callee = Cur { code, base };
         let upvals = std::mem::replace(&mut self.vm.upvals, Upvals(&*closure.upvals));
@@ -126,6 +126,14 @@ impl Interp {
             Some(Some(code)) => Some(Rc::as_ptr(code)),
             _ => None,
         }
+    }
+
+    /// Grows the value stack to `len` slots: rare (the stack keeps its
+    /// length), so out of the loop, which then keeps its registers.
+    #[cold]
+    #[inline(never)]
+    fn vm_grow_stack(&mut self, len: usize) {
+        self.stack.resize(len, Value::Nil);
     }
 
     /// Puts back a callee that runs elsewhere (see `vm_enter`).
@@ -222,7 +230,7 @@ impl Interp {
         // A call the callee made (to a tree-walked function or a built-in)
         // may have cut the stack below the caller's frame.
         if self.stack.len() < caller.base + code.regs {
-            self.stack.resize(caller.base + code.regs, Value::Nil);
+            self.vm_grow_stack(caller.base + code.regs);
         }
         drop(closure);
     }
