@@ -3,10 +3,11 @@
 //! A function whose whole body is in the subset (see `compile`) is compiled
 //! on its first call and runs as code from then on; a `while` or counting
 //! `for` loop in the subset, inside code that is not, is compiled on its
-//! first run. Everything else is the tree-walker's. Calls from compiled code
-//! go through `call_closure` like the tree-walker's (same arity check, safe
-//! point, depth limit, stack growth and call stack in errors), and each op
-//! that can fail reports through the same `ops` functions and spans, so
+//! first run. Everything else is the tree-walker's. A call from compiled
+//! code to a compiled function switches frames inside the loop (`frames`);
+//! any other goes through `call_closure`; both make the tree-walker's
+//! checks (arity, safe point, depth limit, call stack in errors), and each
+//! op that can fail reports through the same `ops` functions and spans, so
 //! compiled or not, a program prints and fails the same.
 
 mod compile;
