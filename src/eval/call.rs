@@ -169,12 +169,10 @@ impl Interp {
     /// Runs a function's body and gives what it returned.
     #[inline(always)]
     pub(super) fn run_body(&mut self, proto: &FnProto, env: Env) -> R<Value> {
+        if let Some(code) = self.compiled(proto) {
+            return self.run_compiled(&code, env);
+        }
         let Some(returns) = &proto.returns else {
-            // Guarded returns are never compiled (see `vm::compile::function`),
-            // so only other bodies look for compiled code.
-            if let Some(code) = self.compiled(proto) {
-                return self.run_compiled(&code, env);
-            }
             return match self.exec_block(&proto.body, env)? {
                 Flow::Return => Ok(std::mem::take(&mut self.returned)),
                 _ => Ok(Value::Nil),
@@ -260,7 +258,7 @@ pub(super) fn traced(result: R<Value>, proto: &FnProto, span: Span) -> R<Value> 
 }
 
 #[inline(never)]
-fn traced_error(mut unwind: Unwind, proto: &FnProto, span: Span) -> Unwind {
+pub(super) fn traced_error(mut unwind: Unwind, proto: &FnProto, span: Span) -> Unwind {
     if let Some(diag) = unwind.diag_mut() {
         diag.trace.push(Frame {
             function: proto.describe(),

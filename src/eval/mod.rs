@@ -176,6 +176,9 @@ impl Interp {
     /// and the script handlers of signals that arrived run here (at `span`).
     #[inline]
     pub(crate) fn safe_point(&mut self, span: Span) -> R<()> {
+        if os::nothing_due() {
+            return Ok(());
+        }
         os::pending_stop()?;
         if os::handlers_due() {
             self.run_due_handlers(span)?;

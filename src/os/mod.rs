@@ -110,7 +110,7 @@ pub use shared_memory::{
 pub use signals::{
     alarm_after, alarm_pending, any_script_handler, cancel_alarm, clear_pending_signal,
     ending_waits_for_handlers, ends_a_process, exit_code_for, handleable_signal,
-    handleable_signal_names, handlers_due, install_signal_handlers, pending_stop,
+    handleable_signal_names, handlers_due, install_signal_handlers, nothing_due, pending_stop,
     reset_dispositions, runs_script_handler, set_disposition, signal_by_name, signal_name,
     signal_names, stops_a_process, take_due_handlers, while_reading_input, Disposition,
     Unhandleable,

@@ -256,6 +256,14 @@ pub fn pending_stop() -> Result<(), Signal> {
     }
 }
 
+/// Whether neither a stop request nor a script handler is due: what every
+/// safe point reads first (two atomics), before `pending_stop` and
+/// `handlers_due`, which then find nothing to do either.
+#[inline]
+pub fn nothing_due() -> bool {
+    (PENDING_SIGNAL.load(Ordering::Relaxed) as u32 | HANDLERS_DUE.load(Ordering::Relaxed)) == 0
+}
+
 /// The handler stores only the signals it is installed for, so the
 /// conversion cannot fail; SIGTERM is a harmless answer if it ever did.
 #[cold]

@@ -226,6 +226,9 @@ pub struct Code {
     /// not to; checked on each entry (the tree-walker runs it otherwise).
     pub cells: Vec<Reg>,
     pub plain: Vec<Reg>,
+    /// For a function: the address of the `FnProto` it was compiled from
+    /// (only compared, to know a call of the running function); 0 for a loop.
+    pub proto: usize,
 }
 
 impl Op {

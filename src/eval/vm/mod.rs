@@ -3,13 +3,15 @@
 //! A function whose whole body is in the subset (see `compile`) is compiled
 //! on its first call and runs as code from then on; a `while` or counting
 //! `for` loop in the subset, inside code that is not, is compiled on its
-//! first run. Everything else is the tree-walker's. Calls from compiled code
-//! go through `call_closure` like the tree-walker's (same arity check, safe
-//! point, depth limit, stack growth and call stack in errors), and each op
-//! that can fail reports through the same `ops` functions and spans, so
+//! first run. Everything else is the tree-walker's. A call from compiled
+//! code to a compiled function switches frames inside the loop (`frames`);
+//! any other goes through `call_closure`; both make the tree-walker's
+//! checks (arity, safe point, depth limit, call stack in errors), and each
+//! op that can fail reports through the same `ops` functions and spans, so
 //! compiled or not, a program prints and fails the same.
 
 mod compile;
+mod frames;
 mod instructions;
 mod run;
 mod verify;
@@ -32,15 +34,39 @@ pub(super) struct Cache {
     fns: Vec<Option<Option<Rc<Code>>>>,
     /// By the statement's address (its program is held above).
     loops: HashMap<usize, Option<Rc<Code>>>,
+    /// The callers of the compiled functions running now, innermost last
+    /// (see `frames::Frame`); kept across calls so a call allocates nothing.
+    frames: Vec<frames::Frame>,
+    /// Code of an earlier program replaced while frames were on the stack:
+    /// kept, as frames point at code the cache holds (see `frames::Cur`).
+    retired: Vec<Vec<Option<Option<Rc<Code>>>>>,
+    /// The captured variables of the compiled function running now.
+    upvals: frames::Upvals,
+}
+
+impl Cache {
+    /// The cached code of `proto` when `protos` is the program the cache
+    /// is of: `Some(None)` for a function outside the subset, `None` when
+    /// not known yet. Reads only, so a call's fast path may use it while it
+    /// holds the callee's register.
+    #[inline(always)]
+    fn code_of(&self, proto: &FnProto, protos: &Rc<[Rc<FnProto>]>) -> Option<&Option<Rc<Code>>> {
+        match self.fns.get(proto.index as usize) {
+            Some(Some(code)) if matches!(&self.program, Some(p) if Rc::ptr_eq(p, protos)) => {
+                Some(code)
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Interp {
     /// The compiled code of `proto`, compiling it on its first call.
     #[inline(always)]
     pub(super) fn compiled(&mut self, proto: &FnProto) -> Option<Rc<Code>> {
-        match self.vm.fns.get(proto.index as usize) {
-            Some(Some(code)) if self.vm_program_is_current() => code.clone(),
-            _ => self.compile_function(proto),
+        match self.vm.code_of(proto, &self.protos) {
+            Some(code) => code.clone(),
+            None => self.compile_function(proto),
         }
     }
 
@@ -72,8 +98,18 @@ impl Interp {
     /// Empties the cache when the program changed.
     fn vm_renew(&mut self) {
         if !self.vm_program_is_current() {
+            // The program changes only between a session's entries, when
+            // no frame is on the stack; were one there, its code stays.
+            let old = std::mem::take(&mut self.vm);
+            let mut retired = old.retired;
+            if !old.frames.is_empty() {
+                retired.push(old.fns);
+            }
             self.vm = Cache {
                 program: Some(self.protos.clone()),
+                frames: old.frames,
+                retired,
+                upvals: old.upvals,
                 ..Cache::default()
             };
         }

@@ -1,39 +1,58 @@
 //! The register VM's loop: runs compiled code over the frame's slots of `Interp::stack`.
 
+use super::frames::{Cur, Upvals};
 use super::instructions::{Br, Code, Op, Reg, R3};
 use crate::builtins::CallSite;
 use crate::error::{self, ErrorKind, R};
-use crate::eval::call::{native_stack_address, traced, SHALLOW_CALLS};
 use crate::eval::expr::{binary_slow, int_fast_path};
 use crate::eval::{load_slot, load_upval, ops, Env, Interp};
 use crate::front::ast::{BinOp, Span, UnOp};
-use crate::values::{Closure, Upval, Value};
+use crate::values::{Upval, Value};
 use smallvec::SmallVec;
-use std::rc::Rc;
 
 impl Interp {
     /// Runs `code` in the frame at `base`; `Some` with the value of a
     /// `return`, `None` when it ran to its end.
     ///
     /// The frame invariant: between any two ops, `self.stack.len() >= base +
-    /// code.regs`. It holds on entry (the stack is grown here), and the only
-    /// ops that run other code (`Step`, which may run signal handlers, and
-    /// `Call`) grow the stack back to at least its length before them. With
-    /// `verify` (every register operand below `code.regs`, every constant
-    /// index within its table, every jump on an op, `End` last) it is what
-    /// lets `reg`, `reg_mut`, `int` and the op fetch skip their bounds checks.
+    /// code.regs` for the function running now. It holds on entry (the stack
+    /// is grown here), a call into a compiled function grows the stack for
+    /// the callee's frame and a return grows it back for the caller's
+    /// (`frames`), and the other ops that run other code (`Step`, which may
+    /// run signal handlers, and `Call`) grow the stack back to at least its
+    /// length before them. With `verify` (every register operand below
+    /// `code.regs`, every constant index within its table, every jump on an
+    /// op, `End` last) it is what lets `reg`, `reg_mut`, `int` and the op
+    /// fetch skip their bounds checks.
     pub(in crate::eval) fn run_code(
         &mut self,
         code: &Code,
         base: usize,
         upvals: &[Upval],
     ) -> R<Option<Value>> {
-        use BinOp::*;
         if self.stack.len() < base + code.regs {
             self.stack.resize(base + code.regs, Value::Nil);
         }
+        let floor = self.vm.frames.len();
+        let outer = std::mem::replace(&mut self.vm.upvals, Upvals(upvals));
+        let result = match self.run_frames(Cur { code, base }, floor) {
+            Err(stop) if self.vm.frames.len() > floor => Err(self.vm_unwind(stop, floor)),
+            result => result,
+        };
+        self.vm.upvals = outer;
+        result
+    }
+
+    /// The loop: runs `cur` and the compiled functions it calls (each
+    /// pushed on `Cache::frames` above `floor`) until `cur` returns.
+    #[inline(always)]
+    fn run_frames(&mut self, mut cur: Cur, floor: usize) -> R<Option<Value>> {
+        use BinOp::*;
         let mut pc = 0;
         loop {
+            // SAFETY: `cur.code` is alive (see `Cur`).
+            let code = unsafe { &*cur.code };
+            let base = cur.base;
             debug_assert!(pc < code.ops.len() && self.stack.len() >= base + code.regs);
             // SAFETY: `verify` proved that every jump lands on an op and that
             // the last op is `End`, which leaves; so `pc` stays within `ops`.
@@ -96,29 +115,50 @@ impl Interp {
                 Op::JumpIfTrue { a, target } if self.reg(base, a).truthy() => pc = target as usize,
                 Op::JumpIfFalse { .. } | Op::JumpIfTrue { .. } => {}
                 Op::ForLoop { r, var, target } => {
-                    if self.vm_for_next(base, r) && self.vm_for_test(code, at, base, r, var)? {
-                        pc = target as usize;
-                    }
+                    pc = self.vm_for_loop(code, at, base, (r, var, target), pc)?
                 }
                 Op::CalleeUpval { dst, index, call } => {
-                    let callee = self.vm_callee_upval(code, &upvals[index as usize], call)?;
-                    put(self.reg_mut(base, dst), callee);
+                    self.vm_callee_upval(code, base, dst, index, call)?
                 }
                 Op::CalleeLocal { dst, slot, call } => {
                     self.vm_callee_local(code, base, dst, slot, call)?
                 }
                 Op::Call { func, argc, call } => {
-                    self.vm_call(code, base, func, argc, call)?;
-                    self.regrow(base, code);
+                    self.vm_call_op(&mut cur, &mut pc, func, argc, call)?
                 }
-                Op::Return { a } => return Ok(Some(self.vm_return(code, at, base, Some(a)))),
-                Op::ReturnNil => return Ok(Some(self.vm_return(code, at, base, None))),
-                Op::End => return Ok(None),
+                Op::Return { .. } | Op::ReturnNil | Op::End => {
+                    if let Some(result) = self.vm_finish(floor, &mut cur, &mut pc, at, op) {
+                        return Ok(result);
+                    }
+                }
                 Op::Step | Op::ForTest { .. } => pc = self.vm_rare_jump(op, code, at, base, pc)?,
-                Op::MethodStmt { site } => self.vm_method_stmt(code, base, upvals, site)?,
-                other => self.vm_other(other, code, at, base, upvals)?,
+                Op::MethodStmt { site } => self.vm_method_stmt(code, base, site)?,
+                other => self.vm_other(other, code, at, base)?,
             }
         }
+    }
+
+    /// `Call`: a compiled callee's frame becomes the running one (see
+    /// `vm_enter`); any other callee runs through `vm_call`.
+    #[inline(always)]
+    fn vm_call_op(
+        &mut self,
+        cur: &mut Cur,
+        pc: &mut usize,
+        func: Reg,
+        argc: u16,
+        call: u16,
+    ) -> R<()> {
+        // SAFETY: `cur.code` is alive (see `Cur`).
+        let code = unsafe { &*cur.code };
+        match self.vm_enter(*cur, *pc, func, argc, call_span(code, call))? {
+            Some(callee) => (*cur, *pc) = (callee, 0),
+            None => {
+                self.vm_call(code, cur.base, func, argc, call)?;
+                self.regrow(cur.base, code);
+            }
+        }
+        Ok(())
     }
 
     /// Register `r` of the frame at `base`.
@@ -132,7 +172,7 @@ impl Interp {
     }
 
     #[inline(always)]
-    fn reg_mut(&mut self, base: usize, r: Reg) -> &mut Value {
+    pub(super) fn reg_mut(&mut self, base: usize, r: Reg) -> &mut Value {
         debug_assert!(base + (r as usize) < self.stack.len());
         // SAFETY: as in `reg`.
         unsafe { self.stack.get_unchecked_mut(base + r as usize) }
@@ -146,13 +186,6 @@ impl Interp {
             other => other.clone(),
         };
         put(self.reg_mut(base, dst), v);
-    }
-
-    /// The value a `return` gives (nil without one), noting where it ran.
-    #[inline(always)]
-    fn vm_return(&mut self, code: &Code, at: usize, base: usize, a: Option<Reg>) -> Value {
-        self.returned_at = code.meta[at].span;
-        a.map_or(Value::Nil, |a| std::mem::take(self.reg_mut(base, a)))
     }
 
     /// The callee in a local (a plain one or a cell).
@@ -178,7 +211,12 @@ impl Interp {
     /// tree-walker's evaluation of the very call in this frame (whose named
     /// variables are these registers), so errors, waits and spans are its own.
     #[inline(always)]
-    fn vm_method_stmt(&mut self, code: &Code, base: usize, upvals: &[Upval], site: u16) -> R<()> {
+    fn vm_method_stmt(&mut self, code: &Code, base: usize, site: u16) -> R<()> {
+        // SAFETY: the running function's captured variables are alive (see
+        // `Upvals`): held by its frame or by `run_code`'s caller, neither of
+        // which the call below can drop (a nested `run_code` pops only its own
+        // frames and puts `Cache::upvals` back).
+        let upvals = unsafe { &*self.vm.upvals.0 };
         debug_assert!((site as usize) < code.methods.len());
         // SAFETY: `verify` proved every method index is within `code.methods`.
         let call = unsafe { code.methods.get_unchecked(site as usize) };
@@ -226,8 +264,10 @@ impl Interp {
 
     /// The ops that run rarely, kept out of the loop's native frame.
     #[inline(never)]
-    fn vm_other(&mut self, op: Op, code: &Code, at: usize, base: usize, upvals: &[Upval]) -> R<()> {
+    fn vm_other(&mut self, op: Op, code: &Code, at: usize, base: usize) -> R<()> {
         let span = code.meta[at].span;
+        // SAFETY: as for `CalleeUpval` in the loop.
+        let upvals = unsafe { &*self.vm.upvals.0 };
         let value = match op {
             Op::LoadConst { dst, k } => (dst, code.consts[k as usize].clone()),
             Op::GetUpval { dst, index, name } => {
@@ -283,11 +323,13 @@ impl Interp {
             (Value::Int(x), Value::Int(y)) => int_fast_path(op, *x, *y),
             _ => None,
         };
-        let v = match fast {
-            Some(v) => v,
-            None => self.vm_slow(code, at, base, op, r.a, r.b, false)?,
-        };
-        put(self.reg_mut(base, r.dst), v);
+        match fast {
+            Some(v) => put_fast(self.reg_mut(base, r.dst), v),
+            None => {
+                let v = self.vm_slow(code, at, base, op, r.a, r.b, false)?;
+                put(self.reg_mut(base, r.dst), v);
+            }
+        }
         Ok(())
     }
 
@@ -298,11 +340,13 @@ impl Interp {
             Value::Int(x) => int_fast_path(op, *x, int(code, r.b)),
             _ => None,
         };
-        let v = match fast {
-            Some(v) => v,
-            None => self.vm_slow(code, at, base, op, r.a, r.b, true)?,
-        };
-        put(self.reg_mut(base, r.dst), v);
+        match fast {
+            Some(v) => put_fast(self.reg_mut(base, r.dst), v),
+            None => {
+                let v = self.vm_slow(code, at, base, op, r.a, r.b, true)?;
+                put(self.reg_mut(base, r.dst), v);
+            }
+        }
         Ok(())
     }
 
@@ -416,6 +460,22 @@ impl Interp {
         Ok(true)
     }
 
+    /// `for`'s bottom: the next pc (back to `target` while the loop goes on).
+    #[inline(always)]
+    fn vm_for_loop(
+        &mut self,
+        code: &Code,
+        at: usize,
+        base: usize,
+        (r, var, target): (Reg, Reg, u16),
+        pc: usize,
+    ) -> R<usize> {
+        if self.vm_for_next(base, r) && self.vm_for_test(code, at, base, r, var)? {
+            return Ok(target as usize);
+        }
+        Ok(pc)
+    }
+
     /// `for`: counts on; false when the counter would overflow (the loop ends).
     #[inline(always)]
     fn vm_for_next(&mut self, base: usize, r: Reg) -> bool {
@@ -436,25 +496,21 @@ impl Interp {
         }
     }
 
-    /// `func(args)`: the arguments are above `func` already. A compiled
-    /// script function runs in place, its frame starting at the first
-    /// argument (no copy, nothing cleared: its code writes each register
-    /// before reading it); any other goes through `call_closure`.
-    #[inline(always)]
+    /// `func(args)` of a callee that is not compiled (see `vm_enter`): the
+    /// arguments are above `func` already; a script function goes through
+    /// `call_closure`, a built-in or host function through `call_native`.
+    #[inline(never)]
     fn vm_call(&mut self, code: &Code, base: usize, func: Reg, argc: u16, call: u16) -> R<()> {
         let f = base + func as usize;
         let span = code.calls[call as usize].span;
         let top = self.stack.len();
         let callee = std::mem::take(&mut self.stack[f]);
         let value = match callee {
-            Value::Func(closure) => match self.compiled(&closure.proto) {
-                Some(callee) => self.vm_call_compiled(&closure, &callee, f + 1, argc, span)?,
-                None => {
-                    // Above the arguments are only dead temporaries.
-                    self.stack.truncate(f + 1 + argc as usize);
-                    self.call_closure(&closure, f + 1, span)?
-                }
-            },
+            Value::Func(closure) => {
+                // Above the arguments are only dead temporaries.
+                self.stack.truncate(f + 1 + argc as usize);
+                self.call_closure(&closure, f + 1, span)?
+            }
             other => {
                 self.stack.truncate(f + 1 + argc as usize);
                 self.vm_call_other(other, code, f + 1, call)?
@@ -467,41 +523,31 @@ impl Interp {
         Ok(())
     }
 
-    /// A compiled function called from compiled code: `call_closure`'s
-    /// checks, depth and stack room, without moving the arguments.
-    #[inline(always)]
-    fn vm_call_compiled(
-        &mut self,
-        closure: &Rc<Closure>,
-        callee: &Code,
-        args: usize,
-        argc: u16,
-        span: Span,
-    ) -> R<Value> {
-        let proto = &closure.proto;
-        self.enter_call(proto, argc as usize, span)?;
-        self.depth += 1;
-        let result = if self.depth < SHALLOW_CALLS || native_stack_address() > self.stack_floor {
-            self.run_code(callee, args, &closure.upvals)
-                .map(Option::unwrap_or_default)
-        } else {
-            let env = Env {
-                base: args,
-                upvals: &closure.upvals,
-            };
-            self.run_body_with_more_stack(proto, env)
-        };
-        self.depth -= 1;
-        traced(result, proto, span)
-    }
-
     /// The callee in a captured variable (commonly the function itself).
     #[inline(always)]
-    fn vm_callee_upval(&self, code: &Code, cell: &Upval, call: u16) -> R<Value> {
-        if let Value::Func(closure) = &*cell.borrow() {
-            return Ok(Value::Func(closure.clone()));
-        }
-        self.vm_callee(code, &cell.borrow(), call)
+    fn vm_callee_upval(
+        &mut self,
+        code: &Code,
+        base: usize,
+        dst: Reg,
+        index: u16,
+        call: u16,
+    ) -> R<()> {
+        // SAFETY: the running function's captured variables are alive (see `Upvals`).
+        let upvals = unsafe { &*self.vm.upvals.0 };
+        let cell = &upvals[index as usize];
+        // SAFETY: the reference lives only to clone the closure out of the
+        // cell; nothing runs meanwhile that could borrow the cell mutably.
+        let closure = match unsafe { cell.try_borrow_unguarded() } {
+            Ok(Value::Func(closure)) => closure.clone(),
+            _ => {
+                let callee = self.vm_callee(code, &cell.borrow(), call)?;
+                put(self.reg_mut(base, dst), callee);
+                return Ok(());
+            }
+        };
+        put(self.reg_mut(base, dst), Value::Func(closure));
+        Ok(())
     }
 
     /// A callee that is not a script function: a built-in or host function,
@@ -541,7 +587,7 @@ impl Interp {
 
 /// Stores `v` in a register; an old int, float, bool or nil needs no drop.
 #[inline(always)]
-fn put(slot: &mut Value, v: Value) {
+pub(super) fn put(slot: &mut Value, v: Value) {
     match slot {
         Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Nil => {
             std::mem::forget(std::mem::replace(slot, v))
@@ -557,6 +603,27 @@ fn discard(v: Value) {
         Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Nil => std::mem::forget(v),
         other => drop(other),
     }
+}
+
+/// Stores the result of an int fast path: over an int (the common case
+/// in a loop or a call) only the number is written.
+#[inline(always)]
+fn put_fast(slot: &mut Value, v: Value) {
+    if let (Value::Int(old), Value::Int(n)) = (&mut *slot, &v) {
+        *old = *n;
+        // An int has nothing to drop: no call of the drop glue.
+        std::mem::forget(v);
+        return;
+    }
+    put(slot, v)
+}
+
+/// The span of call `call` (what its safe point and errors point at).
+#[inline(always)]
+fn call_span(code: &Code, call: u16) -> Span {
+    debug_assert!((call as usize) < code.calls.len());
+    // SAFETY: `verify` proved every call index is within `code.calls`.
+    unsafe { code.calls.get_unchecked(call as usize) }.span
 }
 
 /// Int constant `k`.
