@@ -253,9 +253,9 @@ def write_markdown(rows, floor_rows, memory_kib, scale_rows, rounds):
         "How the interpreter is fast: it evaluates a tree of resolved nodes (variables are slots,",
         "int operations on locals are fused nodes, no hash lookups), and functions and loops of a",
         "numeric subset run as register code (src/eval/vm/), where a call of a compiled function",
-        "switches frames inside the loop instead of recursing. A call of fib costs about 290",
-        "instructions (callgrind, release build; 284 with --profile dist), Lua 5.4's about 250; a",
-        "step of the while loops 138 and 222 (134 and 218) against Lua's 122 and 209.",
+        "switches frames inside the loop instead of recursing. A call of fib costs about 262",
+        "instructions (callgrind, --profile dist), Lua 5.4's about 252; a step of the while",
+        "loops 126 and 200 against Lua's 122 and 209.",
         "",
     ]
     if missed:
