@@ -59,7 +59,7 @@ fn timeout_stops_compiled_loops() {
 /// tree-walked with it read as `[0]` (a list is outside the VM's subset);
 /// the line it is on is far from every label, so both transcripts must be
 /// the same to the byte: values, errors, spans and call stacks.
-const TWINS: [(&str, &str); 4] = [
+const TWINS: [(&str, &str); 7] = [
     (
         "an error at the bottom of fib-shaped recursion",
         "fn down(n) {\n  if n == -1 { return PAD }\n\n\n  if n == 0 { return 1 + \"x\" }\n  \
@@ -81,6 +81,34 @@ const TWINS: [(&str, &str); 4] = [
          if n == 0 { return 0.5 }\n  return sum(n - 1) + s\n}\nprint(sum(300))\n\
          fn fib(n) {\n  if n == -1 { return PAD }\n\n\n  if n < 2 { return n }\n  \
          return fib(n - 1) + fib(n - 2)\n}\nprint(fib(20))",
+    ),
+    (
+        "a compiled handler failing in compiled calls during compiled recursion",
+        "let c = value(0)\nfn hd(n) {\n  let pad = PAD\n\n\n  if n == 0 { return 1 / n }\n  c.add(1)\n  \
+         return hd(n - 1)\n}\nfn handler(sig) {\n  let pad = PAD\n\n\n  c.add(100)\n  return hd(3)\n}\n\
+         fn k(n, me, signal) {\n  let pad = PAD\n\n\n  if n == 0 { return 0 }\n  \
+         if n == 5 { signal(me, \"USR1\") }\n  return k(n - 1, me, signal) + 1\n}\n\
+         on_signal(\"USR1\", handler)\ntry { print(k(10, pid(), kill)) } catch e { print(e) }\n\
+         print(c.get(), k(4, pid(), kill))\nk(6, pid(), kill)",
+    ),
+    (
+        "method statements on variables that change type mid-loop",
+        "fn t(f) {\n  try { print(f()) } catch e { print(e) }\n}\nlet cap = value(0)\n\
+         t(fn() {\n  let x = lock()\n  for i in 0..4 {\n    let pad = PAD\n\n\n    x.acquire()\n    \
+         x.release()\n    if i == 1 { x = value(5) }\n  }\n})\n\
+         t(fn() {\n  let x = value(0)\n  let a = 1\n  for i in 0..4 {\n    let pad = PAD\n\n\n    \
+         x.add(a)\n    if i == 1 { a = 2.5 }\n  }\n})\n\
+         t(fn() {\n  for i in 0..4 {\n    let pad = PAD\n\n\n    cap.add(i)\n    \
+         if i == 2 { cap = semaphore(1) }\n  }\n})\n\
+         t(fn() {\n  let x = value(0)\n  for i in 0..4 {\n    let pad = PAD\n\n\n    x.add(10 / (1 - i))\n  }\n})\n\
+         t(fn() {\n  let l = lock()\n  for i in 0..2 {\n    let pad = PAD\n\n\n    l.release(1)\n  }\n})\n\
+         print(cap.value())",
+    ),
+    (
+        "mutual recursion of a compiled and a tree-walked function past the depth limit",
+        "fn even(n) {\n  let pad = PAD\n\n\n  if n == 0 { return true }\n  return odd(n - 1)\n}\n\
+         fn odd(n) {\n  let walked = [n]\n  if n == 0 { return false }\n  return even(n - 1)\n}\n\
+         print(even(100), odd(7))\nprint(even(20001))",
     ),
 ];
 
