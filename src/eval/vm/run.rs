@@ -133,8 +133,7 @@ impl Interp {
                 }
                 Op::Step | Op::ForTest { .. } => pc = self.vm_rare_jump(op, code, at, base, pc)?,
                 Op::MethodStmt { site } => self.vm_method_stmt(code, base, site)?,
-                // Named, not `_`: with every op listed the dispatch needs no
-                // range check before its table (about 5 instructions a call).
+                // Every op named (no `_`): the dispatch's table needs no range check.
                 rare @ (Op::LoadConst { .. }
                 | Op::GetUpval { .. }
                 | Op::GetCell { .. }
