@@ -63,10 +63,7 @@ fn items_of(list: &Value, site: &CallSite) -> R<Vec<Value>> {
 /// waits, the queue is closed, or (when `look_for_holders`) no other live
 /// process holds it, so the get fails at once.
 fn queue_ready(queue: &Queue, look_for_holders: bool) -> bool {
-    queue.size() > 0
-        || queue.is_closed()
-        || (look_for_holders
-            && queue.any_live_holder(|pid| pid != os::current_pid()) == Some(false))
+    queue.size() > 0 || queue.is_closed() || (look_for_holders && !queue.others_alive())
 }
 
 /// Whether the item is ready now.
@@ -83,9 +80,8 @@ fn ready(interp: &mut Interp, item: &Value, look_for_holders: bool, span: Span) 
 
 /// An unset event that no other live process holds: nobody can set it.
 fn nobody_could_set(item: &Value) -> bool {
-    let me = os::current_pid();
     match item {
-        Value::Sync(event) => event.any_live_holder(|pid| pid != me) == Some(false),
+        Value::Sync(event) => !event.others_alive(),
         _ => false,
     }
 }

@@ -2,7 +2,7 @@
 //! manager process. Inherited by fork and spawn, passed to pool workers as a descriptor.
 
 use crate::os::{self, SharedRegion};
-use crate::process::holders::{holder_gone, identity, Holders, HOLDER_BYTES};
+use crate::process::holders::{holder_gone, own_identity, Holders, HOLDER_BYTES};
 use crate::process::sleepers::Sleepers;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 
@@ -216,16 +216,16 @@ impl Queue {
     }
 
     /// Is some other process that holds the queue still running?
-    fn others_alive(&self) -> bool {
+    pub fn others_alive(&self) -> bool {
         self.holders().others_alive(os::current_pid())
     }
 
-    /// The live processes that hold the queue; None when too many held it to track.
     /// Whether a live holder's pid passes `wanted` (see `Holders::any_live`).
     pub fn any_live_holder(&self, wanted: impl Fn(i32) -> bool) -> Option<bool> {
         self.holders().any_live(wanted)
     }
 
+    /// The live processes that hold the queue; None when too many held it to track.
     pub fn live_holders(&self) -> Option<Vec<i32>> {
         self.holders().live()
     }
@@ -268,7 +268,7 @@ impl Queue {
     /// Writes this process's identity as the lock's owner (just taken), so a
     /// later process given the same pid is not taken for it.
     fn stamp_owner(&self) {
-        let stamp = identity(os::current_pid());
+        let stamp = own_identity(os::current_pid());
         self.region.u64_at(LOCK_STAMP).store(stamp, SeqCst);
     }
 

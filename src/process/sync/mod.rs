@@ -187,12 +187,17 @@ impl SyncObject {
         self.holders().register(pid);
     }
 
-    /// The live processes that hold the object; None when too many did to track.
+    /// Is some other process that holds the object still running?
+    pub fn others_alive(&self) -> bool {
+        self.holders().others_alive(os::current_pid())
+    }
+
     /// Whether a live holder's pid passes `wanted` (see `Holders::any_live`).
     pub fn any_live_holder(&self, wanted: impl Fn(i32) -> bool) -> Option<bool> {
         self.holders().any_live(wanted)
     }
 
+    /// The live processes that hold the object; None when too many did to track.
     pub fn live_holders(&self) -> Option<Vec<i32>> {
         self.holders().live()
     }
