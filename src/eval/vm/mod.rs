@@ -52,11 +52,15 @@ impl Cache {
     #[inline(always)]
     fn code_of(&self, proto: &FnProto, protos: &Rc<[Rc<FnProto>]>) -> Option<&Option<Rc<Code>>> {
         match self.fns.get(proto.index as usize) {
-            Some(Some(code)) if matches!(&self.program, Some(p) if Rc::ptr_eq(p, protos)) => {
-                Some(code)
-            }
+            Some(Some(code)) if self.is_of(protos) => Some(code),
             _ => None,
         }
+    }
+
+    /// Whether the cache is of the program `protos`.
+    #[inline(always)]
+    fn is_of(&self, protos: &Rc<[Rc<FnProto>]>) -> bool {
+        matches!(&self.program, Some(p) if Rc::ptr_eq(p, protos))
     }
 }
 
@@ -68,12 +72,6 @@ impl Interp {
             Some(code) => code.clone(),
             None => self.compile_function(proto),
         }
-    }
-
-    /// Whether the cache is of the program running now.
-    #[inline(always)]
-    fn vm_program_is_current(&self) -> bool {
-        matches!(&self.vm.program, Some(p) if Rc::ptr_eq(p, &self.protos))
     }
 
     #[inline(never)]
@@ -97,7 +95,7 @@ impl Interp {
 
     /// Empties the cache when the program changed.
     fn vm_renew(&mut self) {
-        if !self.vm_program_is_current() {
+        if !self.vm.is_of(&self.protos) {
             // The program changes only between a session's entries, when
             // no frame is on the stack; were one there, its code stays.
             let old = std::mem::take(&mut self.vm);
@@ -119,10 +117,6 @@ impl Interp {
     /// place). Out of line: the tree-walker's call path stays as small as it was.
     #[inline(never)]
     pub(super) fn run_compiled(&mut self, code: &Code, env: Env) -> R<Value> {
-        let top = env.base + code.regs;
-        if self.stack.len() < top {
-            self.stack.resize(top, Value::Nil);
-        }
         Ok(self
             .run_code(code, env.base, env.upvals)?
             .unwrap_or_default())
@@ -152,7 +146,6 @@ impl Interp {
         if code.first_temp != first_temp || !self.frame_fits(&code, env.base) {
             return Ok(None);
         }
-        self.stack.resize(env.base + code.regs, Value::Nil);
         let result = self.run_code(&code, env.base, env.upvals);
         self.stack.truncate(env.base + first_temp);
         Ok(Some(match result? {

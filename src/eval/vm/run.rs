@@ -30,9 +30,7 @@ impl Interp {
         base: usize,
         upvals: &[Upval],
     ) -> R<Option<Value>> {
-        if self.stack.len() < base + code.regs {
-            self.stack.resize(base + code.regs, Value::Nil);
-        }
+        self.regrow(base, code);
         let floor = self.vm.frames.len();
         let outer = std::mem::replace(&mut self.vm.upvals, Upvals(upvals));
         let result = match self.run_frames(Cur { code, base }, floor) {
@@ -62,28 +60,28 @@ impl Interp {
             match op {
                 Op::Move { dst, src } => self.vm_move(base, dst, src),
                 Op::LoadInt { dst, k } => put(self.reg_mut(base, dst), Value::Int(int(code, k))),
-                Op::Add(r) => self.vm_rr(code, at, base, Add, r)?,
-                Op::Sub(r) => self.vm_rr(code, at, base, Sub, r)?,
-                Op::Mul(r) => self.vm_rr(code, at, base, Mul, r)?,
-                Op::Div(r) => self.vm_rr(code, at, base, Div, r)?,
-                Op::Mod(r) => self.vm_rr(code, at, base, Mod, r)?,
-                Op::Eq(r) => self.vm_rr(code, at, base, Eq, r)?,
-                Op::Ne(r) => self.vm_rr(code, at, base, Ne, r)?,
-                Op::Lt(r) => self.vm_rr(code, at, base, Lt, r)?,
-                Op::Le(r) => self.vm_rr(code, at, base, Le, r)?,
-                Op::Gt(r) => self.vm_rr(code, at, base, Gt, r)?,
-                Op::Ge(r) => self.vm_rr(code, at, base, Ge, r)?,
-                Op::AddI(r) => self.vm_ri(code, at, base, Add, r)?,
-                Op::SubI(r) => self.vm_ri(code, at, base, Sub, r)?,
-                Op::MulI(r) => self.vm_ri(code, at, base, Mul, r)?,
-                Op::DivI(r) => self.vm_ri(code, at, base, Div, r)?,
-                Op::ModI(r) => self.vm_ri(code, at, base, Mod, r)?,
-                Op::EqI(r) => self.vm_ri(code, at, base, Eq, r)?,
-                Op::NeI(r) => self.vm_ri(code, at, base, Ne, r)?,
-                Op::LtI(r) => self.vm_ri(code, at, base, Lt, r)?,
-                Op::LeI(r) => self.vm_ri(code, at, base, Le, r)?,
-                Op::GtI(r) => self.vm_ri(code, at, base, Gt, r)?,
-                Op::GeI(r) => self.vm_ri(code, at, base, Ge, r)?,
+                Op::Add(r) => self.vm_arith(code, at, base, Add, r, false)?,
+                Op::Sub(r) => self.vm_arith(code, at, base, Sub, r, false)?,
+                Op::Mul(r) => self.vm_arith(code, at, base, Mul, r, false)?,
+                Op::Div(r) => self.vm_arith(code, at, base, Div, r, false)?,
+                Op::Mod(r) => self.vm_arith(code, at, base, Mod, r, false)?,
+                Op::Eq(r) => self.vm_arith(code, at, base, Eq, r, false)?,
+                Op::Ne(r) => self.vm_arith(code, at, base, Ne, r, false)?,
+                Op::Lt(r) => self.vm_arith(code, at, base, Lt, r, false)?,
+                Op::Le(r) => self.vm_arith(code, at, base, Le, r, false)?,
+                Op::Gt(r) => self.vm_arith(code, at, base, Gt, r, false)?,
+                Op::Ge(r) => self.vm_arith(code, at, base, Ge, r, false)?,
+                Op::AddI(r) => self.vm_arith(code, at, base, Add, r, true)?,
+                Op::SubI(r) => self.vm_arith(code, at, base, Sub, r, true)?,
+                Op::MulI(r) => self.vm_arith(code, at, base, Mul, r, true)?,
+                Op::DivI(r) => self.vm_arith(code, at, base, Div, r, true)?,
+                Op::ModI(r) => self.vm_arith(code, at, base, Mod, r, true)?,
+                Op::EqI(r) => self.vm_arith(code, at, base, Eq, r, true)?,
+                Op::NeI(r) => self.vm_arith(code, at, base, Ne, r, true)?,
+                Op::LtI(r) => self.vm_arith(code, at, base, Lt, r, true)?,
+                Op::LeI(r) => self.vm_arith(code, at, base, Le, r, true)?,
+                Op::GtI(r) => self.vm_arith(code, at, base, Gt, r, true)?,
+                Op::GeI(r) => self.vm_arith(code, at, base, Ge, r, true)?,
                 Op::BrEq(b) => pc = self.vm_br(code, at, base, Eq, b, false, pc)?,
                 Op::BrNe(b) => pc = self.vm_br(code, at, base, Ne, b, false, pc)?,
                 Op::BrLt(b) => pc = self.vm_br(code, at, base, Lt, b, false, pc)?,
@@ -325,38 +323,52 @@ impl Interp {
         Ok(())
     }
 
-    /// `dst = a op b` over two registers: ints in place, the rest through `ops`.
+    /// `dst = a op b` (`imm`: `dst = a op ints[b]`): ints in place, the rest through `ops`.
     #[inline(always)]
-    fn vm_rr(&mut self, code: &Code, at: usize, base: usize, op: BinOp, r: R3) -> R<()> {
-        let fast = match (self.reg(base, r.a), self.reg(base, r.b)) {
-            (Value::Int(x), Value::Int(y)) => int_fast_path(op, *x, *y),
-            _ => None,
+    fn vm_arith(
+        &mut self,
+        code: &Code,
+        at: usize,
+        base: usize,
+        op: BinOp,
+        r: R3,
+        imm: bool,
+    ) -> R<()> {
+        let fast = match self.int_operands(code, base, r.a, r.b, imm) {
+            Some((x, y)) => int_fast_path(op, x, y),
+            None => None,
         };
         match fast {
             Some(v) => put_fast(self.reg_mut(base, r.dst), v),
             None => {
-                let v = self.vm_slow(code, at, base, op, r.a, r.b, false)?;
+                let v = self.vm_slow(code, at, base, op, r.a, r.b, imm)?;
                 put(self.reg_mut(base, r.dst), v);
             }
         }
         Ok(())
     }
 
-    /// `dst = a op ints[b]`.
+    /// The two ints of `a op b` (`imm`: `a op ints[b]`), when both are ints.
     #[inline(always)]
-    fn vm_ri(&mut self, code: &Code, at: usize, base: usize, op: BinOp, r: R3) -> R<()> {
-        let fast = match self.reg(base, r.a) {
-            Value::Int(x) => int_fast_path(op, *x, int(code, r.b)),
-            _ => None,
+    fn int_operands(
+        &self,
+        code: &Code,
+        base: usize,
+        a: Reg,
+        b: Reg,
+        imm: bool,
+    ) -> Option<(i64, i64)> {
+        let Value::Int(x) = self.reg(base, a) else {
+            return None;
         };
-        match fast {
-            Some(v) => put_fast(self.reg_mut(base, r.dst), v),
-            None => {
-                let v = self.vm_slow(code, at, base, op, r.a, r.b, true)?;
-                put(self.reg_mut(base, r.dst), v);
-            }
-        }
-        Ok(())
+        let y = match imm {
+            true => int(code, b),
+            false => match self.reg(base, b) {
+                Value::Int(y) => *y,
+                _ => return None,
+            },
+        };
+        Some((*x, y))
     }
 
     /// A fused compare-and-branch: the next pc (`b.target` unless `a op b` holds).
@@ -387,17 +399,9 @@ impl Interp {
         b: Br,
         imm: bool,
     ) -> R<bool> {
-        let x = self.reg(base, b.a);
-        let y = match imm {
-            true => Some(int(code, b.b)),
-            false => match self.reg(base, b.b) {
-                Value::Int(y) => Some(*y),
-                _ => None,
-            },
-        };
-        let holds = match (x, y) {
-            (Value::Int(x), Some(y)) => int_compare(op, *x, y),
-            _ => self.vm_slow(code, at, base, op, b.a, b.b, imm)?.truthy(),
+        let holds = match self.int_operands(code, base, b.a, b.b, imm) {
+            Some((x, y)) => int_compare(op, x, y),
+            None => self.vm_slow(code, at, base, op, b.a, b.b, imm)?.truthy(),
         };
         Ok(holds)
     }
