@@ -236,7 +236,7 @@ def main():
             print(f"skipping the Dask columns: {why}", flush=True)
             engines = [e for e in engines if not e.startswith("dask-")]
     if not options.no_build:
-        subprocess.run(["cargo", "build", "--profile", "dist", "--quiet"], cwd=suite.ROOT, check=True)
+        subprocess.run(["cargo", "dist-static"], cwd=suite.ROOT, check=True)
     (suite.OUT / "dask").mkdir(parents=True, exist_ok=True)
     loads = [os.getloadavg()[0]]
     results = measure(engines, env, options)

@@ -306,7 +306,7 @@ def main():
         options.rounds, options.no_scaling, options.no_write = 3, True, True
     if options.only:
         options.no_write = True
-    subprocess.run(["cargo", "build", "--profile", "dist", "--quiet"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "dist-static"], cwd=ROOT, check=True)
     OUT.mkdir(parents=True, exist_ok=True)
     for name in ["spawn", "posix_spawn", "capture", "lock"]:
         # lock.proc's peer is lock_c.c: lock.c would read as a workload of its own.

@@ -108,6 +108,11 @@ impl Interp {
         let numbered = self.procs.next_spawn_name();
         let name = name.unwrap_or(numbered);
         let at = self.made_at(span);
+        // Compiled here, once, and inherited: not again in every child (whose
+        // writes to the heap are each a copy of a page of this process's).
+        if let Value::Func(closure) = &callee {
+            self.compiled(&closure.proto);
+        }
         let new = NewChild::Spawn {
             call,
             name: name.clone(),

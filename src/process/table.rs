@@ -273,8 +273,10 @@ impl Procs {
         // The parent's children are not ours. Their records are a private copy
         // that this process never frees (it ends by _exit): dropping them one
         // by one made every spawn cost as much as the spawns before it.
+        // Nor is their index cleared (a write to every one of its pages, each
+        // a copy of the parent's): it is forgotten too.
         std::mem::forget(std::mem::take(&mut self.children));
-        self.index.clear();
+        std::mem::forget(std::mem::take(&mut self.index));
         self.report_to = None;
         self.task_socket = None;
         self.spawn_count = 0;
