@@ -160,12 +160,15 @@ impl Interp {
         // SAFETY: `cur.code` is alive (see `Cur`).
         let code = unsafe { &*cur.code };
         let base = cur.base;
-        if !matches!(op, Op::End) {
-            debug_assert!(at < code.meta.len());
-            // SAFETY: `verify` proved `meta` as long as `ops`; `at` is an op's index.
-            self.returned_at = unsafe { code.meta.get_unchecked(at) }.span;
-        }
         if self.vm.frames.len() <= floor {
+            // Where the last `return` ran (see `Runner::returned_at`): this
+            // one, the last of the run; those of compiled callees need not
+            // be written, as this one comes after them.
+            if !matches!(op, Op::End) {
+                debug_assert!(at < code.meta.len());
+                // SAFETY: `verify` proved `meta` as long as `ops`; `at` is an op's index.
+                self.returned_at = unsafe { code.meta.get_unchecked(at) }.span;
+            }
             return Some(match op {
                 Op::Return { a } => Some(std::mem::take(self.reg_mut(base, a))),
                 Op::ReturnNil => Some(Value::Nil),
