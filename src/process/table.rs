@@ -20,6 +20,7 @@ pub use crate::process::fork::{Forked, NewChild};
 
 mod held;
 mod programs;
+mod records;
 mod waiting;
 
 pub use programs::{ProgramEnd, TIMEOUT_GRACE_SECONDS};
@@ -31,8 +32,9 @@ pub struct ProcessHandle {
     pub name: Rc<str>,
     /// The process that spawned it: only that one may join it.
     pub owner: i32,
-    /// Its record in the owner's table (a pid may be reused; the record is not).
-    slot: usize,
+    /// Its record in the owner's table (a pid may be reused; the record is
+    /// not); moved when the table is compacted (`records`).
+    slot: std::cell::Cell<usize>,
     /// Its result, once joined: kept here, not in the table, so that it lives
     /// as long as the handle and no longer (a loop of `join spawn` keeps none).
     result: std::cell::RefCell<Option<Result<Value, Failure>>>,
@@ -80,6 +82,8 @@ struct Child {
     lost: bool,
     /// A program that leads its own process group: signals go to the group.
     group: bool,
+    /// A spawned child's handle, while the script holds it (`records`).
+    handle: Weak<ProcessHandle>,
 }
 
 /// This process's place in the tree and its children.
@@ -94,6 +98,8 @@ pub struct Procs {
     children: Vec<Child>,
     /// Where each child's record is in `children`, by pid.
     index: std::collections::HashMap<i32, usize>,
+    /// The table's length at which it is next compacted (`records`).
+    compact_at: usize,
     spawn_count: u32,
     pub(crate) max_procs: usize,
     pub(crate) live: SharedCounter,
@@ -144,6 +150,7 @@ impl Procs {
             script_name: "main".into(),
             children: Vec::new(),
             index: std::collections::HashMap::new(),
+            compact_at: records::FIRST_COMPACTION,
             spawn_count: 0,
             max_procs: max_procs.max(1),
             live: SharedCounter::new(1),
@@ -178,16 +185,6 @@ impl Procs {
         }
     }
 
-    /// Records a child this process started (a fork, a pool worker, a program).
-    pub(crate) fn add_child(&mut self, pid: i32, name: Rc<str>, pool_worker: bool) {
-        let kind = if pool_worker {
-            Kind::PoolWorker
-        } else {
-            Kind::Forked
-        };
-        self.push_child(pid, name, kind);
-    }
-
     /// The pools this process made that still exist.
     pub(crate) fn live_pools(&self) -> Vec<Rc<Pool>> {
         self.pools.iter().filter_map(Weak::upgrade).collect()
@@ -217,51 +214,6 @@ impl Procs {
         }
     }
 
-    fn find(&self, pid: i32) -> Option<usize> {
-        self.index.get(&pid).copied()
-    }
-
-    fn push_child(&mut self, pid: i32, name: Rc<str>, kind: Kind) -> usize {
-        let slot = self.children.len();
-        self.index.insert(pid, slot);
-        self.children.push(Child {
-            pid,
-            name,
-            kind,
-            status: None,
-            waited: false,
-            reported: false,
-            lost: false,
-            group: false,
-        });
-        slot
-    }
-
-    /// The name `spawn` gives a child without `as`: "Process-1", "Process-2", ...
-    pub(crate) fn next_spawn_name(&mut self) -> Rc<str> {
-        self.spawn_count += 1;
-        format!("Process-{}", self.spawn_count).into()
-    }
-
-    // ------------------------------------------------------------ a new child's record
-
-    /// `spawn`'s record of a new child: its table entry and its handle.
-    pub(crate) fn add_spawned(&mut self, pid: i32, name: Rc<str>, pipe: Option<OwnedFd>) -> Value {
-        let kind = Kind::Spawned {
-            pipe,
-            received: Vec::new(),
-            outcome: None,
-        };
-        let slot = self.push_child(pid, name.clone(), kind);
-        Value::Process(Rc::new(ProcessHandle {
-            pid,
-            name,
-            owner: self.me,
-            slot,
-            result: std::cell::RefCell::new(None),
-        }))
-    }
-
     /// The new child's side of a fork: a fresh table, and death with the parent.
     pub(crate) fn become_child(&mut self, name: Option<Rc<str>>) {
         let parent = self.me;
@@ -280,6 +232,7 @@ impl Procs {
         self.report_to = None;
         self.task_socket = None;
         self.spawn_count = 0;
+        self.compact_at = records::FIRST_COMPACTION;
         // The parent's pools are not ours; their sockets must not stay open here.
         for pool in std::mem::take(&mut self.pools) {
             if let Some(pool) = pool.upgrade() {
@@ -414,8 +367,12 @@ impl Procs {
                         );
                     return Err(diag.into());
                 }
-                if self.children.get(h.slot).is_some_and(|c| c.pid == h.pid) {
-                    return Ok(h.slot);
+                if self
+                    .children
+                    .get(h.slot.get())
+                    .is_some_and(|c| c.pid == h.pid)
+                {
+                    return Ok(h.slot.get());
                 }
                 h.pid
             }
@@ -569,7 +526,7 @@ impl Procs {
             "name" => Value::Str(handle.name.clone()),
             "exitcode" => {
                 let status = (handle.owner == self.me)
-                    .then(|| self.children.get(handle.slot))
+                    .then(|| self.children.get(handle.slot.get()))
                     .flatten()
                     .filter(|c| c.pid == handle.pid)
                     .and_then(|c| c.status);

@@ -388,6 +388,12 @@ impl Detector {
         }
     }
 
+    /// Whether the next look is due: what `check` needs to know is gathered
+    /// only then (a process's live children are a walk of all it ever had).
+    pub fn due(&self) -> bool {
+        self.next_check.passed()
+    }
+
     /// Some(the cycle, in words) once this process is seen deadlocked twice,
     /// `RECHECK_S` apart, with no process of the cycle having changed its wait.
     pub fn check(&mut self, board: &WaitBoard, known: &Known) -> Option<String> {

@@ -70,15 +70,18 @@ impl Procs {
     }
 
     /// `start`'s handle of a program this process just started.
-    pub(crate) fn program_handle(&self, pid: i32) -> Option<Value> {
+    pub(crate) fn program_handle(&mut self, pid: i32) -> Option<Value> {
         let slot = self.find(pid)?;
-        Some(Value::Process(Rc::new(ProcessHandle {
+        let handle = Rc::new(ProcessHandle {
             pid,
             name: self.children[slot].name.clone(),
             owner: self.me,
-            slot,
+            slot: std::cell::Cell::new(slot),
             result: std::cell::RefCell::new(None),
-        })))
+        });
+        // So that a compaction of the table moves the handle with its record.
+        self.children[slot].handle = Rc::downgrade(&handle);
+        Some(Value::Process(handle))
     }
 
     /// Waits for a program until `deadline` (an untimed wait takes part in
