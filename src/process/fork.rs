@@ -258,7 +258,7 @@ impl Procs {
                     at,
                 });
                 if !matches!(new, NewChild::Spawn { .. }) {
-                    self.add_child(pid, name, matches!(new, NewChild::PoolWorker));
+                    self.add_child(pid, name, &new);
                 }
                 Ok(Forked::Parent(pid, parent_end))
             }

@@ -48,8 +48,10 @@ impl ProcessHandle {
 }
 
 enum Kind {
-    /// A `fork` child or a program.
+    /// A `fork` child.
     Forked,
+    /// A program (`run`, `capture`, `start`, a pipeline's).
+    Program,
     /// A pool's worker: the pool's, not the script's; `wait()` never sees it.
     PoolWorker,
     Spawned {

@@ -6,11 +6,11 @@
 //! each, and every fork copies the page table of all of them (spawn + join
 //! cost 210 us a child at 1,000, 278 us at 30,000). So when the table has
 //! doubled since it was last compacted, the records nothing can name any
-//! more are dropped: a spawned child's, once it was reaped, joined (its
-//! outcome taken) and its handle is gone. Other records stay: a forked
-//! child is named by its pid, which a script may keep as a number.
+//! more are dropped: a spawned child's or a program's, once it was reaped,
+//! joined (its outcome taken) and its handle (if any) is gone. A forked
+//! child's stays: it is named by its pid, which a script keeps as a number.
 
-use super::{Child, Kind, ProcessHandle, Procs};
+use super::{Child, Kind, NewChild, ProcessHandle, Procs};
 use crate::values::Value;
 use std::cell::{Cell, RefCell};
 use std::os::fd::OwnedFd;
@@ -25,11 +25,11 @@ impl Procs {
     }
 
     /// Records a child this process started (a fork, a pool worker, a program).
-    pub(crate) fn add_child(&mut self, pid: i32, name: Rc<str>, pool_worker: bool) {
-        let kind = if pool_worker {
-            Kind::PoolWorker
-        } else {
-            Kind::Forked
+    pub(crate) fn add_child(&mut self, pid: i32, name: Rc<str>, new: &NewChild) {
+        let kind = match new {
+            NewChild::PoolWorker => Kind::PoolWorker,
+            NewChild::Program { .. } => Kind::Program,
+            NewChild::Fork | NewChild::Spawn { .. } => Kind::Forked,
         };
         self.push_child(pid, name, kind, Weak::new());
     }
@@ -103,13 +103,16 @@ impl Procs {
 }
 
 impl Child {
-    /// A spawned child that ended, was joined, and whose handle the script
-    /// no longer has: no script value can name its record any more.
+    /// A spawned child or a program that ended, was joined (or waited for
+    /// by `run`, `capture`, a pipeline), and whose handle the script no
+    /// longer has (if it ever had one): no script value names its record.
     fn forgotten(&self) -> bool {
-        matches!(self.kind, Kind::Spawned { .. })
-            && self.status.is_some()
-            && self.waited
-            && self.reported
-            && self.handle.strong_count() == 0
+        let named_no_more = self.status.is_some() && self.waited && self.handle.strong_count() == 0;
+        match self.kind {
+            // A failure nobody joined is told as the process ends: kept till then.
+            Kind::Spawned { .. } => named_no_more && self.reported,
+            Kind::Program => named_no_more,
+            Kind::Forked | Kind::PoolWorker => false,
+        }
     }
 }
