@@ -485,10 +485,25 @@ fn benchmarks_build_their_own_profile_and_release_builds_fast() {
     for line in ["inherits = \"release\"", "lto = true", "codegen-units = 1"] {
         assert!(dist.contains(line), "[profile.dist] lacks {line}");
     }
+    // The benchmarks build through the alias the README installs with: the
+    // dist profile, linked statically (by the final link alone).
     let runner = std::fs::read_to_string(root.join("benches/run.py")).unwrap();
     assert!(
-        runner.contains("\"--profile\", \"dist\"") && runner.contains("\"dist\" / \"procscript\"")
+        runner.contains("[\"cargo\", \"dist-static\"]")
+            && runner.contains("\"dist\" / \"procscript\""),
+        "benches/run.py builds with `cargo dist-static` and runs target/dist/procscript"
     );
+    let config = std::fs::read_to_string(root.join(".cargo/config.toml")).unwrap();
+    let alias = config
+        .lines()
+        .find(|line| line.starts_with("dist-static = "))
+        .expect("the dist-static alias");
+    for part in [
+        "\"rustc\", \"--profile\", \"dist\", \"--bin\", \"procscript\"",
+        "\"target-feature=+crt-static\"",
+    ] {
+        assert!(alias.contains(part), "{alias} lacks {part}");
+    }
 }
 
 #[test]
