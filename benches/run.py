@@ -255,7 +255,10 @@ def write_markdown(rows, floor_rows, memory_kib, scale_rows, rounds):
         "numeric subset run as register code (src/eval/vm/), where a call of a compiled function",
         "switches frames inside the loop instead of recursing. A call of fib costs about 262",
         "instructions (callgrind, --profile dist), Lua 5.4's about 252; a step of the while",
-        "loops 126 and 200 against Lua's 122 and 209.",
+        "loops 126 and 200 against Lua's 122 and 209. The binary is linked statically",
+        "(`cargo dist-static`): a fork copies each memory mapping, and a static binary has half",
+        "of a dynamic one's (spawn + join: 0.84 of the dynamic build's time). What limits the",
+        "rows not met is in benches/README.md.",
         "",
     ]
     if missed:

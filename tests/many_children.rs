@@ -24,30 +24,30 @@ fn peak_kib(step: &str, n: u32) -> i64 {
     kib.unwrap_or_else(|| panic!("a VmHWM line, not {:?}", run.stdout))
 }
 
+/// Fails when `step` done `many` times peaks more than 600 KiB above
+/// doing it `few` times.
+fn assert_memory_flat(step: &str, few: u32, many: u32) {
+    let (low, high) = (peak_kib(step, few), peak_kib(step, many));
+    assert!(
+        high - low < 600,
+        "`{step}` x{many} peaked at {high} KiB, x{few} at {low} KiB: the records are kept"
+    );
+}
+
 /// A loop of `join spawn` kept a record of every child it had (200 bytes
 /// each, and a fork copies the page table of them all): 10,000 children
 /// took 1.9 MB more than 500 did, and each spawn got slower. A joined
 /// child whose handle is gone is forgotten now.
 #[test]
 fn a_loop_of_join_spawn_keeps_its_memory_flat() {
-    let few = peak_kib("join spawn nothing()", 500);
-    let many = peak_kib("join spawn nothing()", 10_000);
-    assert!(
-        many - few < 600,
-        "10,000 spawns peaked at {many} KiB, 500 at {few} KiB: the records are kept"
-    );
+    assert_memory_flat("join spawn nothing()", 500, 10_000);
 }
 
 /// So did a loop of `run` (250 bytes a program): 5,000 runs took 1.2 MB
 /// more than 300 did.
 #[test]
 fn a_loop_of_run_keeps_its_memory_flat() {
-    let few = peak_kib("run(\"/bin/true\")", 300);
-    let many = peak_kib("run(\"/bin/true\")", 5_000);
-    assert!(
-        many - few < 600,
-        "5,000 runs peaked at {many} KiB, 300 at {few} KiB: the records are kept"
-    );
+    assert_memory_flat("run(\"/bin/true\")", 300, 5_000);
 }
 
 /// Handles held across the table's compactions (the first comes at 1,024
