@@ -59,7 +59,7 @@ fn timeout_stops_compiled_loops() {
 /// tree-walked with it read as `[0]` (a list is outside the VM's subset);
 /// the line it is on is far from every label, so both transcripts must be
 /// the same to the byte: values, errors, spans and call stacks.
-const TWINS: [(&str, &str); 7] = [
+const TWINS: [(&str, &str); 8] = [
     (
         "an error at the bottom of fib-shaped recursion",
         "fn down(n) {\n  if n == -1 { return PAD }\n\n\n  if n == 0 { return 1 + \"x\" }\n  \
@@ -109,6 +109,14 @@ const TWINS: [(&str, &str); 7] = [
         "fn even(n) {\n  let pad = PAD\n\n\n  if n == 0 { return true }\n  return odd(n - 1)\n}\n\
          fn odd(n) {\n  let walked = [n]\n  if n == 0 { return false }\n  return even(n - 1)\n}\n\
          print(even(100), odd(7))\nprint(even(20001))",
+    ),
+    (
+        "closures with captured variables of their own calling one another, a tree-walked one between",
+        "fn make(k) {\n  fn add(n) {\n    if n == -1 { return PAD }\n\n\n    if n < 1 { return k }\n    \
+         return add(n - 1) + 1\n  }\n  return add\n}\nlet a = make(100)\nlet b = make(1000)\n\
+         fn walked(n) {\n  let w = [n]\n  return b(n) + a(n)\n}\nfn both(n) {\n  \
+         if n == -1 { return PAD }\n\n\n  return a(n) + b(n) + a(n) + walked(n) + a(n)\n}\n\
+         print(both(5), both(0))",
     ),
 ];
 

@@ -46,9 +46,10 @@ impl Default for Upvals {
 }
 
 /// A compiled call in progress: who to go back to, and what keeps the callee alive.
+/// (The caller's captured variables are not kept here: they are those of
+/// the frame below's callee, or `Cache::floor_upvals` for the first frame.)
 pub(super) struct Frame {
     caller: Cur,
-    caller_upvals: Upvals,
     /// The caller's next op (its `Call` is the one before).
     ret_pc: usize,
     /// The callee (moved out of its register, not cloned): holds its captured variables.
@@ -107,10 +108,9 @@ impl Interp {
             self.vm_grow_stack(base + regs);
         }
         let callee = Cur { code, base };
-        let upvals = std::mem::replace(&mut self.vm.upvals, Upvals(&*closure.upvals));
+        self.vm.upvals = Upvals(&*closure.upvals);
         self.vm.frames.push(Frame {
             caller: cur,
-            caller_upvals: upvals,
             ret_pc: pc,
             closure,
         });
@@ -179,19 +179,19 @@ impl Interp {
             Op::Return { a } => self.vm_move_result(base + a as usize, base - 1),
             _ => put(&mut self.stack[base - 1], Value::Nil),
         }
-        self.vm_leave(cur, pc);
+        self.vm_leave(floor, cur, pc);
         None
     }
 
-    /// Moves the value in slot `from` (left nil) to slot `to`.
+    /// Moves the value in slot `from` (left nil, or the int it was) to slot `to`.
     #[inline(always)]
     fn vm_move_result(&mut self, from: usize, to: usize) {
         debug_assert!(to < from && from < self.stack.len());
         // SAFETY: `from` is a register of the running frame (`verify` and
         // the frame invariant: below `stack.len()`), `to` is below it; the
         // old value at `to` is dropped first, the value at `from` is copied
-        // (moved) and `from` overwritten without a drop, so each value is
-        // dropped once.
+        // (moved) and `from` overwritten without a drop (an int, which owns
+        // nothing, is left as it is), so each value is dropped once.
         unsafe {
             let stack = self.stack.as_mut_ptr();
             let (from, to) = (stack.add(from), stack.add(to));
@@ -201,6 +201,15 @@ impl Interp {
             ) {
                 std::ptr::drop_in_place(to);
             }
+            // An int is read as its tag and its number, as the arithmetic
+            // that just made it wrote them: a copy of the whole slot at once
+            // read across those two stores, which the processor cannot
+            // forward to a load, and waited for them to reach the cache (a
+            // return of fib spent 13% of its time on that one load).
+            if let Value::Int(n) = *from {
+                std::ptr::write(to, Value::Int(n));
+                return;
+            }
             std::ptr::copy_nonoverlapping(from, to, 1);
             std::ptr::write(from, Value::Nil);
         }
@@ -209,16 +218,25 @@ impl Interp {
     /// Back to the caller of the compiled function `cur` (`cur` and `pc`
     /// become the caller's); there is a frame above `vm_finish`'s floor.
     #[inline(always)]
-    fn vm_leave(&mut self, cur: &mut Cur, pc: &mut usize) {
+    fn vm_leave(&mut self, floor: usize, cur: &mut Cur, pc: &mut usize) {
         let frames = &mut self.vm.frames;
         let top = frames.len();
-        debug_assert!(top > 0);
+        debug_assert!(top > floor);
         // SAFETY: `top > floor >= 0` (`vm_finish`), so `top - 1` is the last
-        // frame; it is read once here, and `set_len` forgets it (its closure moved out).
+        // frame; it is read once here, and `set_len` forgets it (its closure
+        // moved out). The caller's captured variables are those of the
+        // callee of the frame below, alive as that frame holds it, or, with
+        // no frame of this run below, `run_code`'s (its caller holds them).
         let (caller, ret_pc, closure) = unsafe {
             let frame = frames.as_ptr().add(top - 1);
             frames.set_len(top - 1);
-            self.vm.upvals = (*frame).caller_upvals;
+            self.vm.upvals = match top - 1 > floor {
+                true => {
+                    let below = &*frames.as_ptr().add(top - 2);
+                    Upvals(&*below.closure.upvals)
+                }
+                false => self.vm.floor_upvals,
+            };
             (
                 (*frame).caller,
                 (*frame).ret_pc,

@@ -42,6 +42,9 @@ pub(super) struct Cache {
     retired: Vec<Vec<Option<Option<Rc<Code>>>>>,
     /// The captured variables of the compiled function running now.
     upvals: frames::Upvals,
+    /// Those of the function the innermost `run_code` was given (what a
+    /// return to it restores: its frame is below all of that run's).
+    floor_upvals: frames::Upvals,
 }
 
 impl Cache {
@@ -108,6 +111,7 @@ impl Interp {
                 frames: old.frames,
                 retired,
                 upvals: old.upvals,
+                floor_upvals: old.floor_upvals,
                 ..Cache::default()
             };
         }

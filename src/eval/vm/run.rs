@@ -33,11 +33,13 @@ impl Interp {
         self.regrow(base, code);
         let floor = self.vm.frames.len();
         let outer = std::mem::replace(&mut self.vm.upvals, Upvals(upvals));
+        let outer_floor = std::mem::replace(&mut self.vm.floor_upvals, Upvals(upvals));
         let result = match self.run_frames(Cur { code, base }, floor) {
             Err(stop) if self.vm.frames.len() > floor => Err(self.vm_unwind(stop, floor)),
             result => result,
         };
         self.vm.upvals = outer;
+        self.vm.floor_upvals = outer_floor;
         result
     }
 
