@@ -424,6 +424,12 @@ pub(super) fn int_fast_path(op: BinOp, x: i64, y: i64) -> Option<Value> {
         BinOp::Mul => Value::Int(x.checked_mul(y)?),
         // None for a zero divisor or i64::MIN / -1: ops::binary says which.
         BinOp::Div => Value::Int(x.checked_div(y)?),
+        // By a power of two (`i % 2`), a mask instead of a division (20-odd
+        // cycles): the remainder keeps the sign of `x`, as `checked_rem`'s.
+        BinOp::Mod if y > 0 && y & (y - 1) == 0 => {
+            let r = x & (y - 1);
+            Value::Int(if x < 0 && r != 0 { r - y } else { r })
+        }
         BinOp::Mod => Value::Int(x.checked_rem(y)?),
         BinOp::Lt => Value::Bool(x < y),
         BinOp::Le => Value::Bool(x <= y),
