@@ -438,7 +438,13 @@ impl Procs {
                 let child = &mut self.children[i];
                 child.waited = true;
                 let status = child.status.expect("waited for");
-                let (Some(handle), Some(outcome)) = (handle, child.take_outcome(status)) else {
+                // A join by pid answers the exit code and leaves the outcome
+                // where it was: for a join of the handle, or to be told at
+                // the end if it is a failure (taking it lost both).
+                let Some(handle) = handle else {
+                    return Ok(Value::Int(status.code() as i64));
+                };
+                let Some(outcome) = child.take_outcome(status) else {
                     return Ok(Value::Int(status.code() as i64));
                 };
                 *handle.result.borrow_mut() = Some(outcome.clone());
