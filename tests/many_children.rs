@@ -160,3 +160,31 @@ print("end")
     );
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
 }
+
+/// A program that `run` or a pipeline still waits for keeps its record even
+/// when a signal handler collected it with `wait()` meanwhile and made a
+/// thousand more: the pipeline reported `[0, 0]` (its first program, dropped,
+/// counted as a success) instead of `[3, 0]`.
+#[test]
+fn a_program_collected_by_wait_in_a_handler_keeps_its_code_for_its_pipeline() {
+    let run = run_code(
+        r#"
+on_signal("USR1", fn(s) {
+  print("handler:", wait()[1])
+  for i in 0..1100 { run("/bin/true") }
+})
+print(pipeline([["sh", "-c", "kill -USR1 $PPID; sleep 0.3; exit 3"], ["sh", "-c", "sleep 2"]]))
+on_signal("USR1", fn(s) {
+  print("handler:", wait()[1])
+  for i in 0..2200 { run("/bin/true") }
+})
+print(run("sh", "-c", "kill -USR1 $PPID; sleep 0.3; exit 4"))
+"#,
+    );
+    assert_eq!(
+        run.stdout, "handler: 3\n[3, 0]\nhandler: 4\n4\n",
+        "stderr: {}",
+        run.stderr
+    );
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+}

@@ -51,7 +51,12 @@ enum Kind {
     /// A `fork` child.
     Forked,
     /// A program (`run`, `capture`, `start`, a pipeline's).
-    Program,
+    Program {
+        /// `run`, `capture` or a pipeline will still read how it ended
+        /// (`wait_program`), even if a `wait()` collected it meanwhile (in a
+        /// signal handler); false for `start`'s, whose handle the script has.
+        awaited: bool,
+    },
     /// A pool's worker: the pool's, not the script's; `wait()` never sees it.
     PoolWorker,
     Spawned {

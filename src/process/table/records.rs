@@ -31,7 +31,7 @@ impl Procs {
     pub(crate) fn add_child(&mut self, pid: i32, name: Rc<str>, new: &NewChild) {
         let kind = match new {
             NewChild::PoolWorker => Kind::PoolWorker,
-            NewChild::Program { .. } => Kind::Program,
+            NewChild::Program { .. } => Kind::Program { awaited: true },
             NewChild::Fork | NewChild::Spawn { .. } => Kind::Forked,
         };
         self.push_child(pid, name, kind, Weak::new());
@@ -122,7 +122,7 @@ impl Child {
             Kind::Spawned { .. } => {
                 named_no_more && (self.reported || !self.has_untold_failure(status))
             }
-            Kind::Program => named_no_more,
+            Kind::Program { awaited } => named_no_more && !awaited,
             Kind::Forked | Kind::PoolWorker => false,
         }
     }
@@ -135,5 +135,13 @@ impl Child {
                 self.outcome(status),
                 Some(Err(Failure { cause: Some(_), .. }))
             )
+    }
+
+    /// A program's end was read by `run`, `capture` or a pipeline, or is the
+    /// script's to read (`start`): see `Kind::Program`.
+    pub(super) fn no_longer_awaited(&mut self) {
+        if let Kind::Program { awaited } = &mut self.kind {
+            *awaited = false;
+        }
     }
 }
