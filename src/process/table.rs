@@ -51,7 +51,12 @@ enum Kind {
     /// A `fork` child.
     Forked,
     /// A program (`run`, `capture`, `start`, a pipeline's).
-    Program,
+    Program {
+        /// `run`, `capture` or a pipeline will still read how it ended
+        /// (`wait_program`), even if a `wait()` collected it meanwhile (in a
+        /// signal handler); false for `start`'s, whose handle the script has.
+        awaited: bool,
+    },
     /// A pool's worker: the pool's, not the script's; `wait()` never sees it.
     PoolWorker,
     Spawned {
@@ -438,7 +443,13 @@ impl Procs {
                 let child = &mut self.children[i];
                 child.waited = true;
                 let status = child.status.expect("waited for");
-                let (Some(handle), Some(outcome)) = (handle, child.take_outcome(status)) else {
+                // A join by pid answers the exit code and leaves the outcome
+                // where it was: for a join of the handle, or to be told at
+                // the end if it is a failure (taking it lost both).
+                let Some(handle) = handle else {
+                    return Ok(Value::Int(status.code() as i64));
+                };
+                let Some(outcome) = child.take_outcome(status) else {
                     return Ok(Value::Int(status.code() as i64));
                 };
                 *handle.result.borrow_mut() = Some(outcome.clone());

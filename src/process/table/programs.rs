@@ -81,6 +81,8 @@ impl Procs {
         });
         // So that a compaction of the table moves the handle with its record.
         self.children[slot].handle = Rc::downgrade(&handle);
+        // The script waits for it now (join, wait()), not `start`.
+        self.children[slot].no_longer_awaited();
         Some(Value::Process(handle))
     }
 
@@ -94,6 +96,7 @@ impl Procs {
             return Ok(ProgramEnd::TimedOut);
         }
         self.children[i].waited = true;
+        self.children[i].no_longer_awaited();
         Ok(ProgramEnd::Ended(
             self.children[i].status.unwrap_or(ExitStatus::Exited(0)),
         ))

@@ -7,10 +7,13 @@
 //! cost 210 us a child at 1,000, 278 us at 30,000). So when the table has
 //! doubled since it was last compacted, the records nothing can name any
 //! more are dropped: a spawned child's or a program's, once it was reaped,
-//! joined (its outcome taken) and its handle (if any) is gone. A forked
+//! joined (its outcome taken; or collected by `wait()` without a failure
+//! to tell) and its handle (if any) is gone. A forked
 //! child's stays: it is named by its pid, which a script keeps as a number.
 
 use super::{Child, Kind, NewChild, ProcessHandle, Procs};
+use crate::os::ExitStatus;
+use crate::process::failure::Failure;
 use crate::values::Value;
 use std::cell::{Cell, RefCell};
 use std::os::fd::OwnedFd;
@@ -28,7 +31,7 @@ impl Procs {
     pub(crate) fn add_child(&mut self, pid: i32, name: Rc<str>, new: &NewChild) {
         let kind = match new {
             NewChild::PoolWorker => Kind::PoolWorker,
-            NewChild::Program { .. } => Kind::Program,
+            NewChild::Program { .. } => Kind::Program { awaited: true },
             NewChild::Fork | NewChild::Spawn { .. } => Kind::Forked,
         };
         self.push_child(pid, name, kind, Weak::new());
@@ -90,7 +93,7 @@ impl Procs {
     /// which to look again: twice what is left, so each record is moved a
     /// bounded number of times in all.
     fn compact(&mut self) {
-        self.children.retain(|child| !child.forgotten());
+        self.children.retain_mut(|child| !child.forgotten());
         self.index.clear();
         for (slot, child) in self.children.iter().enumerate() {
             self.index.insert(child.pid, slot);
@@ -103,16 +106,42 @@ impl Procs {
 }
 
 impl Child {
-    /// A spawned child or a program that ended, was joined (or waited for
-    /// by `run`, `capture`, a pipeline), and whose handle the script no
-    /// longer has (if it ever had one): no script value names its record.
-    fn forgotten(&self) -> bool {
-        let named_no_more = self.status.is_some() && self.waited && self.handle.strong_count() == 0;
+    /// A spawned child or a program that ended, was joined (or collected by
+    /// `wait()`, or waited for by `run`, `capture`, a pipeline), and whose
+    /// handle the script no longer has (if it ever had one): no script value
+    /// names its record.
+    fn forgotten(&mut self) -> bool {
+        let Some(status) = self.status else {
+            return false;
+        };
+        let named_no_more = self.waited && self.handle.strong_count() == 0;
         match self.kind {
-            // A failure nobody joined is told as the process ends: kept till then.
-            Kind::Spawned { .. } => named_no_more && self.reported,
-            Kind::Program => named_no_more,
+            // A failure nobody joined is told as the process ends: kept till
+            // then. A child collected by `wait()` that did not fail has none
+            // (a loop of spawn and wait() kept every record).
+            Kind::Spawned { .. } => {
+                named_no_more && (self.reported || !self.has_untold_failure(status))
+            }
+            Kind::Program { awaited } => named_no_more && !awaited,
             Kind::Forked | Kind::PoolWorker => false,
+        }
+    }
+
+    /// Whether the child failed with a report that no join has told yet
+    /// (what `untold_failures` tells as the process ends).
+    fn has_untold_failure(&mut self, status: ExitStatus) -> bool {
+        !self.reported
+            && matches!(
+                self.outcome(status),
+                Some(Err(Failure { cause: Some(_), .. }))
+            )
+    }
+
+    /// A program's end was read by `run`, `capture` or a pipeline, or is the
+    /// script's to read (`start`): see `Kind::Program`.
+    pub(super) fn no_longer_awaited(&mut self) {
+        if let Kind::Program { awaited } = &mut self.kind {
+            *awaited = false;
         }
     }
 }
