@@ -89,7 +89,8 @@ struct Child {
     lost: bool,
     /// A program that leads its own process group: signals go to the group.
     group: bool,
-    /// A spawned child's handle, while the script holds it (`records`).
+    /// The handle the script has of it (a spawn's, a `start`'s), while it
+    /// holds one: a compaction moves it with the record (`records`).
     handle: Weak<ProcessHandle>,
 }
 
