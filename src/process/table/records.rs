@@ -8,8 +8,9 @@
 //! doubled since it was last compacted, the records nothing can name any
 //! more are dropped: a spawned child's or a program's, once it was reaped,
 //! joined (its outcome taken; or collected by `wait()` without a failure
-//! to tell) and its handle (if any) is gone. A forked
-//! child's stays: it is named by its pid, which a script keeps as a number.
+//! to tell) and its handle (if any) is gone; a pool worker's once its pool
+//! reaped it. A forked child's stays: it is named by its pid, which a
+//! script keeps as a number.
 
 use super::{Child, Kind, NewChild, ProcessHandle, Procs};
 use crate::os::ExitStatus;
@@ -123,7 +124,10 @@ impl Child {
                 named_no_more && (self.reported || !self.has_untold_failure(status))
             }
             Kind::Program { awaited } => named_no_more && !awaited,
-            Kind::Forked | Kind::PoolWorker => false,
+            // The pool reaped it (it died, or retired after `max_tasks`):
+            // no script value names a worker, and `wait()` never sees one.
+            Kind::PoolWorker => named_no_more,
+            Kind::Forked => false,
         }
     }
 
