@@ -107,10 +107,10 @@ impl Procs {
 }
 
 impl Child {
-    /// A spawned child or a program that ended, was joined (or collected by
-    /// `wait()`, or waited for by `run`, `capture`, a pipeline), and whose
-    /// handle the script no longer has (if it ever had one): no script value
-    /// names its record.
+    /// A spawned child, a program or a pool worker that ended, was joined
+    /// (or collected by `wait()`, waited for by `run`, `capture`, a
+    /// pipeline, reaped by its pool), and whose handle the script no longer
+    /// has (if it ever had one): no script value names its record.
     fn forgotten(&mut self) -> bool {
         let Some(status) = self.status else {
             return false;
