@@ -59,7 +59,7 @@ fn timeout_stops_compiled_loops() {
 /// tree-walked with it read as `[0]` (a list is outside the VM's subset);
 /// the line it is on is far from every label, so both transcripts must be
 /// the same to the byte: values, errors, spans and call stacks.
-const TWINS: [(&str, &str); 8] = [
+const TWINS: [(&str, &str); 9] = [
     (
         "an error at the bottom of fib-shaped recursion",
         "fn down(n) {\n  if n == -1 { return PAD }\n\n\n  if n == 0 { return 1 + \"x\" }\n  \
@@ -117,6 +117,19 @@ const TWINS: [(&str, &str); 8] = [
          fn walked(n) {\n  let w = [n]\n  return b(n) + a(n)\n}\nfn both(n) {\n  \
          if n == -1 { return PAD }\n\n\n  return a(n) + b(n) + a(n) + walked(n) + a(n)\n}\n\
          print(both(5), both(0))",
+    ),
+    (
+        "errors unwinding through closures with captured variables of their own, then more calls, \
+         from a compiled loop in a tree-walked closure",
+        "fn make(k) {\n  fn add(n) {\n    if n == -1 { return PAD }\n\n\n    if n < 1 { return k }\n    \
+         if n == 7 { return k + \"x\" }\n    return add(n - 1) + 1\n  }\n  return add\n}\n\
+         let a = make(100)\nlet b = make(1000)\nfn outer(q) {\n  let z = q * 2\n  fn walked(n) {\n    \
+         let w = [n]\n    let acc = 0\n    let i = 0\n    while i < n {\n      \
+         acc = acc + a(i) + z + b(i) + q\n      i += 1\n    }\n    return acc\n  }\n  return walked\n}\n\
+         let w1 = outer(3)\nfn both(n) {\n  if n == -1 { return PAD }\n\n\n  \
+         return a(n) + b(n) + w1(n) + a(n)\n}\ntry { print(both(9)) } catch e { print(\"caught:\", e) }\n\
+         print(both(5), w1(4), a(0), b(0))\nlet t = 0\nfor i in 0..6 {\n  t += both(i) + a(i)\n}\n\
+         print(t)\nprint(both(9))",
     ),
 ];
 
