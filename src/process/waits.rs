@@ -397,7 +397,7 @@ impl Detector {
     /// Some(the cycle, in words) once this process is seen deadlocked twice,
     /// `RECHECK_S` apart, with no process of the cycle having changed its wait.
     pub fn check(&mut self, board: &WaitBoard, known: &Known) -> Option<String> {
-        if !self.next_check.passed() {
+        if !self.due() {
             return None;
         }
         if board.goes_on_at_a_glance(known) {

@@ -1,12 +1,11 @@
 //! Programs in the table: the groups they lead, `start`'s handles, waits with a timeout, and stopping a program whose timeout fired.
 
-use super::{ProcessHandle, Procs};
+use super::Procs;
 use crate::error::R;
 use crate::front::ast::Span;
 use crate::os::{self, Deadline, ExitStatus, OsError, Signal};
 use crate::values::Value;
 use crate::views::record::Note;
-use std::rc::Rc;
 
 /// How long a program whose timeout fired gets between SIGTERM and SIGKILL.
 pub const TIMEOUT_GRACE_SECONDS: f64 = 1.0;
@@ -72,18 +71,9 @@ impl Procs {
     /// `start`'s handle of a program this process just started.
     pub(crate) fn program_handle(&mut self, pid: i32) -> Option<Value> {
         let slot = self.find(pid)?;
-        let handle = Rc::new(ProcessHandle {
-            pid,
-            name: self.children[slot].name.clone(),
-            owner: self.me,
-            slot: std::cell::Cell::new(slot),
-            result: std::cell::RefCell::new(None),
-        });
-        // So that a compaction of the table moves the handle with its record.
-        self.children[slot].handle = Rc::downgrade(&handle);
         // The script waits for it now (join, wait()), not `start`.
         self.children[slot].no_longer_awaited();
-        Some(Value::Process(handle))
+        Some(Value::Process(self.handle_of(slot)))
     }
 
     /// Waits for a program until `deadline` (an untimed wait takes part in

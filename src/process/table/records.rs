@@ -35,7 +35,7 @@ impl Procs {
             NewChild::Program { .. } => Kind::Program { awaited: true },
             NewChild::Fork | NewChild::Spawn { .. } => Kind::Forked,
         };
-        self.push_child(pid, name, kind, Weak::new());
+        self.push_child(pid, name, kind);
     }
 
     /// The name `spawn` gives a child without `as`: "Process-1", "Process-2", ...
@@ -51,25 +51,26 @@ impl Procs {
             received: Vec::new(),
             outcome: None,
         };
-        let handle = Rc::new(ProcessHandle {
-            pid,
-            name: name.clone(),
-            owner: self.me,
-            slot: Cell::new(0),
-            result: RefCell::new(None),
-        });
-        let slot = self.push_child(pid, name, kind, Rc::downgrade(&handle));
-        handle.slot.set(slot);
-        Value::Process(handle)
+        let slot = self.push_child(pid, name, kind);
+        Value::Process(self.handle_of(slot))
     }
 
-    fn push_child(
-        &mut self,
-        pid: i32,
-        name: Rc<str>,
-        kind: Kind,
-        handle: Weak<ProcessHandle>,
-    ) -> usize {
+    /// The script's handle of the child recorded at `slot` (a spawn's, a
+    /// `start`'s), kept in the record too, so that a compaction moves it.
+    pub(super) fn handle_of(&mut self, slot: usize) -> Rc<ProcessHandle> {
+        let child = &mut self.children[slot];
+        let handle = Rc::new(ProcessHandle {
+            pid: child.pid,
+            name: child.name.clone(),
+            owner: self.me,
+            slot: Cell::new(slot),
+            result: RefCell::new(None),
+        });
+        child.handle = Rc::downgrade(&handle);
+        handle
+    }
+
+    fn push_child(&mut self, pid: i32, name: Rc<str>, kind: Kind) -> usize {
         if self.children.len() >= self.compact_at {
             self.compact();
         }
@@ -84,7 +85,7 @@ impl Procs {
             reported: false,
             lost: false,
             group: false,
-            handle,
+            handle: Weak::new(),
         });
         slot
     }
