@@ -150,6 +150,53 @@ fn spawn_returns_every_plain_value_to_join() {
 }
 
 #[test]
+fn a_result_longer_than_the_pipe_wakes_the_joining_parent_once_and_a_short_one_never() {
+    // A joining parent sleeps until its child has ended and reads a short
+    // result then; a child whose result the pipe cannot take whole sends
+    // its parent one SIGCHLD after the first PIPE_BUF (4096) bytes, so that
+    // the parent reads the rest as it comes (the string's encoding adds 4
+    // bytes: 4092 fits, 4093 does not).
+    let code = "fn give(n) { return \"x\" * n }\n\
+                print(len(join spawn give(4092)), len(join spawn give(4093)), len(join spawn give(1000000)))";
+    let Some(calls) = common::traced_calls(code, &["-e", "trace=kill", "-e", "signal=none"]) else {
+        eprintln!("strace cannot trace here: skipped");
+        return;
+    };
+    let wakes: Vec<&String> = calls.iter().filter(|c| c.contains("SIGCHLD")).collect();
+    assert_eq!(wakes.len(), 2, "{calls:?}");
+    // Each from its own child, to the same parent.
+    let caller = |c: &str| c.split_whitespace().next().map(str::to_string);
+    let target = |c: &str| c.split(['(', ',']).nth(1).map(str::to_string);
+    assert_ne!(caller(wakes[0]), caller(wakes[1]), "{wakes:?}");
+    assert_eq!(target(wakes[0]), target(wakes[1]), "{wakes:?}");
+    assert_ne!(caller(wakes[0]), target(wakes[0]), "{wakes:?}");
+}
+
+#[test]
+fn long_results_are_read_as_they_come_even_when_the_parent_joins_late() {
+    // Each child sends 100 KB a moment after it starts; every other one is
+    // joined only after the parent slept (the SIGCHLD its child sent is gone
+    // by then, and what the pipe holds says it). A parent that found each
+    // result at its next tick (0.1 s) would take 10 s or more; it takes
+    // about 2 s in a debug build.
+    let started = Instant::now();
+    let out = run_code(
+        "fn give(i) { sleep(0.005)\n return \"x\" * 100000 + str(i) }\n\
+         let total = 0\n\
+         for i in 0..200 {\n\
+             let h = spawn give(i)\n\
+             if i % 2 == 0 { sleep(0.01) }\n\
+             total += len(join h)\n\
+         }\n\
+         print(total)",
+    );
+    let took = started.elapsed();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "20000490\n");
+    assert!(took < Duration::from_secs(7), "took {took:?}");
+}
+
+#[test]
 fn spawn_names_handles_and_counts_per_process() {
     let out = run_code(
         "fn f() { sleep(0.3) }\n\

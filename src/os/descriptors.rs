@@ -1,5 +1,6 @@
 //! The standard streams, pipes and waiting on descriptors: where bytes go in and out.
 
+use super::output_lock::PIPE_BUF;
 use super::signals::{pending_stop, wake_pipe};
 use super::time::Deadline;
 use super::OsError;
@@ -216,12 +217,47 @@ pub fn write_fd(fd: &OwnedFd, mut bytes: &[u8]) -> Result<(), OsError> {
     Ok(())
 }
 
+/// Writes a spawned child's report (its result or its error) into the pipe
+/// its parent reads. The parent sleeps until the child has ended and reads
+/// the report then (one wake-up for a join, not three), which suits a report
+/// that fits in the pipe; a longer one could never be written whole that way,
+/// so after its first PIPE_BUF bytes (which an empty pipe always takes) the
+/// parent is woken with a SIGCHLD, and reads the rest as it comes.
+pub fn write_report(fd: &OwnedFd, bytes: &[u8]) -> Result<(), OsError> {
+    if bytes.len() <= PIPE_BUF {
+        return write_fd(fd, bytes);
+    }
+    write_fd(fd, &bytes[..PIPE_BUF])?;
+    // A parent that has ended left this process to be killed (PDEATHSIG);
+    // the signal then goes to init or a subreaper, which ignore it.
+    let _ = nix::sys::signal::kill(nix::unistd::getppid(), nix::sys::signal::Signal::SIGCHLD);
+    write_fd(fd, &bytes[PIPE_BUF..])
+}
+
 pub enum ReadResult {
     Data(usize),
     Eof,
     Interrupted,
     /// Nothing arrived before the timeout.
     Timeout,
+}
+
+/// Reads what is there now, without waiting and without touching the wake
+/// pipe (a wake it took would be lost to the wait that follows): `Timeout`
+/// when nothing is there yet.
+pub fn read_ready(fd: &OwnedFd, buf: &mut [u8]) -> ReadResult {
+    use nix::poll::{PollFd, PollFlags, PollTimeout};
+    let mut polled = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+    match nix::poll::poll(&mut polled, PollTimeout::ZERO) {
+        Ok(0) => ReadResult::Timeout,
+        Ok(_) => match nix::unistd::read(fd, buf) {
+            Ok(0) => ReadResult::Eof,
+            Ok(n) => ReadResult::Data(n),
+            Err(Errno::EINTR) | Err(Errno::EAGAIN) => ReadResult::Timeout,
+            Err(_) => ReadResult::Eof,
+        },
+        Err(_) => ReadResult::Interrupted,
+    }
 }
 
 /// Reads what is there, waiting until `deadline` at most; a SIGINT or SIGTERM

@@ -79,8 +79,8 @@ impl OsError {
 }
 
 pub use descriptors::{
-    output_is_gone, pipe, read_fd, wait_event, wait_event_or_writable, write_all, write_fd, Event,
-    PrintRedirect, ReadResult, StdFd, WriteError,
+    output_is_gone, pipe, read_fd, read_ready, wait_event, wait_event_or_writable, write_all,
+    write_fd, write_report, Event, PrintRedirect, ReadResult, StdFd, WriteError,
 };
 pub use files::{
     copy_file, file_size, folder_accepts_files, is_dir, is_file, is_link, list_dir, make_dir,
@@ -125,8 +125,8 @@ pub use terminal::{
     end_progress_line, set_progress_line_open, stderr_is_terminal, stderr_terminal_width,
 };
 pub use time::{
-    monotonic_ms, monotonic_seconds, pause_for_children, sleep, sleep_interruptible, sleep_until,
-    Deadline,
+    monotonic_ms, monotonic_seconds, pause_for_child_or, pause_for_children, sleep,
+    sleep_interruptible, sleep_until, Deadline,
 };
 
 #[cfg(test)]

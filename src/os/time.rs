@@ -41,6 +41,14 @@ pub fn pause_for_children(seconds: f64) {
     wait_event(&[], Some(ms_ceil(seconds)));
 }
 
+/// The same, and until `pipe` (a child's report, being read) is readable.
+pub fn pause_for_child_or(pipe: Option<&std::os::fd::OwnedFd>, seconds: f64) {
+    match pipe {
+        Some(pipe) => wait_event(&[pipe], Some(ms_ceil(seconds))),
+        None => wait_event(&[], Some(ms_ceil(seconds))),
+    };
+}
+
 /// Milliseconds in `seconds`, rounded up, 0 or more.
 fn ms_ceil(seconds: f64) -> i32 {
     (seconds * 1000.0).ceil().clamp(0.0, i32::MAX as f64) as i32

@@ -118,7 +118,7 @@ pub fn end_spawned_child(runner: &mut impl Runner, result: R<crate::values::Valu
 /// parent can no longer read it.
 fn send_report(runner: &mut impl Runner, bytes: &[u8]) -> bool {
     match runner.procs().report_to.take() {
-        Some(pipe) => os::write_fd(&pipe, bytes).is_ok(),
+        Some(pipe) => os::write_report(&pipe, bytes).is_ok(),
         None => false,
     }
 }

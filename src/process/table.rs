@@ -4,7 +4,7 @@
 use crate::error::diagnostic::Diag;
 use crate::error::{ErrorKind, Unwind, R};
 use crate::front::ast::Span;
-use crate::os::{self, Deadline, ExitStatus, ReadResult, SharedCounter, Waited};
+use crate::os::{self, Deadline, ExitStatus, SharedCounter, Waited};
 use crate::process::failure::{Failure, BROKEN_PIPE_EXIT};
 use crate::process::pool::Pool;
 use crate::process::queue::Queue;
@@ -21,6 +21,7 @@ pub use crate::process::fork::{Forked, NewChild};
 mod held;
 mod programs;
 mod records;
+mod reports;
 mod waiting;
 
 pub use programs::{ProgramEnd, TIMEOUT_GRACE_SECONDS};
@@ -334,23 +335,6 @@ impl Procs {
             // The child is gone, so its pipe holds all it will ever send.
             let _ = self.drain_pipe(i, Deadline::NEVER);
         }
-    }
-
-    /// Reads a spawned child's pipe to its end (or the deadline). Ok(false) on timeout.
-    fn drain_pipe(&mut self, i: usize, deadline: Deadline) -> R<bool> {
-        let Kind::Spawned { pipe, received, .. } = &mut self.children[i].kind else {
-            return Ok(true);
-        };
-        let buf = &mut self.result_buf;
-        while let Some(fd) = pipe {
-            match os::read_fd(fd, buf, deadline) {
-                ReadResult::Data(n) => received.extend_from_slice(&buf[..n]),
-                ReadResult::Eof => *pipe = None,
-                ReadResult::Timeout => return Ok(false),
-                ReadResult::Interrupted => os::pending_stop()?,
-            }
-        }
-        Ok(true)
     }
 
     // ------------------------------------------------------------ join and friends
@@ -674,13 +658,6 @@ impl Procs {
             if let Waited::Ended(pid, status) = os::wait_child(Some(pid), true) {
                 self.record_exit(pid, status);
             }
-        }
-    }
-
-    /// Reads what spawned children have already written, without waiting.
-    fn drain_ready_pipes(&mut self) {
-        for i in 0..self.children.len() {
-            let _ = self.drain_pipe(i, Deadline::passed_already());
         }
     }
 

@@ -11,40 +11,39 @@ impl Procs {
     /// Waits for child `i` to end (or the deadline). Ok(false) on timeout.
     /// An untimed wait is published for deadlock detection while it lasts.
     pub(super) fn wait_for(&mut self, i: usize, deadline: Deadline, span: Span) -> R<bool> {
-        if !deadline.is_never() || self.children[i].status.is_some() {
-            if !self.drain_pipe(i, deadline)? {
-                return Ok(false);
-            }
-            return self.wait_for_inner(i, deadline, span, &mut Detector::new());
+        let published = deadline.is_never() && self.children[i].status.is_none();
+        if published {
+            let name = self.wait_name();
+            self.waits
+                .publish(Waiting::Join(self.children[i].pid), &name);
         }
-        let name = self.wait_name();
-        self.waits
-            .publish(Waiting::Join(self.children[i].pid), &name);
         let mut detector = Detector::new();
-        let result = self
-            .drain_watching(i, span, &mut detector)
-            .and_then(|()| self.wait_for_inner(i, deadline, span, &mut detector));
-        self.waits.clear();
+        let result = self.wait_for_end(i, deadline, span, published.then_some(&mut detector));
+        if published {
+            self.waits.clear();
+        }
         result
     }
 
-    /// Reads child `i`'s result pipe to its end, looking for a deadlock on every tick.
-    fn drain_watching(&mut self, i: usize, span: Span, detector: &mut Detector) -> R<()> {
-        while !self.drain_pipe(i, Deadline::after(Some(0.1)))? {
-            self.fail_if_deadlocked(detector, span)?;
-        }
-        Ok(())
-    }
-
-    fn wait_for_inner(
+    /// Sleeps until child `i` has ended, then reads what is left in its pipe
+    /// (`record_exit`): a spawned child's report, which fits in the pipe,
+    /// costs one wake-up. A longer one is read as it comes: its child wakes
+    /// this process once its first bytes are in the pipe (`os::write_report`),
+    /// and from the first bytes seen the wait watches the pipe too. Untimed
+    /// (a `detector` given), it looks for a deadlock on every tick.
+    fn wait_for_end(
         &mut self,
         i: usize,
         deadline: Deadline,
         span: Span,
-        detector: &mut Detector,
+        mut detector: Option<&mut Detector>,
     ) -> R<bool> {
         let pid = self.children[i].pid;
+        let mut reading = false;
         while self.children[i].status.is_none() {
+            // Before asking about the exit: a child that ends after the
+            // question wakes the sleep below with its SIGCHLD.
+            reading |= self.read_ready_report(i)?;
             match os::wait_child(Some(pid), false) {
                 Waited::Ended(pid, status) => self.record_exit(pid, status),
                 Waited::Interrupted => os::pending_stop()?,
@@ -59,9 +58,10 @@ impl Procs {
                     if deadline.passed() {
                         return Ok(false);
                     }
-                    os::pause_for_children(deadline.left().unwrap_or(0.1).min(0.1));
+                    let watched = if reading { self.report_pipe(i) } else { None };
+                    os::pause_for_child_or(watched, deadline.left().unwrap_or(0.1).min(0.1));
                     os::pending_stop()?;
-                    if deadline.is_never() {
+                    if let Some(detector) = detector.as_deref_mut() {
                         self.fail_if_deadlocked(detector, span)?;
                     }
                 }

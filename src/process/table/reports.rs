@@ -1,0 +1,65 @@
+//! A spawned child's report: read from its pipe while it comes, or all at once when it has ended.
+
+use super::{Kind, Procs};
+use crate::error::R;
+use crate::os::{self, Deadline, ReadResult};
+use std::os::fd::OwnedFd;
+
+impl Procs {
+    /// Reads a spawned child's pipe to its end (or the deadline). Ok(false) on timeout.
+    pub(super) fn drain_pipe(&mut self, i: usize, deadline: Deadline) -> R<bool> {
+        let Kind::Spawned { pipe, received, .. } = &mut self.children[i].kind else {
+            return Ok(true);
+        };
+        let buf = &mut self.result_buf;
+        while let Some(fd) = pipe {
+            match os::read_fd(fd, buf, deadline) {
+                ReadResult::Data(n) => received.extend_from_slice(&buf[..n]),
+                ReadResult::Eof => *pipe = None,
+                ReadResult::Timeout => return Ok(false),
+                ReadResult::Interrupted => os::pending_stop()?,
+            }
+        }
+        Ok(true)
+    }
+
+    /// Reads what child `i`'s pipe holds now, without waiting: whether
+    /// anything came (a report longer than the pipe is being written).
+    pub(super) fn read_ready_report(&mut self, i: usize) -> R<bool> {
+        let Kind::Spawned { pipe, received, .. } = &mut self.children[i].kind else {
+            return Ok(false);
+        };
+        let buf = &mut self.result_buf;
+        let mut came = false;
+        while let Some(fd) = pipe {
+            match os::read_ready(fd, buf) {
+                ReadResult::Data(n) => {
+                    received.extend_from_slice(&buf[..n]);
+                    came = true;
+                }
+                ReadResult::Eof => *pipe = None,
+                ReadResult::Timeout => break,
+                ReadResult::Interrupted => {
+                    os::pending_stop()?;
+                    break;
+                }
+            }
+        }
+        Ok(came)
+    }
+
+    /// The read end of child `i`'s report pipe, while it is open.
+    pub(super) fn report_pipe(&self, i: usize) -> Option<&OwnedFd> {
+        match &self.children[i].kind {
+            Kind::Spawned { pipe, .. } => pipe.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Reads what spawned children have already written, without waiting.
+    pub(super) fn drain_ready_pipes(&mut self) {
+        for i in 0..self.children.len() {
+            let _ = self.drain_pipe(i, Deadline::passed_already());
+        }
+    }
+}
