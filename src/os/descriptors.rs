@@ -206,6 +206,12 @@ pub fn pipe() -> Result<(OwnedFd, OwnedFd), OsError> {
 pub fn write_fd(fd: &OwnedFd, mut bytes: &[u8]) -> Result<(), OsError> {
     while !bytes.is_empty() {
         match nix::unistd::write(fd, bytes) {
+            // A signal that came while the write was blocked, after it had
+            // written some, makes it return that count, not EINTR: the next
+            // write would block again, and the stop would wait for a reader.
+            Ok(n) if n < bytes.len() && pending_stop().is_err() => {
+                return Err(OsError::Call(Errno::EINTR))
+            }
             Ok(n) => bytes = &bytes[n..],
             Err(Errno::EINTR) if pending_stop().is_err() => {
                 return Err(OsError::Call(Errno::EINTR))
@@ -231,6 +237,11 @@ pub fn write_report(fd: &OwnedFd, bytes: &[u8]) -> Result<(), OsError> {
     // A parent that has ended left this process to be killed (PDEATHSIG);
     // the signal then goes to init or a subreaper, which ignore it.
     let _ = nix::sys::signal::kill(nix::unistd::getppid(), nix::sys::signal::Signal::SIGCHLD);
+    // A stop that came meanwhile would not cut short the write of the rest
+    // (it would wait for the parent's join, taking some first).
+    if pending_stop().is_err() {
+        return Err(OsError::Call(Errno::EINTR));
+    }
     write_fd(fd, &bytes[PIPE_BUF..])
 }
 

@@ -90,10 +90,17 @@ pub fn wait_serving_pools(runner: &mut impl Runner) -> R<Value> {
 pub fn end_spawned_child(runner: &mut impl Runner, result: R<crate::values::Value>) -> ! {
     let result = match result {
         Ok(value) => match wire::encode_returned(&value) {
-            Ok(bytes) => {
-                send_report(runner, &bytes);
-                Ok(())
-            }
+            // A stop (SIGTERM, Ctrl-C, --timeout) that came before the
+            // report went, or while it waited in the pipe for the parent's
+            // join, ends this child by its signal, as it would anywhere
+            // else: ended with 0, the child told its parent that a cut
+            // report (read as nil) was what it returned.
+            Ok(bytes) => os::pending_stop()
+                .and_then(|()| {
+                    send_report(runner, &bytes);
+                    os::pending_stop()
+                })
+                .map_err(Unwind::from),
             Err(not_sendable) => Err(Unwind::error(
                 ErrorKind::NotSendable
                     .at(

@@ -48,6 +48,14 @@ impl Procs {
         Ok(came)
     }
 
+    /// Whether child `i`'s report has begun to come (a wait before this one
+    /// read some): its child sent its one SIGCHLD then, so a wait now must
+    /// watch the pipe, which may be empty for a moment (a child stopped and
+    /// continued) and fill with no signal at all.
+    pub(super) fn report_begun(&self, i: usize) -> bool {
+        matches!(&self.children[i].kind, Kind::Spawned { received, .. } if !received.is_empty())
+    }
+
     /// The read end of child `i`'s report pipe, while it is open.
     pub(super) fn report_pipe(&self, i: usize) -> Option<&OwnedFd> {
         match &self.children[i].kind {

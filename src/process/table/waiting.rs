@@ -29,7 +29,8 @@ impl Procs {
     /// (`record_exit`): a spawned child's report, which fits in the pipe,
     /// costs one wake-up. A longer one is read as it comes: its child wakes
     /// this process once its first bytes are in the pipe (`os::write_report`),
-    /// and from the first bytes seen the wait watches the pipe too. Untimed
+    /// and from the first bytes seen (by this wait or one before) the wait
+    /// watches the pipe too. Untimed
     /// (a `detector` given), it looks for a deadlock on every tick.
     fn wait_for_end(
         &mut self,
@@ -39,7 +40,7 @@ impl Procs {
         mut detector: Option<&mut Detector>,
     ) -> R<bool> {
         let pid = self.children[i].pid;
-        let mut reading = false;
+        let mut reading = self.report_begun(i);
         while self.children[i].status.is_none() {
             // Before asking about the exit: a child that ends after the
             // question wakes the sleep below with its SIGCHLD.
