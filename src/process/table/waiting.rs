@@ -30,8 +30,8 @@ impl Procs {
     /// costs one wake-up. A longer one is read as it comes: its child wakes
     /// this process once its first bytes are in the pipe (`os::write_report`),
     /// and from the first bytes seen (by this wait or one before) the wait
-    /// watches the pipe too. Untimed
-    /// (a `detector` given), it looks for a deadlock on every tick.
+    /// watches the pipe too. Untimed (a `detector` given), it looks for a
+    /// deadlock on every tick.
     fn wait_for_end(
         &mut self,
         i: usize,
