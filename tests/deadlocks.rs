@@ -119,6 +119,14 @@ fn pid_of_main(text: &str) -> String {
         .to_string()
 }
 
+/// The stdout of a bounded run that must end well, with main's pid written as M.
+fn bounded_stdout(code: &str) -> String {
+    let out = run_bounded(code);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.stdout
+        .replace(&format!("pid {}", pid_of_main(&out.stdout)), "pid M")
+}
+
 /// Runs the code under a timeout, so that a hang fails the test instead of blocking it.
 fn run_bounded(code: &str) -> common::Run {
     common::run(common::procscript(&["--timeout", "30", "-e", code]))
@@ -324,7 +332,7 @@ fn joining_a_producer_blocked_on_a_queue_full_of_bytes_is_a_deadlock_error() {
 fn a_cycle_through_wait_any_of_several_items_is_a_deadlock_error() {
     // The waiter's items could each be answered by a process that is itself
     // blocked: reported through the board (it waits for any one of them), not a hang.
-    let out = run_bounded(
+    let stdout = bounded_stdout(
         "let ends = pipe()\n\
          let e = event()\n\
          let h = spawn fn() { return len(wait_any([ends[1], e])) }() as \"waiter\"\n\
@@ -339,10 +347,6 @@ fn a_cycle_through_wait_any_of_several_items_is_a_deadlock_error() {
          q2.put(1)\n\
          join c",
     );
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let stdout = out
-        .stdout
-        .replace(&format!("pid {}", pid_of_main(&out.stdout)), "pid M");
     assert_eq!(
         stdout,
         "deadlock: main (pid M) joins waiter (pid W), which waits in wait_any for one of: \
@@ -353,5 +357,24 @@ fn a_cycle_through_wait_any_of_several_items_is_a_deadlock_error() {
          to get from an empty queue that only getter (pid C) could put to; \
          for an event that only getter (pid C) could set, \
          which waits to get from an empty queue that only main (pid M) could put to\n"
+    );
+}
+
+#[test]
+fn a_get_that_only_a_child_waiting_for_its_long_result_to_be_read_could_answer_is_a_deadlock_error()
+{
+    // The child's result is longer than the pipe holds: it waits for main's
+    // join, and main waits for a message only that child could put.
+    let stdout = bounded_stdout(
+        "let q = queue()\n\
+         fn long(q) { return \"x\" * 200000 }\n\
+         let h = spawn long(q) as \"long\"\n\
+         try { print(q.get()) } catch err { print(replace(err, str(h.pid), \"H\")) }\n\
+         print(len(join h))",
+    );
+    assert_eq!(
+        stdout,
+        "deadlock: main (pid M) waits to get from an empty queue that only long (pid H) could put to, \
+         which waits for main (pid M) to join it and read its result (longer than a pipe holds)\n200000\n"
     );
 }

@@ -6,6 +6,7 @@ use crate::error::{ErrorKind, Stop, Unwind, R};
 use crate::os;
 use crate::os::Deadline;
 use crate::process::pool::Pool;
+use crate::process::waits::Waiting;
 use crate::process::wire;
 use crate::process::Runner;
 use crate::values::Value;
@@ -124,10 +125,23 @@ pub fn end_spawned_child(runner: &mut impl Runner, result: R<crate::values::Valu
 /// Writes the child's report into its pipe; false if there is none or the
 /// parent can no longer read it.
 fn send_report(runner: &mut impl Runner, bytes: &[u8]) -> bool {
-    match runner.procs().report_to.take() {
-        Some(pipe) => os::write_report(&pipe, bytes).is_ok(),
-        None => false,
+    let procs = runner.procs();
+    let Some(pipe) = procs.report_to.take() else {
+        return false;
+    };
+    // One longer than the pipe holds waits for the parent's join: on the
+    // board, so that a parent waiting for this child in another way (a get
+    // from a queue only this child could put to) is told of the deadlock.
+    let may_wait = bytes.len() > os::PIPE_BUF;
+    if may_wait {
+        let name = procs.wait_name();
+        procs.waits.publish(Waiting::Reading(os::getppid()), &name);
     }
+    let sent = os::write_report(&pipe, bytes).is_ok();
+    if may_wait {
+        procs.waits.clear();
+    }
+    sent
 }
 
 /// The exit code of a run stopped by `--timeout`, as timeout(1) gives.

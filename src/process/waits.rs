@@ -31,7 +31,8 @@ const STARTED: usize = 24; // u64: the process's start time, tells it from a reu
 const NAME: usize = 32;
 const NAME_BYTES: usize = SLOT_BYTES - NAME;
 /// KIND of a wait for any one of several things (`wait_any`): TARGET is how
-/// many, each (kind, target) in the slot's list after the slots.
+/// many, each (kind, target) in the slot's list after the slots. (13 is
+/// `Waiting::Reading`, numbered after it.)
 const ANY_KIND: u32 = 12;
 /// The most waits a `wait_any` publishes (one for more items is not published).
 pub const MAX_ANY: usize = 8;
@@ -71,6 +72,10 @@ pub enum Waiting {
     Recv(u64),
     /// Every message of the queue with this id to be marked done (`q.join()`).
     QueueJoin(u64),
+    /// Its parent (by pid) to read the rest of its result: a spawned child
+    /// whose result is longer than the pipe holds ends only once its parent
+    /// joins it (or waits with `wait()`, which reads every child's pipe).
+    Reading(i32),
 }
 
 impl Waiting {
@@ -87,6 +92,7 @@ impl Waiting {
             Waiting::Event(id) => (9, id),
             Waiting::Recv(id) => (10, id),
             Waiting::QueueJoin(id) => (11, id),
+            Waiting::Reading(parent) => (13, parent as u64),
         }
     }
 
@@ -103,6 +109,7 @@ impl Waiting {
             9 => Waiting::Event(target),
             10 => Waiting::Recv(target),
             11 => Waiting::QueueJoin(target),
+            13 => Waiting::Reading(target as i32),
             _ => return None,
         })
     }
@@ -261,9 +268,10 @@ impl WaitBoard {
             .collect();
         on_board.sort_unstable();
         let going = |pid: i32| on_board.binary_search(&pid).is_err();
+        // What others wait in is not read here: a no is only "look closer".
         waits
             .iter()
-            .any(|&waiting| wait_can_end(known.me, waiting, &going, known))
+            .any(|&waiting| wait_can_end(known.me, waiting, &going, &|_, _| false, known))
     }
 
     /// The waits on the board, each read whole (a slot being written is
@@ -420,19 +428,31 @@ impl Detector {
     }
 }
 
+/// Whether `parent` is in a wait that reads `child`'s result as it comes:
+/// a join of it, or `wait()`.
+type Reads<'a> = &'a dyn Fn(i32, i32) -> bool;
+
 /// Whether the entry's process can go on: any one of its waits can end.
-fn can_go_on(entry: &Entry, going: &dyn Fn(i32) -> bool, known: &Known) -> bool {
+fn can_go_on(entry: &Entry, going: &dyn Fn(i32) -> bool, reads: Reads, known: &Known) -> bool {
     entry
         .waits
         .iter()
-        .any(|&waiting| wait_can_end(entry.pid, waiting, going, known))
+        .any(|&waiting| wait_can_end(entry.pid, waiting, going, reads, known))
 }
 
 /// Whether another process could end `pid`'s wait for `waiting`, as the board
 /// and `known` tell: (`who` can go on) for a pid.
-fn wait_can_end(pid: i32, waiting: Waiting, going: &dyn Fn(i32) -> bool, known: &Known) -> bool {
+fn wait_can_end(
+    pid: i32,
+    waiting: Waiting,
+    going: &dyn Fn(i32) -> bool,
+    reads: Reads,
+    known: &Known,
+) -> bool {
     match waiting {
         Waiting::Join(child) => !os::process_alive(child) || going(child),
+        // A parent that goes on may join later; one that joins reads now.
+        Waiting::Reading(parent) => going(parent) || reads(parent, pid),
         Waiting::Get(id) | Waiting::Put(id) | Waiting::Recv(id) | Waiting::QueueJoin(id) => {
             let Some(queue) = known.queue(id) else {
                 return true;
@@ -479,6 +499,13 @@ fn other_going(
 fn find_deadlock(entries: &[Entry], known: &Known) -> Option<(String, Vec<(i32, u32)>)> {
     let blocked: HashMap<i32, &Entry> = entries.iter().map(|e| (e.pid, e)).collect();
     blocked.get(&known.me)?;
+    let reads = |parent: i32, child: i32| {
+        blocked.get(&parent).is_some_and(|e| {
+            e.waits
+                .iter()
+                .any(|&w| w == Waiting::Join(child) || w == Waiting::AnyChild)
+        })
+    };
     let mut going: HashSet<i32> = HashSet::new();
     loop {
         let before = going.len();
@@ -487,7 +514,7 @@ fn find_deadlock(entries: &[Entry], known: &Known) -> Option<(String, Vec<(i32, 
                 continue;
             }
             let goes = |pid: i32| !blocked.contains_key(&pid) || going.contains(&pid);
-            if can_go_on(entry, &goes, known) {
+            if can_go_on(entry, &goes, &reads, known) {
                 going.insert(entry.pid);
             }
         }
@@ -600,6 +627,13 @@ fn one_edge(
     };
     match waiting {
         Waiting::Join(child) => (format!("joins {}", who(blocked, child)), vec![child]),
+        Waiting::Reading(parent) => (
+            format!(
+                "waits for {} to join it and read its result (longer than a pipe holds)",
+                who(blocked, parent)
+            ),
+            vec![parent],
+        ),
         Waiting::Get(id) | Waiting::Put(id) | Waiting::Recv(id) | Waiting::QueueJoin(id) => {
             let (names, holders) = others(known.queue(id).and_then(|q| q.live_holders()));
             let only = if holders.is_empty() {
@@ -664,5 +698,69 @@ fn one_edge(
             };
             (edge, holders)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(pid: i32, started: u64, waits: Vec<Waiting>) -> Entry {
+        Entry {
+            pid,
+            seq: 0,
+            started,
+            waits,
+            name: format!("p{pid}"),
+        }
+    }
+
+    fn deadlock_of(me: i32, children: &[i32], entries: &[Entry]) -> Option<String> {
+        let known = Known {
+            me,
+            queues: &[],
+            syncs: &[],
+            children,
+            busy_workers: &[],
+        };
+        find_deadlock(entries, &known).map(|(words, _)| words)
+    }
+
+    /// Two live pids: this test process, and init.
+    fn live_pids() -> (i32, i32) {
+        (std::process::id() as i32, 1)
+    }
+
+    #[test]
+    fn a_child_waiting_to_be_read_goes_on_while_its_parent_joins_it_or_waits_for_any_child() {
+        let (child, parent) = live_pids();
+        for parents_wait in [Waiting::Join(child), Waiting::AnyChild] {
+            let entries = [
+                entry(parent, 1, vec![parents_wait]),
+                entry(child, 2, vec![Waiting::Reading(parent)]),
+            ];
+            assert_eq!(deadlock_of(parent, &[child], &entries), None);
+        }
+    }
+
+    #[test]
+    fn a_child_waiting_to_be_read_by_a_parent_that_waits_for_something_else_is_in_the_cycle() {
+        // The parent joins the child, which waits for another process (the
+        // test's own parent) to read it, which joins the parent.
+        let (child, parent) = live_pids();
+        let other = std::os::unix::process::parent_id() as i32;
+        let entries = [
+            entry(parent, 1, vec![Waiting::Join(child)]),
+            entry(child, 2, vec![Waiting::Reading(other)]),
+            entry(other, 3, vec![Waiting::Join(parent)]),
+        ];
+        assert_eq!(
+            deadlock_of(parent, &[child], &entries),
+            Some(format!(
+                "deadlock: p1 (pid 1) joins p{child} (pid {child}), which waits for p{other} \
+                 (pid {other}) to join it and read its result (longer than a pipe holds), \
+                 which joins p1 (pid 1)"
+            ))
+        );
     }
 }
