@@ -80,3 +80,26 @@ fn a_join_watches_a_report_begun_before_it_even_while_its_child_is_stopped() {
         );
     }
 }
+
+#[test]
+fn alive_done_and_wait_any_read_a_long_result_as_it_comes() {
+    // A child whose result is longer than the pipe holds ends only once its
+    // result is read: a loop of `alive(h)` or `done(h)`, or a `wait_any([h])`,
+    // waited for it for ever (the bound below ended them with 124).
+    let out = common::run(common::procscript(&[
+        "--timeout",
+        "20",
+        "-e",
+        "fn long(n) { return \"x\" * n }\n\
+         let h = spawn long(200000)\n\
+         while alive(h) { sleep(0.01) }\n\
+         print(len(join h))\n\
+         let h = spawn long(300000)\n\
+         while not done(h) { }\n\
+         print(len(join h))\n\
+         let h = spawn long(400000)\n\
+         print(wait_any([h]) == [h], len(join h))",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "200000\n300000\ntrue 400000\n");
+}

@@ -459,10 +459,14 @@ impl Procs {
         )
     }
 
-    /// `alive(h)`: has the child not ended yet?
+    /// `alive(h)`: has the child not ended yet? (Also `done` and `wait_any`.)
     pub fn is_alive(&mut self, target: &Value, span: Span) -> R<bool> {
-        self.collect_ended();
         let i = self.child_index(target, span, "check")?;
+        // A child whose result is longer than the pipe holds ends only once
+        // it is read: what it sent is read here, as a join would, or a loop
+        // of `alive(h)` (a `wait_any([h])`) would wait for it for ever.
+        self.read_ready_report(i)?;
+        self.collect_ended();
         Ok(self.children[i].status.is_none())
     }
 

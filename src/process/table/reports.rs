@@ -64,10 +64,11 @@ impl Procs {
         }
     }
 
-    /// Reads what spawned children have already written, without waiting.
+    /// Reads what spawned children have already written, without waiting
+    /// (and without taking a wake-up that `wait()`'s sleep after it needs).
     pub(super) fn drain_ready_pipes(&mut self) {
         for i in 0..self.children.len() {
-            let _ = self.drain_pipe(i, Deadline::passed_already());
+            let _ = self.read_ready_report(i);
         }
     }
 }
