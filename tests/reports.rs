@@ -86,10 +86,7 @@ fn alive_done_and_wait_any_read_a_long_result_as_it_comes() {
     // A child whose result is longer than the pipe holds ends only once its
     // result is read: a loop of `alive(h)` or `done(h)`, or a `wait_any([h])`,
     // waited for it for ever (the bound below ended them with 124).
-    let out = common::run(common::procscript(&[
-        "--timeout",
-        "20",
-        "-e",
+    let out = run_bounded(
         "fn long(n) { return \"x\" * n }\n\
          let h = spawn long(200000)\n\
          while alive(h) { sleep(0.01) }\n\
@@ -99,7 +96,28 @@ fn alive_done_and_wait_any_read_a_long_result_as_it_comes() {
          print(len(join h))\n\
          let h = spawn long(400000)\n\
          print(wait_any([h]) == [h], len(join h))",
-    ]));
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, "200000\n300000\ntrue 400000\n");
+}
+
+#[test]
+fn children_reads_long_results_as_they_come() {
+    // As `alive(h)` does: a child whose result is longer than the pipe holds
+    // ends only once it is read, so a loop of `children()` until none is left
+    // waited for it for ever (the bound below ended it with 124).
+    let out = run_bounded(
+        "fn long(n) { return \"x\" * n }\n\
+         let hs = [spawn long(200000), spawn long(300000)]\n\
+         while len(children()) > 0 { sleep(0.01) }\n\
+         print(len(join hs[0]), len(join hs[1]))",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "200000 300000\n");
+}
+
+/// Runs the code under a timeout, so that a hang fails the test (with 124)
+/// instead of blocking it.
+fn run_bounded(code: &str) -> common::Run {
+    common::run(common::procscript(&["--timeout", "20", "-e", code]))
 }

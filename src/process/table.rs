@@ -449,6 +449,8 @@ impl Procs {
 
     /// `children()`: the pids of live children.
     pub fn live_children(&mut self) -> Value {
+        // As `is_alive`: a child with a long result ends only once it is read.
+        self.drain_ready_pipes();
         self.collect_ended();
         Value::list(
             self.children
