@@ -52,14 +52,10 @@ fn parse_at_base(text: &str) -> Result<Program, Placed> {
     syntax_error::check_size_and_nesting(text).map_err(Placed::Text)?;
     // The grammar is recursive; give it room beyond the limits checked above.
     stacker::grow(limits::PARSE_STACK_BYTES, || {
-        // Tracking what was expected slows parsing; do it only to explain an error.
-        pest::set_error_detail(false);
-        let parsed = Grammar::parse(Rule::program, text);
-        let mut pairs = parsed
-            .or_else(|_| {
-                pest::set_error_detail(true);
-                Grammar::parse(Rule::program, text)
-            })
+        // Tracking what was expected slows parsing; it is done only to
+        // explain an error (pest's default is off).
+        let mut pairs = Grammar::parse(Rule::program, text)
+            .or_else(|_| parse_explaining(text))
             .map_err(|err| Placed::Text(syntax_error::from_pest(err, text)))?;
         let program = pairs.next().expect("program rule always yields one pair");
         let builder = Builder::new();
@@ -67,6 +63,25 @@ fn parse_at_base(text: &str) -> Result<Program, Placed> {
             body: builder.stmts(program.into_inner()).map_err(Placed::Run)?,
         })
     })
+}
+
+/// Parses again, tracking what was expected, to explain an error. pest's
+/// switch for that is one flag for the whole process: only this function
+/// turns it on and off, one thread at a time, so that another thread's parse
+/// never turns it off in the middle (the error said less, as a test running
+/// parses on several threads saw). A parse meanwhile on another thread
+/// tracks too: slower, the same result.
+fn parse_explaining(
+    text: &str,
+) -> Result<pest::iterators::Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    static EXPLAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = EXPLAINING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    pest::set_error_detail(true);
+    let parsed = Grammar::parse(Rule::program, text);
+    pest::set_error_detail(false);
+    parsed
 }
 
 /// The reserved words of the language: the one list the crate and its tests

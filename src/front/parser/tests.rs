@@ -285,3 +285,37 @@ fn import_reads_its_path_and_alias() {
     let error = parse_program("import \"a{1}.proc\" as a").unwrap_err();
     assert_eq!(error.message, "the path of an `import` is a plain string");
 }
+
+#[test]
+fn a_syntax_error_says_the_same_while_other_threads_parse() {
+    // pest's "track what was expected" switch is one flag for the whole
+    // process: a thread's parse that turned it off while another explained
+    // an error made that error say less ("expected `(` and the parameters,
+    // found `(`", without "`,` or `)`"), as the formatter's test saw.
+    // Lines before the error make its explaining parse long, as in a script.
+    let bad = "let a = [1, 2]\n".repeat(100) + "fn f(f { }\n)n f() { }\n";
+    let bad = bad.as_str();
+    let expected = parse_program(bad).expect_err("refused").message.clone();
+    assert!(expected.contains("`,` or `)`"), "{expected}");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    assert!(parses("x"));
+                }
+            });
+        }
+        let said: Vec<String> = (0..300)
+            .map(|_| parse_program(bad).expect_err("refused").message.clone())
+            .filter(|message| *message != expected)
+            .collect();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            said.is_empty(),
+            "{} of 300 said otherwise: {:?}",
+            said.len(),
+            said.first()
+        );
+    });
+}
