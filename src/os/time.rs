@@ -38,7 +38,7 @@ pub fn sleep_until(deadline: Deadline) {
 
 /// Waits up to `seconds` for something to happen to a child (or a signal).
 pub fn pause_for_children(seconds: f64) {
-    wait_event(&[], Some(ms_ceil(seconds)));
+    pause_for_child_or(None, seconds);
 }
 
 /// The same, and until `pipe` (a child's report, being read) is readable.

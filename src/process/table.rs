@@ -333,7 +333,7 @@ impl Procs {
         if let Some(i) = mine {
             self.children[i].status = Some(status);
             // The child is gone, so its pipe holds all it will ever send.
-            let _ = self.drain_pipe(i, Deadline::NEVER);
+            let _ = self.drain_pipe(i);
         }
     }
 

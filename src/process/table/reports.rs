@@ -6,21 +6,20 @@ use crate::os::{self, Deadline, ReadResult};
 use std::os::fd::OwnedFd;
 
 impl Procs {
-    /// Reads a spawned child's pipe to its end (or the deadline). Ok(false) on timeout.
-    pub(super) fn drain_pipe(&mut self, i: usize, deadline: Deadline) -> R<bool> {
+    /// Reads an ended child's pipe to its end: all it will ever send is there.
+    pub(super) fn drain_pipe(&mut self, i: usize) -> R<()> {
         let Kind::Spawned { pipe, received, .. } = &mut self.children[i].kind else {
-            return Ok(true);
+            return Ok(());
         };
         let buf = &mut self.result_buf;
         while let Some(fd) = pipe {
-            match os::read_fd(fd, buf, deadline) {
+            match os::read_fd(fd, buf, Deadline::NEVER) {
                 ReadResult::Data(n) => received.extend_from_slice(&buf[..n]),
-                ReadResult::Eof => *pipe = None,
-                ReadResult::Timeout => return Ok(false),
+                ReadResult::Eof | ReadResult::Timeout => *pipe = None,
                 ReadResult::Interrupted => os::pending_stop()?,
             }
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Reads what child `i`'s pipe holds now, without waiting: whether
