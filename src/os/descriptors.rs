@@ -223,6 +223,13 @@ pub fn write_fd(fd: &OwnedFd, mut bytes: &[u8]) -> Result<(), OsError> {
     Ok(())
 }
 
+/// Whether a report of `len` bytes waits whole in its pipe for the parent's
+/// read after the child's exit (an empty pipe always takes PIPE_BUF bytes);
+/// a longer one is written while the parent reads it (`write_report`).
+pub fn report_waits_whole(len: usize) -> bool {
+    len <= PIPE_BUF
+}
+
 /// Writes a spawned child's report (its result or its error) into the pipe
 /// its parent reads. The parent sleeps until the child has ended and reads
 /// the report then (one wake-up for a join, not three), which suits a report
@@ -230,7 +237,7 @@ pub fn write_fd(fd: &OwnedFd, mut bytes: &[u8]) -> Result<(), OsError> {
 /// so after its first PIPE_BUF bytes (which an empty pipe always takes) the
 /// parent is woken with a SIGCHLD, and reads the rest as it comes.
 pub fn write_report(fd: &OwnedFd, bytes: &[u8]) -> Result<(), OsError> {
-    if bytes.len() <= PIPE_BUF {
+    if report_waits_whole(bytes.len()) {
         return write_fd(fd, bytes);
     }
     write_fd(fd, &bytes[..PIPE_BUF])?;

@@ -79,8 +79,9 @@ impl OsError {
 }
 
 pub use descriptors::{
-    output_is_gone, pipe, read_fd, read_ready, wait_event, wait_event_or_writable, write_all,
-    write_fd, write_report, Event, PrintRedirect, ReadResult, StdFd, WriteError,
+    output_is_gone, pipe, read_fd, read_ready, report_waits_whole, wait_event,
+    wait_event_or_writable, write_all, write_fd, write_report, Event, PrintRedirect, ReadResult,
+    StdFd, WriteError,
 };
 pub use files::{
     copy_file, file_size, folder_accepts_files, is_dir, is_file, is_link, list_dir, make_dir,

@@ -132,7 +132,7 @@ fn send_report(runner: &mut impl Runner, bytes: &[u8]) -> bool {
     // One longer than the pipe holds waits for the parent's join: on the
     // board, so that a parent waiting for this child in another way (a get
     // from a queue only this child could put to) is told of the deadlock.
-    let may_wait = bytes.len() > os::PIPE_BUF;
+    let may_wait = !os::report_waits_whole(bytes.len());
     if may_wait {
         let name = procs.wait_name();
         procs.waits.publish(Waiting::Reading(os::getppid()), &name);
