@@ -4,7 +4,9 @@
 use crate::os::{self, SharedRegion};
 use crate::process::holders::{holder_gone, own_identity, Holders, HOLDER_BYTES};
 use crate::process::sleepers::Sleepers;
+use std::cell::Cell;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+use std::sync::atomic::{AtomicU32, AtomicU64};
 
 /// Bytes of messages a queue holds; one message may be up to this size too.
 pub const QUEUE_BYTES: usize = 16 * 1024 * 1024;
@@ -16,35 +18,55 @@ const FRAME: usize = 4;
 /// message of the size promised (QUEUE_BYTES) fits with its frame.
 const RING_BYTES: usize = QUEUE_BYTES + FRAME;
 
-// The header, at the start of the region; messages follow at DATA.
-const LOCK: usize = 0; // u32: pid of the lock's owner, 0 when free
-const LOCK_WAITERS: usize = 4; // u32: until when processes may sleep on LOCK (`Sleepers`)
-const CHANGED: usize = 8; // u32: bumped on every put and get (futex word)
-const WAITERS: usize = 12; // u32: until when processes may sleep on CHANGED
-const COUNT: usize = 16; // u64: messages waiting
-const MAX_ITEMS: usize = 24; // u64: 0 for no count limit
-const HEAD: usize = 32; // u64: byte position of the oldest message
-const TAIL: usize = 40; // u64: byte position after the newest message
-const UNTRACKED: usize = 48; // u32: holder table overflowed
-const ID: usize = 56; // u64: names the queue in recorded events
+// The header, at the start of the region; messages follow at DATA. Its fields
+// are grouped by who writes them, each group in a block of 128 bytes (a pair
+// of cache lines, which processors fetch together): a putter and a getter on
+// two processors then pass no line back and forth for a message but the
+// message's own, where one lock and one set of positions for both ends made
+// every put and get move several lines between the processors
+// (benches/README.md, "The queue row, round two: an end each").
+//
+// Set once, then only read:
+const MAX_ITEMS: usize = 0; // u64: 0 for no count limit
+const ID: usize = 8; // u64: names the queue in recorded events
+const CLOSED: usize = 16; // u32: 1 once `close` was called
+const UNTRACKED: usize = 20; // u32: holder table overflowed
 const HOLDERS: usize = 64; // the holder table (HOLDER_BYTES)
-const PUTS: usize = 3072; // u64: messages ever put (changed under the lock, through the journal)
-const CLOSED: usize = 3080; // u32: 1 once `close` was called
-const PUT_NEED: usize = 3088; // u64: the least room a blocked putter needs since the last get, 0: none known
-const DONE: usize = 3096; // u64: messages marked done (task_done); PUTS - DONE are unfinished
-                          // A put or get changes HEAD or TAIL, COUNT and PUTS together. A process may be
-                          // killed between any two stores, and the next owner of the lock goes on from
-                          // what it left, so a change is first written whole to the journal and published
-                          // by one store (COMMITTED = 1), then copied to the fields; a new owner taking the
-                          // lock from the dead copies a published journal again (the copy is idempotent).
-const COMMITTED: usize = 3104; // u32: 1 while the journal holds a change not wholly applied
-const NEW_HEAD: usize = 3112; // u64: the journal: HEAD, TAIL, COUNT and PUTS after the change
-const NEW_TAIL: usize = 3120;
-const NEW_COUNT: usize = 3128;
-const NEW_PUTS: usize = 3136;
-const LOCK_STAMP: usize = 3144; // u64: the lock's owner's identity (`holders::identity`), 0 when free
+
+// The two ends: putters add at the tail, getters take at the head. Each end
+// has its own lock and the same fields at its base. A put changes only its
+// end's position and total, a get only its own; the number of messages
+// waiting is the putters' total less the getters'.
+const PUT_END: usize = 3072;
+const GET_END: usize = 3200;
+const LOCK: usize = 0; // u32: pid of the end's lock owner, 0 when free
+const LOCK_WAITERS: usize = 4; // u32: until when processes may sleep on LOCK (`Sleepers`)
+const MOVED: usize = 8; // u32: bumped after each put (get) and by `close`: what getters (blocked putters) sleep on
+const COMMITTED: usize = 12; // u32: 1 while the journal holds a change not wholly applied
+const LOCK_STAMP: usize = 16; // u64: the lock's owner's identity (`holders::identity`), 0 when free
+const POSITION: usize = 24; // u64: byte position after the newest message (tail) / of the oldest (head)
+const TOTAL: usize = 32; // u64: messages ever put / ever taken
+const NEW_POSITION: usize = 40; // u64: the journal: POSITION and TOTAL after the change
+const NEW_TOTAL: usize = 48; // u64
+                             // An end's change sets POSITION and TOTAL together. A process may be killed
+                             // between the two stores, and the next owner of the lock goes on from what it
+                             // left, so a change is first written whole to the journal and published by one
+                             // store (COMMITTED = 1), then copied to the fields; a new owner taking the lock
+                             // from the dead copies a published journal again (the copy is idempotent).
+
+// Written by a process about to sleep, read by every put (get) to know whether
+// to wake anyone: apart from the ends, so that a put does not read a line
+// each get writes.
+const ADDED_WAITERS: usize = 3328; // u32: until when getters may sleep on PUT_END + MOVED
+const TAKEN_WAITERS: usize = 3456; // u32: until when putters may sleep on GET_END + MOVED
+const PUT_NEED: usize = 3464; // u64: the least room a blocked putter needs since the last get, 0: none known
+
+// task_done and join:
+const DONE: usize = 3584; // u64: messages marked done (task_done); puts less DONE are unfinished
+const CHANGED: usize = 3592; // u32: bumped by task_done and close: what `join` sleeps on
+const CHANGED_WAITERS: usize = 3596; // u32: until when processes may sleep on CHANGED
 const DATA: usize = 4096;
-const _: () = assert!(HOLDERS + HOLDER_BYTES <= PUTS && LOCK_STAMP + 8 <= DATA);
+const _: () = assert!(HOLDERS + HOLDER_BYTES <= PUT_END && CHANGED_WAITERS + 4 <= DATA);
 
 /// How long a blocked operation may wait.
 #[derive(Clone, Copy)]
@@ -79,6 +101,17 @@ pub type Idle<'a> = &'a mut dyn FnMut() -> Result<bool, ()>;
 #[derive(Debug)]
 pub struct Queue {
     region: SharedRegion,
+    max_items: u64,
+    // What this process last read of the other end's fields. Each only grows,
+    // so an old value errs on the safe side (fewer messages, less room), and a
+    // put or get reads the other end's line only when what it knows is not
+    // enough: a getter behind its putter reads the putters' total once for
+    // many messages.
+    /// The putters' TOTAL, as a getter last read it.
+    known_puts: Cell<u64>,
+    /// The getters' POSITION and TOTAL, as a putter last read them.
+    known_head: Cell<u64>,
+    known_gets: Cell<u64>,
 }
 
 impl Queue {
@@ -90,9 +123,7 @@ impl Queue {
         static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let id = ((os::current_pid() as u64) << 32) | MADE.fetch_add(1, SeqCst);
         region.u64_at(ID).store(id, SeqCst);
-        let queue = Queue { region };
-        queue.register(os::current_pid());
-        Ok(queue)
+        Ok(Queue::mapped(region))
     }
 
     /// A queue another process sent as a descriptor.
@@ -101,14 +132,32 @@ impl Queue {
         if region.len() != DATA + RING_BYTES {
             return Err("not a queue".into());
         }
-        let queue = Queue { region };
+        Ok(Queue::mapped(region))
+    }
+
+    fn mapped(region: SharedRegion) -> Queue {
+        let queue = Queue {
+            max_items: region.u64_at(MAX_ITEMS).load(SeqCst),
+            region,
+            known_puts: Cell::new(0),
+            known_head: Cell::new(0),
+            known_gets: Cell::new(0),
+        };
         queue.register(os::current_pid());
-        Ok(queue)
+        queue
+    }
+
+    fn word(&self, offset: usize) -> &AtomicU32 {
+        self.region.u32_at(offset)
+    }
+
+    fn field(&self, offset: usize) -> &AtomicU64 {
+        self.region.u64_at(offset)
     }
 
     /// The same in every process that holds the queue.
     pub fn id(&self) -> u64 {
-        self.region.u64_at(ID).load(Relaxed)
+        self.field(ID).load(Relaxed)
     }
 
     pub fn raw_fd(&self) -> std::os::fd::RawFd {
@@ -116,11 +165,15 @@ impl Queue {
     }
 
     pub fn max_items(&self) -> u64 {
-        self.region.u64_at(MAX_ITEMS).load(Relaxed)
+        self.max_items
     }
 
     pub fn size(&self) -> u64 {
-        self.region.u64_at(COUNT).load(Acquire)
+        // The getters' total first: it never passes the putters' read after it.
+        let gets = self.field(GET_END + TOTAL).load(Acquire);
+        self.field(PUT_END + TOTAL)
+            .load(Acquire)
+            .saturating_sub(gets)
     }
 
     pub fn is_full(&self) -> bool {
@@ -134,38 +187,41 @@ impl Queue {
     /// putter found too large since the last get (a message may not fit
     /// though some bytes are free, so `is_full` alone does not tell).
     pub fn is_full_for_blocked_putters(&self) -> bool {
-        let need = self.region.u64_at(PUT_NEED).load(SeqCst);
+        let need = self.field(PUT_NEED).load(SeqCst);
         let free = RING_BYTES as u64 - self.used_bytes();
         self.is_full() || (need != 0 && free < need)
     }
 
     /// Whether `close` was called (by any holder).
     pub fn is_closed(&self) -> bool {
-        self.region.u32_at(CLOSED).load(Acquire) != 0
+        self.word(CLOSED).load(Acquire) != 0
     }
 
     /// Messages put and not yet marked done.
     pub fn unfinished(&self) -> u64 {
-        let done = self.region.u64_at(DONE).load(Acquire);
-        self.region.u64_at(PUTS).load(Acquire).saturating_sub(done)
+        let done = self.field(DONE).load(Acquire);
+        self.field(PUT_END + TOTAL)
+            .load(Acquire)
+            .saturating_sub(done)
     }
 
     /// No more puts; getters take what is left, then fail with `Closed`.
-    /// Every sleeping getter wakes to see it.
+    /// Every sleeping process wakes to see it.
     pub fn close(&self) {
-        self.region.u32_at(CLOSED).store(1, SeqCst);
-        self.announce_change();
+        self.word(CLOSED).store(1, SeqCst);
+        self.announce(PUT_END + MOVED, ADDED_WAITERS);
+        self.announce(GET_END + MOVED, TAKEN_WAITERS);
+        self.announce(CHANGED, CHANGED_WAITERS);
     }
 
     /// Marks one message done (Python's `task_done`); waking joiners when none is left.
     pub fn task_done(&self) -> Result<(), QueueError> {
-        // PUTS only grows, so a count of done below it stays below it.
-        let puts = self.region.u64_at(PUTS).load(SeqCst);
-        self.region
-            .u64_at(DONE)
+        // The puts only grow, so a count of done below them stays below them.
+        let puts = self.field(PUT_END + TOTAL).load(SeqCst);
+        self.field(DONE)
             .fetch_update(SeqCst, SeqCst, |done| (done < puts).then_some(done + 1))
             .map_err(|_| QueueError::TooManyDone)?;
-        self.announce_change();
+        self.announce(CHANGED, CHANGED_WAITERS);
         Ok(())
     }
 
@@ -173,14 +229,14 @@ impl Queue {
     /// and some are not. A deadline that passes first is `QueueError::Timeout`.
     pub fn join(&self, wait: Wait, idle: Idle) -> Result<bool, QueueError> {
         loop {
-            let seen = self.region.u32_at(CHANGED).load(SeqCst);
+            let seen = self.word(CHANGED).load(SeqCst);
             if self.unfinished() == 0 {
                 return Ok(true);
             }
             if let Wait::No = wait {
                 return Ok(false);
             }
-            self.wait_for_change(seen, wait, idle)?;
+            self.wait_for_change((CHANGED, CHANGED_WAITERS), seen, wait, idle)?;
         }
     }
 
@@ -188,7 +244,7 @@ impl Queue {
     /// `Wait::No` and there is none. A closed, drained queue is `Closed`.
     pub fn wait_message(&self, wait: Wait, idle: Idle) -> Result<bool, QueueError> {
         loop {
-            let seen = self.region.u32_at(CHANGED).load(SeqCst);
+            let seen = self.word(PUT_END + MOVED).load(SeqCst);
             if self.size() > 0 {
                 return Ok(true);
             }
@@ -196,14 +252,18 @@ impl Queue {
                 return Err(QueueError::Closed);
             }
             if let Wait::No = wait {
-                return Ok(false);
+                return Ok(self.finish_dead_change(PUT_END) && self.size() > 0);
             }
-            self.wait_for_change(seen, wait, idle)?;
+            self.wait_for_change((PUT_END + MOVED, ADDED_WAITERS), seen, wait, idle)?;
         }
     }
 
     fn used_bytes(&self) -> u64 {
-        self.region.u64_at(TAIL).load(Acquire) - self.region.u64_at(HEAD).load(Acquire)
+        // The head first: it never passes the tail read after it.
+        let head = self.field(GET_END + POSITION).load(Acquire);
+        self.field(PUT_END + POSITION)
+            .load(Acquire)
+            .saturating_sub(head)
     }
 
     fn holders(&self) -> Holders<'_> {
@@ -230,34 +290,27 @@ impl Queue {
         self.holders().live()
     }
 
-    // ------------------------------------------------------------ the lock
+    // ------------------------------------------------------------ the locks
 
-    /// Takes the lock. A process killed while holding it cannot leave the
-    /// queue locked: its waiters find the owner dead and take the lock over.
-    /// (Messages only become visible once wholly written, so nothing is half-done.)
-    /// A stop request (SIGINT, SIGTERM, --timeout) ends the wait: a holder
-    /// that is stopped (SIGSTOP) holds the lock until continued.
-    fn lock(&self) -> Result<(), QueueError> {
+    /// Takes the lock of one end. A process killed while holding it cannot
+    /// leave the end locked: its waiters find the owner dead and take the lock
+    /// over. (Messages only become visible once wholly written, so nothing is
+    /// half-done.) A stop request (SIGINT, SIGTERM, --timeout) ends the wait: a
+    /// holder that is stopped (SIGSTOP) holds the lock until continued.
+    fn lock(&self, end: usize) -> Result<(), QueueError> {
         let me = os::current_pid() as u32;
-        let word = self.region.u32_at(LOCK);
+        let word = self.word(end + LOCK);
         loop {
             match word.compare_exchange(0, me, Acquire, Relaxed) {
                 Ok(_) => {
-                    self.stamp_owner();
+                    self.stamp_owner(end);
                     return Ok(());
                 }
                 Err(owner) if owner == me => return Ok(()),
                 Err(owner) => {
                     os::pending_stop().map_err(QueueError::Interrupted)?;
-                    Sleepers(self.region.u32_at(LOCK_WAITERS)).sleep(word, owner, 50);
-                    let stamp = self.region.u64_at(LOCK_STAMP).load(SeqCst);
-                    if word.load(Relaxed) == owner
-                        && holder_gone(owner as i32, stamp)
-                        && word.compare_exchange(owner, me, Acquire, Relaxed).is_ok()
-                    {
-                        self.stamp_owner();
-                        // The dead owner may have been killed amid a change.
-                        self.finish_published_change();
+                    Sleepers(self.word(end + LOCK_WAITERS)).sleep(word, owner, 50);
+                    if self.take_over_from_dead(end, owner) {
                         return Ok(());
                     }
                 }
@@ -265,34 +318,71 @@ impl Queue {
         }
     }
 
-    /// Writes this process's identity as the lock's owner (just taken), so a
-    /// later process given the same pid is not taken for it.
-    fn stamp_owner(&self) {
-        let stamp = own_identity(os::current_pid());
-        self.region.u64_at(LOCK_STAMP).store(stamp, SeqCst);
+    /// Takes the end's lock from `owner` if it is dead, finishing the change it
+    /// may have been killed amid; whether it did.
+    fn take_over_from_dead(&self, end: usize, owner: u32) -> bool {
+        let word = self.word(end + LOCK);
+        let stamp = self.field(end + LOCK_STAMP).load(SeqCst);
+        let taken = word.load(Relaxed) == owner
+            && holder_gone(owner as i32, stamp)
+            && word
+                .compare_exchange(owner, os::current_pid() as u32, Acquire, Relaxed)
+                .is_ok();
+        if taken {
+            self.stamp_owner(end);
+            self.finish_published_change(end);
+        }
+        taken
     }
 
-    fn unlock(&self) {
+    /// Finishes a change a process killed at `end` left published, if its lock
+    /// is held by a dead process; whether it did. Only that end's next owner
+    /// would do it otherwise, so a waiter at the other end calls this when it
+    /// would wait (once a tick, or for a get without waiting).
+    fn finish_dead_change(&self, end: usize) -> bool {
+        let owner = self.word(end + LOCK).load(SeqCst);
+        if owner == 0 || !self.take_over_from_dead(end, owner) {
+            return false;
+        }
+        self.unlock(end);
+        true
+    }
+
+    /// Writes this process's identity as the end's lock owner (just taken),
+    /// so a later process given the same pid is not taken for it.
+    fn stamp_owner(&self, end: usize) {
+        let stamp = own_identity(os::current_pid());
+        self.field(end + LOCK_STAMP).store(stamp, SeqCst);
+    }
+
+    fn unlock(&self, end: usize) {
         // The stamp first (see `sync`'s `free_word`).
-        self.region.u64_at(LOCK_STAMP).store(0, SeqCst);
+        self.field(end + LOCK_STAMP).store(0, SeqCst);
         // SeqCst, not Release (as `sync`'s `free_word`): the look for sleepers
         // below must not be done before the store is seen, or a waiter that
         // just published its sleep would sleep out its tick on a free lock.
-        self.region.u32_at(LOCK).store(0, SeqCst);
-        Sleepers(self.region.u32_at(LOCK_WAITERS)).wake(self.region.u32_at(LOCK), 1);
+        self.word(end + LOCK).store(0, SeqCst);
+        Sleepers(self.word(end + LOCK_WAITERS)).wake(self.word(end + LOCK), 1);
     }
 
-    /// Tells sleeping processes that the queue changed.
-    fn announce_change(&self) {
-        self.region.u32_at(CHANGED).fetch_add(1, SeqCst);
-        Sleepers(self.region.u32_at(WAITERS)).wake(self.region.u32_at(CHANGED), i32::MAX);
+    /// Bumps a futex word and wakes the processes sleeping on it.
+    fn announce(&self, word: usize, waiters: usize) {
+        self.word(word).fetch_add(1, SeqCst);
+        Sleepers(self.word(waiters)).wake(self.word(word), i32::MAX);
     }
 
-    /// Sleeps until the queue changes from `seen`, or the wait's end.
-    fn wait_for_change(&self, seen: u32, wait: Wait, idle: Idle) -> Result<(), QueueError> {
+    /// Sleeps until the futex word of `(word, waiters)` changes from `seen`,
+    /// or the wait's end.
+    fn wait_for_change(
+        &self,
+        (word, waiters): (usize, usize),
+        seen: u32,
+        wait: Wait,
+        idle: Idle,
+    ) -> Result<(), QueueError> {
         os::pending_stop().map_err(QueueError::Interrupted)?;
         let more_work = idle().map_err(|()| QueueError::Aborted)?;
-        if self.region.u32_at(CHANGED).load(SeqCst) != seen {
+        if self.word(word).load(SeqCst) != seen {
             return Ok(());
         }
         let tick_ms = match wait {
@@ -305,13 +395,20 @@ impl Queue {
         };
         // Keep this process's other work (its pools) moving while it waits.
         let tick_ms = if more_work { tick_ms.min(2) } else { tick_ms };
-        Sleepers(self.region.u32_at(WAITERS)).sleep(self.region.u32_at(CHANGED), seen, tick_ms);
+        Sleepers(self.word(waiters)).sleep(self.word(word), seen, tick_ms);
         os::pending_stop().map_err(QueueError::Interrupted)?;
-        // Nothing changed in a whole tick: is anyone left who could change it?
-        // (A wait with a timeout ends by itself, so only waits without one are checked.)
+        if self.word(word).load(SeqCst) != seen {
+            return Ok(());
+        }
+        // Nothing changed in a whole tick: a process killed amid a change at
+        // either end may have left it for the next owner of that end's lock.
+        if self.finish_dead_change(PUT_END) | self.finish_dead_change(GET_END) {
+            return Ok(());
+        }
+        // Is anyone left who could change it? (A wait with a timeout ends by
+        // itself, so only waits without one are checked.)
         if matches!(wait, Wait::Forever)
             && !more_work
-            && self.region.u32_at(CHANGED).load(SeqCst) == seen
             && !os::any_script_handler()
             && !self.others_alive()
         {
@@ -336,6 +433,31 @@ impl Queue {
         self.region.read(DATA, &mut buf[first..]);
     }
 
+    /// Whether a message of `need` bytes fits after the tail, with `puts`
+    /// messages put, as far as this process knows of the getters' end.
+    fn fits(&self, need: u64, tail: u64, puts: u64) -> bool {
+        // Neither passes the other end's: the head never passes the tail, nor the gets the puts.
+        let used = tail.saturating_sub(self.known_head.get());
+        let waiting = puts.saturating_sub(self.known_gets.get());
+        (self.max_items == 0 || waiting < self.max_items)
+            && need <= (RING_BYTES as u64).saturating_sub(used)
+    }
+
+    /// None when a message of `need` bytes fits now (holding the put lock);
+    /// else the getters' MOVED as read before looking, to sleep on.
+    fn no_room(&self, need: u64, tail: u64, puts: u64) -> Option<u32> {
+        if self.fits(need, tail, puts) {
+            return None;
+        }
+        let seen = self.word(GET_END + MOVED).load(SeqCst);
+        // The total first, as in `size`: then the head is the later of the two.
+        self.known_gets
+            .set(self.field(GET_END + TOTAL).load(Acquire));
+        self.known_head
+            .set(self.field(GET_END + POSITION).load(Acquire));
+        (!self.fits(need, tail, puts)).then_some(seen)
+    }
+
     /// Adds one message; Ok(false) when `Wait::No` and it does not fit now.
     pub fn put(&self, message: &[u8], wait: Wait, idle: Idle) -> Result<bool, QueueError> {
         let need = (FRAME + message.len()) as u64;
@@ -346,106 +468,109 @@ impl Queue {
             if self.is_closed() {
                 return Err(QueueError::Closed);
             }
-            self.lock()?;
-            let count = self.region.u64_at(COUNT).load(Relaxed);
-            let max = self.max_items();
-            let free = RING_BYTES as u64 - self.used_bytes();
-            if (max == 0 || count < max) && need <= free {
-                let tail = self.region.u64_at(TAIL).load(Relaxed);
+            self.lock(PUT_END)?;
+            let tail = self.field(PUT_END + POSITION).load(Relaxed);
+            let puts = self.field(PUT_END + TOTAL).load(Relaxed);
+            let Some(seen) = self.no_room(need, tail, puts) else {
                 self.ring_write(tail, &(message.len() as u32).to_le_bytes());
                 self.ring_write(tail + FRAME as u64, message);
-                // Only now does the message exist for readers.
-                let head = self.region.u64_at(HEAD).load(Relaxed);
-                let puts = self.region.u64_at(PUTS).load(Relaxed);
-                self.change(head, tail + need, count + 1, puts + 1);
-                self.unlock();
-                self.announce_change();
+                // Only now does the message exist for getters.
+                self.change(PUT_END, tail + need, puts + 1);
+                self.unlock(PUT_END);
+                self.announce(PUT_END + MOVED, ADDED_WAITERS);
                 return Ok(true);
-            }
-            if need > free {
+            };
+            if need > RING_BYTES as u64 - self.used_bytes() {
                 // Told to deadlock detection; a get clears it (there is more room).
-                let _ = self
-                    .region
-                    .u64_at(PUT_NEED)
-                    .fetch_update(SeqCst, SeqCst, |known| {
-                        (known == 0 || need < known).then_some(need)
-                    });
+                let _ = self.field(PUT_NEED).fetch_update(SeqCst, SeqCst, |known| {
+                    (known == 0 || need < known).then_some(need)
+                });
             }
-            let seen = self.region.u32_at(CHANGED).load(SeqCst);
-            self.unlock();
+            self.unlock(PUT_END);
             if let Wait::No = wait {
+                if self.finish_dead_change(GET_END) {
+                    continue;
+                }
                 return Ok(false);
             }
-            self.wait_for_change(seen, wait, idle)?;
+            self.wait_for_change((GET_END + MOVED, TAKEN_WAITERS), seen, wait, idle)?;
         }
     }
 
-    /// Sets the positions and counts (holding the lock) so that a death at any
-    /// point leaves the change wholly done or not begun: see `COMMITTED`.
-    fn change(&self, head: u64, tail: u64, count: u64, puts: u64) {
-        for (at, value) in [
-            (NEW_HEAD, head),
-            (NEW_TAIL, tail),
-            (NEW_COUNT, count),
-            (NEW_PUTS, puts),
-        ] {
-            self.region.u64_at(at).store(value, Relaxed);
+    /// Sets an end's position and total (holding its lock) so that a death at
+    /// any point leaves the change wholly done or not begun: see `COMMITTED`.
+    fn change(&self, end: usize, position: u64, total: u64) {
+        for (at, value) in [(NEW_POSITION, position), (NEW_TOTAL, total)] {
+            self.field(end + at).store(value, Relaxed);
             crash_point();
         }
         // The one store that publishes the change.
-        self.region.u32_at(COMMITTED).store(1, SeqCst);
+        self.word(end + COMMITTED).store(1, SeqCst);
         crash_point();
-        self.finish_published_change();
+        self.finish_published_change(end);
     }
 
-    /// Copies a published journal to the fields (again, if a dead owner began it).
-    fn finish_published_change(&self) {
-        if self.region.u32_at(COMMITTED).load(SeqCst) == 0 {
+    /// Copies an end's published journal to its fields (again, if a dead owner began it).
+    fn finish_published_change(&self, end: usize) {
+        if self.word(end + COMMITTED).load(SeqCst) == 0 {
             return;
         }
-        for (from, to) in [
-            (NEW_HEAD, HEAD),
-            (NEW_TAIL, TAIL),
-            (NEW_COUNT, COUNT),
-            (NEW_PUTS, PUTS),
-        ] {
-            let value = self.region.u64_at(from).load(Relaxed);
-            self.region.u64_at(to).store(value, Release);
+        // The position before the total: a getter that sees a new put total
+        // takes the message at its own head, and a putter that sees a new get
+        // total reads the head after it (`no_room`).
+        for (from, to) in [(NEW_POSITION, POSITION), (NEW_TOTAL, TOTAL)] {
+            let value = self.field(end + from).load(Relaxed);
+            self.field(end + to).store(value, Release);
             crash_point();
         }
-        self.region.u32_at(COMMITTED).store(0, SeqCst);
+        self.word(end + COMMITTED).store(0, SeqCst);
         crash_point();
+    }
+
+    /// None when a message waits after the `gets` taken (holding the get
+    /// lock); else the putters' MOVED as read before looking, to sleep on.
+    fn nothing_to_get(&self, gets: u64) -> Option<u32> {
+        if self.known_puts.get() > gets {
+            return None;
+        }
+        let seen = self.word(PUT_END + MOVED).load(SeqCst);
+        self.known_puts
+            .set(self.field(PUT_END + TOTAL).load(Acquire));
+        (self.known_puts.get() <= gets).then_some(seen)
     }
 
     /// Takes the oldest message; Ok(None) when `Wait::No` and there is none.
     pub fn get(&self, wait: Wait, idle: Idle) -> Result<Option<Vec<u8>>, QueueError> {
         loop {
-            self.lock()?;
-            let count = self.region.u64_at(COUNT).load(Relaxed);
-            if count > 0 {
-                let head = self.region.u64_at(HEAD).load(Relaxed);
+            self.lock(GET_END)?;
+            let gets = self.field(GET_END + TOTAL).load(Relaxed);
+            let Some(seen) = self.nothing_to_get(gets) else {
+                let head = self.field(GET_END + POSITION).load(Relaxed);
                 let mut len = [0u8; FRAME];
                 self.ring_read(head, &mut len);
                 let len = u32::from_le_bytes(len) as u64;
                 let mut message = vec![0u8; len as usize];
                 self.ring_read(head + FRAME as u64, &mut message);
-                let tail = self.region.u64_at(TAIL).load(Relaxed);
-                let puts = self.region.u64_at(PUTS).load(Relaxed);
-                self.change(head + FRAME as u64 + len, tail, count - 1, puts);
-                self.region.u64_at(PUT_NEED).store(0, SeqCst);
-                self.unlock();
-                self.announce_change();
+                self.change(GET_END, head + FRAME as u64 + len, gets + 1);
+                // Read first: a line only blocked putters write stays in this processor's cache.
+                if self.field(PUT_NEED).load(Relaxed) != 0 {
+                    self.field(PUT_NEED).store(0, SeqCst);
+                }
+                self.unlock(GET_END);
+                self.announce(GET_END + MOVED, TAKEN_WAITERS);
                 return Ok(Some(message));
-            }
-            let seen = self.region.u32_at(CHANGED).load(SeqCst);
-            self.unlock();
+            };
+            self.unlock(GET_END);
             if self.is_closed() {
                 return Err(QueueError::Closed);
             }
             if let Wait::No = wait {
+                if self.finish_dead_change(PUT_END) {
+                    continue;
+                }
                 return Ok(None);
             }
-            self.wait_for_change(seen, wait, idle)?;
+            self.wait_for_change((PUT_END + MOVED, ADDED_WAITERS), seen, wait, idle)?;
         }
     }
 }
@@ -469,182 +594,4 @@ fn crash_point() {
 }
 
 #[cfg(test)]
-mod tests {
-    //! In one process (the test harness runs threads, so nothing here forks):
-    //! positions are set by hand to put messages across the ring's end, and a
-    //! child started by `std::process::Command` plays a lock holder that dies.
-
-    use super::*;
-    use std::sync::mpsc;
-    use std::time::Duration;
-
-    fn no_idle() -> impl FnMut() -> Result<bool, ()> {
-        || Ok(false)
-    }
-
-    /// An empty queue whose next message starts at byte position `pos`.
-    fn queue_at(pos: u64) -> Queue {
-        let queue = Queue::create(0).expect("a queue");
-        queue.region.u64_at(HEAD).store(pos, SeqCst);
-        queue.region.u64_at(TAIL).store(pos, SeqCst);
-        queue
-    }
-
-    fn data(queue: &Queue, offset: usize, len: usize) -> Vec<u8> {
-        let mut bytes = vec![0; len];
-        queue.region.read(DATA + offset, &mut bytes);
-        bytes
-    }
-
-    #[test]
-    fn a_message_across_the_end_of_the_ring_comes_back_whole() {
-        let ring = RING_BYTES as u64;
-        let message: Vec<u8> = (1..=20).collect();
-        // The length split, the length just fitting, the message split, and a later lap.
-        for before_end in [2u64, 4, 7, 13] {
-            for lap in [1, 3] {
-                let start = lap * ring - before_end;
-                let queue = queue_at(start);
-                assert!(queue.put(&message, Wait::No, &mut no_idle()).unwrap());
-                let mut framed = (message.len() as u32).to_le_bytes().to_vec();
-                framed.extend(&message);
-                let split = before_end as usize;
-                assert_eq!(data(&queue, RING_BYTES - split, split), framed[..split]);
-                assert_eq!(data(&queue, 0, framed.len() - split), framed[split..]);
-                let got = queue.get(Wait::No, &mut no_idle()).unwrap();
-                assert_eq!(
-                    got.as_deref(),
-                    Some(&message[..]),
-                    "from {before_end} before the end"
-                );
-                let end = start + framed.len() as u64;
-                assert_eq!(queue.region.u64_at(HEAD).load(SeqCst), end);
-                assert_eq!(queue.region.u64_at(TAIL).load(SeqCst), end);
-                assert_eq!(queue.size(), 0);
-            }
-        }
-    }
-
-    #[test]
-    fn a_message_may_fill_the_whole_ring_from_any_position() {
-        let queue = queue_at(RING_BYTES as u64 - 10);
-        let big: Vec<u8> = (0..QUEUE_BYTES).map(|i| (i % 251) as u8).collect();
-        assert!(queue.put(&big, Wait::No, &mut no_idle()).unwrap());
-        assert!(queue.is_full());
-        assert!(
-            !queue.put(b"x", Wait::No, &mut no_idle()).unwrap(),
-            "no room left"
-        );
-        let got = queue
-            .get(Wait::No, &mut no_idle())
-            .unwrap()
-            .expect("the message");
-        assert!(got == big, "the message came back changed");
-        assert!(!queue.is_full());
-        assert!(matches!(
-            queue.put(&vec![0; QUEUE_BYTES + 1], Wait::No, &mut no_idle()),
-            Err(QueueError::TooLarge(_))
-        ));
-    }
-
-    #[test]
-    fn a_lock_left_by_a_dead_process_is_taken_over() {
-        let queue = Queue::create(0).expect("a queue");
-        let mut holder = std::process::Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .expect("sleep starts");
-        queue.region.u32_at(LOCK).store(holder.id(), SeqCst);
-        // The waiter maps the queue anew: a `Queue` stays on its own thread.
-        let path = format!("/proc/self/fd/{}", queue.raw_fd());
-        let (sent, results) = mpsc::channel();
-        std::thread::spawn(move || {
-            let file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(path)
-                .expect("the queue's memory file");
-            let queue = Queue::open(file.into()).expect("the same queue");
-            let put = queue.put(b"after", Wait::No, &mut no_idle());
-            let _ = sent.send(put.map_err(|e| format!("{e:?}")));
-        });
-        assert!(
-            results.recv_timeout(Duration::from_millis(400)).is_err(),
-            "a lock whose holder is alive was taken"
-        );
-        holder.kill().expect("kill the holder");
-        holder.wait().expect("reap the holder");
-        let put = results
-            .recv_timeout(Duration::from_secs(10))
-            .expect("the lock of a dead holder is taken over");
-        assert_eq!(put, Ok(true));
-        assert_eq!(queue.region.u32_at(LOCK).load(SeqCst), 0, "and released");
-        let got = queue.get(Wait::No, &mut no_idle()).unwrap();
-        assert_eq!(got.as_deref(), Some(&b"after"[..]));
-    }
-
-    /// The queue as a process killed at the `crash`th crash point of `op` leaves
-    /// it, once the next process took its lock over.
-    fn after_a_death(crash: u32, op: &dyn Fn(&Queue)) -> Queue {
-        let queue = Queue::create(0).expect("a queue");
-        for m in [b"a", b"b"] {
-            assert!(queue.put(m, Wait::No, &mut no_idle()).unwrap());
-        }
-        CRASH_AFTER.with(|left| left.set(Some(crash)));
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op(&queue)));
-        CRASH_AFTER.with(|left| left.set(None));
-        let mut dead = std::process::Command::new("true").spawn().expect("true");
-        dead.wait().expect("reap");
-        queue.region.u32_at(LOCK).store(dead.id(), SeqCst);
-        // The next process takes the lock over (as its next put or get would).
-        queue.lock().expect("the lock of the dead");
-        queue.unlock();
-        queue
-    }
-
-    fn drain(queue: &Queue) -> Vec<Vec<u8>> {
-        let mut got = Vec::new();
-        while let Some(m) = queue.get(Wait::No, &mut no_idle()).unwrap() {
-            got.push(m);
-            assert!(got.len() <= 3, "more messages than were put");
-        }
-        got
-    }
-
-    #[test]
-    fn a_put_killed_anywhere_leaves_the_message_wholly_there_or_not_at_all() {
-        for crash in 0..14 {
-            let queue = after_a_death(crash, &|q| {
-                q.put(b"c", Wait::No, &mut no_idle()).unwrap();
-            });
-            let size = queue.size();
-            let unfinished = queue.unfinished();
-            let got = drain(&queue);
-            let (with, without) = (
-                vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()],
-                &[b"a".to_vec(), b"b".to_vec()][..],
-            );
-            assert!(got == with || got == without, "crash {crash}: {got:?}");
-            assert_eq!(size, got.len() as u64, "crash {crash}: counted");
-            assert_eq!(unfinished, got.len() as u64, "crash {crash}: unfinished");
-            assert!(queue.put(b"d", Wait::No, &mut no_idle()).unwrap());
-            assert_eq!(drain(&queue), vec![b"d".to_vec()], "crash {crash}");
-        }
-    }
-
-    #[test]
-    fn a_get_killed_anywhere_takes_the_message_wholly_or_not_at_all() {
-        for crash in 0..14 {
-            let queue = after_a_death(crash, &|q| {
-                q.get(Wait::No, &mut no_idle()).unwrap();
-            });
-            let size = queue.size();
-            let got = drain(&queue);
-            let (taken, left) = (vec![b"b".to_vec()], vec![b"a".to_vec(), b"b".to_vec()]);
-            assert!(got == taken || got == left, "crash {crash}: {got:?}");
-            assert_eq!(size, got.len() as u64, "crash {crash}: counted");
-            assert!(queue.put(b"d", Wait::No, &mut no_idle()).unwrap());
-            assert_eq!(drain(&queue), vec![b"d".to_vec()], "crash {crash}");
-        }
-    }
-}
+mod tests;
