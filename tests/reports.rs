@@ -116,6 +116,33 @@ fn children_reads_long_results_as_they_come() {
     assert_eq!(out.stdout, "200000 300000\n");
 }
 
+#[test]
+fn an_exitcode_turns_up_once_its_child_has_ended_without_a_join() {
+    // `h.exitcode` stayed nil until something collected the child (a join,
+    // `alive(h)`, `wait()`), so a loop waiting for it never ended (124 under
+    // the bound); Python's `p.exitcode` turns up by itself. A long result is
+    // read as it comes, as `alive(h)` reads it, and the join still gets it.
+    let out = run_bounded(
+        "fn short() { return 1 }\n\
+         fn long(n) { return \"x\" * n }\n\
+         fn nap() { sleep(30) }\n\
+         let h = spawn short()\n\
+         while h.exitcode == nil { sleep(0.01) }\n\
+         print(h.exitcode, join h)\n\
+         let h = spawn long(200000)\n\
+         while h.exitcode == nil { sleep(0.01) }\n\
+         print(h.exitcode, len(join h))\n\
+         let h = spawn nap()\n\
+         print(h.exitcode)\n\
+         kill(h)\n\
+         while h.exitcode == nil { sleep(0.01) }\n\
+         print(h.exitcode, state(h))\n\
+         try { join h } catch err { print(contains(err, \"killed by SIGTERM\")) }",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "0 1\n0 200000\nnil\n143 exited\ntrue\n");
+}
+
 /// Runs the code under a timeout, so that a hang fails the test (with 124)
 /// instead of blocking it.
 fn run_bounded(code: &str) -> common::Run {

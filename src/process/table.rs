@@ -524,16 +524,24 @@ impl Procs {
     }
 
     /// A handle's `pid`, `name` or `exitcode`.
-    pub fn handle_field(&self, handle: &ProcessHandle, name: &str, span: Span) -> R<Value> {
+    pub fn handle_field(&mut self, handle: &ProcessHandle, name: &str, span: Span) -> R<Value> {
         Ok(match name {
             "pid" => Value::Int(handle.pid as i64),
             "name" => Value::Str(handle.name.clone()),
             "exitcode" => {
-                let status = (handle.owner == self.me)
-                    .then(|| self.children.get(handle.slot.get()))
-                    .flatten()
-                    .filter(|c| c.pid == handle.pid)
-                    .and_then(|c| c.status);
+                let slot = handle.slot.get();
+                let mine = handle.owner == self.me
+                    && self.children.get(slot).is_some_and(|c| c.pid == handle.pid);
+                if !mine {
+                    return Ok(Value::Nil);
+                }
+                // Collected now if it has ended, as `alive(h)` does (and Python's
+                // `p.exitcode`): a loop waiting for the code to turn up ends.
+                if self.children[slot].status.is_none() {
+                    self.read_ready_report(slot)?;
+                    self.collect_ended();
+                }
+                let status = self.children[slot].status;
                 status.map_or(Value::Nil, |s| Value::Int(s.code() as i64))
             }
             other => {
