@@ -378,3 +378,26 @@ fn a_get_that_only_a_child_waiting_for_its_long_result_to_be_read_could_answer_i
          which waits for main (pid M) to join it and read its result (longer than a pipe holds)\n200000\n"
     );
 }
+
+#[test]
+fn a_pool_owner_waiting_for_any_worker_does_not_read_a_long_result() {
+    // imap_unordered waits for any of several workers; it published the wait
+    // of `wait()`, which reads every child's pipe, so the child waiting for
+    // its long result to be read counted as going on: the workers' q.get()
+    // that only it could answer hung until --timeout (124).
+    let stdout = bounded_stdout(
+        "let q = queue()\n\
+         fn long() { return \"x\" * 200000 }\n\
+         let h = spawn long() as \"long\"\n\
+         let p = pool(2)\n\
+         try {\n\
+             for r in p.imap_unordered(fn(q) { return q.get() }, [q, q]) { print(r) }\n\
+         } catch err {\n\
+             print(starts_with(err, \"deadlock: main (pid\"), contains(err, \"waits for any of its pool's workers\"), contains(err, \"to join it and read its result\"))\n\
+         }\n\
+         print(len(join h))\n\
+         q.put(1)\n\
+         q.put(2)",
+    );
+    assert_eq!(stdout, "true true true\n200000\n");
+}

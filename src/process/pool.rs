@@ -655,7 +655,8 @@ impl Pool {
 
     /// The wait to publish: a join of the worker holding (running, or sent ahead) a
     /// needed task not yet answered; when any one of several workers' tasks will
-    /// do, a wait for any child. None while tasks wait to be sent: this process
+    /// do, a wait for any worker (which, unlike `wait()`, reads no spawned
+    /// child's result meanwhile). None while tasks wait to be sent: this process
     /// hands them out itself as workers answer, so it goes on when any worker does.
     fn blocking_wait(&self, needed: Needed) -> Option<Waiting> {
         let state = self.state.borrow();
@@ -670,7 +671,7 @@ impl Pool {
             .filter(|w| w.sent.iter().any(|t| unanswered(&t.id)));
         let first = holders.next()?;
         match needed {
-            Needed::Any(_) if holders.next().is_some() => Some(Waiting::AnyChild),
+            Needed::Any(_) if holders.next().is_some() => Some(Waiting::AnyWorker),
             _ => Some(Waiting::Join(first.pid)),
         }
     }

@@ -76,6 +76,9 @@ pub enum Waiting {
     /// whose result is longer than the pipe holds ends only once its parent
     /// joins it (or waits with `wait()`, which reads every child's pipe).
     Reading(i32),
+    /// Any of several of its pool's workers to answer: goes on as `AnyChild`
+    /// does, but reads no spawned child's result meanwhile.
+    AnyWorker,
 }
 
 impl Waiting {
@@ -93,6 +96,7 @@ impl Waiting {
             Waiting::Recv(id) => (10, id),
             Waiting::QueueJoin(id) => (11, id),
             Waiting::Reading(parent) => (13, parent as u64),
+            Waiting::AnyWorker => (14, 0),
         }
     }
 
@@ -110,6 +114,7 @@ impl Waiting {
             10 => Waiting::Recv(target),
             11 => Waiting::QueueJoin(target),
             13 => Waiting::Reading(target as i32),
+            14 => Waiting::AnyWorker,
             _ => return None,
         })
     }
@@ -466,6 +471,7 @@ fn wait_can_end(
         }
         Waiting::Task(owner) => known.busy_workers.contains(&pid) || going(owner),
         Waiting::AnyChild => pid != known.me || known.children.iter().any(|&c| going(c)),
+        Waiting::AnyWorker => pid != known.me || known.busy_workers.iter().any(|&w| going(w)),
         Waiting::Lock(id) | Waiting::Semaphore(id) | Waiting::Barrier(id) | Waiting::Event(id) => {
             let Some(object) = known.sync(id) else {
                 return true;
@@ -664,6 +670,10 @@ fn one_edge(
             "waits for any of its children".to_string(),
             known.children.to_vec(),
         ),
+        Waiting::AnyWorker => (
+            "waits for any of its pool's workers".to_string(),
+            known.busy_workers.to_vec(),
+        ),
         Waiting::Lock(id) => {
             let holder = known.sync(id).map_or(0, |o| o.lock_holder());
             if holder == at {
@@ -741,6 +751,19 @@ mod tests {
             ];
             assert_eq!(deadlock_of(parent, &[child], &entries), None);
         }
+    }
+
+    #[test]
+    fn a_child_waiting_to_be_read_by_a_pool_owner_waiting_for_its_workers_is_in_the_cycle() {
+        // A pool's owner waiting for any of several workers reads no spawned
+        // child's result (it published `AnyChild` before, which the detector
+        // took for reading every child's pipe: a deadlock missed, a hang).
+        let (child, parent) = live_pids();
+        let entries = [
+            entry(parent, 1, vec![Waiting::AnyWorker]),
+            entry(child, 2, vec![Waiting::Reading(parent)]),
+        ];
+        assert!(deadlock_of(parent, &[child], &entries).is_some());
     }
 
     #[test]
