@@ -267,6 +267,10 @@ impl Queue {
                 return Ok(true);
             }
             if self.is_closed() {
+                // As in `get`: a put published by a killed putter is left.
+                if self.finish_dead_change(PUT_END) {
+                    continue;
+                }
                 return Err(QueueError::Closed);
             }
             if let Wait::No = wait {
@@ -578,7 +582,12 @@ impl Queue {
                 return Ok(Some(message));
             };
             self.unlock(GET_END);
+            // A put a killed putter published before the close is still to
+            // be taken: finish it before saying that nothing is left.
             if self.is_closed() {
+                if self.finish_dead_change(PUT_END) {
+                    continue;
+                }
                 return Err(QueueError::Closed);
             }
             if let Wait::No = wait {

@@ -291,3 +291,33 @@ fn size_and_used_bytes_seen_amid_traffic_never_pass_what_the_queue_holds() {
         "a queue of at most 1 message of 5 bytes said it used {most_used} bytes"
     );
 }
+
+/// The messages a getter takes from a closed queue until it says it is closed and empty.
+fn drain_closed(queue: &Queue, wait: Wait) -> Vec<Vec<u8>> {
+    let mut got = Vec::new();
+    loop {
+        match queue.get(wait, &mut no_idle()) {
+            Ok(Some(m)) => got.push(m),
+            Ok(None) => panic!("a closed queue's get came back empty-handed"),
+            Err(QueueError::Closed) => return got,
+            Err(e) => panic!("{e:?}"),
+        }
+        assert!(got.len() <= 4, "more messages than were put");
+    }
+}
+
+#[test]
+fn a_put_killed_anywhere_before_a_close_is_finished_by_a_getter_of_the_closed_queue() {
+    for wait in [Wait::No, Wait::Forever] {
+        at_every_crash_point(PUT_END, 0, &put_c, &|crash, queue, published| {
+            queue.close();
+            let want = match published {
+                true => messages(&[b"a", b"b", b"c"]),
+                false => messages(&[b"a", b"b"]),
+            };
+            assert_eq!(drain_closed(&queue, wait), want, "crash {crash}");
+            let waits = queue.wait_message(wait, &mut no_idle());
+            assert!(matches!(waits, Err(QueueError::Closed)), "crash {crash}");
+        });
+    }
+}
