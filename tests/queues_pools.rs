@@ -415,3 +415,30 @@ fn a_join_of_a_child_keeps_the_pool_handing_out_tasks() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, "last\nnil\ntimed\ntrue any\n", "{}", out.stderr);
 }
+
+/// Found by hostile testing: with a lock and totals for each end, `q.size()`
+/// read the getters' total, then the putters': a process delayed between the
+/// two reads (preempted on a busy machine) while messages flowed counted
+/// every message put meanwhile, though most were also taken, and a
+/// `queue(1)` said it held hundreds.
+#[test]
+fn the_size_seen_amid_traffic_never_passes_the_count_limit() {
+    let out = run_code(
+        "let q = queue(1)\n\
+         let seen = queue()\n\
+         let stop = event()\n\
+         fn putter() { let i = 0\n while not stop.is_set() { q.try_put(i); i += 1 } }\n\
+         fn getter() { while not stop.is_set() { q.try_get() } }\n\
+         fn watch() {\n\
+             let most = 0\n let t0 = time()\n\
+             while time() - t0 < 1.5 { let s = q.size()\n if s > most { most = s } }\n\
+             seen.put(most)\n\
+         }\n\
+         let hs = [spawn putter(), spawn getter(), spawn watch()]\n\
+         let most = seen.get()\n\
+         stop.set()\n\
+         join hs\n\
+         if most <= 1 { print(\"ok\") } else { print(\"a queue(1) said it held\", most) }",
+    );
+    assert_eq!(out.stdout, "ok\n", "{}", out.stderr);
+}

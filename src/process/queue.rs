@@ -169,11 +169,32 @@ impl Queue {
     }
 
     pub fn size(&self) -> u64 {
-        // The getters' total first: it never passes the putters' read after it.
-        let gets = self.field(GET_END + TOTAL).load(Acquire);
-        self.field(PUT_END + TOTAL)
-            .load(Acquire)
-            .saturating_sub(gets)
+        self.ahead_at_one_instant(GET_END + TOTAL, PUT_END + TOTAL)
+    }
+
+    /// How far the field at `leading` is ahead of the one at `trailing`, as
+    /// at one instant. Both only grow and the trailing one never passes the
+    /// leading one (gets and puts; the head and the tail; done and puts), but
+    /// each is changed by other processes: read one after the other, a reader
+    /// delayed between the two reads (preempted) while messages flow would
+    /// count all that came meanwhile, though most also went (a `queue(1)`
+    /// said it held hundreds). So the trailing one is read before and after
+    /// the leading one: unchanged, it was the same when the leading one was
+    /// read. Read again while it moves (a few times at most, unless this
+    /// process is preempted in that very moment each time).
+    fn ahead_at_one_instant(&self, trailing: usize, leading: usize) -> u64 {
+        let mut before = self.field(trailing).load(Acquire);
+        let mut ahead = 0;
+        for _ in 0..64 {
+            let lead = self.field(leading).load(Acquire);
+            let after = self.field(trailing).load(Acquire);
+            ahead = lead.saturating_sub(after);
+            if after == before {
+                break;
+            }
+            before = after;
+        }
+        ahead
     }
 
     pub fn is_full(&self) -> bool {
@@ -199,10 +220,7 @@ impl Queue {
 
     /// Messages put and not yet marked done.
     pub fn unfinished(&self) -> u64 {
-        let done = self.field(DONE).load(Acquire);
-        self.field(PUT_END + TOTAL)
-            .load(Acquire)
-            .saturating_sub(done)
+        self.ahead_at_one_instant(DONE, PUT_END + TOTAL)
     }
 
     /// No more puts; getters take what is left, then fail with `Closed`.
@@ -249,6 +267,10 @@ impl Queue {
                 return Ok(true);
             }
             if self.is_closed() {
+                // As in `get`: a put published by a killed putter is left.
+                if self.finish_dead_change(PUT_END) {
+                    continue;
+                }
                 return Err(QueueError::Closed);
             }
             if let Wait::No = wait {
@@ -259,11 +281,10 @@ impl Queue {
     }
 
     fn used_bytes(&self) -> u64 {
-        // The head first: it never passes the tail read after it.
-        let head = self.field(GET_END + POSITION).load(Acquire);
-        self.field(PUT_END + POSITION)
-            .load(Acquire)
-            .saturating_sub(head)
+        // At most the ring even if no read came out at one instant: callers
+        // subtract it from the ring's size.
+        self.ahead_at_one_instant(GET_END + POSITION, PUT_END + POSITION)
+            .min(RING_BYTES as u64)
     }
 
     fn holders(&self) -> Holders<'_> {
@@ -561,7 +582,12 @@ impl Queue {
                 return Ok(Some(message));
             };
             self.unlock(GET_END);
+            // A put a killed putter published before the close is still to
+            // be taken: finish it before saying that nothing is left.
             if self.is_closed() {
+                if self.finish_dead_change(PUT_END) {
+                    continue;
+                }
                 return Err(QueueError::Closed);
             }
             if let Wait::No = wait {

@@ -236,3 +236,88 @@ fn a_get_killed_anywhere_is_finished_by_a_putter_that_finds_no_room() {
         assert_eq!(drain(&queue), want, "crash {crash}");
     });
 }
+
+/// The queue whose memory file is at `path`, mapped anew for this thread (a
+/// `Queue` stays on its own thread).
+fn mapped_again(path: &str) -> Queue {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .expect("the queue's memory file");
+    Queue::open(file.into()).expect("the same queue")
+}
+
+#[test]
+fn size_and_used_bytes_seen_amid_traffic_never_pass_what_the_queue_holds() {
+    // The two ends' totals (and positions) are read one after the other: a
+    // reader delayed between the two reads (preempted on a busy machine)
+    // while messages flow must not count messages that came and went.
+    let queue = Queue::create(1).expect("a queue");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut movers = Vec::new();
+    let path = format!("/proc/self/fd/{}", queue.raw_fd());
+    // One thread at each end: the threads share a pid, which each end's lock
+    // takes for its owner, so two at one end would both take it.
+    for putter in [true, false] {
+        let (stop, path) = (stop.clone(), path.clone());
+        movers.push(std::thread::spawn(move || {
+            let queue = mapped_again(&path);
+            let wait = Wait::Until(os::Deadline::after(Some(0.05)));
+            while !stop.load(Relaxed) {
+                let _ = match putter {
+                    true => queue.put(b"m", wait, &mut no_idle()).map(|_| ()),
+                    false => queue.get(wait, &mut no_idle()).map(|_| ()),
+                };
+            }
+        }));
+    }
+    let started = std::time::Instant::now();
+    let (mut most, mut most_used) = (0, 0);
+    while started.elapsed() < Duration::from_millis(1500) {
+        most = most.max(queue.size());
+        most_used = most_used.max(queue.used_bytes());
+    }
+    stop.store(true, Relaxed);
+    for mover in movers {
+        mover.join().expect("a mover");
+    }
+    assert!(
+        most <= 1,
+        "a queue of at most 1 message said it held {most}"
+    );
+    assert!(
+        most_used <= (FRAME + 1) as u64,
+        "a queue of at most 1 message of 5 bytes said it used {most_used} bytes"
+    );
+}
+
+/// The messages a getter takes from a closed queue until it says it is closed and empty.
+fn drain_closed(queue: &Queue, wait: Wait) -> Vec<Vec<u8>> {
+    let mut got = Vec::new();
+    loop {
+        match queue.get(wait, &mut no_idle()) {
+            Ok(Some(m)) => got.push(m),
+            Ok(None) => panic!("a closed queue's get came back empty-handed"),
+            Err(QueueError::Closed) => return got,
+            Err(e) => panic!("{e:?}"),
+        }
+        assert!(got.len() <= 4, "more messages than were put");
+    }
+}
+
+#[test]
+fn a_put_killed_anywhere_before_a_close_is_finished_by_a_getter_of_the_closed_queue() {
+    for wait in [Wait::No, Wait::Forever] {
+        at_every_crash_point(PUT_END, 0, &put_c, &|crash, queue, published| {
+            queue.close();
+            let want = match published {
+                true => messages(&[b"a", b"b", b"c"]),
+                false => messages(&[b"a", b"b"]),
+            };
+            assert_eq!(drain_closed(&queue, wait), want, "crash {crash}");
+            let waits = queue.wait_message(wait, &mut no_idle());
+            assert!(matches!(waits, Err(QueueError::Closed)), "crash {crash}");
+        });
+    }
+}
