@@ -369,6 +369,11 @@ impl Queue {
         true
     }
 
+    /// `finish_dead_change` at both ends; whether either finished one.
+    fn finish_dead_changes(&self) -> bool {
+        self.finish_dead_change(PUT_END) | self.finish_dead_change(GET_END)
+    }
+
     /// Writes this process's identity as the end's lock owner (just taken),
     /// so a later process given the same pid is not taken for it.
     fn stamp_owner(&self, end: usize) {
@@ -411,6 +416,9 @@ impl Queue {
             Wait::Forever => 100,
             Wait::Until(deadline) => match deadline.left_ms() {
                 Some(left) if left > 0 => left.clamp(1, 100) as u32,
+                // A timed wait ends here, maybe before a whole tick (`q.get(0)`):
+                // a change a killed process left is finished first, as below.
+                _ if self.finish_dead_changes() => return Ok(()),
                 _ => return Err(QueueError::Timeout),
             },
         };
@@ -423,7 +431,7 @@ impl Queue {
         }
         // Nothing changed in a whole tick: a process killed amid a change at
         // either end may have left it for the next owner of that end's lock.
-        if self.finish_dead_change(PUT_END) | self.finish_dead_change(GET_END) {
+        if self.finish_dead_changes() {
             return Ok(());
         }
         // Is anyone left who could change it? (A wait with a timeout ends by

@@ -321,3 +321,22 @@ fn a_put_killed_anywhere_before_a_close_is_finished_by_a_getter_of_the_closed_qu
         });
     }
 }
+
+#[test]
+fn a_put_killed_anywhere_is_finished_by_a_get_whose_time_is_up() {
+    // `q.get(0)`: its deadline has passed before its first sleep, and it
+    // timed out on the message a killed putter had published.
+    at_every_crash_point(PUT_END, 0, &put_c, &|crash, queue, published| {
+        let mut got = Vec::new();
+        let now = Wait::Until(os::Deadline::after(Some(0.0)));
+        while let Ok(Some(m)) = queue.get(now, &mut no_idle()) {
+            got.push(m);
+            assert!(got.len() <= 3, "more messages than were put");
+        }
+        let want = match published {
+            true => messages(&[b"a", b"b", b"c"]),
+            false => messages(&[b"a", b"b"]),
+        };
+        assert_eq!(got, want, "crash {crash}");
+    });
+}
