@@ -35,6 +35,10 @@ impl Runner for Interp {
         self.call_value(function, &[], Span::default())
     }
 
+    fn run_due_handlers(&mut self) -> R<()> {
+        Interp::run_due_handlers(self, Span::default())
+    }
+
     fn returned_at(&self) -> Span {
         self.returned_at
     }

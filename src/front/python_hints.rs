@@ -13,8 +13,9 @@ pub fn constant(name: &str) -> Option<&'static str> {
 }
 
 /// A hint for a parse error at byte `pos` of `text` when what stands there
-/// reads as Python (`3 in xs`, `7 // 2`, `2 ** 3`, `def f():`, `elif`) or as
-/// a misspelt keyword (`spwan work(1)`).
+/// reads as Python (`3 in xs`, `7 // 2`, `2 ** 3`, `def f():`, `elif`,
+/// `import os`), as C (`a && b`, `!done`) or as a misspelt keyword
+/// (`spwan work(1)`).
 pub fn after_syntax_error(text: &str, pos: usize) -> Option<String> {
     let rest = text.get(pos..)?;
     let before = text.get(..pos)?;
@@ -36,6 +37,21 @@ pub fn after_syntax_error(text: &str, pos: usize) -> Option<String> {
             "procscript has no `**`: multiply (`x * x`), or loop for larger powers".into(),
         );
     }
+    if let Some(word) = spelt_as_in_c(rest) {
+        return Some(format!(
+            "procscript writes `{word}` for this operator, as Python does"
+        ));
+    }
+    if trailing_word(before.trim_end_matches([' ', '\t'])) == "import"
+        && !leading_word(rest).is_empty()
+    {
+        return Some(format!(
+            "a module is a file, named in quotes and given a name: \
+             `import \"{}.proc\" as {}`",
+            leading_word(rest),
+            leading_word(rest)
+        ));
+    }
     if is_field_assignment(rest, before) {
         return Some(
             "a field after `.` cannot be assigned: change a module's variable through a \
@@ -54,6 +70,19 @@ pub fn after_syntax_error(text: &str, pos: usize) -> Option<String> {
         "elif" => Some("write `else if`".into()),
         word => misspelt_keyword(word)
             .map(|k| format!("`{word}` is not a keyword: did you mean `{k}`?")),
+    }
+}
+
+/// The word for `&&`, `||` or a prefix `!` (C's and JavaScript's spellings).
+fn spelt_as_in_c(rest: &str) -> Option<&'static str> {
+    if rest.starts_with("&&") {
+        Some("and")
+    } else if rest.starts_with("||") {
+        Some("or")
+    } else if rest.starts_with('!') && !rest.starts_with("!=") {
+        Some("not")
+    } else {
+        None
     }
 }
 

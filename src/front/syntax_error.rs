@@ -167,6 +167,10 @@ pub fn from_pest(err: pest::error::Error<Rule>, text: &str) -> Diag {
         .with_help("a string ends on the line it starts; write `\\n` for a newline inside it");
     }
 
+    if let Some(diag) = unmatched_closer(text, pos, span) {
+        return diag;
+    }
+
     let words = summarize(expected, found.is_end);
     let mut diag = Diag::new(
         format!("expected {}, found {}", words, found.words),
@@ -195,6 +199,33 @@ pub fn from_pest(err: pest::error::Error<Rule>, text: &str) -> Diag {
         }
     }
     diag
+}
+
+/// A `)`, `]` or `}` where every bracket before it is closed: it closes
+/// nothing (a brace too many after a function, a stray bracket on the first
+/// line), which the parser's list of what it expected there only hides.
+fn unmatched_closer(text: &str, pos: usize, span: Span) -> Option<Diag> {
+    let close = text.get(pos..)?.chars().next()?;
+    let open = match close {
+        ')' => '(',
+        ']' => '[',
+        '}' => '{',
+        _ => return None,
+    };
+    let before = Brackets::scan(&text[..pos]);
+    if before.unclosed.is_some() || before.in_string {
+        return None;
+    }
+    Some(
+        Diag::new(
+            format!("unmatched `{close}`"),
+            span,
+            format!("no `{open}` before it is left open"),
+        )
+        .with_help(format!(
+            "remove this `{close}`, or add the `{open}` it was meant to close"
+        )),
+    )
 }
 
 /// One thing the parser would have accepted, and whether it is only a

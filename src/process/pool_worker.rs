@@ -26,14 +26,7 @@ pub(super) fn worker_main(
     let init_failed = setup.init.as_ref().and_then(|init| run_init(runner, init));
     let mut ran: u64 = 0;
     loop {
-        // Idle: published as waiting for the owner, for deadlock detection.
-        let waits = runner.procs().waits.clone();
-        waits.publish(Waiting::Task(owner), "pool worker");
-        let (frame, fds) = match &runner.procs().task_socket {
-            Some(socket) => next_task(socket),
-            None => os::exit_now(1),
-        };
-        waits.clear();
+        let (frame, fds) = idle(runner, owner);
         let Some((slot, id, bytes)) = answer::read_task_frame(&frame) else {
             os::exit_now(1)
         };
@@ -130,23 +123,50 @@ fn retire(runner: &mut impl Runner, owner: i32) -> ! {
         .publish(Waiting::Task(owner), "pool worker");
     loop {
         match &runner.procs().task_socket {
-            Some(socket) => drop(next_task(socket)),
+            Some(socket) => drop(next_task(socket, || false)),
             None => os::exit_now(0),
         }
     }
 }
 
-/// Idle: waits for the next task, or ends the worker. SIGTERM or Ctrl-C ends
-/// an idle worker by the signal at once (it has no children between tasks);
-/// the wake pipe keeps one that came before the wait.
-fn next_task(socket: &OwnedFd) -> (Vec<u8>, Vec<OwnedFd>) {
+/// Idle between tasks: published as waiting for the owner, for deadlock
+/// detection, until the next task comes. A signal with a script handler runs
+/// its handler here, as a wait of the script would (not at the next task,
+/// which may never come); an error in it ends the worker as an error in a
+/// task's code that nothing catches would.
+fn idle(runner: &mut impl Runner, owner: i32) -> (Vec<u8>, Vec<OwnedFd>) {
+    let waits = runner.procs().waits.clone();
+    loop {
+        waits.publish(Waiting::Task(owner), "pool worker");
+        let next = match &runner.procs().task_socket {
+            Some(socket) => next_task(socket, os::handlers_due),
+            None => os::exit_now(1),
+        };
+        waits.clear();
+        if let Some(task) = next {
+            return task;
+        }
+        if let Err(unwind) = runner.run_due_handlers() {
+            end_now(runner, Err(unwind));
+        }
+    }
+}
+
+/// Idle: waits for the next task, or ends the worker; None once `woken` says
+/// the worker has something to do first. SIGTERM or Ctrl-C ends an idle
+/// worker by the signal at once (it has no children between tasks); the wake
+/// pipe keeps one that came before the wait.
+fn next_task(socket: &OwnedFd, woken: fn() -> bool) -> Option<(Vec<u8>, Vec<OwnedFd>)> {
     while !matches!(os::wait_event(&[socket], None), os::Event::Readable(_)) {
         if let Err(sig) = os::pending_stop() {
             os::die_by_signal(sig)
         }
+        if woken() {
+            return None;
+        }
     }
     match os::recv_frame(socket) {
-        Ok(Some(frame)) => frame,
+        Ok(Some(frame)) => Some(frame),
         Err(_) if os::pending_stop().is_err() => {
             let sig = os::pending_stop().err().unwrap_or(os::Signal::SIGTERM);
             os::die_by_signal(sig)

@@ -269,6 +269,9 @@ pub trait Runner {
     fn run_task(&mut self, task: &[u8], fds: Vec<OwnedFd>) -> R<Value>;
     /// In a pool worker: calls a function it inherited (the pool's `init`) with no arguments.
     fn call_function(&mut self, function: &Value) -> R<Value>;
+    /// In an idle pool worker: runs the script handlers of the signals that
+    /// came while it waited for a task (a safe point between tasks).
+    fn run_due_handlers(&mut self) -> R<()>;
     /// Where the last `return` ran (a result that cannot be sent is reported there).
     fn returned_at(&self) -> Span;
     /// The file and 1-based line of a span, for the record.

@@ -19,6 +19,8 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::atomic::Ordering::SeqCst;
 
+mod glance;
+
 const SLOTS: usize = 4096;
 const SLOT_BYTES: usize = 64;
 // A slot's fields.
@@ -244,39 +246,6 @@ impl WaitBoard {
         region.u32_at(base + KIND).store(0, SeqCst);
         region.i32_at(base + PID).store(0, SeqCst);
         self.mine.set((0, 0));
-    }
-
-    /// Whether this process can go on, told from the board alone: one of its
-    /// waits can be ended by a process that is not on the board at all. Every
-    /// process off the board counts as going on in `find_deadlock` too, and the
-    /// board holds more than its live entries, so a yes here is a yes there. It
-    /// spares the common case (a crowd waiting for one process that works) a
-    /// look at every waiter's process: with hundreds of waiters each looking at
-    /// every other every tick, the looks took the machine.
-    fn goes_on_at_a_glance(&self, known: &Known) -> bool {
-        let (Some(region), (pid, slot)) = (&self.region, self.mine.get()) else {
-            return false;
-        };
-        // Off the board, it is not blocked (and `find_deadlock` says so too).
-        if pid != known.me || slot == 0 {
-            return true;
-        }
-        let base = (slot - 1) * SLOT_BYTES;
-        let kind = region.u32_at(base + KIND).load(SeqCst);
-        let target = region.u64_at(base + TARGET).load(SeqCst);
-        let Some(waits) = read_waits(region, slot - 1, kind, target) else {
-            return false;
-        };
-        let mut on_board: Vec<i32> = (0..SLOTS)
-            .map(|slot| region.i32_at(slot * SLOT_BYTES + PID).load(SeqCst))
-            .filter(|&pid| pid != 0)
-            .collect();
-        on_board.sort_unstable();
-        let going = |pid: i32| on_board.binary_search(&pid).is_err();
-        // What others wait in is not read here: a no is only "look closer".
-        waits
-            .iter()
-            .any(|&waiting| wait_can_end(known.me, waiting, &going, &|_, _| false, known))
     }
 
     /// The waits on the board, each read whole (a slot being written is

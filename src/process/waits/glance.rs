@@ -1,0 +1,64 @@
+//! The glance: whether a waiter can go on, told from the wait board alone, before a look at `/proc`.
+
+use super::{read_waits, wait_can_end, Known, WaitBoard, Waiting};
+use super::{KIND, PID, SLOTS, SLOT_BYTES, TARGET};
+use crate::os::SharedRegion;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering::SeqCst;
+
+impl WaitBoard {
+    /// Whether this process can go on, told from the board alone: one of its
+    /// waits can be ended by a process that is not on the board at all (or
+    /// by a chain of joins on the board that ends at one). Every
+    /// process off the board counts as going on in `find_deadlock` too, and the
+    /// board holds more than its live entries, so a yes here is a yes there. It
+    /// spares the common case (a crowd waiting for one process that works) a
+    /// look at every waiter's process: with hundreds of waiters each looking at
+    /// every other every tick, the looks took the machine.
+    pub(super) fn goes_on_at_a_glance(&self, known: &Known) -> bool {
+        let (Some(region), (pid, slot)) = (&self.region, self.mine.get()) else {
+            return false;
+        };
+        // Off the board, it is not blocked (and `find_deadlock` says so too).
+        if pid != known.me || slot == 0 {
+            return true;
+        }
+        let base = (slot - 1) * SLOT_BYTES;
+        let kind = region.u32_at(base + KIND).load(SeqCst);
+        let target = region.u64_at(base + TARGET).load(SeqCst);
+        let Some(waits) = read_waits(region, slot - 1, kind, target) else {
+            return false;
+        };
+        let on_board: HashMap<i32, usize> = (0..SLOTS)
+            .map(|slot| (region.i32_at(slot * SLOT_BYTES + PID).load(SeqCst), slot))
+            .filter(|&(pid, _)| pid != 0)
+            .collect();
+        let going = |pid: i32| joins_down_to_a_runner(region, &on_board, pid);
+        // What others wait in is not read here: a no is only "look closer".
+        waits
+            .iter()
+            .any(|&waiting| wait_can_end(known.me, waiting, &going, &|_, _| false, known))
+    }
+}
+
+/// Whether `pid` can go on as the board alone tells: it is off the board, or
+/// its one wait is a join of a process that can (followed down the chain, each
+/// link once). A recursion of `join spawn` is such a chain, of which only the
+/// deepest process runs: followed here, its joiners need not read `/proc` for
+/// every link, each in every pass of `find_deadlock`'s fixpoint, which took the
+/// machine for a chain of 150. `find_deadlock` marks the same chain going, link
+/// by link (a link that has ended ends its parent's join there too).
+fn joins_down_to_a_runner(region: &SharedRegion, on_board: &HashMap<i32, usize>, pid: i32) -> bool {
+    let mut seen = HashSet::new();
+    let mut at = pid;
+    while let Some(&slot) = on_board.get(&at) {
+        let base = slot * SLOT_BYTES;
+        let kind = region.u32_at(base + KIND).load(SeqCst);
+        let target = region.u64_at(base + TARGET).load(SeqCst);
+        match read_waits(region, slot, kind, target).as_deref() {
+            Some([Waiting::Join(child)]) if seen.insert(at) => at = *child,
+            _ => return false,
+        }
+    }
+    true
+}
