@@ -126,7 +126,7 @@ pub use terminal::{
     end_progress_line, set_progress_line_open, stderr_is_terminal, stderr_terminal_width,
 };
 pub use time::{
-    monotonic_ms, monotonic_seconds, pause_for_child_or, pause_for_children, sleep,
+    monotonic_ms, monotonic_ns, monotonic_seconds, pause_for_child_or, pause_for_children, sleep,
     sleep_interruptible, sleep_until, Deadline,
 };
 

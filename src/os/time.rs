@@ -12,6 +12,14 @@ pub fn monotonic_seconds() -> f64 {
     }
 }
 
+/// Nanoseconds on the monotonic clock: for spans of a few microseconds.
+pub fn monotonic_ns() -> u64 {
+    match clock_gettime(ClockId::CLOCK_MONOTONIC) {
+        Ok(t) => t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64,
+        Err(_) => 0,
+    }
+}
+
 /// Milliseconds on the monotonic clock, wrapping at 2^32 (about 49 days): for
 /// short spans compared with `wrapping_sub`, in u32 words of shared memory.
 pub fn monotonic_ms() -> u32 {

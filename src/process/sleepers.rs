@@ -22,21 +22,34 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 /// sleeping past this would miss a wake-up and sleep out its tick (late, not lost).
 const MARGIN_MS: u32 = 250;
 
-/// Before sleeping, on a machine with more than one processor: turns of a
-/// short spin (a pause each, at most about 1 us in all). The change waited
-/// for (a message, a released lock) often comes within that from a process on
-/// another processor, and a sleep and its wake-up cost system calls on both
-/// sides and a reschedule. The number of turns adapts (as glibc's adaptive
-/// mutexes do): halved after a spin that saw nothing, doubled after one that
-/// did, so a process whose waits are long (a reply that needs the other side
-/// to compute) soon spins only `MIN_SPINS` turns. (Giving the processor away
-/// with `sched_yield` instead made a wait beside busy loops wait a whole time
-/// slice behind them at each turn: tests/waits_on_a_busy_machine.rs.)
-const MAX_SPINS: u32 = 64;
-const MIN_SPINS: u32 = 4;
+/// Before sleeping, on a machine with more than one processor: a short spin
+/// (pauses, looking at the word between them). The change waited for (a
+/// message, a released lock, a reply) often comes within microseconds from a
+/// process on another processor, and a sleep and its wake-up cost system
+/// calls on both sides and a reschedule: tens of microseconds on a virtual
+/// machine. The spin is bounded by time, not by a number of pauses: a pause
+/// takes 10 ns on some processors and 40 on others, and 64 pauses of 10 ns
+/// were too short for the other side to receive and answer, so a ping-pong
+/// slept at every message (benches/README.md, "Spins bounded by time"). The
+/// bound adapts (as glibc's adaptive mutexes' spin count does): doubled
+/// after a spin that saw the change or a wait that ended soon after it,
+/// halved after a long wait (`learn_from_a_sleep`), so a process whose waits
+/// are long (a reply that needs the other side to compute) soon spins only
+/// `MIN_SPIN_NS`. (Giving the processor away with `sched_yield` instead
+/// made a wait beside busy loops wait a whole time slice behind them at each
+/// turn: tests/waits_on_a_busy_machine.rs.)
+const MAX_SPIN_NS: u32 = 16_000;
+const MIN_SPIN_NS: u32 = 500;
 
-/// This process's current number of spin turns (each process has its own copy).
-static SPINS: AtomicU32 = AtomicU32::new(MAX_SPINS);
+/// A wait that ended within this (spin and sleep) was short enough to be
+/// worth a spin: a few wake-ups of a process on a virtual machine.
+const SHORT_WAIT_NS: u64 = 100_000;
+
+/// Pauses between two looks at the clock.
+const PAUSES_A_LOOK: u32 = 16;
+
+/// This process's current bound of a spin (each process has its own copy).
+static SPIN_NS: AtomicU32 = AtomicU32::new(MAX_SPIN_NS);
 
 const COUNT_BITS: u32 = 10;
 const COUNT_MAX: u32 = (1 << COUNT_BITS) - 1;
@@ -50,7 +63,9 @@ impl Sleepers<'_> {
     /// Sleeps on `word` while it holds `seen`, at most `tick_ms`, told to wakers.
     /// May return early (a change, a signal): callers look again and loop.
     pub fn sleep(&self, word: &AtomicU32, seen: u32, tick_ms: u32) {
-        if os::several_processors() && spin_saw_a_change(word, seen) {
+        let spins = os::several_processors();
+        let began = os::monotonic_ns();
+        if spins && spin_saw_a_change(word, seen, began) {
             return;
         }
         let until = clock(os::monotonic_ms().wrapping_add(tick_ms.saturating_add(MARGIN_MS)));
@@ -63,6 +78,9 @@ impl Sleepers<'_> {
             Some(join(deadline, (count + 1).min(COUNT_MAX)))
         });
         os::futex_wait(word, seen, tick_ms);
+        if spins {
+            learn_from_a_sleep(word.load(Relaxed) != seen, began);
+        }
         // Told: one fewer. A word cleared meanwhile (this sleep outlived its
         // deadline) stays cleared.
         let _ = self.0.fetch_update(SeqCst, SeqCst, |known| {
@@ -99,19 +117,45 @@ impl Sleepers<'_> {
     }
 }
 
-/// Spins while `word` holds `seen`, for this process's number of turns, and
-/// adapts that number: whether the word changed meanwhile.
-fn spin_saw_a_change(word: &AtomicU32, seen: u32) -> bool {
-    let turns = SPINS.load(Relaxed);
-    for _ in 0..turns {
-        if word.load(Relaxed) != seen {
-            SPINS.store((turns * 2).min(MAX_SPINS), Relaxed);
-            return true;
+/// Spins while `word` holds `seen`, from `began` for this process's bound of
+/// time: whether the word changed meanwhile (then the bound doubles).
+fn spin_saw_a_change(word: &AtomicU32, seen: u32, began: u64) -> bool {
+    let bound = SPIN_NS.load(Relaxed);
+    loop {
+        for _ in 0..PAUSES_A_LOOK {
+            if word.load(Relaxed) != seen {
+                SPIN_NS.store(bound.saturating_mul(2).min(MAX_SPIN_NS), Relaxed);
+                return true;
+            }
+            std::hint::spin_loop();
         }
-        std::hint::spin_loop();
+        if os::monotonic_ns().saturating_sub(began) >= u64::from(bound) {
+            return false;
+        }
     }
-    SPINS.store((turns / 2).max(MIN_SPINS), Relaxed);
-    false
+}
+
+/// After a spin that saw nothing and a sleep: a wait that still ended soon
+/// (a change within `SHORT_WAIT_NS` of its start) doubles the bound, a longer
+/// one (or none) halves it. A spin that failed does not lower the bound by
+/// itself: when both sides of a ping-pong sleep, each reply waits for the
+/// other's wake-up and no spin within the bound could see it, so halving on
+/// every failed spin kept both sleeping for good once a few waits (the
+/// other side starting) had lowered it; the length of the whole wait tells
+/// whether spinning is worth it.
+fn learn_from_a_sleep(changed: bool, began: u64) {
+    let waited = os::monotonic_ns().saturating_sub(began);
+    let bound = bound_after_a_sleep(SPIN_NS.load(Relaxed), changed, waited);
+    SPIN_NS.store(bound, Relaxed);
+}
+
+/// The spin's bound after a sleep that ended `waited` ns after the wait
+/// began, by a change or not (a tick that passed).
+fn bound_after_a_sleep(bound: u32, changed: bool, waited: u64) -> u32 {
+    match changed && waited <= SHORT_WAIT_NS {
+        true => bound.saturating_mul(2).min(MAX_SPIN_NS),
+        false => (bound / 2).max(MIN_SPIN_NS),
+    }
 }
 
 /// Milliseconds on the word's wrapping clock (never 0, so a word with a
@@ -193,6 +237,25 @@ mod tests {
         // The word no longer holds what was seen: back at once, never counted.
         Sleepers(&sleepers_word).sleep(&word, 0, 5_000);
         assert_eq!(sleepers_word.load(SeqCst), 0);
+    }
+
+    #[test]
+    fn the_spin_comes_back_to_its_longest_once_waits_end_soon_again() {
+        // A ping-pong's first waits are long (the other side starting): the
+        // bound falls to its least. Then every reply comes within tens of
+        // microseconds, though after a sleep (the other side slept too): the
+        // bound must climb back, or both sides sleep at every message.
+        let mut bound = MAX_SPIN_NS;
+        for _ in 0..10 {
+            bound = bound_after_a_sleep(bound, true, 5_000_000);
+        }
+        assert_eq!(bound, MIN_SPIN_NS);
+        for _ in 0..6 {
+            bound = bound_after_a_sleep(bound, true, 60_000);
+        }
+        assert_eq!(bound, MAX_SPIN_NS);
+        // A tick that passed with no change halves it, however soon.
+        assert_eq!(bound_after_a_sleep(bound, false, 1_000), MAX_SPIN_NS / 2);
     }
 
     #[test]
