@@ -266,15 +266,14 @@ impl Queue {
             if self.size() > 0 {
                 return Ok(true);
             }
+            if self.finished_a_dead_put_before_stopping(wait) {
+                continue;
+            }
             if self.is_closed() {
-                // As in `get`: a put published by a killed putter is left.
-                if self.finish_dead_change(PUT_END) {
-                    continue;
-                }
                 return Err(QueueError::Closed);
             }
             if let Wait::No = wait {
-                return Ok(self.finish_dead_change(PUT_END) && self.size() > 0);
+                return Ok(false);
             }
             self.wait_for_change((PUT_END + MOVED, ADDED_WAITERS), seen, wait, idle)?;
         }
@@ -568,6 +567,15 @@ impl Queue {
         (self.known_puts.get() <= gets).then_some(seen)
     }
 
+    /// A getter that found nothing and would stop without waiting (the queue
+    /// is closed, or `Wait::No`): whether it finished a put that a killed
+    /// putter published (then there is a message to look at again). Only the
+    /// putters' next lock owner would finish it otherwise, and a closed queue
+    /// has none: its message would be lost.
+    fn finished_a_dead_put_before_stopping(&self, wait: Wait) -> bool {
+        (self.is_closed() || matches!(wait, Wait::No)) && self.finish_dead_change(PUT_END)
+    }
+
     /// Takes the oldest message; Ok(None) when `Wait::No` and there is none.
     pub fn get(&self, wait: Wait, idle: Idle) -> Result<Option<Vec<u8>>, QueueError> {
         loop {
@@ -590,18 +598,13 @@ impl Queue {
                 return Ok(Some(message));
             };
             self.unlock(GET_END);
-            // A put a killed putter published before the close is still to
-            // be taken: finish it before saying that nothing is left.
+            if self.finished_a_dead_put_before_stopping(wait) {
+                continue;
+            }
             if self.is_closed() {
-                if self.finish_dead_change(PUT_END) {
-                    continue;
-                }
                 return Err(QueueError::Closed);
             }
             if let Wait::No = wait {
-                if self.finish_dead_change(PUT_END) {
-                    continue;
-                }
                 return Ok(None);
             }
             self.wait_for_change((PUT_END + MOVED, ADDED_WAITERS), seen, wait, idle)?;
