@@ -15,8 +15,8 @@
 //! 10-bit count (saturating). 0: nobody sleeps.
 
 use crate::os;
-use std::sync::atomic::AtomicU32;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU32};
 
 /// Added to a sleep's end: a sleeper delayed between setting the deadline and
 /// sleeping past this would miss a wake-up and sleep out its tick (late, not lost).
@@ -48,8 +48,31 @@ const SHORT_WAIT_NS: u64 = 100_000;
 /// Pauses between two looks at the clock.
 const PAUSES_A_LOOK: u32 = 16;
 
+/// Sleeps that ended soon after a spin that saw nothing, in a process that
+/// had woken nobody before the wait (fewer one for each spin that saw the
+/// change): the bound doubles for the first of them only. A consumer fed
+/// every 60 us by a producer that does not wait for it misses at every
+/// message whatever the bound, and doubling on each kept it spinning 16 us
+/// for nothing at every message (2.4 times its cpu of 64 pauses). A wait
+/// after waking a sleeper (a request, then its reply: a ping-pong) is not
+/// counted: its two sides come to spin at once by chance, after hundreds of
+/// misses at times, and only if both keep spinning their longest meanwhile
+/// (benches/README.md, "Spins that keep missing").
+const MISSES_BEFORE_GIVING_UP: u32 = 16;
+
+/// Once given up, the bound climbs again for `MISSES_BEFORE_GIVING_UP` sleeps
+/// in every this many misses, in case the other side has come to answer
+/// within a spin (a few microseconds of cpu a message at most).
+const MISSES_A_PROBE: u32 = 1024;
+
 /// This process's current bound of a spin (each process has its own copy).
 static SPIN_NS: AtomicU32 = AtomicU32::new(MAX_SPIN_NS);
+
+/// This process's count of misses in a row (`MISSES_BEFORE_GIVING_UP`).
+static MISSES: AtomicU32 = AtomicU32::new(0);
+
+/// Whether this process woke a sleeper since its last wait.
+static WOKE_A_SLEEPER: AtomicBool = AtomicBool::new(false);
 
 const COUNT_BITS: u32 = 10;
 const COUNT_MAX: u32 = (1 << COUNT_BITS) - 1;
@@ -64,6 +87,7 @@ impl Sleepers<'_> {
     /// May return early (a change, a signal): callers look again and loop.
     pub fn sleep(&self, word: &AtomicU32, seen: u32, tick_ms: u32) {
         let spins = os::several_processors();
+        let after_a_wake = WOKE_A_SLEEPER.swap(false, Relaxed);
         let began = os::monotonic_ns();
         if spins && spin_saw_a_change(word, seen, began) {
             return;
@@ -79,7 +103,7 @@ impl Sleepers<'_> {
         });
         os::futex_wait(word, seen, tick_ms);
         if spins {
-            learn_from_a_sleep(word.load(Relaxed) != seen, began);
+            learn_from_a_sleep(word.load(Relaxed) != seen, after_a_wake, began);
         }
         // Told: one fewer. A word cleared meanwhile (this sleep outlived its
         // deadline) stays cleared.
@@ -112,6 +136,7 @@ impl Sleepers<'_> {
     /// Wakes up to `count` processes sleeping on `word`, if any may be.
     pub fn wake(&self, word: &AtomicU32, count: i32) {
         if self.any() {
+            WOKE_A_SLEEPER.store(true, Relaxed);
             os::futex_wake(word, count);
         }
     }
@@ -125,6 +150,9 @@ fn spin_saw_a_change(word: &AtomicU32, seen: u32, began: u64) -> bool {
         for _ in 0..PAUSES_A_LOOK {
             if word.load(Relaxed) != seen {
                 SPIN_NS.store(bound.saturating_mul(2).min(MAX_SPIN_NS), Relaxed);
+                // One miss fewer: spins that see the change less than half
+                // the time give up all the same.
+                MISSES.store(MISSES.load(Relaxed).saturating_sub(1), Relaxed);
                 return true;
             }
             std::hint::spin_loop();
@@ -142,19 +170,33 @@ fn spin_saw_a_change(word: &AtomicU32, seen: u32, began: u64) -> bool {
 /// other's wake-up and no spin within the bound could see it, so halving on
 /// every failed spin kept both sleeping for good once a few waits (the
 /// other side starting) had lowered it; the length of the whole wait tells
-/// whether spinning is worth it.
-fn learn_from_a_sleep(changed: bool, began: u64) {
+/// whether spinning is worth it, until the misses in a row say it is not.
+fn learn_from_a_sleep(changed: bool, after_a_wake: bool, began: u64) {
     let waited = os::monotonic_ns().saturating_sub(began);
-    let bound = bound_after_a_sleep(SPIN_NS.load(Relaxed), changed, waited);
+    let known = (SPIN_NS.load(Relaxed), MISSES.load(Relaxed));
+    let soon = changed && waited <= SHORT_WAIT_NS;
+    let (bound, misses) = bound_after_a_sleep(known, soon, after_a_wake);
     SPIN_NS.store(bound, Relaxed);
+    MISSES.store(misses, Relaxed);
 }
 
-/// The spin's bound after a sleep that ended `waited` ns after the wait
-/// began, by a change or not (a tick that passed).
-fn bound_after_a_sleep(bound: u32, changed: bool, waited: u64) -> u32 {
-    match changed && waited <= SHORT_WAIT_NS {
-        true => bound.saturating_mul(2).min(MAX_SPIN_NS),
-        false => (bound / 2).max(MIN_SPIN_NS),
+/// The spin's bound and the count of misses after a sleep: one that ended
+/// `soon` (by a change within `SHORT_WAIT_NS` of the wait's start) or not (a
+/// longer wait, or a tick that passed), in a wait begun `after_a_wake`.
+fn bound_after_a_sleep((bound, misses): (u32, u32), soon: bool, after_a_wake: bool) -> (u32, u32) {
+    let lower = (bound / 2).max(MIN_SPIN_NS);
+    let higher = bound.saturating_mul(2).min(MAX_SPIN_NS);
+    match (soon, after_a_wake) {
+        // Misses still counted: a producer every 100 us gives waits on both
+        // sides of `SHORT_WAIT_NS`.
+        (false, _) => return (lower, misses),
+        (true, true) => return (higher, misses),
+        (true, false) => {}
+    }
+    let misses = misses.wrapping_add(1);
+    match misses % MISSES_A_PROBE <= MISSES_BEFORE_GIVING_UP {
+        true => (higher, misses),
+        false => (lower, misses),
     }
 }
 
@@ -239,23 +281,62 @@ mod tests {
         assert_eq!(sleepers_word.load(SeqCst), 0);
     }
 
+    /// The bound and misses after `sleeps` sleeps in a row that each ended
+    /// `waited` ns after their wait began (`after_a_wake` or not), from `known`.
+    fn after_sleeps(known: (u32, u32), sleeps: u32, waited: u64, after_a_wake: bool) -> (u32, u32) {
+        let soon = waited <= SHORT_WAIT_NS;
+        (0..sleeps).fold(known, |known, _| {
+            bound_after_a_sleep(known, soon, after_a_wake)
+        })
+    }
+
     #[test]
     fn the_spin_comes_back_to_its_longest_once_waits_end_soon_again() {
         // A ping-pong's first waits are long (the other side starting): the
         // bound falls to its least. Then every reply comes within tens of
         // microseconds, though after a sleep (the other side slept too): the
         // bound must climb back, or both sides sleep at every message.
-        let mut bound = MAX_SPIN_NS;
-        for _ in 0..10 {
-            bound = bound_after_a_sleep(bound, true, 5_000_000);
-        }
-        assert_eq!(bound, MIN_SPIN_NS);
-        for _ in 0..6 {
-            bound = bound_after_a_sleep(bound, true, 60_000);
-        }
-        assert_eq!(bound, MAX_SPIN_NS);
+        let (bound, misses) = after_sleeps((MAX_SPIN_NS, 0), 10, 5_000_000, true);
+        assert_eq!((bound, misses), (MIN_SPIN_NS, 0));
+        let (bound, misses) = after_sleeps((bound, misses), 6, 60_000, true);
+        assert_eq!((bound, misses), (MAX_SPIN_NS, 0));
+        // And stays there however long both sides keep sleeping: each side's
+        // wait follows its wake-up of the other, and the two come to spin
+        // together only by chance.
+        let (bound, misses) = after_sleeps((bound, misses), 5_000, 60_000, true);
+        assert_eq!((bound, misses), (MAX_SPIN_NS, 0));
         // A tick that passed with no change halves it, however soon.
-        assert_eq!(bound_after_a_sleep(bound, false, 1_000), MAX_SPIN_NS / 2);
+        let halved = bound_after_a_sleep((bound, misses), false, true);
+        assert_eq!(halved, (MAX_SPIN_NS / 2, 0));
+    }
+
+    #[test]
+    fn a_spin_that_keeps_missing_waits_that_end_soon_falls_to_its_least() {
+        // A consumer fed every 60 us: each spin of 16 us sees nothing, the
+        // sleep after it ends within 100 us of the wait's start, and doubling
+        // on that kept the bound at 16 us for good: 16 us of cpu burnt for
+        // nothing at every message (2.4 times the consumer's cpu of 64 pauses).
+        let (bound, misses) = after_sleeps((MAX_SPIN_NS, 0), 40, 60_000, false);
+        assert_eq!((bound, misses), (MIN_SPIN_NS, 40));
+        // It stays there, but for a climb once in a while (the other side may
+        // have come to answer within a spin): about a microsecond of spin a
+        // message over a whole round of misses.
+        let mut known = (bound, misses);
+        let mut spun = 0;
+        for _ in 0..MISSES_A_PROBE {
+            spun += u64::from(known.0);
+            known = bound_after_a_sleep(known, true, false);
+        }
+        assert_eq!(known, (MIN_SPIN_NS, 40 + MISSES_A_PROBE));
+        assert!(spun / u64::from(MISSES_A_PROBE) < 1_500, "{spun}");
+        // Nor does a long wait now and then (a producer every 100 us) climb
+        // it again.
+        let mut known = after_sleeps((MAX_SPIN_NS, 0), 20, 60_000, false);
+        for _ in 0..20 {
+            known = bound_after_a_sleep(known, false, false);
+            known = after_sleeps(known, 3, 60_000, false);
+        }
+        assert_eq!(known.0, MIN_SPIN_NS);
     }
 
     #[test]
