@@ -467,12 +467,20 @@ impl Procs {
     /// `alive(h)`: has the child not ended yet? (Also `done` and `wait_any`.)
     pub fn is_alive(&mut self, target: &Value, span: Span) -> R<bool> {
         let i = self.child_index(target, span, "check")?;
-        // A child whose result is longer than the pipe holds ends only once
-        // it is read: what it sent is read here, as a join would, or a loop
-        // of `alive(h)` (a `wait_any([h])`) would wait for it for ever.
-        self.read_ready_report(i)?;
-        self.collect_ended();
-        Ok(self.children[i].status.is_none())
+        Ok(self.status_now(i)?.is_none())
+    }
+
+    /// How child `i` ended, collected now if it has (`alive(h)`,
+    /// `h.exitcode`); None while it runs. A child whose result is longer
+    /// than the pipe holds ends only once it is read: what it sent is read
+    /// here, as a join would, or a loop of `alive(h)` (a `wait_any([h])`, a
+    /// wait for `h.exitcode`) would wait for it for ever.
+    fn status_now(&mut self, i: usize) -> R<Option<ExitStatus>> {
+        if self.children[i].status.is_none() {
+            self.read_ready_report(i)?;
+            self.collect_ended();
+        }
+        Ok(self.children[i].status)
     }
 
     /// `state(h)`: what the OS says about the child, without reaping it.
@@ -540,11 +548,7 @@ impl Procs {
                 }
                 // Collected now if it has ended, as `alive(h)` does (and Python's
                 // `p.exitcode`): a loop waiting for the code to turn up ends.
-                if self.children[slot].status.is_none() {
-                    self.read_ready_report(slot)?;
-                    self.collect_ended();
-                }
-                let status = self.children[slot].status;
+                let status = self.status_now(slot)?;
                 status.map_or(Value::Nil, |s| Value::Int(s.code() as i64))
             }
             other => {
