@@ -198,8 +198,12 @@ impl Queue {
     }
 
     pub fn is_full(&self) -> bool {
+        self.is_full_with(self.used_bytes())
+    }
+
+    /// `is_full`, with `used` bytes of messages.
+    fn is_full_with(&self, used: u64) -> bool {
         let max = self.max_items();
-        let used = self.used_bytes();
         (max > 0 && self.size() >= max) || used >= RING_BYTES as u64
     }
 
@@ -209,8 +213,10 @@ impl Queue {
     /// though some bytes are free, so `is_full` alone does not tell).
     pub fn is_full_for_blocked_putters(&self) -> bool {
         let need = self.field(PUT_NEED).load(SeqCst);
-        let free = RING_BYTES as u64 - self.used_bytes();
-        self.is_full() || (need != 0 && free < need)
+        // Read once: both ends' positions, as at one instant.
+        let used = self.used_bytes();
+        let free = RING_BYTES as u64 - used;
+        self.is_full_with(used) || (need != 0 && free < need)
     }
 
     /// Whether `close` was called (by any holder).
