@@ -23,10 +23,7 @@ impl WaitBoard {
         if pid != known.me || slot == 0 {
             return true;
         }
-        let base = (slot - 1) * SLOT_BYTES;
-        let kind = region.u32_at(base + KIND).load(SeqCst);
-        let target = region.u64_at(base + TARGET).load(SeqCst);
-        let Some(waits) = read_waits(region, slot - 1, kind, target) else {
+        let Some(waits) = waits_in(region, slot - 1) else {
             return false;
         };
         let on_board: HashMap<i32, usize> = (0..SLOTS)
@@ -52,13 +49,18 @@ fn joins_down_to_a_runner(region: &SharedRegion, on_board: &HashMap<i32, usize>,
     let mut seen = HashSet::new();
     let mut at = pid;
     while let Some(&slot) = on_board.get(&at) {
-        let base = slot * SLOT_BYTES;
-        let kind = region.u32_at(base + KIND).load(SeqCst);
-        let target = region.u64_at(base + TARGET).load(SeqCst);
-        match read_waits(region, slot, kind, target).as_deref() {
+        match waits_in(region, slot).as_deref() {
             Some([Waiting::Join(child)]) if seen.insert(at) => at = *child,
             _ => return false,
         }
     }
     true
+}
+
+/// The waits published in board slot `slot` (0-based), read now.
+fn waits_in(region: &SharedRegion, slot: usize) -> Option<Vec<Waiting>> {
+    let base = slot * SLOT_BYTES;
+    let kind = region.u32_at(base + KIND).load(SeqCst);
+    let target = region.u64_at(base + TARGET).load(SeqCst);
+    read_waits(region, slot, kind, target)
 }
