@@ -149,7 +149,7 @@ fn spin_saw_a_change(word: &AtomicU32, seen: u32, began: u64) -> bool {
     loop {
         for _ in 0..PAUSES_A_LOOK {
             if word.load(Relaxed) != seen {
-                SPIN_NS.store(bound.saturating_mul(2).min(MAX_SPIN_NS), Relaxed);
+                SPIN_NS.store(longer(bound), Relaxed);
                 // One miss fewer: spins that see the change less than half
                 // the time give up all the same.
                 MISSES.store(MISSES.load(Relaxed).saturating_sub(1), Relaxed);
@@ -184,8 +184,7 @@ fn learn_from_a_sleep(changed: bool, after_a_wake: bool, began: u64) {
 /// `soon` (by a change within `SHORT_WAIT_NS` of the wait's start) or not (a
 /// longer wait, or a tick that passed), in a wait begun `after_a_wake`.
 fn bound_after_a_sleep((bound, misses): (u32, u32), soon: bool, after_a_wake: bool) -> (u32, u32) {
-    let lower = (bound / 2).max(MIN_SPIN_NS);
-    let higher = bound.saturating_mul(2).min(MAX_SPIN_NS);
+    let (lower, higher) = ((bound / 2).max(MIN_SPIN_NS), longer(bound));
     match (soon, after_a_wake) {
         // Misses still counted: a producer every 100 us gives waits on both
         // sides of `SHORT_WAIT_NS`.
@@ -198,6 +197,11 @@ fn bound_after_a_sleep((bound, misses): (u32, u32), soon: bool, after_a_wake: bo
         true => (higher, misses),
         false => (lower, misses),
     }
+}
+
+/// The spin's bound doubled, at most `MAX_SPIN_NS`.
+fn longer(bound: u32) -> u32 {
+    bound.saturating_mul(2).min(MAX_SPIN_NS)
 }
 
 /// Milliseconds on the word's wrapping clock (never 0, so a word with a
