@@ -42,14 +42,11 @@ pub fn after_syntax_error(text: &str, pos: usize) -> Option<String> {
             "procscript writes `{word}` for this operator, as Python does"
         ));
     }
-    if trailing_word(before.trim_end_matches([' ', '\t'])) == "import"
-        && !leading_word(rest).is_empty()
-    {
+    let word = leading_word(rest);
+    if trailing_word(before.trim_end_matches([' ', '\t'])) == "import" && !word.is_empty() {
         return Some(format!(
             "a module is a file, named in quotes and given a name: \
-             `import \"{}.proc\" as {}`",
-            leading_word(rest),
-            leading_word(rest)
+             `import \"{word}.proc\" as {word}`"
         ));
     }
     if is_field_assignment(rest, before) {
