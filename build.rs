@@ -1,0 +1,48 @@
+//! Build script: asks the linker to place the code a spawned child runs together.
+//!
+//! A fork copies no page-table entry of the binary's code, so a spawned child
+//! faults once on each 64 KB window of code it runs: 14 windows before, 2 with
+//! the functions of `tools/child-path.order` side by side (benches/README.md,
+//! "spawn + join, round six"). Only LLD reads such a file, and Rust uses it by
+//! itself from 1.90 on for this target; anywhere else nothing is asked.
+
+use std::env;
+use std::process::Command;
+
+fn main() {
+    println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=tools/child-path.order");
+    println!("cargo::rerun-if-env-changed=RUSTC_LINKER");
+    if !links_with_rust_lld() {
+        return;
+    }
+    let Ok(root) = env::var("CARGO_MANIFEST_DIR") else {
+        return;
+    };
+    println!(
+        "cargo::rustc-link-arg-bin=procscript=-Wl,--symbol-ordering-file={root}/tools/child-path.order"
+    );
+}
+
+/// Whether the final link is rustc's own LLD: the default for x86_64 Linux
+/// with glibc from Rust 1.90, unless a linker of the user's is configured.
+fn links_with_rust_lld() -> bool {
+    let target_is_default = env::var("TARGET").as_deref() == Ok("x86_64-unknown-linux-gnu");
+    let own_linker = env::var_os("RUSTC_LINKER").is_some()
+        || env::var("CARGO_ENCODED_RUSTFLAGS").is_ok_and(|flags| flags.contains("link"));
+    target_is_default && !own_linker && rustc_minor().is_some_and(|minor| minor >= 90)
+}
+
+/// The minor version of the compiler building this crate (`1.95.0` gives 95).
+fn rustc_minor() -> Option<u32> {
+    let rustc = env::var_os("RUSTC")?;
+    let output = Command::new(rustc).arg("-V").output().ok()?;
+    let version = String::from_utf8(output.stdout).ok()?;
+    version
+        .split_whitespace()
+        .nth(1)?
+        .split('.')
+        .nth(1)?
+        .parse()
+        .ok()
+}
