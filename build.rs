@@ -7,6 +7,7 @@
 //! itself from 1.90 on for this target; anywhere else nothing is asked.
 
 use std::env;
+use std::path::Path;
 use std::process::Command;
 
 fn main() {
@@ -19,9 +20,13 @@ fn main() {
     let Ok(root) = env::var("CARGO_MANIFEST_DIR") else {
         return;
     };
-    println!(
-        "cargo::rustc-link-arg-bin=procscript=-Wl,--symbol-ordering-file={root}/tools/child-path.order"
-    );
+    // Absent from a copy that left the tools out, the file would stop the
+    // link; `-Wl,` would split a path with a comma in it.
+    let order = Path::new(&root).join("tools/child-path.order");
+    if order.is_file() && !root.contains(',') {
+        let order = order.display();
+        println!("cargo::rustc-link-arg-bin=procscript=-Wl,--symbol-ordering-file={order}");
+    }
 }
 
 /// Whether the final link is rustc's own LLD: the default for x86_64 Linux
