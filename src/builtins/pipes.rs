@@ -127,8 +127,8 @@ pub(super) fn poll(
         None => Wait::No,
         Some(_) => wait_for(args.first(), site, 0)?,
     };
-    if queue.size() > 0 || matches!(wait, Wait::No) {
-        return Ok(Value::Bool(queue.size() > 0));
+    if queue.message_waits() || matches!(wait, Wait::No) {
+        return Ok(Value::Bool(queue.message_waits()));
     }
     let ready = interp.wait_running_handlers("poll pipe", site.span, |this| {
         with_pools(this, None, site.span, |idle| queue.wait_message(wait, idle))?.or_else(|e| {

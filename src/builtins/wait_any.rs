@@ -63,7 +63,7 @@ fn items_of(list: &Value, site: &CallSite) -> R<Vec<Value>> {
 /// waits, the queue is closed, or (when `look_for_holders`) no other live
 /// process holds it, so the get fails at once.
 fn queue_ready(queue: &Queue, look_for_holders: bool) -> bool {
-    queue.size() > 0 || queue.is_closed() || (look_for_holders && !queue.others_alive())
+    queue.message_waits() || queue.is_closed() || (look_for_holders && !queue.others_alive())
 }
 
 /// Whether the item is ready now.

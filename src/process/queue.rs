@@ -266,6 +266,13 @@ impl Queue {
 
     /// Waits until a message is waiting, without taking it; Ok(false) when
     /// `Wait::No` and there is none. A closed, drained queue is `Closed`.
+    /// Whether a `get` would find a message now, without waiting: as a getter
+    /// that finds nothing, it first finishes a put a killed putter published
+    /// (`poll()` and `wait_any` ask this, and must agree with the get after).
+    pub fn message_waits(&self) -> bool {
+        self.size() > 0 || (self.finish_dead_change(PUT_END) && self.size() > 0)
+    }
+
     pub fn wait_message(&self, wait: Wait, idle: Idle) -> Result<bool, QueueError> {
         loop {
             let seen = self.word(PUT_END + MOVED).load(SeqCst);
@@ -332,7 +339,16 @@ impl Queue {
                     self.stamp_owner(end);
                     return Ok(());
                 }
-                Err(owner) if owner == me => return Ok(()),
+                Err(owner) if owner == me => {
+                    // Ours; or left by a dead process this pid was given before
+                    // (pids are reused; its stamp has another start time): what
+                    // that one began is finished, as any dead owner's.
+                    if self.field(end + LOCK_STAMP).load(SeqCst) != own_identity(me as i32) {
+                        self.stamp_owner(end);
+                        self.finish_published_change(end);
+                    }
+                    return Ok(());
+                }
                 Err(owner) => {
                     os::pending_stop().map_err(QueueError::Interrupted)?;
                     Sleepers(self.word(end + LOCK_WAITERS)).sleep(word, owner, 50);

@@ -210,6 +210,43 @@ fn a_put_killed_anywhere_is_finished_by_a_getter_that_finds_nothing() {
 }
 
 #[test]
+fn a_put_killed_anywhere_by_a_process_of_this_pid_is_finished_by_this_one() {
+    // Pids are reused: a lock word holding this process's own pid, stamped
+    // with another start time, was left by a dead process. It counted as held
+    // by this one, so the next put skipped the dead one's change and wrote
+    // over its message.
+    at_every_crash_point(PUT_END, 0, &put_c, &|crash, queue, published| {
+        let me = os::current_pid();
+        queue.word(PUT_END + LOCK).store(me as u32, SeqCst);
+        let other_start = own_identity(me) ^ 1;
+        queue.field(PUT_END + LOCK_STAMP).store(other_start, SeqCst);
+        assert!(queue.put(b"d", Wait::No, &mut no_idle()).unwrap());
+        let want = match published {
+            true => messages(&[b"a", b"b", b"c", b"d"]),
+            false => messages(&[b"a", b"b", b"d"]),
+        };
+        assert_eq!(drain(&queue), want, "crash {crash}");
+    });
+}
+
+#[test]
+fn a_put_killed_anywhere_is_finished_by_a_look_for_a_message() {
+    // `poll()` and `wait_any` look without getting: they said nothing waited
+    // while the killed putter's message did, and a `wait_any` without a timeout
+    // waited for good when no other process came to the queue.
+    at_every_crash_point(PUT_END, 0, &put_c, &|crash, queue, published| {
+        for m in [b"a", b"b"] {
+            let got = queue.get(Wait::No, &mut no_idle()).unwrap();
+            assert_eq!(got.as_deref(), Some(&m[..]), "crash {crash}");
+        }
+        assert_eq!(queue.message_waits(), published, "crash {crash}");
+        let want = if published { messages(&[b"c"]) } else { vec![] };
+        assert_eq!(drain(&queue), want, "crash {crash}");
+        assert!(!queue.message_waits(), "crash {crash}: drained");
+    });
+}
+
+#[test]
 fn a_get_killed_anywhere_is_finished_by_the_next_getter() {
     at_every_crash_point(GET_END, 0, &get_one, &|crash, queue, published| {
         let want = match published {
