@@ -401,3 +401,30 @@ fn a_pool_owner_waiting_for_any_worker_does_not_read_a_long_result() {
     );
     assert_eq!(stdout, "true true true\n200000\n");
 }
+
+#[test]
+fn a_results_queue_whose_last_putter_ends_right_after_is_not_called_hopeless() {
+    // Each worker puts its result and ends. The parent's untimed get, after a
+    // quiet tick, looked at the queue and then for a live holder: the last
+    // worker could put and end in between, and the get said that nobody was
+    // left to put, a message waiting (about 1 run in 4 of this, before).
+    let code = "let q = queue()\n\
+                let r = queue()\n\
+                fn worker(q, r) { r.put(q.get() * 2) }\n\
+                let hs = []\n\
+                for i in 0..100 { push(hs, spawn worker(q, r)) }\n\
+                for i in 0..100 { q.put(i) }\n\
+                let s = 0\n\
+                for i in 0..100 { s += r.get() }\n\
+                for h in hs { join h }\n\
+                print(s)";
+    for run in 0..10 {
+        let out = run_code(code);
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (0, "9900\n"),
+            "run {run}: {}",
+            out.stderr
+        );
+    }
+}

@@ -78,6 +78,16 @@ fn ready(interp: &mut Interp, item: &Value, look_for_holders: bool, span: Span) 
     })
 }
 
+/// Whether any item is ready now (holders not asked).
+fn any_ready(interp: &mut Interp, items: &[Value], span: Span) -> R<bool> {
+    for item in items {
+        if ready(interp, item, false, span)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// An unset event that no other live process holds: nobody can set it.
 fn nobody_could_set(item: &Value) -> bool {
     match item {
@@ -154,7 +164,9 @@ fn wait_for_one(
             return Ok(Value::list(found));
         }
         if look {
-            if items.iter().all(nobody_could_set) {
+            // The items are looked at again after their holders: the last one
+            // may have set an event and ended since the look above.
+            if items.iter().all(nobody_could_set) && !any_ready(interp, items, span)? {
                 return Err(hopeless(span));
             }
             holders_check = os::Deadline::after(Some(HOPELESS_CHECK_S));

@@ -456,11 +456,14 @@ impl Queue {
             return Ok(());
         }
         // Is anyone left who could change it? (A wait with a timeout ends by
-        // itself, so only waits without one are checked.)
+        // itself, so only waits without one are checked.) The word is read
+        // again after: the last holder may have put (got) and ended since the
+        // read above, and a message it left is no reason to give up.
         if matches!(wait, Wait::Forever)
             && !more_work
             && !os::any_script_handler()
             && !self.others_alive()
+            && self.word(word).load(SeqCst) == seen
         {
             return Err(QueueError::Hopeless);
         }
