@@ -55,8 +55,19 @@ pub fn identity_pid(identity: u64) -> i32 {
     (identity >> START_BITS) as i32
 }
 
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+thread_local! {
+    /// Looks at whether a holder runs (reads of /proc), counted for the tests.
+    static LOOKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Whether the process of an identity still runs (not a later one with its pid).
 pub fn identity_alive(identity: u64) -> bool {
+    #[cfg(test)]
+    LOOKS.with(|looks| looks.set(looks.get() + 1));
     let started = identity & ((1 << START_BITS) - 1);
     os::process_alive_since(identity_pid(identity), started)
 }
@@ -87,26 +98,30 @@ impl<'a> Holders<'a> {
         self.region.u64_at(self.base + 8 * i)
     }
 
-    /// Remembers `pid` as a holder (once); a slot of a dead process is reused.
-    pub fn register(&self, pid: i32) {
-        let me = identity(pid);
-        if (0..self.slots).any(|i| self.slot(i).load(Relaxed) == me) {
+    /// Remembers the process of `holder` (an identity) as a holder, once. A
+    /// free slot is taken first, found by reading shared memory alone; a slot
+    /// of a dead holder only when none is free, since telling whether a
+    /// holder runs costs a read of /proc: looking at every holder in turn,
+    /// each child of a parent that keeps hundreds alive read /proc for each
+    /// of its elder siblings, for every queue it held.
+    pub fn register(&self, holder: u64) {
+        if (0..self.slots).any(|i| self.slot(i).load(Relaxed) == holder) {
             return;
         }
-        for i in 0..self.slots {
-            let current = self.slot(i).load(Relaxed);
-            let reusable = current == 0 || !identity_alive(current);
-            if reusable
-                && self
-                    .slot(i)
-                    .compare_exchange(current, me, SeqCst, SeqCst)
-                    .is_ok()
-            {
-                return;
-            }
+        let take = |i: usize, current: u64| {
+            self.slot(i)
+                .compare_exchange(current, holder, SeqCst, SeqCst)
+                .is_ok()
+        };
+        let taken = (0..self.slots).any(|i| self.slot(i).load(Relaxed) == 0 && take(i, 0))
+            || (0..self.slots).any(|i| {
+                let current = self.slot(i).load(Relaxed);
+                current != 0 && !identity_alive(current) && take(i, current)
+            });
+        if !taken {
+            // Too many holders to track: never call a wait hopeless.
+            self.region.u32_at(self.untracked).store(1, SeqCst);
         }
-        // Too many holders to track: never call a wait hopeless.
-        self.region.u32_at(self.untracked).store(1, SeqCst);
     }
 
     /// Is some holder other than `me` still running?

@@ -143,7 +143,7 @@ impl Queue {
             known_head: Cell::new(0),
             known_gets: Cell::new(0),
         };
-        queue.register(os::current_pid());
+        queue.register(own_identity(os::current_pid()));
         queue
     }
 
@@ -303,9 +303,10 @@ impl Queue {
         Holders::at(&self.region, HOLDERS, UNTRACKED)
     }
 
-    /// Remembers `pid` as a holder of this queue.
-    pub fn register(&self, pid: i32) {
-        self.holders().register(pid);
+    /// Remembers the process of `holder` (an identity, see `holders::identity`)
+    /// as a holder of this queue.
+    pub fn register(&self, holder: u64) {
+        self.holders().register(holder);
     }
 
     /// Is some other process that holds the queue still running?

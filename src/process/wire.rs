@@ -4,6 +4,7 @@
 use crate::error::diagnostic::Diag;
 use crate::front::ir::FnProto;
 use crate::limits;
+use crate::process::holders;
 use crate::process::pipe::PipeEnd;
 use crate::process::queue::Queue;
 use crate::process::remote::relayed::Proxy;
@@ -283,8 +284,9 @@ impl Carried {
 
     /// The worker `pid` holds these from now on (see `Procs::child_holds_queues`).
     pub fn register(&self, pid: i32) {
-        self.queues.iter().for_each(|q| q.register(pid));
-        self.syncs.iter().for_each(|o| o.register(pid));
+        let holder = holders::identity(pid);
+        self.queues.iter().for_each(|q| q.register(holder));
+        self.syncs.iter().for_each(|o| o.register(holder));
     }
 }
 

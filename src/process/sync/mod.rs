@@ -15,7 +15,7 @@ pub use barrier::{Arrived, Broke};
 pub use shared_value::Number;
 
 use crate::os::{self, SharedRegion};
-use crate::process::holders::{Holders, HOLDER_BYTES};
+use crate::process::holders::{own_identity, Holders, HOLDER_BYTES};
 use crate::process::queue::{Idle, Wait};
 use crate::process::sleepers::Sleepers;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
@@ -121,7 +121,7 @@ impl SyncObject {
         let id = ((os::current_pid() as u64) << 32) | MADE.fetch_add(1, SeqCst);
         region.u64_at(ID).store(id, SeqCst);
         let object = SyncObject { region, kind };
-        object.register(os::current_pid());
+        object.register(own_identity(os::current_pid()));
         Ok(object)
     }
 
@@ -133,7 +133,7 @@ impl SyncObject {
         }
         let kind = Kind::from_raw(region.u32_at(KIND).load(SeqCst)).ok_or("an unknown object")?;
         let object = SyncObject { region, kind };
-        object.register(os::current_pid());
+        object.register(own_identity(os::current_pid()));
         Ok(object)
     }
 
@@ -182,9 +182,10 @@ impl SyncObject {
         Holders::at(&self.region, HOLDERS, UNTRACKED)
     }
 
-    /// Remembers `pid` as a process that holds this object.
-    pub fn register(&self, pid: i32) {
-        self.holders().register(pid);
+    /// Remembers the process of `holder` (an identity, see `holders::identity`)
+    /// as a process that holds this object.
+    pub fn register(&self, holder: u64) {
+        self.holders().register(holder);
     }
 
     /// Is some other process that holds the object still running?

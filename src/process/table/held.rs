@@ -1,5 +1,6 @@
 //! The queues and coordination objects a process has seen, so that a child forked from it counts as their holder too.
 
+use crate::process::holders;
 use crate::process::queue::Queue;
 use crate::process::sync::SyncObject;
 use std::rc::{Rc, Weak};
@@ -24,11 +25,17 @@ impl Held {
 
     /// Records `pid` as a holder of every object held here.
     pub(crate) fn register_holder(&mut self, pid: i32) {
-        for queue in self.queues() {
-            queue.register(pid);
+        let (queues, syncs) = (self.queues(), self.syncs());
+        if queues.is_empty() && syncs.is_empty() {
+            return;
         }
-        for object in self.syncs() {
-            object.register(pid);
+        // Read from /proc once, for every object.
+        let holder = holders::identity(pid);
+        for queue in queues {
+            queue.register(holder);
+        }
+        for object in syncs {
+            object.register(holder);
         }
     }
 
