@@ -97,3 +97,23 @@ fn prints_within_30_s_of_many_processes(code: &str, expected: &str) {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_deep_chain_of_forks_each_in_wait_does_not_take_the_machine() {
+    // A fork in a loop whose parent waits for it and ends: 300 processes in a
+    // chain, each in `wait()` for the next, while the deepest sleeps. Each
+    // waiter's look read /proc for every other waiter, every tenth of a
+    // second: with 200, a sleep of 3 s lasted 14 s. Now a waiter sees at a
+    // glance that its child, itself in `wait()`, counts as going on.
+    let code = "let depth = 0\n\
+         for i in 0..300 {\n\
+             if fork() != 0 {\n\
+                 wait()\n\
+                 exit(0)\n\
+             }\n\
+             depth += 1\n\
+         }\n\
+         sleep(4)\n\
+         print(depth)";
+    prints_within_30_s_of_many_processes(code, "300\n");
+}
