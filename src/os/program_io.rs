@@ -79,7 +79,7 @@ pub fn check_folder(path: &str) -> Result<(), OsError> {
 
 /// Finds a program as execvp does, without starting it: a name with a `/`
 /// is a path; another is looked up in the folders of PATH. An error says
-/// why it cannot run (no such program, permission denied).
+/// why it cannot run (no such program, permission denied, a folder).
 pub fn find_program(prog: &str) -> Result<(), OsError> {
     locate_program(prog).map(|_| ())
 }
@@ -99,6 +99,11 @@ pub(super) fn locate_program(prog: &str) -> Result<PathBuf, OsError> {
         return Err(OsError::Program(Errno::ENOENT));
     }
     if prog.contains('/') {
+        // A folder named as a path is told as such (as bash does), not as
+        // "permission denied", which sends the user to chmod.
+        if std::fs::metadata(prog).is_ok_and(|meta| meta.is_dir()) {
+            return Err(OsError::Program(Errno::EISDIR));
+        }
         return executable(PathBuf::from(prog));
     }
     let path = std::env::var("PATH").unwrap_or_else(|_| "/bin:/usr/bin".to_string());
