@@ -36,11 +36,22 @@ pub fn open_for_program(path: &str, how: Redirect) -> Result<OwnedFd, OsError> {
             return Err(OsError::File(Errno::EINTR));
         }
         match nix::fcntl::open(path, flags | OFlag::O_CLOEXEC, mode) {
+            // A folder opens for reading, and the program would fail on its
+            // first read ("cat: -: Is a directory"); a shell refuses `< folder`
+            // before the program starts, as writing to one is refused.
+            Ok(fd) if how == Redirect::Read && is_folder(&fd) => {
+                return Err(OsError::File(Errno::EISDIR))
+            }
             Ok(fd) => return Ok(fd),
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(OsError::File(e)),
         }
     }
+}
+
+/// Whether an open descriptor is a folder.
+fn is_folder(fd: &OwnedFd) -> bool {
+    nix::sys::stat::fstat(fd).is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR)
 }
 
 /// The null device, for output thrown away.
