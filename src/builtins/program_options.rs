@@ -117,6 +117,9 @@ pub(super) struct ProgramOptions {
     pub timeout: Option<f64>,
     pub check: bool,
     pub group: bool,
+    /// How many of `stdin` and `stdin_file` were given: both is an error,
+    /// since either would silently replace the other.
+    stdin_given: u8,
     /// Where the options map stands (the call, when there is none).
     pub span: Span,
 }
@@ -134,6 +137,7 @@ impl ProgramOptions {
             timeout: None,
             check: true,
             group: false,
+            stdin_given: 0,
             span,
         }
     }
@@ -180,8 +184,14 @@ impl Reader {
             "cwd" => options.cwd = Some(self.path(key, value)?.to_string()),
             "env" => options.env = self.env(value)?,
             "clear_env" => options.clear_env = self.boolean(key, value)?,
-            "stdin" => options.stdin = StdinFrom::Text(self.string(key, value)?.clone()),
-            "stdin_file" => options.stdin = StdinFrom::File(self.path(key, value)?.to_string()),
+            "stdin" => {
+                options.stdin = StdinFrom::Text(self.string(key, value)?.clone());
+                options.stdin_given += 1;
+            }
+            "stdin_file" => {
+                options.stdin = StdinFrom::File(self.path(key, value)?.to_string());
+                options.stdin_given += 1;
+            }
             "stdout" => options.stdout = Some(self.path(key, value)?.to_string()),
             "append" => options.append = self.boolean(key, value)?,
             "stderr" => options.stderr = self.stderr(value)?,
@@ -194,6 +204,12 @@ impl Reader {
 
     /// Options that make no sense together: an error naming both.
     fn check_together(&self, options: &ProgramOptions) -> R<()> {
+        if options.stdin_given > 1 {
+            return Err(self.invalid(
+                "the options `stdin` and `stdin_file` cannot be given together",
+                "a program has one stdin: \"stdin\" gives it a text, \"stdin_file\" a file",
+            ));
+        }
         if options.append && options.stdout.is_none() {
             return Err(self.invalid(
                 "the option `append` needs `stdout`, the file to append to",

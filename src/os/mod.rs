@@ -68,6 +68,9 @@ impl OsError {
             OsError::MissingInterpreter(_) => {
                 "install what its `#!` line names, or change that line to name one that exists"
             }
+            OsError::Program(Errno::EISDIR) => {
+                "name a program file in it, or run one with {\"cwd\": ..} to start it in that folder"
+            }
             _ => "the program is looked up in the folders of PATH, like a shell does",
         }
     }

@@ -36,11 +36,22 @@ pub fn open_for_program(path: &str, how: Redirect) -> Result<OwnedFd, OsError> {
             return Err(OsError::File(Errno::EINTR));
         }
         match nix::fcntl::open(path, flags | OFlag::O_CLOEXEC, mode) {
+            // A folder opens for reading, and the program would fail on its
+            // first read ("cat: -: Is a directory"); a shell refuses `< folder`
+            // before the program starts, as writing to one is refused.
+            Ok(fd) if how == Redirect::Read && is_folder(&fd) => {
+                return Err(OsError::File(Errno::EISDIR))
+            }
             Ok(fd) => return Ok(fd),
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(OsError::File(e)),
         }
     }
+}
+
+/// Whether an open descriptor is a folder.
+fn is_folder(fd: &OwnedFd) -> bool {
+    nix::sys::stat::fstat(fd).is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR)
 }
 
 /// The null device, for output thrown away.
@@ -79,7 +90,7 @@ pub fn check_folder(path: &str) -> Result<(), OsError> {
 
 /// Finds a program as execvp does, without starting it: a name with a `/`
 /// is a path; another is looked up in the folders of PATH. An error says
-/// why it cannot run (no such program, permission denied).
+/// why it cannot run (no such program, permission denied, a folder).
 pub fn find_program(prog: &str) -> Result<(), OsError> {
     locate_program(prog).map(|_| ())
 }
@@ -99,6 +110,11 @@ pub(super) fn locate_program(prog: &str) -> Result<PathBuf, OsError> {
         return Err(OsError::Program(Errno::ENOENT));
     }
     if prog.contains('/') {
+        // A folder named as a path is told as such (as bash does), not as
+        // "permission denied", which sends the user to chmod.
+        if std::fs::metadata(prog).is_ok_and(|meta| meta.is_dir()) {
+            return Err(OsError::Program(Errno::EISDIR));
+        }
         return executable(PathBuf::from(prog));
     }
     let path = std::env::var("PATH").unwrap_or_else(|_| "/bin:/usr/bin".to_string());

@@ -21,6 +21,7 @@ use nix::unistd::Pid;
 use std::ffi::{CString, OsStr};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 /// Where a program's stderr goes.
 #[derive(Clone, Copy, Debug)]
@@ -109,6 +110,7 @@ pub(super) fn describe(errno: Errno) -> &'static str {
     match errno {
         Errno::ENOENT => "no such program",
         Errno::EACCES => "permission denied",
+        Errno::EISDIR => "it is a folder, not a program",
         errno => errno.desc(),
     }
 }
@@ -418,10 +420,28 @@ fn step_failed(launch: &Launch, step: Step, errno: Errno) -> OsError {
                 Err(_) => OsError::Program(errno),
             }
         }
+        // EACCES for a folder named as a path: told as a folder, as bash does.
+        Step::Exec if errno == Errno::EACCES && names_a_folder(launch) => {
+            OsError::Program(Errno::EISDIR)
+        }
         Step::Exec => OsError::Program(errno),
         Step::Folder => OsError::File(errno),
         Step::Parent | Step::Streams => OsError::Call(errno),
     }
+}
+
+/// Whether the program is named by a path (it has a `/`) that is a folder,
+/// seen from where the exec ran (the launch's `cwd`, when it has one).
+fn names_a_folder(launch: &Launch) -> bool {
+    let prog = Path::new(launch.prog);
+    if !launch.prog.contains('/') {
+        return false;
+    }
+    let path = match launch.cwd {
+        Some(cwd) if prog.is_relative() => Path::new(cwd).join(prog),
+        _ => prog.to_path_buf(),
+    };
+    std::fs::metadata(path).is_ok_and(|meta| meta.is_dir())
 }
 
 /// What an exec changes before it replaces the process, kept to be put back

@@ -375,7 +375,12 @@ pub fn handleable_signal(name: &str) -> Result<Signal, Unhandleable> {
         Some(sig) if HANDLEABLE.contains(&sig) => Ok(sig),
         Some(sig @ (Signal::SIGKILL | Signal::SIGSTOP)) => Err(Unhandleable::ByNoProcess(sig)),
         Some(sig) => Err(Unhandleable::Reserved(sig)),
-        None => Err(Unhandleable::Unknown),
+        // A real signal that `kill` does not name (CHLD, WINCH...): procscript
+        // keeps its meaning (CHLD wakes its waits), which "unknown" would hide.
+        None => match format!("SIG{}", name.strip_prefix("SIG").unwrap_or(name)).parse() {
+            Ok(sig) => Err(Unhandleable::Reserved(sig)),
+            Err(_) => Err(Unhandleable::Unknown),
+        },
     }
 }
 
