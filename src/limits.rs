@@ -50,3 +50,12 @@ pub const MAX_LIST_LEN: usize = 16 * 1024 * 1024;
 
 /// How deep `==`, printing and comparison descend into nested lists and maps.
 pub const MAX_VALUE_DEPTH: usize = 1_000;
+
+/// Largest message the language server reads from its client, in bytes: room
+/// for the largest script (`MAX_SOURCE_BYTES`) with JSON's escapes. A larger
+/// one is read and dropped, never held, so no `Content-Length` header can
+/// make the server allocate without bound.
+pub const MAX_LSP_MESSAGE_BYTES: usize = 4 * MAX_SOURCE_BYTES;
+
+/// Longest header line of a language server message that is read as one.
+pub const MAX_LSP_HEADER_BYTES: usize = 1024;

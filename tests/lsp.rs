@@ -614,3 +614,59 @@ fn an_endless_module_file_is_not_read_to_its_end() {
     assert!(labels(&items).contains(&"put".to_string()), "{items}");
     assert_eq!(client.shut_down(), 0);
 }
+
+/// A server whose stdin is written by `write`, then closed: its exit code
+/// and what it wrote on stderr.
+fn serve_raw(write: impl FnOnce(&mut ChildStdin)) -> (i32, String) {
+    let mut server = procscript(&["lsp"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("procscript lsp starts");
+    let group = server.id() as i32;
+    let mut stdin = server.stdin.take().expect("piped stdin");
+    write(&mut stdin);
+    drop(stdin);
+    let output = server.wait_with_output().expect("wait for the server");
+    assert_no_leftovers(group);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code().unwrap_or(-1), stderr)
+}
+
+/// A header may name any length: the server never allocates it. A length
+/// past what may follow (here the client then closes the pipe) ends the
+/// server as a client gone does: exit code 1, nothing on stderr, no panic
+/// or refused allocation.
+#[test]
+fn a_content_length_past_all_memory_neither_panics_nor_allocates() {
+    for length in ["18446744073709551615", "100000000000"] {
+        let (code, stderr) = serve_raw(|stdin| {
+            let header = format!("Content-Length: {length}\r\n\r\n{{}}");
+            stdin.write_all(header.as_bytes()).unwrap();
+        });
+        assert_eq!((code, stderr.as_str()), (1, ""), "Content-Length {length}");
+    }
+}
+
+/// A message over the limit (docs/editors.md) is read, dropped and reported
+/// on stderr, and the next message is answered.
+#[test]
+fn a_message_over_the_size_limit_is_skipped() {
+    let mut client = Client::initialize();
+    let limit = 128 * 1024 * 1024;
+    let stdin = client.stdin.as_mut().unwrap();
+    let header = format!("Content-Length: {}\r\n\r\n", limit + 1);
+    stdin.write_all(header.as_bytes()).unwrap();
+    let chunk = vec![b' '; 1024 * 1024];
+    for _ in 0..128 {
+        stdin.write_all(&chunk).unwrap();
+    }
+    stdin.write_all(b" ").unwrap();
+    client.open("print(1)");
+    assert_eq!(
+        client.result("textDocument/hover", at(0, 0))["range"],
+        range(0, 0, 5)
+    );
+    assert_eq!(client.shut_down(), 0);
+}

@@ -140,7 +140,8 @@ pub struct Import {
     pub module: u32,
     /// (the field's place in `Module::fields`, the importer's slot).
     pub fields: Vec<(u32, u32)>,
-    /// The whole statement, for errors while the module runs.
+    /// The path as written, where an error while the module runs names the
+    /// import (as a compile error in the module does).
     pub span: Span,
 }
 

@@ -284,7 +284,7 @@ impl<'h> Compiler<'h> {
                     path_span,
                     alias,
                 } if self.at_top_level() => {
-                    imports.push(self.declare_import(path, *path_span, alias, stmt.span)?);
+                    imports.push(self.declare_import(path, *path_span, alias)?);
                 }
                 StmtKind::Let { name, .. } => {
                     let block = self.current().blocks.last().expect("a block");

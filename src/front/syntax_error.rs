@@ -126,7 +126,7 @@ impl Brackets {
 
 /// Translates a pest error into a diagnostic that never names a grammar rule.
 pub fn from_pest(err: pest::error::Error<Rule>, text: &str) -> Diag {
-    let pos = match err.location {
+    let mut pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
@@ -143,7 +143,23 @@ pub fn from_pest(err: pest::error::Error<Rule>, text: &str) -> Diag {
     };
     let mut expected: Vec<Expected> = positives.iter().filter_map(|r| describe_rule(*r)).collect();
     if let Some(attempts) = err.parse_attempts() {
-        expected.extend(attempts.expected_tokens().iter().filter_map(describe_token));
+        // pest places the error where the last rule failed, which for
+        // `let a% = 1` is the statement's start, while the token that
+        // could not be read (`=`, at the `%`) is further on: point there,
+        // with what was expected there only.
+        // (Only for a token pest expected there: one it merely looked at,
+        // such as `let` checked for not being a name, does not count.)
+        let further: Vec<Expected> = attempts
+            .expected_tokens()
+            .iter()
+            .filter_map(describe_token)
+            .collect();
+        if attempts.max_position > pos && !further.is_empty() {
+            pos = attempts.max_position;
+            expected = further;
+        } else if attempts.max_position == pos {
+            expected.extend(further);
+        }
     }
     let found = Found::at(text, pos);
     let mut span = Span::new(pos, pos + found.len);

@@ -1,7 +1,7 @@
 //! The server loop: reads framed JSON-RPC messages from stdin, keeps the documents, answers each request on stdout.
 
 use crate::lsp::documents::Documents;
-use crate::lsp::{completion, definition, diagnostics, formatting, hover};
+use crate::lsp::{completion, definition, diagnostics, formatting, framing, hover};
 use lsp_server::{ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{
     DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument,
@@ -32,7 +32,7 @@ pub fn serve() -> i32 {
 pub fn serve_on(input: &mut impl BufRead, output: &mut impl Write) -> i32 {
     let mut server = Server::default();
     loop {
-        let message = match Message::read(input) {
+        let message = match framing::read_message(input) {
             Ok(Some(message)) => message,
             Ok(None) => return server.ending_code(),
             // A message that is not JSON-RPC was read whole: skip it, go on.

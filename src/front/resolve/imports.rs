@@ -43,7 +43,6 @@ impl Compiler<'_> {
         path: &str,
         path_span: Span,
         alias: &Ident,
-        span: Span,
     ) -> CResult<ir::Import> {
         // A second import under one name would hide the first without a word.
         let block = self.current().blocks.last().expect("a block");
@@ -80,7 +79,7 @@ impl Compiler<'_> {
         Ok(ir::Import {
             module,
             fields,
-            span,
+            span: path_span,
         })
     }
 
