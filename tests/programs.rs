@@ -157,6 +157,31 @@ fn a_timed_out_program_ignoring_term_with_children_leaves_nothing_within_two_sec
 }
 
 #[test]
+fn ctrl_c_on_a_program_ignoring_term_with_children_takes_one_grace_period() {
+    // The program was killed after the grace period, but not its children
+    // (they ignore SIGTERM too, as `trap` leaves them): orphaned, they came to
+    // procscript and waited out a second one, 2 s in all. Here two levels of
+    // spawned children run it; the whole tree is gone one grace period after.
+    let mut run = start(
+        &[],
+        "fn c() { run(\"sh\", \"-c\", \"trap '' TERM; sleep 100 & sleep 100 & wait\") }\n\
+         fn b() { join spawn c() }\n\
+         let h = spawn b()\n\
+         print(\"ready\")\n\
+         join h",
+    );
+    assert_eq!(run.line(), "ready");
+    std::thread::sleep(Duration::from_millis(500));
+    kill(Pid::from_raw(run.session()), Signal::SIGINT).expect("signal the root");
+    let (out, took) = run.finish(Duration::from_secs(10));
+    assert_eq!(out.code, 130, "{}", out.stderr);
+    assert!(
+        took < Duration::from_millis(1800),
+        "took {took:?}: more than one grace period (1 s)"
+    );
+}
+
+#[test]
 fn a_timed_out_pipeline_leaves_nothing_behind() {
     let mut run = start(
         &[],

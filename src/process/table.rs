@@ -652,7 +652,12 @@ impl Procs {
     }
 
     /// Stops the processes `live` lists: SIGTERM and SIGCONT, a grace period,
-    /// then SIGKILL, reaping each.
+    /// then SIGKILL, reaping each. A program's own children get the SIGTERM
+    /// too, as at its timeout (a process of the script stops its own), and
+    /// each process killed after the grace period is killed with everything
+    /// below it: orphaned, those would come to this process and wait out a
+    /// second grace period in `end_tree` (Ctrl-C on a program that ignores
+    /// SIGTERM, as its children then do, took 2 s, not 1).
     fn stop_all(&mut self, live: impl Fn(&Self) -> Vec<i32>) {
         self.collect_ended();
         for pid in live(self) {
@@ -660,8 +665,16 @@ impl Procs {
                 target: pid,
                 signal: os::Signal::SIGTERM,
             });
-            let _ = self.signal_pid(pid, os::Signal::SIGTERM);
-            let _ = self.signal_pid(pid, os::Signal::SIGCONT);
+            let below = match self.is_program(pid) {
+                true => os::descendant_pids(pid),
+                false => Vec::new(),
+            };
+            for sig in [os::Signal::SIGTERM, os::Signal::SIGCONT] {
+                let _ = self.signal_pid(pid, sig);
+                for &pid in &below {
+                    let _ = os::send_signal(pid, sig);
+                }
+            }
         }
         let deadline = Deadline::after(Some(GRACE_SECONDS));
         while !live(self).is_empty() && !deadline.passed() {
@@ -675,11 +688,20 @@ impl Procs {
                 target: pid,
                 signal: os::Signal::SIGKILL,
             });
+            let below = os::descendant_pids(pid);
             let _ = self.signal_pid(pid, os::Signal::SIGKILL);
+            for pid in below {
+                let _ = os::send_signal(pid, os::Signal::SIGKILL);
+            }
             if let Waited::Ended(pid, status) = os::wait_child(Some(pid), true) {
                 self.record_exit(pid, status);
             }
         }
+    }
+
+    fn is_program(&self, pid: i32) -> bool {
+        self.find(pid)
+            .is_some_and(|i| matches!(self.children[i].kind, Kind::Program { .. }))
     }
 
     pub(crate) fn live_pids(&self) -> Vec<i32> {
