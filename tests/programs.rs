@@ -182,6 +182,27 @@ fn ctrl_c_on_a_program_ignoring_term_with_children_takes_one_grace_period() {
 }
 
 #[test]
+fn a_timed_out_capture_stops_what_the_program_left_holding_its_output() {
+    // `sh` ends at once, and the `sleep` it left in the background keeps the
+    // output open, so the capture times out; the sleep, no longer below `sh`,
+    // was not stopped: it ran on to the script's end, and the error said
+    // that `sh` timed out.
+    let mut run = start(
+        &[],
+        "try { capture(\"sh\", \"-c\", \"sleep 100 & echo hi\", {\"timeout\": 0.5}) } catch err { print(err) }\n\
+         print(\"after\")\n\
+         sleep(30)",
+    );
+    assert_eq!(
+        run.line(),
+        "`sh` ended, but its output stayed open past the timeout (0.5 seconds): a process it left running held it"
+    );
+    assert_eq!(run.line(), "after");
+    assert_eq!(run.others(), vec![]);
+    run.stop();
+}
+
+#[test]
 fn a_timed_out_pipeline_leaves_nothing_behind() {
     let mut run = start(
         &[],

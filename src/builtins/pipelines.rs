@@ -4,7 +4,9 @@ use super::args::CallSite;
 use super::program_options::{split_options, Caller, ProgramOptions};
 use super::program_output::{read_outputs, Captured, Reading};
 use super::program_streams::Streams;
-use super::programs::{program_words, timed_out, too_much_output, TIMED_OUT_CODE};
+use super::programs::{
+    program_words, timed_out, timed_out_capture, too_much_output, TIMED_OUT_CODE,
+};
 use crate::error::{ErrorKind, Unwind, R};
 use crate::eval::Interp;
 use crate::os::{self, Deadline, GroupOf};
@@ -197,6 +199,7 @@ pub(super) fn capture_pipeline(interp: &mut Interp, args: &[Value], site: &CallS
     let what = describe(&stages);
     let mut streams = Streams::open(&programs(&stages), &options, true, site)?;
     let pids = start_all(interp, &stages, &options, &mut streams, site)?;
+    let pipes = streams.read_pipes();
     let deadline = Deadline::after(options.timeout);
     let captured = read_outputs(interp, &mut streams, deadline, site.span);
     let captured = interp.stop_programs_on_error(&pids, captured)?;
@@ -206,8 +209,9 @@ pub(super) fn capture_pipeline(interp: &mut Interp, args: &[Value], site: &CallS
             return Err(too_much_output(&what, site));
         }
         Reading::TimedOut => {
-            interp.procs.stop_timed_out_all(&pids)?;
-            vec![ProgramEnd::TimedOut]
+            let ended = interp.stop_captured(&pids, &pipes)?;
+            let what = format!("the pipeline {what}");
+            return Err(timed_out_capture(&what, ended, options.timeout, site));
         }
         Reading::Done => {
             let ends = wait_all(interp, &pids, deadline, site);

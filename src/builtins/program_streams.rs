@@ -166,4 +166,14 @@ impl Streams {
         self.stdout = None;
         self.stderr = None;
     }
+
+    /// The pipes this process reads (capture), by inode: at a timeout, the
+    /// processes still writing to them are found by it (`stop_captured`).
+    pub(super) fn read_pipes(&self) -> Vec<u64> {
+        [&self.out_read, &self.err_read]
+            .into_iter()
+            .flatten()
+            .filter_map(os::pipe_inode)
+            .collect()
+    }
 }

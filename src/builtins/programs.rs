@@ -81,6 +81,34 @@ pub(super) fn timed_out(what: &str, seconds: f64, site: &CallSite) -> Unwind {
         .into()
 }
 
+/// A capture's timeout: `timed_out`, or, when the programs had ended and
+/// only a process they left running kept their output open, that.
+pub(super) fn timed_out_capture(
+    what: &str,
+    ended: bool,
+    seconds: Option<f64>,
+    site: &CallSite,
+) -> Unwind {
+    let seconds = seconds.unwrap_or(0.0);
+    if !ended {
+        return timed_out(what, seconds, site);
+    }
+    ErrorKind::ProgramTimeout
+        .at(
+            site.span,
+            format!(
+                "{what} ended, but its output stayed open past the timeout ({}): a process it left running held it",
+                seconds_words(seconds)
+            ),
+            "stopped by its timeout",
+        )
+        .with_help(
+            "that process got SIGTERM, then SIGKILL a second later; send its output elsewhere \
+             (`sleep 100 > /dev/null &`), or give a longer \"timeout\"",
+        )
+        .into()
+}
+
 pub(super) fn exec(interp: &mut Interp, args: &[Value], site: &CallSite) -> R<Value> {
     let (args, options) = split_options(Caller::Exec, args, site)?;
     let (prog, rest) = program_words("exec", args, site)?;
@@ -156,6 +184,7 @@ pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R
     let mut streams = Streams::open(&prog, &options, true, site)?;
     let pid = interp.start_program(&streams.launch(&prog, &rest, &options), site)?;
     streams.close_program_ends();
+    let pipes = streams.read_pipes();
     let deadline = Deadline::after(options.timeout);
     let captured = read_outputs(interp, &mut streams, deadline, site.span);
     let captured = interp.stop_programs_on_error(&[pid], captured)?;
@@ -174,8 +203,8 @@ pub(super) fn capture(interp: &mut Interp, args: &[Value], site: &CallSite) -> R
     let status = match end {
         ProgramEnd::Ended(status) => status,
         ProgramEnd::TimedOut => {
-            interp.procs.stop_timed_out(pid)?;
-            return Err(timed_out(&what, options.timeout.unwrap_or(0.0), site));
+            let ended = interp.stop_captured(&[pid], &pipes)?;
+            return Err(timed_out_capture(&what, ended, options.timeout, site));
         }
     };
     captured_result(&what, status, captured, &options, site)
@@ -241,6 +270,25 @@ pub(super) fn too_much_output(what: &str, site: &CallSite) -> Unwind {
 }
 
 impl Interp {
+    /// Stops programs whose capture timed out, with every process of this
+    /// one's tree that still writes to the output it reads (`pipes`): a
+    /// program may have ended and left one running in the background (`sh -c
+    /// "sleep 100 & echo hi"`), which kept the output open past the timeout
+    /// and, no longer a descendant of the program, ran on to the script's end.
+    /// Whether the programs had all ended before.
+    pub(super) fn stop_captured(&mut self, pids: &[i32], pipes: &[u64]) -> R<bool> {
+        let now = Deadline::after(Some(0.0));
+        let mut ended = true;
+        for &pid in pids {
+            ended &= matches!(self.procs.wait_program(pid, now)?, ProgramEnd::Ended(_));
+        }
+        let mut stopped = pids.to_vec();
+        let writers = os::writing_to_pipes(&os::descendant_pids(os::current_pid()), pipes);
+        stopped.extend(writers.into_iter().filter(|pid| !pids.contains(pid)));
+        self.procs.stop_timed_out_all(&stopped)?;
+        Ok(ended)
+    }
+
     /// Starts an external program as a child of this process (counted and
     /// reaped like any, recorded as the program it is).
     pub(super) fn start_program(&mut self, launch: &os::Launch, site: &CallSite) -> R<i32> {

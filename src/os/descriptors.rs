@@ -197,6 +197,11 @@ fn drain_wake_pipe(wake: std::os::fd::BorrowedFd<'_>) {
 
 // ---------------------------------------------------------------- pipes
 
+/// The inode of the pipe (or file) behind a descriptor, as /proc/PID/fd names it.
+pub fn pipe_inode(fd: &OwnedFd) -> Option<u64> {
+    nix::sys::stat::fstat(fd.as_fd()).ok().map(|st| st.st_ino)
+}
+
 /// A pipe whose ends close on exec.
 pub fn pipe() -> Result<(OwnedFd, OwnedFd), OsError> {
     nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(OsError::Call)

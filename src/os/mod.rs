@@ -82,7 +82,7 @@ impl OsError {
 }
 
 pub use descriptors::{
-    output_is_gone, pipe, read_fd, read_ready, report_waits_whole, wait_event,
+    output_is_gone, pipe, pipe_inode, read_fd, read_ready, report_waits_whole, wait_event,
     wait_event_or_writable, write_all, write_fd, write_report, Event, PrintRedirect, ReadResult,
     StdFd, WriteError,
 };
@@ -98,7 +98,7 @@ pub use processes::{
     become_subreaper, current_pid, descendant_pids, die_by_signal, die_with_parent, exit_now, fork,
     getpid, getppid, group_exists, own_start_time, process_alive, process_alive_since,
     process_start_time, process_state, send_signal, signal_group, thread_count, wait_child,
-    wait_until_stopped, ExitStatus, Forked, Waited,
+    wait_until_stopped, writing_to_pipes, ExitStatus, Forked, Waited,
 };
 pub use program_io::{
     check_folder, find_program, null_output, open_for_program, text_as_stdin, Redirect,

@@ -215,6 +215,43 @@ pub fn descendant_pids(ancestor: i32) -> Vec<i32> {
     found
 }
 
+/// Which of `pids` hold the write end of a pipe with one of these inodes
+/// (`pipe_inode`): read from each one's /proc/PID/fd links ("pipe:[INODE]")
+/// and the access mode in /proc/PID/fdinfo.
+pub fn writing_to_pipes(pids: &[i32], inodes: &[u64]) -> Vec<i32> {
+    let writes = |pid: i32, fd: &std::fs::DirEntry| {
+        let Ok(target) = std::fs::read_link(fd.path()) else {
+            return false;
+        };
+        let target = target.to_string_lossy();
+        let inode = target
+            .strip_prefix("pipe:[")
+            .and_then(|t| t.strip_suffix(']'));
+        if !inode
+            .and_then(|i| i.parse().ok())
+            .is_some_and(|i| inodes.contains(&i))
+        {
+            return false;
+        }
+        let info = std::fs::read_to_string(format!(
+            "/proc/{pid}/fdinfo/{}",
+            fd.file_name().to_string_lossy()
+        ));
+        let flags = info.ok().and_then(|info| {
+            let line = info.lines().find_map(|l| l.strip_prefix("flags:"))?;
+            i64::from_str_radix(line.trim(), 8).ok()
+        });
+        flags.is_some_and(|f| f & i64::from(nix::libc::O_ACCMODE) == i64::from(nix::libc::O_WRONLY))
+    };
+    pids.iter()
+        .copied()
+        .filter(|&pid| {
+            std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .is_ok_and(|fds| fds.flatten().any(|fd| writes(pid, &fd)))
+        })
+        .collect()
+}
+
 /// The children of a process: the kernel's list for its main thread, or a
 /// scan of all of /proc where the kernel has no such list.
 fn children_of(parent: i32) -> Vec<i32> {
