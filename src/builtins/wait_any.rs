@@ -78,14 +78,20 @@ fn ready(interp: &mut Interp, item: &Value, look_for_holders: bool, span: Span) 
     })
 }
 
-/// Whether any item is ready now (holders not asked).
-fn any_ready(interp: &mut Interp, items: &[Value], span: Span) -> R<bool> {
+/// The items ready now, in the list's order (see `ready` for `look_for_holders`).
+fn ready_items(
+    interp: &mut Interp,
+    items: &[Value],
+    look_for_holders: bool,
+    span: Span,
+) -> R<Vec<Value>> {
+    let mut found = Vec::new();
     for item in items {
-        if ready(interp, item, false, span)? {
-            return Ok(true);
+        if ready(interp, item, look_for_holders, span)? {
+            found.push(item.clone());
         }
     }
-    Ok(false)
+    Ok(found)
 }
 
 /// An unset event that no other live process holds: nobody can set it.
@@ -154,19 +160,16 @@ fn wait_for_one(
         let untimed = matches!(wait, Wait::Forever);
         // A script signal handler may make any item ready: nothing is hopeless then.
         let look = untimed && holders_check.passed() && !os::any_script_handler();
-        let mut found = Vec::new();
-        for item in items {
-            if ready(interp, item, look, span)? {
-                found.push(item.clone());
-            }
-        }
+        let found = ready_items(interp, items, look, span)?;
         if !found.is_empty() {
             return Ok(Value::list(found));
         }
         if look {
             // The items are looked at again after their holders: the last one
             // may have set an event and ended since the look above.
-            if items.iter().all(nobody_could_set) && !any_ready(interp, items, span)? {
+            if items.iter().all(nobody_could_set)
+                && ready_items(interp, items, false, span)?.is_empty()
+            {
                 return Err(hopeless(span));
             }
             holders_check = os::Deadline::after(Some(HOPELESS_CHECK_S));
