@@ -670,10 +670,7 @@ impl Procs {
                 false => Vec::new(),
             };
             for sig in [os::Signal::SIGTERM, os::Signal::SIGCONT] {
-                let _ = self.signal_pid(pid, sig);
-                for &pid in &below {
-                    let _ = os::send_signal(pid, sig);
-                }
+                self.signal_with(pid, &below, sig);
             }
         }
         let deadline = Deadline::after(Some(GRACE_SECONDS));
@@ -688,14 +685,18 @@ impl Procs {
                 target: pid,
                 signal: os::Signal::SIGKILL,
             });
-            let below = os::descendant_pids(pid);
-            let _ = self.signal_pid(pid, os::Signal::SIGKILL);
-            for pid in below {
-                let _ = os::send_signal(pid, os::Signal::SIGKILL);
-            }
+            self.signal_with(pid, &os::descendant_pids(pid), os::Signal::SIGKILL);
             if let Waited::Ended(pid, status) = os::wait_child(Some(pid), true) {
                 self.record_exit(pid, status);
             }
+        }
+    }
+
+    /// Sends `sig` to the child `pid` and to the processes `below` it.
+    fn signal_with(&self, pid: i32, below: &[i32], sig: os::Signal) {
+        let _ = self.signal_pid(pid, sig);
+        for &pid in below {
+            let _ = os::send_signal(pid, sig);
         }
     }
 
