@@ -28,6 +28,11 @@ fn main() {
     let order = Path::new(&root).join("tools/child-path.order");
     if order.is_file() && !root.contains(',') && links_with_the_order(&order) {
         let order = order.display();
+        // The link argument names the file where it is now: once the repo
+        // moves (a renamed folder, a target dir kept with it), that path is
+        // gone, and this asks cargo to say the file again before linking
+        // (rust-lld: "cannot open .../tools/child-path.order").
+        println!("cargo::rerun-if-changed={order}");
         println!("cargo::rustc-link-arg-bin=procscript=-Wl,--symbol-ordering-file={order}");
     }
 }
