@@ -216,7 +216,7 @@ pub fn descendant_pids(ancestor: i32) -> Vec<i32> {
 }
 
 /// Which of `pids` hold the write end of a pipe with one of these inodes
-/// (`pipe_inode`): read from each one's /proc/PID/fd links ("pipe:[INODE]")
+/// (`pipe_inode`): read from each one's /proc/PID/fd links (`pipe:[INODE]`)
 /// and the access mode in /proc/PID/fdinfo.
 pub fn writing_to_pipes(pids: &[i32], inodes: &[u64]) -> Vec<i32> {
     let writes = |pid: i32, fd: &std::fs::DirEntry| {
