@@ -113,14 +113,30 @@ impl<'a> Holders<'a> {
                 .compare_exchange(current, holder, SeqCst, SeqCst)
                 .is_ok()
         };
-        let taken = (0..self.slots).any(|i| self.slot(i).load(Relaxed) == 0 && take(i, 0))
-            || (0..self.slots).any(|i| {
+        let free = (0..self.slots).find(|&i| self.slot(i).load(Relaxed) == 0 && take(i, 0));
+        let taken = free.or_else(|| {
+            (0..self.slots).find(|&i| {
                 let current = self.slot(i).load(Relaxed);
                 current != 0 && !identity_alive(current) && take(i, current)
-            });
-        if !taken {
+            })
+        });
+        match taken {
+            Some(slot) => self.give_back_if_twice(slot, holder),
             // Too many holders to track: never call a wait hopeless.
-            self.region.u32_at(self.untracked).store(1, SeqCst);
+            None => self.region.u32_at(self.untracked).store(1, SeqCst),
+        }
+    }
+
+    /// Gives `slot` back if `holder` also holds an earlier one. A parent
+    /// registering its new child races the child registering itself: both
+    /// may find it absent and take a slot each, and such pairs filled the
+    /// table with half as many children. The later slot is given back, by
+    /// whichever of the two took it, so one is left.
+    fn give_back_if_twice(&self, slot: usize, holder: u64) {
+        if (0..slot).any(|i| self.slot(i).load(SeqCst) == holder) {
+            let _ = self
+                .slot(slot)
+                .compare_exchange(holder, 0, SeqCst, SeqCst);
         }
     }
 
@@ -154,8 +170,8 @@ impl<'a> Holders<'a> {
             .filter(|&holder| holder != 0 && identity_alive(holder))
             .map(identity_pid)
             .collect();
-        // A parent registering its new child races the child registering
-        // itself: both may take a slot, so a pid can be there twice.
+        // A holder registered twice at once gives one slot back, but a look
+        // in between may see both (`give_back_if_twice`).
         holders.sort_unstable();
         holders.dedup();
         Some(holders)

@@ -68,3 +68,23 @@ fn a_full_table_reuses_a_dead_holders_slot_and_keeps_the_live_ones() {
     assert_eq!(holders.live(), Some(pids));
     end(children);
 }
+
+#[test]
+fn a_holder_registered_twice_at_once_keeps_its_earlier_slot_only() {
+    // The parent registering its new child and the child registering itself
+    // may each find it absent and take a slot: the later one is given back.
+    let region = SharedRegion::create("procscript-test-holders", HOLDER_BYTES + 8).unwrap();
+    let holders = table(&region);
+    let me = own_identity(os::current_pid());
+    for (slot, who) in [(3, me), (7, me), (9, me ^ 1)] {
+        holders.slot(slot).store(who, SeqCst);
+    }
+    holders.give_back_if_twice(7, me);
+    holders.give_back_if_twice(3, me);
+    holders.give_back_if_twice(9, me ^ 1);
+    let held: Vec<(usize, u64)> = (0..HOLDER_SLOTS)
+        .map(|i| (i, holders.slot(i).load(SeqCst)))
+        .filter(|&(_, who)| who != 0)
+        .collect();
+    assert_eq!(held, vec![(3, me), (9, me ^ 1)]);
+}
