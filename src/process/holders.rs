@@ -134,9 +134,7 @@ impl<'a> Holders<'a> {
     /// whichever of the two took it, so one is left.
     fn give_back_if_twice(&self, slot: usize, holder: u64) {
         if (0..slot).any(|i| self.slot(i).load(SeqCst) == holder) {
-            let _ = self
-                .slot(slot)
-                .compare_exchange(holder, 0, SeqCst, SeqCst);
+            let _ = self.slot(slot).compare_exchange(holder, 0, SeqCst, SeqCst);
         }
     }
 
