@@ -19,6 +19,11 @@ pub fn complete(uri: &Uri, text: &str, position: Position) -> Vec<CompletionItem
         if let Some(module) = Module::of_receiver(uri, &names, receiver) {
             return declared(&module.fields(), typed);
         }
+        // A module that cannot be read: its names are unknown, and a module
+        // has no methods (every built-in one was offered).
+        if Module::import_named(&names, receiver).is_some() {
+            return Vec::new();
+        }
         return methods(names.receiver_type(receiver), typed);
     }
     let names = names.in_scope(offset as u32);

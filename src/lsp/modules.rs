@@ -31,12 +31,16 @@ impl Module {
 
     /// The module `alias.` stands for, when the receiver is an import's alias.
     pub fn of_receiver(document: &Uri, names: &Names, receiver: &Receiver) -> Option<Module> {
+        Module::imported(document, Module::import_named(names, receiver)?)
+    }
+
+    /// The import that `receiver` names (`m` in `m.`), readable or not.
+    pub fn import_named<'n>(names: &'n Names, receiver: &Receiver) -> Option<&'n Binding> {
         let Receiver::Name(alias, at) = *receiver else {
             return None;
         };
         let import = names.resolve(alias, at as u32)?;
-        (import.kind == BindingKind::Import).then_some(())?;
-        Module::imported(document, import)
+        (import.kind == BindingKind::Import).then_some(import)
     }
 
     /// The module's fields: its top-level functions and `let`s (and imports), each once.
