@@ -428,3 +428,36 @@ fn a_results_queue_whose_last_putter_ends_right_after_is_not_called_hopeless() {
         );
     }
 }
+
+#[test]
+fn a_cycle_through_a_childs_wait_for_any_child_is_reported_by_that_child() {
+    // Main holds a lock and joins a child; the child forks a grandchild that
+    // waits for the lock, then waits in wait(). Every other process counts
+    // a wait() as able to end (only its process knows its children), and the
+    // one that saw the cycle left it to the oldest: it hung with no report.
+    let out = run_bounded(
+        "let l = lock()\n\
+         fn child() {\n\
+             if fork() == 0 {\n\
+                 l.acquire()\n\
+                 print(\"never\")\n\
+                 exit(0)\n\
+             }\n\
+             wait()\n\
+         }\n\
+         l.acquire()\n\
+         let h = spawn child() as \"child\"\n\
+         try { join h } catch err { print(replace(replace(err, str(h.pid), \"C\"), str(pid), \"M\")) }\n\
+         l.release()",
+    );
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (
+            0,
+            "`child` (pid C) failed with exit code 1: deadlock: child (pid C) waits for any of its children, \
+             which waits for a lock that main (pid M) holds, which joins child (pid C)\n"
+        ),
+        "{}",
+        out.stderr
+    );
+}

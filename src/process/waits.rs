@@ -503,12 +503,19 @@ fn find_deadlock(entries: &[Entry], known: &Known) -> Option<(String, Vec<(i32, 
     // One process of the cycle reports it, so the error comes out once and
     // always from the same place: the oldest that checks (idle pool workers
     // do not), usually the parent at its `join`. The others are stopped as
-    // its error ends the tree (or are told through their parent).
+    // its error ends the tree (or are told through their parent). But a wait
+    // for any of one's children is seen whole by that process alone (the
+    // others count it as able to end): when this one's is in the cycle, no
+    // other process would ever report it, so this one does.
+    let seen_here_alone = blocked[&known.me]
+        .waits
+        .iter()
+        .any(|w| matches!(w, Waiting::AnyChild | Waiting::AnyWorker));
     let reporter = entries
         .iter()
         .filter(|e| !going.contains(&e.pid) && !matches!(e.waits[..], [Waiting::Task(_)]))
         .min_by_key(|e| (e.started, e.pid))?;
-    if reporter.pid != known.me {
+    if reporter.pid != known.me && !seen_here_alone {
         return None;
     }
     let mut involved: Vec<(i32, u32)> = entries
