@@ -19,6 +19,18 @@ fn end(children: Vec<Child>) {
     }
 }
 
+/// A holder table's region: the table, then its overflow flag.
+fn region() -> SharedRegion {
+    SharedRegion::create("procscript-test-holders", HOLDER_BYTES + 8).unwrap()
+}
+
+/// The table's live holders are the processes of `identities`.
+fn assert_live_are(holders: &Holders, identities: &[u64]) {
+    let mut pids: Vec<i32> = identities.iter().map(|&h| identity_pid(h)).collect();
+    pids.sort_unstable();
+    assert_eq!(holders.live(), Some(pids));
+}
+
 fn table(region: &SharedRegion) -> Holders<'_> {
     Holders::at(region, 0, HOLDER_BYTES)
 }
@@ -32,7 +44,7 @@ fn holders_take_free_slots_without_looking_at_the_others() {
     // Each holder registered looked at every one before it (a read of /proc
     // each): a parent keeping hundreds of children alive paid for each of
     // them at every spawn, for every queue it held.
-    let region = SharedRegion::create("procscript-test-holders", HOLDER_BYTES + 8).unwrap();
+    let region = region();
     let holders = table(&region);
     let (children, identities) = sleepers(20);
     let before = looks();
@@ -41,15 +53,13 @@ fn holders_take_free_slots_without_looking_at_the_others() {
         holders.register(holder); // once only
     }
     assert_eq!(looks() - before, 0, "reads of /proc to register 20 holders");
-    let mut pids: Vec<i32> = identities.iter().map(|&h| identity_pid(h)).collect();
-    pids.sort_unstable();
-    assert_eq!(holders.live(), Some(pids));
+    assert_live_are(&holders, &identities);
     end(children);
 }
 
 #[test]
 fn a_full_table_reuses_a_dead_holders_slot_and_keeps_the_live_ones() {
-    let region = SharedRegion::create("procscript-test-holders", HOLDER_BYTES + 8).unwrap();
+    let region = region();
     let holders = table(&region);
     let (children, identities) = sleepers(3);
     let (live, newcomer) = (&identities[..2], identities[2]);
@@ -63,9 +73,7 @@ fn a_full_table_reuses_a_dead_holders_slot_and_keeps_the_live_ones() {
     }
     holders.register(newcomer);
     assert_eq!(region.u32_at(HOLDER_BYTES).load(SeqCst), 0, "not untracked");
-    let mut pids: Vec<i32> = identities.iter().map(|&h| identity_pid(h)).collect();
-    pids.sort_unstable();
-    assert_eq!(holders.live(), Some(pids));
+    assert_live_are(&holders, &identities);
     end(children);
 }
 
@@ -73,7 +81,7 @@ fn a_full_table_reuses_a_dead_holders_slot_and_keeps_the_live_ones() {
 fn a_holder_registered_twice_at_once_keeps_its_earlier_slot_only() {
     // The parent registering its new child and the child registering itself
     // may each find it absent and take a slot: the later one is given back.
-    let region = SharedRegion::create("procscript-test-holders", HOLDER_BYTES + 8).unwrap();
+    let region = region();
     let holders = table(&region);
     let me = own_identity(os::current_pid());
     for (slot, who) in [(3, me), (7, me), (9, me ^ 1)] {
