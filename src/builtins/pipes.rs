@@ -127,8 +127,9 @@ pub(super) fn poll(
         None => Wait::No,
         Some(_) => wait_for(args.first(), site, 0)?,
     };
-    if queue.message_waits() || matches!(wait, Wait::No) {
-        return Ok(Value::Bool(queue.message_waits()));
+    let waits = queue.message_waits();
+    if waits || matches!(wait, Wait::No) {
+        return Ok(Value::Bool(waits));
     }
     let ready = interp.wait_running_handlers("poll pipe", site.span, |this| {
         with_pools(this, None, site.span, |idle| queue.wait_message(wait, idle))?.or_else(|e| {

@@ -264,8 +264,6 @@ impl Queue {
         }
     }
 
-    /// Waits until a message is waiting, without taking it; Ok(false) when
-    /// `Wait::No` and there is none. A closed, drained queue is `Closed`.
     /// Whether a `get` would find a message now, without waiting: as a getter
     /// that finds nothing, it first finishes a put a killed putter published
     /// (`poll()` and `wait_any` ask this, and must agree with the get after).
@@ -273,6 +271,8 @@ impl Queue {
         self.size() > 0 || (self.finish_dead_change(PUT_END) && self.size() > 0)
     }
 
+    /// Waits until a message is waiting, without taking it; Ok(false) when
+    /// `Wait::No` and there is none. A closed, drained queue is `Closed`.
     pub fn wait_message(&self, wait: Wait, idle: Idle) -> Result<bool, QueueError> {
         loop {
             let seen = self.word(PUT_END + MOVED).load(SeqCst);
