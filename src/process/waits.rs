@@ -84,6 +84,13 @@ pub enum Waiting {
 }
 
 impl Waiting {
+    /// `wait()`, or a pool owner's wait for any of its workers: a wait only
+    /// its own process can weigh, since only it knows its children (another
+    /// looker counts it as able to end).
+    fn is_for_any_child(&self) -> bool {
+        matches!(self, Waiting::AnyChild | Waiting::AnyWorker)
+    }
+
     fn encode(self) -> (u32, u64) {
         match self {
             Waiting::Join(pid) => (1, pid as u64),
@@ -510,7 +517,7 @@ fn find_deadlock(entries: &[Entry], known: &Known) -> Option<(String, Vec<(i32, 
     let seen_here_alone = blocked[&known.me]
         .waits
         .iter()
-        .any(|w| matches!(w, Waiting::AnyChild | Waiting::AnyWorker));
+        .any(Waiting::is_for_any_child);
     let reporter = entries
         .iter()
         .filter(|e| !going.contains(&e.pid) && !matches!(e.waits[..], [Waiting::Task(_)]))

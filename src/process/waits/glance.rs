@@ -62,16 +62,11 @@ fn joins_down_to_a_runner(
     while let Some(&slot) = on_board.get(&at) {
         match waits_in(region, slot).as_deref() {
             Some([Waiting::Join(child)]) if seen.insert(at) => at = *child,
-            Some(waits) if at != me && waits.iter().any(waits_for_any_child) => return true,
+            Some(waits) if at != me && waits.iter().any(Waiting::is_for_any_child) => return true,
             _ => return false,
         }
     }
     true
-}
-
-/// `wait()`, or a pool owner's wait for any of its workers.
-fn waits_for_any_child(waiting: &Waiting) -> bool {
-    matches!(waiting, Waiting::AnyChild | Waiting::AnyWorker)
 }
 
 /// The waits published in board slot `slot` (0-based), read now.
