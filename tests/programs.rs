@@ -203,6 +203,26 @@ fn a_timed_out_capture_stops_what_the_program_left_holding_its_output() {
 }
 
 #[test]
+fn a_timed_out_capture_stops_a_writer_that_holds_its_output_open_for_reading_too() {
+    // A process in a session of its own (out of reach of the program's
+    // group) that holds the captured pipe opened read-write: only write-only
+    // holders were taken for writers, so it ran on, though the error said
+    // that it had been stopped.
+    let mut run = start(
+        &[],
+        "try { capture(\"sh\", \"-c\", \"setsid sh -c 'exec sleep 79.5' 3<>/proc/self/fd/1 >/dev/null & echo hi\", {\"timeout\": 0.5}) } catch err { print(err) }\n\
+         print(capture(\"sh\", \"-c\", \"ps -eo args | grep -cx 'sleep 79.5'\", {\"check\": false}))\n\
+         sleep(30)",
+    );
+    assert_eq!(
+        run.line(),
+        "`sh` ended, but its output stayed open past the timeout (0.5 seconds): a process it left running held it"
+    );
+    assert_eq!(run.line(), r#"{"code": 1, "out": "0\n", "err": nil}"#);
+    run.stop();
+}
+
+#[test]
 fn a_timed_out_pipeline_leaves_nothing_behind() {
     let mut run = start(
         &[],

@@ -215,9 +215,10 @@ pub fn descendant_pids(ancestor: i32) -> Vec<i32> {
     found
 }
 
-/// Which of `pids` hold the write end of a pipe with one of these inodes
+/// Which of `pids` can write to a pipe with one of these inodes
 /// (`pipe_inode`): read from each one's /proc/PID/fd links (`pipe:[INODE]`)
-/// and the access mode in /proc/PID/fdinfo.
+/// and the access mode in /proc/PID/fdinfo (write-only, or read-write: the
+/// pipe opened again through /proc/PID/fd).
 pub fn writing_to_pipes(pids: &[i32], inodes: &[u64]) -> Vec<i32> {
     let writes = |pid: i32, fd: &std::fs::DirEntry| {
         let Ok(target) = std::fs::read_link(fd.path()) else {
@@ -241,7 +242,7 @@ pub fn writing_to_pipes(pids: &[i32], inodes: &[u64]) -> Vec<i32> {
             let line = info.lines().find_map(|l| l.strip_prefix("flags:"))?;
             i64::from_str_radix(line.trim(), 8).ok()
         });
-        flags.is_some_and(|f| f & i64::from(nix::libc::O_ACCMODE) == i64::from(nix::libc::O_WRONLY))
+        flags.is_some_and(|f| f & i64::from(nix::libc::O_ACCMODE) != i64::from(nix::libc::O_RDONLY))
     };
     pids.iter()
         .copied()
